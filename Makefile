@@ -1,0 +1,38 @@
+# FaceAtlas: `make run` serves the web app on the embedded atlas; `make test` runs every check.
+PYTHON ?= python3.11
+VENV ?= .venv
+BIN := $(VENV)/bin
+ATLAS ?= atlas
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: install run test lint typecheck pytest clean
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[dev]'
+	# The face_recognition package is the measured baseline; its declared dlib dependency would
+	# compile dlib from source, so it installs without dependencies beside dlib-bin.
+	$(BIN)/python -m pip install -q --no-deps 'face_recognition==1.3.0' 'click>=8'
+	touch $@
+
+run: install
+	$(BIN)/faceatlas serve --atlas $(ATLAS) --host $(HOST) --port $(PORT)
+
+lint: install
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
+
+typecheck: install
+	$(BIN)/mypy
+
+pytest: install
+	$(BIN)/pytest
+
+test: lint typecheck pytest
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

@@ -1,0 +1,362 @@
+"""The one facade every front end uses: CLI, Python API, REST API and web app.
+
+>>> with Atlas.open("my-atlas") as atlas:            # doctest: +SKIP
+...     atlas.ingest("photos/")
+...     result = atlas.search(Path("probe.jpg").read_bytes())
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import numpy as np
+
+from faceatlas.config import DEFAULT_MIN_SIMILARITY, Settings
+from faceatlas.engine import EngineSpec, FaceEngine, analyze_faces, create_engine, decode_image
+from faceatlas.errors import (
+    AtlasLockedError,
+    InvalidRequestError,
+    ModelMismatchError,
+    NoFaceError,
+    NotFoundError,
+)
+from faceatlas.index import FlatIndex, VectorIndex
+from faceatlas.ingest import (
+    AnalysisLimits,
+    FaceFilter,
+    FolderSource,
+    IngestOptions,
+    IngestProgress,
+    IngestReport,
+    Source,
+    make_executor,
+    run_ingest,
+)
+from faceatlas.search import Hit, ProbeFace, SearchResult
+from faceatlas.store import Catalog, FaceRecord
+from faceatlas.types import AnalyzedFace
+
+__all__ = ["Atlas"]
+
+CATALOG_FILE = "catalog.sqlite3"
+INDEX_DIR = "index"
+LOCK_FILE = "writer.lock"
+META_MODEL_ID = "model_id"
+META_DIM = "embedding_dim"
+META_INDEX_DIRTY = "index_dirty"
+
+
+class Atlas:
+    """An atlas folder: catalog (source of truth) plus a vector index rebuilt from it."""
+
+    def __init__(
+        self, settings: Settings, catalog: Catalog, engine: FaceEngine, index: VectorIndex
+    ) -> None:
+        self.settings = settings
+        self.catalog = catalog
+        self.engine = engine
+        self.index = index
+        self.face_filters: list[FaceFilter] = []
+
+    # --- lifecycle ------------------------------------------------------------
+
+    @classmethod
+    def open(
+        cls,
+        path: str | Path | None = None,
+        settings: Settings | None = None,
+        *,
+        engine: FaceEngine | None = None,
+    ) -> Atlas:
+        """Open (creating if needed) the atlas at ``path`` or ``settings.atlas_dir``.
+
+        The engine is built from settings unless given; its weights load on
+        first use. Raises :class:`ModelMismatchError` when the atlas was built
+        with another embedding model.
+        """
+        settings = settings or Settings()
+        if path is not None:
+            settings = settings.with_overrides(atlas_dir=Path(path))
+        root = settings.atlas_dir
+        root.mkdir(parents=True, exist_ok=True)
+        url = settings.database_url or f"sqlite:///{root / CATALOG_FILE}"
+        catalog = Catalog.open(url)
+        engine = engine or create_engine(EngineSpec.from_settings(settings))
+        _guard_model(catalog, engine)
+        index = FlatIndex(root / INDEX_DIR, engine.model_id, engine.dim)
+        atlas = cls(settings, catalog, engine, index)
+        atlas.sync_index()
+        return atlas
+
+    def close(self) -> None:
+        self.catalog.close()
+
+    def __enter__(self) -> Atlas:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    @property
+    def root(self) -> Path:
+        return self.settings.atlas_dir
+
+    @property
+    def model_id(self) -> str:
+        return self.engine.model_id
+
+    @contextmanager
+    def writer_lock(self) -> Iterator[None]:
+        """Exclusive lock for writers (ingest, reindex, erasure) across processes."""
+        path = self.root / LOCK_FILE
+        fd = os.open(path, os.O_CREAT | os.O_RDWR, 0o600)
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                raise AtlasLockedError(f"another process is writing to {self.root}") from None
+            yield
+        finally:
+            os.close(fd)
+
+    # --- index consistency ----------------------------------------------------------
+
+    def sync_index(self) -> str:
+        """Bring the index in line with the catalog: ``ok``, ``caught_up`` or ``rebuilt``."""
+        count, watermark = self.catalog.embedding_watermark(self.model_id)
+        state = self.index.state()
+        dirty = self.catalog.get_meta(META_INDEX_DIRTY) == "1"
+        if (
+            not dirty
+            and state is not None
+            and state.watermark == watermark
+            and len(self.index) == count
+        ):
+            return "ok"
+        if not dirty and state is not None and state.watermark < watermark:
+            newer = 0
+            batches = []
+            for ids, vectors, _ in self.catalog.iter_embeddings(
+                self.model_id, after_id=state.watermark
+            ):
+                newer += len(ids)
+                batches.append((ids, vectors))
+            if len(self.index) + newer == count:
+                for ids, vectors in batches:
+                    self.index.add(ids, vectors)
+                self.index.save(watermark)
+                return "caught_up"
+        self.rebuild_index()
+        return "rebuilt"
+
+    def rebuild_index(self) -> int:
+        """Rebuild the index from the catalog's embeddings; returns the vector count."""
+        self.index.reset()
+        watermark = 0
+        for ids, vectors, last in self.catalog.iter_embeddings(self.model_id):
+            self.index.add(ids, vectors)
+            watermark = last
+        self.index.save(watermark)
+        self.catalog.set_meta(META_INDEX_DIRTY, "0")
+        return len(self.index)
+
+    def mark_index_dirty(self) -> None:
+        """Record, before a deletion commits, that the saved index may hold stale vectors."""
+        self.catalog.set_meta(META_INDEX_DIRTY, "1")
+
+    # --- ingest --------------------------------------------------------------------
+
+    def ingest(
+        self,
+        source: str | Path | Source,
+        *,
+        workers: int | None = None,
+        progress: Callable[[IngestProgress], None] | None = None,
+    ) -> IngestReport:
+        """Ingest a folder (or a single file) or any :class:`Source`.
+
+        Duplicates by content hash add a sighting, not an image. Failures are
+        recorded per item and summarised in the report; they never stop the run.
+        """
+        if not isinstance(source, Source):
+            source = FolderSource(Path(source), max_file_bytes=self.settings.max_file_bytes)
+        n_workers = workers or self.settings.workers
+        limits = AnalysisLimits(
+            max_pixels=self.settings.max_pixels,
+            max_file_bytes=self.settings.max_file_bytes,
+            thumbnail_px=self.settings.thumbnail_px,
+        )
+        options = IngestOptions(
+            model_id=self.model_id,
+            commit_every=self.settings.commit_every,
+            index_checkpoint_every=self.settings.index_checkpoint_every,
+            window=max(4, 4 * n_workers),
+        )
+        with self.writer_lock():
+            self.sync_index()
+            executor = make_executor(
+                EngineSpec.from_settings(self.settings), limits, n_workers, self.engine
+            )
+            return run_ingest(
+                self.catalog,
+                self.index,
+                source,
+                executor,
+                options,
+                face_filter=self._combined_filter(),
+                progress=progress,
+            )
+
+    def _combined_filter(self) -> FaceFilter | None:
+        if not self.face_filters:
+            return None
+        filters = list(self.face_filters)
+
+        def apply(faces: list[AnalyzedFace]) -> list[AnalyzedFace]:
+            for f in filters:
+                faces = f(faces)
+            return faces
+
+        return apply
+
+    # --- search ------------------------------------------------------------------------
+
+    def analyze_probe(self, data: bytes) -> list[AnalyzedFace]:
+        """Every face in a probe photo, largest first. Raises on a bad image."""
+        image = decode_image(
+            data, max_pixels=self.settings.max_pixels, max_bytes=self.settings.max_file_bytes
+        )
+        return analyze_faces(self.engine, image.pixels, thumbnail_px=self.settings.thumbnail_px)
+
+    def detect(self, data: bytes) -> list[ProbeFace]:
+        """The faces of a probe photo, as selectable by :meth:`search`'s ``face``."""
+        return [ProbeFace(i, f.box, f.quality) for i, f in enumerate(self.analyze_probe(data))]
+
+    def threshold(self) -> tuple[float, str]:
+        """The search threshold in force and where it comes from."""
+        if self.settings.min_similarity is not None:
+            return self.settings.min_similarity, "settings"
+        calibrated = self.catalog.get_meta(f"calibrated_threshold:{self.model_id}")
+        if calibrated is not None:
+            return float(calibrated), "calibration"
+        return DEFAULT_MIN_SIMILARITY, "default"
+
+    def search(
+        self,
+        data: bytes,
+        *,
+        face: int | None = None,
+        top_k: int | None = None,
+        min_similarity: float | None = None,
+    ) -> SearchResult:
+        """Search with one face of a probe photo (the largest unless ``face`` is given).
+
+        Raises :class:`NoFaceError` when the photo has no face.
+        """
+        faces = self.analyze_probe(data)
+        if not faces:
+            raise NoFaceError("no face found in the photo")
+        chosen = 0 if face is None else face
+        if not 0 <= chosen < len(faces):
+            raise InvalidRequestError(
+                f"face {chosen} does not exist; the photo has {len(faces)} face(s)"
+            )
+        probe = [ProbeFace(i, f.box, f.quality) for i, f in enumerate(faces)]
+        return self.search_vector(
+            faces[chosen].embedding, probe, chosen, top_k=top_k, min_similarity=min_similarity
+        )
+
+    def search_vector(
+        self,
+        vector: np.ndarray[Any, np.dtype[np.float32]],
+        probe_faces: list[ProbeFace] | None = None,
+        selected: int = 0,
+        *,
+        top_k: int | None = None,
+        min_similarity: float | None = None,
+    ) -> SearchResult:
+        """Search with an embedding already computed by this atlas's engine."""
+        k = top_k or self.settings.top_k
+        if not 1 <= k <= 1000:
+            raise InvalidRequestError("top_k must be between 1 and 1000")
+        if min_similarity is None:
+            threshold, source = self.threshold()
+        else:
+            threshold, source = min_similarity, "request"
+        query = np.asarray(vector, dtype=np.float32).reshape(1, -1)
+        raw = self.index.search(query, k)[0]
+        kept = [h for h in raw if h.similarity >= threshold]
+        records = self.catalog.faces([h.id for h in kept])
+        hits: list[Hit] = []
+        for h in kept:
+            rec = records.get(h.id)
+            if rec is None:
+                continue  # erased since the index was saved
+            hits.append(
+                Hit(
+                    rank=len(hits) + 1,
+                    face_id=rec.id,
+                    similarity=h.similarity,
+                    box=rec.box,
+                    quality=rec.quality,
+                    image=rec.image,
+                    sightings=rec.sightings,
+                )
+            )
+        return SearchResult(
+            model_id=self.model_id,
+            probe_faces=tuple(probe_faces or ()),
+            selected=selected,
+            threshold=threshold,
+            threshold_source=source,
+            hits=tuple(hits),
+        )
+
+    # --- reads ---------------------------------------------------------------------------
+
+    def face(self, face_id: int) -> FaceRecord:
+        rec = self.catalog.faces([face_id]).get(face_id)
+        if rec is None:
+            raise NotFoundError(f"face {face_id} does not exist")
+        return rec
+
+    def thumbnail(self, face_id: int) -> bytes:
+        jpeg = self.catalog.thumbnail(face_id)
+        if jpeg is None:
+            raise NotFoundError(f"no thumbnail for face {face_id}")
+        return jpeg
+
+    def stats(self) -> dict[str, Any]:
+        return {
+            "atlas": str(self.root),
+            "model_id": self.model_id,
+            "catalog": self.catalog.counts(),
+            "index": self.index.stats(),
+            "threshold": dict(zip(("value", "source"), self.threshold(), strict=True)),
+        }
+
+
+def _guard_model(catalog: Catalog, engine: FaceEngine) -> None:
+    stored_model = catalog.get_meta(META_MODEL_ID)
+    stored_dim = catalog.get_meta(META_DIM)
+    if stored_model is None:
+        with catalog.writer() as w:
+            w.set_meta(META_MODEL_ID, engine.model_id)
+            w.set_meta(META_DIM, str(engine.dim))
+        return
+    if stored_model != engine.model_id or stored_dim != str(engine.dim):
+        raise ModelMismatchError(
+            f"this atlas holds {stored_model} ({stored_dim}-d) embeddings; the engine makes "
+            f"{engine.model_id} ({engine.dim}-d). Use the matching engine, or re-embed the atlas."
+        )

@@ -1,0 +1,23 @@
+"""The ``faceatlas`` command line. Each module registers its own commands."""
+
+from __future__ import annotations
+
+import typer
+
+from faceatlas.cli import core, evaluate
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(
+    name="faceatlas",
+    help="Self-hosted face search: results are investigative leads, never identifications.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+core.register(app)
+evaluate.register(app)
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,234 @@
+"""Core commands: ingest, search, reindex, stats."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskProgressColumn,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+from rich.table import Table
+
+from faceatlas.atlas import Atlas
+from faceatlas.cli.common import (
+    AtlasOption,
+    DetectorOption,
+    JsonOption,
+    UpsampleOption,
+    cli_errors,
+    console,
+    err_console,
+    print_json,
+    settings_for,
+)
+from faceatlas.errors import InvalidRequestError, NotFoundError
+from faceatlas.ingest import IngestProgress
+from faceatlas.search import ProbeFace, SearchResult
+
+__all__ = ["register"]
+
+
+def _read_photo(photo: Path) -> bytes:
+    try:
+        return photo.read_bytes()
+    except FileNotFoundError:
+        raise NotFoundError(f"no such file: {photo}") from None
+    except OSError as exc:
+        raise InvalidRequestError(f"cannot read {photo}: {exc.strerror or exc}") from None
+
+
+@cli_errors
+def ingest(
+    path: Annotated[Path, typer.Argument(help="Folder (walked recursively) or image file.")],
+    atlas: AtlasOption = None,
+    workers: Annotated[
+        int | None, typer.Option("--workers", "-w", min=1, max=64, help="Worker processes.")
+    ] = None,
+    detector: DetectorOption = None,
+    upsample: UpsampleOption = None,
+    as_json: JsonOption = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+) -> None:
+    """Index every image under PATH. Reruns resume and add nothing twice."""
+    settings = settings_for(atlas, detector=detector, upsample=upsample, workers=workers)
+    with Atlas.open(settings=settings) as at:
+        if quiet or as_json:
+            report = at.ingest(path)
+        else:
+            columns = (
+                TextColumn("[bold]ingest"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TaskProgressColumn(),
+                TextColumn("{task.fields[rate]} img/s, {task.fields[faces]} faces"),
+                TimeElapsedColumn(),
+                TextColumn("ETA"),
+                TimeRemainingColumn(),
+            )
+            with Progress(*columns, console=err_console, transient=False) as bar:
+                task = bar.add_task("ingest", total=None, rate="0.0", faces=0)
+
+                def on_progress(p: IngestProgress) -> None:
+                    elapsed = bar.tasks[task].elapsed or 0.0
+                    rate = f"{p.done / elapsed:.1f}" if elapsed > 0 else "0.0"
+                    bar.update(task, completed=p.done, total=p.total, rate=rate, faces=p.faces)
+
+                report = at.ingest(path, progress=on_progress)
+    if as_json:
+        print_json(report.as_dict())
+        return
+    table = Table(title=f"ingest {report.source}", show_header=True)
+    table.add_column("outcome")
+    table.add_column("count", justify="right")
+    for key, value in sorted(report.counts.items()):
+        table.add_row(key, str(value))
+    console.print(table)
+    console.print(
+        f"{report.elapsed_s:.1f} s, {report.images_per_s:.2f} images/s, {report.faces_per_s:.2f} faces/s"
+    )
+    for locator, code, message in report.failures[:20]:
+        err_console.print(f"failed [{code}] {locator}: {message}", markup=False, highlight=False)
+    if len(report.failures) > 20:
+        err_console.print(
+            f"... and {len(report.failures) - 20} more failures (see `faceatlas stats`)"
+        )
+
+
+def _faces_table(faces: list[ProbeFace]) -> Table:
+    table = Table(title="faces in the photo")
+    for col in ("face", "left", "top", "right", "bottom", "size px", "frontal", "sharpness"):
+        table.add_column(col, justify="right")
+    for f in faces:
+        b = f.box
+        table.add_row(
+            str(f.index),
+            str(b.left),
+            str(b.top),
+            str(b.right),
+            str(b.bottom),
+            str(f.quality.box_px),
+            f"{f.quality.frontal:.2f}",
+            f"{f.quality.sharpness:.0f}",
+        )
+    return table
+
+
+def _results_table(result: SearchResult) -> Table:
+    table = Table(
+        title=f"leads for face {result.selected} (threshold {result.threshold:.3f}, {result.threshold_source})",
+        caption="Investigative leads, not identifications: verify every result independently.",
+    )
+    for col in ("rank", "similarity", "face", "box", "found at"):
+        table.add_column(col)
+    for h in result.hits:
+        b = h.box
+        where = (
+            "\n".join((s.page_url + " " if s.page_url else "") + s.locator for s in h.sightings)
+            or "-"
+        )
+        table.add_row(
+            str(h.rank),
+            f"{h.similarity:.3f}",
+            str(h.face_id),
+            f"{b.left},{b.top},{b.right},{b.bottom}",
+            where,
+        )
+    return table
+
+
+@cli_errors
+def search(
+    photo: Annotated[Path, typer.Argument(help="Probe photo.")],
+    atlas: AtlasOption = None,
+    face: Annotated[
+        int | None,
+        typer.Option(
+            "--face", "-f", min=0, help="Which face (see --list-faces); default the largest."
+        ),
+    ] = None,
+    list_faces: Annotated[
+        bool, typer.Option("--list-faces", help="Only list the faces in the photo.")
+    ] = False,
+    top_k: Annotated[
+        int | None, typer.Option("--top-k", "-k", min=1, max=1000, help="Results to return.")
+    ] = None,
+    threshold: Annotated[
+        float | None,
+        typer.Option(
+            "--threshold",
+            min=-1.0,
+            max=1.0,
+            help="Minimum similarity; below the calibrated default returns weaker leads.",
+        ),
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Find stored faces similar to a face in PHOTO."""
+    data = _read_photo(photo)
+    with Atlas.open(settings=settings_for(atlas)) as at:
+        if list_faces:
+            faces = at.detect(data)
+            if as_json:
+                print_json({"faces": [f.as_dict() for f in faces]})
+            elif faces:
+                console.print(_faces_table(faces))
+            if not faces:
+                typer.echo("error [no_face]: no face found in the photo", err=True)
+                raise typer.Exit(5)
+            return
+        result = at.search(data, face=face, top_k=top_k, min_similarity=threshold)
+    if as_json:
+        print_json(result.as_dict())
+        return
+    if len(result.probe_faces) > 1:
+        console.print(_faces_table(list(result.probe_faces)))
+    if result.hits:
+        console.print(_results_table(result))
+    else:
+        console.print(f"no stored face reaches similarity {result.threshold:.3f}")
+
+
+@cli_errors
+def reindex(atlas: AtlasOption = None) -> None:
+    """Rebuild the vector index from the catalog."""
+    with Atlas.open(settings=settings_for(atlas)) as at, at.writer_lock():
+        count = at.rebuild_index()
+    console.print(f"index rebuilt with {count} vectors")
+
+
+@cli_errors
+def stats(atlas: AtlasOption = None, as_json: JsonOption = False) -> None:
+    """Counts of what the atlas holds, and recent ingest failures."""
+    with Atlas.open(settings=settings_for(atlas)) as at:
+        data = at.stats()
+        data["failures"] = at.catalog.failures(limit=50)
+    if as_json:
+        print_json(data)
+        return
+    table = Table(title=f"atlas {data['atlas']} ({data['model_id']})")
+    table.add_column("what")
+    table.add_column("count", justify="right")
+    for key, value in data["catalog"].items():
+        table.add_row(key, str(value))
+    table.add_row("index vectors", str(data["index"]["count"]))
+    console.print(table)
+    console.print(f"threshold {data['threshold']['value']:.3f} ({data['threshold']['source']})")
+    for f in data["failures"]:
+        console.print(
+            f"failed [{f['code']}] {f['locator']}: {f['message']}", markup=False, highlight=False
+        )
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(ingest)
+    app.command()(search)
+    app.command()(reindex)
+    app.command()(stats)

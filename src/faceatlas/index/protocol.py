@@ -1,0 +1,71 @@
+"""The vector index seam: ids and unit vectors in, named hits out."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Protocol, runtime_checkable
+
+import numpy as np
+import numpy.typing as npt
+
+from faceatlas.types import Vectors
+
+__all__ = ["IndexHit", "IndexState", "VectorIndex"]
+
+Ids = npt.NDArray[np.int64]
+
+
+@dataclass(frozen=True, slots=True)
+class IndexHit:
+    """One neighbour: the stored id and its inner-product similarity to the query."""
+
+    id: int
+    similarity: float
+
+
+@dataclass(frozen=True, slots=True)
+class IndexState:
+    """What an index holds, saved beside it so a reopened atlas can check it against the catalog."""
+
+    model_id: str
+    dim: int
+    count: int
+    watermark: int
+    """Highest catalog embedding id the index has seen."""
+
+
+@runtime_checkable
+class VectorIndex(Protocol):
+    @property
+    def dim(self) -> int: ...
+
+    @property
+    def model_id(self) -> str: ...
+
+    def __len__(self) -> int: ...
+
+    def reset(self) -> None:
+        """Drop every vector (before a rebuild)."""
+        ...
+
+    def add(self, ids: Ids, vectors: Vectors) -> None:
+        """Add ``vectors`` (float32 ``(n, dim)``, unit norm) under ``ids`` (int64 ``(n,)``)."""
+        ...
+
+    def remove(self, ids: Ids) -> int:
+        """Remove ``ids``; returns how many were present."""
+        ...
+
+    def search(self, queries: Vectors, k: int) -> list[list[IndexHit]]:
+        """Top ``k`` hits for each query row, best first."""
+        ...
+
+    def save(self, watermark: int) -> None:
+        """Persist the index, recording the catalog watermark it reflects."""
+        ...
+
+    def state(self) -> IndexState | None:
+        """The state last saved, or ``None`` when nothing was saved."""
+        ...
+
+    def stats(self) -> dict[str, Any]: ...

@@ -1,0 +1,73 @@
+"""A folder of image files, walked recursively in sorted order."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+from faceatlas.errors import ImageTooLargeError, InvalidRequestError, NotFoundError
+from faceatlas.ingest.source import SourceItem
+
+__all__ = ["IMAGE_SUFFIXES", "FolderSource"]
+
+IMAGE_SUFFIXES = frozenset(
+    {".jpg", ".jpeg", ".jpe", ".png", ".webp", ".bmp", ".dib", ".tif", ".tiff", ".gif"}
+)
+"""Files picked up by a folder walk. The content is sniffed, never trusted from the name."""
+
+
+class FolderSource:
+    """Image files under ``root`` (or ``root`` itself when it is a file)."""
+
+    kind = "folder"
+
+    def __init__(self, root: Path, *, max_file_bytes: int) -> None:
+        root = root.expanduser().resolve()
+        if not root.exists():
+            raise NotFoundError(f"no such file or folder: {root}")
+        self.root = root
+        self.max_file_bytes = max_file_bytes
+        self._paths: list[Path] | None = None
+
+    @property
+    def locator(self) -> str:
+        return str(self.root)
+
+    def _walk(self) -> list[Path]:
+        if self._paths is None:
+            if self.root.is_file():
+                self._paths = [self.root]
+            else:
+                found: list[Path] = []
+                for dirpath, dirnames, filenames in os.walk(self.root):
+                    dirnames.sort()
+                    found.extend(
+                        Path(dirpath) / name
+                        for name in sorted(filenames)
+                        if Path(name).suffix.lower() in IMAGE_SUFFIXES
+                    )
+                self._paths = found
+        return self._paths
+
+    def count_hint(self) -> int | None:
+        return len(self._walk())
+
+    def items(self) -> Iterator[SourceItem]:
+        for path in self._walk():
+            try:
+                st = path.stat()
+            except OSError:
+                yield SourceItem(locator=str(path))
+                continue
+            yield SourceItem(locator=str(path), file_size=st.st_size, file_mtime_ns=st.st_mtime_ns)
+
+    def read(self, item: SourceItem) -> bytes:
+        path = Path(item.locator)
+        try:
+            size = path.stat().st_size
+            if size > self.max_file_bytes:
+                raise ImageTooLargeError(f"file is {size} bytes, limit is {self.max_file_bytes}")
+            return path.read_bytes()
+        except OSError as exc:
+            raise InvalidRequestError(f"cannot read file: {exc.strerror or exc}") from None

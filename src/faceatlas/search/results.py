@@ -1,0 +1,85 @@
+"""Typed search results shared by every front end."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from faceatlas.store.records import ImageRecord, SightingRecord
+from faceatlas.types import Box, FaceQuality
+
+__all__ = ["Hit", "ProbeFace", "SearchResult"]
+
+
+@dataclass(frozen=True, slots=True)
+class ProbeFace:
+    """A face found in the probe photo. ``index`` is what ``--face``/``face`` selects."""
+
+    index: int
+    box: Box
+    quality: FaceQuality
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"index": self.index, "box": self.box.as_dict(), "quality": self.quality.as_dict()}
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    """A stored face similar to the probe: a lead to check, never an identification."""
+
+    rank: int
+    face_id: int
+    similarity: float
+    box: Box
+    quality: FaceQuality
+    image: ImageRecord
+    sightings: tuple[SightingRecord, ...]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "rank": self.rank,
+            "face_id": self.face_id,
+            "similarity": round(self.similarity, 4),
+            "box": self.box.as_dict(),
+            "quality": self.quality.as_dict(),
+            "image": {
+                "id": self.image.id,
+                "sha256": self.image.sha256,
+                "width": self.image.width,
+                "height": self.image.height,
+                "format": self.image.format,
+            },
+            "sightings": [
+                {
+                    "source_kind": s.source_kind,
+                    "locator": s.locator,
+                    "page_url": s.page_url or None,
+                    "page_title": s.page_title,
+                    "alt_text": s.alt_text,
+                    "caption": s.caption,
+                    "first_seen": s.first_seen,
+                    "last_seen": s.last_seen,
+                }
+                for s in self.sightings
+            ],
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class SearchResult:
+    model_id: str
+    probe_faces: tuple[ProbeFace, ...]
+    selected: int
+    threshold: float
+    threshold_source: str
+    hits: tuple[Hit, ...]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "model_id": self.model_id,
+            "probe_faces": [f.as_dict() for f in self.probe_faces],
+            "selected_face": self.selected,
+            "threshold": round(self.threshold, 4),
+            "threshold_source": self.threshold_source,
+            "hits": [h.as_dict() for h in self.hits],
+        }

@@ -1,0 +1,79 @@
+"""Named, versioned schema migrations, applied in order and recorded.
+
+Each migration is a function of a connection. Never edit one that has
+shipped: add a new one. Table definitions live in :mod:`schema`; a migration
+creates the tables it introduces from there, so SQLite and PostgreSQL share
+one path.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
+
+from faceatlas.store import schema
+
+__all__ = ["MIGRATIONS", "Migration", "apply_migrations"]
+
+
+@dataclass(frozen=True, slots=True)
+class Migration:
+    version: int
+    name: str
+    apply: Callable[[sa.Connection], None]
+
+
+def _create(*tables: sa.Table) -> Callable[[sa.Connection], None]:
+    def run(conn: sa.Connection) -> None:
+        for table in tables:
+            table.create(conn, checkfirst=True)
+
+    return run
+
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(
+        1,
+        "core catalog: sources, images, sightings, faces, thumbnails, embeddings, ingest runs",
+        _create(
+            schema.atlas_meta,
+            schema.sources,
+            schema.images,
+            schema.sightings,
+            schema.faces,
+            schema.thumbnails,
+            schema.embeddings,
+            schema.ingest_runs,
+            schema.ingest_failures,
+        ),
+    ),
+)
+
+
+def apply_migrations(engine: sa.Engine) -> list[int]:
+    """Apply every migration not yet recorded; returns the versions applied."""
+    applied_now: list[int] = []
+    with engine.begin() as conn:
+        schema.schema_migrations.create(conn, checkfirst=True)
+    for migration in sorted(MIGRATIONS, key=lambda m: m.version):
+        with engine.begin() as conn:
+            done = conn.execute(
+                sa.select(schema.schema_migrations.c.version).where(
+                    schema.schema_migrations.c.version == migration.version
+                )
+            ).first()
+            if done is not None:
+                continue
+            migration.apply(conn)
+            conn.execute(
+                schema.schema_migrations.insert().values(
+                    version=migration.version,
+                    name=migration.name,
+                    applied_at=datetime.now(UTC).isoformat(),
+                )
+            )
+            applied_now.append(migration.version)
+    return applied_now

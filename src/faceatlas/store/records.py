@@ -1,0 +1,47 @@
+"""Plain records read from the catalog."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from faceatlas.types import Box, FaceQuality
+
+__all__ = ["FaceRecord", "ImageRecord", "SightingRecord"]
+
+
+@dataclass(frozen=True, slots=True)
+class SightingRecord:
+    """One place an image was found: a file path, or an image URL on a page."""
+
+    id: int
+    source_kind: str
+    source_locator: str
+    locator: str
+    page_url: str
+    page_title: str | None
+    alt_text: str | None
+    caption: str | None
+    http_last_modified: str | None
+    first_seen: str
+    last_seen: str
+
+
+@dataclass(frozen=True, slots=True)
+class ImageRecord:
+    id: int
+    sha256: str
+    byte_size: int
+    width: int
+    height: int
+    format: str
+    face_count: int
+
+
+@dataclass(frozen=True, slots=True)
+class FaceRecord:
+    id: int
+    image: ImageRecord
+    ordinal: int
+    box: Box
+    quality: FaceQuality
+    sightings: tuple[SightingRecord, ...]

@@ -1,0 +1,145 @@
+"""Catalog tables (SQLAlchemy Core), portable across SQLite and PostgreSQL.
+
+Faces and embeddings are separate tables, one embedding row per face per
+model id, so a model change re-embeds one table and keeps everything else.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+__all__ = ["metadata"]
+
+metadata = sa.MetaData()
+
+schema_migrations = sa.Table(
+    "schema_migrations",
+    metadata,
+    sa.Column("version", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("applied_at", sa.String(40), nullable=False),
+)
+
+atlas_meta = sa.Table(
+    "atlas_meta",
+    metadata,
+    sa.Column("key", sa.String(100), primary_key=True),
+    sa.Column("value", sa.Text, nullable=False),
+)
+
+sources = sa.Table(
+    "sources",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("kind", sa.String(40), nullable=False),
+    sa.Column("locator", sa.Text, nullable=False),
+    sa.Column("created_at", sa.String(40), nullable=False),
+    sa.UniqueConstraint("kind", "locator", name="uq_sources_kind_locator"),
+)
+
+images = sa.Table(
+    "images",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("sha256", sa.String(64), nullable=False, unique=True),
+    sa.Column("byte_size", sa.BigInteger, nullable=False),
+    sa.Column("width", sa.Integer, nullable=False),
+    sa.Column("height", sa.Integer, nullable=False),
+    sa.Column("format", sa.String(16), nullable=False),
+    sa.Column("face_count", sa.Integer, nullable=False),
+    sa.Column("created_at", sa.String(40), nullable=False),
+)
+
+sightings = sa.Table(
+    "sightings",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column(
+        "image_id", sa.Integer, sa.ForeignKey("images.id", ondelete="CASCADE"), nullable=False
+    ),
+    sa.Column(
+        "source_id", sa.Integer, sa.ForeignKey("sources.id", ondelete="CASCADE"), nullable=False
+    ),
+    sa.Column("locator", sa.Text, nullable=False),
+    sa.Column("page_url", sa.Text, nullable=False, server_default=""),
+    sa.Column("page_title", sa.Text),
+    sa.Column("alt_text", sa.Text),
+    sa.Column("caption", sa.Text),
+    sa.Column("http_last_modified", sa.String(64)),
+    sa.Column("file_size", sa.BigInteger),
+    sa.Column("file_mtime_ns", sa.BigInteger),
+    sa.Column("first_seen", sa.String(40), nullable=False),
+    sa.Column("last_seen", sa.String(40), nullable=False),
+    sa.UniqueConstraint("image_id", "locator", "page_url", name="uq_sightings_where"),
+)
+sa.Index("ix_sightings_locator", sightings.c.locator)
+
+faces = sa.Table(
+    "faces",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column(
+        "image_id", sa.Integer, sa.ForeignKey("images.id", ondelete="CASCADE"), nullable=False
+    ),
+    sa.Column("ordinal", sa.Integer, nullable=False),
+    sa.Column("box_left", sa.Integer, nullable=False),
+    sa.Column("box_top", sa.Integer, nullable=False),
+    sa.Column("box_right", sa.Integer, nullable=False),
+    sa.Column("box_bottom", sa.Integer, nullable=False),
+    sa.Column("landmarks", sa.Text, nullable=False),
+    sa.Column("detector_score", sa.Float, nullable=False),
+    sa.Column("sharpness", sa.Float, nullable=False),
+    sa.Column("frontal", sa.Float, nullable=False),
+    sa.Column("box_px", sa.Integer, nullable=False),
+    sa.UniqueConstraint("image_id", "ordinal", name="uq_faces_image_ordinal"),
+)
+
+thumbnails = sa.Table(
+    "thumbnails",
+    metadata,
+    sa.Column(
+        "face_id", sa.Integer, sa.ForeignKey("faces.id", ondelete="CASCADE"), primary_key=True
+    ),
+    sa.Column("jpeg", sa.LargeBinary, nullable=False),
+    sa.Column("created_at", sa.String(40), nullable=False),
+)
+
+embeddings = sa.Table(
+    "embeddings",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("face_id", sa.Integer, sa.ForeignKey("faces.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("model_id", sa.String(100), nullable=False),
+    sa.Column("dim", sa.Integer, nullable=False),
+    sa.Column("vector", sa.LargeBinary, nullable=False),
+    sa.Column("created_at", sa.String(40), nullable=False),
+    sa.UniqueConstraint("face_id", "model_id", name="uq_embeddings_face_model"),
+)
+sa.Index("ix_embeddings_model", embeddings.c.model_id, embeddings.c.id)
+
+ingest_runs = sa.Table(
+    "ingest_runs",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column(
+        "source_id", sa.Integer, sa.ForeignKey("sources.id", ondelete="CASCADE"), nullable=False
+    ),
+    sa.Column("started_at", sa.String(40), nullable=False),
+    sa.Column("finished_at", sa.String(40)),
+    sa.Column("status", sa.String(20), nullable=False),
+    sa.Column("counts", sa.Text, nullable=False, server_default="{}"),
+)
+
+ingest_failures = sa.Table(
+    "ingest_failures",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column(
+        "source_id", sa.Integer, sa.ForeignKey("sources.id", ondelete="CASCADE"), nullable=False
+    ),
+    sa.Column("locator", sa.Text, nullable=False),
+    sa.Column("code", sa.String(60), nullable=False),
+    sa.Column("message", sa.Text, nullable=False),
+    sa.Column("at", sa.String(40), nullable=False),
+    sa.UniqueConstraint("source_id", "locator", name="uq_failures_where"),
+)

@@ -1,0 +1,155 @@
+"""Shared vocabulary: boxes, detected and analysed faces, search hits.
+
+Conventions that hold everywhere:
+
+* Boxes are integer pixel coordinates ``(left, top, right, bottom)`` in the
+  upright (EXIF-corrected) image, right/bottom exclusive, clipped to the image.
+* Embeddings are ``float32`` vectors of unit L2 norm. Similarity is their
+  inner product (cosine similarity), in ``[-1, 1]``; higher is more alike.
+  Euclidean distance between two embeddings is ``sqrt(2 - 2 * similarity)``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+__all__ = [
+    "AnalyzedFace",
+    "Box",
+    "DetectedFace",
+    "FaceQuality",
+    "Point",
+    "RGBImage",
+    "Vector",
+    "Vectors",
+    "similarity_to_distance",
+]
+
+RGBImage = npt.NDArray[np.uint8]
+"""An image as ``uint8`` array of shape ``(height, width, 3)``, RGB order."""
+Vector = npt.NDArray[np.float32]
+"""One embedding, ``float32`` of shape ``(dim,)``."""
+Vectors = npt.NDArray[np.float32]
+"""A batch of embeddings, ``float32`` of shape ``(n, dim)``."""
+
+Point = tuple[float, float]
+
+
+def similarity_to_distance(similarity: float) -> float:
+    """Euclidean distance between unit vectors with the given cosine similarity."""
+    return float(np.sqrt(max(0.0, 2.0 - 2.0 * similarity)))
+
+
+@dataclass(frozen=True, slots=True)
+class Box:
+    left: int
+    top: int
+    right: int
+    bottom: int
+
+    @property
+    def width(self) -> int:
+        return self.right - self.left
+
+    @property
+    def height(self) -> int:
+        return self.bottom - self.top
+
+    @property
+    def area(self) -> int:
+        return max(0, self.width) * max(0, self.height)
+
+    @property
+    def center(self) -> Point:
+        return ((self.left + self.right) / 2.0, (self.top + self.bottom) / 2.0)
+
+    def clip(self, width: int, height: int) -> Box:
+        return Box(
+            left=min(max(self.left, 0), width),
+            top=min(max(self.top, 0), height),
+            right=min(max(self.right, 0), width),
+            bottom=min(max(self.bottom, 0), height),
+        )
+
+    def iou(self, other: Box) -> float:
+        inter = Box(
+            max(self.left, other.left),
+            max(self.top, other.top),
+            min(self.right, other.right),
+            min(self.bottom, other.bottom),
+        )
+        if inter.width <= 0 or inter.height <= 0:
+            return 0.0
+        union = self.area + other.area - inter.area
+        return inter.area / union if union else 0.0
+
+    def as_dict(self) -> dict[str, int]:
+        return {"left": self.left, "top": self.top, "right": self.right, "bottom": self.bottom}
+
+
+@dataclass(frozen=True, slots=True)
+class DetectedFace:
+    """A face found by a detector.
+
+    ``landmarks`` are the five alignment points in image pixels, in the
+    engine's own order (documented by each engine). ``score`` is the
+    detector's confidence, comparable only within one detector.
+    """
+
+    box: Box
+    landmarks: tuple[Point, ...]
+    score: float
+
+
+@dataclass(frozen=True, slots=True)
+class FaceQuality:
+    """Per-face quality signals, all cheap to compute.
+
+    ``box_px``: shorter side of the face box in pixels. ``detector_score``:
+    as reported by the detector. ``sharpness``: variance of the Laplacian of
+    the aligned grey chip (higher is sharper; below ~30 is usually blurred).
+    ``frontal``: rough frontal-pose estimate from the landmarks, 1.0 for a
+    face looking at the camera, falling towards 0.0 as the head turns.
+    """
+
+    box_px: int
+    detector_score: float
+    sharpness: float
+    frontal: float
+
+    def as_dict(self) -> dict[str, float]:
+        return {
+            "box_px": self.box_px,
+            "detector_score": round(self.detector_score, 4),
+            "sharpness": round(self.sharpness, 2),
+            "frontal": round(self.frontal, 3),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class AnalyzedFace:
+    """A detected face with its quality, unit-norm embedding and JPEG thumbnail."""
+
+    detection: DetectedFace
+    quality: FaceQuality
+    embedding: Vector = field(repr=False)
+    thumbnail_jpeg: bytes = field(repr=False)
+
+    @property
+    def box(self) -> Box:
+        return self.detection.box
+
+
+def json_ready(value: Any) -> Any:
+    """Convert numpy scalars inside plain containers to Python numbers."""
+    if isinstance(value, dict):
+        return {k: json_ready(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [json_ready(v) for v in value]
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
