@@ -97,7 +97,15 @@ class DlibEngine:
             )
             if min(box.width, box.height) < self.options.min_face_px:
                 continue
-            shape = self._shape(image, rect)
+            # Landmarks are fitted inside the detection clipped to the image (as face_recognition
+            # does), so faces cut by the border get the same embedding in both.
+            inside = self._dlib.rectangle(
+                max(rect.left(), 0),
+                max(rect.top(), 0),
+                min(rect.right(), width),
+                min(rect.bottom(), height),
+            )
+            shape = self._shape(image, inside)
             points = tuple((float(shape.part(i).x), float(shape.part(i).y)) for i in range(5))
             faces.append(DetectedFace(box=box, landmarks=points, score=score))
         return faces

@@ -27,6 +27,8 @@ __all__ = ["EmbeddingSet", "default_cache_dir", "embed_photos"]
 STATUS_DETECTED = 0
 STATUS_FALLBACK = 1
 STATUS_FAILED = 2
+CACHE_REVISION = 2
+"""Bumped whenever the embedding of a photo would change, so stale caches are not reused."""
 CENTRE_FRACTION = 0.44
 """Side of the fallback box as a fraction of the shorter image side (LFW: 110 of 250 px)."""
 
@@ -93,7 +95,7 @@ def _work(paths: list[str]) -> list[tuple[np.ndarray, int]]:
 
 
 def _cache_file(cache_dir: Path, spec: EngineSpec, model_id: str, paths: Sequence[str]) -> Path:
-    key = f"{model_id}|{spec.engine}|{spec.detector}|{spec.upsample}|{spec.min_face_px}"
+    key = f"{CACHE_REVISION}|{model_id}|{spec.engine}|{spec.detector}|{spec.upsample}|{spec.min_face_px}"
     digest = hashlib.sha256(key.encode()).hexdigest()[:16]
     return cache_dir / "embeddings" / f"{model_id}-{digest}.npz"
 
