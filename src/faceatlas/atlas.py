@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import fcntl
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
@@ -26,6 +26,16 @@ from faceatlas.errors import (
     NoFaceError,
     NotFoundError,
 )
+from faceatlas.identity import (
+    ClusterParams,
+    ClusterReport,
+    Identities,
+    IdentityDetail,
+    IdentitySearchResult,
+    IdentitySummary,
+    search_identities,
+)
+from faceatlas.identity import curation as identity_curation
 from faceatlas.index import FlatIndex, VectorIndex
 from faceatlas.ingest import (
     AnalysisLimits,
@@ -208,7 +218,7 @@ class Atlas:
             executor = make_executor(
                 EngineSpec.from_settings(self.settings), limits, n_workers, self.engine
             )
-            return run_ingest(
+            report = run_ingest(
                 self.catalog,
                 self.index,
                 source,
@@ -217,6 +227,9 @@ class Atlas:
                 face_filter=self._combined_filter(),
                 progress=progress,
             )
+            if self.settings.identity_cluster_on_ingest and report.counts["faces"]:
+                self.identities.cluster_pending()
+            return report
 
     def _combined_filter(self) -> FaceFilter | None:
         if not self.face_filters:
@@ -321,6 +334,95 @@ class Atlas:
             threshold=threshold,
             threshold_source=source,
             hits=tuple(hits),
+        )
+
+    # --- identities (logic in faceatlas.identity) ----------------------------------------
+
+    @property
+    def identities(self) -> Identities:
+        s = self.settings
+        params = ClusterParams(
+            min_similarity=s.identity_min_similarity,
+            min_faces=s.identity_min_faces,
+            max_neighbours=s.identity_max_neighbours,
+            border_min_votes=s.identity_border_min_votes,
+            min_centroid_similarity=s.identity_min_centroid_similarity,
+        )
+        return Identities(self.catalog, self.index, self.model_id, params)
+
+    def cluster_identities(self, *, rebuild: bool = False) -> ClusterReport:
+        """Cluster faces without an identity; ``rebuild`` reclusters everything (manual
+        decisions hold)."""
+        with self.writer_lock():
+            self.sync_index()
+            if rebuild:
+                return self.identities.recluster()
+            return self.identities.cluster_pending()
+
+    def list_identities(
+        self, *, min_faces: int = 1, limit: int = 100, offset: int = 0
+    ) -> list[IdentitySummary]:
+        if not 1 <= limit <= 10_000 or offset < 0 or min_faces < 1:
+            raise InvalidRequestError("limit must be 1-10000, offset >= 0, min_faces >= 1")
+        return self.identities.summaries(min_faces=min_faces, limit=limit, offset=offset)
+
+    def identity(self, identity_id: int) -> IdentityDetail:
+        """An identity's photos, sightings, domains, candidate names and curation log."""
+        return self.identities.detail(identity_id)
+
+    def merge_identities(self, target: int, others: Sequence[int], *, actor: str) -> int:
+        with self.writer_lock():
+            return identity_curation.merge(self.catalog.engine, target, others, actor)
+
+    def split_identity(self, identity_id: int, face_ids: Sequence[int], *, actor: str) -> int:
+        with self.writer_lock():
+            return identity_curation.split(self.catalog.engine, identity_id, face_ids, actor)
+
+    def move_faces(self, face_ids: Sequence[int], target: int | None, *, actor: str) -> int:
+        with self.writer_lock():
+            return identity_curation.move(self.catalog.engine, face_ids, target, actor)
+
+    def label_identity(self, identity_id: int, label: str | None, *, actor: str) -> None:
+        with self.writer_lock():
+            identity_curation.label(self.catalog.engine, identity_id, label, actor)
+
+    def reject_faces(self, identity_id: int, face_ids: Sequence[int], *, actor: str) -> None:
+        """ "Not this person": the faces leave the identity for good."""
+        with self.writer_lock():
+            identity_curation.reject(self.catalog.engine, identity_id, face_ids, actor)
+
+    def search_identities(
+        self,
+        photos: Sequence[bytes],
+        *,
+        top_k: int | None = None,
+        min_similarity: float | None = None,
+    ) -> IdentitySearchResult:
+        """Search for people with one or more photos of one person (the largest face of each).
+
+        Raises :class:`NoFaceError` when a photo has no face.
+        """
+        if not photos:
+            raise InvalidRequestError("give at least one probe photo")
+        k = top_k or self.settings.top_k
+        if not 1 <= k <= 1000:
+            raise InvalidRequestError("top_k must be between 1 and 1000")
+        vectors = []
+        for number, data in enumerate(photos, start=1):
+            faces = self.analyze_probe(data)
+            if not faces:
+                raise NoFaceError(f"no face found in probe photo {number}")
+            vectors.append(faces[0].embedding)
+        if min_similarity is None:
+            threshold, source = self.threshold()
+        else:
+            threshold, source = min_similarity, "request"
+        return search_identities(
+            self.identities,
+            np.stack(vectors).astype(np.float32),
+            threshold=threshold,
+            threshold_source=source,
+            top_k=k,
         )
 
     # --- reads ---------------------------------------------------------------------------

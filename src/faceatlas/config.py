@@ -80,6 +80,36 @@ class Settings(BaseSettings):
         description="Search threshold; unset means the calibrated one, else the built-in default.",
     )
 
+    identity_min_similarity: float = Field(
+        default=0.93,
+        ge=-1.0,
+        le=1.0,
+        description="Cosine similarity at which two faces count as neighbours for clustering.",
+    )
+    identity_min_faces: int = Field(
+        default=3,
+        ge=1,
+        description="Faces (itself included) within the neighbour similarity that make a core face.",
+    )
+    identity_max_neighbours: int = Field(
+        default=64, ge=1, le=1000, description="Neighbours fetched per face when clustering."
+    )
+    identity_border_min_votes: int = Field(
+        default=2,
+        ge=0,
+        description="Neighbours in one identity a non-core face needs to join it (0: never).",
+    )
+    identity_min_centroid_similarity: float = Field(
+        default=0.9,
+        ge=0.0,
+        le=1.0,
+        description="Pairwise-equivalent similarity to an identity's centroid a face needs "
+        "to join it (size-adjusted; see docs/identities.md).",
+    )
+    identity_cluster_on_ingest: bool = Field(
+        default=True, description="Cluster new faces into identities after each ingest."
+    )
+
     @field_validator("atlas_dir")
     @classmethod
     def _expand(cls, value: Path) -> Path:

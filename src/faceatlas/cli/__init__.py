@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from faceatlas.cli import core, evaluate
+from faceatlas.cli import core, evaluate, identities
 
 __all__ = ["app", "main"]
 
@@ -17,6 +17,7 @@ app = typer.Typer(
 )
 core.register(app)
 evaluate.register(app)
+identities.register(app)
 
 
 def main() -> None:

@@ -50,6 +50,16 @@ MIGRATIONS: tuple[Migration, ...] = (
             schema.ingest_failures,
         ),
     ),
+    Migration(
+        4,
+        "identities: clusters of faces, manual assignments, exclusions, curation log",
+        _create(
+            schema.identities,
+            schema.face_identities,
+            schema.identity_exclusions,
+            schema.identity_decisions,
+        ),
+    ),
 )
 
 

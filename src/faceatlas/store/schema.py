@@ -143,3 +143,65 @@ ingest_failures = sa.Table(
     sa.Column("at", sa.String(40), nullable=False),
     sa.UniqueConstraint("source_id", "locator", name="uq_failures_where"),
 )
+
+# --- identities (migration 4) ------------------------------------------------------
+# Manual decisions are keyed by face ids, never by embeddings, so they survive
+# reclustering and re-embedding with another model.
+
+identities = sa.Table(
+    "identities",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("label", sa.Text),
+    sa.Column("labelled_by", sa.String(200)),
+    sa.Column("labelled_at", sa.String(40)),
+    sa.Column("created_by", sa.String(200), nullable=False),
+    sa.Column("created_at", sa.String(40), nullable=False),
+)
+
+face_identities = sa.Table(
+    "face_identities",
+    metadata,
+    sa.Column(
+        "face_id", sa.Integer, sa.ForeignKey("faces.id", ondelete="CASCADE"), primary_key=True
+    ),
+    sa.Column(
+        "identity_id",
+        sa.Integer,
+        sa.ForeignKey("identities.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column("manual", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("assigned_by", sa.String(200), nullable=False),
+    sa.Column("assigned_at", sa.String(40), nullable=False),
+)
+sa.Index("ix_face_identities_identity", face_identities.c.identity_id)
+
+identity_exclusions = sa.Table(
+    "identity_exclusions",
+    metadata,
+    sa.Column(
+        "face_id", sa.Integer, sa.ForeignKey("faces.id", ondelete="CASCADE"), primary_key=True
+    ),
+    sa.Column(
+        "identity_id",
+        sa.Integer,
+        sa.ForeignKey("identities.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    sa.Column("decided_by", sa.String(200), nullable=False),
+    sa.Column("decided_at", sa.String(40), nullable=False),
+)
+
+identity_decisions = sa.Table(
+    "identity_decisions",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("kind", sa.String(20), nullable=False),
+    sa.Column("identity_id", sa.Integer, nullable=False),
+    sa.Column("other_identity_id", sa.Integer),
+    sa.Column("face_ids", sa.Text, nullable=False, server_default="[]"),
+    sa.Column("detail", sa.Text),
+    sa.Column("actor", sa.String(200), nullable=False),
+    sa.Column("at", sa.String(40), nullable=False),
+)

@@ -1,0 +1,218 @@
+"""Identity clustering and identity-level search on all of LFW, from cached embeddings.
+
+    FACEATLAS_CACHE_DIR=/work/cache/faceatlas .venv/bin/python benchmarks/identities_lfw.py
+
+1. Clustering: FaceAtlas's density clustering (``faceatlas.identity.cluster_faces``
+   over a FAISS ``FlatIndex``, the code path the atlas uses) against
+   ``dlib.chinese_whispers_clustering`` on the same embeddings, scored with
+   pairwise and BCubed precision/recall/F1 against the true LFW identities.
+2. Incremental: the same photos in 10 shuffled batches, clustering after each,
+   against the single-batch run.
+3. Identity-level ranking: people with >= 4 photos hold one photo back as the
+   probe; the gallery is every other LFW photo. Nearest-face rank-1 against
+   identity-level rank-1 (gallery clustered into identities, ranked by the
+   identity score in ``faceatlas.identity.ranking``).
+
+Embeddings come from ``faceatlas.eval.embed.embed_photos`` (cached: nothing is
+recomputed when the cache is complete). ``--cache-only`` reads whatever the
+cache holds without computing the rest (for a quick look at a partial cache).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from faceatlas.engine import EngineSpec
+from faceatlas.eval.clustering import score_clusters
+from faceatlas.eval.datasets import lfw_people
+from faceatlas.eval.embed import default_cache_dir, embed_photos
+from faceatlas.identity.clustering import ClusterParams, ClusterState, cluster_faces
+from faceatlas.identity.ranking import rank_identities
+from faceatlas.index import FlatIndex
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def load(faces: Path, cache_only: bool) -> tuple[list[str], np.ndarray, list[str]]:
+    people = lfw_people(faces / "lfw" / "images")
+    paths = [p for photos in people.values() for p in photos]
+    if cache_only:
+        cache = next((default_cache_dir() / "embeddings").glob("dlib-resnet-v1-*.npz"))
+        with np.load(cache, allow_pickle=False) as data:
+            known = {
+                str(p): (v, int(s))
+                for p, v, s in zip(data["paths"], data["vectors"], data["status"], strict=True)
+            }
+        keep = [p for p in paths if str(p.resolve()) in known]
+        vecs = np.stack([known[str(p.resolve())][0] for p in keep]).astype(np.float32)
+        status = np.asarray([known[str(p.resolve())][1] for p in keep])
+        paths = keep
+    else:
+        emb = embed_photos(paths, EngineSpec(), workers=2)
+        vecs, status = emb.vectors, emb.status
+    ok = status != 2
+    labels = [p.parent.name for p in paths]
+    names = [str(p) for p in paths]
+    return (
+        [n for n, k in zip(names, ok, strict=True) if k],
+        vecs[ok],
+        [lab for lab, k in zip(labels, ok, strict=True) if k],
+    )
+
+
+def make_index(tmp: Path, vecs: np.ndarray, ids: np.ndarray) -> FlatIndex:
+    index = FlatIndex(tmp, "bench", vecs.shape[1])
+    index.reset()
+    index.add(ids.astype(np.int64), vecs)
+    return index
+
+
+def run_density(
+    vecs: np.ndarray, params: ClusterParams, batches: int, seed: int
+) -> tuple[list[int | None], float]:
+    n = len(vecs)
+    order = list(range(n))
+    if batches > 1:
+        random.Random(seed).shuffle(order)
+    counter = iter(range(1, 10**9))
+    state = ClusterState()
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory() as tmp:
+        index = FlatIndex(Path(tmp), "bench", vecs.shape[1])
+        size = -(-n // batches)
+        for b in range(batches):
+            new = order[b * size : (b + 1) * size]
+            index.add(np.asarray(new, dtype=np.int64), vecs[new])
+            pending = [f for f in order[: (b + 1) * size] if f not in state.assigned]
+            out = cluster_faces(pending, vecs[pending], index, state, params, lambda: next(counter))
+            state.assigned.update(out.assigned)
+            for f, ident in out.assigned.items():
+                if ident in state.sums:
+                    state.sums[ident] += vecs[f]
+                else:
+                    state.sums[ident] = vecs[f].astype(np.float64)
+    elapsed = time.perf_counter() - started
+    return [state.assigned.get(i) for i in range(n)], elapsed
+
+
+def run_chinese_whispers(vecs: np.ndarray, threshold: float) -> tuple[list[int], float]:
+    import dlib
+
+    started = time.perf_counter()
+    descriptors = [dlib.vector(v.astype(np.float64).tolist()) for v in vecs]
+    labels = dlib.chinese_whispers_clustering(descriptors, threshold)
+    return [int(x) for x in labels], time.perf_counter() - started
+
+
+def ranking_eval(
+    vecs: np.ndarray, labels: list[str], params: ClusterParams, seed: int
+) -> dict[str, object]:
+    by_person: dict[str, list[int]] = {}
+    for i, lab in enumerate(labels):
+        by_person.setdefault(lab, []).append(i)
+    rng = random.Random(seed)
+    probes = [rng.choice(ids) for ids in by_person.values() if len(ids) >= 4]
+    probe_set = set(probes)
+    gallery = [i for i in range(len(vecs)) if i not in probe_set]
+    with tempfile.TemporaryDirectory() as tmp:
+        index = make_index(Path(tmp), vecs[gallery], np.asarray(gallery))
+        counter = iter(range(1, 10**9))
+        out = cluster_faces(
+            gallery, vecs[gallery], index, ClusterState(), params, lambda: next(counter)
+        )
+        assigned = out.assigned
+        members: dict[int, list[int]] = {}
+        for f, ident in assigned.items():
+            members.setdefault(ident, []).append(f)
+        gallery_vecs = {i: vecs[i] for i in gallery}
+        face_hits = index.search(vecs[probes], 200)
+        nearest_ok = identity_ok = 0
+        for p, hits in zip(probes, face_hits, strict=True):
+            nearest_ok += labels[hits[0].id] == labels[p]
+            ranked = rank_identities(
+                vecs[p][None, :], hits, assigned, members, gallery_vecs.__getitem__
+            )
+            top = ranked[0]
+            majority = max(
+                (labels[f] for f in top.face_ids), key=[labels[f] for f in top.face_ids].count
+            )
+            identity_ok += majority == labels[p]
+    return {
+        "probes": len(probes),
+        "gallery": len(gallery),
+        "nearest_face_rank1": round(nearest_ok / len(probes), 4),
+        "identity_rank1": round(identity_ok / len(probes), 4),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--faces", type=Path, default=ROOT.parent / "shared" / "faces")
+    parser.add_argument("--cache-only", action="store_true")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--min-similarity", type=float, default=ClusterParams().min_similarity)
+    parser.add_argument("--min-faces", type=int, default=ClusterParams().min_faces)
+    parser.add_argument(
+        "--min-centroid-similarity", type=float, default=ClusterParams().min_centroid_similarity
+    )
+    parser.add_argument("--border-min-votes", type=int, default=ClusterParams().border_min_votes)
+    parser.add_argument("--skip", nargs="*", default=[], choices=["cw", "incremental", "ranking"])
+    args = parser.parse_args()
+    params = ClusterParams(
+        min_similarity=args.min_similarity,
+        min_faces=args.min_faces,
+        border_min_votes=args.border_min_votes,
+        min_centroid_similarity=args.min_centroid_similarity,
+    )
+    names, vecs, labels = load(args.faces, args.cache_only)
+    report: dict[str, object] = {
+        "photos": len(names),
+        "people": len(set(labels)),
+        "params": {
+            "min_similarity": params.min_similarity,
+            "min_faces": params.min_faces,
+            "max_neighbours": params.max_neighbours,
+            "border_min_votes": params.border_min_votes,
+            "min_centroid_similarity": params.min_centroid_similarity,
+        },
+    }
+    predicted, t = run_density(vecs, params, 1, args.seed)
+    batch = score_clusters(labels, predicted)
+    report["faceatlas_density"] = {
+        **batch.as_dict(),
+        "unassigned": predicted.count(None),
+        "seconds": round(t, 2),
+    }
+    print(json.dumps(report["faceatlas_density"]), flush=True)
+    if "cw" not in args.skip:
+        for threshold in (0.4, 0.5, 0.6):
+            cw, t = run_chinese_whispers(vecs, threshold)
+            report[f"dlib_chinese_whispers_{threshold}"] = {
+                **score_clusters(labels, cw).as_dict(),
+                "seconds": round(t, 2),
+            }
+            print(threshold, json.dumps(report[f"dlib_chinese_whispers_{threshold}"]), flush=True)
+    if "incremental" not in args.skip:
+        inc, t = run_density(vecs, params, 10, args.seed)
+        scores = score_clusters(labels, inc)
+        report["faceatlas_density_10_batches"] = {
+            **scores.as_dict(),
+            "unassigned": inc.count(None),
+            "seconds": round(t, 2),
+        }
+        report["incremental_minus_batch_bcubed_f1"] = round(scores.bcubed_f1 - batch.bcubed_f1, 4)
+        print(json.dumps(report["faceatlas_density_10_batches"]), flush=True)
+    if "ranking" not in args.skip:
+        report["ranking"] = ranking_eval(vecs, labels, params, args.seed)
+    print(json.dumps(report, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,280 @@
+"""``faceatlas identities ...``: clustering, curation, name evidence and identity search."""
+
+from __future__ import annotations
+
+import getpass
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from faceatlas.atlas import Atlas
+from faceatlas.cli.common import (
+    AtlasOption,
+    JsonOption,
+    cli_errors,
+    console,
+    print_json,
+    settings_for,
+)
+from faceatlas.errors import InvalidRequestError, NotFoundError
+from faceatlas.identity import ClusterReport, IdentityDetail, IdentitySearchResult
+
+__all__ = ["register"]
+
+identities_app = typer.Typer(
+    name="identities",
+    help="People: faces clustered into identities, curated by hand. Names are leads, not facts.",
+    no_args_is_help=True,
+)
+
+ByOption = Annotated[
+    str | None,
+    typer.Option("--by", help="Who makes this decision (recorded) [default: the login name]."),
+]
+FacesArgument = Annotated[list[int], typer.Argument(help="Face ids.")]
+
+
+def _actor(by: str | None) -> str:
+    return by if by is not None else f"cli:{getpass.getuser()}"
+
+
+def _print_report(report: ClusterReport, as_json: bool) -> None:
+    if as_json:
+        print_json(report.as_dict())
+        return
+    console.print(
+        f"{report.mode}: {report.faces_considered} faces considered, {report.assigned} placed "
+        f"({report.core_faces} core, {report.border_faces} border), {report.founded} identities "
+        f"founded, {report.unassigned} waiting for more neighbours; {report.identities} "
+        f"identities in all ({report.elapsed_s:.1f} s)"
+    )
+
+
+@cli_errors
+def recluster(atlas: AtlasOption = None, as_json: JsonOption = False) -> None:
+    """Rebuild every identity from scratch. Manual decisions hold."""
+    with Atlas.open(settings=settings_for(atlas)) as at:
+        _print_report(at.cluster_identities(rebuild=True), as_json)
+
+
+@cli_errors
+def cluster(atlas: AtlasOption = None, as_json: JsonOption = False) -> None:
+    """Cluster faces that have no identity yet (ingest does this by default)."""
+    with Atlas.open(settings=settings_for(atlas)) as at:
+        _print_report(at.cluster_identities(), as_json)
+
+
+@cli_errors
+def list_identities(
+    atlas: AtlasOption = None,
+    min_faces: Annotated[int, typer.Option("--min-faces", min=1, help="Smallest size.")] = 1,
+    limit: Annotated[int, typer.Option("--limit", min=1, max=10_000)] = 50,
+    offset: Annotated[int, typer.Option("--offset", min=0)] = 0,
+    as_json: JsonOption = False,
+) -> None:
+    """Identities, largest first."""
+    with Atlas.open(settings=settings_for(atlas)) as at:
+        found = at.list_identities(min_faces=min_faces, limit=limit, offset=offset)
+    if as_json:
+        print_json({"identities": [s.as_dict() for s in found]})
+        return
+    table = Table(
+        title="identities", caption="Labels are set by people; verify before relying on one."
+    )
+    for col in ("id", "label", "faces", "manual", "created by"):
+        table.add_column(col)
+    for s in found:
+        table.add_row(str(s.id), s.label or "-", str(s.faces), str(s.manual_faces), s.created_by)
+    console.print(table)
+
+
+def _print_detail(d: IdentityDetail) -> None:
+    s = d.summary
+    console.print(
+        f"identity {s.id}: {s.label or '(no label)'}"
+        + (f" (labelled by {s.labelled_by})" if s.label and s.labelled_by else ""),
+        markup=False,
+    )
+    console.print(
+        f"{s.faces} faces ({s.manual_faces} placed by hand), {d.sightings} sightings, "
+        f"domains: {', '.join(d.domains) or '-'}",
+        markup=False,
+    )
+    names = Table(
+        title="candidate names from provenance",
+        caption="Unverified: text found near the photos, not an identification.",
+    )
+    for col in ("name", "support", "share", "sightings", "faces", "from"):
+        names.add_column(col)
+    for c in d.name_candidates:
+        names.add_row(
+            c.name,
+            f"{c.support:.2f}",
+            f"{c.share:.0%}",
+            str(c.sightings),
+            str(c.faces),
+            ", ".join(c.fields),
+        )
+    console.print(names)
+    photos = Table(title="photos")
+    for col in ("face", "image", "manual", "found at"):
+        photos.add_column(col)
+    for p in d.photos:
+        photos.add_row(
+            str(p.face_id),
+            str(p.image_id),
+            "yes" if p.manual else "",
+            "\n".join(p.pages or p.locators),
+        )
+    console.print(photos)
+    for dec in d.decisions:
+        console.print(
+            f"{dec.at} {dec.actor}: {dec.kind.value} {dec.identity_id}"
+            + (f" <- {dec.other_identity_id}" if dec.other_identity_id is not None else "")
+            + (f" ({dec.detail})" if dec.detail else ""),
+            markup=False,
+        )
+
+
+@cli_errors
+def show(
+    identity_id: Annotated[int, typer.Argument(help="Identity id.")],
+    atlas: AtlasOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """An identity's photos, sightings, domains, candidate names and decisions."""
+    with Atlas.open(settings=settings_for(atlas)) as at:
+        detail = at.identity(identity_id)
+    if as_json:
+        print_json(detail.as_dict())
+    else:
+        _print_detail(detail)
+
+
+@cli_errors
+def merge(
+    target: Annotated[int, typer.Argument(help="Identity that remains.")],
+    others: Annotated[list[int], typer.Argument(help="Identities folded into TARGET.")],
+    atlas: AtlasOption = None,
+    by: ByOption = None,
+) -> None:
+    """Merge identities into TARGET (a manual decision that survives reclustering)."""
+    with Atlas.open(settings=settings_for(atlas)) as at:
+        kept = at.merge_identities(target, others, actor=_actor(by))
+    console.print(f"merged {', '.join(map(str, others))} into identity {kept}")
+
+
+@cli_errors
+def split(
+    identity_id: Annotated[int, typer.Argument(help="Identity to split.")],
+    faces: FacesArgument,
+    atlas: AtlasOption = None,
+    by: ByOption = None,
+) -> None:
+    """Move FACES out of IDENTITY_ID into a new identity."""
+    with Atlas.open(settings=settings_for(atlas)) as at:
+        new_id = at.split_identity(identity_id, faces, actor=_actor(by))
+    console.print(f"faces {', '.join(map(str, faces))} now form identity {new_id}")
+
+
+@cli_errors
+def move(
+    faces: FacesArgument,
+    to: Annotated[
+        int | None, typer.Option("--to", help="Target identity; omit for a new identity.")
+    ] = None,
+    atlas: AtlasOption = None,
+    by: ByOption = None,
+) -> None:
+    """Move FACES into another identity (or a new one)."""
+    with Atlas.open(settings=settings_for(atlas)) as at:
+        target = at.move_faces(faces, to, actor=_actor(by))
+    console.print(f"faces {', '.join(map(str, faces))} moved to identity {target}")
+
+
+@cli_errors
+def reject(
+    identity_id: Annotated[int, typer.Argument(help="Identity the faces do not belong to.")],
+    faces: FacesArgument,
+    atlas: AtlasOption = None,
+    by: ByOption = None,
+) -> None:
+    """Not this person: FACES leave IDENTITY_ID and never rejoin it."""
+    with Atlas.open(settings=settings_for(atlas)) as at:
+        at.reject_faces(identity_id, faces, actor=_actor(by))
+    console.print(f"faces {', '.join(map(str, faces))} marked as not identity {identity_id}")
+
+
+@cli_errors
+def label(
+    identity_id: Annotated[int, typer.Argument(help="Identity to name.")],
+    name: Annotated[str | None, typer.Argument(help="Label; omit with --clear.")] = None,
+    clear: Annotated[bool, typer.Option("--clear", help="Remove the label.")] = False,
+    atlas: AtlasOption = None,
+    by: ByOption = None,
+) -> None:
+    """Label an identity. Its current faces become manual placements."""
+    if (name is None) != clear:
+        raise InvalidRequestError("give a NAME, or --clear to remove the label")
+    with Atlas.open(settings=settings_for(atlas)) as at:
+        at.label_identity(identity_id, name, actor=_actor(by))
+    console.print(f"identity {identity_id} " + (f"labelled {name!r}" if name else "unlabelled"))
+
+
+def _print_search(result: IdentitySearchResult) -> None:
+    table = Table(
+        title=f"people like the probe ({result.probe_photos} photo(s), threshold "
+        f"{result.threshold:.3f}, {result.threshold_source})",
+        caption="Investigative leads, not identifications: verify every result independently.",
+    )
+    for col in ("rank", "score", "identity", "label", "faces", "sightings", "domains", "photos"):
+        table.add_column(col)
+    for h in result.hits:
+        where = [loc for p in h.photos[:3] for loc in (p.pages or p.locators)[:1]]
+        table.add_row(
+            str(h.rank),
+            f"{h.score:.3f}",
+            "-" if h.identity_id is None else str(h.identity_id),
+            h.label or "-",
+            str(len(h.photos)),
+            str(h.sightings),
+            ", ".join(h.domains[:5]) or "-",
+            "\n".join(where) + ("\n..." if len(h.photos) > 3 else ""),
+        )
+    console.print(table)
+
+
+@cli_errors
+def search(
+    photos: Annotated[list[Path], typer.Argument(help="One or more photos of the same person.")],
+    atlas: AtlasOption = None,
+    top_k: Annotated[int | None, typer.Option("--top-k", "-k", min=1, max=1000)] = None,
+    threshold: Annotated[float | None, typer.Option("--threshold", min=-1.0, max=1.0)] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Search for people (grouped by identity) with photos of one person."""
+    data = []
+    for photo in photos:
+        try:
+            data.append(photo.read_bytes())
+        except FileNotFoundError:
+            raise NotFoundError(f"no such file: {photo}") from None
+        except OSError as exc:
+            raise InvalidRequestError(f"cannot read {photo}: {exc.strerror or exc}") from None
+    with Atlas.open(settings=settings_for(atlas)) as at:
+        result = at.search_identities(data, top_k=top_k, min_similarity=threshold)
+    if as_json:
+        print_json(result.as_dict())
+    elif result.hits:
+        _print_search(result)
+    else:
+        console.print(f"no identity reaches score {result.threshold:.3f}")
+
+
+def register(app: typer.Typer) -> None:
+    identities_app.command("list")(list_identities)
+    for command in (show, merge, split, move, reject, label, search, cluster, recluster):
+        identities_app.command()(command)
+    app.add_typer(identities_app)

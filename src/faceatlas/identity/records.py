@@ -1,0 +1,222 @@
+"""Plain records of the identity layer, shared by every front end."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+__all__ = [
+    "ClusterReport",
+    "Decision",
+    "DecisionKind",
+    "IdentityDetail",
+    "IdentityHit",
+    "IdentityPhoto",
+    "IdentitySearchResult",
+    "IdentitySummary",
+    "NameCandidate",
+]
+
+
+class DecisionKind(StrEnum):
+    MERGE = "merge"
+    SPLIT = "split"
+    MOVE = "move"
+    LABEL = "label"
+    REJECT = "reject"
+    """"Not this person": the faces leave the identity and never rejoin it."""
+
+
+@dataclass(frozen=True, slots=True)
+class ClusterReport:
+    """What one clustering run did."""
+
+    mode: str
+    faces_considered: int
+    assigned: int
+    founded: int
+    core_faces: int
+    border_faces: int
+    unassigned: int
+    identities: int
+    elapsed_s: float
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "mode": self.mode,
+            "faces_considered": self.faces_considered,
+            "assigned": self.assigned,
+            "founded": self.founded,
+            "core_faces": self.core_faces,
+            "border_faces": self.border_faces,
+            "unassigned": self.unassigned,
+            "identities": self.identities,
+            "elapsed_s": round(self.elapsed_s, 3),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """A manual curation decision and who made it."""
+
+    id: int
+    kind: DecisionKind
+    identity_id: int
+    other_identity_id: int | None
+    face_ids: tuple[int, ...]
+    detail: str | None
+    actor: str
+    at: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "kind": self.kind.value,
+            "identity_id": self.identity_id,
+            "other_identity_id": self.other_identity_id,
+            "face_ids": list(self.face_ids),
+            "detail": self.detail,
+            "actor": self.actor,
+            "at": self.at,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class NameCandidate:
+    """A name seen near this identity's photos: a lead to verify, never a fact.
+
+    ``support`` sums one per supporting sighting, divided by the number of
+    names that sighting's text holds (a caption naming three people gives
+    each a third). ``share`` is this candidate's part of all support.
+    """
+
+    name: str
+    support: float
+    share: float
+    sightings: int
+    faces: int
+    fields: tuple[str, ...]
+    pages: tuple[str, ...]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "status": "unverified candidate from provenance",
+            "support": round(self.support, 3),
+            "share": round(self.share, 3),
+            "sightings": self.sightings,
+            "faces": self.faces,
+            "fields": list(self.fields),
+            "pages": list(self.pages),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class IdentitySummary:
+    id: int
+    label: str | None
+    labelled_by: str | None
+    faces: int
+    manual_faces: int
+    created_by: str
+    created_at: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "label": self.label,
+            "labelled_by": self.labelled_by,
+            "faces": self.faces,
+            "manual_faces": self.manual_faces,
+            "created_by": self.created_by,
+            "created_at": self.created_at,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class IdentityPhoto:
+    """One photo of an identity: the face, its image and where the image was found."""
+
+    face_id: int
+    image_id: int
+    manual: bool
+    locators: tuple[str, ...]
+    pages: tuple[str, ...]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "face_id": self.face_id,
+            "image_id": self.image_id,
+            "manual": self.manual,
+            "locators": list(self.locators),
+            "pages": list(self.pages),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class IdentityDetail:
+    summary: IdentitySummary
+    photos: tuple[IdentityPhoto, ...]
+    sightings: int
+    domains: tuple[str, ...]
+    name_candidates: tuple[NameCandidate, ...]
+    decisions: tuple[Decision, ...]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            **self.summary.as_dict(),
+            "sightings": self.sightings,
+            "domains": list(self.domains),
+            "photos": [p.as_dict() for p in self.photos],
+            "name_candidates": [c.as_dict() for c in self.name_candidates],
+            "decisions": [d.as_dict() for d in self.decisions],
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class IdentityHit:
+    """A person (or a lone face) similar to the probe: a lead, never an identification."""
+
+    rank: int
+    identity_id: int | None
+    label: str | None
+    score: float
+    best_face_similarity: float
+    best_face_id: int
+    photos: tuple[IdentityPhoto, ...]
+    sightings: int
+    domains: tuple[str, ...]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "rank": self.rank,
+            "identity_id": self.identity_id,
+            "label": self.label,
+            "score": round(self.score, 4),
+            "best_face_similarity": round(self.best_face_similarity, 4),
+            "best_face_id": self.best_face_id,
+            "faces": len(self.photos),
+            "sightings": self.sightings,
+            "domains": list(self.domains),
+            "photos": [p.as_dict() for p in self.photos],
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class IdentitySearchResult:
+    model_id: str
+    probe_photos: int
+    threshold: float
+    threshold_source: str
+    hits: tuple[IdentityHit, ...]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "model_id": self.model_id,
+            "probe_photos": self.probe_photos,
+            "threshold": round(self.threshold, 4),
+            "threshold_source": self.threshold_source,
+            "notice": "Investigative leads, not identifications: verify every result.",
+            "hits": [h.as_dict() for h in self.hits],
+        }
