@@ -277,4 +277,4 @@ def register(app: typer.Typer) -> None:
     identities_app.command("list")(list_identities)
     for command in (show, merge, split, move, reject, label, search, cluster, recluster):
         identities_app.command()(command)
-    app.add_typer(identities_app)
+    app.add_typer(identities_app, name="identities")

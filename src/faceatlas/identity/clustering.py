@@ -131,7 +131,7 @@ def cluster_faces(
         norm = float(np.linalg.norm(total))
         if norm <= 0:
             return False
-        need = pair / np.sqrt(max(pair + (1.0 - pair) / max(sizes[identity], 1), 1e-12))
+        need = pair / float(np.sqrt(max(pair + (1.0 - pair) / max(sizes[identity], 1), 1e-12)))
         return float(vecs[row[f]] @ total) / norm >= need
 
     def place(f: int, identity: int) -> None:
