@@ -17,8 +17,15 @@ from typing import Any
 
 import numpy as np
 
-from faceatlas.config import DEFAULT_MIN_SIMILARITY, Settings
-from faceatlas.engine import EngineSpec, FaceEngine, analyze_faces, create_engine, decode_image
+from faceatlas.config import Settings
+from faceatlas.engine import (
+    EngineSpec,
+    FaceEngine,
+    analyze_faces,
+    create_engine,
+    decode_image,
+    default_min_similarity,
+)
 from faceatlas.errors import (
     AtlasLockedError,
     InvalidRequestError,
@@ -48,6 +55,7 @@ from faceatlas.ingest import (
     make_executor,
     run_ingest,
 )
+from faceatlas.ingest.reembed import ReembedProgress, ReembedReport, reembed_faces
 from faceatlas.search import Hit, ProbeFace, SearchResult
 from faceatlas.store import Catalog, FaceRecord
 from faceatlas.types import AnalyzedFace
@@ -103,6 +111,49 @@ class Atlas:
         atlas = cls(settings, catalog, engine, index)
         atlas.sync_index()
         return atlas
+
+    @classmethod
+    def reembed(
+        cls,
+        path: str | Path | None = None,
+        settings: Settings | None = None,
+        *,
+        force: bool = False,
+        progress: Callable[[ReembedProgress], None] | None = None,
+    ) -> ReembedReport:
+        """Give every face of the atlas an embedding of the engine ``settings`` name, then
+        make that model the atlas's own (see :mod:`faceatlas.ingest.reembed`).
+
+        Faces, identities and edits are kept. The switch happens only when every face
+        was re-embedded, or with ``force`` (faces that failed then drop out of search).
+        """
+        settings = settings or Settings()
+        if path is not None:
+            settings = settings.with_overrides(atlas_dir=Path(path))
+        root = settings.atlas_dir
+        if not (root / CATALOG_FILE).is_file() and settings.database_url is None:
+            raise NotFoundError(f"no atlas at {root}")
+        catalog = Catalog.open(settings.database_url or f"sqlite:///{root / CATALOG_FILE}")
+        try:
+            engine = create_engine(EngineSpec.from_settings(settings))
+            index = FlatIndex(root / INDEX_DIR, engine.model_id, engine.dim)
+            atlas = cls(settings, catalog, engine, index)
+            with atlas.writer_lock():
+                report = reembed_faces(
+                    catalog,
+                    engine,
+                    max_pixels=settings.max_pixels,
+                    commit_every=settings.commit_every,
+                    progress=progress,
+                )
+                if report.complete or force:
+                    with catalog.writer() as w:
+                        w.set_meta(META_MODEL_ID, engine.model_id)
+                        w.set_meta(META_DIM, str(engine.dim))
+                    atlas.rebuild_index()
+            return report
+        finally:
+            catalog.close()
 
     def close(self) -> None:
         self.catalog.close()
@@ -263,7 +314,7 @@ class Atlas:
         calibrated = self.catalog.get_meta(f"calibrated_threshold:{self.model_id}")
         if calibrated is not None:
             return float(calibrated), "calibration"
-        return DEFAULT_MIN_SIMILARITY, "default"
+        return default_min_similarity(self.model_id), "default"
 
     def search(
         self,

@@ -8,7 +8,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -16,7 +16,7 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
-__all__ = ["DetectorKind", "EngineName", "Settings"]
+__all__ = ["DetectorKind", "DlibBackend", "EngineName", "Settings"]
 
 CONFIG_ENV = "FACEATLAS_CONFIG"
 
@@ -30,11 +30,32 @@ dlib's documented 0.6 on raw descriptors.
 
 class EngineName(StrEnum):
     DLIB = "dlib"
+    SFACE = "sface"
 
 
 class DetectorKind(StrEnum):
     HOG = "hog"
     CNN = "cnn"
+    YUNET = "yunet"
+
+
+class DlibBackend(StrEnum):
+    """What runs the dlib ResNet: ONNX Runtime (batched, same embeddings) or dlib itself."""
+
+    ONNX = "onnx"
+    DLIB = "dlib"
+
+
+DEFAULT_ENGINE = EngineName.DLIB
+ENGINE_DEFAULTS: dict[EngineName, dict[str, Any]] = {
+    EngineName.DLIB: {"detector": DetectorKind.HOG, "upsample": 1},
+    EngineName.SFACE: {"detector": DetectorKind.YUNET, "upsample": 0},
+}
+"""Detector and upsampling used when settings name an engine but not these."""
+ENGINE_DETECTORS: dict[EngineName, frozenset[DetectorKind]] = {
+    EngineName.DLIB: frozenset({DetectorKind.HOG, DetectorKind.CNN}),
+    EngineName.SFACE: frozenset({DetectorKind.YUNET}),
+}
 
 
 class Settings(BaseSettings):
@@ -52,10 +73,20 @@ class Settings(BaseSettings):
         description="SQLAlchemy URL of the catalog; default is SQLite inside the atlas folder.",
     )
 
-    engine: EngineName = Field(default=EngineName.DLIB, description="Face engine.")
-    detector: DetectorKind = Field(default=DetectorKind.HOG, description="Face detector.")
+    engine: EngineName = Field(default=DEFAULT_ENGINE, description="Face engine: dlib or sface.")
+    detector: DetectorKind = Field(
+        default=DetectorKind.HOG,
+        description="Face detector: hog or cnn (dlib), yunet (sface); default: the engine's own.",
+    )
     upsample: int = Field(
-        default=1, ge=0, le=3, description="Times the image is upsampled before detection."
+        default=1,
+        ge=0,
+        le=3,
+        description="Times the image is doubled before detection; default 1 (dlib), 0 (sface).",
+    )
+    dlib_backend: DlibBackend = Field(
+        default=DlibBackend.ONNX,
+        description="What runs the dlib ResNet: onnx (batched) or dlib; same embeddings.",
     )
     min_face_px: int = Field(default=20, ge=1, description="Smallest face box side kept, pixels.")
     max_pixels: int = Field(
@@ -110,6 +141,27 @@ class Settings(BaseSettings):
         default=True, description="Cluster new faces into identities after each ingest."
     )
 
+    @model_validator(mode="before")
+    @classmethod
+    def _engine_defaults(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        try:
+            engine = EngineName(data.get("engine") or DEFAULT_ENGINE)
+        except ValueError:
+            return data  # field validation reports the bad engine name
+        missing = {k: v for k, v in ENGINE_DEFAULTS[engine].items() if data.get(k) is None}
+        return {**data, **missing} if missing else data
+
+    @model_validator(mode="after")
+    def _detector_fits_engine(self) -> Settings:
+        if self.detector not in ENGINE_DETECTORS[self.engine]:
+            allowed = ", ".join(sorted(ENGINE_DETECTORS[self.engine]))
+            raise ValueError(
+                f"detector {self.detector} does not work with engine {self.engine} (use {allowed})"
+            )
+        return self
+
     @field_validator("atlas_dir")
     @classmethod
     def _expand(cls, value: Path) -> Path:
@@ -133,5 +185,9 @@ class Settings(BaseSettings):
     def with_overrides(self, **changes: Any) -> Settings:
         """A copy with the given fields replaced (``None`` values are ignored), validated."""
         data = self.model_dump()
-        data.update({k: v for k, v in changes.items() if v is not None})
+        given = {k: v for k, v in changes.items() if v is not None}
+        if "engine" in given and given["engine"] != self.engine:
+            for key in ENGINE_DEFAULTS[EngineName(given["engine"])]:
+                data.pop(key, None)  # the new engine's own defaults unless given
+        data.update(given)
         return Settings(**data)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from faceatlas.cli import core, evaluate, identities
+from faceatlas.cli import core, evaluate, identities, models
 
 __all__ = ["app", "main"]
 
@@ -18,6 +18,7 @@ app = typer.Typer(
 core.register(app)
 evaluate.register(app)
 identities.register(app)
+models.register(app)
 
 
 def main() -> None:

@@ -12,12 +12,14 @@ from typing import Annotated, Any, ParamSpec, TypeVar
 import typer
 from rich.console import Console
 
-from faceatlas.config import DetectorKind, Settings
+from faceatlas.config import DetectorKind, DlibBackend, EngineName, Settings
 from faceatlas.errors import FaceAtlasError
 
 __all__ = [
     "AtlasOption",
     "DetectorOption",
+    "DlibBackendOption",
+    "EngineOption",
     "JsonOption",
     "UpsampleOption",
     "cli_errors",
@@ -36,7 +38,15 @@ AtlasOption = Annotated[
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 DetectorOption = Annotated[
-    DetectorKind | None, typer.Option("--detector", help="Face detector: hog (default) or cnn.")
+    DetectorKind | None,
+    typer.Option("--detector", help="Face detector: hog or cnn (dlib), yunet (sface)."),
+]
+EngineOption = Annotated[
+    EngineName | None, typer.Option("--engine", help="Face engine [env FACEATLAS_ENGINE].")
+]
+DlibBackendOption = Annotated[
+    DlibBackend | None,
+    typer.Option("--dlib-backend", help="What runs the dlib ResNet: onnx or dlib."),
 ]
 UpsampleOption = Annotated[
     int | None, typer.Option("--upsample", min=0, max=3, help="Upsampling before detection.")

@@ -11,6 +11,8 @@ from rich.table import Table
 
 from faceatlas.cli.common import (
     DetectorOption,
+    DlibBackendOption,
+    EngineOption,
     JsonOption,
     UpsampleOption,
     cli_errors,
@@ -39,15 +41,19 @@ def lfw(
         ),
     ] = None,
     workers: Annotated[int, typer.Option("--workers", "-w", min=1, max=64)] = 1,
+    engine: EngineOption = None,
     detector: DetectorOption = None,
     upsample: UpsampleOption = None,
+    dlib_backend: DlibBackendOption = None,
     cache_dir: Annotated[
         Path | None, typer.Option("--cache-dir", help="Embedding cache [env FACEATLAS_CACHE_DIR].")
     ] = None,
     as_json: JsonOption = False,
 ) -> None:
     """LFW View 2 10-fold verification: accuracy, ROC AUC, TAR at FAR=1e-3."""
-    settings = settings_for(None, detector=detector, upsample=upsample)
+    settings = settings_for(
+        None, engine=engine, detector=detector, upsample=upsample, dlib_backend=dlib_backend
+    )
     spec = EngineSpec.from_settings(settings)
     with Progress(
         "[bold]embedding",

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from faceatlas.config import DetectorKind, EngineName, Settings
+from faceatlas.config import DEFAULT_MIN_SIMILARITY, DetectorKind, DlibBackend, EngineName, Settings
 from faceatlas.engine.analyze import analyze_faces, thumbnail_jpeg
 from faceatlas.engine.decode import DecodedImage, decode_image
 from faceatlas.engine.protocol import FaceEngine
+from faceatlas.errors import ConfigError
 
 __all__ = [
     "DecodedImage",
@@ -16,6 +17,7 @@ __all__ = [
     "analyze_faces",
     "create_engine",
     "decode_image",
+    "default_min_similarity",
     "thumbnail_jpeg",
 ]
 
@@ -28,6 +30,7 @@ class EngineSpec:
     detector: DetectorKind = DetectorKind.HOG
     upsample: int = 1
     min_face_px: int = 20
+    dlib_backend: DlibBackend = DlibBackend.ONNX
 
     @classmethod
     def from_settings(cls, settings: Settings) -> EngineSpec:
@@ -36,7 +39,13 @@ class EngineSpec:
             detector=settings.detector,
             upsample=settings.upsample,
             min_face_px=settings.min_face_px,
+            dlib_backend=settings.dlib_backend,
         )
+
+    @classmethod
+    def for_engine(cls, engine: EngineName, **changes: object) -> EngineSpec:
+        """The spec of ``engine`` with its default detector and upsampling, then ``changes``."""
+        return cls.from_settings(Settings(engine=engine, **changes))  # type: ignore[arg-type]
 
 
 def create_engine(spec: EngineSpec) -> FaceEngine:
@@ -46,7 +55,29 @@ def create_engine(spec: EngineSpec) -> FaceEngine:
 
         return DlibEngine(
             DlibOptions(
-                detector=spec.detector, upsample=spec.upsample, min_face_px=spec.min_face_px
+                detector=spec.detector,
+                upsample=spec.upsample,
+                min_face_px=spec.min_face_px,
+                backend=spec.dlib_backend,
             )
         )
-    raise ValueError(f"unknown engine {spec.engine!r}")  # pragma: no cover - enum is exhaustive
+    if spec.engine is EngineName.SFACE:
+        from faceatlas.engine.sface_engine import SFaceEngine, SFaceOptions
+
+        if spec.detector is not DetectorKind.YUNET:
+            raise ConfigError(f"engine sface detects with yunet, not {spec.detector}")
+        return SFaceEngine(SFaceOptions(upsample=spec.upsample, min_face_px=spec.min_face_px))
+    raise ConfigError(f"unknown engine {spec.engine!r}")
+
+
+SFACE_MIN_SIMILARITY = 0.363
+"""OpenCV's published cosine-similarity match threshold for SFace (``FaceRecognizerSF``)."""
+
+
+def default_min_similarity(model_id: str) -> float:
+    """The built-in search threshold for embeddings of ``model_id`` until one is calibrated."""
+    from faceatlas.engine.sface_engine import SFACE_MODEL_ID
+
+    if model_id == SFACE_MODEL_ID:
+        return SFACE_MIN_SIMILARITY
+    return DEFAULT_MIN_SIMILARITY

@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from faceatlas.config import DetectorKind
+from faceatlas.config import DetectorKind, DlibBackend
 from faceatlas.errors import ConfigError
 from faceatlas.types import Box, DetectedFace, Point, RGBImage, Vectors
 
@@ -27,6 +27,7 @@ class DlibOptions:
     detector: DetectorKind = DetectorKind.HOG
     upsample: int = 1
     min_face_px: int = 20
+    backend: DlibBackend = DlibBackend.ONNX
 
 
 def dlib_model_paths() -> dict[str, Path]:
@@ -57,6 +58,7 @@ class DlibEngine:
         self._cnn: Any = None
         self._shape: Any = None
         self._resnet: Any = None
+        self._session: Any = None
 
     @property
     def model_id(self) -> str:
@@ -67,7 +69,7 @@ class DlibEngine:
         return 128
 
     def load(self) -> None:
-        if self._resnet is not None:
+        if self._shape is not None:
             return
         import dlib
 
@@ -75,10 +77,18 @@ class DlibEngine:
         self._dlib = dlib
         if self.options.detector is DetectorKind.CNN:
             self._cnn = dlib.cnn_face_detection_model_v1(str(paths["mmod"]))
-        else:
+        elif self.options.detector is DetectorKind.HOG:
             self._hog = dlib.get_frontal_face_detector()
+        else:
+            raise ConfigError(f"the dlib engine cannot detect with {self.options.detector}")
+        if self.options.backend is DlibBackend.ONNX:
+            from faceatlas.engine._onnx_graph import cpu_session
+            from faceatlas.engine.dlib_resnet import build_onnx, read_dlib_network
+
+            self._session = cpu_session(build_onnx(read_dlib_network(paths["resnet"])))
+        else:
+            self._resnet = dlib.face_recognition_model_v1(str(paths["resnet"]))
         self._shape = dlib.shape_predictor(str(paths["shape_predictor_5"]))
-        self._resnet = dlib.face_recognition_model_v1(str(paths["resnet"]))
 
     def detect(self, image: RGBImage) -> list[DetectedFace]:
         self.load()
@@ -131,8 +141,12 @@ class DlibEngine:
         self.load()
         if not chips:
             return np.zeros((0, self.dim), dtype=np.float32)
-        raw = self._resnet.compute_face_descriptor(list(chips))
-        vectors = np.asarray([np.asarray(v) for v in raw], dtype=np.float32)
+        if self._session is not None:
+            batch = np.stack([np.asarray(c, dtype=np.float32) for c in chips])
+            vectors = np.asarray(self._session.run(None, {"chips": batch})[0], dtype=np.float32)
+        else:
+            raw = self._resnet.compute_face_descriptor(list(chips))
+            vectors = np.asarray([np.asarray(v) for v in raw], dtype=np.float32)
         norms = np.linalg.norm(vectors, axis=1, keepdims=True)
         unit: Vectors = (vectors / np.maximum(norms, 1e-12)).astype(np.float32)
         return unit

@@ -1,0 +1,85 @@
+"""``faceatlas reembed``: move an atlas to another face model, keeping its faces."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+from faceatlas.atlas import Atlas
+from faceatlas.cli.common import (
+    AtlasOption,
+    DetectorOption,
+    DlibBackendOption,
+    EngineOption,
+    JsonOption,
+    UpsampleOption,
+    cli_errors,
+    console,
+    err_console,
+    print_json,
+    settings_for,
+)
+from faceatlas.ingest.reembed import ReembedProgress
+
+__all__ = ["register"]
+
+
+@cli_errors
+def reembed(
+    engine: EngineOption = None,
+    atlas: AtlasOption = None,
+    detector: DetectorOption = None,
+    upsample: UpsampleOption = None,
+    dlib_backend: DlibBackendOption = None,
+    force: Annotated[
+        bool,
+        typer.Option("--force", help="Switch models even if some faces could not be re-embedded."),
+    ] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Embed every face with ENGINE's model and make it the atlas's model.
+
+    Faces, identities and manual edits are kept; the old embeddings stay in the
+    catalog (switching back is free) and the index holds only the new model.
+    Rerunning resumes. Exit code 9 when faces are left without a new embedding.
+    """
+    settings = settings_for(
+        atlas, engine=engine, detector=detector, upsample=upsample, dlib_backend=dlib_backend
+    )
+    with Progress(
+        "[bold]re-embed",
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=err_console,
+        disable=as_json,
+    ) as bar:
+        task = bar.add_task("images", total=None)
+
+        def on_progress(p: ReembedProgress) -> None:
+            bar.update(task, completed=p.images_done, total=p.images_total)
+
+        report = Atlas.reembed(settings=settings, force=force, progress=on_progress)
+    switched = report.complete or force
+    if as_json:
+        print_json({**report.as_dict(), "switched": switched})
+    else:
+        console.print(
+            f"{report.model_id}: {report.faces_embedded} faces embedded now, "
+            f"{report.faces_done_before} before, {report.faces_failed} failed "
+            f"({report.images_unreadable} images could not be read again)"
+        )
+        if switched:
+            console.print(f"the atlas now searches with {report.model_id}")
+        else:
+            err_console.print(
+                "not switched: some faces have no new embedding (rerun, or use --force)"
+            )
+    if not switched:
+        raise typer.Exit(9)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("reembed")(reembed)

