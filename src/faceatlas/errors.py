@@ -13,6 +13,7 @@ __all__ = [
     "ModelMismatchError",
     "NoFaceError",
     "NotFoundError",
+    "ReembedIncompleteError",
     "UnsupportedImageError",
 ]
 
@@ -98,3 +99,11 @@ class AtlasLockedError(FaceAtlasError):
     code = "atlas_locked"
     http_status = 503
     exit_code = 8
+
+
+class ReembedIncompleteError(FaceAtlasError):
+    """Some faces could not be re-embedded with the new model, so the atlas was not switched."""
+
+    code = "reembed_incomplete"
+    http_status = 409
+    exit_code = 9

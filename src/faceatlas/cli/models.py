@@ -21,6 +21,7 @@ from faceatlas.cli.common import (
     print_json,
     settings_for,
 )
+from faceatlas.errors import ReembedIncompleteError
 from faceatlas.ingest.reembed import ReembedProgress
 
 __all__ = ["register"]
@@ -43,7 +44,7 @@ def reembed(
 
     Faces, identities and manual edits are kept; the old embeddings stay in the
     catalog (switching back is free) and the index holds only the new model.
-    Rerunning resumes. Exit code 9 when faces are left without a new embedding.
+    Rerunning resumes. Exits 9 (``reembed_incomplete``) when faces are left without one.
     """
     settings = settings_for(
         atlas, engine=engine, detector=detector, upsample=upsample, dlib_backend=dlib_backend
@@ -73,12 +74,11 @@ def reembed(
         )
         if switched:
             console.print(f"the atlas now searches with {report.model_id}")
-        else:
-            err_console.print(
-                "not switched: some faces have no new embedding (rerun, or use --force)"
-            )
     if not switched:
-        raise typer.Exit(9)
+        raise ReembedIncompleteError(
+            f"{report.faces_failed} faces have no {report.model_id} embedding; the atlas still "
+            "uses its old model (rerun when the images are back, or use --force)"
+        )
 
 
 def register(app: typer.Typer) -> None:
