@@ -46,18 +46,26 @@ from faceatlas.identity import curation as identity_curation
 from faceatlas.index import FlatIndex, VectorIndex
 from faceatlas.ingest import (
     AnalysisLimits,
+    CrawlOptions,
+    CrawlSource,
     FaceFilter,
-    FolderSource,
     IngestOptions,
     IngestProgress,
     IngestReport,
     Source,
+    SourceKind,
+    WebSession,
+    crawl_locator,
     make_executor,
+    make_ray_executor,
+    open_path_source,
     run_ingest,
 )
 from faceatlas.ingest.reembed import ReembedProgress, ReembedReport, reembed_faces
+from faceatlas.ingest.worker import Executor
 from faceatlas.search import Hit, ProbeFace, SearchResult
 from faceatlas.store import Catalog, FaceRecord
+from faceatlas.store.frontier import Frontier
 from faceatlas.types import AnalyzedFace
 
 __all__ = ["Atlas"]
@@ -244,14 +252,46 @@ class Atlas:
         *,
         workers: int | None = None,
         progress: Callable[[IngestProgress], None] | None = None,
+        kind: SourceKind = SourceKind.AUTO,
+        ray_address: str | None = None,
     ) -> IngestReport:
-        """Ingest a folder (or a single file) or any :class:`Source`.
+        """Ingest a folder (or a single file), a WARC, a URL list, or any :class:`Source`.
 
-        Duplicates by content hash add a sighting, not an image. Failures are
+        Exact and near-duplicate copies add a sighting, not an image. Failures are
         recorded per item and summarised in the report; they never stop the run.
+        ``ray_address`` runs the analysis on a Ray cluster (``pip install faceatlas[ray]``).
         """
-        if not isinstance(source, Source):
-            source = FolderSource(Path(source), max_file_bytes=self.settings.max_file_bytes)
+        with WebSession(self.settings) as session:
+            if not isinstance(source, Source):
+                source = open_path_source(Path(source), kind, self.settings, session)
+            return self._run_ingest(source, workers, progress, ray_address)
+
+    def crawl(
+        self,
+        options: CrawlOptions,
+        *,
+        workers: int | None = None,
+        progress: Callable[[IngestProgress], None] | None = None,
+        ray_address: str | None = None,
+    ) -> IngestReport:
+        """Crawl politely from the seeds within the allowlist; a rerun resumes the crawl."""
+        with WebSession(self.settings) as session:
+            with self.catalog.writer() as w:
+                source_id = w.ensure_source(CrawlSource.kind, crawl_locator(options))
+            frontier = Frontier(self.catalog.engine, source_id)
+            report = self._run_ingest(
+                CrawlSource(options, session.politeness, frontier), workers, progress, ray_address
+            )
+        report.counts.update({f"frontier:{k}": v for k, v in frontier.counts().items()})
+        return report
+
+    def _run_ingest(
+        self,
+        source: Source,
+        workers: int | None,
+        progress: Callable[[IngestProgress], None] | None,
+        ray_address: str | None,
+    ) -> IngestReport:
         n_workers = workers or self.settings.workers
         limits = AnalysisLimits(
             max_pixels=self.settings.max_pixels,
@@ -263,12 +303,18 @@ class Atlas:
             commit_every=self.settings.commit_every,
             index_checkpoint_every=self.settings.index_checkpoint_every,
             window=max(4, 4 * n_workers),
+            fetch_threads=self.settings.fetch_threads,
+            near_duplicate_bits=self.settings.near_duplicate_bits,
+            max_pixels=self.settings.max_pixels,
         )
+        spec = EngineSpec.from_settings(self.settings)
         with self.writer_lock():
             self.sync_index()
-            executor = make_executor(
-                EngineSpec.from_settings(self.settings), limits, n_workers, self.engine
-            )
+            executor: Executor
+            if ray_address is not None:
+                executor = make_ray_executor(ray_address, spec, limits, n_workers)
+            else:
+                executor = make_executor(spec, limits, n_workers, self.engine)
             report = run_ingest(
                 self.catalog,
                 self.index,

@@ -3,6 +3,7 @@ optional TOML file, passed explicitly to everything that needs it."""
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from enum import StrEnum
 from pathlib import Path
@@ -103,6 +104,44 @@ class Settings(BaseSettings):
         default=2000, ge=1, description="Images between index checkpoints during ingest."
     )
 
+    fetch_timeout_s: float = Field(
+        default=10.0, gt=0, le=300, description="Connect and read timeout of one HTTP request."
+    )
+    fetch_deadline_s: float = Field(
+        default=30.0, gt=0, le=600, description="Whole-response deadline of one HTTP request."
+    )
+    fetch_max_redirects: int = Field(
+        default=5, ge=0, le=20, description="Redirects followed per fetch, each re-checked."
+    )
+    fetch_retries: int = Field(
+        default=3, ge=0, le=10, description="Retries on 429, 5xx and connection errors."
+    )
+    fetch_backoff_s: float = Field(
+        default=1.0, ge=0, le=60, description="First retry delay; doubles on each retry."
+    )
+    fetch_allow_networks: list[str] = Field(
+        default_factory=list,
+        description='Networks exempt from the SSRF guard, e.g. ["127.0.0.1/32"] for tests '
+        "against a local server. Empty (the default) refuses every non-public address.",
+    )
+    fetch_threads: int = Field(
+        default=8, ge=1, le=256, description="Concurrent fetches (reads) during ingest."
+    )
+    user_agent: str = Field(
+        default="FaceAtlasBot/0.1 (+https://github.com/faceatlas/faceatlas/blob/main/docs/ingestion.md)",
+        min_length=8,
+        description="User-Agent sent on every request; names the bot and links its rules.",
+    )
+    crawl_per_host: int = Field(
+        default=2, ge=1, le=16, description="Concurrent requests per host while crawling."
+    )
+    crawl_min_delay_s: float = Field(
+        default=1.0, ge=0, le=600, description="Least delay between requests to one host."
+    )
+    near_duplicate_bits: int = Field(
+        default=4, ge=0, le=16, description="Perceptual-hash distance folding near-duplicates."
+    )
+
     top_k: int = Field(default=10, ge=1, le=1000, description="Default number of search results.")
     min_similarity: float | None = Field(
         default=None,
@@ -161,6 +200,11 @@ class Settings(BaseSettings):
                 f"detector {self.detector} does not work with engine {self.engine} (use {allowed})"
             )
         return self
+
+    @field_validator("fetch_allow_networks")
+    @classmethod
+    def _networks(cls, value: list[str]) -> list[str]:
+        return [str(ipaddress.ip_network(v, strict=False)) for v in value]
 
     @field_validator("atlas_dir")
     @classmethod

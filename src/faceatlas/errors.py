@@ -4,16 +4,25 @@ from __future__ import annotations
 
 __all__ = [
     "AtlasLockedError",
+    "BlockedAddressError",
     "ConfigError",
     "FaceAtlasError",
     "FaceIndexError",
+    "FetchError",
+    "FetchTimeoutError",
+    "HttpStatusError",
     "ImageDecodeError",
     "ImageTooLargeError",
     "InvalidRequestError",
     "ModelMismatchError",
     "NoFaceError",
+    "NotAnImageError",
     "NotFoundError",
+    "OffAllowlistError",
     "ReembedIncompleteError",
+    "RobotsDisallowedError",
+    "TooManyRedirectsError",
+    "UnexpectedContentError",
     "UnsupportedImageError",
 ]
 
@@ -107,3 +116,66 @@ class ReembedIncompleteError(FaceAtlasError):
     code = "reembed_incomplete"
     http_status = 409
     exit_code = 9
+
+
+class FetchError(FaceAtlasError):
+    """A URL could not be fetched (connection refused, reset, bad response)."""
+
+    code = "fetch_error"
+    http_status = 502
+    exit_code = 10
+
+
+class FetchTimeoutError(FetchError):
+    """The server was too slow: connect, read or the whole-response deadline ran out."""
+
+    code = "fetch_timeout"
+    http_status = 504
+
+
+class HttpStatusError(FetchError):
+    """The server answered with an error status (after any retries)."""
+
+    code = "http_status"
+
+    def __init__(self, message: str, status: int = 0) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class TooManyRedirectsError(FetchError):
+    code = "too_many_redirects"
+
+
+class BlockedAddressError(FetchError):
+    """SSRF guard: the host resolves to a private, loopback, link-local or reserved address."""
+
+    code = "blocked_address"
+    http_status = 403
+
+
+class UnexpectedContentError(FetchError):
+    """The response is not of the kind asked for (an HTML page that is not HTML)."""
+
+    code = "unexpected_content"
+    http_status = 415
+
+
+class NotAnImageError(UnexpectedContentError):
+    """The response is not an image by its Content-Type or by its first bytes."""
+
+    code = "not_an_image"
+
+
+class RobotsDisallowedError(FetchError):
+    """robots.txt of the host disallows this URL for our User-Agent."""
+
+    code = "robots_disallowed"
+    http_status = 403
+
+
+class OffAllowlistError(FetchError):
+    """The URL's host is not on the crawl allowlist; it is never fetched."""
+
+    code = "off_allowlist"
+    http_status = 403

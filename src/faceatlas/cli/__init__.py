@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from faceatlas.cli import core, evaluate, identities, models
+from faceatlas.cli import core, evaluate, identities, models, web
 
 __all__ = ["app", "main"]
 
@@ -19,6 +19,7 @@ core.register(app)
 evaluate.register(app)
 identities.register(app)
 models.register(app)
+web.register(app)
 
 
 def main() -> None:

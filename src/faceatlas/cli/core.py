@@ -29,9 +29,11 @@ from faceatlas.cli.common import (
     print_json,
     settings_for,
 )
+from faceatlas.cli.web import RayOption, SummaryOption, write_summary
 from faceatlas.errors import InvalidRequestError, NotFoundError
-from faceatlas.ingest import IngestProgress
+from faceatlas.ingest import IngestProgress, SourceKind
 from faceatlas.search import ProbeFace, SearchResult
+from faceatlas.store.records import SightingRecord
 
 __all__ = ["register"]
 
@@ -47,7 +49,10 @@ def _read_photo(photo: Path) -> bytes:
 
 @cli_errors
 def ingest(
-    path: Annotated[Path, typer.Argument(help="Folder (walked recursively) or image file.")],
+    path: Annotated[
+        Path,
+        typer.Argument(help="Folder (walked recursively), image file, WARC(.gz) or URL list."),
+    ],
     atlas: AtlasOption = None,
     workers: Annotated[
         int | None, typer.Option("--workers", "-w", min=1, max=64, help="Worker processes.")
@@ -56,12 +61,17 @@ def ingest(
     upsample: UpsampleOption = None,
     as_json: JsonOption = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+    kind: Annotated[
+        SourceKind, typer.Option("--kind", help="What PATH is; auto decides by its name.")
+    ] = SourceKind.AUTO,
+    ray: RayOption = None,
+    summary: SummaryOption = None,
 ) -> None:
     """Index every image under PATH. Reruns resume and add nothing twice."""
     settings = settings_for(atlas, detector=detector, upsample=upsample, workers=workers)
     with Atlas.open(settings=settings) as at:
         if quiet or as_json:
-            report = at.ingest(path)
+            report = at.ingest(path, kind=kind, ray_address=ray)
         else:
             columns = (
                 TextColumn("[bold]ingest"),
@@ -81,7 +91,8 @@ def ingest(
                     rate = f"{p.done / elapsed:.1f}" if elapsed > 0 else "0.0"
                     bar.update(task, completed=p.done, total=p.total, rate=rate, faces=p.faces)
 
-                report = at.ingest(path, progress=on_progress)
+                report = at.ingest(path, progress=on_progress, kind=kind, ray_address=ray)
+    write_summary(summary, report)
     if as_json:
         print_json(report.as_dict())
         return
@@ -121,6 +132,14 @@ def _faces_table(faces: list[ProbeFace]) -> Table:
     return table
 
 
+def _where(s: SightingRecord) -> str:
+    """One sighting: the page (with its title and the image's alt text) and the image."""
+    if not s.page_url:
+        return s.locator
+    about = " | ".join(x for x in (s.page_title, s.alt_text) if x)
+    return f"{s.page_url} ({about}) {s.locator}" if about else f"{s.page_url} {s.locator}"
+
+
 def _results_table(result: SearchResult) -> Table:
     table = Table(
         title=f"leads for face {result.selected} (threshold {result.threshold:.3f}, {result.threshold_source})",
@@ -130,10 +149,7 @@ def _results_table(result: SearchResult) -> Table:
         table.add_column(col)
     for h in result.hits:
         b = h.box
-        where = (
-            "\n".join((s.page_url + " " if s.page_url else "") + s.locator for s in h.sightings)
-            or "-"
-        )
+        where = "\n".join(_where(s) for s in h.sightings) or "-"
         table.add_row(
             str(h.rank),
             f"{h.similarity:.3f}",

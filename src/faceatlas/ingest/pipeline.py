@@ -1,10 +1,19 @@
-"""Ingestion: items from a source -> dedupe -> analysis in workers -> catalog + index.
+"""Ingestion: source -> fetch -> dedupe -> analysis in workers -> catalog + index.
 
-Writes happen in the calling process only, in source order, in transactions
-of ``commit_every`` images; vectors reach the index after their transaction
-commits. A kill at any point leaves a consistent catalog, and the index is
-caught up from the catalog when the atlas is next opened. A rerun skips what
-is already stored, so it resumes rather than restarts.
+Stages run concurrently with bounded queues: up to ``fetch_threads`` reads
+(HTTP fetches, WARC records, files) run in threads, decode/detect/embed run
+in the executor's workers, and writes happen in the calling process only, in
+source order, in transactions of ``commit_every`` images. At most ``window``
+items are in flight at once, so memory stays flat however large the source.
+Vectors reach the index after their transaction commits. A kill at any point
+leaves a consistent catalog, and the index is caught up from the catalog when
+the atlas is next opened. A rerun skips what is already stored (and, for
+stable-order sources, every item before the committed checkpoint), so it
+resumes rather than restarts.
+
+Exact copies (same SHA-256) and near-duplicates (perceptual hash within
+``near_duplicate_bits``, same aspect ratio) become sightings of the image
+already stored, never new images.
 """
 
 from __future__ import annotations
@@ -12,18 +21,35 @@ from __future__ import annotations
 import hashlib
 import time
 from collections import Counter, deque
-from collections.abc import Callable
-from concurrent.futures import Future, wait
+from collections.abc import Callable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
 from faceatlas.errors import FaceAtlasError
 from faceatlas.index.protocol import VectorIndex
-from faceatlas.ingest.source import Source, SourceItem
+from faceatlas.ingest.phash import NearDuplicateIndex, PerceptualHash, hamming, perceptual_hash
+from faceatlas.ingest.source import (
+    CommitAwareSource,
+    FetchingSource,
+    ItemContent,
+    ResumableSource,
+    Source,
+    SourceItem,
+)
 from faceatlas.ingest.worker import Analysis, Executor
 from faceatlas.store.catalog import Catalog, CatalogWriter, NewSighting
+from faceatlas.store.provenance import (
+    ContentHash,
+    add_content_hash,
+    image_for_content,
+    iter_content_hashes,
+    read_checkpoint,
+    write_checkpoint,
+)
 from faceatlas.types import AnalyzedFace
 
 __all__ = ["FaceFilter", "IngestOptions", "IngestProgress", "IngestReport", "run_ingest"]
@@ -38,7 +64,12 @@ class IngestOptions:
     commit_every: int = 64
     index_checkpoint_every: int = 2000
     window: int = 8
-    """Items in flight at once: bounds memory whatever the source size."""
+    """Items in flight at once (fetching, queued or in analysis): bounds memory."""
+    fetch_threads: int = 4
+    """Concurrent reads; network sources want more than local files."""
+    near_duplicate_bits: int = 4
+    """Perceptual-hash distance (of 64 bits) within which copies fold; 0 folds only equal hashes."""
+    max_pixels: int = 40_000_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,18 +77,34 @@ class IngestProgress:
     done: int
     total: int | None
     faces: int
+    elapsed_s: float = 0.0
+
+    @property
+    def rate(self) -> float:
+        """Items per second so far."""
+        return self.done / self.elapsed_s if self.elapsed_s > 0 else 0.0
+
+    @property
+    def eta_s(self) -> float | None:
+        """Seconds left at the current rate, when the total is known."""
+        if self.total is None or self.rate <= 0:
+            return None
+        return max(0.0, (self.total - self.done) / self.rate)
 
 
 @dataclass(slots=True)
 class IngestReport:
-    """What one ingest run did. ``counts`` keys: ``items``, ``new_images``, ``faces``,
-    ``duplicates``, ``unchanged``, ``no_face``, ``failed`` and ``failed:<code>``."""
+    """What one ingest run did. ``counts`` keys: ``items``, ``fetched``, ``new_images``,
+    ``faces``, ``duplicates``, ``near_duplicates``, ``unchanged``, ``resumed``, ``no_face``,
+    ``failed`` and ``failed:<code>`` (``failed:robots_disallowed``, ``failed:image_too_large``,
+    ``failed:image_decode_error``, ``failed:not_an_image``, ``failed:fetch_timeout``, ...)."""
 
     run_id: int
     source: str
     counts: Counter[str] = field(default_factory=Counter)
     failures: list[tuple[str, str, str]] = field(default_factory=list)
     elapsed_s: float = 0.0
+    max_failures_kept: int = 1000
 
     @property
     def images_per_s(self) -> float:
@@ -80,12 +127,28 @@ class IngestReport:
 
 
 @dataclass(slots=True)
+class _Loaded:
+    """What the fetch stage produces for one item (computed in a fetch thread)."""
+
+    data: bytes | None
+    sha256: str
+    size: int
+    phash: PerceptualHash | None
+    http_last_modified: str | None
+
+
+@dataclass(slots=True)
 class _Pending:
     item: SourceItem
-    sha256: str | None = None
-    size: int = 0
+    position: int
+    load: Future[_Loaded]
+    loaded: _Loaded | None = None
     future: Future[Analysis] | None = None
     error: FaceAtlasError | None = None
+    near: tuple[int, int] | None = None
+    """``(image_id, bits)`` of a stored image this is a near-duplicate of."""
+    near_sha: tuple[str, int] | None = None
+    """``(sha256, bits)`` of an in-flight image this is a near-duplicate of."""
 
 
 class _Run:
@@ -111,46 +174,90 @@ class _Run:
             self.run_id = w.start_run(self.source_id)
         self.report = IngestReport(run_id=self.run_id, source=source.locator)
         self.total = source.count_hint()
-        self.inflight: set[str] = set()
-        self.new_ids: list[np.ndarray] = []
-        self.new_vectors: list[np.ndarray] = []
+        self.fingerprint = source.fingerprint if isinstance(source, ResumableSource) else None
+        self.inflight: dict[str, PerceptualHash | None] = {}
+        self.near = NearDuplicateIndex(options.near_duplicate_bits)
+        for h in iter_content_hashes(catalog.engine):
+            assert h.phash is not None
+            self.near.add(h.image_id, PerceptualHash(h.phash, h.width, h.height))
         self.watermark = 0
         self.since_checkpoint = 0
         self.done = 0
+        self.started = time.perf_counter()
 
     def execute(self) -> IngestReport:
-        started = time.perf_counter()
-        pending: deque[_Pending] = deque()
-        writer_batch: list[_Pending] = []
         status = "failed"
+        fetch_pool = ThreadPoolExecutor(
+            max_workers=self.options.fetch_threads, thread_name_prefix="ingest-fetch"
+        )
         try:
-            for item in self.source.items():
-                entry = self._prepare(item)
-                if entry is None:
-                    continue
-                pending.append(entry)
-                while len(pending) >= self.options.window:
-                    writer_batch.append(self._await(pending.popleft()))
-                    if len(writer_batch) >= self.options.commit_every:
-                        self._commit(writer_batch)
-                        writer_batch = []
-            while pending:
-                writer_batch.append(self._await(pending.popleft()))
-                if len(writer_batch) >= self.options.commit_every:
-                    self._commit(writer_batch)
-                    writer_batch = []
-            self._commit(writer_batch)
+            self._pump(fetch_pool)
             status = "finished"
         finally:
+            fetch_pool.shutdown(wait=True, cancel_futures=True)
             self.executor.close()
             self._checkpoint()
-            self.report.elapsed_s = time.perf_counter() - started
+            self.report.elapsed_s = time.perf_counter() - self.started
             with self.catalog.writer() as w:
                 w.finish_run(self.run_id, status, dict(self.report.counts))
         return self.report
 
-    def _prepare(self, item: SourceItem) -> _Pending | None:
-        """Cheap checks in the writer process; only new content reaches a worker."""
+    def _items(self) -> Iterator[tuple[int, SourceItem]]:
+        skip = 0
+        if self.fingerprint is not None:
+            skip = read_checkpoint(self.catalog.engine, self.source_id, self.fingerprint)
+        for position, item in enumerate(self.source.items()):
+            if position < skip:  # committed by an earlier run: not even read
+                self.report.counts["items"] += 1
+                self.report.counts["resumed"] += 1
+                self._tick()
+                continue
+            yield position, item
+
+    def _pump(self, fetch_pool: ThreadPoolExecutor) -> None:
+        """Fill the window, prepare fetched items in order, write analysed items in order."""
+        window = self.options.window
+        fetching: deque[_Pending] = deque()
+        ready: deque[_Pending] = deque()
+        batch: list[_Pending] = []
+        items = self._items()
+        exhausted = False
+        while True:
+            while not exhausted and len(fetching) + len(ready) < window:
+                nxt = next(items, None)
+                if nxt is None:
+                    exhausted = True
+                    break
+                entry = self._admit(fetch_pool, *nxt)
+                if entry is not None:
+                    fetching.append(entry)
+            progressed = False
+            while fetching and fetching[0].load.done():
+                entry = fetching.popleft()
+                self._prepare(entry)
+                ready.append(entry)
+                progressed = True
+            while ready and (ready[0].future is None or ready[0].future.done()):
+                batch.append(ready.popleft())
+                progressed = True
+                if len(batch) >= self.options.commit_every:
+                    self._commit(batch)
+                    batch = []
+            if exhausted and not fetching and not ready:
+                break
+            if not progressed:  # the window is full (or the source is done): block on a head
+                heads: list[Future[Any]] = []
+                if fetching:
+                    heads.append(fetching[0].load)
+                if ready and ready[0].future is not None:
+                    heads.append(ready[0].future)
+                wait(heads, return_when=FIRST_COMPLETED)
+        self._commit(batch)
+
+    def _admit(
+        self, fetch_pool: ThreadPoolExecutor, position: int, item: SourceItem
+    ) -> _Pending | None:
+        """Cheap checks in the writer process; the read itself runs in a fetch thread."""
         counts = self.report.counts
         counts["items"] += 1
         if (
@@ -163,25 +270,62 @@ class _Run:
             counts["unchanged"] += 1
             self._tick()
             return None
-        entry = _Pending(item=item)
+        return _Pending(item=item, position=position, load=fetch_pool.submit(self._load, item))
+
+    def _load(self, item: SourceItem) -> _Loaded:
+        """Runs in a fetch thread: read, hash and perceptually hash one item."""
+        if isinstance(self.source, FetchingSource):
+            content = self.source.fetch(item)
+        else:
+            content = ItemContent(self.source.read(item))
+        data = content.data
+        return _Loaded(
+            data=data,
+            sha256=hashlib.sha256(data).hexdigest(),
+            size=len(data),
+            phash=perceptual_hash(data, max_pixels=self.options.max_pixels),
+            http_last_modified=content.http_last_modified or item.http_last_modified,
+        )
+
+    def _prepare(self, entry: _Pending) -> None:
+        """In source order: decide exact copy, near copy or new content to analyse."""
         try:
-            data = self.source.read(item)
+            loaded = entry.load.result()
         except FaceAtlasError as exc:
             entry.error = exc
-            return entry
-        entry.sha256 = hashlib.sha256(data).hexdigest()
-        entry.size = len(data)
-        if entry.sha256 in self.inflight or self.catalog.image_id_for_sha(entry.sha256) is not None:
-            return entry  # sighting only; resolved after the first copy is written
-        self.inflight.add(entry.sha256)
-        entry.future = self.executor.submit(data)
-        return entry
+            return
+        entry.loaded = loaded
+        self.report.counts["fetched"] += 1
+        sha = loaded.sha256
+        if sha in self.inflight:
+            loaded.data = None
+            return  # exact copy of an item in flight: a sighting once that one is written
+        with self.catalog.engine.connect() as conn:
+            known = image_for_content(conn, sha)
+        if known is not None:
+            loaded.data = None
+            return
+        if loaded.phash is not None:
+            entry.near = self.near.find(loaded.phash)
+            if entry.near is None:
+                entry.near_sha = self._near_inflight(loaded.phash)
+            if entry.near is not None or entry.near_sha is not None:
+                loaded.data = None
+                return
+        assert loaded.data is not None
+        self.inflight[sha] = loaded.phash
+        entry.future = self.executor.submit(loaded.data)
+        loaded.data = None  # the executor holds it now; drop ours
 
-    def _await(self, entry: _Pending) -> _Pending:
-        """Block until the entry's analysis is done: the backpressure on the source."""
-        if entry.future is not None:
-            wait([entry.future])
-        return entry
+    def _near_inflight(self, h: PerceptualHash) -> tuple[str, int] | None:
+        best: tuple[str, int] | None = None
+        for sha, other in self.inflight.items():
+            if other is None or abs(other.width / other.height / (h.width / h.height) - 1) > 0.03:
+                continue
+            bits = hamming(other.bits, h.bits)
+            if bits <= self.options.near_duplicate_bits and (best is None or bits < best[1]):
+                best = (sha, bits)
+        return best
 
     def _commit(self, batch: list[_Pending]) -> None:
         if not batch:
@@ -191,11 +335,15 @@ class _Run:
         with self.catalog.writer() as w:
             for entry in batch:
                 self._write(w, entry, ids, vectors)
+            if self.fingerprint is not None:
+                write_checkpoint(w.conn, self.source_id, self.fingerprint, batch[-1].position + 1)
         if ids:
             self.index.add(np.asarray(ids, dtype=np.int64), np.stack(vectors))
         for entry in batch:
-            if entry.sha256:
-                self.inflight.discard(entry.sha256)
+            if entry.loaded is not None:
+                self.inflight.pop(entry.loaded.sha256, None)
+        if isinstance(self.source, CommitAwareSource):
+            self.source.committed([entry.item for entry in batch])
         self.since_checkpoint += len(batch)
         if self.since_checkpoint >= self.options.index_checkpoint_every:
             self._checkpoint()
@@ -208,7 +356,8 @@ class _Run:
         if entry.error is not None:
             self._fail(w, item, entry.error.code, entry.error.message)
             return
-        assert entry.sha256 is not None  # set whenever there is no error
+        loaded = entry.loaded
+        assert loaded is not None  # set whenever there is no error
         sighting = NewSighting(
             source_id=self.source_id,
             locator=item.locator,
@@ -216,19 +365,12 @@ class _Run:
             page_title=item.page_title,
             alt_text=item.alt_text,
             caption=item.caption,
-            http_last_modified=item.http_last_modified,
+            http_last_modified=loaded.http_last_modified,
             file_size=item.file_size,
             file_mtime_ns=item.file_mtime_ns,
         )
         if entry.future is None:
-            image_id = w.image_id_for_sha(entry.sha256)
-            if image_id is None:  # the first copy failed to decode: so does this one
-                self._fail(w, item, "duplicate_of_failed", "same content as an item that failed")
-                return
-            w.add_sighting(image_id, sighting)
-            w.clear_failure(self.source_id, item.locator)
-            counts["duplicates"] += 1
-            self._tick()
+            self._write_copy(w, entry, loaded, sighting)
             return
         analysis = _outcome(entry.future)
         if analysis.error_code is not None:
@@ -240,14 +382,15 @@ class _Run:
             counts["blocked_faces"] += len(faces) - len(kept)
             faces = kept
         image_id, written = w.add_image(
-            sha256=entry.sha256,
-            byte_size=entry.size,
+            sha256=loaded.sha256,
+            byte_size=loaded.size,
             width=analysis.width,
             height=analysis.height,
             format=analysis.format,
             faces=faces,
             model_id=self.options.model_id,
         )
+        self._add_hash(w, image_id, loaded, 0)
         w.add_sighting(image_id, sighting)
         w.clear_failure(self.source_id, item.locator)
         counts["new_images"] += 1
@@ -260,18 +403,65 @@ class _Run:
             self.watermark = max(self.watermark, embedding_id)
         self._tick()
 
+    def _write_copy(
+        self, w: CatalogWriter, entry: _Pending, loaded: _Loaded, sighting: NewSighting
+    ) -> None:
+        """An exact or near copy: one more sighting of the stored image."""
+        counts = self.report.counts
+        item = entry.item
+        image_id = image_for_content(w.conn, loaded.sha256)
+        kind = "duplicates"
+        if image_id is None and entry.near is not None:
+            image_id, bits = entry.near
+            self._add_hash(w, image_id, loaded, bits)
+            kind = "near_duplicates"
+        elif image_id is None and entry.near_sha is not None:
+            sha, bits = entry.near_sha
+            image_id = image_for_content(w.conn, sha)
+            if image_id is not None:
+                self._add_hash(w, image_id, loaded, bits)
+                kind = "near_duplicates"
+        if image_id is None:  # the first copy failed to decode: so does this one
+            self._fail(w, item, "duplicate_of_failed", "same content as an item that failed")
+            return
+        w.add_sighting(image_id, sighting)
+        w.clear_failure(self.source_id, item.locator)
+        counts[kind] += 1
+        self._tick()
+
+    def _add_hash(self, w: CatalogWriter, image_id: int, loaded: _Loaded, bits: int) -> None:
+        h = loaded.phash
+        add_content_hash(
+            w.conn,
+            ContentHash(
+                image_id=image_id,
+                sha256=loaded.sha256,
+                phash=None if h is None else h.bits,
+                width=0 if h is None else h.width,
+                height=0 if h is None else h.height,
+                byte_size=loaded.size,
+                distance=bits,
+            ),
+        )
+        if h is not None:
+            self.near.add(image_id, h)
+
     def _fail(self, w: CatalogWriter, item: SourceItem, code: str, message: str) -> None:
         w.record_failure(self.source_id, item.locator, code, message)
         self.report.counts["failed"] += 1
         self.report.counts[f"failed:{code}"] += 1
-        self.report.failures.append((item.locator, code, message))
+        if len(self.report.failures) < self.report.max_failures_kept:
+            self.report.failures.append((item.locator, code, message))
         self._tick()
 
     def _tick(self) -> None:
         self.done += 1
         if self.progress is not None:
             faces = self.report.counts["faces"]
-            self.progress(IngestProgress(done=self.done, total=self.total, faces=faces))
+            elapsed = time.perf_counter() - self.started
+            self.progress(
+                IngestProgress(done=self.done, total=self.total, faces=faces, elapsed_s=elapsed)
+            )
 
     def _checkpoint(self) -> None:
         self.since_checkpoint = 0

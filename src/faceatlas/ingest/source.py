@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
-__all__ = ["Source", "SourceItem"]
+__all__ = [
+    "CommitAwareSource",
+    "FetchingSource",
+    "ItemContent",
+    "ResumableSource",
+    "Source",
+    "SourceItem",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,4 +57,40 @@ class Source(Protocol):
 
     def count_hint(self) -> int | None:
         """Number of items if cheaply known, for progress display."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class ItemContent:
+    """An item's bytes with what the fetch learned (``Last-Modified`` of the response)."""
+
+    data: bytes
+    http_last_modified: str | None = None
+
+
+@runtime_checkable
+class FetchingSource(Source, Protocol):
+    """A source whose reads learn provenance (web sources): the pipeline calls :meth:`fetch`."""
+
+    def fetch(self, item: SourceItem) -> ItemContent:
+        """Like :meth:`Source.read`, with response metadata."""
+        ...
+
+
+@runtime_checkable
+class ResumableSource(Source, Protocol):
+    """A source with a stable item order: a rerun skips the items already committed."""
+
+    @property
+    def fingerprint(self) -> str:
+        """Changes whenever the items would change (file size and mtime, content hash)."""
+        ...
+
+
+@runtime_checkable
+class CommitAwareSource(Source, Protocol):
+    """A source told which items are durably stored (the crawler's frontier)."""
+
+    def committed(self, items: Sequence[SourceItem]) -> None:
+        """Called after the catalog transaction holding ``items`` has committed."""
         ...

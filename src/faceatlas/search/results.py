@@ -57,6 +57,7 @@ class Hit:
                     "page_title": s.page_title,
                     "alt_text": s.alt_text,
                     "caption": s.caption,
+                    "http_last_modified": s.http_last_modified,
                     "first_seen": s.first_seen,
                     "last_seen": s.last_seen,
                 }

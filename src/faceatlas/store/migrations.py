@@ -51,6 +51,11 @@ MIGRATIONS: tuple[Migration, ...] = (
         ),
     ),
     Migration(
+        2,
+        "web ingestion: image content hashes (near-duplicates), ingest checkpoints, crawl frontier",
+        _create(schema.image_hashes, schema.ingest_checkpoints, schema.crawl_frontier),
+    ),
+    Migration(
         4,
         "identities: clusters of faces, manual assignments, exclusions, curation log",
         _create(

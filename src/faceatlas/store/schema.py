@@ -205,3 +205,62 @@ identity_decisions = sa.Table(
     sa.Column("actor", sa.String(200), nullable=False),
     sa.Column("at", sa.String(40), nullable=False),
 )
+
+# --- migration 2: web provenance, near-duplicates, checkpoints, crawl frontier ---------
+
+image_hashes = sa.Table(
+    "image_hashes",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column(
+        "image_id", sa.Integer, sa.ForeignKey("images.id", ondelete="CASCADE"), nullable=False
+    ),
+    sa.Column("sha256", sa.String(64), nullable=False, unique=True),
+    sa.Column("phash", sa.BigInteger),
+    sa.Column("width", sa.Integer, nullable=False),
+    sa.Column("height", sa.Integer, nullable=False),
+    sa.Column("byte_size", sa.BigInteger, nullable=False),
+    sa.Column("distance", sa.Integer, nullable=False),
+    sa.Column("created_at", sa.String(40), nullable=False),
+)
+"""Every distinct content folded into an image: the original (distance 0) and each
+resized or re-encoded copy, with its perceptual hash and distance in bits."""
+sa.Index("ix_image_hashes_image", image_hashes.c.image_id)
+
+ingest_checkpoints = sa.Table(
+    "ingest_checkpoints",
+    metadata,
+    sa.Column(
+        "source_id", sa.Integer, sa.ForeignKey("sources.id", ondelete="CASCADE"), primary_key=True
+    ),
+    sa.Column("fingerprint", sa.Text, nullable=False),
+    sa.Column("items_done", sa.BigInteger, nullable=False),
+    sa.Column("updated_at", sa.String(40), nullable=False),
+)
+"""How many items of a stable-order source (WARC, URL list) are committed, in the
+same transaction as those items, so a rerun skips them without reading."""
+
+crawl_frontier = sa.Table(
+    "crawl_frontier",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column(
+        "source_id", sa.Integer, sa.ForeignKey("sources.id", ondelete="CASCADE"), nullable=False
+    ),
+    sa.Column("kind", sa.String(8), nullable=False),
+    sa.Column("url", sa.Text, nullable=False),
+    sa.Column("page_url", sa.Text, nullable=False, server_default=""),
+    sa.Column("depth", sa.Integer, nullable=False),
+    sa.Column("state", sa.String(12), nullable=False),
+    sa.Column("outcome", sa.String(60)),
+    sa.Column("page_title", sa.Text),
+    sa.Column("alt_text", sa.Text),
+    sa.Column("caption", sa.Text),
+    sa.Column("discovered_at", sa.String(40), nullable=False),
+    sa.Column("updated_at", sa.String(40), nullable=False),
+    sa.UniqueConstraint("source_id", "kind", "url", "page_url", name="uq_frontier_entry"),
+)
+"""The crawler's on-disk frontier: pages to visit and images seen on pages, with state."""
+sa.Index(
+    "ix_frontier_state", crawl_frontier.c.source_id, crawl_frontier.c.state, crawl_frontier.c.id
+)

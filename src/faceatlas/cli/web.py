@@ -1,0 +1,124 @@
+"""Web ingestion commands: ``faceatlas crawl``, and options shared with ``ingest``."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from faceatlas.atlas import Atlas
+from faceatlas.cli.common import (
+    AtlasOption,
+    JsonOption,
+    cli_errors,
+    console,
+    err_console,
+    print_json,
+    settings_for,
+)
+from faceatlas.errors import InvalidRequestError
+from faceatlas.ingest import CrawlOptions, IngestProgress, IngestReport
+
+__all__ = ["RayOption", "SummaryOption", "register", "write_summary"]
+
+RayOption = Annotated[
+    str | None,
+    typer.Option(
+        "--ray",
+        help="Run the analysis on Ray at this address (local, auto, ray://head:10001); "
+        "needs the ray extra.",
+    ),
+]
+SummaryOption = Annotated[
+    Path | None, typer.Option("--summary", help="Write the run's JSON summary to this file.")
+]
+
+
+def write_summary(path: Path | None, report: IngestReport) -> None:
+    if path is None:
+        return
+    try:
+        path.write_text(json.dumps(report.as_dict(), indent=2) + "\n", encoding="utf-8")
+    except OSError as exc:
+        raise InvalidRequestError(f"cannot write {path}: {exc.strerror or exc}") from None
+
+
+def print_report(report: IngestReport) -> None:
+    table = Table(title=f"{report.source}", show_header=True)
+    table.add_column("outcome")
+    table.add_column("count", justify="right")
+    for key, value in sorted(report.counts.items()):
+        table.add_row(key, str(value))
+    console.print(table)
+    console.print(f"{report.elapsed_s:.1f} s, {report.images_per_s:.2f} items/s")
+    for locator, code, message in report.failures[:20]:
+        err_console.print(f"failed [{code}] {locator}: {message}", markup=False, highlight=False)
+
+
+@cli_errors
+def crawl(
+    seed: Annotated[list[str], typer.Option("--seed", help="Start URL (repeatable).")],
+    allow_domain: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--allow-domain", help="Host allowed, with its subdomains (repeatable; required)."
+        ),
+    ] = None,
+    atlas: AtlasOption = None,
+    max_depth: Annotated[int, typer.Option("--max-depth", min=0, help="Links from a seed.")] = 2,
+    max_pages: Annotated[int, typer.Option("--max-pages", min=1, help="Pages to visit.")] = 100,
+    per_host: Annotated[
+        int | None, typer.Option("--per-host", min=1, max=16, help="Requests in flight per host.")
+    ] = None,
+    workers: Annotated[
+        int | None, typer.Option("--workers", "-w", min=1, max=64, help="Analysis processes.")
+    ] = None,
+    ray: RayOption = None,
+    summary: SummaryOption = None,
+    as_json: JsonOption = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress display.")] = False,
+) -> None:
+    """Crawl politely from SEED within the allowlist and index the faces found.
+
+    Obeys robots.txt (with Crawl-delay), never leaves the allowlist, never submits a
+    form or logs in. The frontier is kept in the atlas: rerun the same command to resume.
+    """
+    if not allow_domain:
+        raise InvalidRequestError("refusing to crawl without an allowlist: give --allow-domain")
+    options = CrawlOptions(
+        seeds=tuple(seed),
+        allow_domains=tuple(allow_domain),
+        max_depth=max_depth,
+        max_pages=max_pages,
+    )
+    settings = settings_for(atlas, workers=workers, crawl_per_host=per_host)
+    with Atlas.open(settings=settings) as at:
+        if quiet or as_json:
+            report = at.crawl(options, ray_address=ray)
+        else:
+            columns = (
+                SpinnerColumn(),
+                TextColumn("[bold]crawl[/] {task.completed} images"),
+                TextColumn("{task.fields[rate]} img/s, {task.fields[faces]} faces"),
+                TimeElapsedColumn(),
+            )
+            with Progress(*columns, console=err_console) as bar:
+                task = bar.add_task("crawl", total=None, rate="0.0", faces=0)
+
+                def on_progress(p: IngestProgress) -> None:
+                    bar.update(task, completed=p.done, rate=f"{p.rate:.1f}", faces=p.faces)
+
+                report = at.crawl(options, progress=on_progress, ray_address=ray)
+    write_summary(summary, report)
+    if as_json:
+        print_json(report.as_dict())
+    else:
+        print_report(report)
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(crawl)

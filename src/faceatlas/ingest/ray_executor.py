@@ -1,0 +1,78 @@
+"""The per-item analysis on a Ray cluster (optional extra: ``pip install faceatlas[ray]``).
+
+Each Ray actor builds and loads one face engine, then analyses images sent to
+it: exactly the work a local worker process does. The calling process keeps
+fetching, deduplication and every catalog and index write, in source order,
+so a Ray run writes the same catalog and index as a local run and resumes the
+same way. ``address`` is what ``ray.init`` takes: ``local`` starts a private
+instance on this machine, ``auto`` joins the cluster this node belongs to,
+``ray://head:10001`` connects through Ray Client.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+from concurrent.futures import Future
+from typing import Any
+
+from faceatlas.engine import EngineSpec, create_engine
+from faceatlas.errors import ConfigError
+from faceatlas.ingest.worker import Analysis, AnalysisLimits, Analyzer
+
+__all__ = ["make_ray_executor"]
+
+log = logging.getLogger(__name__)
+
+
+class RayAnalyzer:
+    """The body of one Ray actor: an engine loaded once, then many images."""
+
+    def __init__(self, spec: EngineSpec, limits: AnalysisLimits) -> None:
+        engine = create_engine(spec)
+        engine.load()
+        self.analyzer = Analyzer(engine, limits)
+
+    def analyze(self, data: bytes) -> Analysis:
+        return self.analyzer(data)
+
+
+class RayExecutor:
+    """Round-robins images over ``actors`` Ray actors; results come back as futures."""
+
+    def __init__(self, ray: Any, actors: list[Any], started_here: bool) -> None:
+        self.ray = ray
+        self.actors = actors
+        self._next = itertools.cycle(actors)
+        self.started_here = started_here
+
+    def submit(self, data: bytes) -> Future[Analysis]:
+        ref = next(self._next).analyze.remote(data)
+        future: Future[Analysis] = ref.future()
+        return future
+
+    def close(self) -> None:
+        for actor in self.actors:
+            self.ray.kill(actor)
+        if self.started_here:
+            self.ray.shutdown()
+
+
+def make_ray_executor(
+    address: str, spec: EngineSpec, limits: AnalysisLimits, actors: int
+) -> RayExecutor:
+    """Connect to Ray at ``address`` and start ``actors`` analysis actors (1 CPU each)."""
+    try:
+        import ray
+    except ImportError:
+        raise ConfigError("--ray needs the Ray extra: pip install 'faceatlas[ray]'") from None
+    started_here = not ray.is_initialized()
+    if started_here:
+        kwargs: dict[str, Any] = {"address": address, "logging_level": logging.WARNING}
+        if address == "local":
+            kwargs.update(include_dashboard=False, num_cpus=max(1, actors))
+        ray.init(**kwargs)
+    remote_cls = ray.remote(num_cpus=1)(RayAnalyzer)
+    handles = [remote_cls.remote(spec, limits) for _ in range(max(1, actors))]
+    log.info("Ray: %d analysis actors at %s", len(handles), address)
+    return RayExecutor(ray, handles, started_here)

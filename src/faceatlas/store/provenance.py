@@ -1,0 +1,108 @@
+"""Catalog access for web ingestion: content hashes, near-duplicates and checkpoints."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+
+from faceatlas.store import schema as t
+from faceatlas.store.catalog import utc_now
+
+__all__ = [
+    "ContentHash",
+    "add_content_hash",
+    "image_for_content",
+    "iter_content_hashes",
+    "read_checkpoint",
+    "write_checkpoint",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class ContentHash:
+    image_id: int
+    sha256: str
+    phash: int | None
+    width: int
+    height: int
+    byte_size: int
+    distance: int
+
+
+def image_for_content(conn: sa.Connection, sha256: str) -> int | None:
+    """The image holding these exact bytes: as its original or as a folded copy."""
+    row = conn.execute(sa.select(t.images.c.id).where(t.images.c.sha256 == sha256)).first()
+    if row is None:
+        row = conn.execute(
+            sa.select(t.image_hashes.c.image_id).where(t.image_hashes.c.sha256 == sha256)
+        ).first()
+    return None if row is None else int(row[0])
+
+
+def add_content_hash(conn: sa.Connection, h: ContentHash) -> None:
+    conn.execute(
+        t.image_hashes.insert().values(
+            image_id=h.image_id,
+            sha256=h.sha256,
+            phash=h.phash,
+            width=h.width,
+            height=h.height,
+            byte_size=h.byte_size,
+            distance=h.distance,
+            created_at=utc_now(),
+        )
+    )
+
+
+def iter_content_hashes(engine: sa.Engine, *, batch: int = 50_000) -> Iterator[ContentHash]:
+    """Every stored hash with a perceptual hash, in id order (to seed the near-duplicate index)."""
+    last = 0
+    while True:
+        with engine.connect() as conn:
+            rows = conn.execute(
+                sa.select(t.image_hashes)
+                .where(t.image_hashes.c.id > last, t.image_hashes.c.phash.is_not(None))
+                .order_by(t.image_hashes.c.id)
+                .limit(batch)
+            ).all()
+        if not rows:
+            return
+        last = int(rows[-1].id)
+        for r in rows:
+            yield ContentHash(
+                image_id=int(r.image_id),
+                sha256=r.sha256,
+                phash=int(r.phash),
+                width=int(r.width),
+                height=int(r.height),
+                byte_size=int(r.byte_size),
+                distance=int(r.distance),
+            )
+
+
+def read_checkpoint(engine: sa.Engine, source_id: int, fingerprint: str) -> int:
+    """Items already committed for this source, or 0 when its content changed since."""
+    with engine.connect() as conn:
+        row = conn.execute(
+            sa.select(t.ingest_checkpoints.c.fingerprint, t.ingest_checkpoints.c.items_done).where(
+                t.ingest_checkpoints.c.source_id == source_id
+            )
+        ).first()
+    if row is None or row[0] != fingerprint:
+        return 0
+    return int(row[1])
+
+
+def write_checkpoint(
+    conn: sa.Connection, source_id: int, fingerprint: str, items_done: int
+) -> None:
+    values = {"fingerprint": fingerprint, "items_done": items_done, "updated_at": utc_now()}
+    updated = conn.execute(
+        t.ingest_checkpoints.update()
+        .where(t.ingest_checkpoints.c.source_id == source_id)
+        .values(**values)
+    ).rowcount
+    if not updated:
+        conn.execute(t.ingest_checkpoints.insert().values(source_id=source_id, **values))
