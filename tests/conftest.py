@@ -2,16 +2,27 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
+import subprocess
+import tempfile
 from collections.abc import Iterator
+from enum import StrEnum
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 
 from faceatlas import Atlas, Settings
+from faceatlas.config import IndexBackend
+
+# FAISS's OpenMP threads sleep rather than spin while waiting: on a shared 2-core CI
+# machine spinning makes small trainings many times slower.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+POSTGRES_URL_ENV = "FACEATLAS_TEST_POSTGRES_URL"
 
 
 @pytest.fixture(scope="session")
@@ -35,24 +46,149 @@ def probe_photos(faces_dir: Path) -> Path:
 
 
 def atlas_settings(atlas_dir: Path, **overrides: object) -> Settings:
+    """Default settings (SQLite catalog, exact FAISS index) for an atlas folder.
+
+    Tests that should hold on every backend request the ``atlas_settings``
+    fixture instead, which has this signature and runs once per backend.
+    """
     return Settings(atlas_dir=atlas_dir, **overrides)  # type: ignore[arg-type]
 
 
+# --- the backend matrix --------------------------------------------------------------
+
+
+class Backend(StrEnum):
+    SQLITE_FAISS = "sqlite+faiss"
+    POSTGRES_FAISS = "postgres+faiss"
+    SQLITE_MILVUS_LITE = "sqlite+milvus-lite"
+
+
 @pytest.fixture(scope="session")
-def people_atlas_dir(tmp_path_factory: pytest.TempPathFactory, known_people: Path) -> Path:
-    """An atlas built once per session from the known-people photos. Copy before writing."""
+def postgres_url() -> Iterator[str]:
+    """A PostgreSQL server: ``$FACEATLAS_TEST_POSTGRES_URL`` (``.ci/run`` starts one), else a
+    throwaway cluster started here from the local PostgreSQL packages."""
+    url = os.environ.get(POSTGRES_URL_ENV)
+    if url:
+        yield url
+        return
+    script = REPO_ROOT / ".ci" / "postgres"
+    pgdir = Path(tempfile.mkdtemp(prefix="faceatlas-test-pg-"))  # the server user must reach it
+    started = subprocess.run(
+        [str(script), "start", str(pgdir)], capture_output=True, text=True, check=False
+    )
+    if started.returncode != 0:
+        pytest.fail(
+            f"no PostgreSQL for the catalog tests: set {POSTGRES_URL_ENV} or install the "
+            f"packages (.ci/postgres install): {started.stderr.strip()}"
+        )
+    try:
+        yield started.stdout.strip()
+    finally:
+        subprocess.run([str(script), "stop", str(pgdir)], check=False)
+        shutil.rmtree(pgdir, ignore_errors=True)
+
+
+class BackendSettings:
+    """Settings for atlas folders on one backend; a PostgreSQL database per atlas folder."""
+
+    def __init__(self, backend: Backend, postgres_url: str | None) -> None:
+        self.backend = backend
+        self._admin = (
+            sa.create_engine(postgres_url, isolation_level="AUTOCOMMIT", poolclass=sa.NullPool)
+            if postgres_url
+            else None
+        )
+        self._server_url = postgres_url
+        self.databases: list[str] = []
+
+    def __call__(self, atlas_dir: Path, **overrides: object) -> Settings:
+        extra: dict[str, object] = {}
+        if self.backend is Backend.POSTGRES_FAISS:
+            extra["database_url"] = self._database_url(self._ensure_database(atlas_dir))
+        if self.backend is Backend.SQLITE_MILVUS_LITE:
+            extra["index_backend"] = IndexBackend.MILVUS
+        return Settings(atlas_dir=atlas_dir, **{**extra, **overrides})  # type: ignore[arg-type]
+
+    def clone(self, source: Path, target: Path) -> None:
+        """Copy a closed atlas: its folder, and on PostgreSQL its database."""
+        shutil.copytree(source, target)
+        if self._admin is not None:
+            name = self._name(target)
+            with self._admin.connect() as conn:
+                conn.execute(sa.text(f'CREATE DATABASE "{name}" TEMPLATE "{self._name(source)}"'))
+            self.databases.append(name)
+
+    def drop(self, names: list[str]) -> None:
+        if self._admin is None:
+            return
+        with self._admin.connect() as conn:
+            for name in names:
+                conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+    @staticmethod
+    def _name(atlas_dir: Path) -> str:
+        return "fa_" + hashlib.sha1(str(atlas_dir.resolve()).encode()).hexdigest()[:24]
+
+    def _ensure_database(self, atlas_dir: Path) -> str:
+        assert self._admin is not None
+        name = self._name(atlas_dir)
+        with self._admin.connect() as conn:
+            exists = conn.execute(
+                sa.text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}
+            ).first()
+            if exists is None:
+                conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+                self.databases.append(name)
+        return name
+
+    def _database_url(self, name: str) -> str:
+        assert self._server_url is not None
+        return str(sa.make_url(self._server_url).set(database=name))
+
+
+@pytest.fixture(scope="session", params=list(Backend), ids=[b.value for b in Backend])
+def backend_settings(request: pytest.FixtureRequest) -> Iterator[BackendSettings]:
+    """One :class:`BackendSettings` per backend of the matrix, for the whole session."""
+    backend = Backend(request.param)
+    url = request.getfixturevalue("postgres_url") if backend is Backend.POSTGRES_FAISS else None
+    factory = BackendSettings(backend, url)
+    yield factory
+    factory.drop(factory.databases)
+
+
+@pytest.fixture(name="atlas_settings")
+def atlas_settings_fixture(backend_settings: BackendSettings) -> Iterator[BackendSettings]:
+    """``atlas_settings(atlas_dir, **overrides) -> Settings`` on each backend of the matrix:
+    SQLite + FAISS, PostgreSQL + FAISS, SQLite + Milvus Lite."""
+    before = len(backend_settings.databases)
+    yield backend_settings
+    created = backend_settings.databases[before:]
+    backend_settings.drop(created)
+    del backend_settings.databases[before:]
+
+
+@pytest.fixture(scope="session")
+def people_atlas_dir(
+    tmp_path_factory: pytest.TempPathFactory, known_people: Path, backend_settings: BackendSettings
+) -> Path:
+    """An atlas built once per session and backend from the known-people photos.
+
+    Copy it with ``atlas_settings.clone`` before writing.
+    """
     root = tmp_path_factory.mktemp("people-atlas")
-    with Atlas.open(settings=atlas_settings(root)) as atlas:
+    with Atlas.open(settings=backend_settings(root)) as atlas:
         report = atlas.ingest(known_people)
     assert report.counts["failed"] == 0
     return root
 
 
 @pytest.fixture
-def people_atlas(people_atlas_dir: Path, tmp_path: Path) -> Iterator[Atlas]:
-    """A private, writable copy of the session's known-people atlas."""
+def people_atlas(
+    people_atlas_dir: Path, tmp_path: Path, atlas_settings: BackendSettings
+) -> Iterator[Atlas]:
+    """A private, writable copy of the session's known-people atlas, on each backend."""
     root = tmp_path / "atlas"
-    shutil.copytree(people_atlas_dir, root)
+    atlas_settings.clone(people_atlas_dir, root)
     with Atlas.open(settings=atlas_settings(root)) as atlas:
         yield atlas
 

@@ -13,7 +13,7 @@ from faceatlas import Atlas
 from faceatlas.engine.dlib_engine import DlibEngine
 from faceatlas.errors import InvalidRequestError, ModelMismatchError, NoFaceError
 
-from .conftest import atlas_settings
+from .conftest import Backend, BackendSettings
 
 
 def person_of(hit_locator: str) -> str:
@@ -95,7 +95,7 @@ def test_copy_of_a_photo_adds_a_sighting_not_an_image(
 
 
 def test_bad_items_are_recorded_and_the_batch_goes_on(
-    tmp_path: Path, lfw_sample: list[Path]
+    tmp_path: Path, lfw_sample: list[Path], atlas_settings: BackendSettings
 ) -> None:
     folder = tmp_path / "mixed"
     folder.mkdir()
@@ -115,7 +115,9 @@ def test_bad_items_are_recorded_and_the_batch_goes_on(
         assert again.counts["new_images"] == 0
 
 
-def test_index_is_rebuilt_from_the_catalog(people_atlas: Atlas, probe_photos: Path) -> None:
+def test_index_is_rebuilt_from_the_catalog(
+    people_atlas: Atlas, probe_photos: Path, atlas_settings: BackendSettings
+) -> None:
     data = (probe_photos / "obama1.jpg").read_bytes()
     before = people_atlas.search(data, min_similarity=-1.0)
     root = people_atlas.root
@@ -128,10 +130,10 @@ def test_index_is_rebuilt_from_the_catalog(people_atlas: Atlas, probe_photos: Pa
 
 
 def test_index_catches_up_after_a_lost_checkpoint(
-    people_atlas: Atlas, lfw_sample: list[Path], tmp_path: Path
+    people_atlas: Atlas, lfw_sample: list[Path], tmp_path: Path, atlas_settings: BackendSettings
 ) -> None:
     root = people_atlas.root
-    saved = {p.name: p.read_bytes() for p in (root / "index").iterdir()}
+    saved = {p.name: p.read_bytes() for p in (root / "index").iterdir() if p.is_file()}
     folder = tmp_path / "more"
     folder.mkdir()
     for p in lfw_sample[:4]:
@@ -157,9 +159,11 @@ class WiderEngine(DlibEngine):
         return 512
 
 
-def test_mixing_models_is_refused(people_atlas_dir: Path, tmp_path: Path) -> None:
+def test_mixing_models_is_refused(
+    people_atlas_dir: Path, tmp_path: Path, atlas_settings: BackendSettings
+) -> None:
     root = tmp_path / "atlas"
-    shutil.copytree(people_atlas_dir, root)
+    atlas_settings.clone(people_atlas_dir, root)
     for engine in (OtherModelEngine(), WiderEngine()):
         with pytest.raises(ModelMismatchError, match="dlib-resnet-v1"):
             Atlas.open(settings=atlas_settings(root), engine=engine)
@@ -170,8 +174,18 @@ def test_index_refuses_vectors_of_another_dimension(people_atlas: Atlas) -> None
         people_atlas.index.add(np.array([999], dtype=np.int64), np.ones((1, 64), dtype=np.float32))
 
 
-def test_catalog_is_sqlite_in_wal_mode(people_atlas: Atlas) -> None:
-    with people_atlas.catalog.engine.connect() as conn:
-        assert conn.execute(sa.text("PRAGMA journal_mode")).scalar() == "wal"
+def test_catalog_backend_and_migrations(
+    people_atlas: Atlas, atlas_settings: BackendSettings
+) -> None:
+    engine = people_atlas.catalog.engine
+    with engine.connect() as conn:
+        if atlas_settings.backend is Backend.POSTGRES_FAISS:
+            assert engine.dialect.name == "postgresql" and engine.dialect.driver == "psycopg"
+        else:
+            assert conn.execute(sa.text("PRAGMA journal_mode")).scalar() == "wal"
         versions = conn.execute(sa.text("SELECT version FROM schema_migrations")).scalars().all()
     assert 1 in versions
+    expected = (
+        "milvus-lite" if atlas_settings.backend is Backend.SQLITE_MILVUS_LITE else "faiss-flat"
+    )
+    assert people_atlas.stats()["index"]["backend"] == expected

@@ -43,7 +43,7 @@ from faceatlas.identity import (
     search_identities,
 )
 from faceatlas.identity import curation as identity_curation
-from faceatlas.index import FlatIndex, VectorIndex
+from faceatlas.index import VectorIndex, open_index
 from faceatlas.ingest import (
     AnalysisLimits,
     CrawlOptions,
@@ -115,7 +115,12 @@ class Atlas:
         catalog = Catalog.open(url)
         engine = engine or create_engine(EngineSpec.from_settings(settings))
         _guard_model(catalog, engine)
-        index = FlatIndex(root / INDEX_DIR, engine.model_id, engine.dim)
+        model_id = engine.model_id
+
+        def lookup(ids: Sequence[int]) -> dict[int, np.ndarray[Any, np.dtype[np.float32]]]:
+            return catalog.vectors_for_faces(model_id, ids)
+
+        index = open_index(settings, root / INDEX_DIR, model_id, engine.dim, lookup)
         atlas = cls(settings, catalog, engine, index)
         atlas.sync_index()
         return atlas
@@ -142,9 +147,15 @@ class Atlas:
         if not (root / CATALOG_FILE).is_file() and settings.database_url is None:
             raise NotFoundError(f"no atlas at {root}")
         catalog = Catalog.open(settings.database_url or f"sqlite:///{root / CATALOG_FILE}")
+        index: VectorIndex | None = None
         try:
             engine = create_engine(EngineSpec.from_settings(settings))
-            index = FlatIndex(root / INDEX_DIR, engine.model_id, engine.dim)
+            model_id = engine.model_id
+
+            def lookup(ids: Sequence[int]) -> dict[int, np.ndarray[Any, np.dtype[np.float32]]]:
+                return catalog.vectors_for_faces(model_id, ids)
+
+            index = open_index(settings, root / INDEX_DIR, model_id, engine.dim, lookup)
             atlas = cls(settings, catalog, engine, index)
             with atlas.writer_lock():
                 report = reembed_faces(
@@ -161,10 +172,15 @@ class Atlas:
                     atlas.rebuild_index()
             return report
         finally:
+            if index is not None:
+                index.close()
             catalog.close()
 
     def close(self) -> None:
-        self.catalog.close()
+        try:
+            self.index.close()
+        finally:
+            self.catalog.close()
 
     def __enter__(self) -> Atlas:
         return self
@@ -212,6 +228,9 @@ class Atlas:
             and state.watermark == watermark
             and len(self.index) == count
         ):
+            if self.index.needs_rebuild():
+                self.rebuild_index()
+                return "rebuilt"
             return "ok"
         if not dirty and state is not None and state.watermark < watermark:
             newer = 0
@@ -243,6 +262,27 @@ class Atlas:
     def mark_index_dirty(self) -> None:
         """Record, before a deletion commits, that the saved index may hold stale vectors."""
         self.catalog.set_meta(META_INDEX_DIRTY, "1")
+
+    def delete_faces(self, face_ids: Sequence[int]) -> int:
+        """Erase faces: catalog rows (face, embeddings, thumbnail) and their index vectors.
+
+        The index is marked dirty before the catalog commits, so a crash in between
+        makes the next open rebuild the index from the catalog. Returns how many of
+        ``face_ids`` existed.
+        """
+        ids = sorted({int(i) for i in face_ids})
+        if not ids:
+            return 0
+        with self.writer_lock():
+            self.sync_index()
+            self.mark_index_dirty()
+            with self.catalog.writer() as w:
+                deleted = w.delete_faces(ids)
+            self.index.remove(np.asarray(ids, dtype=np.int64))
+            _, watermark = self.catalog.embedding_watermark(self.model_id)
+            self.index.save(watermark)
+            self.catalog.set_meta(META_INDEX_DIRTY, "0")
+        return deleted
 
     # --- ingest --------------------------------------------------------------------
 
@@ -324,6 +364,8 @@ class Atlas:
                 face_filter=self._combined_filter(),
                 progress=progress,
             )
+            if self.index.needs_rebuild():  # grown past what its lists were trained for
+                self.rebuild_index()
             if self.settings.identity_cluster_on_ingest and report.counts["faces"]:
                 self.identities.cluster_pending()
             return report

@@ -9,7 +9,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -17,7 +17,15 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
-__all__ = ["DetectorKind", "DlibBackend", "EngineName", "Settings"]
+__all__ = [
+    "DetectorKind",
+    "DlibBackend",
+    "EngineName",
+    "IndexBackend",
+    "IvfCodes",
+    "MilvusIndexType",
+    "Settings",
+]
 
 CONFIG_ENV = "FACEATLAS_CONFIG"
 
@@ -57,6 +65,31 @@ ENGINE_DETECTORS: dict[EngineName, frozenset[DetectorKind]] = {
     EngineName.DLIB: frozenset({DetectorKind.HOG, DetectorKind.CNN}),
     EngineName.SFACE: frozenset({DetectorKind.YUNET}),
 }
+
+
+class IndexBackend(StrEnum):
+    """Where the vectors are searched. See ``docs/scaling.md``."""
+
+    FAISS_FLAT = "faiss-flat"
+    FAISS_IVF = "faiss-ivf"
+    MILVUS = "milvus"
+
+
+class IvfCodes(StrEnum):
+    """Compressed codes kept in memory by the FAISS IVF index (bytes per vector at 128-d)."""
+
+    SQ8 = "SQ8"
+    PQ16 = "PQ16"
+    PQ32 = "PQ32"
+    PQ64 = "PQ64"
+
+
+class MilvusIndexType(StrEnum):
+    FLAT = "FLAT"
+    IVF_FLAT = "IVF_FLAT"
+    IVF_SQ8 = "IVF_SQ8"
+    IVF_PQ = "IVF_PQ"
+    HNSW = "HNSW"
 
 
 class Settings(BaseSettings):
@@ -178,6 +211,54 @@ class Settings(BaseSettings):
     )
     identity_cluster_on_ingest: bool = Field(
         default=True, description="Cluster new faces into identities after each ingest."
+    )
+
+    index_backend: IndexBackend = Field(
+        default=IndexBackend.FAISS_FLAT,
+        description="Vector index: exact FAISS (default), FAISS IVF with re-ranking, or Milvus.",
+    )
+    ivf_codes: IvfCodes = Field(
+        default=IvfCodes.SQ8, description="Codes the FAISS IVF index keeps in memory."
+    )
+    ivf_nprobe: int = Field(
+        default=32, ge=1, le=65536, description="Inverted lists scanned per query (IVF, Milvus)."
+    )
+    ivf_train_min: int = Field(
+        default=20_000,
+        ge=1,
+        description="Vectors held exactly before the IVF index is trained on the atlas's own.",
+    )
+    ivf_growth_factor: float = Field(
+        default=4.0,
+        gt=1.0,
+        description="Retrain and rebuild the IVF index once it holds this many times "
+        "the vectors it was trained on.",
+    )
+    rerank_shortlist: int = Field(
+        default=64,
+        ge=1,
+        le=16384,
+        description="Approximate candidates re-ranked with the catalog's exact vectors "
+        "(at least 4 x top_k).",
+    )
+    milvus_uri: str | None = Field(
+        default=None,
+        description="Milvus server URI (http://host:19530); unset means Milvus Lite "
+        "inside the atlas folder.",
+    )
+    milvus_token: SecretStr | None = Field(
+        default=None, description="Milvus credentials (user:password or API key)."
+    )
+    milvus_collection_prefix: str = Field(
+        default="faceatlas",
+        pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,100}$",
+        description="Prefix of the Milvus collection name (one collection per model id).",
+    )
+    milvus_index_type: MilvusIndexType = Field(
+        default=MilvusIndexType.FLAT, description="Milvus index type."
+    )
+    milvus_nlist: int = Field(
+        default=1024, ge=1, le=65536, description="Milvus IVF lists (IVF index types)."
     )
 
     @model_validator(mode="before")

@@ -135,8 +135,15 @@ class FlatIndex:
             "model_id": self._model_id,
             "dim": self._dim,
             "count": len(self),
-            "bytes_per_vector": self._dim * 4,
+            "bytes_per_vector": self._dim * 4 + 8,
+            "memory_bytes": len(self) * (self._dim * 4 + 8),
         }
+
+    def needs_rebuild(self) -> bool:
+        return False
+
+    def close(self) -> None:
+        self._index = self._fresh()
 
 
 def _asdict(state: IndexState) -> dict[str, Any]:

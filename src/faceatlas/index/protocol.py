@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
@@ -10,9 +11,12 @@ import numpy.typing as npt
 
 from faceatlas.types import Vectors
 
-__all__ = ["IndexHit", "IndexState", "VectorIndex"]
+__all__ = ["IndexHit", "IndexState", "VectorIndex", "VectorLookup"]
 
 Ids = npt.NDArray[np.int64]
+
+VectorLookup = Callable[[Sequence[int]], Mapping[int, npt.NDArray[np.float32]]]
+"""Exact stored vectors by id (the catalog's float32 embeddings); missing ids are left out."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,4 +72,14 @@ class VectorIndex(Protocol):
         """The state last saved, or ``None`` when nothing was saved."""
         ...
 
-    def stats(self) -> dict[str, Any]: ...
+    def stats(self) -> dict[str, Any]:
+        """Backend, spec, count and memory figures (``bytes_per_vector``), JSON-ready."""
+        ...
+
+    def needs_rebuild(self) -> bool:
+        """True when the index should be rebuilt from the catalog (e.g. it outgrew its training)."""
+        ...
+
+    def close(self) -> None:
+        """Release connections and servers; the index is unusable afterwards."""
+        ...

@@ -17,7 +17,7 @@ from faceatlas.store.migrations import apply_migrations
 from faceatlas.store.records import FaceRecord, ImageRecord, SightingRecord
 from faceatlas.types import AnalyzedFace, Box, FaceQuality, Vectors
 
-__all__ = ["Catalog", "CatalogWriter", "NewSighting", "utc_now"]
+__all__ = ["Catalog", "CatalogWriter", "NewSighting", "normalize_url", "utc_now"]
 
 
 def utc_now() -> str:
@@ -39,6 +39,14 @@ class NewSighting:
     file_mtime_ns: int | None = None
 
 
+def normalize_url(url: str) -> str:
+    """Route plain PostgreSQL URLs to the psycopg 3 driver; others pass unchanged."""
+    for plain in ("postgresql://", "postgres://"):
+        if url.startswith(plain):
+            return "postgresql+psycopg://" + url[len(plain) :]
+    return url
+
+
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA journal_mode=WAL")
@@ -57,7 +65,11 @@ class Catalog:
 
     @classmethod
     def open(cls, url: str) -> Catalog:
-        engine = sa.create_engine(url, future=True)
+        """Open (migrating if needed) the catalog at a SQLAlchemy ``url``.
+
+        ``postgresql://`` and ``postgres://`` URLs use psycopg 3.
+        """
+        engine = sa.create_engine(normalize_url(url), future=True, pool_pre_ping=True)
         if engine.dialect.name == "sqlite":
             sa.event.listen(engine, "connect", _sqlite_pragmas)
         apply_migrations(engine)
@@ -449,6 +461,15 @@ class CatalogWriter:
                     at=utc_now(),
                 )
             )
+
+    def delete_faces(self, face_ids: Sequence[int]) -> int:
+        """Delete faces with their embeddings and thumbnails; returns how many faces existed."""
+        deleted = 0
+        for chunk in _chunks(sorted({int(i) for i in face_ids}), 500):
+            self.conn.execute(t.embeddings.delete().where(t.embeddings.c.face_id.in_(chunk)))
+            self.conn.execute(t.thumbnails.delete().where(t.thumbnails.c.face_id.in_(chunk)))
+            deleted += self.conn.execute(t.faces.delete().where(t.faces.c.id.in_(chunk))).rowcount
+        return deleted
 
     def clear_failure(self, source_id: int, locator: str) -> None:
         self.conn.execute(
