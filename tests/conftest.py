@@ -168,14 +168,25 @@ def atlas_settings_fixture(backend_settings: BackendSettings) -> Iterator[Backen
 
 
 @pytest.fixture(scope="session")
-def people_atlas_dir(
+def people_atlas_dir(tmp_path_factory: pytest.TempPathFactory, known_people: Path) -> Path:
+    """An atlas (default settings) built once per session from the known-people photos.
+    Copy before writing."""
+    root = tmp_path_factory.mktemp("people-atlas")
+    with Atlas.open(settings=atlas_settings(root)) as atlas:
+        report = atlas.ingest(known_people)
+    assert report.counts["failed"] == 0
+    return root
+
+
+@pytest.fixture(scope="session")
+def backend_people_atlas_dir(
     tmp_path_factory: pytest.TempPathFactory, known_people: Path, backend_settings: BackendSettings
 ) -> Path:
-    """An atlas built once per session and backend from the known-people photos.
+    """The known-people atlas built once per session on each backend of the matrix.
 
     Copy it with ``atlas_settings.clone`` before writing.
     """
-    root = tmp_path_factory.mktemp("people-atlas")
+    root = tmp_path_factory.mktemp("people-atlas-" + backend_settings.backend.name.lower())
     with Atlas.open(settings=backend_settings(root)) as atlas:
         report = atlas.ingest(known_people)
     assert report.counts["failed"] == 0
@@ -184,11 +195,11 @@ def people_atlas_dir(
 
 @pytest.fixture
 def people_atlas(
-    people_atlas_dir: Path, tmp_path: Path, atlas_settings: BackendSettings
+    backend_people_atlas_dir: Path, tmp_path: Path, atlas_settings: BackendSettings
 ) -> Iterator[Atlas]:
     """A private, writable copy of the session's known-people atlas, on each backend."""
     root = tmp_path / "atlas"
-    atlas_settings.clone(people_atlas_dir, root)
+    atlas_settings.clone(backend_people_atlas_dir, root)
     with Atlas.open(settings=atlas_settings(root)) as atlas:
         yield atlas
 

@@ -160,10 +160,10 @@ class WiderEngine(DlibEngine):
 
 
 def test_mixing_models_is_refused(
-    people_atlas_dir: Path, tmp_path: Path, atlas_settings: BackendSettings
+    backend_people_atlas_dir: Path, tmp_path: Path, atlas_settings: BackendSettings
 ) -> None:
     root = tmp_path / "atlas"
-    atlas_settings.clone(people_atlas_dir, root)
+    atlas_settings.clone(backend_people_atlas_dir, root)
     for engine in (OtherModelEngine(), WiderEngine()):
         with pytest.raises(ModelMismatchError, match="dlib-resnet-v1"):
             Atlas.open(settings=atlas_settings(root), engine=engine)
