@@ -21,6 +21,7 @@ cache holds without computing the rest (for a quick look at a partial cache).
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import random
 import tempfile
@@ -29,10 +30,10 @@ from pathlib import Path
 
 import numpy as np
 
-from faceatlas.engine import EngineSpec
+from faceatlas.engine import EngineSpec, create_engine
 from faceatlas.eval.clustering import score_clusters
 from faceatlas.eval.datasets import lfw_people
-from faceatlas.eval.embed import default_cache_dir, embed_photos
+from faceatlas.eval.embed import _cache_file, default_cache_dir, embed_photos
 from faceatlas.identity.clustering import ClusterParams, ClusterState, cluster_faces
 from faceatlas.identity.ranking import rank_identities
 from faceatlas.index import FlatIndex
@@ -40,11 +41,24 @@ from faceatlas.index import FlatIndex
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def load(faces: Path, cache_only: bool) -> tuple[list[str], np.ndarray, list[str]]:
+def split_of(person: str) -> str:
+    """Parameter selection uses the "dev" half of LFW's people; "test" is the other half."""
+    return "dev" if hashlib.sha256(person.encode()).digest()[0] % 2 == 0 else "test"
+
+
+def load(
+    faces: Path, cache_only: bool, people_split: str = "all"
+) -> tuple[list[str], np.ndarray, list[str]]:
     people = lfw_people(faces / "lfw" / "images")
-    paths = [p for photos in people.values() for p in photos]
+    paths = [
+        p
+        for name, photos in people.items()
+        if people_split in ("all", split_of(name))
+        for p in photos
+    ]
     if cache_only:
-        cache = next((default_cache_dir() / "embeddings").glob("dlib-resnet-v1-*.npz"))
+        spec = EngineSpec()
+        cache = _cache_file(default_cache_dir(), spec, create_engine(spec).model_id, [])
         with np.load(cache, allow_pickle=False) as data:
             known = {
                 str(p): (v, int(s))
@@ -156,6 +170,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--faces", type=Path, default=ROOT.parent / "shared" / "faces")
     parser.add_argument("--cache-only", action="store_true")
+    parser.add_argument("--people", choices=["all", "dev", "test"], default="all")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--min-similarity", type=float, default=ClusterParams().min_similarity)
     parser.add_argument("--min-faces", type=int, default=ClusterParams().min_faces)

@@ -36,7 +36,7 @@ def search_identities(
         assigned = store.identities_of(conn, [h.id for h in hits])
         members = store.members(conn, sorted(set(assigned.values())))
         names = store.labels(conn, sorted(members))
-        _, manual = store.assignments(conn, manual_only=True)
+        manual = store.manual_among(conn, sorted({f for fs in members.values() for f in fs}))
     for identity, member_faces in members.items():
         assigned.update(dict.fromkeys(member_faces, identity))
     wanted = sorted(set(assigned) | {h.id for h in hits})

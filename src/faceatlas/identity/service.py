@@ -152,7 +152,7 @@ class Identities:
         summary = self.summary(identity_id)
         with self.catalog.engine.connect() as conn:
             face_ids = store.members(conn, [identity_id])[identity_id]
-            _, manual = store.assignments(conn, manual_only=True)
+            manual = store.manual_among(conn, face_ids)
             log = store.decisions(conn, identity_id)
         records = self.catalog.faces(face_ids)
         faces = [records[f] for f in face_ids if f in records]

@@ -68,6 +68,18 @@ def assignments(
     return assigned, manual
 
 
+def manual_among(conn: sa.Connection, face_ids: Sequence[int]) -> set[int]:
+    """The faces among ``face_ids`` that a person placed."""
+    out: set[int] = set()
+    fi = t.face_identities
+    for chunk in _chunks(list(face_ids)):
+        rows = conn.execute(
+            sa.select(fi.c.face_id).where(fi.c.face_id.in_(chunk), fi.c.manual.is_(True))
+        )
+        out.update(int(r[0]) for r in rows)
+    return out
+
+
 def exclusions(conn: sa.Connection) -> dict[int, frozenset[int]]:
     out: dict[int, set[int]] = {}
     rows = conn.execute(
