@@ -147,6 +147,7 @@ def test_curation_holds_through_recluster(web_atlas: Atlas, faces_dir: Path) -> 
     web_atlas.reject_faces(serena, [serena_faces[0]], actor="analyst-1")
     chavez_faces = [p.face_id for p in web_atlas.identity(chavez).photos]
     split_off = web_atlas.split_identity(chavez, [chavez_faces[0]], actor="analyst-3")
+    assert web_atlas.move_faces([chavez_faces[1]], serena, actor="analyst-4") == serena
 
     web_atlas.cluster_identities(rebuild=True)
 
@@ -159,6 +160,9 @@ def test_curation_holds_through_recluster(web_atlas: Atlas, faces_dir: Path) -> 
     assert serena_faces[0] not in {p.face_id for p in web_atlas.identity(serena).photos}
     assert [p.face_id for p in web_atlas.identity(split_off).photos] == [chavez_faces[0]]
     assert chavez_faces[0] not in {p.face_id for p in web_atlas.identity(chavez).photos}
+    serena_now = web_atlas.identity(serena)
+    assert chavez_faces[1] in {p.face_id for p in serena_now.photos if p.manual}
+    assert ("move", "analyst-4") in [(d.kind.value, d.actor) for d in serena_now.decisions]
     kinds = [(d.kind.value, d.actor) for d in detail.decisions]
     assert ("merge", "analyst-1") in kinds and ("label", "analyst-2") in kinds
     # New photos of a merged person join the curated identity, not a new one.
