@@ -11,13 +11,11 @@ import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from faceatlas import Atlas
+from faceatlas.config import EngineName
 from faceatlas.errors import InvalidRequestError, NotFoundError
-from faceatlas.identity import ClusterParams, Identities
-from faceatlas.index import FlatIndex
 from faceatlas.ingest import SourceItem
 
 from .conftest import atlas_settings
@@ -174,33 +172,31 @@ def test_curation_holds_through_recluster(web_atlas: Atlas, faces_dir: Path) -> 
     assert all(i in (powell, None) for i in placed)
 
 
-def test_decisions_survive_reembedding_with_another_model(web_atlas: Atlas) -> None:
-    """Decisions are keyed by face ids: a new model's embeddings re-cluster around them."""
-    powell = identity_of_person(web_atlas, "Colin_Powell")
-    blair = identity_of_person(web_atlas, "Tony_Blair")
-    web_atlas.merge_identities(powell, [blair], actor="analyst-1")
-    web_atlas.label_identity(powell, "Merged by hand", actor="analyst-1")
-    merged = {p.face_id for p in web_atlas.identity(powell).photos}
-    # Another embedding model: the same faces in a rotated embedding space.
-    rotation, _ = np.linalg.qr(np.random.default_rng(7).normal(size=(128, 128)))
-    ids, vectors = [], []
-    for batch_ids, batch_vectors, _ in web_atlas.catalog.iter_embeddings(web_atlas.model_id):
-        ids.extend(batch_ids.tolist())
-        vectors.append(batch_vectors @ rotation.astype(np.float32))
-    new_vectors = np.concatenate(vectors).astype(np.float32)
-    with web_atlas.catalog.writer() as w:
-        for f, v in zip(ids, new_vectors, strict=True):
-            w.add_embedding(f, "rotated-test-model", v)
-    index = FlatIndex(web_atlas.root / "index-rotated", "rotated-test-model", 128)
-    index.add(np.asarray(ids, dtype=np.int64), new_vectors)
-    params = ClusterParams(
-        min_similarity=web_atlas.settings.identity_min_similarity,
-        min_centroid_similarity=web_atlas.settings.identity_min_centroid_similarity,
-    )
-    Identities(web_atlas.catalog, index, "rotated-test-model", params).recluster()
-    detail = web_atlas.identity(powell)
-    assert {p.face_id for p in detail.photos} == merged
-    assert detail.summary.label == "Merged by hand"
+def test_decisions_survive_reembedding_with_another_model(tmp_path: Path, faces_dir: Path) -> None:
+    """Decisions are keyed by face ids: after a switch to SFace they still hold."""
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    for person in ("Colin_Powell", "Serena_Williams"):
+        for n in range(1, 5):
+            name = f"{person}_{n:04d}.jpg"
+            shutil.copy(faces_dir / "lfw" / "images" / person / name, photos / name)
+    root = tmp_path / "atlas"
+    with Atlas.open(settings=atlas_settings(root)) as atlas:
+        atlas.ingest(photos)
+        powell = identity_of_person(atlas, "Colin_Powell")
+        serena = identity_of_person(atlas, "Serena_Williams")
+        atlas.merge_identities(powell, [serena], actor="analyst-1")
+        atlas.label_identity(powell, "Merged by hand", actor="analyst-2")
+        merged = {p.face_id for p in atlas.identity(powell).photos}
+    report = Atlas.reembed(settings=atlas_settings(root, engine=EngineName.SFACE))
+    assert report.complete
+    with Atlas.open(settings=atlas_settings(root, engine=EngineName.SFACE)) as atlas:
+        assert atlas.model_id != "dlib-resnet-v1"
+        atlas.cluster_identities(rebuild=True)
+        detail = atlas.identity(powell)
+        assert {p.face_id for p in detail.photos} == merged
+        assert detail.summary.label == "Merged by hand"
+        assert detail.summary.labelled_by == "analyst-2"
 
 
 def test_name_candidates_come_from_provenance_with_counts(web_atlas: Atlas) -> None:
