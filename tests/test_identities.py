@@ -251,3 +251,23 @@ def test_curation_rejects_bad_requests(web_atlas: Atlas) -> None:
         web_atlas.move_faces([999_999], powell, actor="a")
     with pytest.raises(InvalidRequestError):
         web_atlas.search_identities([])
+
+
+def test_erased_faces_leave_their_identity_and_its_search_results(
+    web_atlas: Atlas, faces_dir: Path
+) -> None:
+    serena = identity_of_person(web_atlas, "Serena_Williams")
+    faces = [p.face_id for p in web_atlas.identity(serena).photos]
+    assert web_atlas.delete_faces(faces[:2]) == 2
+    left = {p.face_id for p in web_atlas.identity(serena).photos}
+    assert left == set(faces[2:])
+    probe = [photo(faces_dir, "Serena_Williams", 7)]
+    hits = web_atlas.search_identities(probe, min_similarity=0.9).hits
+    returned = {p.face_id for h in hits for p in h.photos} | {h.best_face_id for h in hits}
+    assert not returned & set(faces[:2])
+    assert hits[0].identity_id == serena
+    web_atlas.delete_faces(faces[2:])
+    with pytest.raises(NotFoundError):
+        web_atlas.identity(serena)
+    web_atlas.cluster_identities()
+    assert serena not in {s.id for s in web_atlas.list_identities(limit=1000)}
