@@ -223,3 +223,13 @@ def lfw_sample(faces_dir: Path) -> list[Path]:
         "Vladimir_Putin",
     ]
     return [images / p / f"{p}_{n:04d}.jpg" for p in people for n in (1, 2)]
+
+
+@pytest.fixture(scope="session")
+def pages_atlas_dir(tmp_path_factory: pytest.TempPathFactory, known_people: Path) -> Path:
+    """Known-people photos ingested as images found on web pages. Copy before writing."""
+    from tests.webkit import build_pages_atlas
+
+    root = tmp_path_factory.mktemp("pages-atlas")
+    build_pages_atlas(root, known_people)
+    return root

@@ -17,6 +17,8 @@ from typing import Any
 
 import numpy as np
 
+from faceatlas.accounts import Accounts
+from faceatlas.audit import AuditLog
 from faceatlas.config import Settings
 from faceatlas.engine import (
     EngineSpec,
@@ -89,6 +91,10 @@ class Atlas:
         self.engine = engine
         self.index = index
         self.face_filters: list[FaceFilter] = []
+        self.accounts = Accounts(catalog.engine)
+        """Users, roles and credentials (see :mod:`faceatlas.accounts`)."""
+        self.audit = AuditLog(catalog.engine)
+        """The hash-chained audit log (see :mod:`faceatlas.audit`)."""
 
     # --- lifecycle ------------------------------------------------------------
 

@@ -287,6 +287,37 @@ class Settings(BaseSettings):
     def _networks(cls, value: list[str]) -> list[str]:
         return [str(ipaddress.ip_network(v, strict=False)) for v in value]
 
+    # --- service: REST API and web app (docs/api.md, docs/web.md) ----------------
+    search_purposes: list[str] = Field(
+        default=[
+            "criminal investigation",
+            "missing person",
+            "victim identification",
+            "fraud investigation",
+        ],
+        min_length=1,
+        description="Purposes a search may be made for; every search names one.",
+    )
+    case_number_pattern: str = Field(
+        default=r"^[A-Za-z0-9][A-Za-z0-9._/-]{2,63}$",
+        description="Regular expression every case number must match.",
+    )
+    search_rate_per_minute: int = Field(
+        default=20, ge=1, description="Searches one user may make per minute."
+    )
+    max_upload_bytes: int = Field(
+        default=15 * 1024 * 1024, ge=1, description="Largest probe upload accepted, bytes."
+    )
+    session_ttl_s: int = Field(default=8 * 3600, ge=60, description="Web session lifetime.")
+    token_ttl_s: int = Field(default=30 * 86400, ge=60, description="API token lifetime.")
+    cookie_secure: bool = Field(
+        default=False, description="Mark cookies Secure (set when served over HTTPS)."
+    )
+    ingest_folders: dict[str, Path] = Field(
+        default={},
+        description="Folders admins may ingest from the web app, by name; no other path is used.",
+    )
+
     @field_validator("atlas_dir")
     @classmethod
     def _expand(cls, value: Path) -> Path:

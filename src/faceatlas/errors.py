@@ -4,8 +4,13 @@ from __future__ import annotations
 
 __all__ = [
     "AtlasLockedError",
+    "AuditIntegrityError",
+    "AuthenticationError",
     "BlockedAddressError",
+    "CaseRequiredError",
     "ConfigError",
+    "ConflictError",
+    "CsrfError",
     "FaceAtlasError",
     "FaceIndexError",
     "FetchError",
@@ -19,6 +24,8 @@ __all__ = [
     "NotAnImageError",
     "NotFoundError",
     "OffAllowlistError",
+    "PermissionDeniedError",
+    "RateLimitedError",
     "ReembedIncompleteError",
     "RobotsDisallowedError",
     "TooManyRedirectsError",
@@ -179,3 +186,57 @@ class OffAllowlistError(FetchError):
 
     code = "off_allowlist"
     http_status = 403
+
+
+class AuthenticationError(FaceAtlasError):
+    """No credentials, or credentials that are wrong, expired or revoked."""
+
+    code = "unauthenticated"
+    http_status = 401
+    exit_code = 20
+
+
+class PermissionDeniedError(FaceAtlasError):
+    """Authenticated, but the role does not allow this action."""
+
+    code = "forbidden"
+    http_status = 403
+    exit_code = 21
+
+
+class CsrfError(PermissionDeniedError):
+    """A cookie-authenticated form or request without the matching CSRF token."""
+
+    code = "csrf_failed"
+
+
+class CaseRequiredError(InvalidRequestError):
+    """A search without a valid case number and an allowed purpose is refused."""
+
+    code = "case_required"
+
+
+class ConflictError(FaceAtlasError):
+    code = "conflict"
+    http_status = 409
+    exit_code = 22
+
+
+class RateLimitedError(FaceAtlasError):
+    """Too many searches by one user in the rate-limit window."""
+
+    code = "rate_limited"
+    http_status = 429
+    exit_code = 23
+
+    def __init__(self, message: str, retry_after_s: int) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s
+
+
+class AuditIntegrityError(FaceAtlasError):
+    """The audit log's hash chain does not verify: an entry was edited or deleted."""
+
+    code = "audit_tampered"
+    http_status = 500
+    exit_code = 24

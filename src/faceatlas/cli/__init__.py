@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from faceatlas.cli import core, evaluate, identities, models, web
+from faceatlas.cli import core, evaluate, identities, models, service, web
 
 __all__ = ["app", "main"]
 
@@ -20,6 +20,7 @@ evaluate.register(app)
 identities.register(app)
 models.register(app)
 web.register(app)
+service.register(app)
 
 
 def main() -> None:

@@ -65,7 +65,27 @@ MIGRATIONS: tuple[Migration, ...] = (
             schema.identity_decisions,
         ),
     ),
+    Migration(
+        3,
+        "accounts, sessions and API tokens, ingest jobs, hash-chained audit log",
+        lambda conn: _accounts_and_audit(conn),
+    ),
 )
+
+_AUDIT_GUARDS = (
+    "CREATE TRIGGER IF NOT EXISTS audit_log_no_update BEFORE UPDATE ON audit_log "
+    "BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END",
+    "CREATE TRIGGER IF NOT EXISTS audit_log_no_delete BEFORE DELETE ON audit_log "
+    "BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END",
+)
+
+
+def _accounts_and_audit(conn: sa.Connection) -> None:
+    _create(schema.users, schema.api_tokens, schema.ingest_jobs, schema.audit_log)(conn)
+    if conn.dialect.name == "sqlite":
+        # Defence in depth: the hash chain detects tampering; these refuse casual edits.
+        for ddl in _AUDIT_GUARDS:
+            conn.exec_driver_sql(ddl)
 
 
 def apply_migrations(engine: sa.Engine) -> list[int]:

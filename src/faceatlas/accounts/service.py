@@ -1,0 +1,348 @@
+"""User accounts and credentials, stored in the catalog.
+
+Passwords are hashed with Argon2id. Web sessions and API tokens are random
+secrets handed to the client once; only their SHA-256 is stored, so a copy of
+the database does not hold usable credentials. Either can be revoked.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+
+import sqlalchemy as sa
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+
+from faceatlas.accounts.roles import Role
+from faceatlas.errors import (
+    AuthenticationError,
+    ConflictError,
+    InvalidRequestError,
+    NotFoundError,
+)
+from faceatlas.store import schema as t
+
+__all__ = ["Accounts", "Credential", "IssuedToken", "TokenKind", "User"]
+
+USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
+MIN_PASSWORD_LEN = 12
+
+
+class TokenKind(StrEnum):
+    SESSION = "session"
+    """Web app session, carried in an HttpOnly cookie, with a CSRF token."""
+    API = "api"
+    """Bearer token for the REST API."""
+
+
+@dataclass(frozen=True, slots=True)
+class User:
+    id: int
+    username: str
+    role: Role
+    unit: str
+    active: bool
+    must_change_password: bool
+    created_at: str
+
+
+@dataclass(frozen=True, slots=True)
+class Credential:
+    """The user behind a presented token, and that token's record."""
+
+    user: User
+    token_id: int
+    kind: TokenKind
+    csrf_token: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedToken:
+    """A new secret; ``secret`` is shown once and never stored."""
+
+    id: int
+    secret: str
+    csrf_token: str | None
+    expires_at: str
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _iso(moment: datetime) -> str:
+    return moment.isoformat(timespec="seconds")
+
+
+def _sha(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def generate_password() -> str:
+    """A random one-time password (about 120 bits)."""
+    return secrets.token_urlsafe(15)
+
+
+def _user(row: sa.Row[tuple[object, ...]]) -> User:
+    m = row._mapping
+    return User(
+        id=int(m["id"]),
+        username=str(m["username"]),
+        role=Role(m["role"]),
+        unit=str(m["unit"]),
+        active=bool(m["active"]),
+        must_change_password=bool(m["must_change_password"]),
+        created_at=str(m["created_at"]),
+    )
+
+
+class Accounts:
+    """Users and their credentials over the catalog's database engine."""
+
+    def __init__(self, engine: sa.Engine) -> None:
+        self.engine = engine
+        self._hasher = PasswordHasher()
+
+    # --- users -----------------------------------------------------------------
+
+    def count_users(self) -> int:
+        with self.engine.connect() as conn:
+            return int(conn.execute(sa.select(sa.func.count()).select_from(t.users)).scalar_one())
+
+    def create_user(
+        self, username: str, role: Role, *, unit: str = "", password: str | None = None
+    ) -> tuple[User, str]:
+        """Create a user; returns it and its password (generated, one-time, when not given).
+
+        A generated password must be changed at first login.
+        """
+        username = username.strip().lower()
+        if not USERNAME_RE.fullmatch(username):
+            raise InvalidRequestError(
+                "username must be 2-64 characters: lower-case letters, digits, '.', '_', '-'"
+            )
+        generated = password is None
+        secret = generate_password() if password is None else password
+        _check_password(secret)
+        with self.engine.begin() as conn:
+            exists = conn.execute(
+                sa.select(t.users.c.id).where(t.users.c.username == username)
+            ).first()
+            if exists is not None:
+                raise ConflictError(f"user {username!r} already exists")
+            result = conn.execute(
+                t.users.insert().values(
+                    username=username,
+                    password_hash=self._hasher.hash(secret),
+                    role=role.value,
+                    unit=unit.strip(),
+                    active=True,
+                    must_change_password=generated,
+                    created_at=_iso(_now()),
+                )
+            )
+            user_id = int(result.inserted_primary_key[0])  # type: ignore[index]
+        return self.get(user_id), secret
+
+    def get(self, user_id: int) -> User:
+        with self.engine.connect() as conn:
+            row = conn.execute(sa.select(t.users).where(t.users.c.id == user_id)).first()
+        if row is None:
+            raise NotFoundError(f"user {user_id} does not exist")
+        return _user(row)
+
+    def by_name(self, username: str) -> User:
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                sa.select(t.users).where(t.users.c.username == username.strip().lower())
+            ).first()
+        if row is None:
+            raise NotFoundError(f"user {username!r} does not exist")
+        return _user(row)
+
+    def list_users(self) -> list[User]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(sa.select(t.users).order_by(t.users.c.username)).all()
+        return [_user(r) for r in rows]
+
+    def update_user(
+        self,
+        user_id: int,
+        *,
+        role: Role | None = None,
+        unit: str | None = None,
+        active: bool | None = None,
+    ) -> User:
+        """Change role, unit or active flag. Deactivating revokes every credential."""
+        values: dict[str, object] = {}
+        if role is not None:
+            values["role"] = role.value
+        if unit is not None:
+            values["unit"] = unit.strip()
+        if active is not None:
+            values["active"] = active
+        self.get(user_id)
+        if values:
+            with self.engine.begin() as conn:
+                conn.execute(t.users.update().where(t.users.c.id == user_id).values(**values))
+        if active is False or role is not None:
+            self.revoke_all(user_id)
+        return self.get(user_id)
+
+    def set_password(self, user_id: int, password: str, *, must_change: bool = False) -> None:
+        """Set a password and revoke every existing credential of the user."""
+        _check_password(password)
+        self.get(user_id)
+        with self.engine.begin() as conn:
+            conn.execute(
+                t.users.update()
+                .where(t.users.c.id == user_id)
+                .values(password_hash=self._hasher.hash(password), must_change_password=must_change)
+            )
+        self.revoke_all(user_id)
+
+    def reset_password(self, user_id: int) -> str:
+        """A new one-time password, to be changed at next login."""
+        secret = generate_password()
+        self.set_password(user_id, secret, must_change=True)
+        return secret
+
+    def authenticate(self, username: str, password: str) -> User:
+        """The active user with this password; one vague error for every failure."""
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                sa.select(t.users).where(t.users.c.username == username.strip().lower())
+            ).first()
+        failure = AuthenticationError("wrong username or password")
+        if row is None:
+            # Spend the same time as a real check, so user names cannot be probed by timing.
+            _ = self._hasher.hash(password)
+            raise failure
+        try:
+            self._hasher.verify(row._mapping["password_hash"], password)
+        except (VerifyMismatchError, VerificationError, InvalidHashError):
+            raise failure from None
+        user = _user(row)
+        if not user.active:
+            raise failure
+        if self._hasher.check_needs_rehash(row._mapping["password_hash"]):
+            with self.engine.begin() as conn:
+                conn.execute(
+                    t.users.update()
+                    .where(t.users.c.id == user.id)
+                    .values(password_hash=self._hasher.hash(password))
+                )
+        return user
+
+    # --- tokens ------------------------------------------------------------------
+
+    def issue(self, user: User, kind: TokenKind, ttl_s: int, *, name: str = "") -> IssuedToken:
+        secret = secrets.token_urlsafe(32)
+        csrf = secrets.token_urlsafe(32) if kind is TokenKind.SESSION else None
+        now = _now()
+        expires = _iso(now + timedelta(seconds=ttl_s))
+        with self.engine.begin() as conn:
+            result = conn.execute(
+                t.api_tokens.insert().values(
+                    user_id=user.id,
+                    token_sha256=_sha(secret),
+                    kind=kind.value,
+                    name=name[:100],
+                    csrf_token=csrf,
+                    created_at=_iso(now),
+                    expires_at=expires,
+                )
+            )
+            token_id = int(result.inserted_primary_key[0])  # type: ignore[index]
+        return IssuedToken(token_id, secret, csrf, expires)
+
+    def resolve(self, secret: str, kind: TokenKind) -> Credential:
+        """The credential for a presented secret; raises when unknown, expired or revoked."""
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                sa.select(t.api_tokens, t.users)
+                .join(t.users, t.api_tokens.c.user_id == t.users.c.id)
+                .where(t.api_tokens.c.token_sha256 == _sha(secret))
+            ).first()
+        if row is None:
+            raise AuthenticationError("unknown or revoked credentials")
+        m = row._mapping
+        if (
+            m["kind"] != kind.value
+            or m["revoked_at"] is not None
+            or m["expires_at"] <= _iso(_now())
+            or not m["active"]
+        ):
+            raise AuthenticationError("unknown, expired or revoked credentials")
+        user = User(
+            id=int(m["user_id"]),
+            username=str(m["username"]),
+            role=Role(m["role"]),
+            unit=str(m["unit"]),
+            active=bool(m["active"]),
+            must_change_password=bool(m["must_change_password"]),
+            created_at=str(m[t.users.c.created_at]),
+        )
+        return Credential(user, int(m[t.api_tokens.c.id]), kind, m["csrf_token"])
+
+    def list_tokens(self, user_id: int) -> list[dict[str, object]]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                sa.select(
+                    t.api_tokens.c.id,
+                    t.api_tokens.c.kind,
+                    t.api_tokens.c.name,
+                    t.api_tokens.c.created_at,
+                    t.api_tokens.c.expires_at,
+                    t.api_tokens.c.revoked_at,
+                )
+                .where(t.api_tokens.c.user_id == user_id)
+                .order_by(t.api_tokens.c.id)
+            ).all()
+        return [dict(r._mapping) for r in rows]
+
+    def revoke(self, token_id: int, *, user_id: int | None = None) -> None:
+        """Revoke one token (only the given user's, when ``user_id`` is set)."""
+        where = [t.api_tokens.c.id == token_id, t.api_tokens.c.revoked_at.is_(None)]
+        if user_id is not None:
+            where.append(t.api_tokens.c.user_id == user_id)
+        with self.engine.begin() as conn:
+            done = conn.execute(
+                t.api_tokens.update().where(*where).values(revoked_at=_iso(_now()))
+            ).rowcount
+        if not done:
+            raise NotFoundError(f"no active token {token_id}")
+
+    def revoke_all(self, user_id: int) -> int:
+        with self.engine.begin() as conn:
+            return int(
+                conn.execute(
+                    t.api_tokens.update()
+                    .where(t.api_tokens.c.user_id == user_id, t.api_tokens.c.revoked_at.is_(None))
+                    .values(revoked_at=_iso(_now()))
+                ).rowcount
+            )
+
+    # --- first run ------------------------------------------------------------------
+
+    def bootstrap_admin(self, username: str = "admin") -> str | None:
+        """Create the first admin when there are no users; returns its one-time password.
+
+        Returns ``None`` when users exist already: there are never default credentials.
+        """
+        if self.count_users() > 0:
+            return None
+        _, password = self.create_user(username, Role.ADMIN)
+        return password
+
+
+def _check_password(password: str) -> None:
+    if len(password) < MIN_PASSWORD_LEN:
+        raise InvalidRequestError(f"password must have at least {MIN_PASSWORD_LEN} characters")
+    if len(password) > 1024:
+        raise InvalidRequestError("password is too long")

@@ -1,0 +1,119 @@
+"""Audit review, ingestion jobs and health."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from faceatlas import __version__
+from faceatlas.api.deps import Admin, Investigator, ServiceDep, Supervisor
+from faceatlas.api.schemas import (
+    AuditEntriesOut,
+    AuditEntryOut,
+    AuditSummaryOut,
+    HealthOut,
+    JobCreate,
+    JobOut,
+    JobsOut,
+    VerifyOut,
+)
+
+__all__ = ["router"]
+
+router = APIRouter()
+
+
+@router.get("/health", response_model=HealthOut, tags=["health"], summary="Liveness and readiness")
+def health(service: ServiceDep) -> HealthOut:
+    return HealthOut(
+        status="ok",
+        version=__version__,
+        model_id=service.atlas.model_id,
+        indexed_faces=len(service.atlas.index),
+    )
+
+
+@router.get(
+    "/audit/searches",
+    response_model=AuditEntriesOut,
+    tags=["audit"],
+    summary="Searches, newest first: all (admin), the unit's (supervisor) or one's own",
+)
+def audit_searches(
+    service: ServiceDep,
+    user: Investigator,
+    actor: Annotated[str | None, Query(max_length=64, description="Only this user's.")] = None,
+    case_number: Annotated[str | None, Query(max_length=64)] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    before_seq: Annotated[int | None, Query(ge=1, description="Page: entries before this.")] = None,
+) -> AuditEntriesOut:
+    entries = service.searches(
+        user, actor=actor, case_number=case_number, limit=limit, before_seq=before_seq
+    )
+    return AuditEntriesOut(entries=[AuditEntryOut.of(e) for e in entries])
+
+
+@router.get(
+    "/audit/summary",
+    response_model=AuditSummaryOut,
+    tags=["audit"],
+    summary="Search counts by user and by case (the unit's, or all for admins)",
+)
+def audit_summary(service: ServiceDep, user: Supervisor) -> AuditSummaryOut:
+    return AuditSummaryOut.model_validate(service.search_summary(user))
+
+
+@router.get(
+    "/audit/entries",
+    response_model=AuditEntriesOut,
+    tags=["audit"],
+    summary="Every audit entry (all actions), newest first",
+)
+def audit_entries(
+    service: ServiceDep,
+    _admin: Admin,
+    action: Annotated[str | None, Query(max_length=40)] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    before_seq: Annotated[int | None, Query(ge=1)] = None,
+) -> AuditEntriesOut:
+    entries = service.atlas.audit.entries(action=action, limit=limit, before_seq=before_seq)
+    return AuditEntriesOut(entries=[AuditEntryOut.of(e) for e in entries])
+
+
+@router.get(
+    "/audit/verify",
+    response_model=VerifyOut,
+    tags=["audit"],
+    summary="Verify the audit log's hash chain",
+)
+def audit_verify(service: ServiceDep, _admin: Admin) -> VerifyOut:
+    return VerifyOut.of(service.atlas.audit.verify())
+
+
+@router.get("/jobs", response_model=JobsOut, tags=["ingest"], summary="Ingestion jobs")
+def list_jobs(service: ServiceDep, _admin: Admin) -> JobsOut:
+    return JobsOut(
+        jobs=[JobOut.of(j) for j in service.jobs.list()],
+        kinds=service.jobs.kinds,
+        folders=sorted(service.settings.ingest_folders),
+    )
+
+
+@router.post(
+    "/jobs",
+    response_model=JobOut,
+    status_code=202,
+    tags=["ingest"],
+    summary="Start an ingestion job",
+    description="`folder` jobs take the *name* of a configured ingest folder, never a path.",
+)
+def start_job(body: JobCreate, service: ServiceDep, admin: Admin) -> JobOut:
+    job = service.jobs.submit(body.kind, body.target, admin.username)
+    service.record(admin, "ingest_started", job_id=job.id, kind=job.kind, target=job.target)
+    return JobOut.of(job)
+
+
+@router.get("/jobs/{job_id}", response_model=JobOut, tags=["ingest"], summary="A job's progress")
+def get_job(job_id: int, service: ServiceDep, _admin: Admin) -> JobOut:
+    return JobOut.of(service.jobs.get(job_id))

@@ -1,0 +1,125 @@
+"""Search by photo, faces in a photo, result details and thumbnails."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, File, Form, Response, UploadFile
+from fastapi.concurrency import run_in_threadpool
+
+from faceatlas.api.deps import Investigator, ServiceDep
+from faceatlas.api.schemas import (
+    FaceDetailOut,
+    FacesOut,
+    ProbeFaceOut,
+    PurposesOut,
+    SearchOut,
+    hit_out,
+)
+from faceatlas.api.service import SearchOutcome, SearchRequest, similarity_band
+from faceatlas.api.uploads import read_upload
+
+__all__ = ["API_PREFIX", "router", "search_out"]
+
+API_PREFIX = "/api/v1"
+router = APIRouter(tags=["search"])
+
+ImageField = Annotated[
+    UploadFile | None,
+    File(description="The probe photo (JPEG, PNG, WebP, ...; content is sniffed)."),
+]
+
+
+def search_out(outcome: SearchOutcome) -> SearchOut:
+    r = outcome.result
+    return SearchOut(
+        search_id=outcome.audit.seq,
+        case_number=outcome.audit.case_number or "",
+        purpose=outcome.audit.purpose or "",
+        notice=outcome.as_dict()["notice"],
+        probe_sha256=outcome.probe_sha256,
+        model_id=r.model_id,
+        probe_faces=[ProbeFaceOut.of(f) for f in r.probe_faces],
+        selected_face=r.selected,
+        threshold=round(r.threshold, 4),
+        threshold_source=r.threshold_source,
+        hits=[hit_out(h, similarity_band(h.similarity, r.threshold), API_PREFIX) for h in r.hits],
+    )
+
+
+@router.get("/search/purposes", response_model=PurposesOut, summary="Allowed search purposes")
+def purposes(service: ServiceDep, _user: Investigator) -> PurposesOut:
+    return PurposesOut(
+        purposes=list(service.settings.search_purposes),
+        case_number_pattern=service.settings.case_number_pattern,
+    )
+
+
+@router.post(
+    "/faces/detect",
+    response_model=FacesOut,
+    summary="List the faces in a photo",
+    description="Detects faces so a client can let the user pick one. Searches nothing.",
+)
+async def detect(service: ServiceDep, _user: Investigator, image: ImageField = None) -> FacesOut:
+    data = await read_upload(image, service.settings.max_upload_bytes)
+    faces = await run_in_threadpool(service.detect, data)
+    return FacesOut(faces=[ProbeFaceOut.of(f) for f in faces])
+
+
+@router.post(
+    "/search",
+    response_model=SearchOut,
+    summary="Search by photo",
+    description=(
+        "Searches the atlas with one face of the photo (the largest unless `face` is given). "
+        "Refused without a case number and an allowed purpose (`case_required`). Every search "
+        "is audited and counts against the caller's rate limit. Results are investigative "
+        "leads, not identifications."
+    ),
+)
+async def search(
+    service: ServiceDep,
+    user: Investigator,
+    image: ImageField = None,
+    case_number: Annotated[str | None, Form(max_length=200)] = None,
+    purpose: Annotated[str | None, Form(max_length=200)] = None,
+    face: Annotated[int | None, Form(ge=0, le=10_000)] = None,
+    top_k: Annotated[int | None, Form(ge=1, le=1000)] = None,
+    threshold: Annotated[float | None, Form(ge=-1.0, le=1.0)] = None,
+) -> SearchOut:
+    service.check_case(case_number, purpose)
+    data = await read_upload(image, service.settings.max_upload_bytes)
+    request = SearchRequest(
+        case_number=case_number or "",
+        purpose=purpose or "",
+        face=face,
+        top_k=top_k,
+        threshold=threshold,
+        interface="api",
+    )
+    outcome = await run_in_threadpool(service.search, user, data, request)
+    return search_out(outcome)
+
+
+@router.get(
+    "/faces/{face_id}",
+    response_model=FaceDetailOut,
+    summary="A result's details: image and every sighting",
+    description="Investigators may open faces shown to them by their own searches (24 h).",
+)
+def face_detail(face_id: int, service: ServiceDep, user: Investigator) -> FaceDetailOut:
+    return FaceDetailOut.of(service.face(user, face_id), API_PREFIX)
+
+
+@router.get(
+    "/faces/{face_id}/thumbnail",
+    summary="Thumbnail of a stored face (JPEG)",
+    response_class=Response,
+    responses={200: {"content": {"image/jpeg": {}}, "description": "JPEG thumbnail."}},
+)
+def thumbnail(face_id: int, service: ServiceDep, user: Investigator) -> Response:
+    jpeg = service.thumbnail(user, face_id)
+    return Response(
+        jpeg, media_type="image/jpeg", headers={"Cache-Control": "private, max-age=600"}
+    )

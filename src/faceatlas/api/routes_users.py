@@ -1,0 +1,133 @@
+"""Tokens (sign-in for API clients), the current user, and user management (admin)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Response
+
+from faceatlas.accounts import TokenKind
+from faceatlas.api.deps import Admin, CurrentCredential, ServiceDep
+from faceatlas.api.schemas import (
+    PasswordChange,
+    PasswordReset,
+    TokenCreate,
+    TokenInfo,
+    TokenOut,
+    UserCreate,
+    UserCreated,
+    UserOut,
+    UserUpdate,
+)
+from faceatlas.errors import PermissionDeniedError
+
+__all__ = ["router"]
+
+router = APIRouter()
+
+
+@router.post(
+    "/auth/tokens",
+    response_model=TokenOut,
+    status_code=201,
+    tags=["auth"],
+    summary="Create an API token with username and password",
+)
+def create_token(body: TokenCreate, service: ServiceDep) -> TokenOut:
+    accounts = service.atlas.accounts
+    user = accounts.authenticate(body.username, body.password)
+    if user.must_change_password:
+        raise PermissionDeniedError(
+            "change the one-time password first (POST /api/v1/auth/password)"
+        )
+    issued = accounts.issue(user, TokenKind.API, service.settings.token_ttl_s, name=body.name)
+    service.record(user, "token_created", token_id=issued.id, name=body.name)
+    return TokenOut(id=issued.id, token=issued.secret, expires_at=issued.expires_at)
+
+
+@router.post(
+    "/auth/password",
+    status_code=204,
+    response_class=Response,
+    tags=["auth"],
+    summary="Change a password (also replaces a one-time password); revokes all tokens",
+)
+def change_password(body: PasswordChange, service: ServiceDep) -> Response:
+    accounts = service.atlas.accounts
+    user = accounts.authenticate(body.username, body.current_password)
+    accounts.set_password(user.id, body.new_password)
+    service.record(user, "password_changed")
+    return Response(status_code=204)
+
+
+@router.get("/auth/me", response_model=UserOut, tags=["auth"], summary="Who am I")
+def me(credential: CurrentCredential) -> UserOut:
+    return UserOut.of(credential.user)
+
+
+@router.get(
+    "/auth/tokens", response_model=list[TokenInfo], tags=["auth"], summary="My tokens and sessions"
+)
+def my_tokens(credential: CurrentCredential, service: ServiceDep) -> list[TokenInfo]:
+    rows = service.atlas.accounts.list_tokens(credential.user.id)
+    return [TokenInfo.model_validate(r) for r in rows]
+
+
+@router.delete(
+    "/auth/tokens/{token_id}",
+    status_code=204,
+    response_class=Response,
+    tags=["auth"],
+    summary="Revoke one of my tokens (use the current token's id to sign out)",
+)
+def revoke_token(token_id: int, credential: CurrentCredential, service: ServiceDep) -> Response:
+    service.atlas.accounts.revoke(token_id, user_id=credential.user.id)
+    service.record(credential.user, "token_revoked", token_id=token_id, kind=TokenKind.API.value)
+    return Response(status_code=204)
+
+
+@router.get("/users", response_model=list[UserOut], tags=["users"], summary="All users")
+def list_users(service: ServiceDep, _admin: Admin) -> list[UserOut]:
+    return [UserOut.of(u) for u in service.atlas.accounts.list_users()]
+
+
+@router.post(
+    "/users",
+    response_model=UserCreated,
+    status_code=201,
+    tags=["users"],
+    summary="Create a user with a one-time password",
+)
+def create_user(body: UserCreate, service: ServiceDep, admin: Admin) -> UserCreated:
+    user, password = service.atlas.accounts.create_user(body.username, body.role, unit=body.unit)
+    service.record(admin, "user_created", user=user.username, role=user.role.value, unit=user.unit)
+    return UserCreated(user=UserOut.of(user), one_time_password=password)
+
+
+@router.patch(
+    "/users/{user_id}",
+    response_model=UserOut,
+    tags=["users"],
+    summary="Change a user's role, unit or active flag (revokes their tokens)",
+)
+def update_user(user_id: int, body: UserUpdate, service: ServiceDep, admin: Admin) -> UserOut:
+    if user_id == admin.id and (body.active is False or body.role not in (None, admin.role)):
+        raise PermissionDeniedError("admins cannot demote or deactivate themselves")
+    user = service.atlas.accounts.update_user(
+        user_id, role=body.role, unit=body.unit, active=body.active
+    )
+    service.record(
+        admin, "user_updated", user=user.username, changes=body.model_dump(exclude_none=True)
+    )
+    return UserOut.of(user)
+
+
+@router.post(
+    "/users/{user_id}/password",
+    response_model=PasswordReset,
+    tags=["users"],
+    summary="Reset a user's password to a new one-time password (revokes their tokens)",
+)
+def reset_password(user_id: int, service: ServiceDep, admin: Admin) -> PasswordReset:
+    user = service.atlas.accounts.get(user_id)
+    password = service.atlas.accounts.reset_password(user_id)
+    service.record(admin, "password_reset", user=user.username)
+    return PasswordReset(one_time_password=password)

@@ -1,0 +1,378 @@
+"""Response and request models of the REST API: nothing private (embeddings, server
+paths, password hashes, token hashes) is ever part of them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from faceatlas.accounts import Role, User
+from faceatlas.audit import AuditEntry, VerifyReport
+from faceatlas.jobs import JobRecord
+from faceatlas.search import Hit, ProbeFace
+from faceatlas.store import FaceRecord, SightingRecord
+from faceatlas.types import Box, FaceQuality
+
+__all__ = [
+    "AuditEntryOut",
+    "AuditSummaryOut",
+    "ErrorResponse",
+    "FaceDetailOut",
+    "FacesOut",
+    "HealthOut",
+    "JobCreate",
+    "JobOut",
+    "SearchOut",
+    "TokenCreate",
+    "TokenOut",
+    "UserCreate",
+    "UserCreated",
+    "UserOut",
+    "UserUpdate",
+    "VerifyOut",
+]
+
+
+class ErrorBody(BaseModel):
+    code: str = Field(description="Stable machine-readable code, e.g. `case_required`.")
+    message: str = Field(description="Human-readable explanation.")
+    status: int = Field(description="HTTP status, repeated for convenience.")
+
+
+class ErrorResponse(BaseModel):
+    """The one error shape of every endpoint."""
+
+    error: ErrorBody
+
+
+class BoxOut(BaseModel):
+    left: int
+    top: int
+    right: int
+    bottom: int
+
+    @classmethod
+    def of(cls, box: Box) -> BoxOut:
+        return cls(**box.as_dict())
+
+
+class QualityOut(BaseModel):
+    box_px: int
+    detector_score: float
+    sharpness: float
+    frontal: float
+
+    @classmethod
+    def of(cls, q: FaceQuality) -> QualityOut:
+        return cls(**q.as_dict())
+
+
+class ProbeFaceOut(BaseModel):
+    index: int = Field(description="Pass as `face` to search with this face.")
+    box: BoxOut
+    quality: QualityOut
+
+    @classmethod
+    def of(cls, f: ProbeFace) -> ProbeFaceOut:
+        return cls(index=f.index, box=BoxOut.of(f.box), quality=QualityOut.of(f.quality))
+
+
+class FacesOut(BaseModel):
+    faces: list[ProbeFaceOut] = Field(description="Largest first; boxes in upright pixels.")
+
+
+class SightingOut(BaseModel):
+    """Where the image was seen. ``location`` is the image URL for web sources and the
+    path inside the ingested folder for folder sources (never a server path)."""
+
+    source_kind: str
+    location: str
+    page_url: str | None
+    page_title: str | None
+    alt_text: str | None
+    caption: str | None
+    first_seen: str
+    last_seen: str
+
+    @classmethod
+    def of(cls, s: SightingRecord) -> SightingOut:
+        location = s.locator
+        if s.source_kind == "folder":
+            root = s.source_locator.rstrip("/") + "/"
+            location = s.locator[len(root) :] if s.locator.startswith(root) else s.locator
+            location = location.rsplit("/", 1)[-1] if location.startswith("/") else location
+        return cls(
+            source_kind=s.source_kind,
+            location=location,
+            page_url=s.page_url or None,
+            page_title=s.page_title,
+            alt_text=s.alt_text,
+            caption=s.caption,
+            first_seen=s.first_seen,
+            last_seen=s.last_seen,
+        )
+
+
+class ImageOut(BaseModel):
+    id: int
+    sha256: str
+    width: int
+    height: int
+    format: str
+    face_count: int
+
+
+class HitOut(BaseModel):
+    rank: int
+    face_id: int
+    similarity: float
+    band: str = Field(description="Plain-language band: strong, moderate or weak lead.")
+    band_text: str
+    estimated_fmr: float | None = Field(
+        default=None, description="Estimated false-match rate at this similarity (calibrated)."
+    )
+    estimated_fmr_upper: float | None = None
+    box: BoxOut
+    quality: QualityOut
+    image: ImageOut
+    sightings: list[SightingOut]
+    thumbnail_url: str
+
+
+class SearchOut(BaseModel):
+    search_id: int = Field(description="Sequence number of this search's audit entry.")
+    case_number: str
+    purpose: str
+    notice: str
+    probe_sha256: str
+    model_id: str
+    probe_faces: list[ProbeFaceOut]
+    selected_face: int
+    threshold: float
+    threshold_source: str
+    hits: list[HitOut]
+
+
+def image_out(rec: FaceRecord) -> ImageOut:
+    i = rec.image
+    return ImageOut(
+        id=i.id,
+        sha256=i.sha256,
+        width=i.width,
+        height=i.height,
+        format=i.format,
+        face_count=i.face_count,
+    )
+
+
+def hit_out(h: Hit, band: tuple[str, str], prefix: str) -> HitOut:
+    fmr: Any = getattr(h, "estimated_fmr", None)
+    fmr_upper: Any = getattr(h, "estimated_fmr_upper", None)
+    return HitOut(
+        rank=h.rank,
+        face_id=h.face_id,
+        similarity=round(h.similarity, 4),
+        band=band[0],
+        band_text=band[1],
+        estimated_fmr=fmr,
+        estimated_fmr_upper=fmr_upper,
+        box=BoxOut.of(h.box),
+        quality=QualityOut.of(h.quality),
+        image=ImageOut(
+            id=h.image.id,
+            sha256=h.image.sha256,
+            width=h.image.width,
+            height=h.image.height,
+            format=h.image.format,
+            face_count=h.image.face_count,
+        ),
+        sightings=[SightingOut.of(s) for s in h.sightings],
+        thumbnail_url=f"{prefix}/faces/{h.face_id}/thumbnail",
+    )
+
+
+class FaceDetailOut(BaseModel):
+    face_id: int
+    box: BoxOut
+    quality: QualityOut
+    image: ImageOut
+    sightings: list[SightingOut]
+    thumbnail_url: str
+
+    @classmethod
+    def of(cls, rec: FaceRecord, prefix: str) -> FaceDetailOut:
+        return cls(
+            face_id=rec.id,
+            box=BoxOut.of(rec.box),
+            quality=QualityOut.of(rec.quality),
+            image=image_out(rec),
+            sightings=[SightingOut.of(s) for s in rec.sightings],
+            thumbnail_url=f"{prefix}/faces/{rec.id}/thumbnail",
+        )
+
+
+class JobCreate(BaseModel):
+    kind: str = Field(description="Source kind: `folder` (and others as registered).")
+    target: str = Field(
+        max_length=2000, description="For `folder`: the name of a configured ingest folder."
+    )
+
+
+class JobOut(BaseModel):
+    id: int
+    kind: str
+    target: str
+    status: str = Field(description="queued, running, finished, failed or interrupted.")
+    created_by: str
+    created_at: str
+    started_at: str | None
+    finished_at: str | None
+    done: int
+    total: int | None
+    faces: int
+    report: dict[str, Any]
+    error: str | None
+
+    @classmethod
+    def of(cls, job: JobRecord) -> JobOut:
+        return cls(**job.as_dict())
+
+
+class JobsOut(BaseModel):
+    jobs: list[JobOut]
+    kinds: list[str]
+    folders: list[str]
+
+
+class UserOut(BaseModel):
+    id: int
+    username: str
+    role: Role
+    unit: str
+    active: bool
+    must_change_password: bool
+    created_at: str
+
+    @classmethod
+    def of(cls, u: User) -> UserOut:
+        return cls(
+            id=u.id,
+            username=u.username,
+            role=u.role,
+            unit=u.unit,
+            active=u.active,
+            must_change_password=u.must_change_password,
+            created_at=u.created_at,
+        )
+
+
+class UserCreate(BaseModel):
+    username: str = Field(min_length=2, max_length=64)
+    role: Role
+    unit: str = Field(default="", max_length=100)
+
+
+class UserCreated(BaseModel):
+    user: UserOut
+    one_time_password: str = Field(description="Shown once; must be changed at first login.")
+
+
+class UserUpdate(BaseModel):
+    role: Role | None = None
+    unit: str | None = Field(default=None, max_length=100)
+    active: bool | None = None
+
+
+class PasswordReset(BaseModel):
+    one_time_password: str
+
+
+class PasswordChange(BaseModel):
+    username: str = Field(max_length=64)
+    current_password: str = Field(max_length=1024)
+    new_password: str = Field(min_length=12, max_length=1024)
+
+
+class TokenCreate(BaseModel):
+    username: str = Field(max_length=64)
+    password: str = Field(max_length=1024)
+    name: str = Field(default="", max_length=100, description="A label to recognise the token.")
+
+
+class TokenOut(BaseModel):
+    id: int
+    token: str = Field(description="Bearer token, shown once.")
+    token_type: str = "bearer"
+    expires_at: str
+
+
+class TokenInfo(BaseModel):
+    id: int
+    kind: str
+    name: str
+    created_at: str
+    expires_at: str
+    revoked_at: str | None
+
+
+class AuditEntryOut(BaseModel):
+    seq: int
+    at: str
+    actor: str
+    actor_role: str
+    actor_unit: str
+    action: str
+    case_number: str | None
+    purpose: str | None
+    details: dict[str, Any]
+    prev_hash: str
+    entry_hash: str
+
+    @classmethod
+    def of(cls, e: AuditEntry) -> AuditEntryOut:
+        return cls(**e.as_dict())
+
+
+class AuditEntriesOut(BaseModel):
+    entries: list[AuditEntryOut]
+
+
+class SummaryRow(BaseModel):
+    key: str | None
+    searches: int
+    last_at: str | None
+
+
+class AuditSummaryOut(BaseModel):
+    by_user: list[SummaryRow]
+    by_case: list[SummaryRow]
+
+
+class ProblemOut(BaseModel):
+    seq: int
+    kind: str
+    message: str
+
+
+class VerifyOut(BaseModel):
+    ok: bool
+    entries: int
+    head_seq: int
+    problems: list[ProblemOut]
+
+    @classmethod
+    def of(cls, r: VerifyReport) -> VerifyOut:
+        return cls(**r.as_dict())
+
+
+class HealthOut(BaseModel):
+    status: str
+    version: str
+    model_id: str
+    indexed_faces: int
+
+
+class PurposesOut(BaseModel):
+    purposes: list[str]
+    case_number_pattern: str

@@ -1,0 +1,288 @@
+"""What the REST API and the web app share: accountable search over one :class:`Atlas`.
+
+Every search names a case number and an allowed purpose, counts against the
+user's rate limit, and appends an audit event (who, when, case, purpose, the
+probe's SHA-256, the parameters and the ids of the results shown) before any
+result is returned.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+import threading
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from faceatlas.accounts import RateLimiter, Role, User
+from faceatlas.atlas import Atlas
+from faceatlas.audit import AuditEntry, AuditEvent
+from faceatlas.errors import (
+    AtlasLockedError,
+    CaseRequiredError,
+    ImageTooLargeError,
+    NotFoundError,
+    PermissionDeniedError,
+)
+from faceatlas.jobs import JobRunner
+from faceatlas.search import ProbeFace, SearchResult
+from faceatlas.store import FaceRecord
+
+__all__ = ["LEADS_NOTICE", "SearchOutcome", "SearchRequest", "Service", "similarity_band"]
+
+log = logging.getLogger(__name__)
+
+LEADS_NOTICE = (
+    "Results are investigative leads, not identifications. A similar face is not the same "
+    "person: verify every lead independently before acting on it."
+)
+SHOWN_WINDOW = timedelta(hours=24)
+
+
+def similarity_band(similarity: float, threshold: float) -> tuple[str, str]:
+    """A plain-language band for a similarity, relative to the threshold in force.
+
+    Returns ``(band, explanation)``. Bands describe how far above the
+    threshold a result is; they never claim identity.
+    """
+    margin = similarity - threshold
+    if margin >= 0.10:
+        return "strong", "much more similar than the threshold requires"
+    if margin >= 0.05:
+        return "moderate", "clearly above the threshold"
+    if margin >= 0.0:
+        return "weak", "just above the threshold: similar-looking strangers often score here"
+    return "below threshold", "below the threshold: unlikely to be the same person"
+
+
+@dataclass(frozen=True, slots=True)
+class SearchRequest:
+    case_number: str
+    purpose: str
+    face: int | None = None
+    top_k: int | None = None
+    threshold: float | None = None
+    interface: str = "api"
+
+
+@dataclass(frozen=True, slots=True)
+class SearchOutcome:
+    result: SearchResult
+    audit: AuditEntry
+    probe_sha256: str
+
+    def as_dict(self) -> dict[str, Any]:
+        data = self.result.as_dict()
+        for hit in data["hits"]:
+            band, text = similarity_band(hit["similarity"], self.result.threshold)
+            hit["band"] = band
+            hit["band_text"] = text
+        return {
+            "search_id": self.audit.seq,
+            "case_number": self.audit.case_number,
+            "purpose": self.audit.purpose,
+            "notice": LEADS_NOTICE,
+            "probe_sha256": self.probe_sha256,
+            **data,
+        }
+
+
+class Service:
+    """The serving process's state: atlas, locks, rate limiter, job runner."""
+
+    def __init__(self, atlas: Atlas) -> None:
+        self.atlas = atlas
+        self.settings = atlas.settings
+        self.limiter = RateLimiter(self.settings.search_rate_per_minute, 60.0)
+        self._case_re = re.compile(self.settings.case_number_pattern)
+        # The face engine and the in-memory index are not safe to share across threads.
+        self._engine_lock = threading.Lock()
+        self.jobs = JobRunner(atlas, on_finished=self.catch_up_index)
+        self._shown: dict[str, dict[int, float]] = {}
+        self._shown_lock = threading.Lock()
+
+    def start(self) -> None:
+        self.jobs.start()
+
+    def stop(self) -> None:
+        self.jobs.stop()
+
+    def catch_up_index(self) -> None:
+        """Bring the serving index in line with the catalog after an ingest job."""
+        try:
+            with self.atlas.writer_lock(), self._engine_lock:
+                state = self.atlas.sync_index()
+            log.info("index sync after job: %s", state)
+        except AtlasLockedError:
+            log.info("index sync deferred: another writer holds the atlas")
+
+    # --- probe analysis --------------------------------------------------------------------
+
+    def check_upload(self, data: bytes) -> None:
+        if len(data) > self.settings.max_upload_bytes:
+            raise ImageTooLargeError(
+                f"upload is {len(data)} bytes, limit is {self.settings.max_upload_bytes}"
+            )
+
+    def detect(self, data: bytes) -> list[ProbeFace]:
+        self.check_upload(data)
+        with self._engine_lock:
+            return self.atlas.detect(data)
+
+    def check_case(self, case_number: str | None, purpose: str | None) -> tuple[str, str]:
+        case = (case_number or "").strip()
+        why = (purpose or "").strip()
+        if not case:
+            raise CaseRequiredError("every search needs a case number")
+        if not self._case_re.fullmatch(case):
+            raise CaseRequiredError(
+                "the case number has an invalid format (letters, digits, '.', '_', '/', '-'; "
+                "3-64 characters)"
+            )
+        if why not in self.settings.search_purposes:
+            raise CaseRequiredError(
+                "every search needs a purpose from the list: "
+                + "; ".join(self.settings.search_purposes)
+            )
+        return case, why
+
+    def search(self, user: User, data: bytes, request: SearchRequest) -> SearchOutcome:
+        """An accountable search: checked, rate-limited, audited, then returned."""
+        case, purpose = self.check_case(request.case_number, request.purpose)
+        self.check_upload(data)
+        self.limiter.hit(user.username)
+        started = time.perf_counter()
+        with self._engine_lock:
+            result = self.atlas.search(
+                data, face=request.face, top_k=request.top_k, min_similarity=request.threshold
+            )
+        probe_sha = hashlib.sha256(data).hexdigest()
+        shown = [h.face_id for h in result.hits]
+        entry = self.atlas.audit.append(
+            AuditEvent(
+                actor=user.username,
+                actor_role=user.role.value,
+                actor_unit=user.unit,
+                action="search",
+                case_number=case,
+                purpose=purpose,
+                details={
+                    "probe_sha256": probe_sha,
+                    "interface": request.interface,
+                    "parameters": {
+                        "face": result.selected,
+                        "faces_in_probe": len(result.probe_faces),
+                        "top_k": request.top_k or self.settings.top_k,
+                        "threshold": round(result.threshold, 4),
+                        "threshold_source": result.threshold_source,
+                        "model_id": result.model_id,
+                    },
+                    "result_face_ids": shown,
+                    "elapsed_ms": round((time.perf_counter() - started) * 1000, 1),
+                },
+            )
+        )
+        now = time.time()
+        with self._shown_lock:
+            seen = self._shown.setdefault(user.username, {})
+            for face_id in shown:
+                seen[face_id] = now
+        return SearchOutcome(result, entry, probe_sha)
+
+    # --- result details ----------------------------------------------------------------------
+
+    def ensure_may_view(self, user: User, face_id: int) -> None:
+        """Investigators see only faces shown to them by their own audited searches (24 h).
+
+        Supervisors and admins review results, so they may open any face.
+        """
+        if user.role.allows(Role.SUPERVISOR):
+            return
+        cutoff = time.time() - SHOWN_WINDOW.total_seconds()
+        with self._shown_lock:
+            when = self._shown.get(user.username, {}).get(face_id)
+        if when is not None and when >= cutoff:
+            return
+        since = (datetime.now(UTC) - SHOWN_WINDOW).isoformat(timespec="milliseconds")
+        for entry in self.atlas.audit.entries(action="search", actor=user.username, limit=500):
+            if entry.at < since:
+                break
+            if face_id in entry.details.get("result_face_ids", []):
+                with self._shown_lock:
+                    self._shown.setdefault(user.username, {})[face_id] = time.time()
+                return
+        raise PermissionDeniedError(
+            "this face was not among the results of one of your searches in the last 24 hours"
+        )
+
+    def face(self, user: User, face_id: int) -> FaceRecord:
+        self.ensure_may_view(user, face_id)
+        return self.atlas.face(face_id)
+
+    def thumbnail(self, user: User, face_id: int) -> bytes:
+        self.ensure_may_view(user, face_id)
+        return self.atlas.thumbnail(face_id)
+
+    # --- audit review -------------------------------------------------------------------------
+
+    def review_scope(self, user: User) -> tuple[list[str] | None, str | None]:
+        """``(units, actor)`` a user may review: admins all, supervisors their unit,
+        investigators only their own searches."""
+        if user.role is Role.ADMIN:
+            return None, None
+        if user.role is Role.SUPERVISOR:
+            return [user.unit], None
+        return None, user.username
+
+    def searches(
+        self,
+        user: User,
+        *,
+        actor: str | None = None,
+        case_number: str | None = None,
+        limit: int = 100,
+        before_seq: int | None = None,
+    ) -> list[AuditEntry]:
+        units, own = self.review_scope(user)
+        if own is not None:
+            if actor is not None and actor != own:
+                raise PermissionDeniedError("investigators review only their own searches")
+            actor = own
+        return self.atlas.audit.entries(
+            action="search",
+            actor=actor,
+            case_number=case_number,
+            units=units,
+            limit=limit,
+            before_seq=before_seq,
+        )
+
+    def search_summary(self, user: User) -> dict[str, list[dict[str, Any]]]:
+        units, own = self.review_scope(user)
+        if own is not None:
+            raise PermissionDeniedError("only supervisors and admins see search summaries")
+        return self.atlas.audit.summary(units=units)
+
+    def record(self, actor: User, event: str, /, **details: Any) -> AuditEntry:
+        """Audit an administrative action (user management, tokens, jobs)."""
+        return self.atlas.audit.append(
+            AuditEvent(
+                actor=actor.username,
+                actor_role=actor.role.value,
+                actor_unit=actor.unit,
+                action=event,
+                details=details,
+            )
+        )
+
+    def user_for_review(self, reviewer: User, username: str) -> User:
+        target = self.atlas.accounts.by_name(username)
+        units, own = self.review_scope(reviewer)
+        if own is not None and target.username != own:
+            raise NotFoundError(f"user {username!r} does not exist")
+        if units is not None and target.unit not in units:
+            raise NotFoundError(f"user {username!r} does not exist")
+        return target

@@ -1,0 +1,195 @@
+"""``faceatlas serve``, user administration and the audit log commands."""
+
+from __future__ import annotations
+
+import getpass
+import logging
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from faceatlas.accounts import Role
+from faceatlas.atlas import Atlas
+from faceatlas.audit import AuditEvent
+from faceatlas.cli.common import (
+    AtlasOption,
+    JsonOption,
+    cli_errors,
+    console,
+    err_console,
+    print_json,
+    settings_for,
+)
+from faceatlas.errors import AuditIntegrityError, InvalidRequestError
+
+__all__ = ["register"]
+
+users_app = typer.Typer(
+    help="Manage users (admin, supervisor, investigator).", no_args_is_help=True
+)
+audit_app = typer.Typer(help="Verify and export the hash-chained audit log.", no_args_is_help=True)
+
+
+def _show_password(username: str, password: str) -> None:
+    err_console.print(
+        f"One-time password for [bold]{username}[/bold]: [bold]{password}[/bold]\n"
+        "It is shown once, and must be changed at first sign-in.",
+        highlight=False,
+    )
+
+
+@cli_errors
+def serve(
+    atlas: AtlasOption = None,
+    host: Annotated[str, typer.Option("--host", help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", min=1, max=65535, help="TCP port.")] = 8000,
+    admin: Annotated[
+        str, typer.Option("--admin", help="Name of the first admin, created when there is none.")
+    ] = "admin",
+    log_level: Annotated[str, typer.Option("--log-level", help="Server log level.")] = "info",
+) -> None:
+    """Serve the REST API and the web app on the atlas.
+
+    On first run (no users yet) an admin is created and its one-time password
+    printed; there are no default credentials.
+    """
+    import uvicorn
+
+    from faceatlas.api import create_app
+
+    logging.basicConfig(level=log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
+    settings = settings_for(atlas)
+    with Atlas.open(settings=settings) as at:
+        password = at.accounts.bootstrap_admin(admin)
+        if password is not None:
+            at.audit.append(_cli_event("admin_bootstrapped", user=admin))
+            _show_password(admin, password)
+        app = create_app(settings, atlas=at)
+        err_console.print(f"serving {at.root} on http://{host}:{port}/", highlight=False)
+        uvicorn.run(app, host=host, port=port, log_level=log_level, proxy_headers=False)
+
+
+def _cli_event(action: str, **details: object) -> AuditEvent:
+    return AuditEvent(
+        actor=f"cli:{getpass.getuser()}",
+        actor_role="operator",
+        actor_unit="",
+        action=action,
+        details=dict(details),
+    )
+
+
+@users_app.command("create-admin")
+@cli_errors
+def create_admin(
+    username: Annotated[str, typer.Argument(help="User name.")] = "admin",
+    atlas: AtlasOption = None,
+) -> None:
+    """Create an admin with a printed one-time password."""
+    _add(username, Role.ADMIN, "", atlas)
+
+
+@users_app.command("add")
+@cli_errors
+def add_user(
+    username: Annotated[str, typer.Argument(help="User name.")],
+    role: Annotated[Role, typer.Option("--role", help="investigator, supervisor or admin.")],
+    unit: Annotated[str, typer.Option("--unit", help="Unit (supervisors review theirs).")] = "",
+    atlas: AtlasOption = None,
+) -> None:
+    """Create a user with a printed one-time password."""
+    _add(username, role, unit, atlas)
+
+
+def _add(username: str, role: Role, unit: str, atlas: Path | None) -> None:
+    with Atlas.open(settings=settings_for(atlas)) as at:
+        user, password = at.accounts.create_user(username, role, unit=unit)
+        at.audit.append(_cli_event("user_created", user=user.username, role=role.value, unit=unit))
+    _show_password(user.username, password)
+
+
+@users_app.command("list")
+@cli_errors
+def list_users(atlas: AtlasOption = None, as_json: JsonOption = False) -> None:
+    """List users."""
+    with Atlas.open(settings=settings_for(atlas)) as at:
+        users = at.accounts.list_users()
+    if as_json:
+        print_json(
+            [
+                {"username": u.username, "role": u.role.value, "unit": u.unit, "active": u.active}
+                for u in users
+            ]
+        )
+        return
+    table = Table(title="users")
+    for col in ("user", "role", "unit", "active"):
+        table.add_column(col)
+    for u in users:
+        table.add_row(u.username, u.role.value, u.unit, "yes" if u.active else "no")
+    console.print(table)
+
+
+@users_app.command("reset-password")
+@cli_errors
+def reset_password(
+    username: Annotated[str, typer.Argument(help="User name.")], atlas: AtlasOption = None
+) -> None:
+    """Give a user a new one-time password (revokes their sessions and tokens)."""
+    with Atlas.open(settings=settings_for(atlas)) as at:
+        user = at.accounts.by_name(username)
+        password = at.accounts.reset_password(user.id)
+        at.audit.append(_cli_event("password_reset", user=user.username))
+    _show_password(user.username, password)
+
+
+@audit_app.command("verify")
+@cli_errors
+def verify(atlas: AtlasOption = None, as_json: JsonOption = False) -> None:
+    """Recompute the hash chain; name every edited or deleted entry. Exit 9 if any."""
+    with Atlas.open(settings=settings_for(atlas)) as at:
+        report = at.audit.verify()
+    if as_json:
+        print_json(report.as_dict())
+    elif report.ok:
+        console.print(f"audit log OK: {report.entries} entries, head #{report.head_seq}")
+    else:
+        for p in report.problems:
+            typer.echo(f"entry {p.seq}: {p.kind}: {p.message}")
+    if not report.ok:
+        raise AuditIntegrityError(
+            f"audit log does not verify: {len(report.problems)} problem(s) in "
+            f"{report.entries} entries"
+        )
+
+
+@audit_app.command("export")
+@cli_errors
+def export(
+    out: Annotated[
+        Path, typer.Argument(help="Output folder; writes audit.csv and audit.json there.")
+    ],
+    atlas: AtlasOption = None,
+) -> None:
+    """Export every audit entry, with its hashes, as CSV and JSON."""
+    if out.exists() and not out.is_dir():
+        raise InvalidRequestError(f"{out} exists and is not a folder")
+    out.mkdir(parents=True, exist_ok=True)
+    with Atlas.open(settings=settings_for(atlas)) as at:
+        (out / "audit.csv").write_text(at.audit.export_csv())
+        (out / "audit.json").write_text(at.audit.export_json())
+        report = at.audit.verify()
+    status = "verifies" if report.ok else f"DOES NOT VERIFY ({len(report.problems)} problems)"
+    console.print(
+        f"wrote {out / 'audit.csv'} and {out / 'audit.json'}: {report.entries} entries, "
+        f"chain {status}",
+        highlight=False,
+    )
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(serve)
+    app.add_typer(users_app, name="users")
+    app.add_typer(audit_app, name="audit")

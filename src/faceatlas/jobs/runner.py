@@ -1,0 +1,253 @@
+"""Ingestion jobs run one at a time in a background thread of the serving process.
+
+A job names a source *kind* and a *target*; a registered factory turns them
+into a :class:`Source`. Factories decide what a target may be: the folder
+factory accepts only the names of folders an operator listed in
+``Settings.ingest_folders``, so no path typed by a user reaches the
+filesystem. Other source kinds (URL lists, WARC files) plug in with
+:meth:`JobRunner.register`.
+
+Each job ingests through its own :class:`Atlas` instance (its own engine and
+index object), under the atlas writer lock; the serving atlas catches its
+index up from the catalog when the job ends.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import sqlalchemy as sa
+
+from faceatlas.config import Settings
+from faceatlas.errors import FaceAtlasError, InvalidRequestError, NotFoundError
+from faceatlas.ingest import FolderSource, IngestProgress, Source
+from faceatlas.store import schema as t
+from faceatlas.store.catalog import utc_now
+
+if TYPE_CHECKING:
+    from faceatlas.atlas import Atlas
+
+__all__ = ["JobRecord", "JobRunner", "SourceFactory", "folder_source_factory"]
+
+log = logging.getLogger(__name__)
+
+SourceFactory = Callable[[str, Settings], Source]
+"""``(target, settings) -> Source``; raises :class:`InvalidRequestError` for a bad target."""
+
+PROGRESS_EVERY_S = 0.5
+
+
+def folder_source_factory(target: str, settings: Settings) -> Source:
+    """A configured folder, by name. Unknown names are refused; paths are never accepted."""
+    folder = settings.ingest_folders.get(target)
+    if folder is None:
+        known = ", ".join(sorted(settings.ingest_folders)) or "none configured"
+        raise InvalidRequestError(f"unknown ingest folder {target!r} (known: {known})")
+    return FolderSource(folder, max_file_bytes=settings.max_file_bytes)
+
+
+@dataclass(frozen=True, slots=True)
+class JobRecord:
+    id: int
+    kind: str
+    target: str
+    status: str
+    created_by: str
+    created_at: str
+    started_at: str | None
+    finished_at: str | None
+    done: int
+    total: int | None
+    faces: int
+    report: dict[str, Any]
+    error: str | None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "kind": self.kind,
+            "target": self.target,
+            "status": self.status,
+            "created_by": self.created_by,
+            "created_at": self.created_at,
+            "started_at": self.started_at,
+            "finished_at": self.finished_at,
+            "done": self.done,
+            "total": self.total,
+            "faces": self.faces,
+            "report": self.report,
+            "error": self.error,
+        }
+
+
+def _record(row: sa.Row[Any]) -> JobRecord:
+    m = row._mapping
+    return JobRecord(
+        id=int(m["id"]),
+        kind=m["kind"],
+        target=m["target"],
+        status=m["status"],
+        created_by=m["created_by"],
+        created_at=m["created_at"],
+        started_at=m["started_at"],
+        finished_at=m["finished_at"],
+        done=int(m["done"]),
+        total=None if m["total"] is None else int(m["total"]),
+        faces=int(m["faces"]),
+        report=json.loads(m["report"] or "{}"),
+        error=m["error"],
+    )
+
+
+class JobRunner:
+    """Queue of ingestion jobs, persisted in ``ingest_jobs``, run by one thread."""
+
+    def __init__(self, atlas: Atlas, *, on_finished: Callable[[], None] | None = None) -> None:
+        self.atlas = atlas
+        self.engine = atlas.catalog.engine
+        self._factories: dict[str, SourceFactory] = {"folder": folder_source_factory}
+        self._queue: queue.Queue[tuple[int, Source] | None] = queue.Queue()
+        self._thread: threading.Thread | None = None
+        self._on_finished = on_finished
+
+    def register(self, kind: str, factory: SourceFactory) -> None:
+        """Add a source kind (for example ``url_list`` or ``warc``)."""
+        self._factories[kind] = factory
+
+    @property
+    def kinds(self) -> list[str]:
+        return sorted(self._factories)
+
+    # --- lifecycle -------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Mark jobs left unfinished by an earlier process, then start the worker thread."""
+        with self.engine.begin() as conn:
+            conn.execute(
+                t.ingest_jobs.update()
+                .where(t.ingest_jobs.c.status.in_(("queued", "running")))
+                .values(
+                    status="interrupted",
+                    finished_at=utc_now(),
+                    error="the server stopped before the job finished; start it again to resume",
+                )
+            )
+        self._thread = threading.Thread(target=self._work, name="ingest-jobs", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout_s: float = 5.0) -> None:
+        if self._thread is None:
+            return
+        self._queue.put(None)
+        self._thread.join(timeout_s)
+        self._thread = None
+
+    # --- API ------------------------------------------------------------------------------
+
+    def submit(self, kind: str, target: str, created_by: str) -> JobRecord:
+        factory = self._factories.get(kind)
+        if factory is None:
+            raise InvalidRequestError(f"unknown job kind {kind!r}; one of: {', '.join(self.kinds)}")
+        source = factory(target, self.atlas.settings)
+        with self.engine.begin() as conn:
+            result = conn.execute(
+                t.ingest_jobs.insert().values(
+                    kind=kind,
+                    target=target,
+                    status="queued",
+                    created_by=created_by,
+                    created_at=utc_now(),
+                )
+            )
+            job_id = int(result.inserted_primary_key[0])  # type: ignore[index]
+        self._queue.put((job_id, source))
+        return self.get(job_id)
+
+    def get(self, job_id: int) -> JobRecord:
+        with self.engine.connect() as conn:
+            row = conn.execute(sa.select(t.ingest_jobs).where(t.ingest_jobs.c.id == job_id)).first()
+        if row is None:
+            raise NotFoundError(f"job {job_id} does not exist")
+        return _record(row)
+
+    def list(self, limit: int = 50) -> list[JobRecord]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                sa.select(t.ingest_jobs).order_by(t.ingest_jobs.c.id.desc()).limit(limit)
+            ).all()
+        return [_record(r) for r in rows]
+
+    def wait(self, job_id: int, timeout_s: float = 60.0) -> JobRecord:
+        """Block until the job ends (for tests and scripts)."""
+        deadline = time.monotonic() + timeout_s
+        while True:
+            job = self.get(job_id)
+            if job.status not in ("queued", "running") or time.monotonic() > deadline:
+                return job
+            time.sleep(0.1)
+
+    # --- worker --------------------------------------------------------------------------
+
+    def _update(self, job_id: int, **values: Any) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(
+                t.ingest_jobs.update().where(t.ingest_jobs.c.id == job_id).values(**values)
+            )
+
+    def _work(self) -> None:
+        while True:
+            item = self._queue.get()
+            if item is None:
+                return
+            job_id, source = item
+            try:
+                self._run(job_id, source)
+            except Exception:  # the worker must survive any job
+                log.exception("ingest job %d crashed", job_id)
+                self._update(job_id, status="failed", finished_at=utc_now(), error="internal error")
+            if self._on_finished is not None:
+                try:
+                    self._on_finished()
+                except Exception:
+                    log.exception("after-job hook failed")
+
+    def _run(self, job_id: int, source: Source) -> None:
+        from faceatlas.atlas import Atlas
+
+        self._update(job_id, status="running", started_at=utc_now())
+        last = 0.0
+
+        def on_progress(p: IngestProgress) -> None:
+            nonlocal last
+            now = time.monotonic()
+            if now - last >= PROGRESS_EVERY_S:
+                last = now
+                self._update(job_id, done=p.done, total=p.total, faces=p.faces)
+
+        try:
+            with Atlas.open(settings=self.atlas.settings) as job_atlas:
+                report = job_atlas.ingest(source, progress=on_progress)
+        except FaceAtlasError as exc:
+            self._update(
+                job_id, status="failed", finished_at=utc_now(), error=f"{exc.code}: {exc.message}"
+            )
+            return
+        summary = report.as_dict()
+        summary["failures"] = summary["failures"][:50]  # type: ignore[index]
+        self._update(
+            job_id,
+            status="finished",
+            finished_at=utc_now(),
+            done=report.counts["items"],
+            total=report.counts["items"],
+            faces=report.counts["faces"],
+            report=json.dumps(summary),
+        )
+        log.info("ingest job %d finished: %s", job_id, dict(report.counts))

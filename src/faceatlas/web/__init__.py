@@ -1,0 +1,26 @@
+"""The web app: server-rendered pages (Jinja2) with a little JavaScript, phone-friendly.
+
+Pages talk to the same :class:`~faceatlas.api.service.Service` as the REST API.
+Other packages add pages with their own router module and the shared
+:class:`Pages` renderer (``request.app.state.pages``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from faceatlas.web.pages import Pages
+from faceatlas.web.routes import router
+
+__all__ = ["Pages", "install_web"]
+
+STATIC_DIR = Path(__file__).parent / "static"
+
+
+def install_web(app: FastAPI) -> None:
+    app.state.pages = Pages()
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.include_router(router, include_in_schema=False)

@@ -1,0 +1,372 @@
+"""Pages: sign-in, search, results, face details, ingestion, users and audit review."""
+
+from __future__ import annotations
+
+import hmac
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import RedirectResponse, Response
+from starlette.datastructures import UploadFile
+
+from faceatlas.accounts import Role, TokenKind
+from faceatlas.api.deps import SESSION_COOKIE
+from faceatlas.api.schemas import SightingOut
+from faceatlas.api.service import SearchRequest, similarity_band
+from faceatlas.api.uploads import read_upload
+from faceatlas.errors import (
+    AuthenticationError,
+    CsrfError,
+    FaceAtlasError,
+    InvalidRequestError,
+)
+from faceatlas.web.pages import (
+    LOGIN_CSRF_COOKIE,
+    Pages,
+    check_form_csrf,
+    new_login_csrf,
+    optional_session,
+    service_of,
+    session,
+)
+
+__all__ = ["router"]
+
+router = APIRouter()
+
+
+def _pages(request: Request) -> Pages:
+    pages: Pages = request.app.state.pages
+    return pages
+
+
+def _redirect(url: str) -> RedirectResponse:
+    return RedirectResponse(url, status_code=303)
+
+
+def _set_session(request: Request, response: Response, secret: str) -> None:
+    settings = service_of(request).settings
+    response.set_cookie(
+        SESSION_COOKIE,
+        secret,
+        max_age=settings.session_ttl_s,
+        httponly=True,
+        samesite="strict",
+        secure=settings.cookie_secure,
+        path="/",
+    )
+
+
+# --- sign in / out -----------------------------------------------------------------------
+
+
+@router.get("/")
+def home(request: Request) -> Response:
+    return _redirect("/search" if optional_session(request) else "/login")
+
+
+@router.get("/login")
+def login_form(request: Request, error: str | None = None, status: int = 200) -> Response:
+    token = new_login_csrf()
+    response = _pages(request).render(
+        request, "login.html", {"login_csrf": token, "error": error}, status=status
+    )
+    response.set_cookie(
+        LOGIN_CSRF_COOKIE,
+        token,
+        max_age=900,
+        httponly=True,
+        samesite="strict",
+        secure=service_of(request).settings.cookie_secure,
+        path="/login",
+    )
+    return response
+
+
+@router.post("/login")
+def login(
+    request: Request,
+    username: Annotated[str, Form(max_length=64)],
+    password: Annotated[str, Form(max_length=1024)],
+    csrf_token: Annotated[str, Form(max_length=100)] = "",
+) -> Response:
+    expected = request.cookies.get(LOGIN_CSRF_COOKIE, "")
+    if not expected or not hmac.compare_digest(expected, csrf_token):
+        return login_form(request, "Your sign-in form expired; please try again.", 403)
+    service = service_of(request)
+    try:
+        user = service.atlas.accounts.authenticate(username, password)
+    except AuthenticationError:
+        return login_form(request, "Wrong username or password.", 401)
+    issued = service.atlas.accounts.issue(user, TokenKind.SESSION, service.settings.session_ttl_s)
+    service.record(user, "signed_in", interface="web")
+    response = _redirect("/account/password" if user.must_change_password else "/search")
+    _set_session(request, response, issued.secret)
+    response.delete_cookie(LOGIN_CSRF_COOKIE, path="/login")
+    return response
+
+
+@router.post("/logout")
+def logout(request: Request, csrf_token: Annotated[str, Form(max_length=100)] = "") -> Response:
+    credential = session(request, allow_pending=True)
+    check_form_csrf(credential, csrf_token)
+    service = service_of(request)
+    service.atlas.accounts.revoke(credential.token_id, user_id=credential.user.id)
+    service.record(credential.user, "signed_out", interface="web")
+    response = _redirect("/login")
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return response
+
+
+@router.get("/account/password")
+def password_form(request: Request) -> Response:
+    credential = session(request, allow_pending=True)
+    return _pages(request).render(request, "password.html", {}, credential=credential)
+
+
+@router.post("/account/password")
+def change_password(
+    request: Request,
+    current_password: Annotated[str, Form(max_length=1024)],
+    new_password: Annotated[str, Form(max_length=1024)],
+    csrf_token: Annotated[str, Form(max_length=100)] = "",
+) -> Response:
+    credential = session(request, allow_pending=True)
+    check_form_csrf(credential, csrf_token)
+    service = service_of(request)
+    accounts = service.atlas.accounts
+    try:
+        accounts.authenticate(credential.user.username, current_password)
+        accounts.set_password(credential.user.id, new_password)
+    except (AuthenticationError, InvalidRequestError) as exc:
+        return _pages(request).render(
+            request, "password.html", {"error": exc.message}, credential=credential, status=400
+        )
+    service.record(credential.user, "password_changed", interface="web")
+    user = accounts.get(credential.user.id)
+    issued = accounts.issue(user, TokenKind.SESSION, service.settings.session_ttl_s)
+    response = _redirect("/search")
+    _set_session(request, response, issued.secret)
+    return response
+
+
+# --- search ----------------------------------------------------------------------------------
+
+
+def _search_form(request: Request, credential: Any, **extra: Any) -> Response:
+    settings = service_of(request).settings
+    status = int(extra.pop("status", 200))
+    context = {"purposes": settings.search_purposes, "form": {}, "error": None, **extra}
+    return _pages(request).render(
+        request, "search.html", context, credential=credential, status=status
+    )
+
+
+@router.get("/search")
+def search_page(request: Request) -> Response:
+    return _search_form(request, session(request))
+
+
+@router.post("/search")
+async def search(request: Request) -> Response:
+    credential = session(request)
+    service = service_of(request)
+    form = await request.form()
+    try:
+        check_form_csrf(credential, form.get("csrf_token"))
+    except CsrfError as exc:
+        return _search_form(request, credential, error=exc.message, status=exc.http_status)
+    fields = {k: str(form.get(k) or "") for k in ("case_number", "purpose", "face")}
+    upload = form.get("image")
+    try:
+        face = int(fields["face"]) if fields["face"].strip() else None
+        if face is not None and face < 0:
+            raise ValueError
+    except ValueError:
+        return _search_form(
+            request, credential, form=fields, error="Pick a face on the photo.", status=400
+        )
+    try:
+        service.check_case(fields["case_number"], fields["purpose"])
+        data = await read_upload(
+            upload if isinstance(upload, UploadFile) else None, service.settings.max_upload_bytes
+        )
+        outcome = await run_in_threadpool(
+            service.search,
+            credential.user,
+            data,
+            SearchRequest(fields["case_number"], fields["purpose"], face=face, interface="web"),
+        )
+    except FaceAtlasError as exc:
+        return _search_form(
+            request, credential, form=fields, error=exc.message, status=exc.http_status
+        )
+    result = outcome.result
+    hits = [
+        {
+            "hit": h,
+            "band": similarity_band(h.similarity, result.threshold),
+            "fmr": getattr(h, "estimated_fmr", None),
+            "sightings": [SightingOut.of(s) for s in h.sightings],
+        }
+        for h in result.hits
+    ]
+    return _pages(request).render(
+        request,
+        "results.html",
+        {"outcome": outcome, "result": result, "hits": hits},
+        credential=credential,
+    )
+
+
+@router.get("/faces/{face_id}")
+def face_page(request: Request, face_id: int) -> Response:
+    credential = session(request)
+    record = service_of(request).face(credential.user, face_id)
+    sightings = [SightingOut.of(s) for s in record.sightings]
+    return _pages(request).render(
+        request, "face.html", {"face": record, "sightings": sightings}, credential=credential
+    )
+
+
+# --- ingestion (admin) ---------------------------------------------------------------------
+
+
+@router.get("/ingest")
+def ingest_page(request: Request, error: str | None = None, status: int = 200) -> Response:
+    credential = session(request, Role.ADMIN)
+    service = service_of(request)
+    return _pages(request).render(
+        request,
+        "ingest.html",
+        {
+            "jobs": service.jobs.list(),
+            "kinds": service.jobs.kinds,
+            "folders": sorted(service.settings.ingest_folders),
+            "error": error,
+        },
+        credential=credential,
+        status=status,
+    )
+
+
+@router.post("/ingest")
+def start_ingest(
+    request: Request,
+    kind: Annotated[str, Form(max_length=40)],
+    target: Annotated[str, Form(max_length=2000)],
+    csrf_token: Annotated[str, Form(max_length=100)] = "",
+) -> Response:
+    credential = session(request, Role.ADMIN)
+    check_form_csrf(credential, csrf_token)
+    service = service_of(request)
+    try:
+        job = service.jobs.submit(kind, target, credential.user.username)
+    except InvalidRequestError as exc:
+        return ingest_page(request, exc.message, 400)
+    service.record(credential.user, "ingest_started", job_id=job.id, kind=kind, target=target)
+    return _redirect("/ingest")
+
+
+# --- users (admin) ---------------------------------------------------------------------------
+
+
+def _users_page(request: Request, credential: Any, **extra: Any) -> Response:
+    status = int(extra.pop("status", 200))
+    users = service_of(request).atlas.accounts.list_users()
+    return _pages(request).render(
+        request,
+        "users.html",
+        {"users": users, "roles": list(Role), "created": None, "error": None, **extra},
+        credential=credential,
+        status=status,
+    )
+
+
+@router.get("/admin/users")
+def users_page(request: Request) -> Response:
+    return _users_page(request, session(request, Role.ADMIN))
+
+
+@router.post("/admin/users")
+def create_user(
+    request: Request,
+    username: Annotated[str, Form(max_length=64)],
+    role: Annotated[Role, Form()],
+    unit: Annotated[str, Form(max_length=100)] = "",
+    csrf_token: Annotated[str, Form(max_length=100)] = "",
+) -> Response:
+    credential = session(request, Role.ADMIN)
+    check_form_csrf(credential, csrf_token)
+    service = service_of(request)
+    try:
+        user, password = service.atlas.accounts.create_user(username, role, unit=unit)
+    except FaceAtlasError as exc:
+        return _users_page(request, credential, error=exc.message, status=exc.http_status)
+    service.record(credential.user, "user_created", user=user.username, role=role.value, unit=unit)
+    return _users_page(request, credential, created={"user": user, "password": password})
+
+
+@router.post("/admin/users/{user_id}")
+def update_user(
+    request: Request,
+    user_id: int,
+    action: Annotated[str, Form(max_length=20)],
+    role: Annotated[Role | None, Form()] = None,
+    unit: Annotated[str | None, Form(max_length=100)] = None,
+    csrf_token: Annotated[str, Form(max_length=100)] = "",
+) -> Response:
+    credential = session(request, Role.ADMIN)
+    check_form_csrf(credential, csrf_token)
+    service = service_of(request)
+    accounts = service.atlas.accounts
+    if user_id == credential.user.id and action in ("deactivate", "update"):
+        return _users_page(
+            request, credential, error="Admins cannot change their own role or access.", status=403
+        )
+    target = accounts.get(user_id)
+    if action == "reset":
+        password = accounts.reset_password(user_id)
+        service.record(credential.user, "password_reset", user=target.username)
+        return _users_page(request, credential, created={"user": target, "password": password})
+    if action == "deactivate":
+        accounts.update_user(user_id, active=False)
+    elif action == "activate":
+        accounts.update_user(user_id, active=True)
+    elif action == "update":
+        accounts.update_user(user_id, role=role, unit=unit)
+    else:
+        raise InvalidRequestError(f"unknown action {action!r}")
+    service.record(
+        credential.user,
+        "user_updated",
+        user=target.username,
+        action=action,
+        role=None if role is None else role.value,
+        unit=unit,
+    )
+    return _redirect("/admin/users")
+
+
+# --- audit review (supervisor, admin) -------------------------------------------------------
+
+
+@router.get("/audit")
+def audit_page(
+    request: Request, actor: str | None = None, case_number: str | None = None
+) -> Response:
+    credential = session(request, Role.SUPERVISOR)
+    service = service_of(request)
+    actor = actor or None
+    case_number = case_number or None
+    if actor is not None:
+        service.user_for_review(credential.user, actor)
+    entries = service.searches(credential.user, actor=actor, case_number=case_number, limit=200)
+    summary = service.search_summary(credential.user)
+    return _pages(request).render(
+        request,
+        "audit.html",
+        {"entries": entries, "summary": summary, "actor": actor, "case_number": case_number},
+        credential=credential,
+    )
