@@ -32,7 +32,9 @@ class PagesSource:
         return f"{self.base_url}/people"
 
     def _files(self) -> list[Path]:
-        return sorted(p for p in self.root.rglob("*") if p.suffix.lower() in {".jpg", ".jpeg", ".png"})
+        return sorted(
+            p for p in self.root.rglob("*") if p.suffix.lower() in {".jpg", ".jpeg", ".png"}
+        )
 
     def items(self) -> Iterator[SourceItem]:
         for path in self._files():

@@ -20,7 +20,7 @@ import queue
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
@@ -40,8 +40,6 @@ log = logging.getLogger(__name__)
 
 SourceFactory = Callable[[str, Settings], Source]
 """``(target, settings) -> Source``; raises :class:`InvalidRequestError` for a bad target."""
-
-PROGRESS_EVERY_S = 0.5
 
 
 def folder_source_factory(target: str, settings: Settings) -> Source:
@@ -116,6 +114,10 @@ class JobRunner:
         self._queue: queue.Queue[tuple[int, Source] | None] = queue.Queue()
         self._thread: threading.Thread | None = None
         self._on_finished = on_finished
+        # Live progress stays in memory: the ingest holds the catalog's write transaction
+        # while it reports progress, so writing progress rows then would wait on itself.
+        self._live: dict[int, IngestProgress] = {}
+        self._live_lock = threading.Lock()
 
     def register(self, kind: str, factory: SourceFactory) -> None:
         """Add a source kind (for example ``url_list`` or ``warc``)."""
@@ -175,14 +177,21 @@ class JobRunner:
             row = conn.execute(sa.select(t.ingest_jobs).where(t.ingest_jobs.c.id == job_id)).first()
         if row is None:
             raise NotFoundError(f"job {job_id} does not exist")
-        return _record(row)
+        return self._with_live(_record(row))
+
+    def _with_live(self, job: JobRecord) -> JobRecord:
+        with self._live_lock:
+            live = self._live.get(job.id)
+        if live is None or job.status != "running":
+            return job
+        return replace(job, done=live.done, total=live.total, faces=live.faces)
 
     def list(self, limit: int = 50) -> list[JobRecord]:
         with self.engine.connect() as conn:
             rows = conn.execute(
                 sa.select(t.ingest_jobs).order_by(t.ingest_jobs.c.id.desc()).limit(limit)
             ).all()
-        return [_record(r) for r in rows]
+        return [self._with_live(_record(r)) for r in rows]
 
     def wait(self, job_id: int, timeout_s: float = 60.0) -> JobRecord:
         """Block until the job ends (for tests and scripts)."""
@@ -222,14 +231,10 @@ class JobRunner:
         from faceatlas.atlas import Atlas
 
         self._update(job_id, status="running", started_at=utc_now())
-        last = 0.0
 
         def on_progress(p: IngestProgress) -> None:
-            nonlocal last
-            now = time.monotonic()
-            if now - last >= PROGRESS_EVERY_S:
-                last = now
-                self._update(job_id, done=p.done, total=p.total, faces=p.faces)
+            with self._live_lock:
+                self._live[job_id] = p
 
         try:
             with Atlas.open(settings=self.atlas.settings) as job_atlas:
@@ -250,4 +255,6 @@ class JobRunner:
             faces=report.counts["faces"],
             report=json.dumps(summary),
         )
+        with self._live_lock:
+            self._live.pop(job_id, None)
         log.info("ingest job %d finished: %s", job_id, dict(report.counts))

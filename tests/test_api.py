@@ -1,0 +1,523 @@
+"""REST API through the ASGI test client, on a real atlas, real models and real photos."""
+
+from __future__ import annotations
+
+import io
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from PIL import Image
+
+from faceatlas import Atlas, Settings
+from faceatlas.api import create_app
+from tests.webkit import PASSWORD, People, make_people
+
+CASE = {"case_number": "2026-0142", "purpose": "missing person"}
+
+
+@dataclass
+class Env:
+    client: TestClient
+    atlas: Atlas
+    people: People
+    probes: Path
+    faces_dir: Path
+
+    def photo(self, name: str) -> bytes:
+        return (self.probes / name).read_bytes()
+
+    def search(self, who: str, data: bytes, **fields: str) -> dict[str, object]:
+        body = {**CASE, **fields}
+        r = self.client.post(
+            "/api/v1/search",
+            files={"image": ("p.jpg", data)},
+            data=body,
+            headers=self.people.auth(who),
+        )
+        assert r.status_code == 200, r.text
+        return r.json()  # type: ignore[no-any-return]
+
+
+@pytest.fixture(scope="module")
+def env(
+    pages_atlas_dir: Path,
+    tmp_path_factory: pytest.TempPathFactory,
+    probe_photos: Path,
+    faces_dir: Path,
+) -> Iterator[Env]:
+    root = tmp_path_factory.mktemp("api") / "atlas"
+    shutil.copytree(pages_atlas_dir, root)
+    ingest_folder = tmp_path_factory.mktemp("incoming")
+    for name in ("Colin_Powell_0001.jpg", "Colin_Powell_0002.jpg"):
+        shutil.copy(faces_dir / "lfw" / "images" / "Colin_Powell" / name, ingest_folder / name)
+    settings = Settings(
+        atlas_dir=root,
+        max_upload_bytes=1_500_000,
+        max_pixels=6_000_000,
+        ingest_folders={"incoming": ingest_folder},
+    )
+    with Atlas.open(settings=settings) as atlas:
+        people = make_people(atlas)
+        with TestClient(create_app(atlas=atlas)) as client:
+            yield Env(client, atlas, people, probe_photos, faces_dir)
+
+
+def error_of(response: object) -> dict[str, object]:
+    body = response.json()  # type: ignore[attr-defined]
+    assert set(body) == {"error"}
+    err = body["error"]
+    assert set(err) == {"code", "message", "status"}
+    assert err["status"] == response.status_code  # type: ignore[attr-defined]
+    assert isinstance(err["message"], str) and err["message"]
+    return err  # type: ignore[no-any-return]
+
+
+# Every endpoint, with the least role allowed to call it.
+ENDPOINTS = [
+    ("get", "/api/v1/search/purposes", "investigator"),
+    ("post", "/api/v1/faces/detect", "investigator"),
+    ("post", "/api/v1/search", "investigator"),
+    ("get", "/api/v1/faces/1", "investigator"),
+    ("get", "/api/v1/faces/1/thumbnail", "investigator"),
+    ("get", "/api/v1/auth/me", "investigator"),
+    ("get", "/api/v1/auth/tokens", "investigator"),
+    ("delete", "/api/v1/auth/tokens/999", "investigator"),
+    ("get", "/api/v1/audit/searches", "investigator"),
+    ("get", "/api/v1/audit/summary", "supervisor"),
+    ("get", "/api/v1/audit/entries", "admin"),
+    ("get", "/api/v1/audit/verify", "admin"),
+    ("get", "/api/v1/users", "admin"),
+    ("post", "/api/v1/users", "admin"),
+    ("patch", "/api/v1/users/1", "admin"),
+    ("post", "/api/v1/users/1/password", "admin"),
+    ("get", "/api/v1/jobs", "admin"),
+    ("post", "/api/v1/jobs", "admin"),
+    ("get", "/api/v1/jobs/1", "admin"),
+]
+PUBLIC = [
+    ("get", "/api/v1/health"),
+    ("post", "/api/v1/auth/tokens"),
+    ("post", "/api/v1/auth/password"),
+]
+RANK = {"investigator": 1, "supervisor": 2, "admin": 3}
+
+
+def test_openapi_documents_every_endpoint_with_the_error_shape(env: Env) -> None:
+    spec = env.client.get("/api/v1/openapi.json").json()
+    documented = {(m, p) for p, ops in spec["paths"].items() for m in ops}
+    templates = {
+        "faces": "{face_id}",
+        "users": "{user_id}",
+        "jobs": "{job_id}",
+        "tokens": "{token_id}",
+    }
+
+    def template(path: str) -> str:
+        parts = path.split("/")
+        return "/".join(
+            templates[parts[i - 1]] if part.isdigit() else part for i, part in enumerate(parts)
+        )
+
+    expected = {(m, template(p)) for m, p, _ in ENDPOINTS} | set(PUBLIC)
+    assert documented == expected
+    assert "ErrorResponse" in spec["components"]["schemas"]
+    assert "HTTPBearer" in spec["components"]["securitySchemes"]
+    for path, ops in spec["paths"].items():
+        for method, op in ops.items():
+            assert op.get("summary"), f"{method} {path} has no summary"
+            assert (
+                "200" in op["responses"]
+                or "201" in op["responses"]
+                or "202" in op["responses"]
+                or "204" in op["responses"]
+            )
+            if (method, path) not in PUBLIC:
+                ref = op["responses"]["401"]["content"]["application/json"]["schema"]["$ref"]
+                assert ref.endswith("/ErrorResponse"), (method, path)
+    # Every documented path is described in the REST reference.
+    reference = (Path(__file__).resolve().parent.parent / "docs" / "api.md").read_text()
+    for method, path in documented:
+        assert f"{method.upper()} {path}" in reference, (
+            f"{method.upper()} {path} missing in docs/api.md"
+        )
+
+
+@pytest.mark.parametrize(("method", "path", "least"), ENDPOINTS)
+def test_every_endpoint_needs_a_token_and_the_right_role(
+    env: Env, method: str, path: str, least: str
+) -> None:
+    r = env.client.request(method, path)
+    assert r.status_code == 401
+    assert error_of(r)["code"] == "unauthenticated"
+    assert r.headers["www-authenticate"] == "Bearer"
+    r = env.client.request(method, path, headers={"Authorization": "Bearer not-a-real-token"})
+    assert r.status_code == 401
+    for who in ("investigator", "supervisor", "admin"):
+        if RANK[who] < RANK[least]:
+            r = env.client.request(method, path, headers=env.people.auth(who))
+            assert r.status_code == 403, (who, r.text)
+            assert error_of(r)["code"] == "forbidden"
+
+
+def test_health_is_public(env: Env) -> None:
+    body = env.client.get("/api/v1/health").json()
+    assert body["status"] == "ok"
+    assert body["indexed_faces"] >= 8
+
+
+def test_search_is_refused_without_case_number_or_purpose(env: Env) -> None:
+    data = env.photo("obama1.jpg")
+    before = len(env.atlas.audit.entries(action="search", limit=1000))
+    for fields in (
+        {},
+        {"purpose": "missing person"},
+        {"case_number": "   ", "purpose": "missing person"},
+        {"case_number": "2026-0142"},
+        {"case_number": "2026-0142", "purpose": "curiosity"},
+        {"case_number": "../../etc", "purpose": "missing person"},
+    ):
+        r = env.client.post(
+            "/api/v1/search",
+            files={"image": ("p.jpg", data)},
+            data=fields,
+            headers=env.people.auth("investigator"),
+        )
+        assert r.status_code == 400, fields
+        assert error_of(r)["code"] == "case_required"
+    assert len(env.atlas.audit.entries(action="search", limit=1000)) == before
+
+
+def test_search_returns_leads_with_sources_and_is_audited(env: Env) -> None:
+    data = env.photo("obama1.jpg")
+    body = env.search("investigator", data)
+    assert "not identifications" in body["notice"]
+    top = body["hits"][0]
+    assert top["sightings"][0]["page_url"] == "https://example.org/people/obama"
+    assert top["sightings"][0]["page_title"] == "Photos of Obama"
+    assert top["band"] == "strong"
+    assert top["similarity"] > body["threshold"]
+    entry = env.atlas.audit.entries(action="search", limit=1)[0]
+    assert entry.seq == body["search_id"]
+    assert entry.actor == "ivy.investigator"
+    assert (entry.case_number, entry.purpose) == ("2026-0142", "missing person")
+    assert entry.details["probe_sha256"] == body["probe_sha256"]
+    assert entry.details["result_face_ids"] == [h["face_id"] for h in body["hits"]]
+    assert entry.details["parameters"]["top_k"] == 10
+    # top_k and threshold are honoured
+    narrow = env.search("investigator", data, top_k="1", threshold="0.5")
+    assert len(narrow["hits"]) == 1 and narrow["threshold"] == 0.5
+    assert narrow["threshold_source"] == "request"
+
+
+def test_group_photo_lists_faces_and_searches_the_chosen_one(env: Env) -> None:
+    data = env.photo("obama_and_biden.jpg")
+    r = env.client.post(
+        "/api/v1/faces/detect",
+        files={"image": ("g.jpg", data)},
+        headers=env.people.auth("investigator"),
+    )
+    faces = r.json()["faces"]
+    assert len(faces) >= 2
+    pages = set()
+    for face in faces[:2]:
+        body = env.search("investigator", data, face=str(face["index"]))
+        assert body["selected_face"] == face["index"]
+        pages.add(body["hits"][0]["sightings"][0]["page_url"])
+    assert pages == {"https://example.org/people/obama", "https://example.org/people/biden"}
+    r = env.client.post(
+        "/api/v1/search",
+        files={"image": ("g.jpg", data)},
+        data={**CASE, "face": "99"},
+        headers=env.people.auth("investigator"),
+    )
+    assert r.status_code == 400 and error_of(r)["code"] == "invalid_request"
+
+
+def test_result_details_and_thumbnails_only_for_faces_shown(env: Env) -> None:
+    body = env.search("investigator", env.photo("alex_lacamoire1.jpg"))
+    shown = body["hits"][0]["face_id"]
+    detail = env.client.get(
+        f"/api/v1/faces/{shown}", headers=env.people.auth("investigator")
+    ).json()
+    assert detail["sightings"][0]["page_url"].startswith("https://example.org/people/")
+    thumb = env.client.get(
+        body["hits"][0]["thumbnail_url"], headers=env.people.auth("investigator")
+    )
+    assert thumb.headers["content-type"] == "image/jpeg"
+    assert Image.open(io.BytesIO(thumb.content)).format == "JPEG"
+    # Another investigator never searched: the same face is refused to them.
+    r = env.client.get(f"/api/v1/faces/{shown}", headers=env.people.auth("other_unit"))
+    assert r.status_code == 403 and error_of(r)["code"] == "forbidden"
+    r = env.client.get(f"/api/v1/faces/{shown}/thumbnail", headers=env.people.auth("other_unit"))
+    assert r.status_code == 403
+    # Supervisors review results.
+    assert (
+        env.client.get(f"/api/v1/faces/{shown}", headers=env.people.auth("supervisor")).status_code
+        == 200
+    )
+    r = env.client.get("/api/v1/faces/999999", headers=env.people.auth("admin"))
+    assert r.status_code == 404 and error_of(r)["code"] == "not_found"
+
+
+def _png(width: int, height: int) -> bytes:
+    buf = io.BytesIO()
+    Image.new("RGB", (width, height), (120, 130, 140)).save(buf, "PNG")
+    return buf.getvalue()
+
+
+def test_bad_uploads_get_typed_errors_and_the_server_keeps_serving(env: Env) -> None:
+    good = env.photo("obama1.jpg")
+    truncated = good[: len(good) // 3]
+    no_face = (env.faces_dir / "groups" / "dlib_voc" / "dogs.jpg").read_bytes()
+    cases = [
+        (truncated, 422, "image_decode_error"),
+        (b"%PDF-1.4 this is not an image at all" * 10, 422, "image_decode_error"),
+        (_png(3000, 2500), 413, "image_too_large"),  # 7.5 Mpx over the 6 Mpx limit
+        (b"\xff\xd8\xff" + b"0" * 1_600_000, 413, "image_too_large"),  # over the byte limit
+        (no_face, 422, "no_face"),
+        (b"", 422, "image_decode_error"),
+    ]
+    for data, status, code in cases:
+        for path, fields in (("/api/v1/search", CASE), ("/api/v1/faces/detect", {})):
+            if code == "no_face" and path.endswith("detect"):
+                r = env.client.post(
+                    path, files={"image": ("x.jpg", data)}, headers=env.people.auth("investigator")
+                )
+                assert r.status_code == 200 and r.json()["faces"] == []
+                continue
+            r = env.client.post(
+                path,
+                files={"image": ("../../x.jpg", data)},
+                data=fields,
+                headers=env.people.auth("investigator"),
+            )
+            assert r.status_code == status, (path, code, r.text)
+            assert error_of(r)["code"] == code
+    r = env.client.post("/api/v1/search", data=CASE, headers=env.people.auth("investigator"))
+    assert r.status_code == 400 and error_of(r)["code"] == "invalid_request"
+    assert env.client.get("/api/v1/health").json()["status"] == "ok"
+    assert env.search("investigator", good)["hits"]
+
+
+def test_oversize_body_is_refused_before_parsing(env: Env) -> None:
+    big = b"x" * 3_000_000
+    r = env.client.post(
+        "/api/v1/search",
+        files={"image": ("x.jpg", big)},
+        data=CASE,
+        headers=env.people.auth("investigator"),
+    )
+    assert r.status_code == 413 and error_of(r)["code"] == "image_too_large"
+
+
+def test_security_headers(env: Env) -> None:
+    for path in ("/api/v1/health", "/login"):
+        h = env.client.get(path).headers
+        assert "script-src 'self'" in h["content-security-policy"]
+        assert "unsafe-inline" not in h["content-security-policy"]
+        assert h["x-content-type-options"] == "nosniff"
+        assert h["x-frame-options"] == "DENY"
+        assert h["cache-control"] == "no-store"
+
+
+def test_tokens_are_issued_listed_and_revoked(env: Env) -> None:
+    r = env.client.post(
+        "/api/v1/auth/tokens",
+        json={"username": "ivy.investigator", "password": PASSWORD, "name": "laptop"},
+    )
+    assert r.status_code == 201
+    token = r.json()
+    auth = {"Authorization": f"Bearer {token['token']}"}
+    assert env.client.get("/api/v1/auth/me", headers=auth).json()["username"] == "ivy.investigator"
+    listed = env.client.get("/api/v1/auth/tokens", headers=auth).json()
+    assert token["id"] in [t["id"] for t in listed]
+    assert "token" not in listed[0] and "token_sha256" not in listed[0]
+    assert env.client.delete(f"/api/v1/auth/tokens/{token['id']}", headers=auth).status_code == 204
+    r = env.client.get("/api/v1/auth/me", headers=auth)
+    assert r.status_code == 401 and error_of(r)["code"] == "unauthenticated"
+    r = env.client.post(
+        "/api/v1/auth/tokens", json={"username": "ivy.investigator", "password": "wrong password!"}
+    )
+    assert r.status_code == 401
+
+
+def test_admin_manages_users_with_one_time_passwords(env: Env) -> None:
+    admin = env.people.auth("admin")
+    r = env.client.post(
+        "/api/v1/users",
+        json={"username": "nina.new", "role": "investigator", "unit": "unit-a"},
+        headers=admin,
+    )
+    assert r.status_code == 201
+    created = r.json()
+    otp = created["one_time_password"]
+    assert created["user"]["must_change_password"] is True
+    assert "password_hash" not in created["user"]
+    r = env.client.post(
+        "/api/v1/users", json={"username": "nina.new", "role": "investigator"}, headers=admin
+    )
+    assert r.status_code == 409 and error_of(r)["code"] == "conflict"
+    # The one-time password cannot mint tokens until it is changed.
+    r = env.client.post("/api/v1/auth/tokens", json={"username": "nina.new", "password": otp})
+    assert r.status_code == 403
+    r = env.client.post(
+        "/api/v1/auth/password",
+        json={
+            "username": "nina.new",
+            "current_password": otp,
+            "new_password": "a much longer secret",
+        },
+    )
+    assert r.status_code == 204
+    token = env.client.post(
+        "/api/v1/auth/tokens", json={"username": "nina.new", "password": "a much longer secret"}
+    ).json()["token"]
+    auth = {"Authorization": f"Bearer {token}"}
+    assert env.client.get("/api/v1/auth/me", headers=auth).status_code == 200
+    users = env.client.get("/api/v1/users", headers=admin).json()
+    nina = next(u for u in users if u["username"] == "nina.new")
+    r = env.client.patch(f"/api/v1/users/{nina['id']}", json={"active": False}, headers=admin)
+    assert r.status_code == 200 and r.json()["active"] is False
+    assert env.client.get("/api/v1/auth/me", headers=auth).status_code == 401
+    r = env.client.patch(
+        f"/api/v1/users/{env.people.admin.id}", json={"active": False}, headers=admin
+    )
+    assert r.status_code == 403
+    r = env.client.post(f"/api/v1/users/{nina['id']}/password", headers=admin)
+    assert len(r.json()["one_time_password"]) >= 12
+    actions = [e.action for e in env.atlas.audit.entries(limit=20)]
+    assert {"user_created", "user_updated", "password_reset", "token_created"} <= set(actions)
+
+
+def test_audit_review_is_scoped_by_role_and_unit(env: Env) -> None:
+    env.search("investigator", env.photo("obama1.jpg"), case_number="A-100")
+    env.search("other_unit", env.photo("obama1.jpg"), case_number="B-200")
+    sup = env.client.get("/api/v1/audit/searches", headers=env.people.auth("supervisor")).json()[
+        "entries"
+    ]
+    assert {e["actor"] for e in sup} == {"ivy.investigator"}
+    by_case = env.client.get(
+        "/api/v1/audit/searches",
+        params={"case_number": "A-100"},
+        headers=env.people.auth("supervisor"),
+    ).json()["entries"]
+    assert [e["case_number"] for e in by_case] == ["A-100"]
+    own = env.client.get("/api/v1/audit/searches", headers=env.people.auth("other_unit")).json()[
+        "entries"
+    ]
+    assert {e["actor"] for e in own} == {"olly.other"}
+    r = env.client.get(
+        "/api/v1/audit/searches",
+        params={"actor": "ivy.investigator"},
+        headers=env.people.auth("other_unit"),
+    )
+    assert r.status_code == 403
+    summary = env.client.get("/api/v1/audit/summary", headers=env.people.auth("supervisor")).json()
+    assert [row["key"] for row in summary["by_user"]] == ["ivy.investigator"]
+    assert "A-100" in {row["key"] for row in summary["by_case"]}
+    assert "B-200" not in {row["key"] for row in summary["by_case"]}
+    everything = env.client.get("/api/v1/audit/summary", headers=env.people.auth("admin")).json()
+    assert {"ivy.investigator", "olly.other"} <= {row["key"] for row in everything["by_user"]}
+    verify = env.client.get("/api/v1/audit/verify", headers=env.people.auth("admin")).json()
+    assert verify["ok"] is True and verify["entries"] >= 3
+
+
+def test_ingest_job_runs_a_configured_folder_and_reports_progress(env: Env) -> None:
+    admin = env.people.auth("admin")
+    before = env.client.get("/api/v1/health").json()["indexed_faces"]
+    listing = env.client.get("/api/v1/jobs", headers=admin).json()
+    assert listing["folders"] == ["incoming"] and "folder" in listing["kinds"]
+    for target in ("/etc", "../incoming", "unknown"):
+        r = env.client.post(
+            "/api/v1/jobs", json={"kind": "folder", "target": target}, headers=admin
+        )
+        assert r.status_code == 400 and error_of(r)["code"] == "invalid_request"
+    r = env.client.post("/api/v1/jobs", json={"kind": "warc-nope", "target": "x"}, headers=admin)
+    assert r.status_code == 400
+    r = env.client.post(
+        "/api/v1/jobs", json={"kind": "folder", "target": "incoming"}, headers=admin
+    )
+    assert r.status_code == 202
+    job_id = r.json()["id"]
+    job = _wait_job(env, job_id)
+    assert job["status"] == "finished", job
+    assert job["done"] == 2 and job["faces"] >= 2
+    assert env.client.get("/api/v1/health").json()["indexed_faces"] >= before + 2
+    # The ingested faces are searchable at once.
+    powell = (
+        env.faces_dir / "lfw" / "images" / "Colin_Powell" / "Colin_Powell_0003.jpg"
+    ).read_bytes()
+    hits = env.search("investigator", powell)["hits"]
+    assert hits[0]["sightings"][0]["source_kind"] == "folder"
+    assert hits[0]["sightings"][0]["location"].startswith("Colin_Powell_000")
+
+
+def _wait_job(env: Env, job_id: int) -> dict[str, object]:
+    import time
+
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        job = env.client.get(f"/api/v1/jobs/{job_id}", headers=env.people.auth("admin")).json()
+        if job["status"] not in ("queued", "running"):
+            return job  # type: ignore[no-any-return]
+        time.sleep(0.2)
+    raise AssertionError("job did not finish")
+
+
+def test_rate_limit_per_user(pages_atlas_dir: Path, tmp_path: Path, probe_photos: Path) -> None:
+    root = tmp_path / "atlas"
+    shutil.copytree(pages_atlas_dir, root)
+    with Atlas.open(settings=Settings(atlas_dir=root, search_rate_per_minute=2)) as atlas:
+        people = make_people(atlas)
+        with TestClient(create_app(atlas=atlas)) as client:
+            data = (probe_photos / "obama1.jpg").read_bytes()
+
+            def go(who: str) -> object:
+                return client.post(
+                    "/api/v1/search",
+                    files={"image": ("p.jpg", data)},
+                    data=CASE,
+                    headers=people.auth(who),
+                )
+
+            assert go("investigator").status_code == 200  # type: ignore[attr-defined]
+            assert go("investigator").status_code == 200  # type: ignore[attr-defined]
+            r = go("investigator")
+            assert r.status_code == 429  # type: ignore[attr-defined]
+            assert error_of(r)["code"] == "rate_limited"
+            assert int(r.headers["retry-after"]) >= 1  # type: ignore[attr-defined]
+            assert go("other_unit").status_code == 200  # type: ignore[attr-defined]
+            assert len(atlas.audit.entries(action="search")) == 3
+
+
+def test_cookie_session_needs_csrf_for_unsafe_api_calls(env: Env, probe_photos: Path) -> None:
+    client = TestClient(env.client.app)
+    page = client.get("/login")
+    token = page.text.split('name="csrf_token" value="')[1].split('"')[0]
+    r = client.post(
+        "/login",
+        data={"username": "sam.supervisor", "password": PASSWORD, "csrf_token": token},
+        follow_redirects=False,
+    )
+    assert r.status_code == 303
+    cookie = r.headers["set-cookie"]
+    assert "HttpOnly" in cookie and "SameSite=strict" in cookie
+    data = (probe_photos / "obama1.jpg").read_bytes()
+    r = client.post("/api/v1/faces/detect", files={"image": ("p.jpg", data)})
+    assert r.status_code == 403 and error_of(r)["code"] == "csrf_failed"
+    search_page = client.get("/search").text
+    csrf = search_page.split('name="csrf-token" content="')[1].split('"')[0]
+    r = client.post(
+        "/api/v1/faces/detect", files={"image": ("p.jpg", data)}, headers={"X-CSRF-Token": csrf}
+    )
+    assert r.status_code == 200 and len(r.json()["faces"]) == 1
+    # A login form without its CSRF cookie is refused.
+    fresh = TestClient(env.client.app)
+    r = fresh.post(
+        "/login", data={"username": "sam.supervisor", "password": PASSWORD, "csrf_token": token}
+    )
+    assert r.status_code == 403

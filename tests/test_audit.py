@@ -1,0 +1,133 @@
+"""The audit log's hash chain: tampering with the database is reported entry by entry."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from faceatlas import Atlas, Settings
+from faceatlas.audit import AuditEvent
+from faceatlas.cli import app
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def audited_atlas(tmp_path: Path) -> Path:
+    root = tmp_path / "atlas"
+    with Atlas.open(settings=Settings(atlas_dir=root)) as atlas:
+        for i in range(1, 8):
+            atlas.audit.append(
+                AuditEvent(
+                    actor="ivy",
+                    actor_role="investigator",
+                    actor_unit="unit-a",
+                    action="search",
+                    case_number=f"C-{i:03d}",
+                    purpose="missing person",
+                    details={"probe_sha256": f"{i:064x}", "result_face_ids": [i, i + 1]},
+                )
+            )
+    return root
+
+
+def _db(root: Path) -> sqlite3.Connection:
+    conn = sqlite3.connect(root / "catalog.sqlite3")
+    # An attacker with file access drops the append-only guards first.
+    conn.execute("DROP TRIGGER audit_log_no_update")
+    conn.execute("DROP TRIGGER audit_log_no_delete")
+    return conn
+
+
+def verify(root: Path) -> tuple[int, str]:
+    result = runner.invoke(app, ["audit", "verify", "--atlas", str(root)])
+    return result.exit_code, result.output
+
+
+def test_intact_log_verifies(audited_atlas: Path) -> None:
+    code, out = verify(audited_atlas)
+    assert code == 0, out
+    assert "audit log OK: 7 entries" in out
+
+
+def test_triggers_refuse_edits_and_deletes(audited_atlas: Path) -> None:
+    conn = sqlite3.connect(audited_atlas / "catalog.sqlite3")
+    with pytest.raises(sqlite3.DatabaseError, match="append-only"):
+        conn.execute("UPDATE audit_log SET case_number = 'X' WHERE seq = 1")
+    with pytest.raises(sqlite3.DatabaseError, match="append-only"):
+        conn.execute("DELETE FROM audit_log WHERE seq = 1")
+
+
+def test_edited_row_is_reported_exactly(audited_atlas: Path) -> None:
+    conn = _db(audited_atlas)
+    conn.execute("UPDATE audit_log SET case_number = 'C-999' WHERE seq = 4")
+    conn.commit()
+    code, out = verify(audited_atlas)
+    assert code == 9
+    lines = [line for line in out.splitlines() if line.startswith("entry ")]
+    assert lines == ["entry 4: edited: entry 4 edited: its content no longer matches its hash"]
+
+
+def test_edited_and_rehashed_row_is_reported_exactly(audited_atlas: Path) -> None:
+    from faceatlas.audit.log import _body, _hash
+
+    conn = _db(audited_atlas)
+    conn.row_factory = sqlite3.Row
+    row = dict(conn.execute("SELECT * FROM audit_log WHERE seq = 3").fetchone())
+    row["details"] = json.dumps({"probe_sha256": "0" * 64, "result_face_ids": []})
+    new_hash = _hash(row["prev_hash"], _body(3, row["at"], row, row["details"]))
+    conn.execute(
+        "UPDATE audit_log SET details = ?, entry_hash = ? WHERE seq = 3", (row["details"], new_hash)
+    )
+    conn.commit()
+    code, out = verify(audited_atlas)
+    assert code == 9
+    assert [line for line in out.splitlines() if line.startswith("entry ")] == [
+        "entry 3: edited: entry 3 edited and re-hashed: entry 4 no longer links to it"
+    ]
+
+
+def test_deleted_rows_are_reported_exactly(audited_atlas: Path) -> None:
+    conn = _db(audited_atlas)
+    conn.execute("DELETE FROM audit_log WHERE seq = 5")
+    conn.commit()
+    code, out = verify(audited_atlas)
+    assert code == 9
+    assert [line for line in out.splitlines() if line.startswith("entry ")] == [
+        "entry 5: deleted: entry 5 deleted"
+    ]
+    conn.execute("DELETE FROM audit_log WHERE seq = 7")
+    conn.commit()
+    _, out = verify(audited_atlas)
+    assert "entry 7: truncated: entries 7-7 deleted from the end of the log" in out
+
+
+def test_export_writes_csv_and_json_with_hashes(audited_atlas: Path, tmp_path: Path) -> None:
+    out_dir = tmp_path / "export"
+    result = runner.invoke(app, ["audit", "export", str(out_dir), "--atlas", str(audited_atlas)])
+    assert result.exit_code == 0, result.output
+    lines = (out_dir / "audit.csv").read_text().splitlines()
+    assert lines[0].split(",")[:3] == ["seq", "at", "actor"]
+    assert len(lines) == 8
+    data = json.loads((out_dir / "audit.json").read_text())
+    assert data["verification"]["ok"] is True
+    assert [e["seq"] for e in data["entries"]] == list(range(1, 8))
+    assert data["entries"][1]["prev_hash"] == data["entries"][0]["entry_hash"]
+
+
+def test_users_cli_creates_admin_with_one_time_password(tmp_path: Path) -> None:
+    root = tmp_path / "atlas"
+    result = runner.invoke(app, ["users", "create-admin", "boss", "--atlas", str(root)])
+    assert result.exit_code == 0, result.output
+    assert "One-time password for boss" in result.output
+    result = runner.invoke(app, ["users", "list", "--json", "--atlas", str(root)])
+    assert json.loads(result.output) == [
+        {"username": "boss", "role": "admin", "unit": "", "active": True}
+    ]
+    with Atlas.open(settings=Settings(atlas_dir=root)) as atlas:
+        assert atlas.accounts.bootstrap_admin() is None  # users exist: no second admin
+        assert atlas.accounts.by_name("boss").must_change_password
