@@ -43,8 +43,18 @@ class Server:
         faceatlas = Path(sys.executable).with_name("faceatlas")
         self._out = log.open("wb")
         self.proc = subprocess.Popen(
-            [str(faceatlas), "serve", "--atlas", str(atlas), "--host", "127.0.0.1",
-             "--port", str(self.port), "--log-level", "warning"],
+            [
+                str(faceatlas),
+                "serve",
+                "--atlas",
+                str(atlas),
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--log-level",
+                "warning",
+            ],
             stdout=self._out,
             stderr=subprocess.STDOUT,
             env={**os.environ, "COLUMNS": "200"},
@@ -121,13 +131,17 @@ def test_search_in_a_real_browser_then_supervisor_sees_it(
         try:
             # First run: the admin signs in with the printed one-time password and makes users.
             admin = browser.new_context().new_page()
-            _sign_in_first_time(admin, url, "admin", server.admin_password(), "admin password 2026!")
+            _sign_in_first_time(
+                admin, url, "admin", server.admin_password(), "admin password 2026!"
+            )
             inv_otp = _create_user(admin, url, "ivy.investigator", "investigator", "unit-a")
             sup_otp = _create_user(admin, url, "sam.supervisor", "supervisor", "unit-a")
 
             # The investigator searches from a phone-sized screen.
             phone = browser.new_context(
-                viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True,
+                viewport={"width": 390, "height": 844},
+                is_mobile=True,
+                has_touch=True,
                 device_scale_factor=2,
             )
             page = phone.new_page()
