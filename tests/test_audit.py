@@ -67,7 +67,7 @@ def test_edited_row_is_reported_exactly(audited_atlas: Path) -> None:
     conn.execute("UPDATE audit_log SET case_number = 'C-999' WHERE seq = 4")
     conn.commit()
     code, out = verify(audited_atlas)
-    assert code == 9
+    assert code == 24
     lines = [line for line in out.splitlines() if line.startswith("entry ")]
     assert lines == ["entry 4: edited: entry 4 edited: its content no longer matches its hash"]
 
@@ -85,7 +85,7 @@ def test_edited_and_rehashed_row_is_reported_exactly(audited_atlas: Path) -> Non
     )
     conn.commit()
     code, out = verify(audited_atlas)
-    assert code == 9
+    assert code == 24
     assert [line for line in out.splitlines() if line.startswith("entry ")] == [
         "entry 3: edited: entry 3 edited and re-hashed: entry 4 no longer links to it"
     ]
@@ -96,7 +96,7 @@ def test_deleted_rows_are_reported_exactly(audited_atlas: Path) -> None:
     conn.execute("DELETE FROM audit_log WHERE seq = 5")
     conn.commit()
     code, out = verify(audited_atlas)
-    assert code == 9
+    assert code == 24
     assert [line for line in out.splitlines() if line.startswith("entry ")] == [
         "entry 5: deleted: entry 5 deleted"
     ]

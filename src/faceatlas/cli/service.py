@@ -148,7 +148,7 @@ def reset_password(
 @audit_app.command("verify")
 @cli_errors
 def verify(atlas: AtlasOption = None, as_json: JsonOption = False) -> None:
-    """Recompute the hash chain; name every edited or deleted entry. Exit 9 if any."""
+    """Recompute the hash chain; name every edited or deleted entry. Exit 24 if any."""
     with Atlas.open(settings=settings_for(atlas)) as at:
         report = at.audit.verify()
     if as_json:
