@@ -220,12 +220,22 @@ class JobRunner:
                 self._run(job_id, source)
             except Exception:  # the worker must survive any job
                 log.exception("ingest job %d crashed", job_id)
-                self._update(job_id, status="failed", finished_at=utc_now(), error="internal error")
-            if self._on_finished is not None:
-                try:
-                    self._on_finished()
-                except Exception:
-                    log.exception("after-job hook failed")
+                self._after_job()
+                self._update(
+                    job_id, status="failed", finished_at=utc_now(), error="internal error"
+                )
+            finally:
+                with self._live_lock:
+                    self._live.pop(job_id, None)
+
+    def _after_job(self) -> None:
+        """Run the after-job hook (the server's index catch-up) before the job reads as done."""
+        if self._on_finished is None:
+            return
+        try:
+            self._on_finished()
+        except Exception:
+            log.exception("after-job hook failed")
 
     def _run(self, job_id: int, source: Source) -> None:
         from faceatlas.atlas import Atlas
@@ -240,10 +250,12 @@ class JobRunner:
             with Atlas.open(settings=self.atlas.settings) as job_atlas:
                 report = job_atlas.ingest(source, progress=on_progress)
         except FaceAtlasError as exc:
+            self._after_job()
             self._update(
                 job_id, status="failed", finished_at=utc_now(), error=f"{exc.code}: {exc.message}"
             )
             return
+        self._after_job()
         summary = report.as_dict()
         summary["failures"] = summary["failures"][:50]  # type: ignore[index]
         self._update(
