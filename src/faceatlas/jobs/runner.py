@@ -221,9 +221,7 @@ class JobRunner:
             except Exception:  # the worker must survive any job
                 log.exception("ingest job %d crashed", job_id)
                 self._after_job()
-                self._update(
-                    job_id, status="failed", finished_at=utc_now(), error="internal error"
-                )
+                self._update(job_id, status="failed", finished_at=utc_now(), error="internal error")
             finally:
                 with self._live_lock:
                     self._live.pop(job_id, None)
