@@ -4,6 +4,8 @@ and the supervisor's audit view."""
 
 from __future__ import annotations
 
+import base64
+import json
 import os
 import re
 import shutil
@@ -36,7 +38,7 @@ def _free_port() -> int:
 
 
 class Server:
-    def __init__(self, atlas: Path, log: Path) -> None:
+    def __init__(self, atlas: Path, log: Path, env: dict[str, str] | None = None) -> None:
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = log
@@ -57,7 +59,7 @@ class Server:
             ],
             stdout=self._out,
             stderr=subprocess.STDOUT,
-            env={**os.environ, "COLUMNS": "200"},
+            env={**os.environ, "COLUMNS": "200", **(env or {})},
         )
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
@@ -84,10 +86,16 @@ class Server:
 
 
 @pytest.fixture
-def server(pages_atlas_dir: Path, tmp_path: Path) -> Iterator[Server]:
+def server(pages_atlas_dir: Path, tmp_path: Path, faces_dir: Path) -> Iterator[Server]:
     atlas = tmp_path / "atlas"
     shutil.copytree(pages_atlas_dir, atlas)
-    srv = Server(atlas, tmp_path / "server.log")
+    incoming = tmp_path / "incoming"
+    incoming.mkdir()
+    for n in (1, 2, 3):
+        name = f"Tony_Blair_{n:04d}.jpg"
+        shutil.copy(faces_dir / "lfw" / "images" / "Tony_Blair" / name, incoming / name)
+    folders = json.dumps({"incoming": str(incoming)})
+    srv = Server(atlas, tmp_path / "server.log", {"FACEATLAS_INGEST_FOLDERS": folders})
     try:
         yield srv
     finally:
@@ -136,6 +144,16 @@ def test_search_in_a_real_browser_then_supervisor_sees_it(
             )
             inv_otp = _create_user(admin, url, "ivy.investigator", "investigator", "unit-a")
             sup_otp = _create_user(admin, url, "sam.supervisor", "supervisor", "unit-a")
+
+            # The admin starts an ingestion job and watches it finish on the page.
+            admin.goto(f"{url}/ingest")
+            admin.select_option("#kind", "folder")
+            admin.fill("#target", "incoming")
+            admin.click("#start-job")
+            job = admin.locator("#jobs tr.job").first
+            expect(job.locator(".status")).to_have_text("finished", timeout=60_000)
+            expect(job.locator(".done")).to_have_text("3")
+            admin.screenshot(path=str(shots / "web-ingest.png"), full_page=True)
 
             # The investigator searches from a phone-sized screen.
             phone = browser.new_context(
@@ -188,6 +206,23 @@ def test_search_in_a_real_browser_then_supervisor_sees_it(
             expect(sup.locator("#by-case")).to_contain_text("2026-0142")
             expect(sup.locator("#by-user")).to_contain_text("ivy.investigator")
             sup.screenshot(path=str(shots / "web-audit.png"), full_page=True)
+
+            # Drag and drop a photo onto the search form (a one-face photo is picked at once).
+            sup.goto(f"{url}/search")
+            photo = base64.b64encode((probe_photos / "obama1.jpg").read_bytes()).decode()
+            sup.evaluate(
+                """(b64) => {
+                    const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+                    const dt = new DataTransfer();
+                    dt.items.add(new File([bytes], "dropped.jpg", { type: "image/jpeg" }));
+                    const zone = document.getElementById("dropzone");
+                    zone.dispatchEvent(new DragEvent("drop", { dataTransfer: dt, bubbles: true }));
+                }""",
+                photo,
+            )
+            expect(sup.locator(".facebox.chosen")).to_have_count(1, timeout=60_000)
+            assert not sup.locator("#search-button").is_disabled()
+            assert sup.evaluate("() => document.getElementById('image').files.length") == 1
 
             # An investigator has no audit view.
             page.goto(f"{url}/audit")

@@ -18,6 +18,7 @@ from faceatlas.api.schemas import (
     JobsOut,
     VerifyOut,
 )
+from faceatlas.errors import InvalidRequestError
 
 __all__ = ["router"]
 
@@ -97,6 +98,7 @@ def list_jobs(service: ServiceDep, _admin: Admin) -> JobsOut:
         jobs=[JobOut.of(j) for j in service.jobs.list()],
         kinds=service.jobs.kinds,
         folders=sorted(service.settings.ingest_folders),
+        targets=service.jobs.targets(),
     )
 
 
@@ -106,10 +108,16 @@ def list_jobs(service: ServiceDep, _admin: Admin) -> JobsOut:
     status_code=202,
     tags=["ingest"],
     summary="Start an ingestion job",
-    description="`folder` jobs take the *name* of a configured ingest folder, never a path.",
+    description="`folder` jobs take the *name* of a configured ingest folder; `warc` and `urls` "
+    "jobs a `NAME/FILE` from that folder's listing, or (`urls`) the URLs themselves. Never a path.",
 )
 def start_job(body: JobCreate, service: ServiceDep, admin: Admin) -> JobOut:
-    job = service.jobs.submit(body.kind, body.target, admin.username)
+    if body.urls is not None:
+        if body.kind != "urls":
+            raise InvalidRequestError("'urls' goes with kind 'urls'")
+        job = service.jobs.submit_urls(body.urls, admin.username)
+    else:
+        job = service.jobs.submit(body.kind, body.target, admin.username)
     service.record(admin, "ingest_started", job_id=job.id, kind=job.kind, target=job.target)
     return JobOut.of(job)
 

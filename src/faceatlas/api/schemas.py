@@ -213,9 +213,20 @@ class FaceDetailOut(BaseModel):
 
 
 class JobCreate(BaseModel):
-    kind: str = Field(description="Source kind: `folder` (and others as registered).")
+    kind: str = Field(
+        description="Source kind: `folder`, `warc` or `urls` (and others registered)."
+    )
     target: str = Field(
-        max_length=2000, description="For `folder`: the name of a configured ingest folder."
+        default="",
+        max_length=2000,
+        description="`folder`: a configured folder name; `warc`, `urls`: `NAME/FILE` from the "
+        "listing in `GET /jobs` (`targets`). Never a path.",
+    )
+    urls: list[str] | None = Field(
+        default=None,
+        max_length=10_000,
+        description="Only for `urls`: the image URLs themselves (each optionally followed by a "
+        "space and its page URL), instead of a target.",
     )
 
 
@@ -243,6 +254,7 @@ class JobsOut(BaseModel):
     jobs: list[JobOut]
     kinds: list[str]
     folders: list[str]
+    targets: dict[str, list[str]] = Field(description="What each kind may name, by kind.")
 
 
 class UserOut(BaseModel):

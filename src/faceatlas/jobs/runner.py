@@ -1,10 +1,11 @@
 """Ingestion jobs run one at a time in a background thread of the serving process.
 
 A job names a source *kind* and a *target*; a registered factory turns them
-into a :class:`Source`. Factories decide what a target may be: the folder
-factory accepts only the names of folders an operator listed in
-``Settings.ingest_folders``, so no path typed by a user reaches the
-filesystem. Other source kinds (URL lists, WARC files) plug in with
+into a :class:`JobInput` (a path the server chose, and its source kind) or any
+:class:`Source`. Factories decide what a target may be (see
+:mod:`faceatlas.jobs.targets`): names of folders an operator listed in
+``Settings.ingest_folders`` and files found by listing them, so no path typed
+by a user reaches the filesystem. Further kinds plug in with
 :meth:`JobRunner.register`.
 
 Each job ingests through its own :class:`Atlas` instance (its own engine and
@@ -19,6 +20,7 @@ import logging
 import queue
 import threading
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
@@ -27,28 +29,32 @@ import sqlalchemy as sa
 
 from faceatlas.config import Settings
 from faceatlas.errors import FaceAtlasError, InvalidRequestError, NotFoundError
-from faceatlas.ingest import FolderSource, IngestProgress, Source
+from faceatlas.ingest import IngestProgress, Source, SourceKind
+from faceatlas.jobs.targets import (
+    LIST_SUFFIXES,
+    WARC_SUFFIXES,
+    JobInput,
+    folder_target,
+    listed_files,
+    listed_target,
+)
 from faceatlas.store import schema as t
 from faceatlas.store.catalog import utc_now
 
 if TYPE_CHECKING:
     from faceatlas.atlas import Atlas
 
-__all__ = ["JobRecord", "JobRunner", "SourceFactory", "folder_source_factory"]
+__all__ = ["JobRecord", "JobRunner", "SourceFactory"]
 
 log = logging.getLogger(__name__)
 
-SourceFactory = Callable[[str, Settings], Source]
-"""``(target, settings) -> Source``; raises :class:`InvalidRequestError` for a bad target."""
+SourceFactory = Callable[[str, Settings], "JobInput | Source"]
+"""``(target, settings) -> JobInput | Source``; raises :class:`InvalidRequestError`
+for a bad target."""
 
-
-def folder_source_factory(target: str, settings: Settings) -> Source:
-    """A configured folder, by name. Unknown names are refused; paths are never accepted."""
-    folder = settings.ingest_folders.get(target)
-    if folder is None:
-        known = ", ".join(sorted(settings.ingest_folders)) or "none configured"
-        raise InvalidRequestError(f"unknown ingest folder {target!r} (known: {known})")
-    return FolderSource(folder, max_file_bytes=settings.max_file_bytes)
+URL_LIST_DIR = "jobs"
+"""Folder inside the atlas where posted URL lists are written, under names the server picks."""
+MAX_POSTED_URLS = 10_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,8 +116,12 @@ class JobRunner:
     def __init__(self, atlas: Atlas, *, on_finished: Callable[[], None] | None = None) -> None:
         self.atlas = atlas
         self.engine = atlas.catalog.engine
-        self._factories: dict[str, SourceFactory] = {"folder": folder_source_factory}
-        self._queue: queue.Queue[tuple[int, Source] | None] = queue.Queue()
+        self._factories: dict[str, SourceFactory] = {
+            "folder": folder_target,
+            "warc": listed_target(SourceKind.WARC, WARC_SUFFIXES),
+            "urls": listed_target(SourceKind.URLS, LIST_SUFFIXES),
+        }
+        self._queue: queue.Queue[tuple[int, JobInput | Source] | None] = queue.Queue()
         self._thread: threading.Thread | None = None
         self._on_finished = on_finished
         # Live progress stays in memory: the ingest holds the catalog's write transaction
@@ -158,6 +168,45 @@ class JobRunner:
         if factory is None:
             raise InvalidRequestError(f"unknown job kind {kind!r}; one of: {', '.join(self.kinds)}")
         source = factory(target, self.atlas.settings)
+        return self._enqueue(kind, target, created_by, source)
+
+    def submit_urls(self, urls: list[str], created_by: str) -> JobRecord:
+        """A URL-list job from posted URLs (image URL, optionally a space and its page URL).
+
+        The list is written to a file the server names inside the atlas; each URL
+        is then fetched under the crawler's rules (robots.txt, SSRF guard, limits).
+        """
+        lines = [u.strip() for u in urls if u.strip() and not u.strip().startswith("#")]
+        if not lines:
+            raise InvalidRequestError("the URL list is empty")
+        if len(lines) > MAX_POSTED_URLS:
+            raise InvalidRequestError(f"at most {MAX_POSTED_URLS} URLs per posted list")
+        for line in lines:
+            bits = line.split()
+            if len(bits) > 2 or not all(b.startswith(("http://", "https://")) for b in bits):
+                raise InvalidRequestError(
+                    "each line must be an http(s) image URL, optionally followed by its page URL"
+                )
+        folder = self.atlas.root / URL_LIST_DIR
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"urls-{uuid.uuid4().hex}.txt"
+        path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        return self._enqueue(
+            "urls", f"{len(lines)} posted URL(s)", created_by, JobInput(path, SourceKind.URLS)
+        )
+
+    def targets(self) -> dict[str, list[str]]:
+        """What each built-in kind may name, from the configured folders' listings."""
+        folders = self.atlas.settings.ingest_folders
+        out: dict[str, list[str]] = {"folder": sorted(folders), "warc": [], "urls": []}
+        for name, folder in sorted(folders.items()):
+            out["warc"] += [f"{name}/{f}" for f in listed_files(folder, WARC_SUFFIXES)]
+            out["urls"] += [f"{name}/{f}" for f in listed_files(folder, LIST_SUFFIXES)]
+        return out
+
+    def _enqueue(
+        self, kind: str, target: str, created_by: str, source: JobInput | Source
+    ) -> JobRecord:
         with self.engine.begin() as conn:
             result = conn.execute(
                 t.ingest_jobs.insert().values(
@@ -235,7 +284,7 @@ class JobRunner:
         except Exception:
             log.exception("after-job hook failed")
 
-    def _run(self, job_id: int, source: Source) -> None:
+    def _run(self, job_id: int, source: JobInput | Source) -> None:
         from faceatlas.atlas import Atlas
 
         self._update(job_id, status="running", started_at=utc_now())
@@ -246,7 +295,10 @@ class JobRunner:
 
         try:
             with Atlas.open(settings=self.atlas.settings) as job_atlas:
-                report = job_atlas.ingest(source, progress=on_progress)
+                if isinstance(source, JobInput):
+                    report = job_atlas.ingest(source.path, kind=source.kind, progress=on_progress)
+                else:
+                    report = job_atlas.ingest(source, progress=on_progress)
         except FaceAtlasError as exc:
             self._after_job()
             self._update(

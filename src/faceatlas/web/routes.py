@@ -243,7 +243,7 @@ def ingest_page(request: Request, error: str | None = None, status: int = 200) -
         {
             "jobs": service.jobs.list(),
             "kinds": service.jobs.kinds,
-            "folders": sorted(service.settings.ingest_folders),
+            "targets": service.jobs.targets(),
             "error": error,
         },
         credential=credential,
@@ -255,17 +255,23 @@ def ingest_page(request: Request, error: str | None = None, status: int = 200) -
 def start_ingest(
     request: Request,
     kind: Annotated[str, Form(max_length=40)],
-    target: Annotated[str, Form(max_length=2000)],
+    target: Annotated[str, Form(max_length=2000)] = "",
+    urls: Annotated[str, Form(max_length=2_000_000)] = "",
     csrf_token: Annotated[str, Form(max_length=100)] = "",
 ) -> Response:
     credential = session(request, Role.ADMIN)
     check_form_csrf(credential, csrf_token)
     service = service_of(request)
     try:
-        job = service.jobs.submit(kind, target, credential.user.username)
+        if kind == "urls" and urls.strip():
+            job = service.jobs.submit_urls(urls.splitlines(), credential.user.username)
+        else:
+            job = service.jobs.submit(kind, target.strip(), credential.user.username)
     except InvalidRequestError as exc:
         return ingest_page(request, exc.message, 400)
-    service.record(credential.user, "ingest_started", job_id=job.id, kind=kind, target=target)
+    service.record(
+        credential.user, "ingest_started", job_id=job.id, kind=job.kind, target=job.target
+    )
     return _redirect("/ingest")
 
 
