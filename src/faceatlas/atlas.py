@@ -65,8 +65,9 @@ from faceatlas.ingest import (
 )
 from faceatlas.ingest.reembed import ReembedProgress, ReembedReport, reembed_faces
 from faceatlas.ingest.worker import Executor
-from faceatlas.search import Hit, ProbeFace, SearchResult
+from faceatlas.search import FmrMapping, Hit, ProbeFace, SearchResult
 from faceatlas.store import Catalog, FaceRecord
+from faceatlas.store.calibrations import CalibrationRecord, latest_calibration, save_calibration
 from faceatlas.store.frontier import Frontier
 from faceatlas.types import AnalyzedFace
 
@@ -95,6 +96,7 @@ class Atlas:
         """Users, roles and credentials (see :mod:`faceatlas.accounts`)."""
         self.audit = AuditLog(catalog.engine)
         """The hash-chained audit log (see :mod:`faceatlas.audit`)."""
+        self._fmr_mapping: tuple[int, FmrMapping | None] | None = None
 
     # --- lifecycle ------------------------------------------------------------
 
@@ -456,11 +458,13 @@ class Atlas:
         raw = self.index.search(query, k)[0]
         kept = [h for h in raw if h.similarity >= threshold]
         records = self.catalog.faces([h.id for h in kept])
+        mapping = self.fmr_mapping()
         hits: list[Hit] = []
         for h in kept:
             rec = records.get(h.id)
             if rec is None:
                 continue  # erased since the index was saved
+            fmr = mapping.estimate(h.similarity) if mapping is not None else None
             hits.append(
                 Hit(
                     rank=len(hits) + 1,
@@ -470,6 +474,8 @@ class Atlas:
                     quality=rec.quality,
                     image=rec.image,
                     sightings=rec.sightings,
+                    estimated_fmr=None if fmr is None else fmr.fmr,
+                    estimated_fmr_upper=None if fmr is None else fmr.fmr_upper,
                 )
             )
         return SearchResult(
@@ -569,6 +575,31 @@ class Atlas:
             threshold_source=source,
             top_k=k,
         )
+
+    # --- calibration -------------------------------------------------------------------
+
+    def calibration(self) -> CalibrationRecord | None:
+        """The latest stored calibration for this atlas's model, if any."""
+        return latest_calibration(self.catalog, self.model_id)
+
+    def save_calibration(self, record: CalibrationRecord) -> CalibrationRecord:
+        """Store a calibration (see ``faceatlas calibrate``); its threshold becomes the default."""
+        if record.model_id != self.model_id:
+            raise ModelMismatchError(
+                f"calibration is for {record.model_id}; this atlas uses {self.model_id}"
+            )
+        saved = save_calibration(self.catalog, record)
+        self._fmr_mapping = None
+        return saved
+
+    def fmr_mapping(self) -> FmrMapping | None:
+        """Similarity-to-FMR mapping of the latest calibration (cached per calibration)."""
+        record = self.calibration()
+        key = 0 if record is None else record.id
+        if self._fmr_mapping is None or self._fmr_mapping[0] != key:
+            mapping = None if record is None else FmrMapping.from_dict(record.mapping)
+            self._fmr_mapping = (key, mapping)
+        return self._fmr_mapping[1]
 
     # --- reads ---------------------------------------------------------------------------
 

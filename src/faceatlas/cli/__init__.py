@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from faceatlas.cli import core, evaluate, identities, models, service, web
+from faceatlas.cli import core, evaluate, identities, lab, models, service, web
 
 __all__ = ["app", "main"]
 
@@ -21,6 +21,7 @@ identities.register(app)
 models.register(app)
 web.register(app)
 service.register(app)
+lab.register(app)
 
 
 def main() -> None:

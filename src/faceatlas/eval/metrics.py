@@ -11,9 +11,13 @@ import numpy as np
 import numpy.typing as npt
 
 __all__ = [
+    "DetCurve",
     "RocCurve",
     "auc",
     "best_accuracy_threshold",
+    "det_curve",
+    "equal_error_rate",
+    "fnmr_at_fmr",
     "k_fold_accuracy",
     "roc_curve",
     "tar_at_far",
@@ -104,3 +108,35 @@ def k_fold_accuracy(
         accuracies.append(float((predicted == labels[test]).mean()))
         thresholds.append(t)
     return accuracies, thresholds
+
+
+@dataclass(frozen=True, slots=True)
+class DetCurve:
+    """Detection error trade-off: ``fnmr[i]`` against ``fmr[i]`` when accepting ``score >= thresholds[i]``."""
+
+    thresholds: Scores
+    fmr: Scores
+    fnmr: Scores
+
+
+def det_curve(scores: Scores, labels: Labels) -> DetCurve:
+    roc = roc_curve(scores, labels)
+    return DetCurve(thresholds=roc.thresholds, fmr=roc.far, fnmr=1.0 - roc.tar)
+
+
+def equal_error_rate(scores: Scores, labels: Labels) -> tuple[float, float]:
+    """``(EER, threshold)``: the operating point where FMR and FNMR are closest.
+
+    The EER is the mean of the two rates at the threshold where their gap is
+    smallest among the curve's own points (no interpolation).
+    """
+    det = det_curve(scores, labels)
+    gap = np.abs(det.fmr - det.fnmr)
+    i = int(np.argmin(gap))
+    return float((det.fmr[i] + det.fnmr[i]) / 2.0), float(det.thresholds[i])
+
+
+def fnmr_at_fmr(scores: Scores, labels: Labels, fmr: float) -> tuple[float, float]:
+    """``(FNMR, threshold)`` at the lowest threshold whose FMR is at most ``fmr``."""
+    tar, t = tar_at_far(scores, labels, fmr)
+    return 1.0 - tar, t

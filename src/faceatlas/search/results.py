@@ -34,12 +34,19 @@ class Hit:
     quality: FaceQuality
     image: ImageRecord
     sightings: tuple[SightingRecord, ...]
+    estimated_fmr: float | None = None
+    """Share of impostor comparisons (different people) scoring at least this similarity,
+    from the atlas's calibration; ``None`` when the atlas is not calibrated."""
+    estimated_fmr_upper: float | None = None
+    """95% upper bound of ``estimated_fmr``."""
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "rank": self.rank,
             "face_id": self.face_id,
             "similarity": round(self.similarity, 4),
+            "estimated_fmr": _sig(self.estimated_fmr),
+            "estimated_fmr_upper": _sig(self.estimated_fmr_upper),
             "box": self.box.as_dict(),
             "quality": self.quality.as_dict(),
             "image": {
@@ -64,6 +71,10 @@ class Hit:
                 for s in self.sightings
             ],
         }
+
+
+def _sig(value: float | None) -> float | None:
+    return None if value is None else float(f"{value:.3g}")
 
 
 @dataclass(frozen=True, slots=True)

@@ -70,6 +70,11 @@ MIGRATIONS: tuple[Migration, ...] = (
         "accounts, sessions and API tokens, ingest jobs, hash-chained audit log",
         lambda conn: _accounts_and_audit(conn),
     ),
+    Migration(
+        5,
+        "calibrations: score-to-false-match-rate mappings with provenance",
+        _create(schema.calibrations),
+    ),
 )
 
 _AUDIT_GUARDS = (

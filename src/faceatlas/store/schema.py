@@ -331,3 +331,18 @@ audit_log = sa.Table(
 )
 sa.Index("ix_audit_actor", audit_log.c.actor)
 sa.Index("ix_audit_case", audit_log.c.case_number)
+
+calibrations = sa.Table(
+    "calibrations",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("model_id", sa.String(100), nullable=False),
+    sa.Column("created_at", sa.String(40), nullable=False),
+    sa.Column("target_fmr", sa.Float, nullable=False),
+    sa.Column("threshold", sa.Float, nullable=False),
+    sa.Column("comparisons", sa.BigInteger, nullable=False),
+    sa.Column("false_matches", sa.BigInteger, nullable=False),
+    sa.Column("mapping", sa.Text, nullable=False),
+    sa.Column("provenance", sa.Text, nullable=False),
+)
+sa.Index("ix_calibrations_model", calibrations.c.model_id, calibrations.c.id)

@@ -1,0 +1,161 @@
+"""The false-match audit: searches where no true match exists.
+
+A gallery of N people and probes of M *other* people: every candidate a
+probe returns above the threshold is a false match. The audit counts the
+probes that return any candidate (the measured FPIR) at each threshold, and
+sets beside it what the calibration predicts for a gallery of N:
+
+    predicted FPIR = 1 - (1 - FMR(t)) ** N
+
+with ``FMR(t)`` the calibrated per-comparison false-match rate at threshold
+``t`` (its 95% interval gives the prediction's interval). It then repeats the
+count on growing subsets of the gallery and extrapolates to web-scale N:
+false matches grow with the number of faces searched, at any threshold.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from faceatlas.errors import InvalidRequestError
+from faceatlas.eval.calibration import Calibration
+from faceatlas.eval.rates import rate
+from faceatlas.types import Vectors
+
+__all__ = [
+    "EXTRAPOLATE_SIZES",
+    "LAX_SIMILARITY",
+    "REFERENCE_2018_FMR",
+    "AuditResult",
+    "predicted_fpir",
+    "run_audit",
+]
+
+LAX_SIMILARITY = 0.80
+"""The permissive setting of the 2018 test: a vendor's default "80% similarity" match
+threshold, read in our convention as cosine similarity 0.80 (see docs/evaluation.md)."""
+REFERENCE_2018 = {"probes": 535, "false_matches": 28, "gallery": 25_000}
+"""The 2018 test: 535 members of Congress searched against 25,000 arrest photos at the
+vendor's default setting; 28 returned a false match."""
+REFERENCE_2018_FMR = float(
+    -np.expm1(
+        np.log1p(-REFERENCE_2018["false_matches"] / REFERENCE_2018["probes"])
+        / REFERENCE_2018["gallery"]
+    )
+)
+"""Per-comparison FMR implied by that result (independent comparisons): about 2.2e-6."""
+EXTRAPOLATE_SIZES = (1_000, 10_000, 100_000, 1_000_000, 10_000_000, 100_000_000)
+BLOCK = 1024
+SEED = 20180726
+
+
+def predicted_fpir(fmr: float, gallery_size: int) -> float:
+    """Chance that at least one of ``gallery_size`` independent comparisons false-matches."""
+    return float(-np.expm1(gallery_size * np.log1p(-min(fmr, 1.0 - 1e-16))))
+
+
+@dataclass(frozen=True, slots=True)
+class AuditResult:
+    gallery_size: int
+    probes: int
+    rows: tuple[dict[str, Any], ...]
+    growth: tuple[dict[str, Any], ...]
+    extrapolation: tuple[dict[str, Any], ...]
+    description: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "description": self.description,
+            "gallery_size": self.gallery_size,
+            "probes": self.probes,
+            "rows": list(self.rows),
+            "growth": list(self.growth),
+            "extrapolation": list(self.extrapolation),
+        }
+
+
+def run_audit(
+    gallery: Vectors,
+    probes: Vectors,
+    thresholds: Mapping[str, float],
+    *,
+    calibration: Calibration | None = None,
+    growth_sizes: Sequence[int] = (),
+    description: str = "",
+) -> AuditResult:
+    """Search each probe against the whole gallery; the caller guarantees no shared person."""
+    if len(gallery) == 0 or len(probes) == 0:
+        raise InvalidRequestError("the audit needs a gallery and probes")
+    names = list(thresholds)
+    values = np.asarray([thresholds[n] for n in names], dtype=np.float64)
+    order = np.random.default_rng(SEED).permutation(len(gallery))
+    g = np.asarray(gallery, np.float32)[order]
+    sizes = sorted({*(int(s) for s in growth_sizes if 0 < s < len(g)), len(g)})
+    top = np.empty((len(sizes), len(probes)), np.float64)
+    candidates = np.zeros(len(names), np.int64)
+    for start in range(0, len(probes), BLOCK):
+        s = np.asarray(probes[start : start + BLOCK], np.float32) @ g.T
+        for k, n in enumerate(sizes):
+            top[k, start : start + BLOCK] = s[:, :n].max(axis=1)
+        candidates += (s[:, :, None] >= values[None, None, :]).sum(axis=(0, 1))
+    rows: list[dict[str, Any]] = []
+    full = top[-1]
+    for j, name in enumerate(names):
+        t = float(values[j])
+        hit = int((full >= t).sum())
+        row: dict[str, Any] = {
+            "setting": name,
+            "similarity": round(t, 6),
+            "probes_with_false_match": rate(hit, len(probes)).as_dict(),
+            "false_candidates": int(candidates[j]),
+            "false_candidates_per_probe": round(float(candidates[j]) / len(probes), 5),
+        }
+        if calibration is not None:
+            per = calibration.fmr_at(t)
+            row["calibrated_fmr"] = per.as_dict()
+            row["predicted_fpir"] = {
+                "fpir": round(predicted_fpir(per.value, len(g)), 6),
+                "ci95": [
+                    round(predicted_fpir(per.low, len(g)), 6),
+                    round(predicted_fpir(per.high, len(g)), 6),
+                ],
+            }
+            measured = rate(hit, len(probes))
+            row["measured_within_or_below_prediction"] = bool(
+                measured.low <= predicted_fpir(per.high, len(g))
+            )
+        rows.append(row)
+    growth = []
+    for k, n in enumerate(sizes):
+        entry: dict[str, Any] = {"gallery_size": n}
+        for j, name in enumerate(names):
+            measured = rate(int((top[k] >= values[j]).sum()), len(probes))
+            entry[name] = {"measured_fpir": measured.as_dict()}
+            if calibration is not None:
+                entry[name]["predicted_fpir"] = round(
+                    predicted_fpir(calibration.fmr_at(float(values[j])).value, n), 6
+                )
+        growth.append(entry)
+    extrapolation = []
+    if calibration is not None:
+        for n in EXTRAPOLATE_SIZES:
+            entry = {"gallery_size": n}
+            for j, name in enumerate(names):
+                f = calibration.fmr_at(float(values[j])).value
+                entry[name] = {
+                    "predicted_fpir": round(predicted_fpir(f, n), 6),
+                    "expected_false_candidates_per_search": float(f"{f * n:.4g}"),
+                }
+            extrapolation.append(entry)
+    return AuditResult(
+        gallery_size=len(g),
+        probes=len(probes),
+        rows=tuple(rows),
+        growth=tuple(growth),
+        extrapolation=tuple(extrapolation),
+        description=description,
+    )

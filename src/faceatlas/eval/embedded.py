@@ -1,0 +1,161 @@
+"""A corpus together with its embeddings (from the on-disk cache in :mod:`embed`)."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+
+from faceatlas.engine import EngineSpec
+from faceatlas.eval.corpus import Corpus
+from faceatlas.eval.embed import STATUS_FAILED, STATUS_FALLBACK, embed_photos
+from faceatlas.types import Vectors
+
+__all__ = [
+    "EmbeddedCorpus",
+    "count_between_above",
+    "count_cross_identity_above",
+    "cross_identity_scores",
+    "embed_corpus",
+    "identity_codes",
+    "same_identity_scores",
+]
+
+BLOCK = 1024
+
+
+@dataclass(frozen=True, slots=True)
+class EmbeddedCorpus:
+    """``vectors[i]`` (unit ``float32``) embeds ``corpus.paths[i]``; ``status`` as in :mod:`embed`."""
+
+    corpus: Corpus
+    vectors: Vectors
+    status: npt.NDArray[np.int8]
+
+    @property
+    def fallback_count(self) -> int:
+        return int((self.status == STATUS_FALLBACK).sum())
+
+    @property
+    def failed_count(self) -> int:
+        return int((self.status == STATUS_FAILED).sum())
+
+    def subset(self, keep: list[int] | npt.NDArray[np.int_]) -> EmbeddedCorpus:
+        idx = np.asarray(keep, dtype=np.int64)
+        return EmbeddedCorpus(self.corpus.subset(idx), self.vectors[idx], self.status[idx])
+
+    def usable(self) -> EmbeddedCorpus:
+        """Without unreadable photos (their vector is zero and means nothing)."""
+        return self.subset(np.nonzero(self.status != STATUS_FAILED)[0])
+
+    def capped(self, per_identity: int) -> EmbeddedCorpus:
+        """At most ``per_identity`` photos of each person (the first ones), so a
+        heavily photographed person does not dominate the pair counts."""
+        keep = sorted(i for idx in self.corpus.by_identity().values() for i in idx[:per_identity])
+        return self.subset(keep)
+
+    def summary(self) -> dict[str, int | str]:
+        return {
+            "corpus": self.corpus.name,
+            "photos": len(self.corpus),
+            "people": len(self.corpus.by_identity()),
+            "centred_box_fallback": self.fallback_count,
+            "unreadable": self.failed_count,
+        }
+
+
+def embed_corpus(
+    corpus: Corpus,
+    spec: EngineSpec,
+    *,
+    workers: int = 1,
+    cache_dir: Path | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> EmbeddedCorpus:
+    found = embed_photos(
+        corpus.paths, spec, workers=workers, cache_dir=cache_dir, progress=progress
+    )
+    return EmbeddedCorpus(corpus, found.vectors, found.status)
+
+
+def identity_codes(identities: tuple[str, ...] | list[str]) -> npt.NDArray[np.int64]:
+    """One integer per distinct identity, for fast same/different masks."""
+    codes: dict[str, int] = {}
+    return np.asarray([codes.setdefault(i, len(codes)) for i in identities], dtype=np.int64)
+
+
+def cross_identity_scores(
+    vectors: Vectors, codes: npt.NDArray[np.int64]
+) -> npt.NDArray[np.float32]:
+    """Similarity of every unordered pair of photos of *different* people, ``float32 (pairs,)``."""
+    x = np.asarray(vectors, dtype=np.float32)
+    out: list[npt.NDArray[np.float32]] = []
+    for start in range(0, len(x), BLOCK):
+        stop = min(start + BLOCK, len(x))
+        s = x[start:stop] @ x[start:].T
+        rows = np.arange(start, stop)[:, None]
+        cols = np.arange(start, len(x))[None, :]
+        keep = (cols > rows) & (codes[start:stop, None] != codes[None, start:])
+        out.append(s[keep].astype(np.float32))
+    return np.concatenate(out) if out else np.zeros(0, np.float32)
+
+
+def same_identity_scores(vectors: Vectors, codes: npt.NDArray[np.int64]) -> npt.NDArray[np.float32]:
+    """Similarity of every unordered pair of photos of the *same* person (mated pairs)."""
+    x = np.asarray(vectors, dtype=np.float32)
+    out: list[npt.NDArray[np.float32]] = []
+    order = np.argsort(codes, kind="stable")
+    sorted_codes = codes[order]
+    bounds = np.r_[0, np.nonzero(np.diff(sorted_codes))[0] + 1, len(order)]
+    for a, b in itertools.pairwise(bounds):
+        if b - a < 2:
+            continue
+        members = x[order[a:b]]
+        s = members @ members.T
+        out.append(s[np.triu_indices(b - a, k=1)].astype(np.float32))
+    return np.concatenate(out) if out else np.zeros(0, np.float32)
+
+
+def count_cross_identity_above(
+    vectors: Vectors, codes: npt.NDArray[np.int64], thresholds: list[float]
+) -> tuple[list[int], int]:
+    """For each threshold, how many different-person pairs score ``>=`` it; and the pair count."""
+    x = np.asarray(vectors, dtype=np.float32)
+    counts = [0] * len(thresholds)
+    total = 0
+    for start in range(0, len(x), BLOCK):
+        stop = min(start + BLOCK, len(x))
+        s = x[start:stop] @ x[start:].T
+        rows = np.arange(start, stop)[:, None]
+        cols = np.arange(start, len(x))[None, :]
+        keep = (cols > rows) & (codes[start:stop, None] != codes[None, start:])
+        vals = s[keep]
+        total += len(vals)
+        for k, t in enumerate(thresholds):
+            counts[k] += int((vals >= t).sum())
+    return counts, total
+
+
+def count_between_above(
+    a: Vectors,
+    a_codes: npt.NDArray[np.int64],
+    b: Vectors,
+    b_codes: npt.NDArray[np.int64],
+    thresholds: list[float],
+) -> tuple[list[int], int]:
+    """For each threshold, how many different-person pairs (one photo of ``a``, one of ``b``)
+    score ``>=`` it; and the pair count. Codes must come from one :func:`identity_codes` call."""
+    counts = [0] * len(thresholds)
+    total = 0
+    bf = np.asarray(b, np.float32)
+    for start in range(0, len(a), BLOCK):
+        s = np.asarray(a[start : start + BLOCK], np.float32) @ bf.T
+        vals = s[a_codes[start : start + BLOCK, None] != b_codes[None, :]]
+        total += len(vals)
+        for k, t in enumerate(thresholds):
+            counts[k] += int((vals >= t).sum())
+    return counts, total

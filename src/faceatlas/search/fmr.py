@@ -1,0 +1,93 @@
+"""Similarity to estimated false-match rate, from a stored calibration.
+
+The mapping holds, for a grid of similarities ``g``, how many of ``comparisons``
+impostor comparisons (pairs of different people) scored ``>= g``. The estimate
+for a similarity ``s`` uses the grid point at or below ``s``, so it never
+understates the rate. The upper bound is the 95% Wilson bound, which stays
+informative where no false match was observed.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+__all__ = ["FmrEstimate", "FmrMapping"]
+
+Z95 = 1.959963984540054
+
+
+@dataclass(frozen=True, slots=True)
+class FmrEstimate:
+    fmr: float
+    fmr_upper: float
+
+
+@dataclass(frozen=True, slots=True)
+class FmrMapping:
+    """``false_matches[i]`` impostor scores were ``>= grid[i]`` (``grid`` ascending)."""
+
+    grid: npt.NDArray[np.float64]
+    false_matches: npt.NDArray[np.int64]
+    comparisons: int
+
+    def __post_init__(self) -> None:
+        if self.comparisons <= 0:
+            raise ValueError("a mapping needs impostor comparisons")
+        if len(self.grid) != len(self.false_matches) or len(self.grid) < 2:
+            raise ValueError("grid and counts must have the same length (at least 2)")
+        if np.any(np.diff(self.grid) <= 0):
+            raise ValueError("grid must be strictly ascending")
+        if np.any(np.diff(self.false_matches) > 0):
+            raise ValueError("false-match counts must not increase with similarity")
+
+    @classmethod
+    def from_scores(
+        cls, impostor_scores: npt.NDArray[np.floating[Any]], step: float = 0.001
+    ) -> FmrMapping:
+        """Count impostor scores at or above each point of a ``[-1, 1]`` grid."""
+        scores = np.sort(np.asarray(impostor_scores, dtype=np.float64))
+        points = round(2.0 / step) + 1
+        grid = np.linspace(-1.0, 1.0, points)
+        above = len(scores) - np.searchsorted(scores, grid, side="left")
+        return cls(grid, above.astype(np.int64), len(scores))
+
+    def count_at(self, similarity: float) -> int:
+        i = int(np.searchsorted(self.grid, similarity, side="right")) - 1
+        return self.comparisons if i < 0 else int(self.false_matches[i])
+
+    def estimate(self, similarity: float) -> FmrEstimate:
+        k = self.count_at(similarity)
+        return FmrEstimate(k / self.comparisons, _wilson_upper(k, self.comparisons))
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "grid_start": float(self.grid[0]),
+            "grid_stop": float(self.grid[-1]),
+            "grid_points": len(self.grid),
+            "false_matches": self.false_matches.tolist(),
+            "comparisons": self.comparisons,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> FmrMapping:
+        grid = np.linspace(
+            float(data["grid_start"]), float(data["grid_stop"]), int(data["grid_points"])
+        )
+        return cls(
+            grid, np.asarray(data["false_matches"], dtype=np.int64), int(data["comparisons"])
+        )
+
+
+def _wilson_upper(k: int, n: int) -> float:
+    if k >= n:
+        return 1.0
+    p = k / n
+    z2 = Z95 * Z95
+    centre = p + z2 / (2 * n)
+    half = Z95 * math.sqrt(p * (1 - p) / n + z2 / (4 * n * n))
+    return min(1.0, (centre + half) / (1 + z2 / n))
