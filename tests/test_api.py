@@ -571,3 +571,15 @@ def test_cookie_session_needs_csrf_for_unsafe_api_calls(env: Env, probe_photos: 
         "/login", data={"username": "sam.supervisor", "password": PASSWORD, "csrf_token": token}
     )
     assert r.status_code == 403
+
+
+def test_password_guessing_is_rate_limited(env: Env) -> None:
+    for _ in range(10):
+        r = env.client.post(
+            "/api/v1/auth/tokens", json={"username": "guess.target", "password": "not it at all"}
+        )
+        assert r.status_code == 401
+    r = env.client.post(
+        "/api/v1/auth/tokens", json={"username": "guess.target", "password": "not it at all"}
+    )
+    assert r.status_code == 429 and error_of(r)["code"] == "rate_limited"

@@ -33,7 +33,7 @@ router = APIRouter()
 )
 def create_token(body: TokenCreate, service: ServiceDep) -> TokenOut:
     accounts = service.atlas.accounts
-    user = accounts.authenticate(body.username, body.password)
+    user = service.authenticate(body.username, body.password)
     if user.must_change_password:
         raise PermissionDeniedError(
             "change the one-time password first (POST /api/v1/auth/password)"
@@ -52,7 +52,7 @@ def create_token(body: TokenCreate, service: ServiceDep) -> TokenOut:
 )
 def change_password(body: PasswordChange, service: ServiceDep) -> Response:
     accounts = service.atlas.accounts
-    user = accounts.authenticate(body.username, body.current_password)
+    user = service.authenticate(body.username, body.current_password)
     accounts.set_password(user.id, body.new_password)
     service.record(user, "password_changed")
     return Response(status_code=204)

@@ -40,6 +40,8 @@ LEADS_NOTICE = (
     "person: verify every lead independently before acting on it."
 )
 SHOWN_WINDOW = timedelta(hours=24)
+LOGIN_ATTEMPTS_PER_MINUTE = 10
+"""Password checks per user name per minute (web sign-in, token creation, password change)."""
 
 
 def similarity_band(similarity: float, threshold: float) -> tuple[str, str]:
@@ -97,6 +99,7 @@ class Service:
         self.atlas = atlas
         self.settings = atlas.settings
         self.limiter = RateLimiter(self.settings.search_rate_per_minute, 60.0)
+        self.login_limiter = RateLimiter(LOGIN_ATTEMPTS_PER_MINUTE, 60.0)
         self._case_re = re.compile(self.settings.case_number_pattern)
         # The face engine and the in-memory index are not safe to share across threads.
         self._engine_lock = threading.Lock()
@@ -109,6 +112,11 @@ class Service:
 
     def stop(self) -> None:
         self.jobs.stop()
+
+    def authenticate(self, username: str, password: str) -> User:
+        """Check a password, at most :data:`LOGIN_ATTEMPTS_PER_MINUTE` times a minute per name."""
+        self.login_limiter.hit(username.strip().lower())
+        return self.atlas.accounts.authenticate(username, password)
 
     def catch_up_index(self) -> None:
         """Bring the serving index in line with the catalog after an ingest job."""

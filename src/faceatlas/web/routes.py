@@ -20,6 +20,7 @@ from faceatlas.errors import (
     CsrfError,
     FaceAtlasError,
     InvalidRequestError,
+    RateLimitedError,
 )
 from faceatlas.web.pages import (
     LOGIN_CSRF_COOKIE,
@@ -96,9 +97,11 @@ def login(
         return login_form(request, "Your sign-in form expired; please try again.", 403)
     service = service_of(request)
     try:
-        user = service.atlas.accounts.authenticate(username, password)
+        user = service.authenticate(username, password)
     except AuthenticationError:
         return login_form(request, "Wrong username or password.", 401)
+    except RateLimitedError as exc:
+        return login_form(request, exc.message, 429)
     issued = service.atlas.accounts.issue(user, TokenKind.SESSION, service.settings.session_ttl_s)
     service.record(user, "signed_in", interface="web")
     response = _redirect("/account/password" if user.must_change_password else "/search")
@@ -137,9 +140,9 @@ def change_password(
     service = service_of(request)
     accounts = service.atlas.accounts
     try:
-        accounts.authenticate(credential.user.username, current_password)
+        service.authenticate(credential.user.username, current_password)
         accounts.set_password(credential.user.id, new_password)
-    except (AuthenticationError, InvalidRequestError) as exc:
+    except (AuthenticationError, InvalidRequestError, RateLimitedError) as exc:
         return _pages(request).render(
             request, "password.html", {"error": exc.message}, credential=credential, status=400
         )
