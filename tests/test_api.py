@@ -106,6 +106,7 @@ ENDPOINTS = [
     ("post", "/api/v1/users", "admin"),
     ("patch", "/api/v1/users/1", "admin"),
     ("post", "/api/v1/users/1/password", "admin"),
+    ("get", "/api/v1/settings", "admin"),
     ("get", "/api/v1/jobs", "admin"),
     ("post", "/api/v1/jobs", "admin"),
     ("get", "/api/v1/jobs/1", "admin"),
@@ -583,3 +584,11 @@ def test_password_guessing_is_rate_limited(env: Env) -> None:
         "/api/v1/auth/tokens", json={"username": "guess.target", "password": "not it at all"}
     )
     assert r.status_code == 429 and error_of(r)["code"] == "rate_limited"
+
+
+def test_admin_sees_the_settings_in_force(env: Env) -> None:
+    body = env.client.get("/api/v1/settings", headers=env.people.auth("admin")).json()
+    assert body["search_purposes"] == env.atlas.settings.search_purposes
+    assert body["ingest_folders"] == ["incoming"]
+    assert body["threshold"]["source"] in {"default", "calibration", "settings"}
+    assert "database_url" not in body and "atlas_dir" not in body

@@ -145,6 +145,9 @@ def test_search_in_a_real_browser_then_supervisor_sees_it(
             inv_otp = _create_user(admin, url, "ivy.investigator", "investigator", "unit-a")
             sup_otp = _create_user(admin, url, "sam.supervisor", "supervisor", "unit-a")
 
+            admin.goto(f"{url}/admin/settings")
+            expect(admin.locator("#settings")).to_contain_text("missing person")
+
             # The admin starts an ingestion job and watches it finish on the page.
             admin.goto(f"{url}/ingest")
             admin.select_option("#kind", "folder")

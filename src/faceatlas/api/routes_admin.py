@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
@@ -90,6 +90,16 @@ def audit_entries(
 )
 def audit_verify(service: ServiceDep, _admin: Admin) -> VerifyOut:
     return VerifyOut.of(service.atlas.audit.verify())
+
+
+@router.get(
+    "/settings",
+    response_model=dict[str, Any],
+    tags=["settings"],
+    summary="Settings in force for search and the service (read-only; no secrets)",
+)
+def settings_view(service: ServiceDep, _admin: Admin) -> dict[str, Any]:
+    return service.settings_view()
 
 
 @router.get("/jobs", response_model=JobsOut, tags=["ingest"], summary="Ingestion jobs")

@@ -274,6 +274,29 @@ class Service:
             raise PermissionDeniedError("only supervisors and admins see search summaries")
         return self.atlas.audit.summary(units=units)
 
+    def settings_view(self) -> dict[str, Any]:
+        """The settings that govern searching and the service, for admins (no secrets, no paths).
+
+        Settings change in the configuration file or environment, then a restart.
+        """
+        st = self.settings
+        threshold, source = self.atlas.threshold()
+        return {
+            "model_id": self.atlas.model_id,
+            "threshold": {"value": round(threshold, 4), "source": source},
+            "top_k": st.top_k,
+            "search_purposes": list(st.search_purposes),
+            "case_number_pattern": st.case_number_pattern,
+            "search_rate_per_minute": st.search_rate_per_minute,
+            "max_upload_bytes": st.max_upload_bytes,
+            "max_pixels": st.max_pixels,
+            "session_ttl_s": st.session_ttl_s,
+            "token_ttl_s": st.token_ttl_s,
+            "cookie_secure": st.cookie_secure,
+            "ingest_folders": sorted(st.ingest_folders),
+            "job_kinds": self.jobs.kinds,
+        }
+
     def record(self, actor: User, event: str, /, **details: Any) -> AuditEntry:
         """Audit an administrative action (user management, tokens, jobs)."""
         return self.atlas.audit.append(

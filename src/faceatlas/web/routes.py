@@ -358,6 +358,15 @@ def update_user(
     return _redirect("/admin/users")
 
 
+@router.get("/admin/settings")
+def settings_page(request: Request) -> Response:
+    credential = session(request, Role.ADMIN)
+    view = service_of(request).settings_view()
+    return _pages(request).render(
+        request, "settings.html", {"settings": view}, credential=credential
+    )
+
+
 # --- audit review (supervisor, admin) -------------------------------------------------------
 
 
