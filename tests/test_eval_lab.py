@@ -185,12 +185,11 @@ def test_calibrate_refuses_an_unresolvable_target(
             str(faces_dir / "lfw"),
             "--max-people",
             "40",
-            "--target-fmr",
-            "1e-6",
             "--atlas",
             str(tmp_path / "atlas"),
             "--cache-dir",
             str(lab_cache),
         ],
+        env={"FACEATLAS_CALIBRATION_TARGET_FMR": "1e-6"},  # the setting, not the option
     )
     assert result.exit_code == 2 and "cannot resolve" in result.stderr

@@ -182,6 +182,13 @@ class Settings(BaseSettings):
         le=1.0,
         description="Search threshold; unset means the calibrated one, else the built-in default.",
     )
+    calibration_target_fmr: float = Field(
+        default=1e-5,
+        gt=0.0,
+        lt=0.5,
+        description="False-match rate per comparison that `faceatlas calibrate` sets the "
+        "default search threshold at (see docs/evaluation.md).",
+    )
 
     identity_min_similarity: float = Field(
         default=0.93,

@@ -22,7 +22,7 @@ from faceatlas.cli.common import (
 from faceatlas.engine import EngineSpec
 from faceatlas.errors import NotFoundError
 from faceatlas.eval.audit import LAX_SIMILARITY
-from faceatlas.eval.calibration import DEFAULT_TARGET_FMR, Calibration
+from faceatlas.eval.calibration import Calibration
 from faceatlas.eval.lab import LabOptions, Suite, run_lab
 from faceatlas.eval.report import fmt_rate, load_report, write_report
 
@@ -37,8 +37,13 @@ DistractorOption = Annotated[
     typer.Option("--distractors", help="Folder of photos of other people; repeatable."),
 ]
 TargetOption = Annotated[
-    float,
-    typer.Option("--target-fmr", min=1e-9, max=0.5, help="False-match rate the threshold aims at."),
+    float | None,
+    typer.Option(
+        "--target-fmr",
+        min=1e-9,
+        max=0.5,
+        help="False-match rate the threshold aims at [env FACEATLAS_CALIBRATION_TARGET_FMR, 1e-5].",
+    ),
 ]
 LaxOption = Annotated[
     float, typer.Option("--lax-similarity", min=-1.0, max=1.0, help="The lax setting audited.")
@@ -169,7 +174,7 @@ def _suite_command(suites: tuple[Suite, ...], doc: str) -> Any:
         lfw: LfwOption,
         utkface: UtkOption = None,
         distractors: DistractorOption = None,
-        target_fmr: TargetOption = DEFAULT_TARGET_FMR,
+        target_fmr: TargetOption = None,
         lax_similarity: LaxOption = LAX_SIMILARITY,
         max_people: MaxPeopleOption = None,
         workers: WorkersOption = 1,
@@ -185,7 +190,7 @@ def _suite_command(suites: tuple[Suite, ...], doc: str) -> Any:
             lfw_dir=lfw,
             utkface_dir=utkface,
             distractors=distractors,
-            target_fmr=target_fmr,
+            target_fmr=target_fmr or settings_for(None).calibration_target_fmr,
             lax_similarity=lax_similarity,
             max_people=max_people,
             workers=workers,
@@ -217,7 +222,7 @@ def calibrate(
     lfw: LfwOption,
     utkface: UtkOption = None,
     atlas: AtlasOption = None,
-    target_fmr: TargetOption = DEFAULT_TARGET_FMR,
+    target_fmr: TargetOption = None,
     max_people: MaxPeopleOption = None,
     workers: WorkersOption = 1,
     cache_dir: CacheOption = None,
@@ -229,7 +234,7 @@ def calibrate(
         lfw_dir=lfw,
         utkface_dir=utkface,
         suites=(),
-        target_fmr=target_fmr,
+        target_fmr=target_fmr or settings.calibration_target_fmr,
         max_people=max_people,
         workers=workers,
         cache_dir=cache_dir,
