@@ -11,12 +11,14 @@ import fcntl
 import os
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
 import numpy as np
 
+from faceatlas import privacy
 from faceatlas.accounts import Accounts
 from faceatlas.audit import AuditLog
 from faceatlas.config import Settings
@@ -65,6 +67,8 @@ from faceatlas.ingest import (
 )
 from faceatlas.ingest.reembed import ReembedProgress, ReembedReport, reembed_faces
 from faceatlas.ingest.worker import Executor
+from faceatlas.privacy import Blocklist, keep_probe, optout_threshold
+from faceatlas.privacy.matching import unblocked_hits
 from faceatlas.search import FmrMapping, Hit, ProbeFace, SearchResult
 from faceatlas.store import Catalog, FaceRecord
 from faceatlas.store.calibrations import CalibrationRecord, latest_calibration, save_calibration
@@ -97,6 +101,8 @@ class Atlas:
         self.audit = AuditLog(catalog.engine)
         """The hash-chained audit log (see :mod:`faceatlas.audit`)."""
         self._fmr_mapping: tuple[int, FmrMapping | None] | None = None
+        self.blocklist = Blocklist(catalog, engine.model_id, engine.dim)
+        """Opt-out templates: ingestion skips their faces and search never returns them."""
 
     # --- lifecycle ------------------------------------------------------------
 
@@ -379,9 +385,10 @@ class Atlas:
             return report
 
     def _combined_filter(self) -> FaceFilter | None:
-        if not self.face_filters:
-            return None
-        filters = list(self.face_filters)
+        filters = [
+            self.blocklist.face_filter(lambda: optout_threshold(self)[0]),
+            *self.face_filters,
+        ]
 
         def apply(faces: list[AnalyzedFace]) -> list[AnalyzedFace]:
             for f in filters:
@@ -425,6 +432,8 @@ class Atlas:
         Raises :class:`NoFaceError` when the photo has no face.
         """
         faces = self.analyze_probe(data)
+        if self.settings.store_probes:
+            keep_probe(self.catalog, data)
         if not faces:
             raise NoFaceError("no face found in the photo")
         chosen = 0 if face is None else face
@@ -456,7 +465,7 @@ class Atlas:
             threshold, source = min_similarity, "request"
         query = np.asarray(vector, dtype=np.float32).reshape(1, -1)
         raw = self.index.search(query, k)[0]
-        kept = [h for h in raw if h.similarity >= threshold]
+        kept = unblocked_hits(self, [h for h in raw if h.similarity >= threshold])
         records = self.catalog.faces([h.id for h in kept])
         mapping = self.fmr_mapping()
         hits: list[Hit] = []
@@ -600,6 +609,74 @@ class Atlas:
             mapping = None if record is None else FmrMapping.from_dict(record.mapping)
             self._fmr_mapping = (key, mapping)
         return self._fmr_mapping[1]
+
+    # --- privacy (logic in faceatlas.privacy; see docs/privacy.md) ---------------------------
+
+    def optout_request(
+        self, selfies: Sequence[bytes], contact: str, *, channel: str = "cli"
+    ) -> privacy.OptOutRequest:
+        """Record an opt-out (selfies are analysed in memory and never stored)."""
+        return privacy.submit_optout(self, selfies, contact, channel=channel)
+
+    def optout_approve(
+        self, request_id: int, *, actor: str, note: str | None = None
+    ) -> privacy.OptOutReceipt:
+        return privacy.approve_optout(self, request_id, actor=actor, note=note)
+
+    def optout_reject(
+        self, request_id: int, *, actor: str, note: str | None = None
+    ) -> privacy.OptOutRequest:
+        return privacy.reject_optout(self, request_id, actor=actor, note=note)
+
+    def optout(self, request_id: int) -> privacy.OptOutRequest:
+        return privacy.get_optout(self, request_id)
+
+    def optouts(self, status: privacy.OptOutStatus | None = None) -> list[privacy.OptOutRequest]:
+        return privacy.list_optouts(self, status)
+
+    def erase_faces(
+        self, face_ids: Sequence[int], *, actor: str, case_ref: str | None = None
+    ) -> privacy.ErasureCounts:
+        return privacy.erase_faces(self, face_ids, actor=actor, case_ref=case_ref)
+
+    def erase_images(
+        self, image_ids: Sequence[int], *, actor: str, case_ref: str | None = None
+    ) -> privacy.ErasureCounts:
+        return privacy.erase_images(self, image_ids, actor=actor, case_ref=case_ref)
+
+    def erase_source_url(
+        self, url: str, *, actor: str, case_ref: str | None = None
+    ) -> privacy.ErasureCounts:
+        return privacy.erase_source_url(self, url, actor=actor, case_ref=case_ref)
+
+    def takedown_domain(
+        self, domain: str, *, actor: str, case_ref: str | None = None
+    ) -> privacy.ErasureCounts:
+        return privacy.takedown_domain(self, domain, actor=actor, case_ref=case_ref)
+
+    def subject_access(
+        self,
+        selfies: Sequence[bytes],
+        *,
+        requester: str,
+        verified_by: str,
+        case_ref: str,
+        include_thumbnails: bool = True,
+    ) -> dict[str, Any]:
+        return privacy.subject_access_export(
+            self,
+            selfies,
+            requester=requester,
+            verified_by=verified_by,
+            case_ref=case_ref,
+            include_thumbnails=include_thumbnails,
+        )
+
+    def run_retention(self, *, now: datetime | None = None) -> privacy.RetentionReport:
+        return privacy.run_retention(self, now=now)
+
+    def privacy_log(self, limit: int = 100) -> list[privacy.PrivacyAction]:
+        return privacy.read_actions(self.catalog, limit=limit)
 
     # --- reads ---------------------------------------------------------------------------
 

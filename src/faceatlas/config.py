@@ -219,6 +219,30 @@ class Settings(BaseSettings):
     identity_cluster_on_ingest: bool = Field(
         default=True, description="Cluster new faces into identities after each ingest."
     )
+    optout_min_similarity: float | None = Field(
+        default=None,
+        ge=0.0,
+        le=1.0,
+        description=(
+            "Opt-out erasure threshold; unset means the calibrated search threshold plus "
+            "the opt-out margin, else the built-in default (see docs/privacy.md)."
+        ),
+    )
+    optout_auto_approve: bool = Field(
+        default=False, description="Carry out opt-out requests without an administrator."
+    )
+    store_probes: bool = Field(
+        default=False, description="Keep search probe photos (off: probes are never stored)."
+    )
+    retention_thumbnail_days: int | None = Field(
+        default=None, ge=0, description="Days face thumbnails are kept; unset keeps them."
+    )
+    retention_probe_days: int = Field(
+        default=30, ge=0, description="Days stored probe photos are kept."
+    )
+    retention_audit_days: int | None = Field(
+        default=None, ge=0, description="Days privacy-log entries are kept; unset keeps them."
+    )
 
     index_backend: IndexBackend = Field(
         default=IndexBackend.FAISS_FLAT,

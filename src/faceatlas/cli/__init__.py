@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from faceatlas.cli import core, evaluate, identities, lab, models, service, web
+from faceatlas.cli import privacy as privacy_cli
 
 __all__ = ["app", "main"]
 
@@ -22,6 +23,7 @@ models.register(app)
 web.register(app)
 service.register(app)
 lab.register(app)
+privacy_cli.register(app)
 
 
 def main() -> None:

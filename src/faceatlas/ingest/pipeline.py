@@ -380,6 +380,10 @@ class _Run:
         if self.face_filter is not None:
             kept = self.face_filter(faces)
             counts["blocked_faces"] += len(faces) - len(kept)
+            if faces and not kept:  # every face opted out: nothing of this image is kept
+                counts["blocked_images"] += 1
+                self._tick()
+                return
             faces = kept
         image_id, written = w.add_image(
             sha256=loaded.sha256,

@@ -75,6 +75,17 @@ MIGRATIONS: tuple[Migration, ...] = (
         "calibrations: score-to-false-match-rate mappings with provenance",
         _create(schema.calibrations),
     ),
+    Migration(
+        6,
+        "privacy: opt-out requests, blocklist templates, privacy action log, takedowns, probes",
+        _create(
+            schema.optout_requests,
+            schema.optout_templates,
+            schema.privacy_actions,
+            schema.takedown_domains,
+            schema.probe_images,
+        ),
+    ),
 )
 
 _AUDIT_GUARDS = (

@@ -346,3 +346,66 @@ calibrations = sa.Table(
     sa.Column("provenance", sa.Text, nullable=False),
 )
 sa.Index("ix_calibrations_model", calibrations.c.model_id, calibrations.c.id)
+# --- privacy (migration 6): opt-out requests, blocklist templates, action log, probes -----
+
+optout_requests = sa.Table(
+    "optout_requests",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("contact", sa.String(320), nullable=False),
+    sa.Column("status", sa.String(20), nullable=False),
+    sa.Column("channel", sa.String(20), nullable=False),
+    sa.Column("created_at", sa.String(40), nullable=False),
+    sa.Column("decided_at", sa.String(40)),
+    sa.Column("decided_by", sa.String(200)),
+    sa.Column("note", sa.Text),
+    sa.Column("receipt", sa.Text),
+)
+
+optout_templates = sa.Table(
+    "optout_templates",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column(
+        "request_id",
+        sa.Integer,
+        sa.ForeignKey("optout_requests.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column("model_id", sa.String(100), nullable=False),
+    sa.Column("dim", sa.Integer, nullable=False),
+    sa.Column("vector", sa.LargeBinary, nullable=False),
+    sa.Column("active", sa.Boolean, nullable=False),
+    sa.Column("created_at", sa.String(40), nullable=False),
+)
+sa.Index("ix_optout_templates_model", optout_templates.c.model_id, optout_templates.c.active)
+
+privacy_actions = sa.Table(
+    "privacy_actions",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("at", sa.String(40), nullable=False),
+    sa.Column("action", sa.String(40), nullable=False),
+    sa.Column("actor", sa.String(200), nullable=False),
+    sa.Column("case_ref", sa.String(200)),
+    sa.Column("target", sa.Text, nullable=False),
+    sa.Column("details", sa.Text, nullable=False, server_default="{}"),
+)
+
+takedown_domains = sa.Table(
+    "takedown_domains",
+    metadata,
+    sa.Column("domain", sa.String(253), primary_key=True),
+    sa.Column("at", sa.String(40), nullable=False),
+    sa.Column("actor", sa.String(200), nullable=False),
+    sa.Column("case_ref", sa.String(200)),
+)
+
+probe_images = sa.Table(
+    "probe_images",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("sha256", sa.String(64), nullable=False),
+    sa.Column("data", sa.LargeBinary, nullable=False),
+    sa.Column("created_at", sa.String(40), nullable=False),
+)

@@ -1,0 +1,328 @@
+"""Privacy commands: opt-out, erasure and takedown, subject access, retention, the privacy log."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from faceatlas.atlas import Atlas
+from faceatlas.cli.common import AtlasOption, JsonOption, cli_errors, console, print_json
+from faceatlas.cli.common import settings_for as _settings
+from faceatlas.errors import InvalidRequestError, NotFoundError
+from faceatlas.privacy import ErasureCounts, OptOutReceipt, OptOutRequest, OptOutStatus
+
+__all__ = ["register"]
+
+optout_app = typer.Typer(
+    help="Opt-out by face: requests, decisions, receipts.", no_args_is_help=True
+)
+erase_app = typer.Typer(
+    help="Erase faces, images, source URLs or a whole domain.", no_args_is_help=True
+)
+access_app = typer.Typer(
+    help="Subject access exports (administrator-mediated).", no_args_is_help=True
+)
+retention_app = typer.Typer(
+    help="Retention of thumbnails, probes and log entries.", no_args_is_help=True
+)
+privacy_app = typer.Typer(help="Privacy status and the privacy action log.", no_args_is_help=True)
+
+ByOption = Annotated[str, typer.Option("--by", help="Administrator carrying this out (logged).")]
+CaseOption = Annotated[str | None, typer.Option("--case", help="Case or ticket number (logged).")]
+Selfies = Annotated[
+    list[Path], typer.Argument(help="Selfie photo(s) showing only the requester's face.")
+]
+
+
+def _read(paths: list[Path]) -> list[bytes]:
+    out = []
+    for path in paths:
+        try:
+            out.append(path.read_bytes())
+        except FileNotFoundError:
+            raise NotFoundError(f"no such file: {path}") from None
+        except OSError as exc:
+            raise InvalidRequestError(f"cannot read {path}: {exc.strerror or exc}") from None
+    return out
+
+
+def _show_request(req: OptOutRequest) -> None:
+    console.print(
+        f"opt-out {req.id}: {req.status.value} ({req.templates} template(s), "
+        f"contact {req.contact}, received {req.created_at})",
+        markup=False,
+        highlight=False,
+    )
+    if req.receipt is not None:
+        _show_receipt(req.receipt)
+
+
+def _show_receipt(receipt: OptOutReceipt) -> None:
+    console.print(
+        f"receipt for opt-out {receipt.request_id}: threshold {receipt.threshold:.3f} "
+        f"({receipt.threshold_source}), completed {receipt.completed_at}",
+        markup=False,
+        highlight=False,
+    )
+    _show_counts(receipt.erased)
+    console.print("Matching faces will be skipped by future ingestion and hidden from search.")
+
+
+def _show_counts(counts: ErasureCounts) -> None:
+    table = Table(title="erased")
+    table.add_column("what")
+    table.add_column("count", justify="right")
+    for key, value in counts.as_dict().items():
+        table.add_row(key, str(value))
+    console.print(table)
+
+
+# --- opt-out ---------------------------------------------------------------------------
+
+
+@optout_app.command("request")
+@cli_errors
+def optout_request(
+    selfies: Selfies,
+    contact: Annotated[str, typer.Option("--contact", help="E-mail address for the receipt.")],
+    atlas: AtlasOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Ask to be removed: every matching face is erased once approved, and kept out."""
+    data = _read(selfies)
+    with Atlas.open(settings=_settings(atlas)) as at:
+        req = at.optout_request(data, contact, channel="cli")
+    if as_json:
+        print_json(req.as_dict())
+    else:
+        _show_request(req)
+
+
+@optout_app.command("list")
+@cli_errors
+def optout_list(
+    status: Annotated[
+        OptOutStatus | None, typer.Option("--status", help="Only requests in this state.")
+    ] = None,
+    atlas: AtlasOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Opt-out requests, oldest first."""
+    with Atlas.open(settings=_settings(atlas)) as at:
+        requests = at.optouts(status)
+    if as_json:
+        print_json([r.as_dict() for r in requests])
+        return
+    table = Table(title="opt-out requests")
+    for col in ("id", "status", "contact", "templates", "received", "decided by"):
+        table.add_column(col)
+    for r in requests:
+        table.add_row(
+            str(r.id),
+            r.status.value,
+            r.contact,
+            str(r.templates),
+            r.created_at,
+            r.decided_by or "-",
+        )
+    console.print(table)
+
+
+@optout_app.command("show")
+@cli_errors
+def optout_show(request_id: int, atlas: AtlasOption = None, as_json: JsonOption = False) -> None:
+    """One request and, once carried out, its receipt."""
+    with Atlas.open(settings=_settings(atlas)) as at:
+        req = at.optout(request_id)
+    if as_json:
+        print_json(req.as_dict())
+    else:
+        _show_request(req)
+
+
+@optout_app.command("approve")
+@cli_errors
+def optout_approve(
+    request_id: int,
+    by: ByOption,
+    note: Annotated[str | None, typer.Option("--note", help="Decision note.")] = None,
+    atlas: AtlasOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Approve a request: erase every matching face now; prints the receipt."""
+    with Atlas.open(settings=_settings(atlas)) as at:
+        receipt = at.optout_approve(request_id, actor=by, note=note)
+    if as_json:
+        print_json(receipt.as_dict())
+    else:
+        _show_receipt(receipt)
+
+
+@optout_app.command("reject")
+@cli_errors
+def optout_reject(
+    request_id: int,
+    by: ByOption,
+    note: Annotated[str | None, typer.Option("--note", help="Reason given.")] = None,
+    atlas: AtlasOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Reject a pending request; its templates are deleted."""
+    with Atlas.open(settings=_settings(atlas)) as at:
+        req = at.optout_reject(request_id, actor=by, note=note)
+    if as_json:
+        print_json(req.as_dict())
+    else:
+        _show_request(req)
+
+
+# --- erasure ---------------------------------------------------------------------------
+
+
+def _erased(counts: ErasureCounts, as_json: bool) -> None:
+    if as_json:
+        print_json(counts.as_dict())
+    else:
+        _show_counts(counts)
+
+
+@erase_app.command("face")
+@cli_errors
+def erase_face(
+    face_ids: Annotated[list[int], typer.Argument(help="Face id(s).")],
+    by: ByOption,
+    case: CaseOption = None,
+    atlas: AtlasOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Erase faces (rows, vectors, thumbnails; the image too when no face is left)."""
+    with Atlas.open(settings=_settings(atlas)) as at:
+        _erased(at.erase_faces(face_ids, actor=by, case_ref=case), as_json)
+
+
+@erase_app.command("image")
+@cli_errors
+def erase_image(
+    image_ids: Annotated[list[int], typer.Argument(help="Image id(s).")],
+    by: ByOption,
+    case: CaseOption = None,
+    atlas: AtlasOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Erase images with all their faces and sightings."""
+    with Atlas.open(settings=_settings(atlas)) as at:
+        _erased(at.erase_images(image_ids, actor=by, case_ref=case), as_json)
+
+
+@erase_app.command("url")
+@cli_errors
+def erase_url(
+    url: Annotated[str, typer.Argument(help="Image URL or page URL (exact).")],
+    by: ByOption,
+    case: CaseOption = None,
+    atlas: AtlasOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Erase what was seen at URL; images seen elsewhere too keep their other sightings."""
+    with Atlas.open(settings=_settings(atlas)) as at:
+        _erased(at.erase_source_url(url, actor=by, case_ref=case), as_json)
+
+
+@erase_app.command("domain")
+@cli_errors
+def erase_domain(
+    domain: Annotated[str, typer.Argument(help="Domain; its subdomains are included.")],
+    by: ByOption,
+    case: CaseOption = None,
+    atlas: AtlasOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Take down a whole domain: images seen only there disappear, and it is not ingested again."""
+    with Atlas.open(settings=_settings(atlas)) as at:
+        _erased(at.takedown_domain(domain, actor=by, case_ref=case), as_json)
+
+
+# --- subject access, retention, log ------------------------------------------------------
+
+
+@access_app.command("export")
+@cli_errors
+def access_export(
+    selfies: Selfies,
+    requester: Annotated[str, typer.Option("--requester", help="Who asked (as verified).")],
+    verified_by: Annotated[
+        str, typer.Option("--verified-by", help="Administrator who verified the requester.")
+    ],
+    case: Annotated[str, typer.Option("--case", help="Case or ticket number.")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="JSON file to write.")],
+    thumbnails: Annotated[
+        bool, typer.Option("--thumbnails/--no-thumbnails", help="Include face thumbnails.")
+    ] = True,
+    atlas: AtlasOption = None,
+) -> None:
+    """Export what the atlas holds that matches a verified requester's selfie, as JSON."""
+    data = _read(selfies)
+    with Atlas.open(settings=_settings(atlas)) as at:
+        export = at.subject_access(
+            data,
+            requester=requester,
+            verified_by=verified_by,
+            case_ref=case,
+            include_thumbnails=thumbnails,
+        )
+    out.write_text(json.dumps(export, indent=2))
+    console.print(
+        f"{len(export['faces'])} face(s), {len(export['source_urls'])} source URL(s) -> {out}",
+        markup=False,
+        highlight=False,
+    )
+
+
+@retention_app.command("run")
+@cli_errors
+def retention_run(atlas: AtlasOption = None, as_json: JsonOption = False) -> None:
+    """Delete expired thumbnails, probes and log entries (safe to run repeatedly)."""
+    with Atlas.open(settings=_settings(atlas)) as at:
+        report = at.run_retention()
+    if as_json:
+        print_json(report.as_dict())
+    else:
+        console.print(
+            "deleted "
+            + ", ".join(f"{v} {k.replace('_', ' ')}" for k, v in report.as_dict().items())
+        )
+
+
+@privacy_app.command("log")
+@cli_errors
+def privacy_log(
+    limit: Annotated[int, typer.Option("--limit", "-n", min=1, max=10_000)] = 50,
+    atlas: AtlasOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Recent privacy actions, newest first (identifiers and counts only)."""
+    with Atlas.open(settings=_settings(atlas)) as at:
+        entries = at.privacy_log(limit)
+    if as_json:
+        print_json([e.as_dict() for e in entries])
+        return
+    table = Table(title="privacy actions")
+    for col in ("id", "at", "action", "actor", "case", "target", "details"):
+        table.add_column(col)
+    for e in entries:
+        table.add_row(
+            str(e.id), e.at, e.action, e.actor, e.case_ref or "-", e.target, json.dumps(e.details)
+        )
+    console.print(table)
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(optout_app, name="optout")
+    app.add_typer(erase_app, name="erase")
+    app.add_typer(access_app, name="access")
+    app.add_typer(retention_app, name="retention")
+    app.add_typer(privacy_app, name="privacy")

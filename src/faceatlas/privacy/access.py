@@ -1,0 +1,105 @@
+"""Subject access: what the atlas holds that matches a verified requester's selfie.
+
+Administrator-mediated: the administrator verifies the requester's identity
+out of band and names themself and the case; the export is logged (counts
+only). The export lists faces, thumbnails (the requester's own data), images
+and every sighting with its source URL; it never holds embeddings or the
+selfie.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from faceatlas.errors import InvalidRequestError
+from faceatlas.privacy.log import record_action
+from faceatlas.privacy.optout import matching_faces, templates_from_selfies
+from faceatlas.store import utc_now
+
+if TYPE_CHECKING:
+    from faceatlas.atlas import Atlas
+
+__all__ = ["subject_access_export"]
+
+
+def subject_access_export(
+    atlas: Atlas,
+    selfies: Sequence[bytes],
+    *,
+    requester: str,
+    verified_by: str,
+    case_ref: str,
+    include_thumbnails: bool = True,
+) -> dict[str, Any]:
+    """JSON-ready export of every stored face matching the selfies at the search threshold."""
+    for name, value in (("requester", requester), ("verified_by", verified_by), ("case", case_ref)):
+        if not value.strip():
+            raise InvalidRequestError(f"{name} is required for a subject access export")
+    templates = templates_from_selfies(atlas, selfies)
+    threshold, source = atlas.threshold()
+    matches = matching_faces(atlas, templates, threshold)
+    records = atlas.catalog.faces(sorted(matches))
+    faces: list[dict[str, Any]] = []
+    urls: set[str] = set()
+    for face_id in sorted(records, key=lambda f: -matches[f]):
+        rec = records[face_id]
+        sightings = []
+        for s in rec.sightings:
+            sightings.append(
+                {
+                    "source_kind": s.source_kind,
+                    "locator": s.locator,
+                    "page_url": s.page_url or None,
+                    "page_title": s.page_title,
+                    "alt_text": s.alt_text,
+                    "caption": s.caption,
+                    "first_seen": s.first_seen,
+                    "last_seen": s.last_seen,
+                }
+            )
+            urls.update(u for u in (s.locator, s.page_url) if u)
+        entry: dict[str, Any] = {
+            "face_id": rec.id,
+            "similarity": round(matches[face_id], 4),
+            "box": rec.box.as_dict(),
+            "image": {
+                "id": rec.image.id,
+                "sha256": rec.image.sha256,
+                "width": rec.image.width,
+                "height": rec.image.height,
+                "format": rec.image.format,
+            },
+            "sightings": sightings,
+        }
+        if include_thumbnails:
+            jpeg = atlas.catalog.thumbnail(rec.id)
+            entry["thumbnail_jpeg_base64"] = (
+                None if jpeg is None else base64.b64encode(jpeg).decode("ascii")
+            )
+        faces.append(entry)
+    with atlas.catalog.writer() as w:
+        record_action(
+            w.conn,
+            "subject_access",
+            actor=verified_by,
+            case_ref=case_ref,
+            target=f"requester:{requester}",
+            details={"faces": len(faces), "source_urls": len(urls)},
+        )
+    return {
+        "generated_at": utc_now(),
+        "requester": requester,
+        "verified_by": verified_by,
+        "case": case_ref,
+        "model_id": atlas.model_id,
+        "threshold": round(threshold, 4),
+        "threshold_source": source,
+        "notice": (
+            "Faces are matched automatically and may include look-alikes; "
+            "each entry is a lead to check, not an identification."
+        ),
+        "faces": faces,
+        "source_urls": sorted(urls),
+    }

@@ -1,0 +1,368 @@
+"""Erasure with one completeness guarantee, whatever selects the faces.
+
+Every erasure removes, in one catalog transaction: the faces' rows, every
+embedding of them (all models), their thumbnails, the sightings asked for, and
+images left with no face (or, for sighting erasure, no sighting) that held
+faces. The vector index is marked dirty before that transaction commits and
+the ids are removed and the index saved after, so a crash in between forces a
+rebuild from the catalog on the next open. Finally the SQLite write-ahead log
+is checkpointed and truncated so erased bytes do not linger in it
+(``secure_delete`` already zeroes them in the main file).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+import numpy as np
+import sqlalchemy as sa
+
+from faceatlas.errors import InvalidRequestError, NotFoundError
+from faceatlas.privacy.log import record_action
+from faceatlas.store import Catalog, utc_now
+from faceatlas.store import schema as t
+
+if TYPE_CHECKING:
+    from faceatlas.atlas import Atlas
+
+__all__ = [
+    "ErasureCounts",
+    "ErasurePlan",
+    "erase",
+    "erase_faces",
+    "erase_images",
+    "erase_source_url",
+    "host_matches",
+    "normalize_domain",
+    "scrub_catalog",
+    "takedown_domain",
+    "taken_down_domains",
+]
+
+log = logging.getLogger(__name__)
+
+_DOMAIN = re.compile(
+    r"^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$"
+)
+CHUNK = 500
+
+
+@dataclass(frozen=True, slots=True)
+class ErasureCounts:
+    """What one erasure removed."""
+
+    faces: int = 0
+    embeddings: int = 0
+    thumbnails: int = 0
+    images: int = 0
+    sightings: int = 0
+    index_vectors: int = 0
+
+    def as_dict(self) -> dict[str, int]:
+        return asdict(self)
+
+
+@dataclass(slots=True)
+class ErasurePlan:
+    """What to erase: faces, whole images (with their faces) and single sightings."""
+
+    face_ids: set[int] = field(default_factory=set)
+    image_ids: set[int] = field(default_factory=set)
+    sighting_ids: set[int] = field(default_factory=set)
+
+    def __bool__(self) -> bool:
+        return bool(self.face_ids or self.image_ids or self.sighting_ids)
+
+
+@dataclass(frozen=True, slots=True)
+class _Audit:
+    action: str
+    actor: str
+    target: str
+    case_ref: str | None
+    details: dict[str, Any]
+
+
+def erase(
+    atlas: Atlas,
+    plan: ErasurePlan,
+    *,
+    action: str,
+    actor: str,
+    target: str,
+    case_ref: str | None = None,
+    details: dict[str, Any] | None = None,
+) -> ErasureCounts:
+    """Carry out ``plan``; the caller holds the atlas writer lock. Always logs the action."""
+    audit = _Audit(action, actor, target, case_ref, dict(details or {}))
+    if not plan:
+        with atlas.catalog.writer() as w:
+            record_action(
+                w.conn,
+                audit.action,
+                actor=audit.actor,
+                target=audit.target,
+                case_ref=audit.case_ref,
+                details={**audit.details, "erased": ErasureCounts().as_dict()},
+            )
+        return ErasureCounts()
+    atlas.mark_index_dirty()
+    with atlas.catalog.writer() as w:
+        counts, face_ids = _delete(w.conn, plan)
+        record_action(
+            w.conn,
+            audit.action,
+            actor=audit.actor,
+            target=audit.target,
+            case_ref=audit.case_ref,
+            details={**audit.details, "erased": counts.as_dict()},
+        )
+    removed = atlas.index.remove(np.asarray(sorted(face_ids), dtype=np.int64))
+    _, watermark = atlas.catalog.embedding_watermark(atlas.model_id)
+    atlas.index.save(watermark)
+    atlas.catalog.set_meta("index_dirty", "0")
+    scrub_catalog(atlas.catalog)
+    counts = ErasureCounts(**{**counts.as_dict(), "index_vectors": removed})
+    log.info("%s on %s erased %s", action, target, counts.as_dict())
+    return counts
+
+
+def _delete(conn: sa.Connection, plan: ErasurePlan) -> tuple[ErasureCounts, set[int]]:
+    sightings_deleted = 0
+    drop_images = set(plan.image_ids)
+    if plan.sighting_ids:
+        touched: set[int] = set()
+        for chunk in _chunks(plan.sighting_ids):
+            touched.update(
+                conn.execute(
+                    sa.select(t.sightings.c.image_id).where(t.sightings.c.id.in_(chunk))
+                ).scalars()
+            )
+            sightings_deleted += conn.execute(
+                t.sightings.delete().where(t.sightings.c.id.in_(chunk))
+            ).rowcount
+        seen_elsewhere = _with_rows(conn, t.sightings.c.image_id, touched)
+        drop_images |= touched - seen_elsewhere
+    face_ids = set(plan.face_ids)
+    for chunk in _chunks(drop_images):
+        face_ids.update(
+            conn.execute(sa.select(t.faces.c.id).where(t.faces.c.image_id.in_(chunk))).scalars()
+        )
+    face_images: set[int] = set()
+    embeddings = thumbnails = faces = 0
+    for chunk in _chunks(face_ids):
+        face_images.update(
+            conn.execute(sa.select(t.faces.c.image_id).where(t.faces.c.id.in_(chunk))).scalars()
+        )
+        embeddings += conn.execute(
+            t.embeddings.delete().where(t.embeddings.c.face_id.in_(chunk))
+        ).rowcount
+        thumbnails += conn.execute(
+            t.thumbnails.delete().where(t.thumbnails.c.face_id.in_(chunk))
+        ).rowcount
+        faces += conn.execute(t.faces.delete().where(t.faces.c.id.in_(chunk))).rowcount
+    keep = face_images - drop_images
+    with_faces = _with_rows(conn, t.faces.c.image_id, keep)
+    drop_images |= keep - with_faces  # held faces, all erased: no purpose left
+    for image_id in sorted(with_faces):
+        remaining = conn.execute(
+            sa.select(sa.func.count()).select_from(t.faces).where(t.faces.c.image_id == image_id)
+        ).scalar_one()
+        conn.execute(
+            t.images.update().where(t.images.c.id == image_id).values(face_count=remaining)
+        )
+    images = 0
+    for chunk in _chunks(drop_images):
+        sightings_deleted += conn.execute(
+            t.sightings.delete().where(t.sightings.c.image_id.in_(chunk))
+        ).rowcount
+        images += conn.execute(t.images.delete().where(t.images.c.id.in_(chunk))).rowcount
+    counts = ErasureCounts(
+        faces=faces,
+        embeddings=embeddings,
+        thumbnails=thumbnails,
+        images=images,
+        sightings=sightings_deleted,
+    )
+    return counts, face_ids
+
+
+def _with_rows(conn: sa.Connection, column: sa.Column[Any], ids: Iterable[int]) -> set[int]:
+    """The subset of ``ids`` that still appear in ``column``."""
+    found: set[int] = set()
+    for chunk in _chunks(ids):
+        found.update(conn.execute(sa.select(column).where(column.in_(chunk)).distinct()).scalars())
+    return found
+
+
+def _chunks(ids: Iterable[int]) -> Iterator[list[int]]:
+    items = sorted(ids)
+    for start in range(0, len(items), CHUNK):
+        yield items[start : start + CHUNK]
+
+
+def scrub_catalog(catalog: Catalog) -> None:
+    """Move the WAL into the main file and truncate it, so deleted bytes leave the WAL."""
+    if catalog.engine.dialect.name != "sqlite":
+        return
+    with catalog.engine.connect() as conn:
+        busy = conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").first()
+    if busy is not None and busy[0]:
+        log.warning("WAL checkpoint incomplete: a reader holds it; rerun `retention run` later")
+
+
+# --- erasure by id -------------------------------------------------------------------
+
+
+def _existing(catalog: Catalog, column: sa.Column[Any], ids: Sequence[int], what: str) -> set[int]:
+    wanted = set(ids)
+    with catalog.engine.connect() as conn:
+        found = _with_rows(conn, column, wanted)
+    missing = sorted(wanted - found)
+    if missing:
+        raise NotFoundError(f"{what} {', '.join(map(str, missing[:10]))} does not exist")
+    return found
+
+
+def erase_faces(
+    atlas: Atlas, face_ids: Sequence[int], *, actor: str, case_ref: str | None = None
+) -> ErasureCounts:
+    """Erase faces by id (their image goes too when no face is left in it)."""
+    if not face_ids:
+        raise InvalidRequestError("give at least one face id")
+    with atlas.writer_lock():
+        found = _existing(atlas.catalog, t.faces.c.id, face_ids, "face")
+        return erase(
+            atlas,
+            ErasurePlan(face_ids=found),
+            action="erase_faces",
+            actor=actor,
+            target="faces:" + ",".join(map(str, sorted(found))),
+            case_ref=case_ref,
+        )
+
+
+def erase_images(
+    atlas: Atlas, image_ids: Sequence[int], *, actor: str, case_ref: str | None = None
+) -> ErasureCounts:
+    """Erase images by id with every face and sighting of them."""
+    if not image_ids:
+        raise InvalidRequestError("give at least one image id")
+    with atlas.writer_lock():
+        found = _existing(atlas.catalog, t.images.c.id, image_ids, "image")
+        return erase(
+            atlas,
+            ErasurePlan(image_ids=found),
+            action="erase_images",
+            actor=actor,
+            target="images:" + ",".join(map(str, sorted(found))),
+            case_ref=case_ref,
+        )
+
+
+def erase_source_url(
+    atlas: Atlas, url: str, *, actor: str, case_ref: str | None = None
+) -> ErasureCounts:
+    """Erase every sighting whose image locator or page URL is ``url``.
+
+    Images seen only there are erased with their faces; images also seen
+    elsewhere keep their other sightings.
+    """
+    url = url.strip()
+    if not url:
+        raise InvalidRequestError("give a source URL")
+    with atlas.writer_lock():
+        with atlas.catalog.engine.connect() as conn:
+            ids = set(
+                conn.execute(
+                    sa.select(t.sightings.c.id).where(
+                        (t.sightings.c.locator == url) | (t.sightings.c.page_url == url)
+                    )
+                ).scalars()
+            )
+        return erase(
+            atlas,
+            ErasurePlan(sighting_ids=ids),
+            action="erase_source_url",
+            actor=actor,
+            target=f"url:{url}",
+            case_ref=case_ref,
+        )
+
+
+def normalize_domain(domain: str) -> str:
+    """Lower-case host name without scheme, port or trailing dot; raises when malformed."""
+    value = domain.strip().lower().rstrip(".")
+    if value.startswith("*."):
+        value = value[2:]
+    if not _DOMAIN.match(value):
+        raise InvalidRequestError(f"not a domain name: {domain!r}")
+    return value
+
+
+def host_matches(url: str, domain: str) -> bool:
+    """True when ``url``'s host is ``domain`` or one of its subdomains."""
+    if not url:
+        return False
+    try:
+        host = (urlsplit(url).hostname or "").rstrip(".")
+    except ValueError:
+        return False
+    return host == domain or host.endswith("." + domain)
+
+
+def takedown_domain(
+    atlas: Atlas, domain: str, *, actor: str, case_ref: str | None = None
+) -> ErasureCounts:
+    """Erase every sighting on ``domain`` (and subdomains), image URL or page URL.
+
+    Images seen only on the domain disappear with their faces; images also
+    seen elsewhere keep those other sightings. The domain is recorded so later
+    ingestion skips it.
+    """
+    domain = normalize_domain(domain)
+    with atlas.writer_lock():
+        ids: set[int] = set()
+        pattern = f"%{domain}%"
+        with atlas.catalog.engine.connect() as conn:
+            rows = conn.execute(
+                sa.select(t.sightings.c.id, t.sightings.c.locator, t.sightings.c.page_url).where(
+                    t.sightings.c.locator.like(pattern) | t.sightings.c.page_url.like(pattern)
+                )
+            ).all()
+        for sid, locator, page_url in rows:
+            if host_matches(locator, domain) or host_matches(page_url, domain):
+                ids.add(int(sid))
+        with atlas.catalog.writer() as w:
+            exists = w.conn.execute(
+                sa.select(t.takedown_domains.c.domain).where(t.takedown_domains.c.domain == domain)
+            ).first()
+            if exists is None:
+                w.conn.execute(
+                    t.takedown_domains.insert().values(
+                        domain=domain, at=utc_now(), actor=actor, case_ref=case_ref
+                    )
+                )
+        return erase(
+            atlas,
+            ErasurePlan(sighting_ids=ids),
+            action="takedown_domain",
+            actor=actor,
+            target=f"domain:{domain}",
+            case_ref=case_ref,
+        )
+
+
+def taken_down_domains(catalog: Catalog) -> list[str]:
+    with catalog.engine.connect() as conn:
+        return [
+            str(d)
+            for d in conn.execute(
+                sa.select(t.takedown_domains.c.domain).order_by(t.takedown_domains.c.domain)
+            ).scalars()
+        ]

@@ -1,0 +1,86 @@
+"""The privacy action log: who erased, exported or decided what, and the counts.
+
+Entries hold identifiers and counts only, never a selfie, probe, embedding or
+thumbnail. (The hash-chained audit log of searches is a separate component;
+privacy actions are recorded here.)
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+
+from faceatlas.store import Catalog, utc_now
+from faceatlas.store import schema as t
+
+__all__ = ["PrivacyAction", "read_actions", "record_action"]
+
+MAX_LABEL = 200
+
+
+@dataclass(frozen=True, slots=True)
+class PrivacyAction:
+    id: int
+    at: str
+    action: str
+    actor: str
+    case_ref: str | None
+    target: str
+    details: dict[str, Any]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "at": self.at,
+            "action": self.action,
+            "actor": self.actor,
+            "case_ref": self.case_ref,
+            "target": self.target,
+            "details": self.details,
+        }
+
+
+def record_action(
+    conn: sa.Connection,
+    action: str,
+    *,
+    actor: str,
+    target: str,
+    case_ref: str | None = None,
+    details: Mapping[str, Any] | None = None,
+) -> None:
+    """Append one entry inside the caller's transaction."""
+    conn.execute(
+        t.privacy_actions.insert().values(
+            at=utc_now(),
+            action=action,
+            actor=actor[:MAX_LABEL],
+            case_ref=None if case_ref is None else case_ref[:MAX_LABEL],
+            target=target,
+            details=json.dumps(dict(details or {}), sort_keys=True),
+        )
+    )
+
+
+def read_actions(catalog: Catalog, *, limit: int = 100) -> list[PrivacyAction]:
+    """The most recent entries, newest first."""
+    with catalog.engine.connect() as conn:
+        rows = conn.execute(
+            sa.select(t.privacy_actions).order_by(t.privacy_actions.c.id.desc()).limit(limit)
+        ).all()
+    return [
+        PrivacyAction(
+            id=int(r.id),
+            at=r.at,
+            action=r.action,
+            actor=r.actor,
+            case_ref=r.case_ref,
+            target=r.target,
+            details=json.loads(r.details),
+        )
+        for r in rows
+    ]

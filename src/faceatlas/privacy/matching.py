@@ -1,0 +1,177 @@
+"""Opt-out matching: the strict erasure threshold, selfie templates and the blocklist.
+
+A stored face matches an opt-out when its cosine similarity to any of the
+request's templates reaches the **opt-out threshold** (:func:`optout_threshold`).
+Matching faces are erased, later copies are refused at ingestion, and search
+hides any hit that matches at that threshold. Erasure cannot be undone, so the
+threshold is stricter than search's:
+
+* the ``optout_min_similarity`` setting, when set;
+* else, when ``faceatlas calibrate`` has stored a calibrated search threshold
+  for the model (atlas meta ``calibrated_threshold:<model_id>``), that
+  threshold plus :data:`OPTOUT_MARGIN`;
+* else the model's entry in :data:`OPTOUT_DEFAULTS`; a model with none refuses
+  to carry out an opt-out (``config_error``) rather than guess.
+
+The search threshold *setting* (``min_similarity``) never lowers it: an
+operator loosening search for more leads does not loosen erasure. How the
+constants were chosen, and what they achieve on LFW, is in docs/privacy.md.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import sqlalchemy as sa
+
+from faceatlas.engine.dlib_engine import DLIB_MODEL_ID
+from faceatlas.errors import ConfigError, InvalidRequestError, NoFaceError
+from faceatlas.index.protocol import IndexHit
+from faceatlas.ingest import FaceFilter
+from faceatlas.store import Catalog
+from faceatlas.store import schema as t
+from faceatlas.types import AnalyzedFace, Vector, Vectors
+
+if TYPE_CHECKING:
+    from faceatlas.atlas import Atlas
+
+__all__ = [
+    "OPTOUT_CEILING",
+    "OPTOUT_DEFAULTS",
+    "OPTOUT_DEFAULT_MIN_SIMILARITY",
+    "OPTOUT_MARGIN",
+    "Blocklist",
+    "best_similarity",
+    "optout_threshold",
+    "selfie_template",
+    "unblocked_hits",
+]
+
+OPTOUT_DEFAULT_MIN_SIMILARITY = 0.92
+"""Opt-out threshold of an uncalibrated dlib ResNet atlas (see docs/privacy.md)."""
+OPTOUT_DEFAULTS = {DLIB_MODEL_ID: OPTOUT_DEFAULT_MIN_SIMILARITY}
+"""Opt-out threshold per model id for atlases that are not calibrated."""
+OPTOUT_MARGIN = 0.01
+"""Added to a calibrated search threshold to give the opt-out threshold."""
+OPTOUT_CEILING = 0.97
+"""A derived opt-out threshold never exceeds this."""
+DOMINANT_FACE_RATIO = 2.0
+"""A selfie with several faces is accepted when its largest face is this many times the next."""
+META_BLOCKLIST_VERSION = "blocklist_version"
+
+
+def optout_threshold(atlas: Atlas) -> tuple[float, str]:
+    """The opt-out threshold in force and where it comes from."""
+    if atlas.settings.optout_min_similarity is not None:
+        return atlas.settings.optout_min_similarity, "settings"
+    calibrated = atlas.catalog.get_meta(f"calibrated_threshold:{atlas.model_id}")
+    if calibrated is not None:
+        return min(OPTOUT_CEILING, float(calibrated) + OPTOUT_MARGIN), "calibration+margin"
+    default = OPTOUT_DEFAULTS.get(atlas.model_id)
+    if default is None:
+        raise ConfigError(
+            f"no opt-out threshold is known for {atlas.model_id}: run `faceatlas calibrate` "
+            "or set FACEATLAS_OPTOUT_MIN_SIMILARITY"
+        )
+    return default, "default"
+
+
+def best_similarity(vectors: Vectors, templates: Vectors) -> np.ndarray[Any, np.dtype[np.float32]]:
+    """For each row of ``vectors`` (float32 ``(n, dim)``), its highest similarity to a template.
+
+    Returns float32 ``(n,)``; ``-inf`` everywhere when there are no templates.
+    """
+    n = vectors.shape[0]
+    if templates.shape[0] == 0 or n == 0:
+        return np.full(n, -np.inf, dtype=np.float32)
+    sims = np.asarray(vectors, dtype=np.float32) @ np.asarray(templates, dtype=np.float32).T
+    return np.asarray(sims.max(axis=1), dtype=np.float32)
+
+
+def selfie_template(faces: list[AnalyzedFace]) -> Vector:
+    """The embedding of the requester's face in one selfie (faces largest first).
+
+    A selfie must show one face, or one face clearly larger than any other:
+    otherwise the request could opt out a bystander, so it is refused.
+    """
+    if not faces:
+        raise NoFaceError("no face found in the selfie")
+    if len(faces) > 1 and faces[0].box.area < DOMINANT_FACE_RATIO * faces[1].box.area:
+        raise InvalidRequestError(
+            "the selfie shows several faces of similar size; send a photo of only yourself"
+        )
+    return np.asarray(faces[0].embedding, dtype=np.float32)
+
+
+class Blocklist:
+    """Active opt-out templates of one model, reloaded when another process changes them.
+
+    Holds templates only: the selfies they came from are never stored.
+    """
+
+    def __init__(self, catalog: Catalog, model_id: str, dim: int) -> None:
+        self.catalog = catalog
+        self.model_id = model_id
+        self.dim = dim
+        self._version: str | None = None
+        self._templates: Vectors = np.zeros((0, dim), dtype=np.float32)
+
+    def templates(self) -> Vectors:
+        """Active templates, float32 ``(m, dim)``."""
+        version = self.catalog.get_meta(META_BLOCKLIST_VERSION) or "0"
+        if version != self._version:
+            with self.catalog.engine.connect() as conn:
+                rows = conn.execute(
+                    sa.select(t.optout_templates.c.vector).where(
+                        t.optout_templates.c.model_id == self.model_id,
+                        t.optout_templates.c.active.is_(True),
+                    )
+                ).all()
+            self._templates = (
+                np.stack([np.frombuffer(r[0], dtype=np.float32) for r in rows])
+                if rows
+                else np.zeros((0, self.dim), dtype=np.float32)
+            )
+            self._version = version
+        return self._templates
+
+    def __len__(self) -> int:
+        return int(self.templates().shape[0])
+
+    def blocked(self, vectors: Vectors, threshold: float) -> np.ndarray[Any, np.dtype[np.bool_]]:
+        """Bool ``(n,)``: which rows match an active template at ``threshold``."""
+        return np.asarray(best_similarity(vectors, self.templates()) >= threshold)
+
+    def face_filter(self, threshold: Callable[[], float]) -> FaceFilter:
+        """An ingest :data:`~faceatlas.ingest.FaceFilter` dropping blocked faces.
+
+        ``threshold`` is asked for only when there are active templates.
+        """
+
+        def keep_unblocked(faces: list[AnalyzedFace]) -> list[AnalyzedFace]:
+            if not faces or len(self) == 0:
+                return faces
+            mask = self.blocked(np.stack([f.embedding for f in faces]), threshold())
+            return [f for f, b in zip(faces, mask, strict=True) if not b]
+
+        return keep_unblocked
+
+
+def unblocked_hits(atlas: Atlas, hits: list[IndexHit]) -> list[IndexHit]:
+    """Drop hits whose stored vector matches an active template at the opt-out threshold.
+
+    Vectors come from the catalog, so this holds whatever index served the hits,
+    including one saved before the opt-out.
+    """
+    if not hits or len(atlas.blocklist) == 0:
+        return hits
+    vectors = atlas.catalog.vectors_for_faces(atlas.model_id, [h.id for h in hits])
+    present = [h for h in hits if h.id in vectors]
+    if not present:
+        return []
+    mask = atlas.blocklist.blocked(
+        np.stack([vectors[h.id] for h in present]), optout_threshold(atlas)[0]
+    )
+    return [h for h, b in zip(present, mask, strict=True) if not b]

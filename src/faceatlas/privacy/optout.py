@@ -1,0 +1,327 @@
+"""Opt-out by face: a request with selfies, an administrator's decision, erasure, receipt.
+
+The selfies are analysed in memory and only their templates (embeddings)
+are kept; the photos themselves are never written anywhere. Templates stay
+inactive until the request is approved; then they join the blocklist (search
+hides matches, ingestion skips them) and every stored face matching them at
+the erasure threshold is erased.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import sqlalchemy as sa
+
+from faceatlas.errors import ConflictError, FaceAtlasError, InvalidRequestError, NotFoundError
+from faceatlas.privacy.erasure import ErasureCounts, ErasurePlan, erase
+from faceatlas.privacy.log import record_action
+from faceatlas.privacy.matching import (
+    META_BLOCKLIST_VERSION,
+    best_similarity,
+    optout_threshold,
+    selfie_template,
+)
+from faceatlas.store import schema as t
+from faceatlas.store import utc_now
+from faceatlas.types import Vectors
+
+if TYPE_CHECKING:
+    from faceatlas.atlas import Atlas
+
+__all__ = [
+    "MAX_SELFIES",
+    "OptOutReceipt",
+    "OptOutRequest",
+    "OptOutStatus",
+    "approve_optout",
+    "get_optout",
+    "list_optouts",
+    "matching_faces",
+    "reject_optout",
+    "submit_optout",
+    "templates_from_selfies",
+]
+
+MAX_SELFIES = 10
+_CONTACT = re.compile(r"^[^@\s<>]{1,64}@[^@\s<>]{1,255}\.[^@\s<>.]{2,63}$")
+
+
+class OptOutStatus(StrEnum):
+    PENDING = "pending"
+    APPROVED = "approved"
+    """Approved; erasure started but not yet confirmed complete (approving again resumes it)."""
+    COMPLETED = "completed"
+    REJECTED = "rejected"
+
+
+@dataclass(frozen=True, slots=True)
+class OptOutReceipt:
+    """What the requester is told: counts only, never photos or vectors."""
+
+    request_id: int
+    completed_at: str
+    threshold: float
+    threshold_source: str
+    templates: int
+    erased: ErasureCounts
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "request_id": self.request_id,
+            "completed_at": self.completed_at,
+            "threshold": round(self.threshold, 4),
+            "threshold_source": self.threshold_source,
+            "templates": self.templates,
+            "erased": self.erased.as_dict(),
+            "blocked_from_now_on": True,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> OptOutReceipt:
+        return cls(
+            request_id=int(data["request_id"]),
+            completed_at=str(data["completed_at"]),
+            threshold=float(data["threshold"]),
+            threshold_source=str(data["threshold_source"]),
+            templates=int(data["templates"]),
+            erased=ErasureCounts(**data["erased"]),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class OptOutRequest:
+    id: int
+    contact: str
+    status: OptOutStatus
+    channel: str
+    created_at: str
+    decided_at: str | None
+    decided_by: str | None
+    templates: int
+    receipt: OptOutReceipt | None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "contact": self.contact,
+            "status": self.status.value,
+            "channel": self.channel,
+            "created_at": self.created_at,
+            "decided_at": self.decided_at,
+            "decided_by": self.decided_by,
+            "templates": self.templates,
+            "receipt": None if self.receipt is None else self.receipt.as_dict(),
+        }
+
+
+def templates_from_selfies(atlas: Atlas, selfies: Sequence[bytes]) -> Vectors:
+    """One template per selfie, float32 ``(n, dim)``; errors name the selfie by position."""
+    if not 1 <= len(selfies) <= MAX_SELFIES:
+        raise InvalidRequestError(f"send between 1 and {MAX_SELFIES} selfies")
+    templates = []
+    for i, data in enumerate(selfies, start=1):
+        try:
+            templates.append(selfie_template(atlas.analyze_probe(data)))
+        except FaceAtlasError as exc:
+            exc.message = f"selfie {i}: {exc.message}"
+            exc.args = (exc.message,)
+            raise
+    return np.stack(templates).astype(np.float32)
+
+
+def submit_optout(
+    atlas: Atlas, selfies: Sequence[bytes], contact: str, *, channel: str = "cli"
+) -> OptOutRequest:
+    """Record a request (pending, or carried out at once when auto-approval is on)."""
+    contact = contact.strip()
+    if not _CONTACT.match(contact):
+        raise InvalidRequestError("give a contact e-mail address for the receipt")
+    templates = templates_from_selfies(atlas, selfies)
+    now = utc_now()
+    with atlas.catalog.writer() as w:
+        result = w.conn.execute(
+            t.optout_requests.insert().values(
+                contact=contact, status=OptOutStatus.PENDING.value, channel=channel, created_at=now
+            )
+        )
+        key = result.inserted_primary_key
+        assert key is not None
+        request_id = int(key[0])
+        for vector in templates:
+            w.conn.execute(
+                t.optout_templates.insert().values(
+                    request_id=request_id,
+                    model_id=atlas.model_id,
+                    dim=int(vector.shape[0]),
+                    vector=np.ascontiguousarray(vector, dtype=np.float32).tobytes(),
+                    active=False,
+                    created_at=now,
+                )
+            )
+        record_action(
+            w.conn,
+            "optout_requested",
+            actor=channel,
+            target=f"optout:{request_id}",
+            details={"templates": len(templates)},
+        )
+    if atlas.settings.optout_auto_approve:
+        approve_optout(atlas, request_id, actor="auto-approve")
+    return get_optout(atlas, request_id)
+
+
+def matching_faces(atlas: Atlas, templates: Vectors, threshold: float) -> dict[int, float]:
+    """Every stored face (exact scan of the catalog) whose best similarity reaches ``threshold``."""
+    found: dict[int, float] = {}
+    for ids, vectors, _ in atlas.catalog.iter_embeddings(atlas.model_id):
+        best = best_similarity(vectors, templates)
+        for i in np.flatnonzero(best >= threshold):
+            found[int(ids[i])] = float(best[i])
+    return found
+
+
+def _templates_of(atlas: Atlas, request_id: int) -> Vectors:
+    with atlas.catalog.engine.connect() as conn:
+        rows = conn.execute(
+            sa.select(t.optout_templates.c.vector).where(
+                t.optout_templates.c.request_id == request_id,
+                t.optout_templates.c.model_id == atlas.model_id,
+            )
+        ).all()
+    if not rows:
+        return np.zeros((0, atlas.engine.dim), dtype=np.float32)
+    return np.stack([np.frombuffer(r[0], dtype=np.float32) for r in rows])
+
+
+def approve_optout(
+    atlas: Atlas, request_id: int, *, actor: str, note: str | None = None
+) -> OptOutReceipt:
+    """Activate the request's templates and erase every matching face; returns the receipt.
+
+    Approving a request whose erasure was interrupted resumes it.
+    """
+    with atlas.writer_lock():
+        request = get_optout(atlas, request_id)
+        if request.status in (OptOutStatus.COMPLETED, OptOutStatus.REJECTED):
+            raise ConflictError(f"opt-out {request_id} is already {request.status.value}")
+        threshold, source = optout_threshold(atlas)
+        with atlas.catalog.writer() as w:
+            w.conn.execute(
+                t.optout_templates.update()
+                .where(t.optout_templates.c.request_id == request_id)
+                .values(active=True)
+            )
+            w.conn.execute(
+                t.optout_requests.update()
+                .where(t.optout_requests.c.id == request_id)
+                .values(
+                    status=OptOutStatus.APPROVED.value,
+                    decided_at=utc_now(),
+                    decided_by=actor,
+                    note=note,
+                )
+            )
+            w.set_meta(META_BLOCKLIST_VERSION, str(time.time_ns()))
+        templates = _templates_of(atlas, request_id)
+        matches = matching_faces(atlas, templates, threshold)
+        counts = erase(
+            atlas,
+            ErasurePlan(face_ids=set(matches)),
+            action="optout_erasure",
+            actor=actor,
+            target=f"optout:{request_id}",
+            details={"threshold": round(threshold, 4), "templates": int(templates.shape[0])},
+        )
+        receipt = OptOutReceipt(
+            request_id=request_id,
+            completed_at=utc_now(),
+            threshold=threshold,
+            threshold_source=source,
+            templates=int(templates.shape[0]),
+            erased=counts,
+        )
+        with atlas.catalog.writer() as w:
+            w.conn.execute(
+                t.optout_requests.update()
+                .where(t.optout_requests.c.id == request_id)
+                .values(
+                    status=OptOutStatus.COMPLETED.value,
+                    receipt=json.dumps(receipt.as_dict(), sort_keys=True),
+                )
+            )
+    return receipt
+
+
+def reject_optout(
+    atlas: Atlas, request_id: int, *, actor: str, note: str | None = None
+) -> OptOutRequest:
+    """Refuse a pending request; its templates are deleted."""
+    with atlas.writer_lock():
+        request = get_optout(atlas, request_id)
+        if request.status is not OptOutStatus.PENDING:
+            raise ConflictError(f"opt-out {request_id} is {request.status.value}, not pending")
+        with atlas.catalog.writer() as w:
+            w.conn.execute(
+                t.optout_templates.delete().where(t.optout_templates.c.request_id == request_id)
+            )
+            w.conn.execute(
+                t.optout_requests.update()
+                .where(t.optout_requests.c.id == request_id)
+                .values(
+                    status=OptOutStatus.REJECTED.value,
+                    decided_at=utc_now(),
+                    decided_by=actor,
+                    note=note,
+                )
+            )
+            record_action(
+                w.conn, "optout_rejected", actor=actor, target=f"optout:{request_id}", details={}
+            )
+    return get_optout(atlas, request_id)
+
+
+def _query() -> sa.Select[Any]:
+    count = (
+        sa.select(sa.func.count())
+        .where(t.optout_templates.c.request_id == t.optout_requests.c.id)
+        .scalar_subquery()
+    )
+    return sa.select(t.optout_requests, count.label("n_templates"))
+
+
+def _record(row: Any) -> OptOutRequest:
+    return OptOutRequest(
+        id=int(row.id),
+        contact=row.contact,
+        status=OptOutStatus(row.status),
+        channel=row.channel,
+        created_at=row.created_at,
+        decided_at=row.decided_at,
+        decided_by=row.decided_by,
+        templates=int(row.n_templates),
+        receipt=None if row.receipt is None else OptOutReceipt.from_dict(json.loads(row.receipt)),
+    )
+
+
+def get_optout(atlas: Atlas, request_id: int) -> OptOutRequest:
+    with atlas.catalog.engine.connect() as conn:
+        row = conn.execute(_query().where(t.optout_requests.c.id == request_id)).first()
+    if row is None:
+        raise NotFoundError(f"opt-out request {request_id} does not exist")
+    return _record(row)
+
+
+def list_optouts(atlas: Atlas, status: OptOutStatus | None = None) -> list[OptOutRequest]:
+    query = _query().order_by(t.optout_requests.c.id)
+    if status is not None:
+        query = query.where(t.optout_requests.c.status == status.value)
+    with atlas.catalog.engine.connect() as conn:
+        return [_record(r) for r in conn.execute(query).all()]
