@@ -52,11 +52,12 @@ def record_action(
     target: str,
     case_ref: str | None = None,
     details: Mapping[str, Any] | None = None,
+    at: str | None = None,
 ) -> None:
-    """Append one entry inside the caller's transaction."""
+    """Append one entry inside the caller's transaction (``at`` defaults to now)."""
     conn.execute(
         t.privacy_actions.insert().values(
-            at=utc_now(),
+            at=at or utc_now(),
             action=action,
             actor=actor[:MAX_LABEL],
             case_ref=None if case_ref is None else case_ref[:MAX_LABEL],

@@ -67,7 +67,12 @@ def run_retention(atlas: Atlas, *, now: datetime | None = None) -> RetentionRepo
         report = RetentionReport(thumbnails=thumbs, probes=probes, audit_entries=entries)
         if thumbs or probes or entries:
             record_action(
-                w.conn, "retention", actor="retention", target="atlas", details=report.as_dict()
+                w.conn,
+                "retention",
+                actor="retention",
+                target="atlas",
+                details=report.as_dict(),
+                at=now.isoformat(timespec="seconds"),
             )
     scrub_catalog(atlas.catalog)
     log.info("retention deleted %s", report.as_dict())
