@@ -29,6 +29,7 @@ IN_ATLAS = (1, 2, 3, 4, 5)
 SELFIE = 10
 OTHER_PHOTOS_OF_TARGET = (6, 7, 8, 9, 11, 12)
 OTHERS = ("Colin_Powell", "Serena_Williams", "Hugo_Chavez", "Jacques_Chirac")
+LABEL = "Tony Blair (labelled)"
 OTHER_PROBE = 5  # held out of the atlas: used to search for each other person
 
 
@@ -89,6 +90,9 @@ def opted_out(tmp_path_factory: pytest.TempPathFactory, faces_dir: Path) -> Opte
             other_vectors += v
             other_thumbs += th
         before = _results(atlas, faces_dir)
+        identity = atlas.identities.identity_of(min(ids))
+        assert identity is not None  # ingest clustered his faces into an identity
+        atlas.label_identity(identity, LABEL, actor="curator")
         request = atlas.optout_request(
             [lfw(faces_dir, TARGET, SELFIE).read_bytes()], "tony@example.org"
         )
@@ -110,6 +114,7 @@ def test_receipt_counts_every_erased_thing(opted_out: OptedOut) -> None:
     n = len(opted_out.target_face_ids)
     assert (erased.faces, erased.embeddings, erased.thumbnails, erased.index_vectors) == (n,) * 4
     assert erased.images == len(IN_ATLAS) and erased.sightings == len(IN_ATLAS)
+    assert erased.identities == 1
 
 
 def test_a_no_search_with_their_photos_returns_their_faces(
@@ -148,6 +153,8 @@ def test_b_no_row_vector_thumbnail_or_byte_remains(opted_out: OptedOut, reopened
                 .where(column.in_(opted_out.target_face_ids))
             ).scalar_one()
             assert rows == 0, table.name
+        labels = conn.execute(sa.select(t.identities.c.label)).scalars().all()
+        assert LABEL not in labels
         sightings = conn.execute(
             sa.select(sa.func.count())
             .select_from(t.sightings)
@@ -158,6 +165,7 @@ def test_b_no_row_vector_thumbnail_or_byte_remains(opted_out: OptedOut, reopened
     files = _files(opted_out.root)
     assert {"catalog.sqlite3", "index/dlib-resnet-v1.faiss"} <= set(files)
     for name, data in files.items():
+        assert LABEL.encode() not in data, f"his identity label remains in {name}"
         for vector in opted_out.target_vectors:
             assert vector not in data, f"an erased vector remains in {name}"
         for jpeg in opted_out.target_thumbnails:

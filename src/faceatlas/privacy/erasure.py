@@ -1,9 +1,10 @@
 """Erasure with one completeness guarantee, whatever selects the faces.
 
 Every erasure removes, in one catalog transaction: the faces' rows, every
-embedding of them (all models), their thumbnails, the sightings asked for, and
-images left with no face (or, for sighting erasure, no sighting) that held
-faces. The vector index is marked dirty before that transaction commits and
+embedding of them (all models), their thumbnails, their identity assignments
+and identities left with no face (label included), the sightings asked for,
+and images left with no face (or, for sighting erasure, no sighting) that
+held faces. The vector index is marked dirty before that transaction commits and
 the ids are removed and the index saved after, so a crash in between forces a
 rebuild from the catalog on the next open. Finally the SQLite write-ahead log
 is checkpointed and truncated so erased bytes do not linger in it
@@ -23,6 +24,7 @@ import numpy as np
 import sqlalchemy as sa
 
 from faceatlas.errors import InvalidRequestError, NotFoundError
+from faceatlas.identity.store import delete_empty_identities
 from faceatlas.privacy.log import record_action
 from faceatlas.store import Catalog, utc_now
 from faceatlas.store import schema as t
@@ -61,6 +63,8 @@ class ErasureCounts:
     thumbnails: int = 0
     images: int = 0
     sightings: int = 0
+    identities: int = 0
+    """Identities (clusters, with any label) left with no face."""
     index_vectors: int = 0
 
     def as_dict(self) -> dict[str, int]:
@@ -154,10 +158,18 @@ def _delete(conn: sa.Connection, plan: ErasurePlan) -> tuple[ErasureCounts, set[
             conn.execute(sa.select(t.faces.c.id).where(t.faces.c.image_id.in_(chunk))).scalars()
         )
     face_images: set[int] = set()
+    touched_identities: set[int] = set()
     embeddings = thumbnails = faces = 0
     for chunk in _chunks(face_ids):
         face_images.update(
             conn.execute(sa.select(t.faces.c.image_id).where(t.faces.c.id.in_(chunk))).scalars()
+        )
+        touched_identities.update(
+            conn.execute(
+                sa.select(t.face_identities.c.identity_id).where(
+                    t.face_identities.c.face_id.in_(chunk)
+                )
+            ).scalars()
         )
         embeddings += conn.execute(
             t.embeddings.delete().where(t.embeddings.c.face_id.in_(chunk))
@@ -165,6 +177,10 @@ def _delete(conn: sa.Connection, plan: ErasurePlan) -> tuple[ErasureCounts, set[
         thumbnails += conn.execute(
             t.thumbnails.delete().where(t.thumbnails.c.face_id.in_(chunk))
         ).rowcount
+        conn.execute(t.face_identities.delete().where(t.face_identities.c.face_id.in_(chunk)))
+        conn.execute(
+            t.identity_exclusions.delete().where(t.identity_exclusions.c.face_id.in_(chunk))
+        )
         faces += conn.execute(t.faces.delete().where(t.faces.c.id.in_(chunk))).rowcount
     keep = face_images - drop_images
     with_faces = _with_rows(conn, t.faces.c.image_id, keep)
@@ -188,8 +204,25 @@ def _delete(conn: sa.Connection, plan: ErasurePlan) -> tuple[ErasureCounts, set[
         thumbnails=thumbnails,
         images=images,
         sightings=sightings_deleted,
+        identities=_drop_empty_identities(conn, touched_identities),
     )
     return counts, face_ids
+
+
+def _drop_empty_identities(conn: sa.Connection, touched: set[int]) -> int:
+    """Delete identities left with no face, and their curation entries (which hold labels)."""
+    if not touched:
+        return 0
+    dropped = delete_empty_identities(conn)
+    gone = touched - _with_rows(conn, t.identities.c.id, touched)
+    for chunk in _chunks(gone):
+        conn.execute(
+            t.identity_decisions.delete().where(
+                t.identity_decisions.c.identity_id.in_(chunk)
+                | t.identity_decisions.c.other_identity_id.in_(chunk)
+            )
+        )
+    return dropped
 
 
 def _with_rows(conn: sa.Connection, column: sa.Column[Any], ids: Iterable[int]) -> set[int]:
