@@ -13,7 +13,14 @@ import sqlalchemy as sa
 
 from faceatlas import Atlas
 from faceatlas.engine import EngineSpec
-from faceatlas.errors import ConflictError, InvalidRequestError, NoFaceError, NotFoundError
+from faceatlas.engine.dlib_engine import DlibEngine
+from faceatlas.errors import (
+    ConfigError,
+    ConflictError,
+    InvalidRequestError,
+    NoFaceError,
+    NotFoundError,
+)
 from faceatlas.index import FlatIndex
 from faceatlas.ingest import FolderSource, IngestOptions, SourceItem, make_executor, run_ingest
 from faceatlas.ingest.worker import AnalysisLimits
@@ -336,3 +343,22 @@ def test_auto_approve_and_the_selfie_is_never_stored(
     data = b"".join(p.read_bytes() for p in root.rglob("*") if p.is_file())
     pieces = [selfie[i : i + 64] for i in range(700, len(selfie) - 64, 997)]
     assert pieces and not any(piece in data for piece in pieces)
+
+
+class UncalibratedModelEngine(DlibEngine):
+    @property
+    def model_id(self) -> str:
+        return "uncalibrated-model"
+
+
+def test_a_model_without_a_known_optout_threshold_refuses_to_guess(
+    tmp_path: Path, faces_dir: Path
+) -> None:
+    selfie = lfw(faces_dir, "Tony_Blair", 10).read_bytes()
+    settings = atlas_settings(tmp_path / "atlas")
+    with Atlas.open(settings=settings, engine=UncalibratedModelEngine()) as atlas:
+        request = atlas.optout_request([selfie], "t@example.org")
+        with pytest.raises(ConfigError, match="calibrate"):
+            atlas.optout_approve(request.id, actor="admin")
+        atlas.catalog.set_meta("calibrated_threshold:uncalibrated-model", "0.9")
+        assert atlas.optout_approve(request.id, actor="admin").threshold == pytest.approx(0.91)
