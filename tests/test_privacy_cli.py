@@ -73,7 +73,7 @@ def test_optout_through_the_cli_and_nothing_leaks(
     shown = json.loads(out)
     assert shown["status"] == "completed" and shown["receipt"]["erased"]["faces"] == 3
     code, _, err = run("optout", "approve", str(request["id"]), "--by", "dpo", "--atlas", atlas)
-    assert code == 10 and err.startswith("error [conflict]")
+    assert code == 22 and err.startswith("error [conflict]")
     code, _, err = run(
         "optout",
         "request",
