@@ -189,6 +189,11 @@ class Settings(BaseSettings):
         description="False-match rate per comparison that `faceatlas calibrate` sets the "
         "default search threshold at (see docs/evaluation.md).",
     )
+    eval_report_dir: Path | None = Field(
+        default=None,
+        description="Folder of an evaluation report (`faceatlas eval run --out`) that the web "
+        "app shows at /evaluation.",
+    )
 
     identity_min_similarity: float = Field(
         default=0.93,

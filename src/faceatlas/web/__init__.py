@@ -12,6 +12,7 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
+from faceatlas.web.evaluation import router as evaluation_router
 from faceatlas.web.pages import Pages
 from faceatlas.web.routes import router
 
@@ -24,3 +25,4 @@ def install_web(app: FastAPI) -> None:
     app.state.pages = Pages()
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(router, include_in_schema=False)
+    app.include_router(evaluation_router, include_in_schema=False)
