@@ -42,7 +42,7 @@ from faceatlas.engine import EngineSpec, default_min_similarity
 from faceatlas.engine.dlib_engine import DLIB_MODEL_ID
 from faceatlas.eval.datasets import lfw_people
 from faceatlas.eval.embed import default_cache_dir, embed_photos
-from faceatlas.privacy import OPTOUT_DEFAULT_MIN_SIMILARITY, best_similarity
+from faceatlas.privacy import OPTOUT_DEFAULT_MIN_SIMILARITY, OPTOUT_TARGET_FMR, best_similarity
 
 SUBJECTS = 50
 MIN_PHOTOS = 8
@@ -207,6 +207,7 @@ def main() -> None:
     strict = OPTOUT_DEFAULT_MIN_SIMILARITY
     half = np.array([half_of(str(n)) == args.split for n in labels])
     t5, pairs = impostor_threshold(vectors[half], labels[half], 1e-5)
+    t_target, _ = impostor_threshold(vectors[half], labels[half], OPTOUT_TARGET_FMR)
     search = default_min_similarity(DLIB_MODEL_ID)
     result = {
         "split": args.split,
@@ -218,6 +219,7 @@ def main() -> None:
         "others_faces_per_optout": curves.others_total // len(subjects),
         "bystander_faces": curves.union_total,
         "similarity_at_fmr_1e-5": {"value": t5, "impostor_pairs": pairs},
+        "similarity_at_optout_target_fmr": {"fmr": OPTOUT_TARGET_FMR, "value": t_target},
         "strict": at(curves, strict),
         "baseline_search_threshold": at(curves, round(search, 3)),
         "curve": [
@@ -242,7 +244,10 @@ def main() -> None:
         f"LFW opt-out, {args.split} half: {len(subjects)} subjects of {len(eligible)} eligible, "
         f"{curves.own_total} remaining own faces, {curves.union_total} bystander faces"
     )
-    print(f"similarity at FMR 1e-5 over {pairs:,} impostor pairs of this half: {t5:.4f}")
+    print(
+        f"similarity at FMR 1e-5 over {pairs:,} impostor pairs of this half: {t5:.4f}; "
+        f"at the opt-out target FMR {OPTOUT_TARGET_FMR:g}: {t_target:.4f}"
+    )
     print(f"{'threshold':>9} {'own erased':>11} {'others/opt-out':>15} {'others, all 50':>15}")
     for row in result["curve"]:
         mark = " <- opt-out default" if abs(row["threshold"] - strict) < 1e-6 else ""

@@ -328,6 +328,11 @@ def test_optout_workflow_decisions(atlas: Atlas, faces_dir: Path, probe_photos: 
     assert [r.id for r in atlas.optouts(OptOutStatus.COMPLETED)] == [request.id]
     actions = [a.action for a in atlas.privacy_log()]
     assert actions[:2] == ["optout_erasure", "optout_requested"]
+    # Mirrored into the hash-chained audit log, which still verifies.
+    chained = atlas.audit.entries(action="privacy_optout_erasure")
+    assert len(chained) == 1 and chained[0].details["erased"]["faces"] == 3
+    assert chained[0].actor == "admin" and atlas.audit.verify().ok
+    assert len(atlas.audit.entries(action="privacy_optout_requested")) == 2
 
 
 def test_auto_approve_and_the_selfie_is_never_stored(
@@ -361,4 +366,6 @@ def test_a_model_without_a_known_optout_threshold_refuses_to_guess(
         with pytest.raises(ConfigError, match="calibrate"):
             atlas.optout_approve(request.id, actor="admin")
         atlas.catalog.set_meta("calibrated_threshold:uncalibrated-model", "0.9")
-        assert atlas.optout_approve(request.id, actor="admin").threshold == pytest.approx(0.91)
+        receipt = atlas.optout_approve(request.id, actor="admin")
+        assert receipt.threshold == pytest.approx(0.9)
+        assert receipt.threshold_source == "calibrated search threshold"

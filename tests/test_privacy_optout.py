@@ -1,6 +1,8 @@
 """Opt-out acceptance on real LFW photos: (a)-(e) of the privacy issue.
 
-One person (Tony Blair) opts out with a photo of him that is not in the atlas.
+One person (Tony Blair) opts out with three photos of him that are not in the
+atlas (the request takes several selfies, as the LFW measurement does: with
+one selfie a face of his can score just under the strict threshold).
 Afterwards: (a) no search with any photo of him returns a face of his, (b) no
 row, vector, thumbnail or file byte of his faces remains (the catalog file,
 its WAL and the index files are scanned), (c) everyone else's results are
@@ -26,8 +28,8 @@ from .conftest import atlas_settings
 
 TARGET = "Tony_Blair"
 IN_ATLAS = (1, 2, 3, 4, 5)
-SELFIE = 10
-OTHER_PHOTOS_OF_TARGET = (6, 7, 8, 9, 11, 12)
+SELFIES = (10, 11, 13)
+OTHER_PHOTOS_OF_TARGET = (6, 7, 8, 9, 12, 14)
 OTHERS = ("Colin_Powell", "Serena_Williams", "Hugo_Chavez", "Jacques_Chirac")
 LABEL = "Tony Blair (labelled)"
 OTHER_PROBE = 5  # held out of the atlas: used to search for each other person
@@ -94,7 +96,7 @@ def opted_out(tmp_path_factory: pytest.TempPathFactory, faces_dir: Path) -> Opte
         assert identity is not None  # ingest clustered his faces into an identity
         atlas.label_identity(identity, LABEL, actor="curator")
         request = atlas.optout_request(
-            [lfw(faces_dir, TARGET, SELFIE).read_bytes()], "tony@example.org"
+            [lfw(faces_dir, TARGET, n).read_bytes() for n in SELFIES], "tony@example.org"
         )
         assert request.status is OptOutStatus.PENDING
         receipt = atlas.optout_approve(request.id, actor="admin")
@@ -120,7 +122,7 @@ def test_receipt_counts_every_erased_thing(opted_out: OptedOut) -> None:
 def test_a_no_search_with_their_photos_returns_their_faces(
     opted_out: OptedOut, reopened: Atlas, faces_dir: Path
 ) -> None:
-    for n in (*IN_ATLAS, SELFIE, *OTHER_PHOTOS_OF_TARGET):
+    for n in (*IN_ATLAS, *SELFIES, *OTHER_PHOTOS_OF_TARGET):
         for threshold in (None, -1.0):  # the threshold in force, then every stored face
             result = reopened.search(
                 lfw(faces_dir, TARGET, n).read_bytes(), top_k=1000, min_similarity=threshold
@@ -217,7 +219,7 @@ def test_e_an_index_rebuilt_from_scratch_still_excludes_them(
     shutil.rmtree(opted_out.root / "index")
     with Atlas.open(settings=atlas_settings(opted_out.root)) as atlas:
         assert atlas.rebuild_index() == atlas.catalog.counts()["embeddings"]
-        for n in (*IN_ATLAS, SELFIE):
+        for n in (*IN_ATLAS, *SELFIES):
             result = atlas.search(lfw(faces_dir, TARGET, n).read_bytes(), min_similarity=-1.0)
             assert result.hits
             assert not {h.face_id for h in result.hits} & opted_out.target_face_ids

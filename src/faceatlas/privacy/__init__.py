@@ -15,7 +15,7 @@ from faceatlas.privacy.erasure import (
 from faceatlas.privacy.log import PrivacyAction, read_actions
 from faceatlas.privacy.matching import (
     OPTOUT_DEFAULT_MIN_SIMILARITY,
-    OPTOUT_MARGIN,
+    OPTOUT_TARGET_FMR,
     Blocklist,
     best_similarity,
     optout_threshold,
@@ -35,7 +35,7 @@ from faceatlas.privacy.retention import RetentionReport, count_probes, keep_prob
 
 __all__ = [
     "OPTOUT_DEFAULT_MIN_SIMILARITY",
-    "OPTOUT_MARGIN",
+    "OPTOUT_TARGET_FMR",
     "Blocklist",
     "ErasureCounts",
     "ErasurePlan",

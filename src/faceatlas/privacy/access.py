@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from faceatlas.errors import InvalidRequestError
-from faceatlas.privacy.log import record_action
+from faceatlas.privacy.log import mirror_to_audit, record_action
 from faceatlas.privacy.optout import matching_faces, templates_from_selfies
 from faceatlas.store import utc_now
 
@@ -88,6 +88,14 @@ def subject_access_export(
             target=f"requester:{requester}",
             details={"faces": len(faces), "source_urls": len(urls)},
         )
+    mirror_to_audit(
+        atlas,
+        "subject_access",
+        actor=verified_by,
+        case_ref=case_ref,
+        target=f"requester:{requester}",
+        details={"faces": len(faces), "source_urls": len(urls)},
+    )
     return {
         "generated_at": utc_now(),
         "requester": requester,

@@ -25,7 +25,7 @@ import sqlalchemy as sa
 
 from faceatlas.errors import InvalidRequestError, NotFoundError
 from faceatlas.identity.store import delete_empty_identities
-from faceatlas.privacy.log import record_action
+from faceatlas.privacy.log import mirror_to_audit, record_action
 from faceatlas.store import Catalog, utc_now
 from faceatlas.store import schema as t
 
@@ -114,6 +114,7 @@ def erase(
                 case_ref=audit.case_ref,
                 details={**audit.details, "erased": ErasureCounts().as_dict()},
             )
+        _mirror(atlas, audit, ErasureCounts())
         return ErasureCounts()
     atlas.mark_index_dirty()
     with atlas.catalog.writer() as w:
@@ -132,8 +133,20 @@ def erase(
     atlas.catalog.set_meta("index_dirty", "0")
     scrub_catalog(atlas.catalog)
     counts = ErasureCounts(**{**counts.as_dict(), "index_vectors": removed})
+    _mirror(atlas, audit, counts)
     log.info("%s on %s erased %s", action, target, counts.as_dict())
     return counts
+
+
+def _mirror(atlas: Atlas, audit: _Audit, counts: ErasureCounts) -> None:
+    mirror_to_audit(
+        atlas,
+        audit.action,
+        actor=audit.actor,
+        target=audit.target,
+        case_ref=audit.case_ref,
+        details={**audit.details, "erased": counts.as_dict()},
+    )
 
 
 def _delete(conn: sa.Connection, plan: ErasurePlan) -> tuple[ErasureCounts, set[int]]:

@@ -1,8 +1,11 @@
 """The privacy action log: who erased, exported or decided what, and the counts.
 
 Entries hold identifiers and counts only, never a selfie, probe, embedding or
-thumbnail. (The hash-chained audit log of searches is a separate component;
-privacy actions are recorded here.)
+thumbnail. Each action is also appended to the hash-chained audit log
+(:mod:`faceatlas.audit`, action ``privacy_<action>``) once its transaction
+commits, so it is tamper-evident there; this table keeps the privacy-specific
+fields and is what ``retention_audit_days`` prunes (the audit log is
+append-only).
 """
 
 from __future__ import annotations
@@ -10,14 +13,18 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
+from faceatlas.audit import AuditEvent
 from faceatlas.store import Catalog, utc_now
 from faceatlas.store import schema as t
 
-__all__ = ["PrivacyAction", "read_actions", "record_action"]
+if TYPE_CHECKING:
+    from faceatlas.atlas import Atlas
+
+__all__ = ["PrivacyAction", "mirror_to_audit", "read_actions", "record_action"]
 
 MAX_LABEL = 200
 
@@ -63,6 +70,29 @@ def record_action(
             case_ref=None if case_ref is None else case_ref[:MAX_LABEL],
             target=target,
             details=json.dumps(dict(details or {}), sort_keys=True),
+        )
+    )
+
+
+def mirror_to_audit(
+    atlas: Atlas,
+    action: str,
+    *,
+    actor: str,
+    target: str,
+    case_ref: str | None = None,
+    details: Mapping[str, Any] | None = None,
+    role: str = "operator",
+) -> None:
+    """Append the action to the hash-chained audit log too (after its transaction commits)."""
+    atlas.audit.append(
+        AuditEvent(
+            actor=actor[:64],
+            actor_role=role,
+            actor_unit="",
+            action=f"privacy_{action}"[:40],
+            case_number=case_ref,
+            details={"target": target, **dict(details or {})},
         )
     )
 

@@ -4,17 +4,19 @@ A stored face matches an opt-out when its cosine similarity to any of the
 request's templates reaches the **opt-out threshold** (:func:`optout_threshold`).
 Matching faces are erased, later copies are refused at ingestion, and search
 hides any hit that matches at that threshold. Erasure cannot be undone, so the
-threshold is stricter than search's:
+threshold is set by a false-erasure budget, not by search's needs:
 
 * the ``optout_min_similarity`` setting, when set;
-* else, when ``faceatlas calibrate`` has stored a calibrated search threshold
-  for the model (atlas meta ``calibrated_threshold:<model_id>``), that
-  threshold plus :data:`OPTOUT_MARGIN`;
-* else the model's entry in :data:`OPTOUT_DEFAULTS`; a model with none refuses
-  to carry out an opt-out (``config_error``) rather than guess.
+* else, when ``faceatlas calibrate`` has stored a calibration for the model,
+  the lowest similarity whose calibrated false-match rate per comparison is at
+  most :data:`OPTOUT_TARGET_FMR` (one opt-out with three selfies then erases
+  about 0.05% of everyone else's faces at most); when the calibration cannot
+  resolve that rate, its search threshold;
+* else the model's entry in :data:`OPTOUT_DEFAULTS`, chosen on the dev half
+  of LFW by the same budget; a model with none refuses to carry out an
+  opt-out (``config_error``) rather than guess.
 
-The search threshold *setting* (``min_similarity``) never lowers it: an
-operator loosening search for more leads does not loosen erasure. How the
+The search threshold *setting* (``min_similarity``) never moves it. How the
 constants were chosen, and what they achieve on LFW, is in docs/privacy.md.
 """
 
@@ -38,10 +40,9 @@ if TYPE_CHECKING:
     from faceatlas.atlas import Atlas
 
 __all__ = [
-    "OPTOUT_CEILING",
     "OPTOUT_DEFAULTS",
     "OPTOUT_DEFAULT_MIN_SIMILARITY",
-    "OPTOUT_MARGIN",
+    "OPTOUT_TARGET_FMR",
     "Blocklist",
     "best_similarity",
     "optout_threshold",
@@ -49,14 +50,17 @@ __all__ = [
     "unblocked_hits",
 ]
 
-OPTOUT_DEFAULT_MIN_SIMILARITY = 0.92
-"""Opt-out threshold of an uncalibrated dlib ResNet atlas (see docs/privacy.md)."""
+OPTOUT_DEFAULT_MIN_SIMILARITY = 0.935
+"""Opt-out threshold of an uncalibrated dlib ResNet atlas: the lowest similarity (0.005
+steps) at which one opt-out with 3 selfies erased at most 0.05% of everyone else's faces on
+the dev half of LFW (``benchmarks/privacy_optout.py --split dev``)."""
 OPTOUT_DEFAULTS = {DLIB_MODEL_ID: OPTOUT_DEFAULT_MIN_SIMILARITY}
 """Opt-out threshold per model id for atlases that are not calibrated."""
-OPTOUT_MARGIN = 0.01
-"""Added to a calibrated search threshold to give the opt-out threshold."""
-OPTOUT_CEILING = 0.97
-"""A derived opt-out threshold never exceeds this."""
+OPTOUT_TARGET_FMR = 1.5e-4
+"""Per-comparison false-match rate of the opt-out threshold on a calibrated atlas: a budget of
+0.05% of everyone else's faces per opt-out, shared by 3 selfies (rounded down)."""
+MIN_EXPECTED_FALSE_MATCHES = 10
+"""A calibration resolves a rate when it expects at least this many false matches at it."""
 DOMINANT_FACE_RATIO = 2.0
 """A selfie with several faces is accepted when its largest face is this many times the next."""
 META_BLOCKLIST_VERSION = "blocklist_version"
@@ -66,9 +70,16 @@ def optout_threshold(atlas: Atlas) -> tuple[float, str]:
     """The opt-out threshold in force and where it comes from."""
     if atlas.settings.optout_min_similarity is not None:
         return atlas.settings.optout_min_similarity, "settings"
+    mapping = atlas.fmr_mapping()
+    if (
+        mapping is not None
+        and mapping.comparisons * OPTOUT_TARGET_FMR >= MIN_EXPECTED_FALSE_MATCHES
+    ):
+        allowed = mapping.false_matches <= OPTOUT_TARGET_FMR * mapping.comparisons
+        return float(mapping.grid[int(np.argmax(allowed))]), "calibration"
     calibrated = atlas.catalog.get_meta(f"calibrated_threshold:{atlas.model_id}")
     if calibrated is not None:
-        return min(OPTOUT_CEILING, float(calibrated) + OPTOUT_MARGIN), "calibration+margin"
+        return float(calibrated), "calibrated search threshold"
     default = OPTOUT_DEFAULTS.get(atlas.model_id)
     if default is None:
         raise ConfigError(

@@ -22,7 +22,7 @@ import sqlalchemy as sa
 
 from faceatlas.errors import ConflictError, FaceAtlasError, InvalidRequestError, NotFoundError
 from faceatlas.privacy.erasure import ErasureCounts, ErasurePlan, erase
-from faceatlas.privacy.log import record_action
+from faceatlas.privacy.log import mirror_to_audit, record_action
 from faceatlas.privacy.matching import (
     META_BLOCKLIST_VERSION,
     best_similarity,
@@ -173,6 +173,14 @@ def submit_optout(
             target=f"optout:{request_id}",
             details={"templates": len(templates)},
         )
+    mirror_to_audit(
+        atlas,
+        "optout_requested",
+        actor=channel,
+        target=f"optout:{request_id}",
+        details={"templates": len(templates)},
+        role="public",
+    )
     if atlas.settings.optout_auto_approve:
         approve_optout(atlas, request_id, actor="auto-approve")
     return get_optout(atlas, request_id)
@@ -285,6 +293,7 @@ def reject_optout(
             record_action(
                 w.conn, "optout_rejected", actor=actor, target=f"optout:{request_id}", details={}
             )
+        mirror_to_audit(atlas, "optout_rejected", actor=actor, target=f"optout:{request_id}")
     return get_optout(atlas, request_id)
 
 

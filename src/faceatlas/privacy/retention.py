@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 import sqlalchemy as sa
 
 from faceatlas.privacy.erasure import scrub_catalog
-from faceatlas.privacy.log import record_action
+from faceatlas.privacy.log import mirror_to_audit, record_action
 from faceatlas.store import Catalog, utc_now
 from faceatlas.store import schema as t
 
@@ -74,6 +74,10 @@ def run_retention(atlas: Atlas, *, now: datetime | None = None) -> RetentionRepo
                 details=report.as_dict(),
                 at=now.isoformat(timespec="seconds"),
             )
+    if thumbs or probes or entries:
+        mirror_to_audit(
+            atlas, "retention", actor="retention", target="atlas", details=report.as_dict()
+        )
     scrub_catalog(atlas.catalog)
     log.info("retention deleted %s", report.as_dict())
     return report
