@@ -229,8 +229,8 @@ class Settings(BaseSettings):
         ge=0.0,
         le=1.0,
         description=(
-            "Opt-out erasure threshold; unset means the calibrated search threshold plus "
-            "the opt-out margin, else the built-in default (see docs/privacy.md)."
+            "Opt-out erasure threshold; unset means the calibration's similarity at the "
+            "opt-out false-match rate, else the model's built-in default (docs/privacy.md)."
         ),
     )
     optout_auto_approve: bool = Field(
