@@ -196,13 +196,13 @@ class Settings(BaseSettings):
     )
 
     identity_min_similarity: float = Field(
-        default=0.93,
+        default=0.95,
         ge=-1.0,
         le=1.0,
         description="Cosine similarity at which two faces count as neighbours for clustering.",
     )
     identity_min_faces: int = Field(
-        default=3,
+        default=2,
         ge=1,
         description="Faces (itself included) within the neighbour similarity that make a core face.",
     )
@@ -210,12 +210,12 @@ class Settings(BaseSettings):
         default=64, ge=1, le=1000, description="Neighbours fetched per face when clustering."
     )
     identity_border_min_votes: int = Field(
-        default=2,
+        default=1,
         ge=0,
         description="Neighbours in one identity a non-core face needs to join it (0: never).",
     )
     identity_min_centroid_similarity: float = Field(
-        default=0.9,
+        default=0.92,
         ge=0.0,
         le=1.0,
         description="Pairwise-equivalent similarity to an identity's centroid a face needs "

@@ -42,15 +42,15 @@ SEARCH_BATCH = 1024
 class ClusterParams:
     """Clustering parameters (settings ``identity_*``; see ``docs/identities.md``)."""
 
-    min_similarity: float = 0.88
-    """Cosine similarity at which two faces are neighbours (Euclidean distance 0.49)."""
-    min_faces: int = 3
+    min_similarity: float = 0.95
+    """Cosine similarity at which two faces are neighbours (Euclidean distance 0.316)."""
+    min_faces: int = 2
     """Faces (the face itself included) within ``min_similarity`` that make a core face."""
     max_neighbours: int = 64
     """Neighbours fetched per face from the index."""
-    border_min_votes: int = 2
+    border_min_votes: int = 1
     """Assigned neighbours of one identity a non-core face needs to join it; 0 disables."""
-    min_centroid_similarity: float = 0.9
+    min_centroid_similarity: float = 0.92
     """Guard against chaining: a face joins an identity of ``n`` faces only when its
     cosine similarity to the identity's centroid (normalised mean of its faces) is
     at least ``s / sqrt(s + (1 - s) / n)`` for ``s = min_centroid_similarity``: the

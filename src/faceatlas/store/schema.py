@@ -157,6 +157,7 @@ identities = sa.Table(
     sa.Column("labelled_at", sa.String(40)),
     sa.Column("created_by", sa.String(200), nullable=False),
     sa.Column("created_at", sa.String(40), nullable=False),
+    sqlite_autoincrement=True,  # an id, once given out, never names another person
 )
 
 face_identities = sa.Table(
