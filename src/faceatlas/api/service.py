@@ -13,6 +13,7 @@ import logging
 import re
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -28,6 +29,7 @@ from faceatlas.errors import (
     PermissionDeniedError,
 )
 from faceatlas.jobs import JobRunner
+from faceatlas.privacy import OptOutRequest
 from faceatlas.search import ProbeFace, SearchResult
 from faceatlas.store import FaceRecord
 
@@ -126,6 +128,14 @@ class Service:
             log.info("index sync after job: %s", state)
         except AtlasLockedError:
             log.info("index sync deferred: another writer holds the atlas")
+
+    # --- privacy ------------------------------------------------------------------------
+
+    def optout_request(self, selfies: Sequence[bytes], contact: str, client: str) -> OptOutRequest:
+        """A public opt-out request (no account), limited per client address like sign-ins."""
+        self.login_limiter.hit(f"optout:{client}")
+        with self._engine_lock:
+            return self.atlas.optout_request(selfies, contact, channel="web")
 
     # --- probe analysis --------------------------------------------------------------------
 

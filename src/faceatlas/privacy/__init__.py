@@ -21,6 +21,7 @@ from faceatlas.privacy.matching import (
     optout_threshold,
 )
 from faceatlas.privacy.optout import (
+    MAX_SELFIES,
     OptOutReceipt,
     OptOutRequest,
     OptOutStatus,
@@ -34,6 +35,7 @@ from faceatlas.privacy.optout import (
 from faceatlas.privacy.retention import RetentionReport, count_probes, keep_probe, run_retention
 
 __all__ = [
+    "MAX_SELFIES",
     "OPTOUT_DEFAULT_MIN_SIMILARITY",
     "OPTOUT_TARGET_FMR",
     "Blocklist",

@@ -13,6 +13,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from faceatlas.web.evaluation import router as evaluation_router
+from faceatlas.web.optout import router as optout_router
 from faceatlas.web.pages import Pages
 from faceatlas.web.routes import router
 
@@ -26,3 +27,4 @@ def install_web(app: FastAPI) -> None:
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(router, include_in_schema=False)
     app.include_router(evaluation_router, include_in_schema=False)
+    app.include_router(optout_router, include_in_schema=False)

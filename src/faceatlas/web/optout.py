@@ -1,0 +1,73 @@
+"""The public opt-out page: no account needed, selfies analysed in memory and never stored."""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+
+from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import Response
+from starlette.datastructures import UploadFile
+
+from faceatlas.api.uploads import read_upload
+from faceatlas.errors import FaceAtlasError, InvalidRequestError
+from faceatlas.privacy import MAX_SELFIES
+from faceatlas.web.pages import Pages, service_of
+
+__all__ = ["router"]
+
+router = APIRouter()
+
+OPTOUT_CSRF_COOKIE = "fa_optout_csrf"
+
+
+def _form(request: Request, error: str | None = None, status: int = 200) -> Response:
+    pages: Pages = request.app.state.pages
+    token = secrets.token_urlsafe(32)
+    response = pages.render(
+        request,
+        "optout.html",
+        {"optout_csrf": token, "error": error, "max_selfies": MAX_SELFIES},
+        status=status,
+    )
+    response.set_cookie(
+        OPTOUT_CSRF_COOKIE,
+        token,
+        max_age=3600,
+        httponly=True,
+        samesite="strict",
+        secure=service_of(request).settings.cookie_secure,
+        path="/optout",
+    )
+    return response
+
+
+@router.get("/optout")
+def optout_form(request: Request) -> Response:
+    return _form(request)
+
+
+@router.post("/optout")
+async def optout_submit(request: Request) -> Response:
+    form = await request.form()
+    expected = request.cookies.get(OPTOUT_CSRF_COOKIE, "")
+    presented = str(form.get("csrf_token") or "")
+    if not expected or not hmac.compare_digest(expected, presented):
+        return _form(request, "The form expired; please try again.", 403)
+    service = service_of(request)
+    uploads = [u for u in form.getlist("selfie") if isinstance(u, UploadFile) and u.filename]
+    try:
+        if not 1 <= len(uploads) <= MAX_SELFIES:
+            raise InvalidRequestError(f"attach between 1 and {MAX_SELFIES} photos of yourself")
+        selfies = [await read_upload(u, service.settings.max_upload_bytes) for u in uploads]
+        client = request.client.host if request.client else "unknown"
+        optout = await run_in_threadpool(
+            service.optout_request, selfies, str(form.get("contact") or ""), client
+        )
+    except FaceAtlasError as exc:
+        return _form(request, exc.message, exc.http_status)
+    pages: Pages = request.app.state.pages
+    response = pages.render(request, "optout_done.html", {"optout": optout})
+    response.delete_cookie(OPTOUT_CSRF_COOKIE, path="/optout")
+    return response
