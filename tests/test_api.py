@@ -592,3 +592,72 @@ def test_admin_sees_the_settings_in_force(env: Env) -> None:
     assert body["ingest_folders"] == ["incoming"]
     assert body["threshold"]["source"] in {"default", "calibration", "settings"}
     assert "database_url" not in body and "atlas_dir" not in body
+
+
+def test_calibrated_atlas_shows_false_match_rates(
+    pages_atlas_dir: Path, tmp_path: Path, probe_photos: Path
+) -> None:
+    """A (small, real) calibration from impostor pairs of the test atlas's own faces."""
+    import itertools
+
+    import numpy as np
+
+    from faceatlas.search.fmr import FmrMapping
+    from faceatlas.store.calibrations import CalibrationRecord
+
+    root = tmp_path / "atlas"
+    shutil.copytree(pages_atlas_dir, root)
+    with Atlas.open(settings=Settings(atlas_dir=root)) as atlas:
+        ids, vectors = [], []
+        for batch_ids, batch_vectors, _ in atlas.catalog.iter_embeddings(atlas.model_id):
+            ids += batch_ids.tolist()
+            vectors += list(batch_vectors)
+        people = {fid: rec.sightings[0].page_url for fid, rec in atlas.catalog.faces(ids).items()}
+        scores = np.asarray(
+            [
+                float(np.dot(vectors[i], vectors[j]))
+                for i, j in itertools.combinations(range(len(ids)), 2)
+                if people[ids[i]] != people[ids[j]]
+            ]
+        )
+        mapping = FmrMapping.from_scores(scores)
+        atlas.save_calibration(
+            CalibrationRecord(
+                model_id=atlas.model_id,
+                target_fmr=0.1,
+                threshold=0.8,
+                comparisons=len(scores),
+                false_matches=int((scores >= 0.8).sum()),
+                mapping=mapping.as_dict(),
+                provenance={"method": "impostor pairs of the test atlas"},
+            )
+        )
+        people_ = make_people(atlas)
+        with TestClient(create_app(atlas=atlas)) as client:
+            data = (probe_photos / "obama1.jpg").read_bytes()
+            r = client.post(
+                "/api/v1/search",
+                files={"image": ("p.jpg", data)},
+                data=CASE,
+                headers=people_.auth("investigator"),
+            )
+            body = r.json()
+            assert body["threshold_source"] == "calibration"
+            top = body["hits"][0]
+            expected = mapping.estimate(top["similarity"])
+            assert top["estimated_fmr"] == pytest.approx(expected.fmr, rel=0.01, abs=1e-12)
+            assert top["estimated_fmr_upper"] is not None and top["estimated_fmr_upper"] > 0
+            page = client.get("/login")
+            token = page.text.split('name="csrf_token" value="')[1].split('"')[0]
+            client.post(
+                "/login",
+                data={"username": "ivy.investigator", "password": PASSWORD, "csrf_token": token},
+            )
+            csrf = client.get("/search").text.split('name="csrf-token" content="')[1].split('"')[0]
+            html = client.post(
+                "/search",
+                files={"image": ("p.jpg", data)},
+                data={**CASE, "face": "0", "csrf_token": csrf},
+            ).text
+            assert "est. false-match rate" in html
+            assert "no calibration yet" not in html

@@ -167,16 +167,14 @@ def image_out(rec: FaceRecord) -> ImageOut:
 
 
 def hit_out(h: Hit, band: tuple[str, str], prefix: str) -> HitOut:
-    fmr: Any = getattr(h, "estimated_fmr", None)
-    fmr_upper: Any = getattr(h, "estimated_fmr_upper", None)
     return HitOut(
         rank=h.rank,
         face_id=h.face_id,
         similarity=round(h.similarity, 4),
         band=band[0],
         band_text=band[1],
-        estimated_fmr=fmr,
-        estimated_fmr_upper=fmr_upper,
+        estimated_fmr=h.estimated_fmr,
+        estimated_fmr_upper=h.estimated_fmr_upper,
         box=BoxOut.of(h.box),
         quality=QualityOut.of(h.quality),
         image=ImageOut(

@@ -210,7 +210,7 @@ async def search(request: Request) -> Response:
         {
             "hit": h,
             "band": similarity_band(h.similarity, result.threshold),
-            "fmr": getattr(h, "estimated_fmr", None),
+            "fmr": h.estimated_fmr,
             "sightings": [SightingOut.of(s) for s in h.sightings],
         }
         for h in result.hits
