@@ -256,8 +256,11 @@ class Settings(BaseSettings):
     ivf_codes: IvfCodes = Field(
         default=IvfCodes.SQ8, description="Codes the FAISS IVF index keeps in memory."
     )
-    ivf_nprobe: int = Field(
-        default=32, ge=1, le=65536, description="Inverted lists scanned per query (IVF, Milvus)."
+    ivf_nprobe: int | None = Field(
+        default=None,
+        ge=1,
+        le=65536,
+        description="Inverted lists scanned per query (IVF, Milvus); unset: 1/16 of the lists.",
     )
     ivf_train_min: int = Field(
         default=20_000,

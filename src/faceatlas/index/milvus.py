@@ -45,7 +45,8 @@ class MilvusOptions:
     collection_prefix: str = "faceatlas"
     index_type: str = "FLAT"
     nlist: int = 1024
-    nprobe: int = 32
+    nprobe: int | None = None
+    """Lists scanned per query by IVF index types; ``None``: one in 16."""
     rerank_shortlist: int = 64
 
     @property
@@ -239,7 +240,7 @@ class MilvusIndex:
         fetch = shortlist_size(k, self.options.rerank_shortlist) if rerank_it else k
         params: dict[str, Any] = {"metric_type": "IP", "params": {}}
         if self.options.index_type.startswith("IVF"):
-            params["params"]["nprobe"] = self.options.nprobe
+            params["params"]["nprobe"] = self.options.nprobe or max(1, self.options.nlist // 16)
         if self.options.index_type == "HNSW":
             params["params"]["ef"] = max(fetch, 64)
         result = self._client.search(
