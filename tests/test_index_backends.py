@@ -72,7 +72,7 @@ def test_ivf_asks_for_a_rebuild_past_its_growth_factor_and_sizes_it(tmp_path: Pa
         index.add(ids[start : start + 1_000], x[start : start + 1_000])
     assert not index.needs_rebuild()
     assert index.stats()["trained_for"] == 8_000 and index.nlist == nlist_for(8_000)
-    assert index.stats()["nprobe"] == index.nlist // 16  # unset: one list in 16
+    assert index.stats()["nprobe"] == index.nlist // 8  # unset: one list in 8
     index.set_nprobe(3)
     assert index.stats()["nprobe"] == 3
 

@@ -260,7 +260,7 @@ class Settings(BaseSettings):
         default=None,
         ge=1,
         le=65536,
-        description="Inverted lists scanned per query (IVF, Milvus); unset: 1/16 of the lists.",
+        description="Inverted lists scanned per query (IVF, Milvus); unset: 1/8 of the lists.",
     )
     ivf_train_min: int = Field(
         default=20_000,

@@ -46,7 +46,7 @@ class MilvusOptions:
     index_type: str = "FLAT"
     nlist: int = 1024
     nprobe: int | None = None
-    """Lists scanned per query by IVF index types; ``None``: one in 16."""
+    """Lists scanned per query by IVF index types; ``None``: one in 8."""
     rerank_shortlist: int = 64
 
     @property
@@ -240,7 +240,7 @@ class MilvusIndex:
         fetch = shortlist_size(k, self.options.rerank_shortlist) if rerank_it else k
         params: dict[str, Any] = {"metric_type": "IP", "params": {}}
         if self.options.index_type.startswith("IVF"):
-            params["params"]["nprobe"] = self.options.nprobe or max(1, self.options.nlist // 16)
+            params["params"]["nprobe"] = self.options.nprobe or max(1, self.options.nlist // 8)
         if self.options.index_type == "HNSW":
             params["params"]["ef"] = max(fetch, 64)
         result = self._client.search(
