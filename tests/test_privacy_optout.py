@@ -55,7 +55,9 @@ class OptedOut:
 def _results(atlas: Atlas, faces_dir: Path) -> dict[str, list[tuple[int, float]]]:
     out = {}
     for name in OTHERS:
-        result = atlas.search(lfw(faces_dir, name, OTHER_PROBE).read_bytes(), top_k=50)
+        result = atlas.search(
+            lfw(faces_dir, name, OTHER_PROBE).read_bytes(), top_k=50, min_similarity=0.9
+        )
         out[name] = [(h.face_id, round(h.similarity, 6)) for h in result.hits]
     return out
 

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from faceatlas.errors import InvalidRequestError
 from faceatlas.privacy.log import mirror_to_audit, record_action
+from faceatlas.privacy.matching import optout_threshold
 from faceatlas.privacy.optout import matching_faces, templates_from_selfies
 from faceatlas.store import utc_now
 
@@ -33,12 +34,16 @@ def subject_access_export(
     case_ref: str,
     include_thumbnails: bool = True,
 ) -> dict[str, Any]:
-    """JSON-ready export of every stored face matching the selfies at the search threshold."""
+    """JSON-ready export of every stored face matching the selfies.
+
+    The threshold is the more inclusive of the search threshold and the opt-out
+    threshold: a person sees every face that search or an opt-out would treat as theirs.
+    """
     for name, value in (("requester", requester), ("verified_by", verified_by), ("case", case_ref)):
         if not value.strip():
             raise InvalidRequestError(f"{name} is required for a subject access export")
     templates = templates_from_selfies(atlas, selfies)
-    threshold, source = atlas.threshold()
+    threshold, source = min(atlas.threshold(), optout_threshold(atlas))
     matches = matching_faces(atlas, templates, threshold)
     records = atlas.catalog.faces(sorted(matches))
     faces: list[dict[str, Any]] = []
