@@ -6,7 +6,7 @@ ATLAS ?= atlas
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run test lint typecheck pytest clean
+.PHONY: install system-deps run test lint typecheck pytest clean
 
 install: $(VENV)/.installed
 
@@ -19,6 +19,9 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/python -m pip install -q --no-deps 'face_recognition==1.3.0' 'click>=8'
 	touch $@
 
+system-deps:
+	.ci/system-deps
+
 run: install
 	$(BIN)/faceatlas serve --atlas $(ATLAS) --host $(HOST) --port $(PORT)
 
@@ -29,7 +32,7 @@ lint: install
 typecheck: install
 	$(BIN)/mypy
 
-pytest: install
+pytest: install system-deps
 	$(BIN)/pytest
 
 test: lint typecheck pytest
