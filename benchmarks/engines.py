@@ -39,10 +39,11 @@ from faceatlas.engine import decode_image
 from faceatlas.engine.dlib_engine import DlibEngine, DlibOptions
 
 ENGINES: dict[str, dict[str, Any]] = {
-    "dlib (dlib-bin)": {"engine": EngineName.DLIB, "dlib_backend": DlibBackend.DLIB},
-    "dlib (onnx)": {"engine": EngineName.DLIB, "dlib_backend": DlibBackend.ONNX},
-    "sface (yunet)": {"engine": EngineName.SFACE},
+    "dlib-bin": {"engine": EngineName.DLIB, "dlib_backend": DlibBackend.DLIB},
+    "dlib-onnx": {"engine": EngineName.DLIB, "dlib_backend": DlibBackend.ONNX},
+    "sface": {"engine": EngineName.SFACE},
 }
+"""dlib run by dlib-bin, dlib run by ONNX Runtime (same model), YuNet + SFace."""
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -127,14 +128,17 @@ def cli_json(args: list[str]) -> dict[str, Any]:
     return data
 
 
-def lfw_for_engines(faces: Path, workers: int, cache_root: Path) -> dict[str, dict[str, Any]]:
+def lfw_for_engines(
+    faces: Path, workers: int, cache_root: Path, caches: dict[str, Path], names: list[str]
+) -> dict[str, dict[str, Any]]:
     lfw = faces / "lfw"
     out: dict[str, dict[str, Any]] = {}
-    for name, engine in ENGINES.items():
+    for name in names:
+        engine = ENGINES[name]
         flags = ["--engine", str(engine["engine"])]
         if "dlib_backend" in engine:
             flags += ["--dlib-backend", str(engine["dlib_backend"])]
-        cache = cache_root / name.replace(" ", "_").replace("(", "").replace(")", "")
+        cache = caches.get(name) or cache_root / name
         started = time.perf_counter()
         report = cli_json(
             [
@@ -155,7 +159,10 @@ def lfw_for_engines(faces: Path, workers: int, cache_root: Path) -> dict[str, di
     return out
 
 
-def lfw_baseline(faces: Path, workers: int) -> dict[str, Any]:
+def lfw_baseline(faces: Path, workers: int, cache: Path) -> dict[str, Any]:
+    """face_recognition on LFW; ``cache`` also serves the script's own dlib run (same keys as
+    the dlib-onnx run above, so nothing is embedded twice)."""
+    env = {**os.environ, "FACEATLAS_CACHE_DIR": str(cache)}
     with tempfile.TemporaryDirectory() as tmp:
         target = Path(tmp) / "baseline.json"
         subprocess.run(
@@ -171,6 +178,7 @@ def lfw_baseline(faces: Path, workers: int) -> dict[str, Any]:
             ],
             check=True,
             stdout=subprocess.DEVNULL,
+            env=env,
         )
         data: dict[str, Any] = json.loads(target.read_text())["baseline"]
     return data
@@ -191,10 +199,28 @@ def main() -> None:
         default=None,
         help="Embedding caches for the LFW runs, one folder per engine (default: a new temp dir).",
     )
+    parser.add_argument(
+        "--dlib-bin-cache",
+        type=Path,
+        default=None,
+        help="An existing embedding cache made by dlib-bin (e.g. $FACEATLAS_CACHE_DIR) to reuse.",
+    )
+    parser.add_argument(
+        "--engines",
+        default=",".join(ENGINES),
+        help=f"Comma-separated subset of {', '.join(ENGINES)} (default: all).",
+    )
+    parser.add_argument(
+        "--skip-baseline-lfw", action="store_true", help="No face_recognition LFW run."
+    )
     parser.add_argument("--skip-lfw", action="store_true")
     parser.add_argument("--skip-ingest", action="store_true")
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
+    names = [n for n in args.engines.split(",") if n]
+    unknown = [n for n in names if n not in ENGINES]
+    if unknown:
+        parser.error(f"unknown engines {unknown}; choose from {list(ENGINES)}")
     photos = pick_photos(args.faces_dir / "lfw/images", args.photos)
     results: dict[str, Any] = {
         "photos": len(photos),
@@ -208,8 +234,8 @@ def main() -> None:
         base_s, base_faces = baseline_ingest(photos, args.workers)
         rows.append({"pipeline": "face_recognition (baseline)", "s": base_s, "faces": base_faces})
         with tempfile.TemporaryDirectory() as tmp:
-            for name, engine in ENGINES.items():
-                seconds, faces = atlas_ingest(photos, args.workers, Path(tmp), **engine)
+            for name in names:
+                seconds, faces = atlas_ingest(photos, args.workers, Path(tmp), **ENGINES[name])
                 rows.append({"pipeline": f"faceatlas {name}", "s": seconds, "faces": faces})
         print(f"\n{'ingest pipeline':34} {'s':>7} {'img/s':>7} {'faces':>6} {'x baseline':>10}")
         for row in rows:
@@ -228,8 +254,12 @@ def main() -> None:
     if not args.skip_lfw:
         print("\nLFW View 2 (10 folds):", flush=True)
         cache_root = args.cache_root or Path(tempfile.mkdtemp(prefix="faceatlas-lfw-"))
-        lfw = lfw_for_engines(args.faces_dir, args.workers, cache_root)
-        lfw["face_recognition (baseline)"] = lfw_baseline(args.faces_dir, args.workers)
+        caches = {"dlib-bin": args.dlib_bin_cache} if args.dlib_bin_cache else {}
+        lfw = lfw_for_engines(args.faces_dir, args.workers, cache_root, caches, names)
+        if not args.skip_baseline_lfw:
+            lfw["face_recognition (baseline)"] = lfw_baseline(
+                args.faces_dir, args.workers, cache_root / "dlib-onnx"
+            )
         results["lfw"] = lfw
         print(f"\n{'engine':30} {'accuracy':>9} {'± std':>7} {'AUC':>8} {'TAR@1e-3':>9}")
         for name, r in lfw.items():

@@ -206,7 +206,7 @@ def test_engine_settings_pick_the_engines_own_detector() -> None:
     assert Settings(engine=EngineName.SFACE).detector is DetectorKind.YUNET
     assert Settings(engine=EngineName.DLIB).detector is DetectorKind.HOG
     switched = Settings(engine=EngineName.DLIB).with_overrides(engine=EngineName.SFACE)
-    assert switched.detector is DetectorKind.YUNET and switched.upsample == 0
+    assert switched.detector is DetectorKind.YUNET and switched.upsample == 1
     with pytest.raises(ValueError, match="does not work with engine"):
         Settings(engine=EngineName.SFACE, detector=DetectorKind.HOG)
     with pytest.raises(ConfigError):

@@ -61,6 +61,7 @@ def test_reembed_keeps_faces_and_switches_the_index(dlib_atlas: Path, probe_phot
             SFACE_MODEL_ID: len(before),
         }
         assert len(atlas.index) == len(before)  # one model's vectors, not both
+        assert atlas.stats()["embeddings_by_model"][SFACE_MODEL_ID] == len(before)
         result = atlas.search((probe_photos / "obama1.jpg").read_bytes())
         assert result.threshold_source == "default" and result.threshold < 0.5
         assert result.hits
@@ -99,3 +100,21 @@ def test_missing_images_stop_the_switch_unless_forced(tmp_path: Path, known_peop
     with Atlas.open(settings=atlas_settings(root, engine=EngineName.SFACE)) as atlas:
         assert atlas.model_id == SFACE_MODEL_ID
         assert 0 < len(atlas.index) < faces
+
+
+def test_manual_identity_decisions_survive_reembedding(dlib_atlas: Path) -> None:
+    with Atlas.open(settings=atlas_settings(dlib_atlas)) as atlas:
+        chosen = sorted(
+            face_id
+            for face_id, rec in atlas.catalog.faces(list(range(1, 200))).items()
+            if Path(rec.sightings[0].locator).parent.name in ("obama", "biden")
+        )
+        assert len(chosen) >= 4
+        identity = atlas.move_faces(chosen, None, actor="analyst-1")
+        atlas.label_identity(identity, "Put together by hand", actor="analyst-1")
+    Atlas.reembed(settings=atlas_settings(dlib_atlas, engine=EngineName.SFACE))
+    with Atlas.open(settings=atlas_settings(dlib_atlas, engine=EngineName.SFACE)) as atlas:
+        detail = atlas.identity(identity)
+        assert sorted(p.face_id for p in detail.photos) == chosen
+        assert detail.summary.label == "Put together by hand"
+        assert {d.actor for d in detail.decisions} == {"analyst-1"}

@@ -152,7 +152,8 @@ class Atlas:
         make that model the atlas's own (see :mod:`faceatlas.ingest.reembed`).
 
         Faces, identities and edits are kept. The switch happens only when every face
-        was re-embedded, or with ``force`` (faces that failed then drop out of search).
+        was re-embedded, or with ``force`` (faces that failed then drop out of search);
+        then identities are reclustered with the new model, manual decisions holding.
         """
         settings = settings or Settings()
         if path is not None:
@@ -184,6 +185,8 @@ class Atlas:
                         w.set_meta(META_MODEL_ID, engine.model_id)
                         w.set_meta(META_DIM, str(engine.dim))
                     atlas.rebuild_index()
+                    # Automatic identities were found with the old model; manual decisions hold.
+                    atlas.identities.recluster()
             return report
         finally:
             if index is not None:
@@ -696,6 +699,7 @@ class Atlas:
         return {
             "atlas": str(self.root),
             "model_id": self.model_id,
+            "embeddings_by_model": self.catalog.embedding_models(),
             "catalog": self.catalog.counts(),
             "index": self.index.stats(),
             "threshold": dict(zip(("value", "source"), self.threshold(), strict=True)),

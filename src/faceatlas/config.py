@@ -62,7 +62,7 @@ class DlibBackend(StrEnum):
 DEFAULT_ENGINE = EngineName.DLIB
 ENGINE_DEFAULTS: dict[EngineName, dict[str, Any]] = {
     EngineName.DLIB: {"detector": DetectorKind.HOG, "upsample": 1},
-    EngineName.SFACE: {"detector": DetectorKind.YUNET, "upsample": 0},
+    EngineName.SFACE: {"detector": DetectorKind.YUNET, "upsample": 1},
 }
 """Detector and upsampling used when settings name an engine but not these."""
 ENGINE_DETECTORS: dict[EngineName, frozenset[DetectorKind]] = {
@@ -120,7 +120,7 @@ class Settings(BaseSettings):
         default=1,
         ge=0,
         le=3,
-        description="Times the image is doubled before detection; default 1 (dlib), 0 (sface).",
+        description="Times the image is doubled before detection.",
     )
     dlib_backend: DlibBackend = Field(
         default=DlibBackend.ONNX,

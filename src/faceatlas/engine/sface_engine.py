@@ -54,18 +54,23 @@ SFACE_TEMPLATE = np.array(
 """Where SFace expects the two eyes, nose tip and mouth corners in its 112x112 chip
 (OpenCV's ``FaceRecognizerSF.alignCrop``), image-left eye first."""
 _STRIDES = (8, 16, 32)
+LARGE_FACE_SIDE_PX = 640
+"""Images seen larger than this get a second YuNet pass at this size (the export's own)."""
+LOCATE_FACE_SIDE_PX = 160
+"""``locate`` scales the crop around a known box so the box is about this big."""
 
 
 @dataclass(frozen=True, slots=True)
 class SFaceOptions:
-    """``score_threshold``: YuNet confidence kept; ``nms_iou``: overlap merged;
-    ``max_side_px``: longer image side YuNet sees (larger images are scaled down);
-    ``upsample``: smaller images are enlarged by ``2**upsample`` up to ``max_side_px``."""
+    """``score_threshold``: YuNet confidence kept (0.9, OpenCV's default for YuNet);
+    ``nms_iou``: overlap merged; ``max_side_px``: longer image side YuNet sees (larger
+    images are scaled down); ``upsample``: smaller images are enlarged by ``2**upsample``
+    up to ``max_side_px``."""
 
-    score_threshold: float = 0.6
+    score_threshold: float = 0.9
     nms_iou: float = 0.3
     max_side_px: int = 1280
-    upsample: int = 0
+    upsample: int = 1
     min_face_px: int = 20
 
 
@@ -283,8 +288,31 @@ class SFaceEngine:
         scale = float(2**self.options.upsample)
         return min(scale, self.options.max_side_px / longest)
 
-    def _run_yunet(self, image: RGBImage, scale: float) -> list[DetectedFace]:
-        """Faces of ``image`` seen at ``scale``, in the coordinates of ``image``."""
+    def _run_yunet(self, image: RGBImage, scales: Sequence[float]) -> list[DetectedFace]:
+        """Faces of ``image`` seen at each of ``scales``, merged, in its coordinates."""
+        height, width = image.shape[:2]
+        passes = [self._yunet_pass(image, scale) for scale in scales]
+        kept = [p for p in passes if p is not None]
+        if not kept:
+            return []
+        all_boxes = np.concatenate([p[0] for p in kept])
+        all_scores = np.concatenate([p[1] for p in kept])
+        all_points = np.concatenate([p[2] for p in kept])
+        faces: list[DetectedFace] = []
+        for i in _nms(all_boxes, all_scores, self.options.nms_iou):
+            x1, y1, x2, y2 = all_boxes[i]
+            box = Box(round(x1), round(y1), round(x2), round(y2)).clip(width, height)
+            if box.width <= 0 or box.height <= 0:
+                continue
+            landmarks = tuple((float(x), float(y)) for x, y in all_points[i])
+            faces.append(DetectedFace(box=box, landmarks=landmarks, score=float(all_scores[i])))
+        return faces
+
+    def _yunet_pass(
+        self, image: RGBImage, scale: float
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+        """Boxes ``(n, 4)``, scores ``(n,)`` and landmarks ``(n, 5, 2)`` above the score
+        threshold of ``image`` seen at ``scale``, in the coordinates of ``image``."""
         cv2 = self._cv2
         height, width = image.shape[:2]
         if scale != 1.0:
@@ -320,24 +348,23 @@ class SFaceEngine:
             points.append(np.stack([lx, ly], axis=2))
             del rows
         if not boxes:
-            return []
-        all_boxes = np.concatenate(boxes) / scale
-        all_scores = np.concatenate(scores)
-        all_points = np.concatenate(points) / scale
-        faces: list[DetectedFace] = []
-        for i in _nms(all_boxes, all_scores, self.options.nms_iou):
-            x1, y1, x2, y2 = all_boxes[i]
-            box = Box(round(x1), round(y1), round(x2), round(y2)).clip(width, height)
-            if box.width <= 0 or box.height <= 0:
-                continue
-            landmarks = tuple((float(x), float(y)) for x, y in all_points[i])
-            faces.append(DetectedFace(box=box, landmarks=landmarks, score=float(all_scores[i])))
-        return faces
+            return None
+        return (
+            np.concatenate(boxes) / scale,
+            np.concatenate(scores),
+            np.concatenate(points) / scale,
+        )
 
     def detect(self, image: RGBImage) -> list[DetectedFace]:
         self.load()
         height, width = image.shape[:2]
-        faces = self._run_yunet(image, self._scale_for(width, height))
+        scale = self._scale_for(width, height)
+        scales = [scale]
+        if max(width, height) * scale > LARGE_FACE_SIDE_PX:
+            # Faces near the size of the frame are beyond YuNet's largest anchors at this
+            # scale; a second look at a small copy finds them.
+            scales.append(LARGE_FACE_SIDE_PX / max(width, height))
+        faces = self._run_yunet(image, scales)
         return [f for f in faces if min(f.box.width, f.box.height) >= self.options.min_face_px]
 
     def locate(self, image: RGBImage, box: Box) -> DetectedFace:
@@ -350,7 +377,8 @@ class SFaceEngine:
         crop = Box(box.left - grow_x, box.top - grow_y, box.right + grow_x, box.bottom + grow_y)
         crop = crop.clip(width, height)
         part = np.ascontiguousarray(image[crop.top : crop.bottom, crop.left : crop.right])
-        found = self._run_yunet(part, self._scale_for(crop.width, crop.height))
+        scale = LOCATE_FACE_SIDE_PX / max(box.width, box.height, 1)
+        found = self._run_yunet(part, [scale])
         best: DetectedFace | None = None
         best_iou = 0.0
         for face in found:
