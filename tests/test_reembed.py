@@ -38,10 +38,19 @@ def face_rows(atlas_dir: Path) -> list[tuple[int, ...]]:
     return [tuple(r) for r in rows]
 
 
+@pytest.fixture(scope="module")
+def dlib_people_atlas_dir(tmp_path_factory: pytest.TempPathFactory, known_people: Path) -> Path:
+    """The known-people photos in an atlas built with the dlib engine, whatever the default."""
+    root = tmp_path_factory.mktemp("dlib-people-atlas")
+    with Atlas.open(settings=atlas_settings(root, engine=EngineName.DLIB)) as atlas:
+        assert atlas.ingest(known_people).counts["failed"] == 0
+    return root
+
+
 @pytest.fixture
-def dlib_atlas(people_atlas_dir: Path, tmp_path: Path) -> Path:
+def dlib_atlas(dlib_people_atlas_dir: Path, tmp_path: Path) -> Path:
     root = tmp_path / "atlas"
-    shutil.copytree(people_atlas_dir, root)
+    shutil.copytree(dlib_people_atlas_dir, root)
     return root
 
 
@@ -53,7 +62,7 @@ def test_reembed_keeps_faces_and_switches_the_index(dlib_atlas: Path, probe_phot
     assert face_rows(dlib_atlas) == before
 
     with pytest.raises(ModelMismatchError):
-        Atlas.open(settings=atlas_settings(dlib_atlas))
+        Atlas.open(settings=atlas_settings(dlib_atlas, engine=EngineName.DLIB))
     with Atlas.open(settings=atlas_settings(dlib_atlas, engine=EngineName.SFACE)) as atlas:
         assert atlas.model_id == SFACE_MODEL_ID
         assert atlas.catalog.embedding_models() == {
@@ -73,7 +82,9 @@ def test_reembed_keeps_faces_and_switches_the_index(dlib_atlas: Path, probe_phot
 
 def test_an_engine_of_another_model_is_refused(dlib_atlas: Path) -> None:
     with pytest.raises(ModelMismatchError):
-        Atlas.open(settings=atlas_settings(dlib_atlas), engine=SFaceEngine())
+        Atlas.open(
+            settings=atlas_settings(dlib_atlas, engine=EngineName.DLIB), engine=SFaceEngine()
+        )
 
 
 def test_missing_images_stop_the_switch_unless_forced(tmp_path: Path, known_people: Path) -> None:
@@ -83,7 +94,7 @@ def test_missing_images_stop_the_switch_unless_forced(tmp_path: Path, known_peop
         for src in sorted((known_people / name).glob("*.jpg"))[:2]:
             shutil.copy(src, photos / f"{name}-{src.name}")
     root = tmp_path / "atlas"
-    with Atlas.open(settings=atlas_settings(root)) as atlas:
+    with Atlas.open(settings=atlas_settings(root, engine=EngineName.DLIB)) as atlas:
         atlas.ingest(photos)
         faces = atlas.catalog.counts()["faces"]
     sorted(photos.iterdir())[0].unlink()
@@ -92,7 +103,7 @@ def test_missing_images_stop_the_switch_unless_forced(tmp_path: Path, known_peop
     result = runner.invoke(app, args)
     assert result.exit_code == 9, result.output
     assert '"switched": false' in result.stdout and '"images_unreadable": 1' in result.stdout
-    with Atlas.open(settings=atlas_settings(root)) as atlas:
+    with Atlas.open(settings=atlas_settings(root, engine=EngineName.DLIB)) as atlas:
         assert atlas.model_id == DLIB_MODEL_ID  # not switched
 
     forced = runner.invoke(app, [*args, "--force"])
@@ -103,7 +114,7 @@ def test_missing_images_stop_the_switch_unless_forced(tmp_path: Path, known_peop
 
 
 def test_manual_identity_decisions_survive_reembedding(dlib_atlas: Path) -> None:
-    with Atlas.open(settings=atlas_settings(dlib_atlas)) as atlas:
+    with Atlas.open(settings=atlas_settings(dlib_atlas, engine=EngineName.DLIB)) as atlas:
         chosen = sorted(
             face_id
             for face_id, rec in atlas.catalog.faces(list(range(1, 200))).items()
