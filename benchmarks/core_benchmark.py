@@ -29,6 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from faceatlas import Atlas, Settings
+from faceatlas.config import EngineName
 
 
 def pick_photos(lfw: Path, n: int, n_probes: int) -> tuple[list[Path], list[Path]]:
@@ -71,7 +72,7 @@ def atlas_ingest(photos: list[Path], workers: int, root: Path) -> tuple[float, i
         if not link.exists():
             link.symlink_to(p)
     atlas_dir = root / f"atlas-{workers}w"
-    with Atlas.open(settings=Settings(atlas_dir=atlas_dir)) as atlas:
+    with Atlas.open(settings=Settings(atlas_dir=atlas_dir, engine=EngineName.DLIB)) as atlas:
         report = atlas.ingest(folder, workers=workers)
     assert report.counts["failed"] == 0, report.failures[:3]
     return report.elapsed_s, report.counts["faces"], atlas_dir
@@ -82,7 +83,7 @@ def embedding_agreement(
 ) -> float:
     """Largest |difference| between FaceAtlas and baseline vectors of the same faces."""
     worst = 0.0
-    with Atlas.open(settings=Settings(atlas_dir=atlas_dir)) as atlas:
+    with Atlas.open(settings=Settings(atlas_dir=atlas_dir, engine=EngineName.DLIB)) as atlas:
         for encs in list(baseline.values())[:sample]:
             for enc in encs:
                 unit = (enc / np.linalg.norm(enc)).astype(np.float32)
@@ -105,7 +106,7 @@ def search_latency(
     base_ms: list[float] = []
     ours_ms: list[float] = []
     agree = 0
-    with Atlas.open(settings=Settings(atlas_dir=atlas_dir)) as atlas:
+    with Atlas.open(settings=Settings(atlas_dir=atlas_dir, engine=EngineName.DLIB)) as atlas:
         atlas.search(probes[0].read_bytes(), min_similarity=-1.0)  # load the models once
         for p in probes:
             started = time.perf_counter()

@@ -44,6 +44,7 @@ from PIL import Image
 
 from faceatlas import Atlas, Settings
 from faceatlas.accounts import Role, TokenKind
+from faceatlas.config import EngineName
 from faceatlas.engine import EngineSpec, create_engine
 from faceatlas.errors import ConflictError
 from faceatlas.eval.embed import (
@@ -69,7 +70,7 @@ def lfw_photos() -> list[Path]:
 
 def build(atlas_dir: Path, n_faces: int, clients: int) -> None:
     t0 = time.perf_counter()
-    spec = EngineSpec.from_settings(Settings(atlas_dir=atlas_dir))
+    spec = EngineSpec.from_settings(Settings(atlas_dir=atlas_dir, engine=EngineName.DLIB))
     cache = _cache_file(default_cache_dir(), spec, create_engine(spec).model_id, [])
     with np.load(cache, allow_pickle=False) as data:
         cached = {str(p) for p in data["paths"].tolist()}
@@ -79,7 +80,7 @@ def build(atlas_dir: Path, n_faces: int, clients: int) -> None:
         raise SystemExit(f"only {len(photos)} LFW photos are cached in {cache}; wait for the cache")
     emb = embed_photos(photos, spec, cache_dir=default_cache_dir())
     print(f"embeddings for {len(photos)} photos from the cache in {time.perf_counter() - t0:.1f} s")
-    settings = Settings(atlas_dir=atlas_dir)
+    settings = Settings(atlas_dir=atlas_dir, engine=EngineName.DLIB)
     with Atlas.open(settings=settings) as atlas:
         px = settings.thumbnail_px
         written = 0
@@ -156,7 +157,7 @@ def _free_port() -> int:
 
 
 def _tokens(atlas_dir: Path, clients: int) -> list[str]:
-    with Atlas.open(settings=Settings(atlas_dir=atlas_dir)) as atlas:
+    with Atlas.open(settings=Settings(atlas_dir=atlas_dir, engine=EngineName.DLIB)) as atlas:
         return [
             atlas.accounts.issue(
                 atlas.accounts.by_name(f"bench{i}"), TokenKind.API, 3600, name="bench"
@@ -281,7 +282,7 @@ def run(atlas_dir: Path, clients: int, seconds: float, baseline_s: float) -> Non
         )
         if err:
             print("first errors:", *err[:5], sep="\n  ")
-        with Atlas.open(settings=Settings(atlas_dir=atlas_dir)) as atlas:
+        with Atlas.open(settings=Settings(atlas_dir=atlas_dir, engine=EngineName.DLIB)) as atlas:
             report = atlas.audit.verify()
         print(f"audit log after the run: {report.entries} entries, chain ok={report.ok}")
         print(f"cpu cores: {os.cpu_count()}; mean latency {statistics.fmean(lat) * 1000:.0f} ms")

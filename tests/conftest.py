@@ -22,6 +22,10 @@ from faceatlas.config import IndexBackend
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+
+# Fixtures and expected similarities here are on dlib's scale, so the suite runs the dlib engine
+# unless a test names another (the product's default is sface; tests/test_engines.py covers it).
+os.environ.setdefault("FACEATLAS_ENGINE", "dlib")
 POSTGRES_URL_ENV = "FACEATLAS_TEST_POSTGRES_URL"
 
 

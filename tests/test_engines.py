@@ -202,9 +202,15 @@ def test_yunet_finds_95_percent_of_annotated_faces(sface: SFaceEngine, faces_dir
 # --- settings ---------------------------------------------------------------------------------
 
 
-def test_engine_settings_pick_the_engines_own_detector() -> None:
+def test_engine_settings_pick_the_engines_own_detector(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("FACEATLAS_ENGINE", raising=False)  # the suite pins dlib (conftest)
     assert Settings(engine=EngineName.SFACE).detector is DetectorKind.YUNET
     assert Settings(engine=EngineName.DLIB).detector is DetectorKind.HOG
+    assert Settings().engine is EngineName.SFACE
+    assert Settings().identity_min_similarity == 0.462
+    back = Settings().with_overrides(engine=EngineName.DLIB)
+    assert back.detector is DetectorKind.HOG and back.identity_min_similarity == 0.95
+    assert Settings(identity_min_similarity=0.5).identity_min_similarity == 0.5
     switched = Settings(engine=EngineName.DLIB).with_overrides(engine=EngineName.SFACE)
     assert switched.detector is DetectorKind.YUNET and switched.upsample == 1
     with pytest.raises(ValueError, match="does not work with engine"):
