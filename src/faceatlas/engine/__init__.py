@@ -70,8 +70,14 @@ def create_engine(spec: EngineSpec) -> FaceEngine:
     raise ConfigError(f"unknown engine {spec.engine!r}")
 
 
-SFACE_MIN_SIMILARITY = 0.363
-"""OpenCV's published cosine-similarity match threshold for SFace (``FaceRecognizerSF``)."""
+SFACE_MIN_SIMILARITY = 0.511
+"""SFace search threshold used until ``faceatlas calibrate`` stores one for the atlas.
+
+It is the SFace similarity at the same false-match rate as dlib's built-in
+0.958 (2.6e-6 of the 29.6 million different-person pairs among LFW View 2's
+photos; ``benchmarks/threshold_transfer.py``). OpenCV's published 0.363 lets
+through about 1e-3 of those pairs: an accuracy point, too lax for 1:N search.
+"""
 
 
 def default_min_similarity(model_id: str) -> float:
