@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 from faceatlas import Atlas
 from faceatlas.cli import app
 from faceatlas.config import EngineName
+from faceatlas.engine import default_min_similarity
 from faceatlas.engine.dlib_engine import DLIB_MODEL_ID
 from faceatlas.engine.sface_engine import SFACE_MODEL_ID, SFaceEngine
 from faceatlas.errors import ModelMismatchError
@@ -72,7 +73,10 @@ def test_reembed_keeps_faces_and_switches_the_index(dlib_atlas: Path, probe_phot
         assert len(atlas.index) == len(before)  # one model's vectors, not both
         assert atlas.stats()["embeddings_by_model"][SFACE_MODEL_ID] == len(before)
         result = atlas.search((probe_photos / "obama1.jpg").read_bytes())
-        assert result.threshold_source == "default" and result.threshold < 0.5
+        assert result.threshold_source == "default"
+        assert result.threshold == default_min_similarity(
+            SFACE_MODEL_ID
+        )  # SFace's scale, not dlib's
         assert result.hits
         assert Path(result.hits[0].sightings[0].locator).parent.name == "obama"
 
