@@ -152,7 +152,7 @@ def chain_site(site: Site, faces_dir: Path, n_pages: int, per_page: int) -> int:
 def test_killed_crawl_resumes_to_the_same_catalog(tmp_path: Path, faces_dir: Path) -> None:
     env = {**os.environ, **LOCAL_ENV, "FACEATLAS_COMMIT_EVERY": "2"}
     with Site() as site:
-        n = chain_site(site, faces_dir, n_pages=12, per_page=3)
+        n = chain_site(site, faces_dir, n_pages=8, per_page=3)
 
         def crawl(atlas: Path, *extra: str) -> list[str]:
             return [
@@ -190,3 +190,17 @@ def test_killed_crawl_resumes_to_the_same_catalog(tmp_path: Path, faces_dir: Pat
     a, b = snapshot(killed), snapshot(clean)
     assert len(a["images"]) == n
     assert a == b
+
+
+def test_max_pages_bounds_the_crawl(tmp_path: Path, faces_dir: Path) -> None:
+    with Site() as site:
+        serve_site(site, faces_dir)
+        options = CrawlOptions(
+            seeds=(site.url("/index.html"),), allow_domains=("127.0.0.1",), max_pages=1
+        )
+        with Atlas.open(settings=web_settings(tmp_path / "atlas")) as atlas:  # type: ignore[arg-type]
+            report = atlas.crawl(options)
+        pages = {p for p in site.paths() if p.endswith(".html")}
+        assert pages == {"/index.html"}
+        assert report.counts["frontier:page_done"] == 1
+        assert report.counts["new_images"] == 3  # powell, blair, schroeder (og:image)

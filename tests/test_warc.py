@@ -151,7 +151,7 @@ def snapshot(atlas_dir: Path) -> dict[str, Any]:
 
 def test_killed_warc_ingest_resumes_to_the_same_catalog(tmp_path: Path, faces_dir: Path) -> None:
     warc = tmp_path / "people.warc.gz"
-    n = many_photos_warc(warc, faces_dir, 40)
+    n = many_photos_warc(warc, faces_dir, 30)
     env = {**os.environ, "FACEATLAS_COMMIT_EVERY": "3", "FACEATLAS_INDEX_CHECKPOINT_EVERY": "5"}
 
     def ingest(atlas: Path) -> list[str]:

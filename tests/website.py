@@ -41,6 +41,9 @@ class Site:
     def __init__(self, routes: dict[str, Route] | None = None) -> None:
         self.routes: dict[str, Route] = dict(routes or {})
         self.requests: list[Request] = []
+        self.inflight = 0
+        self.max_inflight = 0
+        """Most GET requests being answered at the same moment."""
         self._lock = threading.Lock()
         site = self
 
@@ -70,6 +73,16 @@ class Site:
 
             def do_GET(self) -> None:
                 self._record()
+                with site._lock:
+                    site.inflight += 1
+                    site.max_inflight = max(site.max_inflight, site.inflight)
+                try:
+                    self._answer()
+                finally:
+                    with site._lock:
+                        site.inflight -= 1
+
+            def _answer(self) -> None:
                 route = site.routes.get(self.path)
                 if route is None:
                     self.send_response(404)

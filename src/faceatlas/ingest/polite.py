@@ -19,7 +19,12 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 from urllib.robotparser import RobotFileParser
 
-from faceatlas.errors import FetchError, HttpStatusError, RobotsDisallowedError
+from faceatlas.errors import (
+    BlockedAddressError,
+    FetchError,
+    HttpStatusError,
+    RobotsDisallowedError,
+)
 from faceatlas.ingest.fetch import Expect, Fetched, Fetcher, UrlGuard
 
 __all__ = ["Politeness"]
@@ -34,6 +39,8 @@ class _Host:
     slots: threading.Semaphore
     lock: threading.Lock = field(default_factory=threading.Lock)
     robots: RobotFileParser | None = None
+    blocked: str | None = None
+    """Why the host itself is refused (the SSRF guard), so no request goes there."""
     next_at: float = 0.0
 
 
@@ -93,6 +100,9 @@ class Politeness:
             if exc.status >= 500 or exc.status == 0:
                 lines = ["User-agent: *", "Disallow: /"]
                 log.warning("robots.txt of %s answered %d: fetching nothing", origin, exc.status)
+        except BlockedAddressError as exc:
+            host.blocked = exc.message
+            lines = ["User-agent: *", "Disallow: /"]
         except FetchError as exc:
             lines = ["User-agent: *", "Disallow: /"]
             log.warning(
@@ -102,8 +112,13 @@ class Politeness:
         return parser
 
     def check(self, url: str) -> None:
-        """Raise :class:`RobotsDisallowedError` when robots.txt forbids ``url``."""
-        if not self.robots(url).can_fetch(self.user_agent, url):
+        """Raise :class:`RobotsDisallowedError` when robots.txt forbids ``url``
+        (:class:`BlockedAddressError` when the host is refused by the SSRF guard)."""
+        robots = self.robots(url)
+        blocked = self._host(_origin(url)).blocked
+        if blocked is not None:
+            raise BlockedAddressError(blocked)
+        if not robots.can_fetch(self.user_agent, url):
             raise RobotsDisallowedError(f"robots.txt disallows {url}")
 
     def crawl_delay_s(self, url: str) -> float:
