@@ -68,10 +68,13 @@ def main() -> None:
     within = 0
     pairs = 0
     min_distance = 64
+    close: list[tuple[str, str, int]] = []
     for i in range(len(hashes) - 1):
         d = np.bitwise_count(np.bitwise_xor(hashes[i + 1 :], hashes[i]))
         pairs += len(d)
         within += int((d <= args.bits).sum())
+        for j in np.flatnonzero(d <= args.bits):
+            close.append((photos[i].name, photos[i + 1 + j].name, int(d[j])))
         if len(d):
             min_distance = min(min_distance, int(d.min()))
     identical_files = len(hashes) - len(np.unique(hashes))
@@ -84,6 +87,13 @@ def main() -> None:
         f"distinct-photo pairs: {pairs}; within {args.bits} bits: {within} "
         f"(rate {within / pairs:.2e}); smallest distance {min_distance}; equal hashes {identical_files}"
     )
+    same = [c for c in close if c[0].rsplit("_", 1)[0] == c[1].rsplit("_", 1)[0]]
+    print(
+        f"of the {len(close)} close pairs, same person: {len(same)}, different people: "
+        f"{len(close) - len(same)} (inspect them: LFW holds a few duplicate photos)"
+    )
+    for a, b, bits in close:
+        print(f"  {a} {b} {bits} bits")
     print(
         f"copies: {len(cd)}; folded within {args.bits} bits: {(cd <= args.bits).mean():.4f}; "
         f"median distance {np.median(cd):.0f}, max {cd.max()}"

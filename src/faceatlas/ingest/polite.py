@@ -78,22 +78,26 @@ class Politeness:
                 self._hosts[origin] = host
             return host
 
-    def robots(self, url: str) -> RobotFileParser:
-        """The parsed robots.txt of ``url``'s origin, fetched once (politely) per origin."""
+    def robots(self, url: str, guard: UrlGuard | None = None) -> RobotFileParser:
+        """The parsed robots.txt of ``url``'s origin, fetched once (politely) per origin;
+        ``guard`` vets its URL and any redirect of it (the crawler's allowlist)."""
         origin = _origin(url)
         host = self._host(origin)
         with host.lock:
             if host.robots is None:
-                host.robots = self._load_robots(origin, host)
+                host.robots = self._load_robots(origin, host, guard)
             return host.robots
 
-    def _load_robots(self, origin: str, host: _Host) -> RobotFileParser:
+    def _load_robots(self, origin: str, host: _Host, guard: UrlGuard | None) -> RobotFileParser:
         parser = RobotFileParser(origin + "/robots.txt")
         lines: list[str] = []
         try:
             with self._slot(host, None):
                 fetched = self.fetcher.get(
-                    origin + "/robots.txt", expect=Expect.TEXT, max_bytes=_ROBOTS_MAX_BYTES
+                    origin + "/robots.txt",
+                    expect=Expect.TEXT,
+                    guard=guard,
+                    max_bytes=_ROBOTS_MAX_BYTES,
                 )
             lines = fetched.body.decode("utf-8", errors="replace").splitlines()
         except HttpStatusError as exc:
@@ -111,10 +115,10 @@ class Politeness:
         parser.parse(lines)
         return parser
 
-    def check(self, url: str) -> None:
+    def check(self, url: str, guard: UrlGuard | None = None) -> None:
         """Raise :class:`RobotsDisallowedError` when robots.txt forbids ``url``
         (:class:`BlockedAddressError` when the host is refused by the SSRF guard)."""
-        robots = self.robots(url)
+        robots = self.robots(url, guard)
         blocked = self._host(_origin(url)).blocked
         if blocked is not None:
             raise BlockedAddressError(blocked)
@@ -144,7 +148,7 @@ class Politeness:
         def hop_guard(hop: str) -> None:
             if guard is not None:
                 guard(hop)
-            self.check(hop)
+            self.check(hop, guard)
 
         hop_guard(url)
         host = self._host(_origin(url))
