@@ -11,9 +11,11 @@ the atlas is next opened. A rerun skips what is already stored (and, for
 stable-order sources, every item before the committed checkpoint), so it
 resumes rather than restarts.
 
-Exact copies (same SHA-256) and near-duplicates (perceptual hash within
-``near_duplicate_bits``, same aspect ratio) become sightings of the image
-already stored, never new images.
+Exact copies (same SHA-256) become sightings of the image already stored
+without being analysed. Near-duplicates (perceptual hash within
+``near_duplicate_bits``, same aspect ratio) are analysed, and fold into the
+stored image as sightings when their faces are that image's faces; they are
+never stored or indexed twice.
 """
 
 from __future__ import annotations
@@ -46,6 +48,7 @@ from faceatlas.store.catalog import Catalog, CatalogWriter, NewSighting
 from faceatlas.store.provenance import (
     ContentHash,
     add_content_hash,
+    face_vectors,
     image_for_content,
     iter_content_hashes,
     read_checkpoint,
@@ -238,13 +241,10 @@ class _Run:
         if known is not None:
             loaded.data = None
             return
-        if loaded.phash is not None:
+        if loaded.phash is not None:  # a candidate: folded at write time if its faces agree
             entry.near = self.near.find(loaded.phash)
             if entry.near is None:
                 entry.near_sha = self._near_inflight(loaded.phash)
-            if entry.near is not None or entry.near_sha is not None:
-                loaded.data = None
-                return
         assert loaded.data is not None
         self.inflight[sha] = loaded.phash
         entry.future = self.executor.submit(loaded.data)
@@ -318,6 +318,8 @@ class _Run:
                 self._tick()
                 return
             faces = kept
+        if self._fold(w, entry, loaded, sighting, faces):
+            return
         image_id, written = w.add_image(
             sha256=loaded.sha256,
             byte_size=loaded.size,
@@ -343,28 +345,49 @@ class _Run:
     def _write_copy(
         self, w: CatalogWriter, entry: _Pending, loaded: _Loaded, sighting: NewSighting
     ) -> None:
-        """An exact or near copy: one more sighting of the stored image."""
-        counts = self.report.counts
-        item = entry.item
+        """An exact copy: one more sighting of the stored image."""
         image_id = image_for_content(w.conn, loaded.sha256)
-        kind = "duplicates"
-        if image_id is None and entry.near is not None:
-            image_id, bits = entry.near
-            self._add_hash(w, image_id, loaded, bits)
-            kind = "near_duplicates"
-        elif image_id is None and entry.near_sha is not None:
-            sha, bits = entry.near_sha
-            image_id = image_for_content(w.conn, sha)
-            if image_id is not None:
-                self._add_hash(w, image_id, loaded, bits)
-                kind = "near_duplicates"
         if image_id is None:  # the first copy failed to decode: so does this one
-            self._fail(w, item, "duplicate_of_failed", "same content as an item that failed")
+            self._fail(w, entry.item, "duplicate_of_failed", "same content as an item that failed")
             return
         w.add_sighting(image_id, sighting)
-        w.clear_failure(self.source_id, item.locator)
-        counts[kind] += 1
+        w.clear_failure(self.source_id, entry.item.locator)
+        self.report.counts["duplicates"] += 1
         self._tick()
+
+    def _fold(
+        self,
+        w: CatalogWriter,
+        entry: _Pending,
+        loaded: _Loaded,
+        sighting: NewSighting,
+        faces: list[AnalyzedFace],
+    ) -> bool:
+        """Fold a near-duplicate into the stored image when its faces are that image's faces.
+
+        A perceptual hash alone can match two different photos of the same composition;
+        folding one person's photo into another's would attach a page to the wrong face,
+        so every face of the copy must match a distinct stored face of the image.
+        """
+        if entry.near is not None:
+            image_id, bits = entry.near
+        elif entry.near_sha is not None:
+            found = image_for_content(w.conn, entry.near_sha[0])
+            if found is None:  # the in-flight original failed: this one is new
+                return False
+            image_id, bits = found, entry.near_sha[1]
+        else:
+            return False
+        stored = face_vectors(w.conn, image_id, self.options.model_id)
+        if not _same_faces([f.embedding for f in faces], stored):
+            self.report.counts["near_duplicates_rejected"] += 1
+            return False
+        self._add_hash(w, image_id, loaded, bits)
+        w.add_sighting(image_id, sighting)
+        w.clear_failure(self.source_id, entry.item.locator)
+        self.report.counts["near_duplicates"] += 1
+        self._tick()
+        return True
 
     def _add_hash(self, w: CatalogWriter, image_id: int, loaded: _Loaded, bits: int) -> None:
         h = loaded.phash
@@ -404,6 +427,27 @@ class _Run:
         self.since_checkpoint = 0
         _, watermark = self.catalog.embedding_watermark(self.options.model_id)
         self.index.save(watermark)
+
+
+SAME_FACE_MIN_SIMILARITY = 0.92
+"""Cosine similarity above which a face in a resized or re-encoded copy is the stored face
+(copies score about 0.97 and above; different photos of one person rarely pass 0.92)."""
+
+
+def _same_faces(new: list[np.ndarray], stored: list[np.ndarray]) -> bool:
+    """True when every new face matches a distinct stored face (greedy, best first)."""
+    if len(new) > len(stored):
+        return False
+    if not new:
+        return True
+    sims = np.stack(new) @ np.stack(stored).T
+    used: set[int] = set()
+    for row in np.argsort(-sims.max(axis=1)):
+        order = [int(c) for c in np.argsort(-sims[row]) if int(c) not in used]
+        if not order or sims[row, order[0]] < SAME_FACE_MIN_SIMILARITY:
+            return False
+        used.add(order[0])
+    return True
 
 
 def _outcome(future: Future[Analysis]) -> Analysis:

@@ -5,14 +5,17 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+import numpy as np
 import sqlalchemy as sa
 
 from faceatlas.store import schema as t
 from faceatlas.store.catalog import utc_now
+from faceatlas.types import Vector
 
 __all__ = [
     "ContentHash",
     "add_content_hash",
+    "face_vectors",
     "image_for_content",
     "iter_content_hashes",
     "read_checkpoint",
@@ -39,6 +42,17 @@ def image_for_content(conn: sa.Connection, sha256: str) -> int | None:
             sa.select(t.image_hashes.c.image_id).where(t.image_hashes.c.sha256 == sha256)
         ).first()
     return None if row is None else int(row[0])
+
+
+def face_vectors(conn: sa.Connection, image_id: int, model_id: str) -> list[Vector]:
+    """The embeddings (``float32 (dim,)``) of an image's stored faces for one model."""
+    rows = conn.execute(
+        sa.select(t.embeddings.c.vector)
+        .join(t.faces, t.faces.c.id == t.embeddings.c.face_id)
+        .where(t.faces.c.image_id == image_id, t.embeddings.c.model_id == model_id)
+        .order_by(t.faces.c.ordinal)
+    ).all()
+    return [np.frombuffer(r[0], dtype=np.float32) for r in rows]
 
 
 def add_content_hash(conn: sa.Connection, h: ContentHash) -> None:
