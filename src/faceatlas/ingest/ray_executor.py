@@ -58,6 +58,23 @@ class RayExecutor:
             self.ray.shutdown()
 
 
+def _init(ray: Any, address: str, actors: int) -> None:
+    kwargs: dict[str, Any] = {"address": address, "logging_level": logging.WARNING}
+    if address == "local":
+        kwargs.update(include_dashboard=False, num_cpus=max(1, actors))
+    for attempt in (1, 2):
+        try:
+            ray.init(**kwargs)
+            return
+        except Exception as exc:  # Ray raises plain exceptions for every start-up failure
+            ray.shutdown()
+            # a local instance can miss Ray's fixed 30 s start-up wait on a loaded machine
+            if address == "local" and attempt == 1 and "timed out during startup" in str(exc):
+                log.warning("Ray start-up timed out; trying once more")
+                continue
+            raise ConfigError(f"cannot start or reach Ray at {address}: {exc}") from None
+
+
 def make_ray_executor(
     address: str, spec: EngineSpec, limits: AnalysisLimits, actors: int
 ) -> RayExecutor:
@@ -68,10 +85,7 @@ def make_ray_executor(
         raise ConfigError("--ray needs the Ray extra: pip install 'faceatlas[ray]'") from None
     started_here = not ray.is_initialized()
     if started_here:
-        kwargs: dict[str, Any] = {"address": address, "logging_level": logging.WARNING}
-        if address == "local":
-            kwargs.update(include_dashboard=False, num_cpus=max(1, actors))
-        ray.init(**kwargs)
+        _init(ray, address, actors)
     remote_cls = ray.remote(num_cpus=1)(RayAnalyzer)
     handles = [remote_cls.remote(spec, limits) for _ in range(max(1, actors))]
     log.info("Ray: %d analysis actors at %s", len(handles), address)
