@@ -504,7 +504,7 @@ def test_warc_and_url_list_jobs_name_listed_files_only(env: Env) -> None:
     assert top["page_title"] == "Press photos"
     # Posted URLs: written under a server-chosen name, fetched under the crawler's rules,
     # so for a loopback address even robots.txt is refused by the SSRF guard, and nothing
-    # is fetched there: the item is recorded as a failure.
+    # is fetched there: the item is recorded as a blocked_address failure.
     for bad in (["file:///etc/passwd"], [], ["http://a.example/x.jpg http://b http://c"]):
         r = env.client.post("/api/v1/jobs", json={"kind": "urls", "urls": bad}, headers=admin)
         assert r.status_code == 400, bad
@@ -515,7 +515,7 @@ def test_warc_and_url_list_jobs_name_listed_files_only(env: Env) -> None:
     job = _wait_job(env, r.json()["id"])
     assert job["status"] == "finished", job
     assert job["report"]["counts"]["failed"] == 1
-    assert job["report"]["failures"][0]["code"] == "robots_disallowed"
+    assert job["report"]["failures"][0]["code"] == "blocked_address"
 
 
 def _wait_job(env: Env, job_id: int) -> dict[str, object]:
