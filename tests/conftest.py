@@ -31,7 +31,9 @@ POSTGRES_URL_ENV = "FACEATLAS_TEST_POSTGRES_URL"
 
 @pytest.fixture(scope="session")
 def faces_dir() -> Path:
-    root = Path(os.environ.get("FACEATLAS_TEST_FACES", REPO_ROOT.parent / "shared" / "faces"))
+    root = Path(
+        os.environ.get("FACEATLAS_TEST_FACES", REPO_ROOT.parent / "shared" / "faces")
+    ).resolve()
     if not (root / "lfw" / "pairs.txt").is_file():
         pytest.fail(f"shared face photos not found at {root}; set FACEATLAS_TEST_FACES")
     return root
