@@ -62,14 +62,16 @@ def _init(ray: Any, address: str, actors: int) -> None:
     kwargs: dict[str, Any] = {"address": address, "logging_level": logging.WARNING}
     if address == "local":
         kwargs.update(include_dashboard=False, num_cpus=max(1, actors))
-    for attempt in (1, 2):
+    attempts = 3
+    for attempt in range(1, attempts + 1):
         try:
             ray.init(**kwargs)
             return
         except Exception as exc:  # Ray raises plain exceptions for every start-up failure
             ray.shutdown()
-            # a local instance can miss Ray's fixed 30 s start-up wait on a loaded machine
-            if address == "local" and attempt == 1 and "timed out during startup" in str(exc):
+            # a local instance can miss Ray's fixed start-up waits (its GCS port file, the
+            # node's start-up) on a loaded machine or the first start after installation
+            if address == "local" and attempt < attempts and "timed out" in str(exc).lower():
                 log.warning("Ray start-up timed out; trying once more")
                 continue
             raise ConfigError(f"cannot start or reach Ray at {address}: {exc}") from None
