@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
-import os
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from faceatlas.errors import FaceIndexError, ModelMismatchError
+from faceatlas.index.files import write_index_files
 from faceatlas.index.protocol import Ids, IndexHit, IndexState
 from faceatlas.types import Vectors
 
@@ -114,15 +115,8 @@ class FlatIndex:
         ]
 
     def save(self, watermark: int) -> None:
-        self.directory.mkdir(parents=True, exist_ok=True)
         state = IndexState(self._model_id, self._dim, len(self), watermark)
-        tmp_index = self.index_path.with_suffix(".faiss.tmp")
-        tmp_state = self.state_path.with_suffix(".json.tmp")
-        self._faiss.write_index(self._index, str(tmp_index))
-        tmp_state.write_text(json.dumps(_asdict(state)))
-        _fsync(tmp_index)
-        os.replace(tmp_index, self.index_path)
-        os.replace(tmp_state, self.state_path)
+        write_index_files(self._faiss, self._index, self.index_path, self.state_path, asdict(state))
         self._saved = state
 
     def state(self) -> IndexState | None:
@@ -144,17 +138,3 @@ class FlatIndex:
 
     def close(self) -> None:
         self._index = self._fresh()
-
-
-def _asdict(state: IndexState) -> dict[str, Any]:
-    return {
-        "model_id": state.model_id,
-        "dim": state.dim,
-        "count": state.count,
-        "watermark": state.watermark,
-    }
-
-
-def _fsync(path: Path) -> None:
-    with open(path, "rb") as fh:
-        os.fsync(fh.fileno())

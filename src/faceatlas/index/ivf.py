@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -28,6 +27,7 @@ from typing import Any
 import numpy as np
 
 from faceatlas.errors import FaceIndexError, ModelMismatchError
+from faceatlas.index.files import write_index_files
 from faceatlas.index.protocol import Ids, IndexHit, IndexState, VectorLookup
 from faceatlas.index.rerank import rerank, shortlist_size
 from faceatlas.types import Vectors
@@ -163,20 +163,9 @@ class IvfIndex:
         self._set_nprobe()
 
     def save(self, watermark: int) -> None:
-        self.directory.mkdir(parents=True, exist_ok=True)
         state = IndexState(self._model_id, self._dim, len(self), watermark)
-        tmp_index = self.index_path.with_suffix(".faiss.tmp")
-        tmp_state = self.state_path.with_suffix(".json.tmp")
-        self._faiss.write_index(self._index, str(tmp_index))
-        tmp_state.write_text(
-            json.dumps(
-                {"state": asdict(state), "plan": asdict(self._plan), "codes": self.options.codes}
-            )
-        )
-        with open(tmp_index, "rb") as fh:
-            os.fsync(fh.fileno())
-        os.replace(tmp_index, self.index_path)
-        os.replace(tmp_state, self.state_path)
+        sidecar = {"state": asdict(state), "plan": asdict(self._plan), "codes": self.options.codes}
+        write_index_files(self._faiss, self._index, self.index_path, self.state_path, sidecar)
         self._saved = state
 
     def state(self) -> IndexState | None:
