@@ -111,6 +111,15 @@ ENDPOINTS = [
     ("get", "/api/v1/jobs", "admin"),
     ("post", "/api/v1/jobs", "admin"),
     ("get", "/api/v1/jobs/1", "admin"),
+    ("get", "/api/v1/identities", "investigator"),
+    ("post", "/api/v1/identities/search", "investigator"),
+    ("post", "/api/v1/identities/move", "investigator"),
+    ("post", "/api/v1/identities/cluster", "supervisor"),
+    ("get", "/api/v1/identities/1", "investigator"),
+    ("post", "/api/v1/identities/1/merge", "investigator"),
+    ("post", "/api/v1/identities/1/split", "investigator"),
+    ("post", "/api/v1/identities/1/label", "investigator"),
+    ("post", "/api/v1/identities/1/reject", "investigator"),
 ]
 PUBLIC = [
     ("get", "/api/v1/health"),
@@ -128,6 +137,7 @@ def test_openapi_documents_every_endpoint_with_the_error_shape(env: Env) -> None
         "users": "{user_id}",
         "jobs": "{job_id}",
         "tokens": "{token_id}",
+        "identities": "{identity_id}",
     }
 
     def template(path: str) -> str:

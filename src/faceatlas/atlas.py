@@ -689,6 +689,10 @@ class Atlas:
             raise NotFoundError(f"face {face_id} does not exist")
         return rec
 
+    def faces(self, face_ids: Sequence[int]) -> dict[int, FaceRecord]:
+        """Face records (image and every sighting) keyed by id; unknown ids are left out."""
+        return self.catalog.faces(face_ids)
+
     def thumbnail(self, face_id: int) -> bytes:
         jpeg = self.catalog.thumbnail(face_id)
         if jpeg is None:

@@ -13,10 +13,10 @@ import logging
 import re
 import threading
 import time
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from faceatlas.accounts import RateLimiter, Role, User
 from faceatlas.atlas import Atlas
@@ -25,6 +25,7 @@ from faceatlas.errors import (
     AtlasLockedError,
     CaseRequiredError,
     ImageTooLargeError,
+    InvalidRequestError,
     NotFoundError,
     PermissionDeniedError,
 )
@@ -33,9 +34,18 @@ from faceatlas.privacy import OptOutRequest
 from faceatlas.search import ProbeFace, SearchResult
 from faceatlas.store import FaceRecord
 
-__all__ = ["LEADS_NOTICE", "SearchOutcome", "SearchRequest", "Service", "similarity_band"]
+__all__ = [
+    "LEADS_NOTICE",
+    "SearchOutcome",
+    "SearchRecord",
+    "SearchRequest",
+    "Service",
+    "similarity_band",
+]
 
 log = logging.getLogger(__name__)
+
+R = TypeVar("R")
 
 LEADS_NOTICE = (
     "Results are investigative leads, not identifications. A similar face is not the same "
@@ -75,6 +85,16 @@ class SearchRequest:
 
 
 @dataclass(frozen=True, slots=True)
+class SearchRecord:
+    """What a search's audit event records besides who, case and purpose: its
+    parameters, the ids of the faces shown, and kind-specific fields (``extra``)."""
+
+    parameters: dict[str, Any]
+    result_face_ids: list[int]
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
 class SearchOutcome:
     result: SearchResult
     audit: AuditEntry
@@ -109,7 +129,13 @@ class Service:
         self._engine_lock = threading.Lock()
         self.jobs = JobRunner(atlas, on_finished=self.catch_up_index)
         self._shown: dict[str, dict[int, float]] = {}
+        self._shown_identities: dict[str, dict[int, float]] = {}
         self._shown_lock = threading.Lock()
+
+    @property
+    def engine_lock(self) -> threading.Lock:
+        """Held while the face engine or the in-memory index is in use."""
+        return self._engine_lock
 
     def start(self) -> None:
         self.jobs.start()
@@ -171,16 +197,57 @@ class Service:
 
     def search(self, user: User, data: bytes, request: SearchRequest) -> SearchOutcome:
         """An accountable search: checked, rate-limited, audited, then returned."""
-        case, purpose = self.check_case(request.case_number, request.purpose)
-        self.check_upload(data)
-        self.limiter.hit(user.username)
-        started = time.perf_counter()
-        with self._engine_lock:
+
+        def run() -> tuple[SearchResult, SearchRecord]:
             result = self.atlas.search(
                 data, face=request.face, top_k=request.top_k, min_similarity=request.threshold
             )
-        probe_sha = hashlib.sha256(data).hexdigest()
-        shown = [h.face_id for h in result.hits]
+            parameters = {
+                "face": result.selected,
+                "faces_in_probe": len(result.probe_faces),
+                "top_k": request.top_k or self.settings.top_k,
+                "threshold": round(result.threshold, 4),
+                "threshold_source": result.threshold_source,
+                "model_id": result.model_id,
+            }
+            return result, SearchRecord(parameters, [h.face_id for h in result.hits])
+
+        result, entry, hashes = self.accountable_search(user, request, [data], run)
+        return SearchOutcome(result, entry, hashes[0])
+
+    def accountable_search(
+        self,
+        user: User,
+        request: SearchRequest,
+        probes: Sequence[bytes],
+        run: Callable[[], tuple[R, SearchRecord]],
+    ) -> tuple[R, AuditEntry, list[str]]:
+        """The one path of every search (by face, by identity): case number and purpose
+        checked, uploads bounded, the user's rate limit counted, ``run`` called under the
+        engine lock, then one ``search`` audit event appended before anything is returned.
+
+        Returns ``run``'s result, the audit entry and the probes' SHA-256 digests.
+        """
+        case, purpose = self.check_case(request.case_number, request.purpose)
+        if not probes:
+            raise InvalidRequestError("attach at least one probe photo")
+        for data in probes:
+            self.check_upload(data)
+        self.limiter.hit(user.username)
+        started = time.perf_counter()
+        with self._engine_lock:
+            result, record = run()
+        hashes = [hashlib.sha256(data).hexdigest() for data in probes]
+        details: dict[str, Any] = {
+            "probe_sha256": hashes[0],
+            "interface": request.interface,
+            "parameters": record.parameters,
+            "result_face_ids": record.result_face_ids,
+            "elapsed_ms": round((time.perf_counter() - started) * 1000, 1),
+        }
+        if len(hashes) > 1:
+            details["probe_sha256s"] = hashes
+        details.update(record.extra)
         entry = self.atlas.audit.append(
             AuditEvent(
                 actor=user.username,
@@ -189,28 +256,18 @@ class Service:
                 action="search",
                 case_number=case,
                 purpose=purpose,
-                details={
-                    "probe_sha256": probe_sha,
-                    "interface": request.interface,
-                    "parameters": {
-                        "face": result.selected,
-                        "faces_in_probe": len(result.probe_faces),
-                        "top_k": request.top_k or self.settings.top_k,
-                        "threshold": round(result.threshold, 4),
-                        "threshold_source": result.threshold_source,
-                        "model_id": result.model_id,
-                    },
-                    "result_face_ids": shown,
-                    "elapsed_ms": round((time.perf_counter() - started) * 1000, 1),
-                },
+                details=details,
             )
         )
         now = time.time()
         with self._shown_lock:
             seen = self._shown.setdefault(user.username, {})
-            for face_id in shown:
+            for face_id in record.result_face_ids:
                 seen[face_id] = now
-        return SearchOutcome(result, entry, probe_sha)
+            granted = self._shown_identities.setdefault(user.username, {})
+            for identity_id in record.extra.get("result_identity_ids", []):
+                granted[int(identity_id)] = now
+        return result, entry, hashes
 
     # --- result details ----------------------------------------------------------------------
 
@@ -234,9 +291,43 @@ class Service:
                 with self._shown_lock:
                     self._shown.setdefault(user.username, {})[face_id] = time.time()
                 return
+        identity_id = self.atlas.identities.identity_of(face_id)
+        if identity_id is not None and self.may_view_identity(user, identity_id):
+            return
         raise PermissionDeniedError(
             "this face was not among the results of one of your searches in the last 24 hours"
         )
+
+    def grant_identities(self, user: User, identity_ids: Sequence[int]) -> None:
+        """Let ``user`` open identities their own curation just created (audited as well)."""
+        now = time.time()
+        with self._shown_lock:
+            granted = self._shown_identities.setdefault(user.username, {})
+            for identity_id in identity_ids:
+                granted[identity_id] = now
+
+    def may_view_identity(self, user: User, identity_id: int) -> bool:
+        """Supervisors and admins open any identity; investigators those their own audited
+        searches showed them, or their own curation touched, in the last 24 hours."""
+        viewable = self.viewable_identities(user)
+        return viewable is None or identity_id in viewable
+
+    def viewable_identities(self, user: User) -> set[int] | None:
+        """Identity ids ``user`` may open (``None``: every one)."""
+        if user.role.allows(Role.SUPERVISOR):
+            return None
+        since = (datetime.now(UTC) - SHOWN_WINDOW).isoformat(timespec="milliseconds")
+        found: set[int] = set()
+        for entry in self.atlas.audit.entries(actor=user.username, limit=500):
+            if entry.at < since:
+                break
+            found.update(entry.details.get("result_identity_ids", []))
+            found.update(entry.details.get("identity_ids", []))
+        cutoff = time.time() - SHOWN_WINDOW.total_seconds()
+        with self._shown_lock:
+            granted = self._shown_identities.get(user.username, {})
+            found.update(i for i, when in granted.items() if when >= cutoff)
+        return found
 
     def face(self, user: User, face_id: int) -> FaceRecord:
         self.ensure_may_view(user, face_id)

@@ -1,0 +1,175 @@
+"""Identities: list, show, curate (merge, split, move, label, "not this person"),
+cluster, and identity-level search with one or more photos of one person."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, File, Form, Query, UploadFile
+from fastapi.concurrency import run_in_threadpool
+
+from faceatlas.api.deps import Investigator, ServiceDep, Supervisor
+from faceatlas.api.identities import MAX_PROBE_PHOTOS, IdentityDesk
+from faceatlas.api.routes_search import API_PREFIX
+from faceatlas.api.schemas_identities import (
+    ClusterIn,
+    ClusterOut,
+    CurationOut,
+    FacesIn,
+    IdentitiesOut,
+    IdentityOut,
+    IdentitySearchOut,
+    IdentitySummaryOut,
+    LabelIn,
+    MergeIn,
+    MoveIn,
+)
+from faceatlas.api.service import SearchRequest, Service
+from faceatlas.api.uploads import read_upload
+from faceatlas.errors import InvalidRequestError
+
+__all__ = ["router"]
+
+router = APIRouter(tags=["identities"])
+
+
+def get_desk(service: ServiceDep) -> IdentityDesk:
+    return IdentityDesk(service)
+
+
+Desk = Annotated[IdentityDesk, Depends(get_desk)]
+ImagesField = Annotated[
+    list[UploadFile] | None,
+    File(description=f"1-{MAX_PROBE_PHOTOS} photos of one person, each as a field `images`."),
+]
+
+
+async def read_photos(uploads: list[UploadFile] | None, service: Service) -> list[bytes]:
+    if not uploads:
+        raise InvalidRequestError("attach one or more photos as multipart fields 'images'")
+    if len(uploads) > MAX_PROBE_PHOTOS:
+        raise InvalidRequestError(f"at most {MAX_PROBE_PHOTOS} photos per identity search")
+    return [await read_upload(u, service.settings.max_upload_bytes) for u in uploads]
+
+
+@router.get("/identities", response_model=IdentitiesOut, summary="Identities, largest first")
+def list_identities(
+    desk: Desk,
+    user: Investigator,
+    min_faces: Annotated[int, Query(ge=1, le=100_000)] = 1,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> IdentitiesOut:
+    """Supervisors and admins see every identity; investigators those their own searches
+    showed them (or their curation made) in the last 24 hours."""
+    found = desk.summaries(user, min_faces=min_faces, limit=limit + 1, offset=offset)
+    return IdentitiesOut(
+        identities=[IdentitySummaryOut.of(s, API_PREFIX) for s in found[:limit]],
+        min_faces=min_faces,
+        limit=limit,
+        offset=offset,
+        next_offset=offset + limit if len(found) > limit else None,
+    )
+
+
+@router.post(
+    "/identities/search",
+    response_model=IdentitySearchOut,
+    summary="Search for people with one or more photos of one person",
+    description=(
+        "Ranks identities using all of each person's faces. Refused without a case number and "
+        "an allowed purpose (`case_required`). Audited and rate limited like `POST /search`. "
+        "Results are investigative leads, not identifications."
+    ),
+)
+async def search_identities(
+    service: ServiceDep,
+    desk: Desk,
+    user: Investigator,
+    images: ImagesField = None,
+    case_number: Annotated[str | None, Form(max_length=200)] = None,
+    purpose: Annotated[str | None, Form(max_length=200)] = None,
+    top_k: Annotated[int | None, Form(ge=1, le=1000)] = None,
+    threshold: Annotated[float | None, Form(ge=-1.0, le=1.0)] = None,
+) -> IdentitySearchOut:
+    service.check_case(case_number, purpose)
+    photos = await read_photos(images, service)
+    request = SearchRequest(
+        case_number=case_number or "",
+        purpose=purpose or "",
+        top_k=top_k,
+        threshold=threshold,
+        interface="api",
+    )
+    outcome = await run_in_threadpool(desk.search, user, photos, request)
+    return IdentitySearchOut.of(outcome, API_PREFIX)
+
+
+@router.post(
+    "/identities/cluster",
+    response_model=ClusterOut,
+    summary="Cluster faces into identities (supervisor, admin)",
+    description="Clusters faces still without an identity, or with `rebuild` everything from "
+    "scratch. Manual decisions hold either way. Audited.",
+)
+def cluster(body: ClusterIn, desk: Desk, user: Supervisor) -> ClusterOut:
+    return ClusterOut.of(desk.cluster(user, rebuild=body.rebuild))
+
+
+@router.post(
+    "/identities/move",
+    response_model=CurationOut,
+    summary="Move faces into an identity, or into a new one",
+)
+def move_faces(body: MoveIn, desk: Desk, user: Investigator) -> CurationOut:
+    placed = desk.move(user, body.face_ids, body.target)
+    return CurationOut(action="move", identity_id=placed, actor=user.username)
+
+
+@router.get(
+    "/identities/{identity_id}",
+    response_model=IdentityOut,
+    summary="An identity: photos, where found, candidate names, curation log",
+)
+def show_identity(identity_id: int, desk: Desk, user: Investigator) -> IdentityOut:
+    return IdentityOut.of_view(desk.show(user, identity_id), API_PREFIX)
+
+
+@router.post(
+    "/identities/{identity_id}/merge",
+    response_model=CurationOut,
+    summary="Merge other identities into this one",
+)
+def merge(identity_id: int, body: MergeIn, desk: Desk, user: Investigator) -> CurationOut:
+    merged = desk.merge(user, identity_id, body.others)
+    return CurationOut(action="merge", identity_id=merged, actor=user.username)
+
+
+@router.post(
+    "/identities/{identity_id}/split",
+    response_model=CurationOut,
+    summary="Split faces off into a new identity",
+)
+def split(identity_id: int, body: FacesIn, desk: Desk, user: Investigator) -> CurationOut:
+    new_id = desk.split(user, identity_id, body.face_ids)
+    return CurationOut(action="split", identity_id=new_id, actor=user.username)
+
+
+@router.post(
+    "/identities/{identity_id}/label",
+    response_model=CurationOut,
+    summary="Label an identity (null clears the label)",
+)
+def label(identity_id: int, body: LabelIn, desk: Desk, user: Investigator) -> CurationOut:
+    desk.label(user, identity_id, body.label)
+    return CurationOut(action="label", identity_id=identity_id, actor=user.username)
+
+
+@router.post(
+    "/identities/{identity_id}/reject",
+    response_model=CurationOut,
+    summary='"Not this person": faces leave the identity for good',
+)
+def reject(identity_id: int, body: FacesIn, desk: Desk, user: Investigator) -> CurationOut:
+    desk.reject(user, identity_id, body.face_ids)
+    return CurationOut(action="reject", identity_id=identity_id, actor=user.username)
