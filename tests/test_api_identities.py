@@ -335,3 +335,65 @@ def test_identity_search_counts_against_the_search_rate_limit(
             )
             assert error_code(r, 429) == "rate_limited"
             assert len(atlas.audit.entries(action="search")) == 2
+
+
+# --- the web pages, through the same app ------------------------------------------------
+
+
+def signed_in(env: Env, username: str) -> tuple[TestClient, str]:
+    """A cookie session for ``username`` and its CSRF token."""
+    client = TestClient(env.client.app)
+    token = client.get("/login").text.split('name="csrf_token" value="')[1].split('"')[0]
+    r = client.post(
+        "/login",
+        data={"username": username, "password": PASSWORD, "csrf_token": token},
+        follow_redirects=False,
+    )
+    assert r.status_code == 303
+    csrf = client.get("/search").text.split('name="csrf-token" content="')[1].split('"')[0]
+    return client, csrf
+
+
+def test_web_identity_pages_and_forms(env: Env) -> None:
+    client, csrf = signed_in(env, "sam.supervisor")
+    blair = env.identity_of("Tony_Blair")
+    listing = client.get("/identities?min_faces=1")
+    assert listing.status_code == 200 and f'href="/identities/{blair}"' in listing.text
+    page = client.get(f"/identities/{blair}")
+    assert page.status_code == 200
+    assert "Candidate names (unverified)" in page.text and "Photos of Tony Blair" in page.text
+    assert 'class="notice"' in page.text and "not identifications" in page.text
+    r = client.post(f"/identities/{blair}/label", data={"label": "Tony Blair"})
+    assert r.status_code == 403  # no CSRF token
+    r = client.post(
+        f"/identities/{blair}/label",
+        data={"label": "Tony Blair", "csrf_token": csrf},
+        follow_redirects=False,
+    )
+    assert r.status_code == 303
+    page = client.get(f"/identities/{blair}").text
+    assert "labelled by sam.supervisor" in page
+    assert "<td>sam.supervisor</td><td>label</td>" in page
+    r = client.post(f"/identities/{blair}/faces", data={"action": "split", "csrf_token": csrf})
+    assert r.status_code == 400 and "tick at least one photo" in r.text
+    r = client.post(f"/identities/{blair}/merge", data={"others": "abc", "csrf_token": csrf})
+    assert r.status_code == 400 and "whole number" in r.text
+    assert client.get("/identities/999999").status_code == 404
+
+
+def test_web_identity_search_is_accountable(env: Env) -> None:
+    client, csrf = signed_in(env, "ivy.investigator")
+    files = env.probes()
+    r = client.post("/identities/search", files=files, data={"csrf_token": csrf})
+    assert r.status_code == 400 and "case number" in r.text
+    r = client.post("/identities/search", files=files, data={**CASE, "csrf_token": "x"})
+    assert r.status_code == 403
+    before = len(env.atlas.audit.entries(action="search", limit=1000))
+    r = client.post("/identities/search", files=files, data={**CASE, "csrf_token": csrf})
+    assert r.status_code == 200 and "People found for case 2026-0177" in r.text
+    assert "not identifications" in r.text
+    entries = env.atlas.audit.entries(action="search", limit=1000)
+    assert len(entries) == before + 1
+    entry = entries[0]
+    assert entry.details["interface"] == "web" and entry.details["kind"] == "identity"
+    assert entry.actor == "ivy.investigator" and len(entry.details["probe_sha256s"]) == 2

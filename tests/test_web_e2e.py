@@ -1,6 +1,6 @@
 """End to end in a real headless Chromium: `faceatlas serve` on 127.0.0.1, first-run admin,
 users made in the admin pages, a search from a phone-sized screen with a group photo,
-and the supervisor's audit view."""
+an identity search and a label on the person's page, and the supervisor's audit view."""
 
 from __future__ import annotations
 
@@ -124,7 +124,7 @@ def _create_user(page: object, url: str, username: str, role: str, unit: str) ->
 
 
 def test_search_in_a_real_browser_then_supervisor_sees_it(
-    server: Server, probe_photos: Path, tmp_path: Path
+    server: Server, probe_photos: Path, known_people: Path, tmp_path: Path
 ) -> None:
     from playwright.sync_api import expect, sync_playwright
 
@@ -197,6 +197,40 @@ def test_search_in_a_real_browser_then_supervisor_sees_it(
             assert fits, "the results page scrolls sideways on a phone"
             page.screenshot(path=str(shots / "web-results-phone.png"), full_page=True)
             assert (shots / "web-results-phone.png").stat().st_size > 10_000
+
+            # Identity search with two photos of one person: results grouped by person.
+            page.click("nav a[href='/identities']")
+            page.click("#identity-search-link")
+            page.fill("#case_number", "2026-0142")
+            page.select_option("#purpose", "missing person")
+            obama = [probe_photos / "obama1.jpg", known_people / "obama" / "obama2.jpg"]
+            page.set_input_files("#images", [str(p) for p in obama])
+            page.click("#identity-search-button")
+            expect(page.locator("#leads-notice")).to_contain_text(
+                "not identifications", timeout=60_000
+            )
+            person = page.locator("#people .person").first
+            expect(person.locator(".person-facts")).to_contain_text("2 photos")
+            expect(person.locator(".person-facts")).to_contain_text("example.org")
+            expect(person.locator(".band")).to_contain_text("lead")
+            assert page.evaluate(
+                "() => [...document.querySelectorAll('#people img')].every(i => i.naturalWidth > 0)"
+            )
+            fits = page.evaluate("() => document.documentElement.scrollWidth <= window.innerWidth")
+            assert fits, "the people found scroll sideways on a phone"
+            page.screenshot(path=str(shots / "web-identity-results-phone.png"), full_page=True)
+            # The person's page: candidate names as unverified leads, a label, the curation log.
+            person.locator("a.person-link").click()
+            page.wait_for_url(re.compile(r"/identities/\d+$"))
+            expect(page.locator("#candidates")).to_contain_text("Obama")
+            expect(page.locator("#candidates")).to_contain_text("unverified")
+            page.fill("#label", "Barack Obama")
+            page.click("#label-button")
+            expect(page.locator("h1")).to_contain_text("Barack Obama")
+            expect(page.locator("#curation-log")).to_contain_text("ivy.investigator")
+            fits = page.evaluate("() => document.documentElement.scrollWidth <= window.innerWidth")
+            assert fits, "the person page scrolls sideways on a phone"
+            page.screenshot(path=str(shots / "web-identity-phone.png"), full_page=True)
 
             # The supervisor of the same unit sees that search in the audit view.
             sup = browser.new_context().new_page()

@@ -13,6 +13,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from faceatlas.web.evaluation import router as evaluation_router
+from faceatlas.web.identities import router as identities_router
 from faceatlas.web.optout import router as optout_router
 from faceatlas.web.pages import Pages
 from faceatlas.web.routes import router
@@ -28,3 +29,4 @@ def install_web(app: FastAPI) -> None:
     app.include_router(router, include_in_schema=False)
     app.include_router(evaluation_router, include_in_schema=False)
     app.include_router(optout_router, include_in_schema=False)
+    app.include_router(identities_router, include_in_schema=False)
