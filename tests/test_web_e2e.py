@@ -240,6 +240,7 @@ def test_search_in_a_real_browser_then_supervisor_sees_it(
             expect(row).to_contain_text("ivy.investigator")
             expect(row).to_contain_text("2026-0142")
             expect(row).to_contain_text("missing person")
+            expect(row).to_contain_text("identity search, 2 photo(s)")
             expect(sup.locator("#by-case")).to_contain_text("2026-0142")
             expect(sup.locator("#by-user")).to_contain_text("ivy.investigator")
             sup.screenshot(path=str(shots / "web-audit.png"), full_page=True)
