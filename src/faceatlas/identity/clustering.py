@@ -34,6 +34,9 @@ from faceatlas.types import Vectors
 
 __all__ = ["ClusterOutcome", "ClusterParams", "ClusterState", "cluster_faces"]
 
+MERGE_PASSES = 4
+"""Passes over the links between identities when folding founded ones (each merge can make
+another one qualify; the passes stop early when one merges nothing)."""
 SEARCH_BATCH = 1024
 """Query rows sent to the index at once (bounds memory for large reclusters)."""
 
@@ -57,6 +60,9 @@ class ClusterParams:
     centroid similarity of a face whose similarity to every member is ``s``. A
     face like one member of a large identity but unlike the person as a whole
     founds its own identity or waits."""
+    merge_founded: bool = True
+    """After placing faces, fold an identity founded in the run into a linked identity
+    whose centroid is as close as the guard above asks of a group of its size."""
 
     def __post_init__(self) -> None:
         if not -1.0 <= self.min_similarity <= 1.0:
@@ -93,6 +99,8 @@ class ClusterOutcome:
     core_faces: int
     border_faces: int
     unassigned: list[int]
+    merged: int = 0
+    """Identities founded in the run that were folded into another (see ``merge_founded``)."""
 
 
 def cluster_faces(
@@ -158,8 +166,100 @@ def cluster_faces(
             if target is not None:
                 place(f, target)
                 border += 1
+    merged = 0
+    if params.merge_founded:
+        merged = _merge_founded(
+            founded, decided, current, neighbours, sums, sizes, state.excluded, pair
+        )
+        founded = [i for i in founded if sizes[i] > 0]
     left = [f for f in order if f not in current]
-    return ClusterOutcome(decided, founded, len(core), border, left)
+    return ClusterOutcome(decided, founded, len(core), border, left, merged)
+
+
+def _merge_founded(
+    founded: list[int],
+    decided: dict[int, int],
+    current: dict[int, int],
+    neighbours: Mapping[int, list[tuple[int, float]]],
+    sums: dict[int, np.ndarray],
+    sizes: dict[int, int],
+    excluded: Mapping[int, frozenset[int]],
+    pair: float,
+) -> int:
+    """Fold identities founded in this run into the identity they continue.
+
+    Faces are placed densest first, so one person's photos can found two
+    identities before anything links them (say, frontal and profile photos).
+    A founded identity ``A`` of ``n`` faces joins an identity ``B`` of ``m``
+    faces when a neighbour link joins them and their centroids' cosine
+    similarity is at least ``s / sqrt((s + (1 - s) / n) (s + (1 - s) / m))``:
+    the similarity two such centroids would have if every pair of faces,
+    within and across, had similarity ``s``. For ``n = 1`` this is the
+    joining guard of :func:`cluster_faces`, so a merge asks no less of a group
+    than a single face. Only faces decided in this run move: two identities
+    that existed before the run never merge (a person or a recluster does that).
+    Returns the number of merges.
+    """
+    fresh = set(founded)
+    members: dict[int, list[int]] = defaultdict(list)
+    for f, identity in decided.items():
+        members[identity].append(f)
+
+    def need(n: int, m: int) -> float:
+        a = pair + (1.0 - pair) / max(n, 1)
+        b = pair + (1.0 - pair) / max(m, 1)
+        return pair / float(np.sqrt(max(a * b, 1e-12)))
+
+    def centroid_similarity(a: int, b: int) -> float:
+        na, nb = float(np.linalg.norm(sums[a])), float(np.linalg.norm(sums[b]))
+        if na <= 0 or nb <= 0:
+            return -1.0
+        return float(sums[a] @ sums[b]) / (na * nb)
+
+    links: set[tuple[int, int]] = set()
+    for f, identity in decided.items():
+        if identity not in fresh:
+            continue
+        for other, _ in neighbours.get(f, ()):
+            target = current.get(other)
+            if target is not None and target != identity:
+                links.add((identity, target))
+    root: dict[int, int] = {}
+
+    def find(i: int) -> int:
+        while root.get(i, i) != i:
+            i = root[i]
+        return i
+
+    merges = 0
+    for _ in range(MERGE_PASSES):
+        pairs = {(find(a), find(b)) for a, b in links}
+        candidates = sorted(
+            ((centroid_similarity(a, b), a, b) for a, b in pairs if a != b),
+            key=lambda c: (-c[0], c[1], c[2]),
+        )
+        before = merges
+        for _, a, b in candidates:
+            a, b = find(a), find(b)
+            if a == b or centroid_similarity(a, b) < need(sizes[a], sizes[b]):
+                continue
+            # The smaller fresh identity moves; an identity from before the run never does.
+            source, target = (a, b) if b not in fresh or sizes[b] >= sizes[a] else (b, a)
+            if source not in fresh:
+                continue
+            if any(target in excluded.get(f, frozenset()) for f in members[source]):
+                continue
+            for f in members[source]:
+                current[f] = decided[f] = target
+            members[target].extend(members.pop(source))
+            sums[target] = sums[target] + sums.pop(source)
+            sizes[target] += sizes[source]
+            sizes[source] = 0
+            root[source] = target
+            merges += 1
+        if merges == before:
+            break
+    return merges
 
 
 def _neighbours(
