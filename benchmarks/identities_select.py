@@ -22,7 +22,7 @@ from faceatlas.eval.clustering import score_clusters
 from faceatlas.identity.clustering import ClusterParams
 
 DEV_MIN_PRECISION = 0.99
-GRID = [
+DLIB_GRID = [
     *itertools.product((0.95,), (3,), (0.92, 0.93, 0.94), (1, 2)),
     (0.955, 3, 0.92, 1),
     (0.955, 3, 0.92, 2),
@@ -31,20 +31,27 @@ GRID = [
     (0.96, 2, 0.92, 1),
     (0.96, 3, 0.92, 1),
 ]
-"""(min_similarity, min_faces, min_centroid_similarity, border_min_votes): the settings tried."""
+SFACE_GRID = list(
+    itertools.product((0.42, 0.462, 0.5, 0.55), (2, 3), (0.3, 0.344, 0.4, 0.45), (1,))
+)
+"""Around the values carried over from dlib's at equal false-match rate (0.462, 0.344)."""
+GRIDS = {"dlib": DLIB_GRID, "sface": SFACE_GRID}
+"""(min_similarity, min_faces, min_centroid_similarity, border_min_votes): the settings tried
+per engine."""
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--faces", type=Path, default=ROOT.parent / "shared" / "faces")
     parser.add_argument("--cache-only", action="store_true")
+    parser.add_argument("--engine", choices=sorted(GRIDS), default="sface")
     args = parser.parse_args()
-    _, vecs, labels = load(args.faces, args.cache_only, "all")
+    _, vecs, labels = load(args.faces, args.cache_only, "all", args.engine)
     dev = [i for i, lab in enumerate(labels) if split_of(lab) == "dev"]
     dev_labels = [labels[i] for i in dev]
     print(f"all photos: {len(labels)}; scored on dev people: {len(dev)} photos")
     best: tuple[float, ClusterParams] | None = None
-    for sim, min_faces, centroid, votes in GRID:
+    for sim, min_faces, centroid, votes in GRIDS[args.engine]:
         params = ClusterParams(
             min_similarity=sim,
             min_faces=min_faces,

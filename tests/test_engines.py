@@ -207,7 +207,7 @@ def test_engine_settings_pick_the_engines_own_detector(monkeypatch: pytest.Monke
     assert Settings(engine=EngineName.SFACE).detector is DetectorKind.YUNET
     assert Settings(engine=EngineName.DLIB).detector is DetectorKind.HOG
     assert Settings().engine is EngineName.SFACE
-    assert Settings().identity_min_similarity == 0.462
+    assert Settings().identity_min_similarity == 0.5
     back = Settings().with_overrides(engine=EngineName.DLIB)
     assert back.detector is DetectorKind.HOG and back.identity_min_similarity == 0.95
     assert Settings(identity_min_similarity=0.5).identity_min_similarity == 0.5
