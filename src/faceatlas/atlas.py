@@ -58,6 +58,7 @@ from faceatlas.ingest import (
     IngestReport,
     Source,
     SourceKind,
+    TakedownList,
     WebSession,
     crawl_locator,
     make_executor,
@@ -318,10 +319,11 @@ class Atlas:
         recorded per item and summarised in the report; they never stop the run.
         ``ray_address`` runs the analysis on a Ray cluster (``pip install faceatlas[ray]``).
         """
-        with WebSession(self.settings) as session:
+        takedowns = self.takedown_list()
+        with WebSession(self.settings, refuse=takedowns.check) as session:
             if not isinstance(source, Source):
                 source = open_path_source(Path(source), kind, self.settings, session)
-            return self._run_ingest(source, workers, progress, ray_address)
+            return self._run_ingest(source, workers, progress, ray_address, takedowns)
 
     def crawl(
         self,
@@ -332,12 +334,17 @@ class Atlas:
         ray_address: str | None = None,
     ) -> IngestReport:
         """Crawl politely from the seeds within the allowlist; a rerun resumes the crawl."""
-        with WebSession(self.settings) as session:
+        takedowns = self.takedown_list()
+        with WebSession(self.settings, refuse=takedowns.check) as session:
             with self.catalog.writer() as w:
                 source_id = w.ensure_source(CrawlSource.kind, crawl_locator(options))
             frontier = Frontier(self.catalog.engine, source_id)
             report = self._run_ingest(
-                CrawlSource(options, session.politeness, frontier), workers, progress, ray_address
+                CrawlSource(options, session.politeness, frontier),
+                workers,
+                progress,
+                ray_address,
+                takedowns,
             )
         report.counts.update({f"frontier:{k}": v for k, v in frontier.counts().items()})
         return report
@@ -348,6 +355,7 @@ class Atlas:
         workers: int | None,
         progress: Callable[[IngestProgress], None] | None,
         ray_address: str | None,
+        takedowns: TakedownList,
     ) -> IngestReport:
         n_workers = workers or self.settings.workers
         limits = AnalysisLimits(
@@ -380,12 +388,23 @@ class Atlas:
                 options,
                 face_filter=self._combined_filter(),
                 progress=progress,
+                takedowns=takedowns,
             )
+            takedowns.refresh()
+            if takedowns.added:  # taken down during the run: erase what it stored from them
+                erased = privacy.complete_takedowns(self, takedowns.added)
+                report.counts["takedown_erased_images"] += erased.images
             if self.index.needs_rebuild():  # grown past what its lists were trained for
                 self.rebuild_index()
             if self.settings.identity_cluster_on_ingest and report.counts["faces"]:
                 self.identities.cluster_pending()
             return report
+
+    def takedown_list(self) -> TakedownList:
+        """The taken-down domains every web source path refuses (read on each refresh)."""
+        takedowns = TakedownList(lambda: privacy.taken_down_domains(self.catalog))
+        takedowns.refresh()
+        return takedowns
 
     def _combined_filter(self) -> FaceFilter | None:
         filters = [
@@ -622,14 +641,14 @@ class Atlas:
         return privacy.submit_optout(self, selfies, contact, channel=channel)
 
     def optout_approve(
-        self, request_id: int, *, actor: str, note: str | None = None
+        self, request_id: int, *, actor: str, note: str | None = None, role: str = "operator"
     ) -> privacy.OptOutReceipt:
-        return privacy.approve_optout(self, request_id, actor=actor, note=note)
+        return privacy.approve_optout(self, request_id, actor=actor, note=note, role=role)
 
     def optout_reject(
-        self, request_id: int, *, actor: str, note: str | None = None
+        self, request_id: int, *, actor: str, note: str | None = None, role: str = "operator"
     ) -> privacy.OptOutRequest:
-        return privacy.reject_optout(self, request_id, actor=actor, note=note)
+        return privacy.reject_optout(self, request_id, actor=actor, note=note, role=role)
 
     def optout(self, request_id: int) -> privacy.OptOutRequest:
         return privacy.get_optout(self, request_id)
@@ -638,24 +657,39 @@ class Atlas:
         return privacy.list_optouts(self, status)
 
     def erase_faces(
-        self, face_ids: Sequence[int], *, actor: str, case_ref: str | None = None
+        self,
+        face_ids: Sequence[int],
+        *,
+        actor: str,
+        case_ref: str | None = None,
+        role: str = "operator",
     ) -> privacy.ErasureCounts:
-        return privacy.erase_faces(self, face_ids, actor=actor, case_ref=case_ref)
+        return privacy.erase_faces(self, face_ids, actor=actor, case_ref=case_ref, role=role)
 
     def erase_images(
-        self, image_ids: Sequence[int], *, actor: str, case_ref: str | None = None
+        self,
+        image_ids: Sequence[int],
+        *,
+        actor: str,
+        case_ref: str | None = None,
+        role: str = "operator",
     ) -> privacy.ErasureCounts:
-        return privacy.erase_images(self, image_ids, actor=actor, case_ref=case_ref)
+        return privacy.erase_images(self, image_ids, actor=actor, case_ref=case_ref, role=role)
 
     def erase_source_url(
-        self, url: str, *, actor: str, case_ref: str | None = None
+        self, url: str, *, actor: str, case_ref: str | None = None, role: str = "operator"
     ) -> privacy.ErasureCounts:
-        return privacy.erase_source_url(self, url, actor=actor, case_ref=case_ref)
+        return privacy.erase_source_url(self, url, actor=actor, case_ref=case_ref, role=role)
 
     def takedown_domain(
-        self, domain: str, *, actor: str, case_ref: str | None = None
+        self, domain: str, *, actor: str, case_ref: str | None = None, role: str = "operator"
     ) -> privacy.ErasureCounts:
-        return privacy.takedown_domain(self, domain, actor=actor, case_ref=case_ref)
+        """Erase a domain (subdomains included) and refuse it in every later ingest."""
+        return privacy.takedown_domain(self, domain, actor=actor, case_ref=case_ref, role=role)
+
+    def takedowns(self) -> list[privacy.Takedown]:
+        """The taken-down domains, with when, by whom and the case reference."""
+        return privacy.takedowns(self.catalog)
 
     def subject_access(
         self,
@@ -665,6 +699,8 @@ class Atlas:
         verified_by: str,
         case_ref: str,
         include_thumbnails: bool = True,
+        actor: str | None = None,
+        role: str = "operator",
     ) -> dict[str, Any]:
         return privacy.subject_access_export(
             self,
@@ -673,10 +709,14 @@ class Atlas:
             verified_by=verified_by,
             case_ref=case_ref,
             include_thumbnails=include_thumbnails,
+            actor=actor,
+            role=role,
         )
 
-    def run_retention(self, *, now: datetime | None = None) -> privacy.RetentionReport:
-        return privacy.run_retention(self, now=now)
+    def run_retention(
+        self, *, now: datetime | None = None, actor: str = "retention", role: str = "operator"
+    ) -> privacy.RetentionReport:
+        return privacy.run_retention(self, now=now, actor=actor, role=role)
 
     def privacy_log(self, limit: int = 100) -> list[privacy.PrivacyAction]:
         return privacy.read_actions(self.catalog, limit=limit)

@@ -28,6 +28,7 @@ __all__ = [
     "RateLimitedError",
     "ReembedIncompleteError",
     "RobotsDisallowedError",
+    "TakenDownError",
     "TooManyRedirectsError",
     "UnexpectedContentError",
     "UnsupportedImageError",
@@ -186,6 +187,13 @@ class OffAllowlistError(FetchError):
 
     code = "off_allowlist"
     http_status = 403
+
+
+class TakenDownError(FetchError):
+    """The image or page URL is on a taken-down domain; it is never fetched or stored."""
+
+    code = "taken_down"
+    http_status = 451
 
 
 class AuthenticationError(FaceAtlasError):

@@ -14,6 +14,7 @@ from faceatlas.ingest.pipeline import (
 from faceatlas.ingest.polite import Politeness
 from faceatlas.ingest.ray_executor import make_ray_executor
 from faceatlas.ingest.source import ItemContent, Source, SourceItem
+from faceatlas.ingest.takedown import TakedownList, host_matches, normalize_domain
 from faceatlas.ingest.urllist import UrlListSource
 from faceatlas.ingest.warc import WarcSource
 from faceatlas.ingest.web import SourceKind, WebSession, fetch_policy, open_path_source
@@ -39,13 +40,16 @@ __all__ = [
     "Source",
     "SourceItem",
     "SourceKind",
+    "TakedownList",
     "UrlListSource",
     "WarcSource",
     "WebSession",
     "crawl_locator",
     "fetch_policy",
+    "host_matches",
     "make_executor",
     "make_ray_executor",
+    "normalize_domain",
     "open_path_source",
     "run_ingest",
 ]

@@ -16,6 +16,11 @@ without being analysed. Near-duplicates (perceptual hash within
 ``near_duplicate_bits``, same aspect ratio) are analysed, and fold into the
 stored image as sightings when their faces are that image's faces; they are
 never stored or indexed twice.
+
+Items on a taken-down domain (image URL or page URL) are refused before they
+are read and recorded per item as ``failed:taken_down``; the list of such
+domains is read when the run starts and again before each batch is written, so
+an item fetched before a takedown made during the run is not stored either.
 """
 
 from __future__ import annotations
@@ -31,7 +36,7 @@ from typing import Any
 
 import numpy as np
 
-from faceatlas.errors import FaceAtlasError
+from faceatlas.errors import FaceAtlasError, TakenDownError
 from faceatlas.index.protocol import VectorIndex
 from faceatlas.ingest.phash import NearDuplicateIndex, PerceptualHash, hamming, perceptual_hash
 from faceatlas.ingest.report import IngestOptions, IngestProgress, IngestReport
@@ -43,6 +48,7 @@ from faceatlas.ingest.source import (
     Source,
     SourceItem,
 )
+from faceatlas.ingest.takedown import TakedownList
 from faceatlas.ingest.worker import Analysis, Executor
 from faceatlas.store.catalog import Catalog, CatalogWriter, NewSighting
 from faceatlas.store.provenance import (
@@ -97,6 +103,7 @@ class _Run:
         options: IngestOptions,
         face_filter: FaceFilter | None,
         progress: Callable[[IngestProgress], None] | None,
+        takedowns: TakedownList | None = None,
     ) -> None:
         self.catalog = catalog
         self.index = index
@@ -105,6 +112,9 @@ class _Run:
         self.options = options
         self.face_filter = face_filter
         self.progress = progress
+        self.takedowns = takedowns
+        if takedowns is not None:
+            takedowns.refresh()
         with catalog.writer() as w:
             self.source_id = w.ensure_source(source.kind, source.locator)
             self.run_id = w.start_run(self.source_id)
@@ -206,7 +216,21 @@ class _Run:
             counts["unchanged"] += 1
             self._tick()
             return None
+        refused = self._refusal(item)
+        if refused is not None:  # never read: recorded in order with the others
+            load: Future[_Loaded] = Future()
+            load.set_exception(refused)
+            return _Pending(item=item, position=position, load=load)
         return _Pending(item=item, position=position, load=fetch_pool.submit(self._load, item))
+
+    def _refusal(self, item: SourceItem) -> TakenDownError | None:
+        if self.takedowns is None:
+            return None
+        try:
+            self.takedowns.check_item(item)
+        except TakenDownError as exc:
+            return exc
+        return None
 
     def _load(self, item: SourceItem) -> _Loaded:
         """Runs in a fetch thread: read, hash and perceptually hash one item."""
@@ -265,6 +289,8 @@ class _Run:
             return
         ids: list[int] = []
         vectors: list[np.ndarray] = []
+        if self.takedowns is not None:  # a takedown made during the run holds from here
+            self.takedowns.refresh()
         with self.catalog.writer() as w:
             for entry in batch:
                 self._write(w, entry, ids, vectors)
@@ -286,6 +312,8 @@ class _Run:
     ) -> None:
         counts = self.report.counts
         item = entry.item
+        if entry.error is None:
+            entry.error = self._refusal(item)  # taken down since it was read
         if entry.error is not None:
             self._fail(w, item, entry.error.code, entry.error.message)
             return
@@ -468,6 +496,11 @@ def run_ingest(
     *,
     face_filter: FaceFilter | None = None,
     progress: Callable[[IngestProgress], None] | None = None,
+    takedowns: TakedownList | None = None,
 ) -> IngestReport:
-    """Ingest every item of ``source``; per-item failures are recorded, never raised."""
-    return _Run(catalog, index, source, executor, options, face_filter, progress).execute()
+    """Ingest every item of ``source``; per-item failures are recorded, never raised.
+
+    With ``takedowns``, items on a taken-down domain are refused (``failed:taken_down``).
+    """
+    run = _Run(catalog, index, source, executor, options, face_filter, progress, takedowns)
+    return run.execute()

@@ -6,6 +6,8 @@ most ``per_host`` requests run against one host at a time, and successive
 requests to a host are spaced by the larger of ``min_delay_s`` and the host's
 ``Crawl-delay``. robots.txt follows RFC 9309: a 4xx answer means no rules, a
 5xx answer or an unreachable server means nothing may be fetched.
+``refuse`` vets every URL before anything else, robots.txt included (the
+taken-down domains of :class:`~faceatlas.ingest.takedown.TakedownList`).
 """
 
 from __future__ import annotations
@@ -60,8 +62,10 @@ class Politeness:
         min_delay_s: float,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
+        refuse: UrlGuard | None = None,
     ) -> None:
         self.fetcher = fetcher
+        self.refuse = refuse
         self.user_agent = fetcher.policy.user_agent
         self.per_host = per_host
         self.min_delay_s = min_delay_s
@@ -96,7 +100,7 @@ class Politeness:
                 fetched = self.fetcher.get(
                     origin + "/robots.txt",
                     expect=Expect.TEXT,
-                    guard=guard,
+                    guard=self._guarded(guard),
                     max_bytes=_ROBOTS_MAX_BYTES,
                 )
             lines = fetched.body.decode("utf-8", errors="replace").splitlines()
@@ -114,6 +118,19 @@ class Politeness:
             )
         parser.parse(lines)
         return parser
+
+    def _guarded(self, guard: UrlGuard | None) -> UrlGuard | None:
+        """``guard`` preceded by :attr:`refuse`."""
+        refuse = self.refuse
+        if refuse is None:
+            return guard
+
+        def both(url: str) -> None:
+            refuse(url)
+            if guard is not None:
+                guard(url)
+
+        return both
 
     def check(self, url: str, guard: UrlGuard | None = None) -> None:
         """Raise :class:`RobotsDisallowedError` when robots.txt forbids ``url``
@@ -146,6 +163,8 @@ class Politeness:
         """Fetch ``url`` if robots.txt allows it (and every redirect hop), within the host limits."""
 
         def hop_guard(hop: str) -> None:
+            if self.refuse is not None:
+                self.refuse(hop)
             if guard is not None:
                 guard(hop)
             self.check(hop, guard)

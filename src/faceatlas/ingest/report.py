@@ -47,7 +47,8 @@ class IngestReport:
     """What one ingest run did. ``counts`` keys: ``items``, ``fetched``, ``new_images``,
     ``faces``, ``duplicates``, ``near_duplicates``, ``unchanged``, ``resumed``, ``no_face``,
     ``failed`` and ``failed:<code>`` (``failed:robots_disallowed``, ``failed:image_too_large``,
-    ``failed:image_decode_error``, ``failed:not_an_image``, ``failed:fetch_timeout``, ...)."""
+    ``failed:image_decode_error``, ``failed:not_an_image``, ``failed:fetch_timeout``,
+    ``failed:taken_down`` (image or page URL on a taken-down domain: never read), ...)."""
 
     run_id: int
     source: str

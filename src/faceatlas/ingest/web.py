@@ -7,7 +7,7 @@ from pathlib import Path
 
 from faceatlas.config import Settings
 from faceatlas.errors import InvalidRequestError
-from faceatlas.ingest.fetch import Fetcher, FetchPolicy
+from faceatlas.ingest.fetch import Fetcher, FetchPolicy, UrlGuard
 from faceatlas.ingest.folder import FolderSource
 from faceatlas.ingest.polite import Politeness
 from faceatlas.ingest.source import Source
@@ -43,12 +43,18 @@ def fetch_policy(settings: Settings) -> FetchPolicy:
 
 
 class WebSession:
-    """One connection pool and one set of per-host manners for a run; close when done."""
+    """One connection pool and one set of per-host manners for a run; close when done.
 
-    def __init__(self, settings: Settings) -> None:
+    ``refuse`` vets every URL before it is requested (the taken-down domains).
+    """
+
+    def __init__(self, settings: Settings, *, refuse: UrlGuard | None = None) -> None:
         self.fetcher = Fetcher(fetch_policy(settings), max_connections=settings.fetch_threads * 2)
         self.politeness = Politeness(
-            self.fetcher, per_host=settings.crawl_per_host, min_delay_s=settings.crawl_min_delay_s
+            self.fetcher,
+            per_host=settings.crawl_per_host,
+            min_delay_s=settings.crawl_min_delay_s,
+            refuse=refuse,
         )
 
     def close(self) -> None:

@@ -4,12 +4,15 @@ from faceatlas.privacy.access import subject_access_export
 from faceatlas.privacy.erasure import (
     ErasureCounts,
     ErasurePlan,
+    Takedown,
+    complete_takedowns,
     erase_faces,
     erase_images,
     erase_source_url,
     host_matches,
     scrub_catalog,
     takedown_domain,
+    takedowns,
     taken_down_domains,
 )
 from faceatlas.privacy.log import PrivacyAction, read_actions
@@ -46,8 +49,10 @@ __all__ = [
     "OptOutStatus",
     "PrivacyAction",
     "RetentionReport",
+    "Takedown",
     "approve_optout",
     "best_similarity",
+    "complete_takedowns",
     "count_probes",
     "erase_faces",
     "erase_images",
@@ -65,5 +70,6 @@ __all__ = [
     "subject_access_export",
     "submit_optout",
     "takedown_domain",
+    "takedowns",
     "taken_down_domains",
 ]

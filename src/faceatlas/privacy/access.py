@@ -33,8 +33,13 @@ def subject_access_export(
     verified_by: str,
     case_ref: str,
     include_thumbnails: bool = True,
+    actor: str | None = None,
+    role: str = "operator",
 ) -> dict[str, Any]:
     """JSON-ready export of every stored face matching the selfies.
+
+    ``actor`` is who carries the export out (the signed-in user of the REST API;
+    ``verified_by`` when not given), logged with ``role``.
 
     The threshold is the more inclusive of the search threshold and the opt-out
     threshold: a person sees every face that search or an opt-out would treat as theirs.
@@ -84,22 +89,26 @@ def subject_access_export(
                 None if jpeg is None else base64.b64encode(jpeg).decode("ascii")
             )
         faces.append(entry)
+    logged: dict[str, Any] = {"faces": len(faces), "source_urls": len(urls)}
+    if actor is not None and actor != verified_by:
+        logged["verified_by"] = verified_by
     with atlas.catalog.writer() as w:
         record_action(
             w.conn,
             "subject_access",
-            actor=verified_by,
+            actor=actor or verified_by,
             case_ref=case_ref,
             target=f"requester:{requester}",
-            details={"faces": len(faces), "source_urls": len(urls)},
+            details=logged,
         )
     mirror_to_audit(
         atlas,
         "subject_access",
-        actor=verified_by,
+        actor=actor or verified_by,
         case_ref=case_ref,
         target=f"requester:{requester}",
-        details={"faces": len(faces), "source_urls": len(urls)},
+        details=logged,
+        role=role,
     )
     return {
         "generated_at": utc_now(),

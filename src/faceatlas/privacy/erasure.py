@@ -14,17 +14,16 @@ is checkpointed and truncated so erased bytes do not linger in it
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
 
 import numpy as np
 import sqlalchemy as sa
 
-from faceatlas.errors import InvalidRequestError, NotFoundError
+from faceatlas.errors import AtlasLockedError, InvalidRequestError, NotFoundError
 from faceatlas.identity.store import delete_empty_identities
+from faceatlas.ingest.takedown import host_matches, normalize_domain
 from faceatlas.privacy.log import mirror_to_audit, record_action
 from faceatlas.store import Catalog, utc_now
 from faceatlas.store import schema as t
@@ -35,6 +34,8 @@ if TYPE_CHECKING:
 __all__ = [
     "ErasureCounts",
     "ErasurePlan",
+    "Takedown",
+    "complete_takedowns",
     "erase",
     "erase_faces",
     "erase_images",
@@ -43,14 +44,12 @@ __all__ = [
     "normalize_domain",
     "scrub_catalog",
     "takedown_domain",
+    "takedowns",
     "taken_down_domains",
 ]
 
 log = logging.getLogger(__name__)
 
-_DOMAIN = re.compile(
-    r"^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$"
-)
 CHUNK = 500
 
 
@@ -90,6 +89,7 @@ class _Audit:
     target: str
     case_ref: str | None
     details: dict[str, Any]
+    role: str = "operator"
 
 
 def erase(
@@ -101,9 +101,14 @@ def erase(
     target: str,
     case_ref: str | None = None,
     details: dict[str, Any] | None = None,
+    role: str = "operator",
 ) -> ErasureCounts:
-    """Carry out ``plan``; the caller holds the atlas writer lock. Always logs the action."""
-    audit = _Audit(action, actor, target, case_ref, dict(details or {}))
+    """Carry out ``plan``; the caller holds the atlas writer lock. Always logs the action.
+
+    ``role`` is the actor's role in the audit log (``operator`` for the CLI, the
+    signed-in user's role for the REST API and the web app).
+    """
+    audit = _Audit(action, actor, target, case_ref, dict(details or {}), role)
     if not plan:
         with atlas.catalog.writer() as w:
             record_action(
@@ -146,6 +151,7 @@ def _mirror(atlas: Atlas, audit: _Audit, counts: ErasureCounts) -> None:
         target=audit.target,
         case_ref=audit.case_ref,
         details={**audit.details, "erased": counts.as_dict()},
+        role=audit.role,
     )
 
 
@@ -276,7 +282,12 @@ def _existing(catalog: Catalog, column: sa.Column[Any], ids: Sequence[int], what
 
 
 def erase_faces(
-    atlas: Atlas, face_ids: Sequence[int], *, actor: str, case_ref: str | None = None
+    atlas: Atlas,
+    face_ids: Sequence[int],
+    *,
+    actor: str,
+    case_ref: str | None = None,
+    role: str = "operator",
 ) -> ErasureCounts:
     """Erase faces by id (their image goes too when no face is left in it)."""
     if not face_ids:
@@ -290,11 +301,17 @@ def erase_faces(
             actor=actor,
             target="faces:" + ",".join(map(str, sorted(found))),
             case_ref=case_ref,
+            role=role,
         )
 
 
 def erase_images(
-    atlas: Atlas, image_ids: Sequence[int], *, actor: str, case_ref: str | None = None
+    atlas: Atlas,
+    image_ids: Sequence[int],
+    *,
+    actor: str,
+    case_ref: str | None = None,
+    role: str = "operator",
 ) -> ErasureCounts:
     """Erase images by id with every face and sighting of them."""
     if not image_ids:
@@ -308,11 +325,12 @@ def erase_images(
             actor=actor,
             target="images:" + ",".join(map(str, sorted(found))),
             case_ref=case_ref,
+            role=role,
         )
 
 
 def erase_source_url(
-    atlas: Atlas, url: str, *, actor: str, case_ref: str | None = None
+    atlas: Atlas, url: str, *, actor: str, case_ref: str | None = None, role: str = "operator"
 ) -> ErasureCounts:
     """Erase every sighting whose image locator or page URL is ``url``.
 
@@ -338,77 +356,136 @@ def erase_source_url(
             actor=actor,
             target=f"url:{url}",
             case_ref=case_ref,
+            role=role,
         )
 
 
-def normalize_domain(domain: str) -> str:
-    """Lower-case host name without scheme, port or trailing dot; raises when malformed."""
-    value = domain.strip().lower().rstrip(".")
-    if value.startswith("*."):
-        value = value[2:]
-    if not _DOMAIN.match(value):
-        raise InvalidRequestError(f"not a domain name: {domain!r}")
-    return value
+@dataclass(frozen=True, slots=True)
+class Takedown:
+    """A taken-down domain: when, by whom, under which case."""
 
+    domain: str
+    at: str
+    actor: str
+    case_ref: str | None
 
-def host_matches(url: str, domain: str) -> bool:
-    """True when ``url``'s host is ``domain`` or one of its subdomains."""
-    if not url:
-        return False
-    try:
-        host = (urlsplit(url).hostname or "").rstrip(".")
-    except ValueError:
-        return False
-    return host == domain or host.endswith("." + domain)
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
 
 
 def takedown_domain(
-    atlas: Atlas, domain: str, *, actor: str, case_ref: str | None = None
+    atlas: Atlas,
+    domain: str,
+    *,
+    actor: str,
+    case_ref: str | None = None,
+    role: str = "operator",
 ) -> ErasureCounts:
     """Erase every sighting on ``domain`` (and subdomains), image URL or page URL.
 
     Images seen only on the domain disappear with their faces; images also
-    seen elsewhere keep those other sightings. The domain is recorded so later
-    ingestion skips it.
+    seen elsewhere keep those other sightings. The domain is recorded first, in
+    its own transaction, so ingestion refuses it from then on: an ingest running
+    now (which holds the writer lock, so this call then fails with
+    ``atlas_locked``) stops fetching it at its next batch and erases what it
+    stored from it when it finishes. Taking a domain down again erases again.
     """
     domain = normalize_domain(domain)
-    with atlas.writer_lock():
-        ids: set[int] = set()
-        pattern = f"%{domain}%"
-        with atlas.catalog.engine.connect() as conn:
-            rows = conn.execute(
-                sa.select(t.sightings.c.id, t.sightings.c.locator, t.sightings.c.page_url).where(
-                    t.sightings.c.locator.like(pattern) | t.sightings.c.page_url.like(pattern)
+    with atlas.catalog.writer() as w:
+        exists = w.conn.execute(
+            sa.select(t.takedown_domains.c.domain).where(t.takedown_domains.c.domain == domain)
+        ).first()
+        if exists is None:
+            w.conn.execute(
+                t.takedown_domains.insert().values(
+                    domain=domain, at=utc_now(), actor=actor[:200], case_ref=case_ref
                 )
-            ).all()
-        for sid, locator, page_url in rows:
-            if host_matches(locator, domain) or host_matches(page_url, domain):
-                ids.add(int(sid))
+            )
+    try:
+        with atlas.writer_lock():
+            return _erase_domain(atlas, domain, actor=actor, case_ref=case_ref, role=role)
+    except AtlasLockedError as exc:
+        details = {"erasure": "deferred: the atlas writer is busy"}
         with atlas.catalog.writer() as w:
-            exists = w.conn.execute(
-                sa.select(t.takedown_domains.c.domain).where(t.takedown_domains.c.domain == domain)
-            ).first()
-            if exists is None:
-                w.conn.execute(
-                    t.takedown_domains.insert().values(
-                        domain=domain, at=utc_now(), actor=actor, case_ref=case_ref
-                    )
-                )
-        return erase(
+            record_action(
+                w.conn,
+                "takedown_recorded",
+                actor=actor,
+                target=f"domain:{domain}",
+                case_ref=case_ref,
+                details=details,
+            )
+        mirror_to_audit(
             atlas,
-            ErasurePlan(sighting_ids=ids),
-            action="takedown_domain",
+            "takedown_recorded",
             actor=actor,
             target=f"domain:{domain}",
             case_ref=case_ref,
+            details=details,
+            role=role,
         )
+        raise AtlasLockedError(
+            f"{exc.message}. The takedown of {domain} is recorded and ingestion refuses it "
+            "from now on (a running ingest from its next batch, erasing what it stored from "
+            "the domain when it finishes); take the domain down again once the atlas is free "
+            "to erase what was stored before"
+        ) from None
+
+
+def _erase_domain(
+    atlas: Atlas, domain: str, *, actor: str, case_ref: str | None, role: str
+) -> ErasureCounts:
+    """Erase the domain's sightings; the caller holds the writer lock."""
+    ids: set[int] = set()
+    pattern = f"%{domain}%"
+    with atlas.catalog.engine.connect() as conn:
+        rows = conn.execute(
+            sa.select(t.sightings.c.id, t.sightings.c.locator, t.sightings.c.page_url).where(
+                t.sightings.c.locator.like(pattern) | t.sightings.c.page_url.like(pattern)
+            )
+        ).all()
+    for sid, locator, page_url in rows:
+        if host_matches(locator, domain) or host_matches(page_url, domain):
+            ids.add(int(sid))
+    return erase(
+        atlas,
+        ErasurePlan(sighting_ids=ids),
+        action="takedown_domain",
+        actor=actor,
+        target=f"domain:{domain}",
+        case_ref=case_ref,
+        role=role,
+    )
+
+
+def complete_takedowns(atlas: Atlas, domains: Iterable[str]) -> ErasureCounts:
+    """Erase what an ingest stored from ``domains``, taken down while it ran.
+
+    Called by the ingest that holds the writer lock, once it has finished; logged
+    as a takedown by the administrator who recorded it.
+    """
+    total: dict[str, int] = {}
+    recorded = {d.domain: d for d in takedowns(atlas.catalog)}
+    for domain in sorted(domains):
+        entry = recorded.get(domain)
+        if entry is None:
+            continue
+        counts = _erase_domain(
+            atlas, domain, actor=entry.actor, case_ref=entry.case_ref, role="operator"
+        )
+        for key, value in counts.as_dict().items():
+            total[key] = total.get(key, 0) + value
+    return ErasureCounts(**total)
+
+
+def takedowns(catalog: Catalog) -> list[Takedown]:
+    """Every taken-down domain, alphabetically."""
+    with catalog.engine.connect() as conn:
+        rows = conn.execute(
+            sa.select(t.takedown_domains).order_by(t.takedown_domains.c.domain)
+        ).all()
+    return [Takedown(str(r.domain), str(r.at), str(r.actor), r.case_ref) for r in rows]
 
 
 def taken_down_domains(catalog: Catalog) -> list[str]:
-    with catalog.engine.connect() as conn:
-        return [
-            str(d)
-            for d in conn.execute(
-                sa.select(t.takedown_domains.c.domain).order_by(t.takedown_domains.c.domain)
-            ).scalars()
-        ]
+    return [d.domain for d in takedowns(catalog)]

@@ -210,7 +210,12 @@ def _templates_of(atlas: Atlas, request_id: int) -> Vectors:
 
 
 def approve_optout(
-    atlas: Atlas, request_id: int, *, actor: str, note: str | None = None
+    atlas: Atlas,
+    request_id: int,
+    *,
+    actor: str,
+    note: str | None = None,
+    role: str = "operator",
 ) -> OptOutReceipt:
     """Activate the request's templates and erase every matching face; returns the receipt.
 
@@ -247,6 +252,7 @@ def approve_optout(
             actor=actor,
             target=f"optout:{request_id}",
             details={"threshold": round(threshold, 4), "templates": int(templates.shape[0])},
+            role=role,
         )
         receipt = OptOutReceipt(
             request_id=request_id,
@@ -269,7 +275,12 @@ def approve_optout(
 
 
 def reject_optout(
-    atlas: Atlas, request_id: int, *, actor: str, note: str | None = None
+    atlas: Atlas,
+    request_id: int,
+    *,
+    actor: str,
+    note: str | None = None,
+    role: str = "operator",
 ) -> OptOutRequest:
     """Refuse a pending request; its templates are deleted."""
     with atlas.writer_lock():
@@ -293,7 +304,9 @@ def reject_optout(
             record_action(
                 w.conn, "optout_rejected", actor=actor, target=f"optout:{request_id}", details={}
             )
-        mirror_to_audit(atlas, "optout_rejected", actor=actor, target=f"optout:{request_id}")
+        mirror_to_audit(
+            atlas, "optout_rejected", actor=actor, target=f"optout:{request_id}", role=role
+        )
     return get_optout(atlas, request_id)
 
 

@@ -42,8 +42,13 @@ def _cutoff(now: datetime, days: int) -> str:
     return (now - timedelta(days=days)).isoformat(timespec="seconds")
 
 
-def run_retention(atlas: Atlas, *, now: datetime | None = None) -> RetentionReport:
-    """Delete expired thumbnails, probes and log entries; returns what was deleted."""
+def run_retention(
+    atlas: Atlas, *, now: datetime | None = None, actor: str = "retention", role: str = "operator"
+) -> RetentionReport:
+    """Delete expired thumbnails, probes and log entries; returns what was deleted.
+
+    ``actor`` and ``role`` name who started the run in the logs (a scheduled run by default).
+    """
     settings = atlas.settings
     now = now or datetime.now(UTC)
     with atlas.writer_lock(), atlas.catalog.writer() as w:
@@ -69,14 +74,14 @@ def run_retention(atlas: Atlas, *, now: datetime | None = None) -> RetentionRepo
             record_action(
                 w.conn,
                 "retention",
-                actor="retention",
+                actor=actor,
                 target="atlas",
                 details=report.as_dict(),
                 at=now.isoformat(timespec="seconds"),
             )
     if thumbs or probes or entries:
         mirror_to_audit(
-            atlas, "retention", actor="retention", target="atlas", details=report.as_dict()
+            atlas, "retention", actor=actor, target="atlas", details=report.as_dict(), role=role
         )
     scrub_catalog(atlas.catalog)
     log.info("retention deleted %s", report.as_dict())
