@@ -120,6 +120,18 @@ ENDPOINTS = [
     ("post", "/api/v1/identities/1/split", "investigator"),
     ("post", "/api/v1/identities/1/label", "investigator"),
     ("post", "/api/v1/identities/1/reject", "investigator"),
+    ("get", "/api/v1/privacy/optouts", "admin"),
+    ("get", "/api/v1/privacy/optouts/1", "admin"),
+    ("post", "/api/v1/privacy/optouts/1/approve", "admin"),
+    ("post", "/api/v1/privacy/optouts/1/reject", "admin"),
+    ("post", "/api/v1/privacy/erasures/faces", "admin"),
+    ("post", "/api/v1/privacy/erasures/images", "admin"),
+    ("post", "/api/v1/privacy/erasures/url", "admin"),
+    ("get", "/api/v1/privacy/takedowns", "admin"),
+    ("post", "/api/v1/privacy/takedowns", "admin"),
+    ("post", "/api/v1/privacy/access", "admin"),
+    ("post", "/api/v1/privacy/retention", "admin"),
+    ("get", "/api/v1/privacy/log", "admin"),
 ]
 PUBLIC = [
     ("get", "/api/v1/health"),
@@ -138,6 +150,7 @@ def test_openapi_documents_every_endpoint_with_the_error_shape(env: Env) -> None
         "jobs": "{job_id}",
         "tokens": "{token_id}",
         "identities": "{identity_id}",
+        "optouts": "{request_id}",
     }
 
     def template(path: str) -> str:

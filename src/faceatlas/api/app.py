@@ -15,7 +15,13 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from faceatlas import __version__
-from faceatlas.api import routes_admin, routes_identities, routes_search, routes_users
+from faceatlas.api import (
+    routes_admin,
+    routes_identities,
+    routes_privacy,
+    routes_search,
+    routes_users,
+)
 from faceatlas.api.errors import install_error_handlers
 from faceatlas.api.middleware import BodyLimitMiddleware, SecurityHeadersMiddleware
 from faceatlas.api.routes_search import API_PREFIX
@@ -77,7 +83,7 @@ def create_app(settings: Settings | None = None, *, atlas: Atlas | None = None) 
     )
     app.state.service = service
     install_error_handlers(app)
-    for module in (routes_search, routes_users, routes_admin, routes_identities):
+    for module in (routes_search, routes_users, routes_admin, routes_identities, routes_privacy):
         app.include_router(module.router, prefix=API_PREFIX, responses=ERROR_RESPONSES)
 
     from faceatlas.web import install_web

@@ -16,6 +16,7 @@ from faceatlas.web.evaluation import router as evaluation_router
 from faceatlas.web.identities import router as identities_router
 from faceatlas.web.optout import router as optout_router
 from faceatlas.web.pages import Pages
+from faceatlas.web.privacy import router as privacy_router
 from faceatlas.web.routes import router
 
 __all__ = ["Pages", "install_web"]
@@ -30,3 +31,4 @@ def install_web(app: FastAPI) -> None:
     app.include_router(evaluation_router, include_in_schema=False)
     app.include_router(optout_router, include_in_schema=False)
     app.include_router(identities_router, include_in_schema=False)
+    app.include_router(privacy_router, include_in_schema=False)

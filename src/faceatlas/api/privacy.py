@@ -1,0 +1,161 @@
+"""Privacy administration for the REST API and the web app, over one :class:`Service`.
+
+Every action goes through the :class:`~faceatlas.atlas.Atlas` facade with the
+signed-in user as the actor and their role, so the privacy log and the
+hash-chained audit log name who did it (``privacy_<action>`` events; ids,
+counts, URLs and domains only: never a selfie, a template, a contact address
+or a label). Erasures, takedowns and subject access exports need a case
+reference in the format of search case numbers. Actions that change faces or
+the index, or run the face engine, hold the service's engine lock so they
+never race a search.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import Any
+
+from faceatlas.accounts import User
+from faceatlas.api.service import Service
+from faceatlas.errors import CaseRequiredError, InvalidRequestError
+from faceatlas.privacy import (
+    ErasureCounts,
+    OptOutReceipt,
+    OptOutRequest,
+    OptOutStatus,
+    PrivacyAction,
+    RetentionReport,
+    Takedown,
+)
+
+__all__ = ["MAX_IDS_PER_ERASURE", "PrivacyDesk"]
+
+MAX_IDS_PER_ERASURE = 1000
+
+
+class PrivacyDesk:
+    """What an administrator does with opt-outs, erasure, takedowns, access and retention."""
+
+    def __init__(self, service: Service) -> None:
+        self.service = service
+        self.atlas = service.atlas
+        self._case_re = re.compile(service.settings.case_number_pattern)
+
+    def check_case_ref(self, case_ref: str | None) -> str:
+        """The case reference, stripped; ``case_required`` when missing or malformed."""
+        case = (case_ref or "").strip()
+        if not case:
+            raise CaseRequiredError("this privacy action needs a case reference")
+        if not self._case_re.fullmatch(case):
+            raise CaseRequiredError(
+                "the case reference has an invalid format (letters, digits, '.', '_', '/', "
+                "'-'; 3-64 characters)"
+            )
+        return case
+
+    # --- opt-outs -----------------------------------------------------------------------
+
+    def optouts(self, status: OptOutStatus | None = None) -> list[OptOutRequest]:
+        return self.atlas.optouts(status)
+
+    def optout(self, request_id: int) -> OptOutRequest:
+        return self.atlas.optout(request_id)
+
+    def approve(self, user: User, request_id: int, note: str | None) -> OptOutReceipt:
+        """Approve an opt-out: its templates join the blocklist and matching faces are erased."""
+        with self.service.engine_lock:
+            return self.atlas.optout_approve(
+                request_id, actor=user.username, note=_note(note), role=user.role.value
+            )
+
+    def reject(self, user: User, request_id: int, note: str | None) -> OptOutRequest:
+        with self.service.engine_lock:
+            return self.atlas.optout_reject(
+                request_id, actor=user.username, note=_note(note), role=user.role.value
+            )
+
+    # --- erasure and takedown ------------------------------------------------------------
+
+    def erase_faces(self, user: User, face_ids: Sequence[int], case_ref: str) -> ErasureCounts:
+        case = self.check_case_ref(case_ref)
+        ids = _ids(face_ids, "face")
+        with self.service.engine_lock:
+            return self.atlas.erase_faces(
+                ids, actor=user.username, case_ref=case, role=user.role.value
+            )
+
+    def erase_images(self, user: User, image_ids: Sequence[int], case_ref: str) -> ErasureCounts:
+        case = self.check_case_ref(case_ref)
+        ids = _ids(image_ids, "image")
+        with self.service.engine_lock:
+            return self.atlas.erase_images(
+                ids, actor=user.username, case_ref=case, role=user.role.value
+            )
+
+    def erase_url(self, user: User, url: str, case_ref: str) -> ErasureCounts:
+        case = self.check_case_ref(case_ref)
+        with self.service.engine_lock:
+            return self.atlas.erase_source_url(
+                url, actor=user.username, case_ref=case, role=user.role.value
+            )
+
+    def takedown(self, user: User, domain: str, case_ref: str) -> ErasureCounts:
+        """Erase a domain (subdomains included); every later ingestion refuses it."""
+        case = self.check_case_ref(case_ref)
+        with self.service.engine_lock:
+            return self.atlas.takedown_domain(
+                domain, actor=user.username, case_ref=case, role=user.role.value
+            )
+
+    def takedowns(self) -> list[Takedown]:
+        return self.atlas.takedowns()
+
+    # --- subject access, retention, log ----------------------------------------------------
+
+    def subject_access(
+        self,
+        user: User,
+        selfies: Sequence[bytes],
+        *,
+        requester: str,
+        verified_by: str,
+        case_ref: str,
+        include_thumbnails: bool = True,
+    ) -> dict[str, Any]:
+        """The export for a requester whose identity ``verified_by`` checked out of band."""
+        case = self.check_case_ref(case_ref)
+        for data in selfies:
+            self.service.check_upload(data)
+        with self.service.engine_lock:
+            return self.atlas.subject_access(
+                selfies,
+                requester=requester.strip(),
+                verified_by=verified_by.strip(),
+                case_ref=case,
+                include_thumbnails=include_thumbnails,
+                actor=user.username,
+                role=user.role.value,
+            )
+
+    def retention(self, user: User) -> RetentionReport:
+        with self.service.engine_lock:
+            return self.atlas.run_retention(actor=user.username, role=user.role.value)
+
+    def log(self, limit: int = 100) -> list[PrivacyAction]:
+        return self.atlas.privacy_log(limit)
+
+
+def _note(note: str | None) -> str | None:
+    text = (note or "").strip()
+    if len(text) > 2000:
+        raise InvalidRequestError("a decision note has at most 2000 characters")
+    return text or None
+
+
+def _ids(ids: Sequence[int], what: str) -> list[int]:
+    if not ids:
+        raise InvalidRequestError(f"give at least one {what} id")
+    if len(ids) > MAX_IDS_PER_ERASURE:
+        raise InvalidRequestError(f"at most {MAX_IDS_PER_ERASURE} {what} ids per request")
+    return [int(i) for i in ids]
