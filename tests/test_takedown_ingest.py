@@ -277,7 +277,7 @@ def test_crawl_never_requests_taken_down_pages_or_images(tmp_path: Path, faces_d
     assert not [u for u in stored_urls(root) if "localhost" in u[0] + u[1]]
 
 
-def test_reembedding_and_reindexing_undo_no_erasure_and_no_takedown(
+def test_reembedding_and_reindexing_undo_no_erasure_and_no_takedown_unannounced(
     tmp_path: Path, faces_dir: Path
 ) -> None:
     photos = tmp_path / "photos"
@@ -299,15 +299,29 @@ def test_reembedding_and_reindexing_undo_no_erasure_and_no_takedown(
         atlas.rebuild_index()  # `faceatlas reindex`
         found = sorted(h.face_id for h in atlas.search(selfies[0], min_similarity=-1).hits)
         assert found == kept
+    # SFace has no template of this opt-out: switching would stop keeping Blair out
+    refused = CliRunner().invoke(app, ["reembed", "--engine", "sface", "-a", str(root)])
+    assert refused.exit_code == 22, refused.output
+    assert f"requests {request.id}" in refused.output and "--drop-optout-filters" in refused.output
+    db = sqlite3.connect(root / "catalog.sqlite3")
+    assert db.execute("SELECT count(*) FROM embeddings").fetchone() == (len(kept),)  # untouched
+    db.close()
     # the WARC's images cannot be read again (web sources are not refetched): force the switch
     settings = atlas_settings(root, engine=EngineName.SFACE)
-    report = Atlas.reembed(settings=settings, force=True)
+    report = Atlas.reembed(settings=settings, force=True, drop_optout_filters=True)
     assert report.faces_embedded == len(kept) - 1
     with Atlas.open(settings=settings) as atlas:
         assert sorted(atlas.catalog.faces(range(1, 100))) == kept  # nothing erased came back
         found = {h.face_id for h in atlas.search(selfies[0], min_similarity=-1).hits}
         assert len(found) == len(kept) - 1 and found < set(kept)
         assert atlas.takedowns()[0].domain == "example.org"
+        dropped = atlas.privacy_log()[0]
+        assert (dropped.action, dropped.details) == (
+            "optout_filters_dropped",
+            {"optout_requests": [request.id]},
+        )
+        assert atlas.audit.entries(action="privacy_optout_filters_dropped")
+        assert atlas.audit.verify().ok
         again = atlas.ingest(warc.rename(tmp_path / "again.warc.gz"))
         assert again.counts["failed:taken_down"] == 3, again.counts
         assert not [u for u in stored_urls(root) if "example.org" in u[0] + u[1]]

@@ -32,6 +32,7 @@ from faceatlas.engine import (
 )
 from faceatlas.errors import (
     AtlasLockedError,
+    ConflictError,
     InvalidRequestError,
     ModelMismatchError,
     NoFaceError,
@@ -148,6 +149,7 @@ class Atlas:
         *,
         force: bool = False,
         progress: Callable[[ReembedProgress], None] | None = None,
+        drop_optout_filters: bool = False,
     ) -> ReembedReport:
         """Give every face of the atlas an embedding of the engine ``settings`` name, then
         make that model the atlas's own (see :mod:`faceatlas.ingest.reembed`).
@@ -155,6 +157,13 @@ class Atlas:
         Faces, identities and edits are kept. The switch happens only when every face
         was re-embedded, or with ``force`` (faces that failed then drop out of search);
         then identities are reclustered with the new model, manual decisions holding.
+
+        Opt-out templates belong to the model that made them, and selfies are not kept:
+        when approved opt-outs have no template for the new model, switching would stop
+        keeping those people out of new ingestion and search. That is refused
+        (:class:`ConflictError`, before anything is embedded) unless ``drop_optout_filters``
+        says so; the switch is then logged in the privacy and audit logs with the
+        requests concerned, whose requesters should be asked for a new request.
         """
         settings = settings or Settings()
         if path is not None:
@@ -174,6 +183,15 @@ class Atlas:
             index = open_index(settings, root / INDEX_DIR, model_id, engine.dim, lookup)
             atlas = cls(settings, catalog, engine, index)
             with atlas.writer_lock():
+                unprotected = privacy.unprotected_optouts(catalog, model_id)
+                if unprotected and not drop_optout_filters:
+                    raise ConflictError(
+                        f"{len(unprotected)} approved opt-out(s) (requests "
+                        f"{', '.join(map(str, unprotected[:20]))}) have no {model_id} template: "
+                        "after the switch new ingestion and search would no longer keep those "
+                        "people out. Ask the requesters for a new request after switching, and "
+                        "confirm with --drop-optout-filters"
+                    )
                 report = reembed_faces(
                     catalog,
                     engine,
@@ -185,6 +203,14 @@ class Atlas:
                     with catalog.writer() as w:
                         w.set_meta(META_MODEL_ID, engine.model_id)
                         w.set_meta(META_DIM, str(engine.dim))
+                    if unprotected:
+                        privacy.log_action(
+                            atlas,
+                            "optout_filters_dropped",
+                            actor="reembed",
+                            target=f"model:{model_id}",
+                            details={"optout_requests": unprotected},
+                        )
                     atlas.rebuild_index()
                     # Automatic identities were found with the old model; manual decisions hold.
                     atlas.identities.recluster()

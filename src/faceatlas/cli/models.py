@@ -38,6 +38,14 @@ def reembed(
         bool,
         typer.Option("--force", help="Switch models even if some faces could not be re-embedded."),
     ] = False,
+    drop_optout_filters: Annotated[
+        bool,
+        typer.Option(
+            "--drop-optout-filters",
+            help="Switch even though approved opt-outs have no template for the new model "
+            "(logged; ask those requesters for a new request).",
+        ),
+    ] = False,
     as_json: JsonOption = False,
 ) -> None:
     """Embed every face with ENGINE's model and make it the atlas's model.
@@ -62,7 +70,12 @@ def reembed(
         def on_progress(p: ReembedProgress) -> None:
             bar.update(task, completed=p.images_done, total=p.images_total)
 
-        report = Atlas.reembed(settings=settings, force=force, progress=on_progress)
+        report = Atlas.reembed(
+            settings=settings,
+            force=force,
+            progress=on_progress,
+            drop_optout_filters=drop_optout_filters,
+        )
     switched = report.complete or force
     if as_json:
         print_json({**report.as_dict(), "switched": switched})

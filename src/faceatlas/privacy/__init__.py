@@ -16,7 +16,7 @@ from faceatlas.privacy.erasure import (
     takedowns,
     taken_down_domains,
 )
-from faceatlas.privacy.log import PrivacyAction, read_actions
+from faceatlas.privacy.log import PrivacyAction, log_action, read_actions
 from faceatlas.privacy.matching import (
     OPTOUT_DEFAULT_MIN_SIMILARITY,
     OPTOUT_TARGET_FMR,
@@ -35,6 +35,7 @@ from faceatlas.privacy.optout import (
     matching_faces,
     reject_optout,
     submit_optout,
+    unprotected_optouts,
 )
 from faceatlas.privacy.retention import RetentionReport, count_probes, keep_probe, run_retention
 
@@ -62,6 +63,7 @@ __all__ = [
     "host_matches",
     "keep_probe",
     "list_optouts",
+    "log_action",
     "matching_faces",
     "normalize_domain",
     "optout_threshold",
@@ -74,4 +76,5 @@ __all__ = [
     "takedown_domain",
     "takedowns",
     "taken_down_domains",
+    "unprotected_optouts",
 ]

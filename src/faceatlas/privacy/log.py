@@ -24,7 +24,7 @@ from faceatlas.store import schema as t
 if TYPE_CHECKING:
     from faceatlas.atlas import Atlas
 
-__all__ = ["PrivacyAction", "mirror_to_audit", "read_actions", "record_action"]
+__all__ = ["PrivacyAction", "log_action", "mirror_to_audit", "read_actions", "record_action"]
 
 MAX_LABEL = 200
 
@@ -94,6 +94,26 @@ def mirror_to_audit(
             case_number=case_ref,
             details={"target": target, **dict(details or {})},
         )
+    )
+
+
+def log_action(
+    atlas: Atlas,
+    action: str,
+    *,
+    actor: str,
+    target: str,
+    case_ref: str | None = None,
+    details: Mapping[str, Any] | None = None,
+    role: str = "operator",
+) -> None:
+    """Record an action in the privacy log, then in the hash-chained audit log."""
+    with atlas.catalog.writer() as w:
+        record_action(
+            w.conn, action, actor=actor, target=target, case_ref=case_ref, details=details
+        )
+    mirror_to_audit(
+        atlas, action, actor=actor, target=target, case_ref=case_ref, details=details, role=role
     )
 
 

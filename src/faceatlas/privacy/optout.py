@@ -29,8 +29,8 @@ from faceatlas.privacy.matching import (
     optout_threshold,
     selfie_template,
 )
+from faceatlas.store import Catalog, utc_now
 from faceatlas.store import schema as t
-from faceatlas.store import utc_now
 from faceatlas.types import Vectors
 
 if TYPE_CHECKING:
@@ -48,6 +48,7 @@ __all__ = [
     "reject_optout",
     "submit_optout",
     "templates_from_selfies",
+    "unprotected_optouts",
 ]
 
 MAX_SELFIES = 10
@@ -339,6 +340,23 @@ def get_optout(atlas: Atlas, request_id: int) -> OptOutRequest:
     if row is None:
         raise NotFoundError(f"opt-out request {request_id} does not exist")
     return _record(row)
+
+
+def unprotected_optouts(catalog: Catalog, model_id: str) -> list[int]:
+    """Approved opt-outs whose active templates are all of other models than ``model_id``.
+
+    An atlas searching with ``model_id`` would no longer keep those people out of new
+    ingestion or search results; the selfies are not kept to make new templates.
+    """
+    tpl = t.optout_templates
+    with catalog.engine.connect() as conn:
+        rows = conn.execute(
+            sa.select(tpl.c.request_id, tpl.c.model_id).where(tpl.c.active.is_(True)).distinct()
+        ).all()
+    models: dict[int, set[str]] = {}
+    for request_id, template_model in rows:
+        models.setdefault(int(request_id), set()).add(str(template_model))
+    return sorted(r for r, found in models.items() if model_id not in found)
 
 
 def list_optouts(atlas: Atlas, status: OptOutStatus | None = None) -> list[OptOutRequest]:
