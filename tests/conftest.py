@@ -5,9 +5,12 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+import signal
+import sqlite3
 import subprocess
 import tempfile
-from collections.abc import Iterator
+import time
+from collections.abc import Iterator, Mapping
 from enum import StrEnum
 from pathlib import Path
 
@@ -61,6 +64,31 @@ def atlas_settings(atlas_dir: Path, **overrides: object) -> Settings:
 
 
 # --- the backend matrix --------------------------------------------------------------
+
+
+def kill_once_committed(
+    command: list[str], env: Mapping[str, str], atlas_dir: Path, images: int
+) -> int:
+    """Run ``command`` and SIGKILL it as soon as the catalog in ``atlas_dir`` has committed
+    ``images`` images (read-only peeks, for at most 120 s); the count it had reached."""
+    proc = subprocess.Popen(command, env=env)
+    db_path = atlas_dir / "catalog.sqlite3"
+    deadline = time.monotonic() + 120
+    committed = 0
+    while time.monotonic() < deadline and proc.poll() is None:
+        if db_path.exists():
+            try:
+                with sqlite3.connect(f"file:{db_path}?mode=ro", uri=True) as db:
+                    committed = db.execute("SELECT count(*) FROM images").fetchone()[0]
+            except sqlite3.OperationalError:
+                committed = 0
+            if committed >= images:
+                break
+        time.sleep(0.05)
+    assert proc.poll() is None, f"{command[3]} finished before it could be killed"
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    return int(committed)
 
 
 class Backend(StrEnum):

@@ -16,7 +16,7 @@ from faceatlas import Atlas, Settings
 from faceatlas.api import create_app
 from faceatlas.api.service import similarity_band
 from tests.webfixtures import lfw, write_warc
-from tests.webkit import PASSWORD, People, make_people
+from tests.webkit import PASSWORD, People, log_in, make_people
 
 CASE = {"case_number": "2026-0142", "purpose": "missing person"}
 
@@ -581,13 +581,7 @@ def test_rate_limit_per_user(pages_atlas_dir: Path, tmp_path: Path, probe_photos
 
 def test_cookie_session_needs_csrf_for_unsafe_api_calls(env: Env, probe_photos: Path) -> None:
     client = TestClient(env.client.app)
-    page = client.get("/login")
-    token = page.text.split('name="csrf_token" value="')[1].split('"')[0]
-    r = client.post(
-        "/login",
-        data={"username": "sam.supervisor", "password": PASSWORD, "csrf_token": token},
-        follow_redirects=False,
-    )
+    r = log_in(client, "sam.supervisor")
     assert r.status_code == 303
     cookie = r.headers["set-cookie"]
     assert "HttpOnly" in cookie and "SameSite=strict" in cookie
@@ -601,6 +595,7 @@ def test_cookie_session_needs_csrf_for_unsafe_api_calls(env: Env, probe_photos: 
     )
     assert r.status_code == 200 and len(r.json()["faces"]) == 1
     # A login form without its CSRF cookie is refused.
+    token = client.get("/login").text.split('name="csrf_token" value="')[1].split('"')[0]
     fresh = TestClient(env.client.app)
     r = fresh.post(
         "/login", data={"username": "sam.supervisor", "password": PASSWORD, "csrf_token": token}

@@ -15,7 +15,7 @@ from fastapi.testclient import TestClient
 from faceatlas import Atlas, Settings
 from faceatlas.accounts import Role, TokenKind
 from faceatlas.api import create_app
-from tests.webkit import PASSWORD, PagesSource, People, make_people
+from tests.webkit import PagesSource, People, log_in, make_people, signed_in
 
 CASE = {"case_number": "2026-0177", "purpose": "missing person"}
 LEAD = "0.9"
@@ -288,13 +288,7 @@ def test_unknown_identities_and_bad_faces_get_typed_errors(env: Env) -> None:
 
 def test_cookie_sessions_need_csrf_for_curation_and_search(env: Env) -> None:
     client = TestClient(env.client.app)
-    page = client.get("/login")
-    token = page.text.split('name="csrf_token" value="')[1].split('"')[0]
-    r = client.post(
-        "/login",
-        data={"username": "sam.supervisor", "password": PASSWORD, "csrf_token": token},
-        follow_redirects=False,
-    )
+    r = log_in(client, "sam.supervisor")
     assert r.status_code == 303
     powell = env.identity_of("Colin_Powell")
     r = client.post(f"/api/v1/identities/{powell}/label", json={"label": "Colin Powell"})
@@ -340,22 +334,8 @@ def test_identity_search_counts_against_the_search_rate_limit(
 # --- the web pages, through the same app ------------------------------------------------
 
 
-def signed_in(env: Env, username: str) -> tuple[TestClient, str]:
-    """A cookie session for ``username`` and its CSRF token."""
-    client = TestClient(env.client.app)
-    token = client.get("/login").text.split('name="csrf_token" value="')[1].split('"')[0]
-    r = client.post(
-        "/login",
-        data={"username": username, "password": PASSWORD, "csrf_token": token},
-        follow_redirects=False,
-    )
-    assert r.status_code == 303
-    csrf = client.get("/search").text.split('name="csrf-token" content="')[1].split('"')[0]
-    return client, csrf
-
-
 def test_web_identity_pages_and_forms(env: Env) -> None:
-    client, csrf = signed_in(env, "sam.supervisor")
+    client, csrf = signed_in(env.client, "sam.supervisor")
     blair = env.identity_of("Tony_Blair")
     listing = client.get("/identities?min_faces=1")
     assert listing.status_code == 200 and f'href="/identities/{blair}"' in listing.text
@@ -382,7 +362,7 @@ def test_web_identity_pages_and_forms(env: Env) -> None:
 
 
 def test_web_identity_search_is_accountable(env: Env) -> None:
-    client, csrf = signed_in(env, "ivy.investigator")
+    client, csrf = signed_in(env.client, "ivy.investigator")
     files = env.probes()
     r = client.post("/identities/search", files=files, data={"csrf_token": csrf})
     assert r.status_code == 400 and "case number" in r.text

@@ -21,7 +21,7 @@ from faceatlas.privacy import OptOutStatus
 from .conftest import atlas_settings
 from .test_takedown_ingest import ORG, stored_urls, two_domain_warc
 from .webfixtures import lfw
-from .webkit import PASSWORD, People, make_people
+from .webkit import People, make_people, signed_in
 
 CONTACT = "requester@example.com"
 NOTE = "identity checked by phone on 3 March"
@@ -84,19 +84,6 @@ def error_code(r: Any, status: int) -> str:
     body = r.json()
     assert set(body) == {"error"} and body["error"]["status"] == status
     return str(body["error"]["code"])
-
-
-def signed_in(env: Env, username: str) -> tuple[TestClient, str]:
-    client = TestClient(env.client.app)
-    token = client.get("/login").text.split('name="csrf_token" value="')[1].split('"')[0]
-    r = client.post(
-        "/login",
-        data={"username": username, "password": PASSWORD, "csrf_token": token},
-        follow_redirects=False,
-    )
-    assert r.status_code == 303
-    csrf = client.get("/search").text.split('name="csrf-token" content="')[1].split('"')[0]
-    return client, csrf
 
 
 def test_approve_over_rest_erases_blocks_and_is_audited(env: Env) -> None:
@@ -216,7 +203,7 @@ def test_subject_access_and_retention(env: Env) -> None:
 
 
 def test_cookie_sessions_need_csrf_for_privacy_actions(env: Env) -> None:
-    client, csrf = signed_in(env, "admin")
+    client, csrf = signed_in(env.client, "admin")
     body = {"domain": "example.net", "case_ref": "TD-8"}
     assert error_code(client.post("/api/v1/privacy/takedowns", json=body), 403) == "csrf_failed"
     forged = client.post("/api/v1/privacy/takedowns", json=body, headers={"X-CSRF-Token": "x"})
@@ -229,10 +216,10 @@ def test_cookie_sessions_need_csrf_for_privacy_actions(env: Env) -> None:
 
 def test_admin_privacy_page_reviews_optouts_and_takes_domains_down(env: Env) -> None:
     approve_id, reject_id = env.blair_request(), env.blair_request()
-    supervisor, _ = signed_in(env, "sam.supervisor")
+    supervisor, _ = signed_in(env.client, "sam.supervisor")
     assert supervisor.get("/admin/privacy").status_code == 403
     assert 'href="/admin/privacy"' not in supervisor.get("/search").text
-    client, csrf = signed_in(env, "admin")
+    client, csrf = signed_in(env.client, "admin")
     assert 'href="/admin/privacy"' in client.get("/search").text
     page = client.get("/admin/privacy")
     assert page.status_code == 200 and f'data-optout="{approve_id}"' in page.text

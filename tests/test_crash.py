@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
 import sqlite3
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +14,7 @@ import numpy as np
 
 from faceatlas import Atlas
 
-from .conftest import atlas_settings
+from .conftest import atlas_settings, kill_once_committed
 
 
 def ingest_command(folder: Path, atlas: Path) -> list[str]:
@@ -70,23 +68,7 @@ def test_kill_midway_then_rerun_equals_clean_run(tmp_path: Path, faces_dir: Path
     env = {**os.environ, "FACEATLAS_COMMIT_EVERY": "3", "FACEATLAS_INDEX_CHECKPOINT_EVERY": "7"}
 
     killed = tmp_path / "killed"
-    proc = subprocess.Popen(ingest_command(folder, killed), env=env)
-    db_path = killed / "catalog.sqlite3"
-    deadline = time.monotonic() + 120
-    committed = 0
-    while time.monotonic() < deadline and proc.poll() is None:
-        if db_path.exists():
-            try:
-                with sqlite3.connect(f"file:{db_path}?mode=ro", uri=True) as db:
-                    committed = db.execute("SELECT count(*) FROM images").fetchone()[0]
-            except sqlite3.OperationalError:
-                committed = 0
-            if committed >= 12:
-                break
-        time.sleep(0.05)
-    assert proc.poll() is None, "ingest finished before it could be killed"
-    proc.send_signal(signal.SIGKILL)
-    proc.wait()
+    committed = kill_once_committed(ingest_command(folder, killed), env, killed, 12)
     assert 12 <= committed < n_photos
 
     subprocess.run(ingest_command(folder, killed), env=env, check=True)

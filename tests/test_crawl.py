@@ -5,7 +5,6 @@ from __future__ import annotations
 import itertools
 import json
 import os
-import signal
 import sqlite3
 import subprocess
 import sys
@@ -19,26 +18,17 @@ from faceatlas.cli import app
 from faceatlas.ingest import CrawlOptions, Fetcher, Politeness, fetch_policy
 from faceatlas.ingest.fetch import Expect
 
-from .conftest import atlas_settings
+from .conftest import kill_once_committed
 from .test_warc import snapshot
-from .webfixtures import LAST_MODIFIED, TITLE_ABOUT, TITLE_INDEX, serve_site
+from .webfixtures import (
+    LAST_MODIFIED,
+    LOCAL_ENV,
+    TITLE_ABOUT,
+    TITLE_INDEX,
+    serve_site,
+    web_settings,
+)
 from .website import Response, Site
-
-LOCAL_ENV = {
-    "FACEATLAS_FETCH_ALLOW_NETWORKS": '["127.0.0.1/32"]',
-    "FACEATLAS_CRAWL_MIN_DELAY_S": "0",
-    "FACEATLAS_FETCH_RETRIES": "0",
-}
-
-
-def web_settings(root: Path, **overrides: object) -> object:
-    return atlas_settings(
-        root,
-        fetch_allow_networks=["127.0.0.1/32"],
-        crawl_min_delay_s=0.0,
-        fetch_retries=0,
-        **overrides,
-    )
 
 
 def test_crawl_finds_faces_with_provenance_and_keeps_its_manners(
@@ -162,23 +152,7 @@ def test_killed_crawl_resumes_to_the_same_catalog(tmp_path: Path, faces_dir: Pat
             ]  # fmt: skip
 
         killed = tmp_path / "killed"
-        proc = subprocess.Popen(crawl(killed), env=env)
-        db_path = killed / "catalog.sqlite3"
-        deadline = time.monotonic() + 120
-        committed = 0
-        while time.monotonic() < deadline and proc.poll() is None:
-            if db_path.exists():
-                try:
-                    with sqlite3.connect(f"file:{db_path}?mode=ro", uri=True) as db:
-                        committed = db.execute("SELECT count(*) FROM images").fetchone()[0]
-                except sqlite3.OperationalError:
-                    committed = 0
-                if committed >= 6:
-                    break
-            time.sleep(0.05)
-        assert proc.poll() is None, "crawl finished before it could be killed"
-        proc.send_signal(signal.SIGKILL)
-        proc.wait()
+        committed = kill_once_committed(crawl(killed), env, killed, 6)
         assert 6 <= committed < n
 
         summary = tmp_path / "resume.json"
@@ -198,7 +172,7 @@ def test_max_pages_bounds_the_crawl(tmp_path: Path, faces_dir: Path) -> None:
         options = CrawlOptions(
             seeds=(site.url("/index.html"),), allow_domains=("127.0.0.1",), max_pages=1
         )
-        with Atlas.open(settings=web_settings(tmp_path / "atlas")) as atlas:  # type: ignore[arg-type]
+        with Atlas.open(settings=web_settings(tmp_path / "atlas")) as atlas:
             report = atlas.crawl(options)
         pages = {p for p in site.paths() if p.endswith(".html")}
         assert pages == {"/index.html"}

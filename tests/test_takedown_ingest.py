@@ -21,26 +21,11 @@ from faceatlas.errors import AtlasLockedError, InvalidRequestError, TakenDownErr
 from faceatlas.ingest import CrawlOptions, SourceItem, TakedownList, WarcSource, normalize_domain
 
 from .conftest import atlas_settings
-from .webfixtures import lfw, write_warc
+from .webfixtures import LOCAL_ENV, lfw, web_settings, write_warc
 from .website import Response, Site
 
-ENV = {
-    "FACEATLAS_FETCH_ALLOW_NETWORKS": '["127.0.0.1/32"]',
-    "FACEATLAS_CRAWL_MIN_DELAY_S": "0",
-    "FACEATLAS_FETCH_RETRIES": "0",
-}
 ORG = "http://news.example.org"
 NET = "http://daily.example.net"
-
-
-def web_settings(root: Path, **overrides: object) -> object:
-    return atlas_settings(
-        root,
-        fetch_allow_networks=["127.0.0.1/32"],
-        crawl_min_delay_s=0.0,
-        fetch_retries=0,
-        **overrides,
-    )
 
 
 def stored_urls(atlas_dir: Path) -> list[tuple[str, str]]:
@@ -98,10 +83,10 @@ def test_url_list_never_requests_a_taken_down_domain(tmp_path: Path, faces_dir: 
             f"{site.url('/b.jpg')} {site.url('/p.html', host='localhost')}\n"  # page on it
             f"{site.url('/moved.jpg')}\n"  # redirected onto it
         )
-        with Atlas.open(settings=web_settings(root)) as atlas:  # type: ignore[arg-type]
+        with Atlas.open(settings=web_settings(root)) as atlas:
             atlas.takedown_domain("LOCALHOST", actor="dpo", case_ref="TD-1")
         result = CliRunner().invoke(
-            app, ["ingest", str(listing), "-a", str(root), "--json"], env=ENV
+            app, ["ingest", str(listing), "-a", str(root), "--json"], env=LOCAL_ENV
         )
         assert result.exit_code == 0, result.output
         hosts = {r.host.split(":")[0] for r in site.requests}
@@ -260,7 +245,7 @@ def test_crawl_never_requests_taken_down_pages_or_images(tmp_path: Path, faces_d
         options = CrawlOptions(
             seeds=(site.url("/index.html"),), allow_domains=("127.0.0.1", "localhost")
         )
-        with Atlas.open(settings=web_settings(root)) as atlas:  # type: ignore[arg-type]
+        with Atlas.open(settings=web_settings(root)) as atlas:
             atlas.takedown_domain("localhost", actor="dpo", case_ref="TD-4")
             report = atlas.crawl(options)
         assert {r.host.split(":")[0] for r in site.requests} == {"127.0.0.1"}

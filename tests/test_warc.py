@@ -4,18 +4,16 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import sqlite3
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
 from faceatlas import Atlas
 from faceatlas.ingest import WarcSource
 
-from .conftest import atlas_settings
+from .conftest import atlas_settings, kill_once_committed
 from .webfixtures import (
     LAST_MODIFIED,
     TITLE_ABOUT,
@@ -167,23 +165,7 @@ def test_killed_warc_ingest_resumes_to_the_same_catalog(tmp_path: Path, faces_di
         ]
 
     killed = tmp_path / "killed"
-    proc = subprocess.Popen(ingest(killed), env=env)
-    db_path = killed / "catalog.sqlite3"
-    deadline = time.monotonic() + 120
-    committed = 0
-    while time.monotonic() < deadline and proc.poll() is None:
-        if db_path.exists():
-            try:
-                with sqlite3.connect(f"file:{db_path}?mode=ro", uri=True) as db:
-                    committed = db.execute("SELECT count(*) FROM images").fetchone()[0]
-            except sqlite3.OperationalError:
-                committed = 0
-            if committed >= 9:
-                break
-        time.sleep(0.05)
-    assert proc.poll() is None, "ingest finished before it could be killed"
-    proc.send_signal(signal.SIGKILL)
-    proc.wait()
+    committed = kill_once_committed(ingest(killed), env, killed, 9)
     assert 9 <= committed < n
 
     summary = tmp_path / "summary.json"

@@ -9,11 +9,31 @@ from PIL import Image
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
+from faceatlas import Settings
+
+from .conftest import atlas_settings
 from .website import Response, Site
 
 LAST_MODIFIED = "Wed, 02 Oct 2024 08:30:00 GMT"
 TITLE_INDEX = "Staff of the Example Ministry"
 TITLE_ABOUT = "About the ministry"
+LOCAL_ENV = {
+    "FACEATLAS_FETCH_ALLOW_NETWORKS": '["127.0.0.1/32"]',
+    "FACEATLAS_CRAWL_MIN_DELAY_S": "0",
+    "FACEATLAS_FETCH_RETRIES": "0",
+}
+"""The environment of a CLI run that fetches from the test site on 127.0.0.1."""
+
+
+def web_settings(root: Path, **overrides: object) -> Settings:
+    """Settings of an atlas in ``root`` that fetches from the test site on 127.0.0.1."""
+    return atlas_settings(
+        root,
+        fetch_allow_networks=["127.0.0.1/32"],
+        crawl_min_delay_s=0.0,
+        fetch_retries=0,
+        **overrides,
+    )
 
 
 def lfw(faces_dir: Path, person: str, n: int = 1) -> bytes:

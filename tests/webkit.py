@@ -7,6 +7,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import httpx
+from fastapi.testclient import TestClient
+
 from faceatlas import Atlas, Settings
 from faceatlas.accounts import Role, TokenKind, User
 from faceatlas.ingest import SourceItem
@@ -99,3 +102,23 @@ def make_people(atlas: Atlas) -> People:
             "other_unit": tokens["olly.other"],
         },
     )
+
+
+def log_in(client: TestClient, username: str) -> httpx.Response:
+    """Post the sign-in form as ``username``, with the form's own CSRF token; not followed."""
+    token = client.get("/login").text.split('name="csrf_token" value="')[1].split('"')[0]
+    return client.post(
+        "/login",
+        data={"username": username, "password": PASSWORD, "csrf_token": token},
+        follow_redirects=False,
+    )
+
+
+def signed_in(client: TestClient, username: str) -> tuple[TestClient, str]:
+    """A fresh client on ``client``'s app with a cookie session for ``username``, and the
+    session's CSRF token."""
+    web = TestClient(client.app)
+    r = log_in(web, username)
+    assert r.status_code == 303
+    csrf = web.get("/search").text.split('name="csrf-token" content="')[1].split('"')[0]
+    return web, csrf

@@ -13,7 +13,7 @@ never race a search.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from faceatlas.accounts import User
@@ -79,34 +79,27 @@ class PrivacyDesk:
 
     def erase_faces(self, user: User, face_ids: Sequence[int], case_ref: str) -> ErasureCounts:
         case = self.check_case_ref(case_ref)
-        ids = _ids(face_ids, "face")
-        with self.service.engine_lock:
-            return self.atlas.erase_faces(
-                ids, actor=user.username, case_ref=case, role=user.role.value
-            )
+        return self._erase(user, case, self.atlas.erase_faces, _ids(face_ids, "face"))
 
     def erase_images(self, user: User, image_ids: Sequence[int], case_ref: str) -> ErasureCounts:
         case = self.check_case_ref(case_ref)
-        ids = _ids(image_ids, "image")
-        with self.service.engine_lock:
-            return self.atlas.erase_images(
-                ids, actor=user.username, case_ref=case, role=user.role.value
-            )
+        return self._erase(user, case, self.atlas.erase_images, _ids(image_ids, "image"))
 
     def erase_url(self, user: User, url: str, case_ref: str) -> ErasureCounts:
         case = self.check_case_ref(case_ref)
-        with self.service.engine_lock:
-            return self.atlas.erase_source_url(
-                url, actor=user.username, case_ref=case, role=user.role.value
-            )
+        return self._erase(user, case, self.atlas.erase_source_url, url)
 
     def takedown(self, user: User, domain: str, case_ref: str) -> ErasureCounts:
         """Erase a domain (subdomains included); every later ingestion refuses it."""
         case = self.check_case_ref(case_ref)
+        return self._erase(user, case, self.atlas.takedown_domain, domain)
+
+    def _erase(
+        self, user: User, case: str, erase: Callable[..., ErasureCounts], what: object
+    ) -> ErasureCounts:
+        """``erase(what)`` as ``user`` under ``case``, holding the engine lock."""
         with self.service.engine_lock:
-            return self.atlas.takedown_domain(
-                domain, actor=user.username, case_ref=case, role=user.role.value
-            )
+            return erase(what, actor=user.username, case_ref=case, role=user.role.value)
 
     def takedowns(self) -> list[Takedown]:
         return self.atlas.takedowns()

@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, File, Form, Query, UploadFile
 from fastapi.concurrency import run_in_threadpool
 
+from faceatlas.accounts import User
 from faceatlas.api.deps import Investigator, ServiceDep, Supervisor
 from faceatlas.api.identities import MAX_PROBE_PHOTOS, IdentityDesk
 from faceatlas.api.routes_search import API_PREFIX
@@ -50,6 +51,11 @@ async def read_photos(uploads: list[UploadFile] | None, service: Service) -> lis
     if len(uploads) > MAX_PROBE_PHOTOS:
         raise InvalidRequestError(f"at most {MAX_PROBE_PHOTOS} photos per identity search")
     return [await read_upload(u, service.settings.max_upload_bytes) for u in uploads]
+
+
+def _curated(action: str, identity_id: int, user: User) -> CurationOut:
+    """What a curation action answers: where the faces are now, and who acted."""
+    return CurationOut(action=action, identity_id=identity_id, actor=user.username)
 
 
 @router.get("/identities", response_model=IdentitiesOut, summary="Identities, largest first")
@@ -122,8 +128,7 @@ def cluster(body: ClusterIn, desk: Desk, user: Supervisor) -> ClusterOut:
     summary="Move faces into an identity, or into a new one",
 )
 def move_faces(body: MoveIn, desk: Desk, user: Investigator) -> CurationOut:
-    placed = desk.move(user, body.face_ids, body.target)
-    return CurationOut(action="move", identity_id=placed, actor=user.username)
+    return _curated("move", desk.move(user, body.face_ids, body.target), user)
 
 
 @router.get(
@@ -141,8 +146,7 @@ def show_identity(identity_id: int, desk: Desk, user: Investigator) -> IdentityO
     summary="Merge other identities into this one",
 )
 def merge(identity_id: int, body: MergeIn, desk: Desk, user: Investigator) -> CurationOut:
-    merged = desk.merge(user, identity_id, body.others)
-    return CurationOut(action="merge", identity_id=merged, actor=user.username)
+    return _curated("merge", desk.merge(user, identity_id, body.others), user)
 
 
 @router.post(
@@ -151,8 +155,7 @@ def merge(identity_id: int, body: MergeIn, desk: Desk, user: Investigator) -> Cu
     summary="Split faces off into a new identity",
 )
 def split(identity_id: int, body: FacesIn, desk: Desk, user: Investigator) -> CurationOut:
-    new_id = desk.split(user, identity_id, body.face_ids)
-    return CurationOut(action="split", identity_id=new_id, actor=user.username)
+    return _curated("split", desk.split(user, identity_id, body.face_ids), user)
 
 
 @router.post(
@@ -162,7 +165,7 @@ def split(identity_id: int, body: FacesIn, desk: Desk, user: Investigator) -> Cu
 )
 def label(identity_id: int, body: LabelIn, desk: Desk, user: Investigator) -> CurationOut:
     desk.label(user, identity_id, body.label)
-    return CurationOut(action="label", identity_id=identity_id, actor=user.username)
+    return _curated("label", identity_id, user)
 
 
 @router.post(
@@ -172,4 +175,4 @@ def label(identity_id: int, body: LabelIn, desk: Desk, user: Investigator) -> Cu
 )
 def reject(identity_id: int, body: FacesIn, desk: Desk, user: Investigator) -> CurationOut:
     desk.reject(user, identity_id, body.face_ids)
-    return CurationOut(action="reject", identity_id=identity_id, actor=user.username)
+    return _curated("reject", identity_id, user)

@@ -14,9 +14,9 @@ is checkpointed and truncated so erased bytes do not linger in it
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import sqlalchemy as sa
@@ -24,7 +24,7 @@ import sqlalchemy as sa
 from faceatlas.errors import AtlasLockedError, InvalidRequestError, NotFoundError
 from faceatlas.identity.store import delete_empty_identities
 from faceatlas.ingest.takedown import host_matches, normalize_domain
-from faceatlas.privacy.log import mirror_to_audit, record_action
+from faceatlas.privacy.log import log_action, mirror_to_audit, record_action
 from faceatlas.store import Catalog, utc_now
 from faceatlas.store import schema as t
 
@@ -108,30 +108,22 @@ def erase(
     ``role`` is the actor's role in the audit log (``operator`` for the CLI, the
     signed-in user's role for the REST API and the web app).
     """
-    audit = _Audit(action, actor, target, case_ref, dict(details or {}), role)
+    return _carry_out(
+        atlas, plan, _Audit(action, actor, target, case_ref, dict(details or {}), role)
+    )
+
+
+def _carry_out(atlas: Atlas, plan: ErasurePlan, audit: _Audit) -> ErasureCounts:
+    """:func:`erase`, with the log entry's fields in ``audit``."""
     if not plan:
         with atlas.catalog.writer() as w:
-            record_action(
-                w.conn,
-                audit.action,
-                actor=audit.actor,
-                target=audit.target,
-                case_ref=audit.case_ref,
-                details={**audit.details, "erased": ErasureCounts().as_dict()},
-            )
+            _record(w.conn, audit, ErasureCounts())
         _mirror(atlas, audit, ErasureCounts())
         return ErasureCounts()
     atlas.mark_index_dirty()
     with atlas.catalog.writer() as w:
         counts, face_ids = _delete(w.conn, plan)
-        record_action(
-            w.conn,
-            audit.action,
-            actor=audit.actor,
-            target=audit.target,
-            case_ref=audit.case_ref,
-            details={**audit.details, "erased": counts.as_dict()},
-        )
+        _record(w.conn, audit, counts)
     removed = atlas.index.remove(np.asarray(sorted(face_ids), dtype=np.int64))
     _, watermark = atlas.catalog.embedding_watermark(atlas.model_id)
     atlas.index.save(watermark)
@@ -139,20 +131,26 @@ def erase(
     scrub_catalog(atlas.catalog)
     counts = ErasureCounts(**{**counts.as_dict(), "index_vectors": removed})
     _mirror(atlas, audit, counts)
-    log.info("%s on %s erased %s", action, target, counts.as_dict())
+    log.info("%s on %s erased %s", audit.action, audit.target, counts.as_dict())
     return counts
 
 
+def _record(conn: sa.Connection, audit: _Audit, counts: ErasureCounts) -> None:
+    record_action(conn, audit.action, **_entry(audit, counts))
+
+
 def _mirror(atlas: Atlas, audit: _Audit, counts: ErasureCounts) -> None:
-    mirror_to_audit(
-        atlas,
-        audit.action,
-        actor=audit.actor,
-        target=audit.target,
-        case_ref=audit.case_ref,
-        details={**audit.details, "erased": counts.as_dict()},
-        role=audit.role,
-    )
+    mirror_to_audit(atlas, audit.action, role=audit.role, **_entry(audit, counts))
+
+
+def _entry(audit: _Audit, counts: ErasureCounts) -> dict[str, Any]:
+    """The log entry's fields, with what was erased."""
+    return {
+        "actor": audit.actor,
+        "target": audit.target,
+        "case_ref": audit.case_ref,
+        "details": {**audit.details, "erased": counts.as_dict()},
+    }
 
 
 def _delete(conn: sa.Connection, plan: ErasurePlan) -> tuple[ErasureCounts, set[int]]:
@@ -290,19 +288,7 @@ def erase_faces(
     role: str = "operator",
 ) -> ErasureCounts:
     """Erase faces by id (their image goes too when no face is left in it)."""
-    if not face_ids:
-        raise InvalidRequestError("give at least one face id")
-    with atlas.writer_lock():
-        found = _existing(atlas.catalog, t.faces.c.id, face_ids, "face")
-        return erase(
-            atlas,
-            ErasurePlan(face_ids=found),
-            action="erase_faces",
-            actor=actor,
-            target="faces:" + ",".join(map(str, sorted(found))),
-            case_ref=case_ref,
-            role=role,
-        )
+    return _erase_by_id(atlas, "face", face_ids, actor=actor, case_ref=case_ref, role=role)
 
 
 def erase_images(
@@ -314,19 +300,27 @@ def erase_images(
     role: str = "operator",
 ) -> ErasureCounts:
     """Erase images by id with every face and sighting of them."""
-    if not image_ids:
-        raise InvalidRequestError("give at least one image id")
+    return _erase_by_id(atlas, "image", image_ids, actor=actor, case_ref=case_ref, role=role)
+
+
+def _erase_by_id(
+    atlas: Atlas,
+    kind: Literal["face", "image"],
+    ids: Sequence[int],
+    *,
+    actor: str,
+    case_ref: str | None,
+    role: str,
+) -> ErasureCounts:
+    """Erase the faces or images ``ids``, all of which must exist; logged as ``erase_<kind>s``."""
+    if not ids:
+        raise InvalidRequestError(f"give at least one {kind} id")
+    column = t.faces.c.id if kind == "face" else t.images.c.id
     with atlas.writer_lock():
-        found = _existing(atlas.catalog, t.images.c.id, image_ids, "image")
-        return erase(
-            atlas,
-            ErasurePlan(image_ids=found),
-            action="erase_images",
-            actor=actor,
-            target="images:" + ",".join(map(str, sorted(found))),
-            case_ref=case_ref,
-            role=role,
-        )
+        found = _existing(atlas.catalog, column, ids, kind)
+        plan = ErasurePlan(face_ids=found) if kind == "face" else ErasurePlan(image_ids=found)
+        target = f"{kind}s:" + ",".join(map(str, sorted(found)))
+        return _carry_out(atlas, plan, _Audit(f"erase_{kind}s", actor, target, case_ref, {}, role))
 
 
 def erase_source_url(
@@ -341,23 +335,28 @@ def erase_source_url(
     if not url:
         raise InvalidRequestError("give a source URL")
     with atlas.writer_lock():
-        with atlas.catalog.engine.connect() as conn:
-            ids = set(
-                conn.execute(
-                    sa.select(t.sightings.c.id).where(
-                        (t.sightings.c.locator == url) | (t.sightings.c.page_url == url)
-                    )
-                ).scalars()
-            )
-        return erase(
+        return _erase_sightings(
             atlas,
-            ErasurePlan(sighting_ids=ids),
-            action="erase_source_url",
-            actor=actor,
-            target=f"url:{url}",
-            case_ref=case_ref,
-            role=role,
+            (t.sightings.c.locator == url) | (t.sightings.c.page_url == url),
+            lambda _locator, _page_url: True,
+            _Audit("erase_source_url", actor, f"url:{url}", case_ref, {}, role),
         )
+
+
+def _erase_sightings(
+    atlas: Atlas,
+    where: sa.ColumnElement[bool],
+    keep: Callable[[str, str], bool],
+    audit: _Audit,
+) -> ErasureCounts:
+    """Erase the sightings ``where`` selects and ``keep`` confirms from their image and
+    page URLs; the caller holds the writer lock."""
+    with atlas.catalog.engine.connect() as conn:
+        rows = conn.execute(
+            sa.select(t.sightings.c.id, t.sightings.c.locator, t.sightings.c.page_url).where(where)
+        ).all()
+    ids = {int(sid) for sid, locator, page_url in rows if keep(locator, page_url)}
+    return _carry_out(atlas, ErasurePlan(sighting_ids=ids), audit)
 
 
 @dataclass(frozen=True, slots=True)
@@ -405,23 +404,13 @@ def takedown_domain(
         with atlas.writer_lock():
             return _erase_domain(atlas, domain, actor=actor, case_ref=case_ref, role=role)
     except AtlasLockedError as exc:
-        details = {"erasure": "deferred: the atlas writer is busy"}
-        with atlas.catalog.writer() as w:
-            record_action(
-                w.conn,
-                "takedown_recorded",
-                actor=actor,
-                target=f"domain:{domain}",
-                case_ref=case_ref,
-                details=details,
-            )
-        mirror_to_audit(
+        log_action(
             atlas,
             "takedown_recorded",
             actor=actor,
             target=f"domain:{domain}",
             case_ref=case_ref,
-            details=details,
+            details={"erasure": "deferred: the atlas writer is busy"},
             role=role,
         )
         raise AtlasLockedError(
@@ -436,25 +425,12 @@ def _erase_domain(
     atlas: Atlas, domain: str, *, actor: str, case_ref: str | None, role: str
 ) -> ErasureCounts:
     """Erase the domain's sightings; the caller holds the writer lock."""
-    ids: set[int] = set()
     pattern = f"%{domain}%"
-    with atlas.catalog.engine.connect() as conn:
-        rows = conn.execute(
-            sa.select(t.sightings.c.id, t.sightings.c.locator, t.sightings.c.page_url).where(
-                t.sightings.c.locator.like(pattern) | t.sightings.c.page_url.like(pattern)
-            )
-        ).all()
-    for sid, locator, page_url in rows:
-        if host_matches(locator, domain) or host_matches(page_url, domain):
-            ids.add(int(sid))
-    return erase(
+    return _erase_sightings(
         atlas,
-        ErasurePlan(sighting_ids=ids),
-        action="takedown_domain",
-        actor=actor,
-        target=f"domain:{domain}",
-        case_ref=case_ref,
-        role=role,
+        t.sightings.c.locator.like(pattern) | t.sightings.c.page_url.like(pattern),
+        lambda locator, page_url: host_matches(locator, domain) or host_matches(page_url, domain),
+        _Audit("takedown_domain", actor, f"domain:{domain}", case_ref, {}, role),
     )
 
 

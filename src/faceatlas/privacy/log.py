@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
@@ -40,15 +40,7 @@ class PrivacyAction:
     details: dict[str, Any]
 
     def as_dict(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "at": self.at,
-            "action": self.action,
-            "actor": self.actor,
-            "case_ref": self.case_ref,
-            "target": self.target,
-            "details": self.details,
-        }
+        return asdict(self)
 
 
 def record_action(
