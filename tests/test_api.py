@@ -16,7 +16,7 @@ from faceatlas import Atlas, Settings
 from faceatlas.api import create_app
 from faceatlas.api.service import similarity_band
 from tests.webfixtures import lfw, write_warc
-from tests.webkit import PASSWORD, People, log_in, make_people
+from tests.webkit import PASSWORD, People, log_in, make_people, signed_in
 
 CASE = {"case_number": "2026-0142", "purpose": "missing person"}
 
@@ -577,6 +577,23 @@ def test_rate_limit_per_user(pages_atlas_dir: Path, tmp_path: Path, probe_photos
             assert int(r.headers["retry-after"]) >= 1  # type: ignore[attr-defined]
             assert go("other_unit").status_code == 200  # type: ignore[attr-defined]
             assert len(atlas.audit.entries(action="search")) == 3
+
+
+def test_web_search_form_refusals_keep_what_was_typed(env: Env, probe_photos: Path) -> None:
+    client, csrf = signed_in(env.client, "ivy.investigator")
+    photo = {"image": ("p.jpg", (probe_photos / "obama1.jpg").read_bytes())}
+    searches = len(env.atlas.audit.entries(action="search"))
+    for face in ("x", "-1"):
+        r = client.post("/search", files=photo, data={**CASE, "face": face, "csrf_token": csrf})
+        assert r.status_code == 400
+        assert "Pick a face on the photo." in r.text
+        assert 'value="2026-0142"' in r.text
+    r = client.post("/search", files=photo, data={**CASE, "face": "0", "csrf_token": "forged"})
+    assert r.status_code == 403
+    assert 'value="2026-0142"' not in r.text
+    r = client.post("/search", files=photo, data={"face": "0", "csrf_token": csrf})
+    assert r.status_code == 400 and "every search needs a case number" in r.text
+    assert len(env.atlas.audit.entries(action="search")) == searches
 
 
 def test_cookie_session_needs_csrf_for_unsafe_api_calls(env: Env, probe_photos: Path) -> None:

@@ -14,7 +14,7 @@ from fastapi.responses import FileResponse, Response
 
 from faceatlas.errors import FaceAtlasError, NotFoundError
 from faceatlas.eval.report import EXPLAIN, fmt_rate, load_report
-from faceatlas.web.pages import Pages, service_of, session
+from faceatlas.web.pages import pages_of, service_of, session
 
 __all__ = ["router"]
 
@@ -38,8 +38,7 @@ def evaluation_page(request: Request) -> Response:
     record = service.atlas.calibration()
     threshold, source = service.atlas.threshold()
     report, problem = _report(request)
-    pages: Pages = request.app.state.pages
-    return pages.render(
+    return pages_of(request).render(
         request,
         "evaluation.html",
         {

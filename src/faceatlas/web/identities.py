@@ -8,21 +8,31 @@ investigators open only identities their own searches showed them.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse, Response
-from starlette.datastructures import FormData, UploadFile
+from starlette.datastructures import FormData
 
-from faceatlas.accounts import Credential, Role
+from faceatlas.accounts import Credential, Role, User
 from faceatlas.api.identities import MAX_PROBE_PHOTOS, IdentityDesk
 from faceatlas.api.schemas import SightingOut
 from faceatlas.api.schemas_identities import NAMES_NOTICE
 from faceatlas.api.service import SearchRequest, similarity_band
-from faceatlas.api.uploads import read_upload
 from faceatlas.errors import CsrfError, FaceAtlasError, InvalidRequestError, NotFoundError
-from faceatlas.web.pages import Pages, check_form_csrf, service_of, session
+from faceatlas.identity import IdentityPhoto
+from faceatlas.store import FaceRecord
+from faceatlas.web.pages import (
+    accountable_search,
+    check_form_csrf,
+    pages_of,
+    read_photos,
+    search_form,
+    service_of,
+    session,
+)
 
 __all__ = ["router"]
 
@@ -30,11 +40,6 @@ router = APIRouter()
 
 PAGE_SIZE = 48
 FACE_ACTIONS = ("split", "reject", "move")
-
-
-def _pages(request: Request) -> Pages:
-    pages: Pages = request.app.state.pages
-    return pages
 
 
 def _desk(request: Request) -> IdentityDesk:
@@ -66,7 +71,7 @@ def identities_page(request: Request, min_faces: int = 2, page: int = 1) -> Resp
     found = _desk(request).summaries(
         credential.user, min_faces=min_faces, limit=PAGE_SIZE + 1, offset=(page - 1) * PAGE_SIZE
     )
-    return _pages(request).render(
+    return pages_of(request).render(
         request,
         "identities.html",
         {
@@ -93,22 +98,13 @@ def _identity_page(
     made: int | None = None,
 ) -> Response:
     view = _desk(request).show(credential.user, identity_id)
-    photos = [
-        {
-            "photo": p,
-            "sightings": [SightingOut.of(s) for s in view.faces[p.face_id].sightings]
-            if p.face_id in view.faces
-            else [],
-        }
-        for p in view.detail.photos
-    ]
-    return _pages(request).render(
+    return pages_of(request).render(
         request,
         "identity.html",
         {
             "identity": view.detail,
             "summary": view.detail.summary,
-            "photos": photos,
+            "photos": _with_sightings(view.detail.photos, view.faces),
             "names_notice": NAMES_NOTICE,
             "error": error,
             "made": made,
@@ -118,9 +114,26 @@ def _identity_page(
     )
 
 
+def _with_sightings(
+    photos: Sequence[IdentityPhoto], faces: Mapping[int, FaceRecord]
+) -> list[dict[str, Any]]:
+    """Each photo with the places its face was found (none for a face no longer stored)."""
+    return [
+        {
+            "photo": p,
+            "sightings": [SightingOut.of(s) for s in faces[p.face_id].sightings]
+            if p.face_id in faces
+            else [],
+        }
+        for p in photos
+    ]
+
+
 @router.get("/identities/search")
 def identity_search_page(request: Request) -> Response:
-    return _search_form(request, session(request))
+    return search_form(
+        request, "identity_search.html", session(request), max_photos=MAX_PROBE_PHOTOS
+    )
 
 
 @router.get("/identities/{identity_id}")
@@ -149,28 +162,36 @@ def _after(
         raise exc from None
 
 
-@router.post("/identities/{identity_id}/label")
-async def label(request: Request, identity_id: int) -> Response:
+async def _curate(
+    request: Request, identity_id: int, act: Callable[[IdentityDesk, User, FormData], object]
+) -> Response:
+    """Run a curation form's action; back to the identity, or the error on its page."""
     credential, form = await _curation_form(request)
-    text = str(form.get("label") or "").strip()
     try:
-        await run_in_threadpool(_desk(request).label, credential.user, identity_id, text or None)
+        await run_in_threadpool(act, _desk(request), credential.user, form)
     except FaceAtlasError as exc:
         return _after(request, credential, identity_id, exc)
     return RedirectResponse(f"/identities/{identity_id}", status_code=303)
+
+
+@router.post("/identities/{identity_id}/label")
+async def label(request: Request, identity_id: int) -> Response:
+    def act(desk: IdentityDesk, user: User, form: FormData) -> None:
+        text = str(form.get("label") or "").strip()
+        desk.label(user, identity_id, text or None)
+
+    return await _curate(request, identity_id, act)
 
 
 @router.post("/identities/{identity_id}/merge")
 async def merge(request: Request, identity_id: int) -> Response:
-    credential, form = await _curation_form(request)
-    try:
+    def act(desk: IdentityDesk, user: User, form: FormData) -> None:
         others = _ints(str(form.get("others") or ""), "an identity number")
         if not others:
             raise InvalidRequestError("name the identities to merge into this one")
-        await run_in_threadpool(_desk(request).merge, credential.user, identity_id, others)
-    except FaceAtlasError as exc:
-        return _after(request, credential, identity_id, exc)
-    return RedirectResponse(f"/identities/{identity_id}", status_code=303)
+        desk.merge(user, identity_id, others)
+
+    return await _curate(request, identity_id, act)
 
 
 @router.post("/identities/{identity_id}/faces")
@@ -208,67 +229,45 @@ async def curate_faces(request: Request, identity_id: int) -> Response:
 # --- identity search ---------------------------------------------------------------------
 
 
-def _search_form(request: Request, credential: Credential, **extra: Any) -> Response:
-    settings = service_of(request).settings
-    status = int(extra.pop("status", 200))
-    context = {
-        "purposes": settings.search_purposes,
-        "form": {},
-        "error": None,
-        "max_photos": MAX_PROBE_PHOTOS,
-        **extra,
-    }
-    return _pages(request).render(
-        request, "identity_search.html", context, credential=credential, status=status
+@router.post("/identities/search")
+async def identity_search(request: Request) -> Response:
+    return await accountable_search(
+        request,
+        "identity_search.html",
+        ("case_number", "purpose"),
+        _identity_search,
+        max_photos=MAX_PROBE_PHOTOS,
     )
 
 
-@router.post("/identities/search")
-async def identity_search(request: Request) -> Response:
-    credential = session(request)
+async def _identity_search(
+    request: Request, credential: Credential, form: FormData, fields: dict[str, str]
+) -> Response:
     service = service_of(request)
-    form = await request.form()
-    try:
-        check_form_csrf(credential, form.get("csrf_token"))
-    except CsrfError as exc:
-        return _search_form(request, credential, error=exc.message, status=exc.http_status)
-    fields = {k: str(form.get(k) or "") for k in ("case_number", "purpose")}
-    uploads = [u for u in form.getlist("images") if isinstance(u, UploadFile) and u.filename]
-    try:
-        service.check_case(fields["case_number"], fields["purpose"])
-        if not 1 <= len(uploads) <= MAX_PROBE_PHOTOS:
-            raise InvalidRequestError(
-                f"choose between 1 and {MAX_PROBE_PHOTOS} photos of the same person"
-            )
-        photos = [await read_upload(u, service.settings.max_upload_bytes) for u in uploads]
-        outcome = await run_in_threadpool(
-            _desk(request).search,
-            credential.user,
-            photos,
-            SearchRequest(fields["case_number"], fields["purpose"], interface="web"),
-        )
-    except FaceAtlasError as exc:
-        return _search_form(
-            request, credential, form=fields, error=exc.message, status=exc.http_status
-        )
+    service.check_case(fields["case_number"], fields["purpose"])
+    photos = await read_photos(
+        form,
+        "images",
+        MAX_PROBE_PHOTOS,
+        service.settings.max_upload_bytes,
+        f"choose between 1 and {MAX_PROBE_PHOTOS} photos of the same person",
+    )
+    outcome = await run_in_threadpool(
+        _desk(request).search,
+        credential.user,
+        photos,
+        SearchRequest(fields["case_number"], fields["purpose"], interface="web"),
+    )
     result = outcome.result
     hits = [
         {
             "hit": h,
             "band": similarity_band(h.score, result.threshold),
-            "photos": [
-                {
-                    "photo": p,
-                    "sightings": [SightingOut.of(s) for s in outcome.faces[p.face_id].sightings]
-                    if p.face_id in outcome.faces
-                    else [],
-                }
-                for p in h.photos
-            ],
+            "photos": _with_sightings(h.photos, outcome.faces),
         }
         for h in result.hits
     ]
-    return _pages(request).render(
+    return pages_of(request).render(
         request,
         "identity_results.html",
         {"outcome": outcome, "result": result, "hits": hits},

@@ -8,12 +8,10 @@ import secrets
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
-from starlette.datastructures import UploadFile
 
-from faceatlas.api.uploads import read_upload
-from faceatlas.errors import FaceAtlasError, InvalidRequestError
+from faceatlas.errors import FaceAtlasError
 from faceatlas.privacy import MAX_SELFIES
-from faceatlas.web.pages import Pages, service_of
+from faceatlas.web.pages import pages_of, read_photos, service_of
 
 __all__ = ["router"]
 
@@ -23,9 +21,8 @@ OPTOUT_CSRF_COOKIE = "fa_optout_csrf"
 
 
 def _form(request: Request, error: str | None = None, status: int = 200) -> Response:
-    pages: Pages = request.app.state.pages
     token = secrets.token_urlsafe(32)
-    response = pages.render(
+    response = pages_of(request).render(
         request,
         "optout.html",
         {"optout_csrf": token, "error": error, "max_selfies": MAX_SELFIES},
@@ -56,18 +53,20 @@ async def optout_submit(request: Request) -> Response:
     if not expected or not hmac.compare_digest(expected, presented):
         return _form(request, "The form expired; please try again.", 403)
     service = service_of(request)
-    uploads = [u for u in form.getlist("selfie") if isinstance(u, UploadFile) and u.filename]
     try:
-        if not 1 <= len(uploads) <= MAX_SELFIES:
-            raise InvalidRequestError(f"attach between 1 and {MAX_SELFIES} photos of yourself")
-        selfies = [await read_upload(u, service.settings.max_upload_bytes) for u in uploads]
+        selfies = await read_photos(
+            form,
+            "selfie",
+            MAX_SELFIES,
+            service.settings.max_upload_bytes,
+            f"attach between 1 and {MAX_SELFIES} photos of yourself",
+        )
         client = request.client.host if request.client else "unknown"
         optout = await run_in_threadpool(
             service.optout_request, selfies, str(form.get("contact") or ""), client
         )
     except FaceAtlasError as exc:
         return _form(request, exc.message, exc.http_status)
-    pages: Pages = request.app.state.pages
-    response = pages.render(request, "optout_done.html", {"optout": optout})
+    response = pages_of(request).render(request, "optout_done.html", {"optout": optout})
     response.delete_cookie(OPTOUT_CSRF_COOKIE, path="/optout")
     return response

@@ -3,18 +3,27 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse, Response
 from fastapi.templating import Jinja2Templates
+from starlette.datastructures import FormData, UploadFile
 
 from faceatlas import __version__
 from faceatlas.accounts import Credential, Role, TokenKind
 from faceatlas.api.deps import SESSION_COOKIE, check_csrf
 from faceatlas.api.service import LEADS_NOTICE, Service
-from faceatlas.errors import AuthenticationError, PermissionDeniedError
+from faceatlas.api.uploads import read_upload
+from faceatlas.errors import (
+    AuthenticationError,
+    CsrfError,
+    FaceAtlasError,
+    InvalidRequestError,
+    PermissionDeniedError,
+)
 
 __all__ = ["LOGIN_CSRF_COOKIE", "Pages"]
 
@@ -60,6 +69,11 @@ class Pages:
         )
 
 
+def pages_of(request: Request) -> Pages:
+    pages: Pages = request.app.state.pages
+    return pages
+
+
 def service_of(request: Request) -> Service:
     service: Service = request.app.state.service
     return service
@@ -93,5 +107,75 @@ def check_form_csrf(credential: Credential, form_token: object) -> None:
     check_csrf(credential, form_token if isinstance(form_token, str) else None)
 
 
+def posted_by(
+    request: Request,
+    csrf_token: object,
+    role: Role = Role.INVESTIGATOR,
+    *,
+    allow_pending: bool = False,
+) -> Credential:
+    """The signed-in user who posted a form, once the form's CSRF token is checked."""
+    credential = session(request, role, allow_pending=allow_pending)
+    check_form_csrf(credential, csrf_token)
+    return credential
+
+
 def new_login_csrf() -> str:
     return secrets.token_urlsafe(32)
+
+
+async def read_photos(
+    form: FormData, field: str, most: int, limit: int, refusal: str
+) -> list[bytes]:
+    """The photos posted as ``field``, each within ``limit`` bytes; ``refusal`` (an
+    ``invalid_request``) unless there are 1 to ``most`` of them."""
+    uploads = [u for u in form.getlist(field) if isinstance(u, UploadFile) and u.filename]
+    if not 1 <= len(uploads) <= most:
+        raise InvalidRequestError(refusal)
+    return [await read_upload(u, limit) for u in uploads]
+
+
+def search_form(request: Request, template: str, credential: Credential, **extra: Any) -> Response:
+    """A search form (case number, purpose, photos), with any error and what was typed."""
+    status = int(extra.pop("status", 200))
+    context = {
+        "purposes": service_of(request).settings.search_purposes,
+        "form": {},
+        "error": None,
+        **extra,
+    }
+    return pages_of(request).render(
+        request, template, context, credential=credential, status=status
+    )
+
+
+SearchRun = Callable[[Request, Credential, FormData, dict[str, str]], Awaitable[Response]]
+
+
+async def accountable_search(
+    request: Request, template: str, fields: Sequence[str], run: SearchRun, **extra: Any
+) -> Response:
+    """Handle a posted search form: the signed-in user, the CSRF check, then ``run`` with the
+    form and its text ``fields``; a refusal shows ``template`` again with the error and (past
+    the CSRF check) what was typed. ``extra`` goes into the form's context."""
+    credential = session(request)
+    form = await request.form()
+    try:
+        check_form_csrf(credential, form.get("csrf_token"))
+    except CsrfError as exc:
+        return search_form(
+            request, template, credential, error=exc.message, status=exc.http_status, **extra
+        )
+    typed = {k: str(form.get(k) or "") for k in fields}
+    try:
+        return await run(request, credential, form, typed)
+    except FaceAtlasError as exc:
+        return search_form(
+            request,
+            template,
+            credential,
+            form=typed,
+            error=exc.message,
+            status=exc.http_status,
+            **extra,
+        )

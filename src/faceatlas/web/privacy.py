@@ -13,7 +13,7 @@ from faceatlas.accounts import Credential, Role
 from faceatlas.api.privacy import PrivacyDesk
 from faceatlas.errors import FaceAtlasError, InvalidRequestError
 from faceatlas.privacy import OptOutStatus
-from faceatlas.web.pages import Pages, check_form_csrf, service_of, session
+from faceatlas.web.pages import pages_of, posted_by, service_of, session
 
 __all__ = ["router"]
 
@@ -25,7 +25,6 @@ LOG_ROWS = 30
 def _page(request: Request, credential: Credential, **extra: Any) -> Response:
     status = int(extra.pop("status", 200))
     desk = PrivacyDesk(service_of(request))
-    pages: Pages = request.app.state.pages
     context = {
         "pending": desk.optouts(OptOutStatus.PENDING),
         "decided": [r for r in desk.optouts() if r.status is not OptOutStatus.PENDING][-20:],
@@ -36,7 +35,7 @@ def _page(request: Request, credential: Credential, **extra: Any) -> Response:
         "form": {},
         **extra,
     }
-    return pages.render(
+    return pages_of(request).render(
         request, "admin_privacy.html", context, credential=credential, status=status
     )
 
@@ -54,8 +53,7 @@ async def decide_optout(
     note: Annotated[str, Form(max_length=2000)] = "",
     csrf_token: Annotated[str, Form(max_length=100)] = "",
 ) -> Response:
-    credential = session(request, Role.ADMIN)
-    check_form_csrf(credential, csrf_token)
+    credential = posted_by(request, csrf_token, Role.ADMIN)
     desk = PrivacyDesk(service_of(request))
     user = credential.user
     try:
@@ -84,8 +82,7 @@ async def take_down(
     case_ref: Annotated[str, Form(max_length=200)] = "",
     csrf_token: Annotated[str, Form(max_length=100)] = "",
 ) -> Response:
-    credential = session(request, Role.ADMIN)
-    check_form_csrf(credential, csrf_token)
+    credential = posted_by(request, csrf_token, Role.ADMIN)
     desk = PrivacyDesk(service_of(request))
     form = {"domain": domain, "case_ref": case_ref}
     try:

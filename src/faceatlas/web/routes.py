@@ -8,26 +8,27 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse, Response
-from starlette.datastructures import UploadFile
+from starlette.datastructures import FormData, UploadFile
 
-from faceatlas.accounts import Role, TokenKind
+from faceatlas.accounts import Credential, Role, TokenKind
 from faceatlas.api.deps import SESSION_COOKIE
 from faceatlas.api.schemas import SightingOut
 from faceatlas.api.service import SearchRequest, similarity_band
 from faceatlas.api.uploads import read_upload
 from faceatlas.errors import (
     AuthenticationError,
-    CsrfError,
     FaceAtlasError,
     InvalidRequestError,
     RateLimitedError,
 )
 from faceatlas.web.pages import (
     LOGIN_CSRF_COOKIE,
-    Pages,
-    check_form_csrf,
+    accountable_search,
     new_login_csrf,
     optional_session,
+    pages_of,
+    posted_by,
+    search_form,
     service_of,
     session,
 )
@@ -35,11 +36,6 @@ from faceatlas.web.pages import (
 __all__ = ["router"]
 
 router = APIRouter()
-
-
-def _pages(request: Request) -> Pages:
-    pages: Pages = request.app.state.pages
-    return pages
 
 
 def _redirect(url: str) -> RedirectResponse:
@@ -70,7 +66,7 @@ def home(request: Request) -> Response:
 @router.get("/login")
 def login_form(request: Request, error: str | None = None, status: int = 200) -> Response:
     token = new_login_csrf()
-    response = _pages(request).render(
+    response = pages_of(request).render(
         request, "login.html", {"login_csrf": token, "error": error}, status=status
     )
     response.set_cookie(
@@ -112,8 +108,7 @@ def login(
 
 @router.post("/logout")
 def logout(request: Request, csrf_token: Annotated[str, Form(max_length=100)] = "") -> Response:
-    credential = session(request, allow_pending=True)
-    check_form_csrf(credential, csrf_token)
+    credential = posted_by(request, csrf_token, allow_pending=True)
     service = service_of(request)
     service.atlas.accounts.revoke(credential.token_id, user_id=credential.user.id)
     service.record(credential.user, "signed_out", interface="web")
@@ -125,7 +120,7 @@ def logout(request: Request, csrf_token: Annotated[str, Form(max_length=100)] = 
 @router.get("/account/password")
 def password_form(request: Request) -> Response:
     credential = session(request, allow_pending=True)
-    return _pages(request).render(request, "password.html", {}, credential=credential)
+    return pages_of(request).render(request, "password.html", {}, credential=credential)
 
 
 @router.post("/account/password")
@@ -135,15 +130,14 @@ def change_password(
     new_password: Annotated[str, Form(max_length=1024)],
     csrf_token: Annotated[str, Form(max_length=100)] = "",
 ) -> Response:
-    credential = session(request, allow_pending=True)
-    check_form_csrf(credential, csrf_token)
+    credential = posted_by(request, csrf_token, allow_pending=True)
     service = service_of(request)
     accounts = service.atlas.accounts
     try:
         service.authenticate(credential.user.username, current_password)
         accounts.set_password(credential.user.id, new_password)
     except (AuthenticationError, InvalidRequestError, RateLimitedError) as exc:
-        return _pages(request).render(
+        return pages_of(request).render(
             request, "password.html", {"error": exc.message}, credential=credential, status=400
         )
     service.record(credential.user, "password_changed", interface="web")
@@ -157,54 +151,45 @@ def change_password(
 # --- search ----------------------------------------------------------------------------------
 
 
-def _search_form(request: Request, credential: Any, **extra: Any) -> Response:
-    settings = service_of(request).settings
-    status = int(extra.pop("status", 200))
-    context = {"purposes": settings.search_purposes, "form": {}, "error": None, **extra}
-    return _pages(request).render(
-        request, "search.html", context, credential=credential, status=status
-    )
-
-
 @router.get("/search")
 def search_page(request: Request) -> Response:
-    return _search_form(request, session(request))
+    return search_form(request, "search.html", session(request))
 
 
 @router.post("/search")
 async def search(request: Request) -> Response:
-    credential = session(request)
-    service = service_of(request)
-    form = await request.form()
+    return await accountable_search(
+        request, "search.html", ("case_number", "purpose", "face"), _search
+    )
+
+
+def _face_number(text: str) -> int | None:
+    """The face picked on the photo (none: the largest), never negative."""
     try:
-        check_form_csrf(credential, form.get("csrf_token"))
-    except CsrfError as exc:
-        return _search_form(request, credential, error=exc.message, status=exc.http_status)
-    fields = {k: str(form.get(k) or "") for k in ("case_number", "purpose", "face")}
-    upload = form.get("image")
-    try:
-        face = int(fields["face"]) if fields["face"].strip() else None
-        if face is not None and face < 0:
-            raise ValueError
+        face = int(text) if text.strip() else None
     except ValueError:
-        return _search_form(
-            request, credential, form=fields, error="Pick a face on the photo.", status=400
-        )
-    try:
-        service.check_case(fields["case_number"], fields["purpose"])
-        data = await read_upload(
-            upload if isinstance(upload, UploadFile) else None, service.settings.max_upload_bytes
-        )
-        outcome = await run_in_threadpool(
-            service.search,
-            credential.user,
-            data,
-            SearchRequest(fields["case_number"], fields["purpose"], face=face, interface="web"),
-        )
-    except FaceAtlasError as exc:
-        return _search_form(
-            request, credential, form=fields, error=exc.message, status=exc.http_status
-        )
+        face = -1
+    if face is not None and face < 0:
+        raise InvalidRequestError("Pick a face on the photo.")
+    return face
+
+
+async def _search(
+    request: Request, credential: Credential, form: FormData, fields: dict[str, str]
+) -> Response:
+    service = service_of(request)
+    face = _face_number(fields["face"])
+    service.check_case(fields["case_number"], fields["purpose"])
+    upload = form.get("image")
+    data = await read_upload(
+        upload if isinstance(upload, UploadFile) else None, service.settings.max_upload_bytes
+    )
+    outcome = await run_in_threadpool(
+        service.search,
+        credential.user,
+        data,
+        SearchRequest(fields["case_number"], fields["purpose"], face=face, interface="web"),
+    )
     result = outcome.result
     hits = [
         {
@@ -215,7 +200,7 @@ async def search(request: Request) -> Response:
         }
         for h in result.hits
     ]
-    return _pages(request).render(
+    return pages_of(request).render(
         request,
         "results.html",
         {"outcome": outcome, "result": result, "hits": hits},
@@ -228,7 +213,7 @@ def face_page(request: Request, face_id: int) -> Response:
     credential = session(request)
     record = service_of(request).face(credential.user, face_id)
     sightings = [SightingOut.of(s) for s in record.sightings]
-    return _pages(request).render(
+    return pages_of(request).render(
         request, "face.html", {"face": record, "sightings": sightings}, credential=credential
     )
 
@@ -240,7 +225,7 @@ def face_page(request: Request, face_id: int) -> Response:
 def ingest_page(request: Request, error: str | None = None, status: int = 200) -> Response:
     credential = session(request, Role.ADMIN)
     service = service_of(request)
-    return _pages(request).render(
+    return pages_of(request).render(
         request,
         "ingest.html",
         {
@@ -262,8 +247,7 @@ def start_ingest(
     urls: Annotated[str, Form(max_length=2_000_000)] = "",
     csrf_token: Annotated[str, Form(max_length=100)] = "",
 ) -> Response:
-    credential = session(request, Role.ADMIN)
-    check_form_csrf(credential, csrf_token)
+    credential = posted_by(request, csrf_token, Role.ADMIN)
     service = service_of(request)
     try:
         if kind == "urls" and urls.strip():
@@ -284,7 +268,7 @@ def start_ingest(
 def _users_page(request: Request, credential: Any, **extra: Any) -> Response:
     status = int(extra.pop("status", 200))
     users = service_of(request).atlas.accounts.list_users()
-    return _pages(request).render(
+    return pages_of(request).render(
         request,
         "users.html",
         {"users": users, "roles": list(Role), "created": None, "error": None, **extra},
@@ -306,8 +290,7 @@ def create_user(
     unit: Annotated[str, Form(max_length=100)] = "",
     csrf_token: Annotated[str, Form(max_length=100)] = "",
 ) -> Response:
-    credential = session(request, Role.ADMIN)
-    check_form_csrf(credential, csrf_token)
+    credential = posted_by(request, csrf_token, Role.ADMIN)
     service = service_of(request)
     try:
         user, password = service.atlas.accounts.create_user(username, role, unit=unit)
@@ -326,8 +309,7 @@ def update_user(
     unit: Annotated[str | None, Form(max_length=100)] = None,
     csrf_token: Annotated[str, Form(max_length=100)] = "",
 ) -> Response:
-    credential = session(request, Role.ADMIN)
-    check_form_csrf(credential, csrf_token)
+    credential = posted_by(request, csrf_token, Role.ADMIN)
     service = service_of(request)
     accounts = service.atlas.accounts
     if user_id == credential.user.id and action in ("deactivate", "update"):
@@ -362,7 +344,7 @@ def update_user(
 def settings_page(request: Request) -> Response:
     credential = session(request, Role.ADMIN)
     view = service_of(request).settings_view()
-    return _pages(request).render(
+    return pages_of(request).render(
         request, "settings.html", {"settings": view}, credential=credential
     )
 
@@ -382,7 +364,7 @@ def audit_page(
         service.user_for_review(credential.user, actor)
     entries = service.searches(credential.user, actor=actor, case_number=case_number, limit=200)
     summary = service.search_summary(credential.user)
-    return _pages(request).render(
+    return pages_of(request).render(
         request,
         "audit.html",
         {"entries": entries, "summary": summary, "actor": actor, "case_number": case_number},
