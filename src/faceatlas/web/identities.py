@@ -9,6 +9,7 @@ investigators open only identities their own searches showed them.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from types import MappingProxyType
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -25,14 +26,13 @@ from faceatlas.errors import CsrfError, FaceAtlasError, InvalidRequestError, Not
 from faceatlas.identity import IdentityPhoto
 from faceatlas.store import FaceRecord
 from faceatlas.web.pages import (
-    accountable_search,
     check_form_csrf,
     pages_of,
     read_photos,
-    search_form,
     service_of,
     session,
 )
+from faceatlas.web.searchform import SearchPage, accountable_search, search_form
 
 __all__ = ["router"]
 
@@ -40,6 +40,12 @@ router = APIRouter()
 
 PAGE_SIZE = 48
 FACE_ACTIONS = ("split", "reject", "move")
+IDENTITY_SEARCH = SearchPage(
+    "identity_search.html",
+    "identity_results.html",
+    ("case_number", "purpose"),
+    MappingProxyType({"max_photos": MAX_PROBE_PHOTOS}),
+)
 
 
 def _desk(request: Request) -> IdentityDesk:
@@ -131,9 +137,7 @@ def _with_sightings(
 
 @router.get("/identities/search")
 def identity_search_page(request: Request) -> Response:
-    return search_form(
-        request, "identity_search.html", session(request), max_photos=MAX_PROBE_PHOTOS
-    )
+    return search_form(request, IDENTITY_SEARCH, session(request))
 
 
 @router.get("/identities/{identity_id}")
@@ -231,18 +235,12 @@ async def curate_faces(request: Request, identity_id: int) -> Response:
 
 @router.post("/identities/search")
 async def identity_search(request: Request) -> Response:
-    return await accountable_search(
-        request,
-        "identity_search.html",
-        ("case_number", "purpose"),
-        _identity_search,
-        max_photos=MAX_PROBE_PHOTOS,
-    )
+    return await accountable_search(request, IDENTITY_SEARCH, _identity_search)
 
 
 async def _identity_search(
     request: Request, credential: Credential, form: FormData, fields: dict[str, str]
-) -> Response:
+) -> dict[str, Any]:
     service = service_of(request)
     service.check_case(fields["case_number"], fields["purpose"])
     photos = await read_photos(
@@ -267,9 +265,4 @@ async def _identity_search(
         }
         for h in result.hits
     ]
-    return pages_of(request).render(
-        request,
-        "identity_results.html",
-        {"outcome": outcome, "result": result, "hits": hits},
-        credential=credential,
-    )
+    return {"outcome": outcome, "result": result, "hits": hits}

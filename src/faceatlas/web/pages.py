@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -19,8 +18,6 @@ from faceatlas.api.service import LEADS_NOTICE, Service
 from faceatlas.api.uploads import read_upload
 from faceatlas.errors import (
     AuthenticationError,
-    CsrfError,
-    FaceAtlasError,
     InvalidRequestError,
     PermissionDeniedError,
 )
@@ -133,49 +130,3 @@ async def read_photos(
     if not 1 <= len(uploads) <= most:
         raise InvalidRequestError(refusal)
     return [await read_upload(u, limit) for u in uploads]
-
-
-def search_form(request: Request, template: str, credential: Credential, **extra: Any) -> Response:
-    """A search form (case number, purpose, photos), with any error and what was typed."""
-    status = int(extra.pop("status", 200))
-    context = {
-        "purposes": service_of(request).settings.search_purposes,
-        "form": {},
-        "error": None,
-        **extra,
-    }
-    return pages_of(request).render(
-        request, template, context, credential=credential, status=status
-    )
-
-
-SearchRun = Callable[[Request, Credential, FormData, dict[str, str]], Awaitable[Response]]
-
-
-async def accountable_search(
-    request: Request, template: str, fields: Sequence[str], run: SearchRun, **extra: Any
-) -> Response:
-    """Handle a posted search form: the signed-in user, the CSRF check, then ``run`` with the
-    form and its text ``fields``; a refusal shows ``template`` again with the error and (past
-    the CSRF check) what was typed. ``extra`` goes into the form's context."""
-    credential = session(request)
-    form = await request.form()
-    try:
-        check_form_csrf(credential, form.get("csrf_token"))
-    except CsrfError as exc:
-        return search_form(
-            request, template, credential, error=exc.message, status=exc.http_status, **extra
-        )
-    typed = {k: str(form.get(k) or "") for k in fields}
-    try:
-        return await run(request, credential, form, typed)
-    except FaceAtlasError as exc:
-        return search_form(
-            request,
-            template,
-            credential,
-            form=typed,
-            error=exc.message,
-            status=exc.http_status,
-            **extra,
-        )

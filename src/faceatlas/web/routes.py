@@ -23,15 +23,14 @@ from faceatlas.errors import (
 )
 from faceatlas.web.pages import (
     LOGIN_CSRF_COOKIE,
-    accountable_search,
     new_login_csrf,
     optional_session,
     pages_of,
     posted_by,
-    search_form,
     service_of,
     session,
 )
+from faceatlas.web.searchform import SearchPage, accountable_search, search_form
 
 __all__ = ["router"]
 
@@ -151,16 +150,17 @@ def change_password(
 # --- search ----------------------------------------------------------------------------------
 
 
+SEARCH = SearchPage("search.html", "results.html", ("case_number", "purpose", "face"))
+
+
 @router.get("/search")
 def search_page(request: Request) -> Response:
-    return search_form(request, "search.html", session(request))
+    return search_form(request, SEARCH, session(request))
 
 
 @router.post("/search")
 async def search(request: Request) -> Response:
-    return await accountable_search(
-        request, "search.html", ("case_number", "purpose", "face"), _search
-    )
+    return await accountable_search(request, SEARCH, _search)
 
 
 def _face_number(text: str) -> int | None:
@@ -176,7 +176,7 @@ def _face_number(text: str) -> int | None:
 
 async def _search(
     request: Request, credential: Credential, form: FormData, fields: dict[str, str]
-) -> Response:
+) -> dict[str, Any]:
     service = service_of(request)
     face = _face_number(fields["face"])
     service.check_case(fields["case_number"], fields["purpose"])
@@ -200,12 +200,7 @@ async def _search(
         }
         for h in result.hits
     ]
-    return pages_of(request).render(
-        request,
-        "results.html",
-        {"outcome": outcome, "result": result, "hits": hits},
-        credential=credential,
-    )
+    return {"outcome": outcome, "result": result, "hits": hits}
 
 
 @router.get("/faces/{face_id}")
