@@ -260,7 +260,11 @@ class AuditLog:
         return out
 
     def iter_all(self, batch: int = 1000) -> Iterator[AuditEntry]:
-        last = 0
+        for r in self._rows_after(0, batch):
+            yield _entry(r)
+
+    def _rows_after(self, last: int, batch: int) -> Iterator[sa.Row[Any]]:
+        """Every row with ``seq`` above ``last``, in order, read ``batch`` rows at a time."""
         while True:
             with self.engine.connect() as conn:
                 rows = conn.execute(
@@ -271,8 +275,7 @@ class AuditLog:
                 ).all()
             if not rows:
                 return
-            for r in rows:
-                yield _entry(r)
+            yield from rows
             last = int(rows[-1]._mapping["seq"])
 
     # --- verification -------------------------------------------------------------------
@@ -338,20 +341,8 @@ class AuditLog:
         return VerifyReport(count, last_seq, tuple(problems))
 
     def _raw_rows(self, batch: int = 2000) -> Iterator[dict[str, Any]]:
-        last = -1
-        while True:
-            with self.engine.connect() as conn:
-                rows = conn.execute(
-                    sa.select(t.audit_log)
-                    .where(t.audit_log.c.seq > last)
-                    .order_by(t.audit_log.c.seq)
-                    .limit(batch)
-                ).all()
-            if not rows:
-                return
-            for r in rows:
-                yield dict(r._mapping)
-            last = int(rows[-1]._mapping["seq"])
+        for r in self._rows_after(-1, batch):
+            yield dict(r._mapping)
 
     def _head(self) -> tuple[int, str] | None:
         with self.engine.connect() as conn:

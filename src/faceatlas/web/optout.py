@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hmac
 import secrets
 
 from fastapi import APIRouter, Request
@@ -11,7 +10,13 @@ from fastapi.responses import Response
 
 from faceatlas.errors import FaceAtlasError
 from faceatlas.privacy import MAX_SELFIES
-from faceatlas.web.pages import pages_of, read_photos, service_of
+from faceatlas.web.pages import (
+    pages_of,
+    read_photos,
+    service_of,
+    set_strict_cookie,
+    token_matches_cookie,
+)
 
 __all__ = ["router"]
 
@@ -28,15 +33,7 @@ def _form(request: Request, error: str | None = None, status: int = 200) -> Resp
         {"optout_csrf": token, "error": error, "max_selfies": MAX_SELFIES},
         status=status,
     )
-    response.set_cookie(
-        OPTOUT_CSRF_COOKIE,
-        token,
-        max_age=3600,
-        httponly=True,
-        samesite="strict",
-        secure=service_of(request).settings.cookie_secure,
-        path="/optout",
-    )
+    set_strict_cookie(request, response, OPTOUT_CSRF_COOKIE, token, max_age=3600, path="/optout")
     return response
 
 
@@ -48,9 +45,7 @@ def optout_form(request: Request) -> Response:
 @router.post("/optout")
 async def optout_submit(request: Request) -> Response:
     form = await request.form()
-    expected = request.cookies.get(OPTOUT_CSRF_COOKIE, "")
-    presented = str(form.get("csrf_token") or "")
-    if not expected or not hmac.compare_digest(expected, presented):
+    if not token_matches_cookie(request, OPTOUT_CSRF_COOKIE, str(form.get("csrf_token") or "")):
         return _form(request, "The form expired; please try again.", 403)
     service = service_of(request)
     try:

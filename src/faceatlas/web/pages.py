@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 import secrets
 from pathlib import Path
 from typing import Any
@@ -119,6 +120,28 @@ def posted_by(
 
 def new_login_csrf() -> str:
     return secrets.token_urlsafe(32)
+
+
+def set_strict_cookie(
+    request: Request, response: Response, name: str, value: str, *, max_age: int, path: str
+) -> None:
+    """Set an HttpOnly, SameSite=strict cookie, Secure when ``cookie_secure`` is on."""
+    response.set_cookie(
+        name,
+        value,
+        max_age=max_age,
+        httponly=True,
+        samesite="strict",
+        secure=service_of(request).settings.cookie_secure,
+        path=path,
+    )
+
+
+def token_matches_cookie(request: Request, cookie: str, presented: str) -> bool:
+    """The double-submit check of a form posted before signing in: the form's token is
+    the one its page set in ``cookie``."""
+    expected = request.cookies.get(cookie, "")
+    return bool(expected) and hmac.compare_digest(expected, presented)
 
 
 async def read_photos(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hmac
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
@@ -10,7 +9,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse, Response
 from starlette.datastructures import FormData, UploadFile
 
-from faceatlas.accounts import Credential, Role, TokenKind
+from faceatlas.accounts import Credential, Role, TokenKind, User
 from faceatlas.api.deps import SESSION_COOKIE
 from faceatlas.api.schemas import SightingOut
 from faceatlas.api.service import SearchRequest, similarity_band
@@ -29,6 +28,8 @@ from faceatlas.web.pages import (
     posted_by,
     service_of,
     session,
+    set_strict_cookie,
+    token_matches_cookie,
 )
 from faceatlas.web.searchform import SearchPage, accountable_search, search_form
 
@@ -41,17 +42,13 @@ def _redirect(url: str) -> RedirectResponse:
     return RedirectResponse(url, status_code=303)
 
 
-def _set_session(request: Request, response: Response, secret: str) -> None:
-    settings = service_of(request).settings
-    response.set_cookie(
-        SESSION_COOKIE,
-        secret,
-        max_age=settings.session_ttl_s,
-        httponly=True,
-        samesite="strict",
-        secure=settings.cookie_secure,
-        path="/",
-    )
+def _start_session(request: Request, user: User, url: str) -> Response:
+    """Issue a web session for ``user`` and go to ``url`` with its cookie set."""
+    ttl_s = service_of(request).settings.session_ttl_s
+    issued = service_of(request).atlas.accounts.issue(user, TokenKind.SESSION, ttl_s)
+    response = _redirect(url)
+    set_strict_cookie(request, response, SESSION_COOKIE, issued.secret, max_age=ttl_s, path="/")
+    return response
 
 
 # --- sign in / out -----------------------------------------------------------------------
@@ -68,15 +65,7 @@ def login_form(request: Request, error: str | None = None, status: int = 200) ->
     response = pages_of(request).render(
         request, "login.html", {"login_csrf": token, "error": error}, status=status
     )
-    response.set_cookie(
-        LOGIN_CSRF_COOKIE,
-        token,
-        max_age=900,
-        httponly=True,
-        samesite="strict",
-        secure=service_of(request).settings.cookie_secure,
-        path="/login",
-    )
+    set_strict_cookie(request, response, LOGIN_CSRF_COOKIE, token, max_age=900, path="/login")
     return response
 
 
@@ -87,8 +76,7 @@ def login(
     password: Annotated[str, Form(max_length=1024)],
     csrf_token: Annotated[str, Form(max_length=100)] = "",
 ) -> Response:
-    expected = request.cookies.get(LOGIN_CSRF_COOKIE, "")
-    if not expected or not hmac.compare_digest(expected, csrf_token):
+    if not token_matches_cookie(request, LOGIN_CSRF_COOKIE, csrf_token):
         return login_form(request, "Your sign-in form expired; please try again.", 403)
     service = service_of(request)
     try:
@@ -97,10 +85,10 @@ def login(
         return login_form(request, "Wrong username or password.", 401)
     except RateLimitedError as exc:
         return login_form(request, exc.message, 429)
-    issued = service.atlas.accounts.issue(user, TokenKind.SESSION, service.settings.session_ttl_s)
+    response = _start_session(
+        request, user, "/account/password" if user.must_change_password else "/search"
+    )
     service.record(user, "signed_in", interface="web")
-    response = _redirect("/account/password" if user.must_change_password else "/search")
-    _set_session(request, response, issued.secret)
     response.delete_cookie(LOGIN_CSRF_COOKIE, path="/login")
     return response
 
@@ -140,11 +128,7 @@ def change_password(
             request, "password.html", {"error": exc.message}, credential=credential, status=400
         )
     service.record(credential.user, "password_changed", interface="web")
-    user = accounts.get(credential.user.id)
-    issued = accounts.issue(user, TokenKind.SESSION, service.settings.session_ttl_s)
-    response = _redirect("/search")
-    _set_session(request, response, issued.secret)
-    return response
+    return _start_session(request, accounts.get(credential.user.id), "/search")
 
 
 # --- search ----------------------------------------------------------------------------------
