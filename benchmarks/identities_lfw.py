@@ -37,7 +37,7 @@ from faceatlas.eval.clustering import score_clusters
 from faceatlas.eval.datasets import lfw_people
 from faceatlas.eval.embed import _cache_file, default_cache_dir, embed_photos
 from faceatlas.identity.clustering import ClusterParams, ClusterState, cluster_faces
-from faceatlas.identity.ranking import rank_identities
+from faceatlas.identity.ranking import IdentityScore, probe_vector, rank_identities
 from faceatlas.index import FlatIndex
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -136,16 +136,27 @@ def run_chinese_whispers(vecs: np.ndarray, threshold: float) -> tuple[list[int],
 
 
 def ranking_eval(
-    vecs: np.ndarray, labels: list[str], params: ClusterParams, seed: int
+    vecs: np.ndarray, labels: list[str], params: ClusterParams, seed: int, photos: int = 1
 ) -> dict[str, object]:
-    """One draw: each person with >= 4 photos holds back one photo (drawn with ``seed``)."""
+    """One draw: each person with >= 3 + ``photos`` photos holds back ``photos`` photos (drawn
+    with ``seed``), which together are one probe.
+
+    Nearest-face: the single nearest gallery face to any of the probe's photos (what separate
+    searches with each photo would put first). Identity-level: the probe vector is the
+    normalised mean of the probe's photos, identities ranked by ``rank_identities``; correct
+    when the top identity's majority person is the probe's.
+    """
     by_person: dict[str, list[int]] = {}
     for i, lab in enumerate(labels):
         by_person.setdefault(lab, []).append(i)
     rng = random.Random(seed)
-    probes = [rng.choice(ids) for ids in by_person.values() if len(ids) >= 4]
-    probe_set = set(probes)
-    gallery = [i for i in range(len(vecs)) if i not in probe_set]
+    probes = [
+        [rng.choice(ids)] if photos == 1 else rng.sample(ids, photos)
+        for ids in by_person.values()
+        if len(ids) >= 3 + photos
+    ]
+    held = {i for probe in probes for i in probe}
+    gallery = [i for i in range(len(vecs)) if i not in held]
     with tempfile.TemporaryDirectory() as tmp:
         index = make_index(Path(tmp), vecs[gallery], np.asarray(gallery))
         counter = iter(range(1, 10**9))
@@ -157,44 +168,69 @@ def ranking_eval(
         for f, ident in assigned.items():
             members.setdefault(ident, []).append(f)
         gallery_vecs = {i: vecs[i] for i in gallery}
-        face_hits = index.search(vecs[probes], 200)
-        nearest_ok = identity_ok = 0
-        for p, hits in zip(probes, face_hits, strict=True):
-            nearest_ok += labels[hits[0].id] == labels[p]
-            ranked = rank_identities(
-                vecs[p][None, :], hits, assigned, members, gallery_vecs.__getitem__
-            )
-            top = ranked[0]
-            majority = max(
-                (labels[f] for f in top.face_ids), key=[labels[f] for f in top.face_ids].count
-            )
-            identity_ok += majority == labels[p]
+        nearest_ok = identity_ok = identity_tie_ok = 0
+        for probe in probes:
+            truth = labels[probe[0]]
+            per_photo = index.search(vecs[probe], 1)
+            best = max((row[0] for row in per_photo if row), key=lambda h: h.similarity)
+            nearest_ok += labels[best.id] == truth
+            hits = index.search(probe_vector(vecs[probe])[None, :], 200)[0]
+            ranked = rank_identities(vecs[probe], hits, assigned, members, gallery_vecs.__getitem__)
+            strict, tie_to_best = _identity_correct(ranked[0], labels, truth)
+            identity_ok += strict
+            identity_tie_ok += tie_to_best
     return {
         "seed": seed,
+        "photos_per_probe": photos,
         "probes": len(probes),
         "gallery": len(gallery),
         "nearest_face_correct": nearest_ok,
         "identity_correct": identity_ok,
+        "identity_correct_tie_to_best_face": identity_tie_ok,
         "nearest_face_rank1": round(nearest_ok / len(probes), 4),
         "identity_rank1": round(identity_ok / len(probes), 4),
     }
 
 
+def _identity_correct(top: IdentityScore, labels: list[str], truth: str) -> tuple[bool, bool]:
+    """Is the top identity the probe's person? Its people are counted over its photos.
+
+    Strict: the probe's person holds more of its photos than anyone else (a tie is a miss).
+    Tie to best face: a tie goes to the person of the identity's photo nearest the probe (the
+    photo an investigator sees first).
+    """
+    counts: dict[str, int] = {}
+    for f in top.face_ids:
+        counts[labels[f]] = counts.get(labels[f], 0) + 1
+    most = max(counts.values())
+    leaders = [name for name, n in counts.items() if n == most]
+    strict = leaders == [truth]
+    tie_to_best = strict or (truth in leaders and labels[top.best_face_id] == truth)
+    return strict, tie_to_best
+
+
 def ranking_draws(
-    vecs: np.ndarray, labels: list[str], params: ClusterParams, seed: int, draws: int
+    vecs: np.ndarray,
+    labels: list[str],
+    params: ClusterParams,
+    seed: int,
+    draws: int,
+    photos: int = 1,
 ) -> dict[str, object]:
     """``draws`` independent hold-back draws (seeds ``seed``, ``seed + 1``, ...), pooled."""
-    runs = [ranking_eval(vecs, labels, params, seed + d) for d in range(draws)]
+    runs = [ranking_eval(vecs, labels, params, seed + d, photos) for d in range(draws)]
     for r in runs:
         print(json.dumps(r), flush=True)
     probes = sum(int(r["probes"]) for r in runs)  # type: ignore[call-overload]
     nearest = sum(int(r["nearest_face_correct"]) for r in runs)  # type: ignore[call-overload]
     identity = sum(int(r["identity_correct"]) for r in runs)  # type: ignore[call-overload]
+    tie = sum(int(r["identity_correct_tie_to_best_face"]) for r in runs)  # type: ignore[call-overload]
     return {
         "draws": runs,
         "pooled_probes": probes,
         "pooled_nearest_face_rank1": round(nearest / probes, 4),
         "pooled_identity_rank1": round(identity / probes, 4),
+        "pooled_identity_rank1_tie_to_best_face": round(tie / probes, 4),
         "draws_identity_ahead": sum(
             int(r["identity_correct"]) > int(r["nearest_face_correct"])  # type: ignore[call-overload]
             for r in runs
@@ -218,6 +254,7 @@ def main() -> None:
     parser.add_argument("--min-faces", type=int)
     parser.add_argument("--min-centroid-similarity", type=float)
     parser.add_argument("--border-min-votes", type=int)
+    parser.add_argument("--join-min-votes", type=int)
     parser.add_argument("--skip", nargs="*", default=[], choices=["cw", "incremental", "ranking"])
     args = parser.parse_args()
     settings = Settings(engine=EngineName(args.engine))
@@ -226,6 +263,7 @@ def main() -> None:
         min_faces=_given(args.min_faces, settings.identity_min_faces),
         max_neighbours=settings.identity_max_neighbours,
         border_min_votes=_given(args.border_min_votes, settings.identity_border_min_votes),
+        join_min_votes=_given(args.join_min_votes, settings.identity_join_min_votes),
         min_centroid_similarity=_given(
             args.min_centroid_similarity, settings.identity_min_centroid_similarity
         ),
@@ -240,6 +278,7 @@ def main() -> None:
             "min_faces": params.min_faces,
             "max_neighbours": params.max_neighbours,
             "border_min_votes": params.border_min_votes,
+            "join_min_votes": params.join_min_votes,
             "min_centroid_similarity": params.min_centroid_similarity,
         },
     }
@@ -282,6 +321,9 @@ def main() -> None:
         print(json.dumps(report["faceatlas_density_10_batches"]), flush=True)
     if "ranking" not in args.skip:
         report["ranking"] = ranking_draws(vecs, labels, params, args.seed, args.draws)
+        report["ranking_two_photo_probes"] = ranking_draws(
+            vecs, labels, params, args.seed, args.draws, photos=2
+        )
     print(json.dumps(report, indent=2))
 
 

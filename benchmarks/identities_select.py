@@ -23,21 +23,22 @@ from faceatlas.identity.clustering import ClusterParams
 
 DEV_MIN_PRECISION = 0.99
 DLIB_GRID = [
-    *itertools.product((0.95,), (3,), (0.92, 0.93, 0.94), (1, 2)),
-    (0.955, 3, 0.92, 1),
-    (0.955, 3, 0.92, 2),
-    (0.95, 2, 0.92, 1),
-    (0.955, 2, 0.92, 1),
-    (0.96, 2, 0.92, 1),
-    (0.96, 3, 0.92, 1),
+    *itertools.product((0.95,), (3,), (0.92, 0.93, 0.94), (1, 2), (1,)),
+    (0.955, 3, 0.92, 1, 1),
+    (0.955, 3, 0.92, 2, 1),
+    (0.95, 2, 0.92, 1, 1),
+    (0.955, 2, 0.92, 1, 1),
+    (0.96, 2, 0.92, 1, 1),
+    (0.96, 3, 0.92, 1, 1),
+    (0.95, 2, 0.92, 1, 2),
 ]
 SFACE_GRID = list(
-    itertools.product((0.42, 0.462, 0.5, 0.55), (2, 3), (0.3, 0.344, 0.4, 0.45), (1,))
+    itertools.product((0.42, 0.462, 0.5, 0.55), (2, 3), (0.3, 0.344, 0.4, 0.45), (1,), (1, 2))
 )
 """Around the values carried over from dlib's at equal false-match rate (0.462, 0.344)."""
 GRIDS = {"dlib": DLIB_GRID, "sface": SFACE_GRID}
-"""(min_similarity, min_faces, min_centroid_similarity, border_min_votes): the settings tried
-per engine."""
+"""(min_similarity, min_faces, min_centroid_similarity, border_min_votes, join_min_votes): the
+settings tried per engine."""
 
 
 def main() -> None:
@@ -51,18 +52,19 @@ def main() -> None:
     dev_labels = [labels[i] for i in dev]
     print(f"all photos: {len(labels)}; scored on dev people: {len(dev)} photos")
     best: tuple[float, ClusterParams] | None = None
-    for sim, min_faces, centroid, votes in GRIDS[args.engine]:
+    for sim, min_faces, centroid, votes, join in GRIDS[args.engine]:
         params = ClusterParams(
             min_similarity=sim,
             min_faces=min_faces,
             min_centroid_similarity=centroid,
             border_min_votes=votes,
+            join_min_votes=join,
         )
         predicted, _ = run_density(vecs, params, 1, 0)
         s = score_clusters(dev_labels, [predicted[i] for i in dev])
         ok = s.pairwise_precision >= DEV_MIN_PRECISION
         print(
-            f"sim={sim} min_faces={min_faces} centroid={centroid} border={votes}: "
+            f"sim={sim} min_faces={min_faces} centroid={centroid} border={votes} join={join}: "
             f"pairwise P={s.pairwise_precision:.4f} R={s.pairwise_recall:.4f} "
             f"BCubed F1={s.bcubed_f1:.4f}{'' if ok else f'  (precision < {DEV_MIN_PRECISION})'}",
             flush=True,

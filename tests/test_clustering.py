@@ -25,11 +25,16 @@ def two_people() -> np.ndarray:
     return np.asarray(faces, dtype=np.float32)
 
 
-def cluster(tmp_path: Path, vecs: np.ndarray, merge: bool) -> ClusterOutcome:
-    index = FlatIndex(tmp_path / ("merge" if merge else "plain"), "t", DIM)
+def cluster(tmp_path: Path, vecs: np.ndarray, merge: bool, join_votes: int = 1) -> ClusterOutcome:
+    index = FlatIndex(tmp_path / f"merge-{merge}-join-{join_votes}", "t", DIM)
     index.add(np.arange(len(vecs), dtype=np.int64), vecs)
     ids = iter(range(1, 1000))
-    params = ClusterParams(min_similarity=0.5, min_centroid_similarity=0.344, merge_founded=merge)
+    params = ClusterParams(
+        min_similarity=0.5,
+        min_centroid_similarity=0.344,
+        merge_founded=merge,
+        join_min_votes=join_votes,
+    )
     return cluster_faces(
         list(range(len(vecs))), vecs, index, ClusterState(), params, lambda: next(ids)
     )
@@ -48,3 +53,21 @@ def test_identities_founded_apart_for_one_person_are_folded_together(tmp_path: P
     assert not first & second  # the other person stays apart
     assert merged.merged >= 1
     assert set(merged.founded) == first | (second - {None})
+
+
+def test_one_close_photo_is_not_enough_to_join_an_identity_of_three(tmp_path: Path) -> None:
+    """Three photos of one person (0.8, 0.8, 0.64 apart) and a face like only the first of them
+    (0.6 to it, 0.45 to the others): near enough the group's centroid, but with one neighbour."""
+    e = np.eye(DIM, dtype=np.float32)
+    person = [e[0], 0.8 * e[0] + 0.6 * e[1], 0.8 * e[0] + 0.6 * e[2]]
+    lookalike = 0.6 * e[0] - 0.05 * (e[1] + e[2]) + np.sqrt(0.635) * e[3]
+    vecs = unit(np.asarray([*person, lookalike], dtype=np.float32))
+    sims = vecs @ vecs[3]
+    assert sims[0] >= 0.5 > max(sims[1], sims[2])
+
+    lax = cluster(tmp_path, vecs, merge=False, join_votes=1)
+    assert lax.assigned[3] == lax.assigned[0]  # the guard alone lets it in
+
+    strict = cluster(tmp_path, vecs, merge=False, join_votes=2)
+    assert strict.assigned[0] == strict.assigned[1] == strict.assigned[2]
+    assert strict.assigned.get(3) != strict.assigned[0]

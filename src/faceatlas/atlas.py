@@ -554,6 +554,7 @@ class Atlas:
             min_faces=s.identity_min_faces,
             max_neighbours=s.identity_max_neighbours,
             border_min_votes=s.identity_border_min_votes,
+            join_min_votes=s.identity_join_min_votes,
             min_centroid_similarity=s.identity_min_centroid_similarity,
         )
         return Identities(self.catalog, self.index, self.model_id, params)

@@ -227,6 +227,14 @@ class Settings(BaseSettings):
         ge=0,
         description="Neighbours in one identity a non-core face needs to join it (0: never).",
     )
+    identity_join_min_votes: int = Field(
+        default=2,
+        ge=1,
+        description=(
+            "A face joins an identity of n faces only with at least min(this, ceil(n / 2)) "
+            "of its neighbours in it."
+        ),
+    )
     identity_min_centroid_similarity: float = Field(
         default=0.92,
         ge=0.0,

@@ -60,6 +60,10 @@ class ClusterParams:
     centroid similarity of a face whose similarity to every member is ``s``. A
     face like one member of a large identity but unlike the person as a whole
     founds its own identity or waits."""
+    join_min_votes: int = 2
+    """A face joins an identity of ``n`` faces only with at least ``min(join_min_votes,
+    ceil(n / 2))`` of its neighbours in it: one close photo of a small identity is not
+    enough to join it once it holds three or more."""
     merge_founded: bool = True
     """After placing faces, fold an identity founded in the run into a linked identity
     whose centroid is as close as the guard above asks of a group of its size."""
@@ -73,6 +77,8 @@ class ClusterParams:
             raise InvalidRequestError("max_neighbours must be at least 1")
         if self.border_min_votes < 0:
             raise InvalidRequestError("border_min_votes must be 0 or more")
+        if self.join_min_votes < 1:
+            raise InvalidRequestError("join_min_votes must be at least 1")
 
 
 @dataclass(slots=True)
@@ -142,6 +148,9 @@ def cluster_faces(
         need = pair / float(np.sqrt(max(pair + (1.0 - pair) / max(sizes[identity], 1), 1e-12)))
         return float(vecs[row[f]] @ total) / norm >= need
 
+    def support(identity: int) -> int:
+        return min(params.join_min_votes, (sizes[identity] + 1) // 2)
+
     def place(f: int, identity: int) -> None:
         current[f] = decided[f] = identity
         sizes[identity] += 1
@@ -152,7 +161,7 @@ def cluster_faces(
 
     vecs = np.ascontiguousarray(vectors, dtype=np.float32)
     for f in core:
-        target = _vote(f, neighbours[f], current, state.excluded, 1, fits)
+        target = _vote(f, neighbours[f], current, state.excluded, 1, fits, support)
         if target is None:
             target = new_identity()
             founded.append(target)
@@ -162,7 +171,9 @@ def cluster_faces(
         for f in order:
             if f in current:
                 continue
-            target = _vote(f, neighbours[f], current, state.excluded, params.border_min_votes, fits)
+            target = _vote(
+                f, neighbours[f], current, state.excluded, params.border_min_votes, fits, support
+            )
             if target is not None:
                 place(f, target)
                 border += 1
@@ -285,6 +296,7 @@ def _vote(
     excluded: Mapping[int, frozenset[int]],
     min_votes: int,
     fits: Callable[[int, int], bool],
+    support: Callable[[int], int],
 ) -> int | None:
     """The identity most of ``face``'s assigned neighbours hold (similarity-weighted)
     among those the face fits."""
@@ -298,6 +310,6 @@ def _vote(
         weight[identity] += sim
         count[identity] += 1
     for identity in sorted(weight, key=lambda i: (-weight[i], i)):
-        if count[identity] >= min_votes and fits(face, identity):
+        if count[identity] >= max(min_votes, support(identity)) and fits(face, identity):
             return identity
     return None
