@@ -13,8 +13,8 @@ never race a search.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, Protocol, TypeVar
 
 from faceatlas.accounts import User
 from faceatlas.api.service import Service
@@ -32,6 +32,16 @@ from faceatlas.privacy import (
 __all__ = ["MAX_IDS_PER_ERASURE", "PrivacyDesk"]
 
 MAX_IDS_PER_ERASURE = 1000
+
+T = TypeVar("T", contravariant=True)
+
+
+class _Erasure(Protocol[T]):
+    """An erasure of the :class:`~faceatlas.atlas.Atlas` facade, e.g. ``erase_faces``."""
+
+    def __call__(
+        self, what: T, /, *, actor: str, case_ref: str | None, role: str
+    ) -> ErasureCounts: ...
 
 
 class PrivacyDesk:
@@ -94,9 +104,7 @@ class PrivacyDesk:
         case = self.check_case_ref(case_ref)
         return self._erase(user, case, self.atlas.takedown_domain, domain)
 
-    def _erase(
-        self, user: User, case: str, erase: Callable[..., ErasureCounts], what: object
-    ) -> ErasureCounts:
+    def _erase(self, user: User, case: str, erase: _Erasure[T], what: T) -> ErasureCounts:
         """``erase(what)`` as ``user`` under ``case``, holding the engine lock."""
         with self.service.engine_lock:
             return erase(what, actor=user.username, case_ref=case, role=user.role.value)
