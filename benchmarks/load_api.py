@@ -141,7 +141,8 @@ def build(atlas_dir: Path, n_faces: int, clients: int) -> None:
 
 
 def _detected_photos() -> list[Path]:
-    spec = EngineSpec.from_settings(Settings())
+    """Photos the server's engine (dlib HOG, as in the atlas) finds a face in, per the cache."""
+    spec = EngineSpec.from_settings(Settings(engine=EngineName.DLIB))
     cache = _cache_file(default_cache_dir(), spec, create_engine(spec).model_id, [])
     with np.load(cache, allow_pickle=False) as data:
         detected = {
@@ -216,7 +217,12 @@ def _pct(values: list[float], q: float) -> float:
 def run(atlas_dir: Path, clients: int, seconds: float, baseline_s: float) -> None:
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
-    env = {**os.environ, "FACEATLAS_SEARCH_RATE_PER_MINUTE": "1000000"}
+    # The atlas holds the cached dlib embeddings, so the server runs the dlib engine.
+    env = {
+        **os.environ,
+        "FACEATLAS_SEARCH_RATE_PER_MINUTE": "1000000",
+        "FACEATLAS_ENGINE": EngineName.DLIB.value,
+    }
     faceatlas = Path(sys.executable).with_name("faceatlas")
     log = open(atlas_dir / "bench-server.log", "wb")  # noqa: SIM115
     server = subprocess.Popen(
