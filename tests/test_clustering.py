@@ -71,3 +71,26 @@ def test_one_close_photo_is_not_enough_to_join_an_identity_of_three(tmp_path: Pa
     strict = cluster(tmp_path, vecs, merge=False, join_votes=2)
     assert strict.assigned[0] == strict.assigned[1] == strict.assigned[2]
     assert strict.assigned.get(3) != strict.assigned[0]
+
+
+def test_a_face_that_joined_early_is_held_to_the_rule_in_its_final_identity(
+    tmp_path: Path,
+) -> None:
+    """Face 3 is like the first photo of person A (0.55) and like both photos of person Y (0.56).
+    Placed densest first, it joins A while A holds one photo; A then grows to three photos, only
+    one of them its neighbour. Settling moves it to Y, where both photos are its neighbours."""
+    e = np.eye(DIM, dtype=np.float32)
+    a = [e[0], 0.8 * e[0] + 0.6 * e[1], 0.8 * e[0] + 0.6 * e[2]]
+    y = [0.8 * e[5] + 0.6 * e[6], 0.8 * e[5] + 0.6 * e[7]]
+    face = 0.55 * e[0] + 0.7 * e[5] + np.sqrt(1 - 0.55**2 - 0.7**2) * e[3]
+    vecs = unit(np.asarray([a[0], a[1], a[2], face, y[0], y[1]], dtype=np.float32))
+    sims = vecs @ vecs[3]
+    assert sims[0] >= 0.5 > max(sims[1], sims[2]) and min(sims[4], sims[5]) >= 0.5
+
+    early = cluster(tmp_path, vecs, merge=False, join_votes=1)
+    assert early.assigned[3] == early.assigned[0]  # order alone puts it with A
+
+    settled = cluster(tmp_path, vecs, merge=False, join_votes=2)
+    assert settled.assigned[0] == settled.assigned[1] == settled.assigned[2]
+    assert settled.assigned[3] == settled.assigned[4] == settled.assigned[5]
+    assert settled.assigned[3] != settled.assigned[0]

@@ -37,6 +37,8 @@ __all__ = ["ClusterOutcome", "ClusterParams", "ClusterState", "cluster_faces"]
 MERGE_PASSES = 4
 """Passes over the links between identities when folding founded ones (each merge can make
 another one qualify; the passes stop early when one merges nothing)."""
+SETTLE_PASSES = 3
+"""Passes holding faces placed in a run to the joining rule in their final identity."""
 SEARCH_BATCH = 1024
 """Query rows sent to the index at once (bounds memory for large reclusters)."""
 
@@ -160,6 +162,18 @@ def cluster_faces(
             sums[identity] = vecs[row[f]].astype(np.float64)
 
     vecs = np.ascontiguousarray(vectors, dtype=np.float32)
+    core_set = set(core)
+
+    def core_ok(f: int) -> int | None:
+        """Place a face again after it left an identity it no longer holds to."""
+        target = _vote(f, neighbours[f], current, state.excluded, 1, fits, support)
+        if target is None and f in core_set:
+            target = new_identity()
+            founded.append(target)
+        if target is not None:
+            place(f, target)
+        return target
+
     for f in core:
         target = _vote(f, neighbours[f], current, state.excluded, 1, fits, support)
         if target is None:
@@ -177,6 +191,8 @@ def cluster_faces(
             if target is not None:
                 place(f, target)
                 border += 1
+    if params.join_min_votes > 1:
+        _settle(order, neighbours, current, decided, sizes, sums, vecs, row, params, core_ok)
     merged = 0
     if params.merge_founded:
         merged = _merge_founded(
@@ -185,6 +201,48 @@ def cluster_faces(
         founded = [i for i in founded if sizes[i] > 0]
     left = [f for f in order if f not in current]
     return ClusterOutcome(decided, founded, len(core), border, left, merged)
+
+
+def _settle(
+    order: Sequence[int],
+    neighbours: Mapping[int, list[tuple[int, float]]],
+    current: dict[int, int],
+    decided: dict[int, int],
+    sizes: dict[int, int],
+    sums: dict[int, np.ndarray],
+    vecs: np.ndarray,
+    row: Mapping[int, int],
+    params: ClusterParams,
+    replace_face: Callable[[int], int | None],
+) -> None:
+    """Hold every face placed in the run to the joining rule in its final identity.
+
+    A face that joined an identity early, when it held one or two faces, may end up in a
+    larger one with a single neighbour in it (say a look-alike's photo that joined when the
+    identity was young). Such a face needs ``min(join_min_votes, ceil((n - 1) / 2))``
+    neighbours among the other ``n - 1`` members like any face joining now; one that has
+    fewer leaves and is placed again by the same rules (densest first). A few passes, as one
+    face leaving can leave another short.
+    """
+    for _ in range(SETTLE_PASSES):
+        held: dict[int, int] = defaultdict(int)
+        for f in decided:
+            identity = current[f]
+            held[f] = sum(1 for other, _ in neighbours[f] if current.get(other) == identity)
+        loose = [
+            f
+            for f in order
+            if f in decided and held[f] < min(params.join_min_votes, sizes[current[f]] // 2)
+        ]
+        if not loose:
+            return
+        for f in loose:
+            identity = current.pop(f)
+            del decided[f]
+            sizes[identity] -= 1
+            sums[identity] = sums[identity] - vecs[row[f]]
+        for f in loose:
+            replace_face(f)
 
 
 def _merge_founded(
