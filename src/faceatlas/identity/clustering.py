@@ -147,11 +147,10 @@ def cluster_faces(
         norm = float(np.linalg.norm(total))
         if norm <= 0:
             return False
-        need = pair / float(np.sqrt(max(pair + (1.0 - pair) / max(sizes[identity], 1), 1e-12)))
-        return float(vecs[row[f]] @ total) / norm >= need
+        return float(vecs[row[f]] @ total) / norm >= _group_need(pair, sizes[identity])
 
     def support(identity: int) -> int:
-        return min(params.join_min_votes, (sizes[identity] + 1) // 2)
+        return _votes_needed(params.join_min_votes, sizes[identity])
 
     def place(f: int, identity: int) -> None:
         current[f] = decided[f] = identity
@@ -164,22 +163,18 @@ def cluster_faces(
     vecs = np.ascontiguousarray(vectors, dtype=np.float32)
     core_set = set(core)
 
-    def core_ok(f: int) -> int | None:
-        """Place a face again after it left an identity it no longer holds to."""
+    def place_by_vote(f: int) -> None:
+        """Join the identity the face's placed neighbours vote for; else a core face founds
+        one and any other face waits."""
         target = _vote(f, neighbours[f], current, state.excluded, 1, fits, support)
         if target is None and f in core_set:
             target = new_identity()
             founded.append(target)
         if target is not None:
             place(f, target)
-        return target
 
     for f in core:
-        target = _vote(f, neighbours[f], current, state.excluded, 1, fits, support)
-        if target is None:
-            target = new_identity()
-            founded.append(target)
-        place(f, target)
+        place_by_vote(f)
     border = 0
     if params.border_min_votes > 0:
         for f in order:
@@ -192,7 +187,7 @@ def cluster_faces(
                 place(f, target)
                 border += 1
     if params.join_min_votes > 1:
-        _settle(order, neighbours, current, decided, sizes, sums, vecs, row, params, core_ok)
+        _settle(order, neighbours, current, decided, sizes, sums, vecs, row, params, place_by_vote)
     merged = 0
     if params.merge_founded:
         merged = _merge_founded(
@@ -213,7 +208,7 @@ def _settle(
     vecs: np.ndarray,
     row: Mapping[int, int],
     params: ClusterParams,
-    replace_face: Callable[[int], int | None],
+    place_again: Callable[[int], None],
 ) -> None:
     """Hold every face placed in the run to the joining rule in its final identity.
 
@@ -225,14 +220,12 @@ def _settle(
     face leaving can leave another short.
     """
     for _ in range(SETTLE_PASSES):
-        held: dict[int, int] = defaultdict(int)
-        for f in decided:
-            identity = current[f]
-            held[f] = sum(1 for other, _ in neighbours[f] if current.get(other) == identity)
         loose = [
             f
             for f in order
-            if f in decided and held[f] < min(params.join_min_votes, sizes[current[f]] // 2)
+            if f in decided
+            and sum(1 for other, _ in neighbours[f] if current.get(other) == current[f])
+            < _votes_needed(params.join_min_votes, sizes[current[f]] - 1)
         ]
         if not loose:
             return
@@ -242,7 +235,7 @@ def _settle(
             sizes[identity] -= 1
             sums[identity] = sums[identity] - vecs[row[f]]
         for f in loose:
-            replace_face(f)
+            place_again(f)
 
 
 def _merge_founded(
@@ -273,11 +266,6 @@ def _merge_founded(
     members: dict[int, list[int]] = defaultdict(list)
     for f, identity in decided.items():
         members[identity].append(f)
-
-    def need(n: int, m: int) -> float:
-        a = pair + (1.0 - pair) / max(n, 1)
-        b = pair + (1.0 - pair) / max(m, 1)
-        return pair / float(np.sqrt(max(a * b, 1e-12)))
 
     def centroid_similarity(a: int, b: int) -> float:
         na, nb = float(np.linalg.norm(sums[a])), float(np.linalg.norm(sums[b]))
@@ -310,7 +298,7 @@ def _merge_founded(
         before = merges
         for _, a, b in candidates:
             a, b = find(a), find(b)
-            if a == b or centroid_similarity(a, b) < need(sizes[a], sizes[b]):
+            if a == b or centroid_similarity(a, b) < _group_need(pair, sizes[a], sizes[b]):
                 continue
             # The smaller fresh identity moves; an identity from before the run never does.
             source, target = (a, b) if b not in fresh or sizes[b] >= sizes[a] else (b, a)
@@ -329,6 +317,20 @@ def _merge_founded(
         if merges == before:
             break
     return merges
+
+
+def _group_need(s: float, n: int, m: int = 1) -> float:
+    """Cosine similarity between the centroids of a group of ``n`` faces and one of ``m`` when
+    every pair of faces, within and across, has similarity ``s``. With ``m = 1`` it is what a
+    face needs to the centroid of an identity of ``n`` faces to join it."""
+    a = s + (1.0 - s) / max(n, 1)
+    b = s + (1.0 - s) / max(m, 1)
+    return s / float(np.sqrt(max(a * b, 1e-12)))
+
+
+def _votes_needed(join_votes: int, members: int) -> int:
+    """Neighbours a face needs among ``members`` faces of an identity to join or stay in it."""
+    return min(join_votes, (members + 1) // 2)
 
 
 def _neighbours(
