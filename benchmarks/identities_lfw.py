@@ -137,7 +137,7 @@ def run_chinese_whispers(vecs: np.ndarray, threshold: float) -> tuple[list[int],
 
 def ranking_eval(
     vecs: np.ndarray, labels: list[str], params: ClusterParams, seed: int, photos: int = 1
-) -> dict[str, object]:
+) -> dict[str, Any]:
     """One draw: each person with >= 3 + ``photos`` photos holds back ``photos`` photos (drawn
     with ``seed``), which together are one probe.
 
@@ -221,10 +221,10 @@ def ranking_draws(
     runs = [ranking_eval(vecs, labels, params, seed + d, photos) for d in range(draws)]
     for r in runs:
         print(json.dumps(r), flush=True)
-    probes = sum(int(r["probes"]) for r in runs)  # type: ignore[call-overload]
-    nearest = sum(int(r["nearest_face_correct"]) for r in runs)  # type: ignore[call-overload]
-    identity = sum(int(r["identity_correct"]) for r in runs)  # type: ignore[call-overload]
-    tie = sum(int(r["identity_correct_tie_to_best_face"]) for r in runs)  # type: ignore[call-overload]
+    probes = sum(r["probes"] for r in runs)
+    nearest = sum(r["nearest_face_correct"] for r in runs)
+    identity = sum(r["identity_correct"] for r in runs)
+    tie = sum(r["identity_correct_tie_to_best_face"] for r in runs)
     return {
         "draws": runs,
         "pooled_probes": probes,
@@ -232,12 +232,10 @@ def ranking_draws(
         "pooled_identity_rank1": round(identity / probes, 4),
         "pooled_identity_rank1_tie_to_best_face": round(tie / probes, 4),
         "draws_identity_ahead": sum(
-            int(r["identity_correct"]) > int(r["nearest_face_correct"])  # type: ignore[call-overload]
-            for r in runs
+            r["identity_correct"] > r["nearest_face_correct"] for r in runs
         ),
         "draws_identity_behind": sum(
-            int(r["identity_correct"]) < int(r["nearest_face_correct"])  # type: ignore[call-overload]
-            for r in runs
+            r["identity_correct"] < r["nearest_face_correct"] for r in runs
         ),
     }
 
@@ -268,7 +266,7 @@ def main() -> None:
             args.min_centroid_similarity, settings.identity_min_centroid_similarity
         ),
     )
-    names, vecs, labels = load(args.faces, args.cache_only, "all", args.engine)
+    names, vecs, labels = load(args.faces, args.cache_only, args.people, args.engine)
     report: dict[str, object] = {
         "engine": args.engine,
         "photos": len(names),
@@ -304,10 +302,9 @@ def main() -> None:
             cw_runs.append(run)
             print("chinese whispers", json.dumps(run), flush=True)
         report["dlib_chinese_whispers"] = cw_runs
-        best_cw = max(cw_runs, key=lambda r: r["bcubed_f1"])  # type: ignore[arg-type,return-value]
+        best_cw = max(cw_runs, key=lambda r: r["bcubed_f1"])
         report["bcubed_f1_faceatlas_minus_best_chinese_whispers"] = round(
-            batch.bcubed_f1 - best_cw["bcubed_f1"],
-            4,  # type: ignore[index]
+            batch.bcubed_f1 - best_cw["bcubed_f1"], 4
         )
     if "incremental" not in args.skip:
         inc, t = run_density(vecs, params, 10, args.seed)
