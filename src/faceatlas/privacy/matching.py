@@ -29,6 +29,7 @@ import numpy as np
 import sqlalchemy as sa
 
 from faceatlas.engine.dlib_engine import DLIB_MODEL_ID
+from faceatlas.engine.sface_engine import SFACE_MODEL_ID
 from faceatlas.errors import ConfigError, InvalidRequestError, NoFaceError
 from faceatlas.index.protocol import IndexHit
 from faceatlas.ingest import FaceFilter
@@ -53,8 +54,14 @@ __all__ = [
 OPTOUT_DEFAULT_MIN_SIMILARITY = 0.935
 """Opt-out threshold of an uncalibrated dlib ResNet atlas: the lowest similarity (0.005
 steps) at which one opt-out with 3 selfies erased at most 0.05% of everyone else's faces on
-the dev half of LFW (``benchmarks/privacy_optout.py --split dev``)."""
-OPTOUT_DEFAULTS = {DLIB_MODEL_ID: OPTOUT_DEFAULT_MIN_SIMILARITY}
+the dev half of LFW (``benchmarks/privacy_optout.py --engine dlib --split dev``)."""
+OPTOUT_SFACE_MIN_SIMILARITY = 0.42
+"""The same for SFace, the default engine (``benchmarks/privacy_optout.py --engine sface
+--split dev``)."""
+OPTOUT_DEFAULTS = {
+    DLIB_MODEL_ID: OPTOUT_DEFAULT_MIN_SIMILARITY,
+    SFACE_MODEL_ID: OPTOUT_SFACE_MIN_SIMILARITY,
+}
 """Opt-out threshold per model id for atlases that are not calibrated."""
 OPTOUT_TARGET_FMR = 1.5e-4
 """Per-comparison false-match rate of the opt-out threshold on a calibrated atlas: a budget of
