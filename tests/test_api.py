@@ -15,6 +15,7 @@ from PIL import Image
 from faceatlas import Atlas, Settings
 from faceatlas.api import create_app
 from faceatlas.api.service import similarity_band
+from tests.conftest import LEAD_SIMILARITY
 from tests.webfixtures import lfw, write_warc
 from tests.webkit import PASSWORD, People, log_in, make_people, signed_in
 
@@ -256,8 +257,8 @@ def test_search_returns_leads_with_sources_and_is_audited(env: Env) -> None:
     narrow = env.search("investigator", data, top_k="1", threshold="0.5")
     assert len(narrow["hits"]) == 1 and narrow["threshold"] == 0.5
     assert narrow["threshold_source"] == "request"
-    lax = env.search("investigator", data, threshold="0.9")
-    assert lax["hits"][0]["band"] == "strong"  # 0.97 is well over half-way from 0.9 to 1
+    lax = env.search("investigator", data, threshold=str(LEAD_SIMILARITY))
+    assert lax["hits"][0]["band"] == "strong"  # well over half-way from the lax threshold to 1
 
 
 def test_group_photo_lists_faces_and_searches_the_chosen_one(env: Env) -> None:
@@ -498,7 +499,7 @@ def test_ingest_job_runs_a_configured_folder_and_reports_progress(env: Env) -> N
     powell = (
         env.faces_dir / "lfw" / "images" / "Colin_Powell" / "Colin_Powell_0003.jpg"
     ).read_bytes()
-    hits = env.search("investigator", powell, threshold="0.9")["hits"]
+    hits = env.search("investigator", powell, threshold=str(LEAD_SIMILARITY))["hits"]
     assert hits[0]["sightings"][0]["source_kind"] == "folder"
     assert hits[0]["sightings"][0]["location"].startswith("Colin_Powell_000")
 
@@ -522,7 +523,9 @@ def test_warc_and_url_list_jobs_name_listed_files_only(env: Env) -> None:
     job = _wait_job(env, r.json()["id"])
     assert job["status"] == "finished" and job["faces"] >= 1, job
     blair = (env.faces_dir / "lfw" / "images" / "Tony_Blair" / "Tony_Blair_0002.jpg").read_bytes()
-    top = env.search("investigator", blair, threshold="0.9")["hits"][0]["sightings"][0]
+    top = env.search("investigator", blair, threshold=str(LEAD_SIMILARITY))["hits"][0]["sightings"][
+        0
+    ]
     assert top["page_url"] == "http://news.example.org/press.html"
     assert top["page_title"] == "Press photos"
     # Posted URLs: written under a server-chosen name, fetched under the crawler's rules,

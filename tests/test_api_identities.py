@@ -15,10 +15,11 @@ from fastapi.testclient import TestClient
 from faceatlas import Atlas, Settings
 from faceatlas.accounts import Role, TokenKind
 from faceatlas.api import create_app
+from tests.conftest import LEAD_SIMILARITY
 from tests.webkit import PagesSource, People, log_in, make_people, signed_in
 
 CASE = {"case_number": "2026-0177", "purpose": "missing person"}
-LEAD = "0.9"
+LEAD = str(LEAD_SIMILARITY)
 """A lax threshold, so the small gallery's people come back as leads."""
 GALLERY = {"Colin_Powell": (1, 2, 3, 4), "Tony_Blair": (1, 2, 3, 4)}
 PROBES = ("Colin_Powell", (7, 8))

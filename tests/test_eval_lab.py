@@ -19,7 +19,7 @@ from faceatlas import Atlas
 from faceatlas.cli import app
 from faceatlas.store.calibrations import threshold_meta_key
 
-from .conftest import atlas_settings
+from .conftest import LAX_SIMILARITY, atlas_settings
 
 SUBSET = ["--max-people", "40", "--target-fmr", "0.01"]
 
@@ -31,6 +31,8 @@ def lab_args(faces_dir: Path, cache: Path, out: Path) -> list[str]:
         "--utkface",
         str(faces_dir / "utkface"),
         *SUBSET,
+        "--lax-similarity",
+        str(LAX_SIMILARITY),
         "--cache-dir",
         str(cache),
         "--out",

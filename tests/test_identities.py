@@ -18,7 +18,7 @@ from faceatlas.config import EngineName
 from faceatlas.errors import InvalidRequestError, NotFoundError
 from faceatlas.ingest import SourceItem
 
-from .conftest import atlas_settings
+from .conftest import LEAD_SIMILARITY, atlas_settings
 
 PEOPLE = ("Colin_Powell", "Tony_Blair", "Serena_Williams", "Hugo_Chavez")
 GALLERY = range(1, 7)
@@ -224,7 +224,7 @@ def test_search_groups_hits_by_identity_with_multi_photo_probe(
     web_atlas: Atlas, faces_dir: Path
 ) -> None:
     probes = [photo(faces_dir, "Colin_Powell", n) for n in PROBES]
-    result = web_atlas.search_identities(probes, min_similarity=0.9)
+    result = web_atlas.search_identities(probes, min_similarity=LEAD_SIMILARITY)
     assert result.probe_photos == 2
     top = result.hits[0]
     powell = identity_of_person(web_atlas, "Colin_Powell")
@@ -232,7 +232,7 @@ def test_search_groups_hits_by_identity_with_multi_photo_probe(
     assert len(top.photos) == web_atlas.identity(powell).summary.faces
     assert top.sightings == len(top.photos) and len(top.domains) >= 2
     assert all(h.identity_id != powell for h in result.hits[1:])
-    single = web_atlas.search_identities(probes[:1], min_similarity=0.9)
+    single = web_atlas.search_identities(probes[:1], min_similarity=LEAD_SIMILARITY)
     assert single.hits[0].identity_id == powell and single.probe_photos == 1
     assert "Investigative leads" in result.as_dict()["notice"]
 
@@ -265,7 +265,7 @@ def test_erased_faces_leave_their_identity_and_its_search_results(
     left = {p.face_id for p in web_atlas.identity(serena).photos}
     assert left == set(faces[2:])
     probe = [photo(faces_dir, "Serena_Williams", 7)]
-    hits = web_atlas.search_identities(probe, min_similarity=0.9).hits
+    hits = web_atlas.search_identities(probe, min_similarity=LEAD_SIMILARITY).hits
     returned = {p.face_id for h in hits for p in h.photos} | {h.best_face_id for h in hits}
     assert not returned & set(faces[:2])
     assert hits[0].identity_id == serena

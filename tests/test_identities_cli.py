@@ -12,6 +12,8 @@ from typer.testing import CliRunner
 from faceatlas.cli import app
 from faceatlas.eval.clustering import score_clusters
 
+from .conftest import LEAD_SIMILARITY
+
 runner = CliRunner()
 
 
@@ -74,10 +76,19 @@ def test_identities_commands(tmp_path: Path, faces_dir: Path) -> None:
 
     serena = faces_dir / "lfw" / "images" / "Serena_Williams"
     probes = [str(serena / f"Serena_Williams_{n:04d}.jpg") for n in (10, 11)]
-    code, out, _ = run("identities", "search", *probes, "--atlas", atlas, "--threshold", "0.9")
+    code, out, _ = run(
+        "identities", "search", *probes, "--atlas", atlas, "--threshold", str(LEAD_SIMILARITY)
+    )
     assert code == 0 and "not identifications" in out
     code, out, _ = run(
-        "identities", "search", *probes, "--atlas", atlas, "--threshold", "0.9", "--json"
+        "identities",
+        "search",
+        *probes,
+        "--atlas",
+        atlas,
+        "--threshold",
+        str(LEAD_SIMILARITY),
+        "--json",
     )
     top = json.loads(out)["hits"][0]
     assert code == 0 and top["identity_id"] is not None and top["faces"] >= 3

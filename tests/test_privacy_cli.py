@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 from faceatlas import Atlas
 from faceatlas.cli import app
 
-from .conftest import atlas_settings
+from .conftest import LEAD_SIMILARITY, atlas_settings
 
 runner = CliRunner()
 
@@ -172,7 +172,9 @@ def test_retention_is_enforced_and_idempotent(atlas_dir: Path, faces_dir: Path) 
             "probes": 0,
             "audit_entries": 0,
         }
-        assert atlas.search(probe, min_similarity=0.9).hits  # searchable without thumbnails
+        assert atlas.search(
+            probe, min_similarity=LEAD_SIMILARITY
+        ).hits  # searchable without thumbnails
     code, out, _ = run("retention", "run", "--atlas", str(atlas_dir), "--json")
     # Run with probe storage off: the probe the last search kept goes at once.
     assert code == 0 and json.loads(out) == {"thumbnails": 0, "probes": 1, "audit_entries": 0}

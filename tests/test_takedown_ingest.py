@@ -272,7 +272,7 @@ def test_reembedding_and_reindexing_undo_no_erasure_and_no_takedown_unannounced(
     warc = tmp_path / "two.warc.gz"
     two_domain_warc(warc, faces_dir)
     root = tmp_path / "atlas"
-    with Atlas.open(settings=atlas_settings(root)) as atlas:
+    with Atlas.open(settings=atlas_settings(root, engine=EngineName.DLIB)) as atlas:
         atlas.ingest(photos)
         atlas.ingest(warc)
         selfies = [lfw(faces_dir, "Tony_Blair", n) for n in (10, 11, 12)]
