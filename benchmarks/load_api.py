@@ -2,11 +2,12 @@
 
 Two steps, run from the repository root:
 
-    # 1. An atlas of LFW faces built from the cached dlib embeddings (no re-embedding):
+    # 1. An atlas of LFW faces built from the engine's cached embeddings (no re-embedding):
     FACEATLAS_CACHE_DIR=/work/cache/faceatlas .venv/bin/python benchmarks/load_api.py build \
-        --atlas /tmp/bench-atlas --faces 6000
+        --atlas /tmp/bench-atlas --faces 6000 [--engine sface|dlib]
     # 2. Start `faceatlas serve` on it (first process) and drive it from this one:
-    .venv/bin/python benchmarks/load_api.py run --atlas /tmp/bench-atlas --clients 8 --seconds 60
+    FACEATLAS_CACHE_DIR=/work/cache/faceatlas .venv/bin/python benchmarks/load_api.py run \
+        --atlas /tmp/bench-atlas --clients 8 --seconds 60 [--engine sface|dlib]
 
 How the atlas is built, honestly: each LFW photo's embedding is the one the
 evaluation cache computed with the same engine (`faceatlas.eval.embed`); it is
@@ -68,9 +69,9 @@ def lfw_photos() -> list[Path]:
     return sorted(LFW.glob("*/*.jpg"))
 
 
-def build(atlas_dir: Path, n_faces: int, clients: int) -> None:
+def build(atlas_dir: Path, n_faces: int, clients: int, engine: EngineName) -> None:
     t0 = time.perf_counter()
-    spec = EngineSpec.from_settings(Settings(atlas_dir=atlas_dir, engine=EngineName.DLIB))
+    spec = EngineSpec.from_settings(Settings(atlas_dir=atlas_dir, engine=engine))
     cache = _cache_file(default_cache_dir(), spec, create_engine(spec).model_id, [])
     with np.load(cache, allow_pickle=False) as data:
         cached = {str(p) for p in data["paths"].tolist()}
@@ -80,7 +81,7 @@ def build(atlas_dir: Path, n_faces: int, clients: int) -> None:
         raise SystemExit(f"only {len(photos)} LFW photos are cached in {cache}; wait for the cache")
     emb = embed_photos(photos, spec, cache_dir=default_cache_dir())
     print(f"embeddings for {len(photos)} photos from the cache in {time.perf_counter() - t0:.1f} s")
-    settings = Settings(atlas_dir=atlas_dir, engine=EngineName.DLIB)
+    settings = Settings(atlas_dir=atlas_dir, engine=engine)
     with Atlas.open(settings=settings) as atlas:
         px = settings.thumbnail_px
         written = 0
@@ -140,9 +141,9 @@ def build(atlas_dir: Path, n_faces: int, clients: int) -> None:
         )
 
 
-def _detected_photos() -> list[Path]:
-    """Photos the server's engine (dlib HOG, as in the atlas) finds a face in, per the cache."""
-    spec = EngineSpec.from_settings(Settings(engine=EngineName.DLIB))
+def _detected_photos(engine: EngineName) -> list[Path]:
+    """Photos the server's engine (the atlas's) finds a face in, per the cache."""
+    spec = EngineSpec.from_settings(Settings(engine=engine))
     cache = _cache_file(default_cache_dir(), spec, create_engine(spec).model_id, [])
     with np.load(cache, allow_pickle=False) as data:
         detected = {
@@ -157,8 +158,8 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _tokens(atlas_dir: Path, clients: int) -> list[str]:
-    with Atlas.open(settings=Settings(atlas_dir=atlas_dir, engine=EngineName.DLIB)) as atlas:
+def _tokens(atlas_dir: Path, clients: int, engine: EngineName) -> list[str]:
+    with Atlas.open(settings=Settings(atlas_dir=atlas_dir, engine=engine)) as atlas:
         return [
             atlas.accounts.issue(
                 atlas.accounts.by_name(f"bench{i}"), TokenKind.API, 3600, name="bench"
@@ -214,14 +215,16 @@ def _pct(values: list[float], q: float) -> float:
     return float(np.percentile(np.asarray(values), q)) if values else float("nan")
 
 
-def run(atlas_dir: Path, clients: int, seconds: float, baseline_s: float) -> None:
+def run(
+    atlas_dir: Path, clients: int, seconds: float, baseline_s: float, engine: EngineName
+) -> None:
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
-    # The atlas holds the cached dlib embeddings, so the server runs the dlib engine.
+    # The atlas holds one engine's cached embeddings, so the server runs that engine.
     env = {
         **os.environ,
         "FACEATLAS_SEARCH_RATE_PER_MINUTE": "1000000",
-        "FACEATLAS_ENGINE": EngineName.DLIB.value,
+        "FACEATLAS_ENGINE": engine.value,
     }
     faceatlas = Path(sys.executable).with_name("faceatlas")
     log = open(atlas_dir / "bench-server.log", "wb")  # noqa: SIM115
@@ -250,11 +253,11 @@ def run(atlas_dir: Path, clients: int, seconds: float, baseline_s: float) -> Non
                 if time.monotonic() > deadline or server.poll() is not None:
                     raise SystemExit("server did not start") from None
                 time.sleep(0.3)
-        tokens = _tokens(atlas_dir, clients)
+        tokens = _tokens(atlas_dir, clients, engine)
         # Probes: LFW photos (people in the atlas and people not in it) in which the
         # detector found a face when the cache was built, read once. (The one run recorded in
         # docs/api.md drew from every photo; 2 of its probes had no detectable face.)
-        photos = _detected_photos()
+        photos = _detected_photos(engine)
         rng = np.random.default_rng(7)
         picks = rng.choice(len(photos), size=200, replace=False)
         probes = [photos[int(i)].read_bytes() for i in picks]
@@ -288,7 +291,7 @@ def run(atlas_dir: Path, clients: int, seconds: float, baseline_s: float) -> Non
         )
         if err:
             print("first errors:", *err[:5], sep="\n  ")
-        with Atlas.open(settings=Settings(atlas_dir=atlas_dir, engine=EngineName.DLIB)) as atlas:
+        with Atlas.open(settings=Settings(atlas_dir=atlas_dir, engine=engine)) as atlas:
             report = atlas.audit.verify()
         print(f"audit log after the run: {report.entries} entries, chain ok={report.ok}")
         print(f"cpu cores: {os.cpu_count()}; mean latency {statistics.fmean(lat) * 1000:.0f} ms")
@@ -313,11 +316,14 @@ def main() -> None:
     r.add_argument("--clients", type=int, default=8)
     r.add_argument("--seconds", type=float, default=60.0)
     r.add_argument("--baseline-seconds", type=float, default=15.0)
+    for p in (b, r):
+        p.add_argument("--engine", choices=[e.value for e in EngineName], default="sface")
     args = parser.parse_args()
+    engine = EngineName(args.engine)
     if args.cmd == "build":
-        build(args.atlas, args.faces, args.clients)
+        build(args.atlas, args.faces, args.clients, engine)
     else:
-        run(args.atlas, args.clients, args.seconds, args.baseline_seconds)
+        run(args.atlas, args.clients, args.seconds, args.baseline_seconds, engine)
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import shutil
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,7 +15,7 @@ from PIL import Image
 
 from faceatlas import Atlas, Settings
 from faceatlas.api import create_app
-from faceatlas.api.service import similarity_band
+from faceatlas.api.service import SearchRequest, Service, similarity_band
 from tests.conftest import LEAD_SIMILARITY
 from tests.webfixtures import lfw, write_warc
 from tests.webkit import PASSWORD, People, log_in, make_people, signed_in
@@ -235,6 +236,29 @@ def test_similarity_bands_by_hand() -> None:
     assert similarity_band(0.965, 0.96)[0] == "weak"
     assert similarity_band(0.95, 0.96)[0] == "below threshold"
     assert similarity_band(0.95, 0.80)[0] == "strong"
+
+
+def test_searches_side_by_side_return_what_they_return_alone(env: Env) -> None:
+    """The server's path (checks, engine gate, audit) from several threads at once: on a
+    thread-safe engine the searches overlap; each returns what it returns alone, and every
+    one is audited on an intact chain."""
+    service = Service(env.atlas)
+    service.atlas.engine.load()
+    assert service.gate.concurrent is env.atlas.engine.thread_safe
+    request = SearchRequest(case_number="2026-0142", purpose="missing person")
+    photos = [env.photo(n) for n in ("obama1.jpg", "alex_lacamoire1.jpg", "johnsnow_test1.jpg")]
+
+    def ranked(data: bytes) -> list[tuple[int, float]]:
+        result = service.search(env.people.investigator, data, request).result
+        return [(h.face_id, round(h.similarity, 5)) for h in result.hits]
+
+    alone = [ranked(p) for p in photos]
+    before = env.atlas.audit.entries(action="search", limit=1)[0].seq
+    with ThreadPoolExecutor(4) as pool:
+        together = list(pool.map(ranked, photos * 4))
+    assert together == alone * 4
+    assert env.atlas.audit.entries(action="search", limit=1)[0].seq == before + len(together)
+    assert env.atlas.audit.verify().ok
 
 
 def test_search_returns_leads_with_sources_and_is_audited(env: Env) -> None:

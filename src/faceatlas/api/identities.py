@@ -190,7 +190,7 @@ class IdentityDesk:
     def cluster(self, user: User, *, rebuild: bool) -> ClusterReport:
         """Cluster waiting faces, or everything again (manual decisions hold). The caller
         checks the role (supervisor or admin)."""
-        with self.service.engine_lock:
+        with self.service.gate.exclusive():
             report = self.atlas.cluster_identities(rebuild=rebuild)
         self.service.record(user, "identities_clustered", **report.as_dict())
         return report

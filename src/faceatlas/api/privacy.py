@@ -74,13 +74,13 @@ class PrivacyDesk:
 
     def approve(self, user: User, request_id: int, note: str | None) -> OptOutReceipt:
         """Approve an opt-out: its templates join the blocklist and matching faces are erased."""
-        with self.service.engine_lock:
+        with self.service.gate.exclusive():
             return self.atlas.optout_approve(
                 request_id, actor=user.username, note=_note(note), role=user.role.value
             )
 
     def reject(self, user: User, request_id: int, note: str | None) -> OptOutRequest:
-        with self.service.engine_lock:
+        with self.service.gate.exclusive():
             return self.atlas.optout_reject(
                 request_id, actor=user.username, note=_note(note), role=user.role.value
             )
@@ -105,8 +105,8 @@ class PrivacyDesk:
         return self._erase(user, case, self.atlas.takedown_domain, domain)
 
     def _erase(self, user: User, case: str, erase: _Erasure[T], what: T) -> ErasureCounts:
-        """``erase(what)`` as ``user`` under ``case``, holding the engine lock."""
-        with self.service.engine_lock:
+        """``erase(what)`` as ``user`` under ``case``, alone at the engine gate."""
+        with self.service.gate.exclusive():
             return erase(what, actor=user.username, case_ref=case, role=user.role.value)
 
     def takedowns(self) -> list[Takedown]:
@@ -128,7 +128,7 @@ class PrivacyDesk:
         case = self.check_case_ref(case_ref)
         for data in selfies:
             self.service.check_upload(data)
-        with self.service.engine_lock:
+        with self.service.gate.shared():
             return self.atlas.subject_access(
                 selfies,
                 requester=requester.strip(),
@@ -140,7 +140,7 @@ class PrivacyDesk:
             )
 
     def retention(self, user: User) -> RetentionReport:
-        with self.service.engine_lock:
+        with self.service.gate.exclusive():
             return self.atlas.run_retention(actor=user.username, role=user.role.value)
 
     def log(self, limit: int = 100) -> list[PrivacyAction]:

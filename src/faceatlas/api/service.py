@@ -19,6 +19,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 from faceatlas.accounts import RateLimiter, Role, User
+from faceatlas.api.gate import EngineGate
 from faceatlas.atlas import Atlas
 from faceatlas.audit import AuditEntry, AuditEvent
 from faceatlas.errors import (
@@ -125,19 +126,14 @@ class Service:
         self.limiter = RateLimiter(self.settings.search_rate_per_minute, 60.0)
         self.login_limiter = RateLimiter(LOGIN_ATTEMPTS_PER_MINUTE, 60.0)
         self._case_re = re.compile(self.settings.case_number_pattern)
-        # The face engine and the in-memory index are not safe to share across threads.
-        self._engine_lock = threading.Lock()
+        self.gate = EngineGate(concurrent=atlas.engine.thread_safe)
         self.jobs = JobRunner(atlas, on_finished=self.catch_up_index)
         self._shown: dict[str, dict[int, float]] = {}
         self._shown_identities: dict[str, dict[int, float]] = {}
         self._shown_lock = threading.Lock()
 
-    @property
-    def engine_lock(self) -> threading.Lock:
-        """Held while the face engine or the in-memory index is in use."""
-        return self._engine_lock
-
     def start(self) -> None:
+        self.atlas.engine.load()  # before requests arrive, so no two of them load it
         self.jobs.start()
 
     def stop(self) -> None:
@@ -151,7 +147,7 @@ class Service:
     def catch_up_index(self) -> None:
         """Bring the serving index in line with the catalog after an ingest job."""
         try:
-            with self.atlas.writer_lock(), self._engine_lock:
+            with self.atlas.writer_lock(), self.gate.exclusive():
                 state = self.atlas.sync_index()
             log.info("index sync after job: %s", state)
         except AtlasLockedError:
@@ -160,9 +156,10 @@ class Service:
     # --- privacy ------------------------------------------------------------------------
 
     def optout_request(self, selfies: Sequence[bytes], contact: str, client: str) -> OptOutRequest:
-        """A public opt-out request (no account), limited per client address like sign-ins."""
+        """A public opt-out request (no account), limited per client address like sign-ins.
+        Exclusive: with auto-approval on, the request erases at once."""
         self.login_limiter.hit(f"optout:{client}")
-        with self._engine_lock:
+        with self.gate.exclusive():
             return self.atlas.optout_request(selfies, contact, channel="web")
 
     # --- probe analysis --------------------------------------------------------------------
@@ -175,7 +172,7 @@ class Service:
 
     def detect(self, data: bytes) -> list[ProbeFace]:
         self.check_upload(data)
-        with self._engine_lock:
+        with self.gate.shared():
             return self.atlas.detect(data)
 
     def check_case(self, case_number: str | None, purpose: str | None) -> tuple[str, str]:
@@ -223,8 +220,8 @@ class Service:
         run: Callable[[], tuple[R, SearchRecord]],
     ) -> tuple[R, AuditEntry, list[str]]:
         """The one path of every search (by face, by identity): case number and purpose
-        checked, uploads bounded, the user's rate limit counted, ``run`` called under the
-        engine lock, then one ``search`` audit event appended before anything is returned.
+        checked, uploads bounded, the user's rate limit counted, ``run`` called with shared
+        entry to the engine gate, then one ``search`` audit event appended before anything is returned.
 
         Returns ``run``'s result, the audit entry and the probes' SHA-256 digests.
         """
@@ -235,7 +232,7 @@ class Service:
             self.check_upload(data)
         self.limiter.hit(user.username)
         started = time.perf_counter()
-        with self._engine_lock:
+        with self.gate.shared():
             result, record = run()
         hashes = [hashlib.sha256(data).hexdigest() for data in probes]
         details: dict[str, Any] = {

@@ -68,6 +68,10 @@ class DlibEngine:
     def dim(self) -> int:
         return 128
 
+    @property
+    def thread_safe(self) -> bool:
+        return False  # dlib's detectors and networks are not documented as safe to share
+
     def load(self) -> None:
         if self._shape is not None:
             return

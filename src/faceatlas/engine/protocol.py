@@ -28,6 +28,12 @@ class FaceEngine(Protocol):
         """Embedding dimension."""
         ...
 
+    @property
+    def thread_safe(self) -> bool:
+        """Whether, once loaded, one instance may detect, align and embed for several threads
+        at once (a server then runs searches side by side; otherwise they take turns)."""
+        ...
+
     def load(self) -> None:
         """Read model weights now (idempotent)."""
         ...

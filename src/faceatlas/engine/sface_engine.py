@@ -271,6 +271,10 @@ class SFaceEngine:
     def dim(self) -> int:
         return 128
 
+    @property
+    def thread_safe(self) -> bool:
+        return True  # ONNX Runtime sessions run concurrently; nothing else changes per call
+
     def load(self) -> None:
         if self._embedder is not None:
             return
