@@ -7,8 +7,16 @@ import math
 import numpy as np
 import pytest
 
+from faceatlas.engine.dlib_engine import DLIB_MODEL_ID
+from faceatlas.engine.sface_engine import SFACE_MODEL_ID
 from faceatlas.errors import InvalidRequestError
-from faceatlas.eval.audit import REFERENCE_2018_FMR, predicted_fpir, run_audit
+from faceatlas.eval.audit import (
+    LAX_SIMILARITY,
+    REFERENCE_2018_FMR,
+    lax_similarity,
+    predicted_fpir,
+    run_audit,
+)
 from faceatlas.eval.calibration import calibrate
 from faceatlas.eval.corpus import Corpus, Half, split_identities
 from faceatlas.eval.embedded import (
@@ -167,3 +175,9 @@ def test_identity_split_is_stable_and_balanced() -> None:
     assert 0.45 < share < 0.55
     # a person keeps their side whatever else is loaded
     assert split_identities("lfw", ["person_7"]) == [sides[7]]
+
+
+def test_the_lax_setting_is_read_on_the_model_scale() -> None:
+    assert lax_similarity(DLIB_MODEL_ID) == LAX_SIMILARITY == 0.80
+    assert lax_similarity(SFACE_MODEL_ID) == 0.363  # OpenCV's documented SFace threshold
+    assert lax_similarity("another-model") == LAX_SIMILARITY

@@ -21,7 +21,6 @@ from faceatlas.cli.common import (
 )
 from faceatlas.engine import EngineSpec
 from faceatlas.errors import NotFoundError
-from faceatlas.eval.audit import LAX_SIMILARITY
 from faceatlas.eval.calibration import Calibration
 from faceatlas.eval.lab import LabOptions, Suite, run_lab
 from faceatlas.eval.report import fmt_rate, load_report, write_report
@@ -46,7 +45,13 @@ TargetOption = Annotated[
     ),
 ]
 LaxOption = Annotated[
-    float, typer.Option("--lax-similarity", min=-1.0, max=1.0, help="The lax setting audited.")
+    float | None,
+    typer.Option(
+        "--lax-similarity",
+        min=-1.0,
+        max=1.0,
+        help="The lax setting audited (default: 0.80, 0.363 for SFace; see docs/evaluation.md).",
+    ),
 ]
 MaxPeopleOption = Annotated[
     int | None,
@@ -175,7 +180,7 @@ def _suite_command(suites: tuple[Suite, ...], doc: str) -> Any:
         utkface: UtkOption = None,
         distractors: DistractorOption = None,
         target_fmr: TargetOption = None,
-        lax_similarity: LaxOption = LAX_SIMILARITY,
+        lax_similarity: LaxOption = None,
         max_people: MaxPeopleOption = None,
         workers: WorkersOption = 1,
         cache_dir: CacheOption = None,

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from faceatlas.engine import EngineSpec, create_engine
-from faceatlas.eval.audit import LAX_SIMILARITY, REFERENCE_2018_FMR, AuditResult, run_audit
+from faceatlas.eval.audit import REFERENCE_2018_FMR, AuditResult, lax_similarity, run_audit
 from faceatlas.eval.calibration import DEFAULT_TARGET_FMR, Calibration, calibrate
 from faceatlas.eval.corpus import (
     Corpus,
@@ -60,7 +60,8 @@ class LabOptions:
     distractor_dirs: tuple[Path, ...] = ()
     suites: tuple[Suite, ...] = tuple(Suite)
     target_fmr: float = DEFAULT_TARGET_FMR
-    lax_similarity: float = LAX_SIMILARITY
+    lax_similarity: float | None = None
+    """The lax setting audited; ``None``: the model's (:func:`faceatlas.eval.audit.lax_similarity`)."""
     max_people: int | None = None
     """Small real subset: the first N LFW people by name, N UTKFace photos, N View 2 pairs."""
     workers: int = 1
@@ -162,6 +163,8 @@ def _audit(
 def run_lab(options: LabOptions, spec: EngineSpec, progress: Progress | None = None) -> LabResult:
     """Run the selected suites; every suite shares the embeddings and the calibration."""
     model_id = create_engine(spec).model_id
+    lax = lax_similarity(model_id) if options.lax_similarity is None else options.lax_similarity
+    options = replace(options, lax_similarity=lax)
     lfw_all = lfw_corpus(options.lfw_dir)
     if options.max_people is not None:
         lfw_all = lfw_all.first_people(options.max_people)
@@ -190,7 +193,7 @@ def run_lab(options: LabOptions, spec: EngineSpec, progress: Progress | None = N
         cal_source = "calibrated in this run on the calibration half"
     thresholds = {
         "calibrated": cal.threshold,
-        "lax": options.lax_similarity,
+        "lax": lax,
         "2018-test-rate": cal.threshold_at(REFERENCE_2018_FMR),
     }
     result = LabResult(model_id, options, datasets, cal, cal_source)
