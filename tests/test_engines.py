@@ -217,3 +217,28 @@ def test_engine_settings_pick_the_engines_own_detector(monkeypatch: pytest.Monke
         Settings(engine=EngineName.SFACE, detector=DetectorKind.HOG)
     with pytest.raises(ConfigError):
         create_engine(EngineSpec(engine=EngineName.SFACE, detector=DetectorKind.HOG))
+
+
+def test_sface_finds_a_face_that_fills_a_tight_crop(
+    sface: SFaceEngine, faces_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Colin Powell's photo cut to the inner 60% of his face box (forehead and chin gone, as
+    in an ID photo or a cropped screenshot): YuNet alone finds nothing; the second look on a
+    padded canvas finds the face, inside the crop, and it matches the full photo."""
+    image = load(faces_dir / "lfw" / "images" / "Colin_Powell" / "Colin_Powell_0001.jpg")
+    (full,) = sface.detect(image)
+    b = full.box
+    dx, dy = b.width // 5, b.height // 5
+    crop = np.ascontiguousarray(image[b.top + dy : b.bottom - dy, b.left + dx : b.right - dx])
+    height, width = crop.shape[:2]
+
+    (found,) = sface.detect(crop)
+    assert found.box.left >= 0 and found.box.top >= 0
+    assert found.box.right <= width and found.box.bottom <= height
+    (left_eye, right_eye, nose, _, _) = found.landmarks
+    assert left_eye[0] < nose[0] < right_eye[0] and max(left_eye[1], right_eye[1]) < nose[1]
+    same = sface.embed_chips([sface.align(image, full), sface.align(crop, found)])
+    assert float(same[0] @ same[1]) > default_min_similarity(SFACE_MODEL_ID)
+
+    monkeypatch.setattr("faceatlas.engine.sface_engine.PAD_FRACTION", 0.0)
+    assert sface.detect(crop) == []  # without the second look the crop has no face

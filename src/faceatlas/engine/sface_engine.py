@@ -58,6 +58,12 @@ LARGE_FACE_SIDE_PX = 640
 """Images seen larger than this get a second YuNet pass at this size (the export's own)."""
 LOCATE_FACE_SIDE_PX = 160
 """``locate`` scales the crop around a known box so the box is about this big."""
+PAD_FRACTION = 0.5
+"""When YuNet finds no face, it looks again at the image centred on a gray canvas larger by
+this fraction of the image's longer side on every side. A face that fills a tight crop (an ID
+photo, an avatar, a cropped screenshot) has no context around it and is missed; UTKFace's
+200x200 aligned crops: 141 of 1,484 missed without the second look, 7 with it."""
+PAD_GRAY = 127
 
 
 @dataclass(frozen=True, slots=True)
@@ -361,6 +367,12 @@ class SFaceEngine:
 
     def detect(self, image: RGBImage) -> list[DetectedFace]:
         self.load()
+        faces = self._detect(image)
+        if faces:
+            return faces
+        return self._detect_padded(image)
+
+    def _detect(self, image: RGBImage) -> list[DetectedFace]:
         height, width = image.shape[:2]
         scale = self._scale_for(width, height)
         scales = [scale]
@@ -370,6 +382,26 @@ class SFaceEngine:
             scales.append(LARGE_FACE_SIDE_PX / max(width, height))
         faces = self._run_yunet(image, scales)
         return [f for f in faces if min(f.box.width, f.box.height) >= self.options.min_face_px]
+
+    def _detect_padded(self, image: RGBImage) -> list[DetectedFace]:
+        """Faces of ``image`` found on a gray canvas around it (see :data:`PAD_FRACTION`),
+        in the image's coordinates; a face whose centre falls outside the image is dropped."""
+        height, width = image.shape[:2]
+        pad = round(PAD_FRACTION * max(height, width))
+        canvas = np.full((height + 2 * pad, width + 2 * pad, 3), PAD_GRAY, dtype=np.uint8)
+        canvas[pad : pad + height, pad : pad + width] = image
+        faces: list[DetectedFace] = []
+        for face in self._detect(canvas):
+            b = face.box
+            centre_x, centre_y = (b.left + b.right) / 2 - pad, (b.top + b.bottom) / 2 - pad
+            if not (0 <= centre_x < width and 0 <= centre_y < height):
+                continue
+            box = Box(b.left - pad, b.top - pad, b.right - pad, b.bottom - pad).clip(width, height)
+            if min(box.width, box.height) < self.options.min_face_px:
+                continue
+            landmarks = tuple((x - pad, y - pad) for x, y in face.landmarks)
+            faces.append(DetectedFace(box=box, landmarks=landmarks, score=face.score))
+        return faces
 
     def locate(self, image: RGBImage, box: Box) -> DetectedFace:
         """Landmarks for a face in ``box``: YuNet on a crop around it, keeping the detection

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
+from faceatlas.config import EngineName
 from faceatlas.engine import EngineSpec, FaceEngine, create_engine, decode_image
 from faceatlas.errors import FaceAtlasError
 from faceatlas.types import Box, Vectors
@@ -29,6 +30,8 @@ STATUS_FALLBACK = 1
 STATUS_FAILED = 2
 CACHE_REVISION = 2
 """Bumped whenever the embedding of a photo would change, so stale caches are not reused."""
+ENGINE_REVISIONS = {EngineName.SFACE: 1}
+"""The same per engine (SFace 1: a second look on a padded canvas when YuNet finds no face)."""
 CENTRE_FRACTION = 0.44
 """Side of the fallback box as a fraction of the shorter image side (LFW: 110 of 250 px)."""
 
@@ -96,6 +99,8 @@ def _work(paths: list[str]) -> list[tuple[np.ndarray, int]]:
 
 def _cache_file(cache_dir: Path, spec: EngineSpec, model_id: str, paths: Sequence[str]) -> Path:
     key = f"{CACHE_REVISION}|{model_id}|{spec.engine}|{spec.detector}|{spec.upsample}|{spec.min_face_px}"
+    if spec.engine in ENGINE_REVISIONS:
+        key += f"|{ENGINE_REVISIONS[spec.engine]}"
     digest = hashlib.sha256(key.encode()).hexdigest()[:16]
     return cache_dir / "embeddings" / f"{model_id}-{digest}.npz"
 
