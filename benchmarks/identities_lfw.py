@@ -136,7 +136,12 @@ def run_chinese_whispers(vecs: np.ndarray, threshold: float) -> tuple[list[int],
 
 
 def ranking_eval(
-    vecs: np.ndarray, labels: list[str], params: ClusterParams, seed: int, photos: int = 1
+    vecs: np.ndarray,
+    labels: list[str],
+    params: ClusterParams,
+    seed: int,
+    photos: int = 1,
+    probe_people: str = "all",
 ) -> dict[str, Any]:
     """One draw: each person with >= 3 + ``photos`` photos holds back ``photos`` photos (drawn
     with ``seed``), which together are one probe.
@@ -144,7 +149,8 @@ def ranking_eval(
     Nearest-face: the single nearest gallery face to any of the probe's photos (what separate
     searches with each photo would put first). Identity-level: the probe vector is the
     normalised mean of the probe's photos, identities ranked by ``rank_identities``; correct
-    when the top identity's majority person is the probe's.
+    when the top identity's majority person is the probe's. ``probe_people`` ("dev",
+    "test"): only the probes of that half's people are counted (the gallery is the same).
     """
     by_person: dict[str, list[int]] = {}
     for i, lab in enumerate(labels):
@@ -169,6 +175,7 @@ def ranking_eval(
             members.setdefault(ident, []).append(f)
         gallery_vecs = {i: vecs[i] for i in gallery}
         nearest_ok = identity_ok = identity_tie_ok = 0
+        probes = [p for p in probes if probe_people in ("all", split_of(labels[p[0]]))]
         for probe in probes:
             truth = labels[probe[0]]
             per_photo = index.search(vecs[probe], 1)
@@ -216,9 +223,12 @@ def ranking_draws(
     seed: int,
     draws: int,
     photos: int = 1,
+    probe_people: str = "all",
 ) -> dict[str, object]:
     """``draws`` independent hold-back draws (seeds ``seed``, ``seed + 1``, ...), pooled."""
-    runs = [ranking_eval(vecs, labels, params, seed + d, photos) for d in range(draws)]
+    runs = [
+        ranking_eval(vecs, labels, params, seed + d, photos, probe_people) for d in range(draws)
+    ]
     for r in runs:
         print(json.dumps(r), flush=True)
     probes = sum(r["probes"] for r in runs)
@@ -253,6 +263,15 @@ def main() -> None:
     parser.add_argument("--min-centroid-similarity", type=float)
     parser.add_argument("--border-min-votes", type=int)
     parser.add_argument("--join-min-votes", type=int)
+    parser.add_argument(
+        "--split-mixed", choices=["on", "off"], help="default: the engine's setting"
+    )
+    parser.add_argument(
+        "--probe-people",
+        choices=["all", "dev", "test"],
+        default="all",
+        help="count the ranking probes of these people only (gallery unchanged)",
+    )
     parser.add_argument("--skip", nargs="*", default=[], choices=["cw", "incremental", "ranking"])
     args = parser.parse_args()
     settings = Settings(engine=EngineName(args.engine))
@@ -265,6 +284,9 @@ def main() -> None:
         min_centroid_similarity=_given(
             args.min_centroid_similarity, settings.identity_min_centroid_similarity
         ),
+        split_mixed=settings.identity_split_mixed
+        if args.split_mixed is None
+        else args.split_mixed == "on",
     )
     names, vecs, labels = load(args.faces, args.cache_only, args.people, args.engine)
     report: dict[str, object] = {
@@ -278,6 +300,7 @@ def main() -> None:
             "border_min_votes": params.border_min_votes,
             "join_min_votes": params.join_min_votes,
             "min_centroid_similarity": params.min_centroid_similarity,
+            "split_mixed": params.split_mixed,
         },
     }
     predicted, t = run_density(vecs, params, 1, args.seed)
@@ -317,9 +340,11 @@ def main() -> None:
         report["incremental_minus_batch_bcubed_f1"] = round(scores.bcubed_f1 - batch.bcubed_f1, 4)
         print(json.dumps(report["faceatlas_density_10_batches"]), flush=True)
     if "ranking" not in args.skip:
-        report["ranking"] = ranking_draws(vecs, labels, params, args.seed, args.draws)
+        report["ranking"] = ranking_draws(
+            vecs, labels, params, args.seed, args.draws, probe_people=args.probe_people
+        )
         report["ranking_two_photo_probes"] = ranking_draws(
-            vecs, labels, params, args.seed, args.draws, photos=2
+            vecs, labels, params, args.seed, args.draws, 2, args.probe_people
         )
     print(json.dumps(report, indent=2))
 

@@ -18,6 +18,7 @@ import itertools
 from pathlib import Path
 
 from benchmarks.identities_lfw import ROOT, load, run_density, split_of
+from faceatlas.config import EngineName, Settings
 from faceatlas.eval.clustering import score_clusters
 from faceatlas.identity.clustering import ClusterParams
 
@@ -48,6 +49,7 @@ def main() -> None:
     parser.add_argument("--engine", choices=sorted(GRIDS), default="sface")
     args = parser.parse_args()
     _, vecs, labels = load(args.faces, args.cache_only, "all", args.engine)
+    split_mixed = Settings(engine=EngineName(args.engine)).identity_split_mixed
     dev = [i for i, lab in enumerate(labels) if split_of(lab) == "dev"]
     dev_labels = [labels[i] for i in dev]
     print(f"all photos: {len(labels)}; scored on dev people: {len(dev)} photos")
@@ -59,6 +61,7 @@ def main() -> None:
             min_centroid_similarity=centroid,
             border_min_votes=votes,
             join_min_votes=join,
+            split_mixed=split_mixed,
         )
         predicted, _ = run_density(vecs, params, 1, 0)
         s = score_clusters(dev_labels, [predicted[i] for i in dev])

@@ -25,19 +25,29 @@ def two_people() -> np.ndarray:
     return np.asarray(faces, dtype=np.float32)
 
 
-def cluster(tmp_path: Path, vecs: np.ndarray, merge: bool, join_votes: int = 1) -> ClusterOutcome:
-    index = FlatIndex(tmp_path / f"merge-{merge}-join-{join_votes}", "t", DIM)
+def cluster(
+    tmp_path: Path,
+    vecs: np.ndarray,
+    merge: bool,
+    join_votes: int = 1,
+    split: bool = False,
+    state: ClusterState | None = None,
+) -> ClusterOutcome:
+    """Cluster the faces of ``vecs`` not in ``state`` (ids are row numbers); the rule under
+    test is switched on, the others as given."""
+    index = FlatIndex(tmp_path / f"merge-{merge}-join-{join_votes}-split-{split}", "t", DIM)
     index.add(np.arange(len(vecs), dtype=np.int64), vecs)
-    ids = iter(range(1, 1000))
+    ids = iter(range(100, 1000))
     params = ClusterParams(
         min_similarity=0.5,
         min_centroid_similarity=0.344,
         merge_founded=merge,
         join_min_votes=join_votes,
+        split_mixed=split,
     )
-    return cluster_faces(
-        list(range(len(vecs))), vecs, index, ClusterState(), params, lambda: next(ids)
-    )
+    state = state or ClusterState()
+    run = [f for f in range(len(vecs)) if f not in state.assigned]
+    return cluster_faces(run, vecs[run], index, state, params, lambda: next(ids))
 
 
 def test_identities_founded_apart_for_one_person_are_folded_together(tmp_path: Path) -> None:
@@ -94,3 +104,46 @@ def test_a_face_that_joined_early_is_held_to_the_rule_in_its_final_identity(
     assert settled.assigned[0] == settled.assigned[1] == settled.assigned[2]
     assert settled.assigned[3] == settled.assigned[4] == settled.assigned[5]
     assert settled.assigned[3] != settled.assigned[0]
+
+
+def lookalikes() -> np.ndarray:
+    """Person A (faces 0-2: 0.77, 0.77, 0.59 apart) and person B (faces 3-5: 0.77-0.82 apart).
+    A's first photo is within 0.52 of two of B's: every other pair across is far below 0.5."""
+    e = np.eye(DIM)
+    a = [e[0], 0.77 * e[0] + np.sqrt(1 - 0.77**2) * e[1], 0.77 * e[0] + np.sqrt(1 - 0.77**2) * e[2]]
+    u = [
+        e[5],
+        0.75 * e[5] + np.sqrt(1 - 0.75**2) * e[6],
+        0.75 * e[5] + 0.3 * e[6] + np.sqrt(1 - 0.75**2 - 0.09) * e[7],
+    ]
+    b = [
+        0.52 * e[0] + np.sqrt(1 - 0.52**2) * u[0],
+        0.52 * e[0] + np.sqrt(1 - 0.52**2) * u[1],
+        0.3 * e[0] + np.sqrt(1 - 0.3**2) * u[2],
+    ]
+    return unit(np.asarray([*a, *b], dtype=np.float32))
+
+
+def test_two_lookalikes_joined_through_one_photo_are_split_apart(tmp_path: Path) -> None:
+    vecs = lookalikes()
+    sims = vecs[:3] @ vecs[3:].T
+    assert (sims >= 0.5).sum() == 2 and sims.mean() < 0.5 < min(sims[0, 0], sims[0, 1])
+
+    joined = cluster(tmp_path, vecs, merge=True, join_votes=2)
+    assert len({joined.assigned[f] for f in range(6)}) == 1  # placing and folding join them
+
+    apart = cluster(tmp_path, vecs, merge=True, join_votes=2, split=True)
+    a, b = {apart.assigned[f] for f in range(3)}, {apart.assigned[f] for f in range(3, 6)}
+    assert len(a) == len(b) == 1 and a != b
+    assert apart.split == 1 and a | b <= set(apart.founded)
+
+
+def test_splitting_never_moves_a_face_placed_before_the_run(tmp_path: Path) -> None:
+    """An earlier run put A's first photo and B's first photo in identity 7; the other four
+    arrive now and join it. The same six in one run are split (above); here identity 7 holds
+    faces placed before the run, so it is left whole: a person or a recluster decides."""
+    vecs = lookalikes()
+    before = ClusterState(assigned={0: 7, 3: 7}, sums={7: vecs[[0, 3]].astype(np.float64).sum(0)})
+    later = cluster(tmp_path, vecs, merge=True, join_votes=2, split=True, state=before)
+    assert later.assigned == {1: 7, 2: 7, 4: 7, 5: 7}
+    assert later.split == 0

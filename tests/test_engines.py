@@ -203,7 +203,7 @@ def test_yunet_finds_95_percent_of_annotated_faces(sface: SFaceEngine, faces_dir
 
 
 def test_engine_settings_pick_the_engines_own_detector(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("FACEATLAS_ENGINE", raising=False)  # the suite pins dlib (conftest)
+    monkeypatch.delenv("FACEATLAS_ENGINE", raising=False)  # the suite may pin one (conftest)
     assert Settings(engine=EngineName.SFACE).detector is DetectorKind.YUNET
     assert Settings(engine=EngineName.DLIB).detector is DetectorKind.HOG
     assert Settings().engine is EngineName.SFACE
@@ -213,6 +213,8 @@ def test_engine_settings_pick_the_engines_own_detector(monkeypatch: pytest.Monke
     assert Settings(identity_min_similarity=0.5).identity_min_similarity == 0.5
     switched = Settings(engine=EngineName.DLIB).with_overrides(engine=EngineName.SFACE)
     assert switched.detector is DetectorKind.YUNET and switched.upsample == 1
+    assert Settings().identity_split_mixed and not back.identity_split_mixed
+    assert not Settings(identity_split_mixed=False).identity_split_mixed
     with pytest.raises(ValueError, match="does not work with engine"):
         Settings(engine=EngineName.SFACE, detector=DetectorKind.HOG)
     with pytest.raises(ConfigError):

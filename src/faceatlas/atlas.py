@@ -556,6 +556,7 @@ class Atlas:
             border_min_votes=s.identity_border_min_votes,
             join_min_votes=s.identity_join_min_votes,
             min_centroid_similarity=s.identity_min_centroid_similarity,
+            split_mixed=s.identity_split_mixed,
         )
         return Identities(self.catalog, self.index, self.model_id, params)
 

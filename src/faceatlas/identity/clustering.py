@@ -12,6 +12,8 @@ In the manner of Immich's person clustering (a DBSCAN-like rule):
   unassigned faces: once enough neighbours have arrived it becomes core; when
   ``border_min_votes`` of its neighbours already belong to one identity it joins
   that identity as a border face.
+* An identity made in a run that holds two groups of faces which are, on average,
+  not neighbours of each other is split in two (``split_mixed``).
 
 Faces are handled densest first (ties by face id), so a person's identity is
 founded by a typical face of theirs, and the outcome hardly depends on the
@@ -39,6 +41,8 @@ MERGE_PASSES = 4
 another one qualify; the passes stop early when one merges nothing)."""
 SETTLE_PASSES = 3
 """Passes holding faces placed in a run to the joining rule in their final identity."""
+SPLIT_MAX_FACES = 2_000
+"""Largest identity the splitting pass examines (its cost grows with the square of the size)."""
 SEARCH_BATCH = 1024
 """Query rows sent to the index at once (bounds memory for large reclusters)."""
 
@@ -69,6 +73,9 @@ class ClusterParams:
     merge_founded: bool = True
     """After placing faces, fold an identity founded in the run into a linked identity
     whose centroid is as close as the guard above asks of a group of its size."""
+    split_mixed: bool = False
+    """Last, split an identity made wholly in the run whose faces form two groups, each of
+    ``min_faces`` or more, with a mean similarity between them below ``min_similarity``."""
 
     def __post_init__(self) -> None:
         if not -1.0 <= self.min_similarity <= 1.0:
@@ -109,6 +116,8 @@ class ClusterOutcome:
     unassigned: list[int]
     merged: int = 0
     """Identities founded in the run that were folded into another (see ``merge_founded``)."""
+    split: int = 0
+    """Identities split off a mixed one (see ``split_mixed``)."""
 
 
 def cluster_faces(
@@ -194,8 +203,11 @@ def cluster_faces(
             founded, decided, current, neighbours, sums, sizes, state.excluded, pair
         )
         founded = [i for i in founded if sizes[i] > 0]
+    split = 0
+    if params.split_mixed:
+        split = _split_mixed(decided, sizes, sums, vecs, row, params, new_identity, founded)
     left = [f for f in order if f not in current]
-    return ClusterOutcome(decided, founded, len(core), border, left, merged)
+    return ClusterOutcome(decided, founded, len(core), border, left, merged, split)
 
 
 def _settle(
@@ -317,6 +329,70 @@ def _merge_founded(
         if merges == before:
             break
     return merges
+
+
+def _split_mixed(
+    decided: dict[int, int],
+    sizes: dict[int, int],
+    sums: dict[int, np.ndarray],
+    vecs: np.ndarray,
+    row: Mapping[int, int],
+    params: ClusterParams,
+    new_identity: Callable[[], int],
+    founded: list[int],
+) -> int:
+    """Split identities that hold two people, each seen several times.
+
+    Faces join one at a time, so two look-alike people can end up in one identity through
+    a few close pairs (one person's photo within ``min_similarity`` of two of the other's)
+    although most of their faces are not neighbours. For an identity whose faces were all
+    placed in this run (so none was placed earlier, by a person or by a previous run),
+    average-linkage clustering of its faces gives its top two groups. When both could
+    found an identity (``min_faces`` faces or more) and the mean similarity between them
+    is below ``min_similarity``, so that on average a face of one is not a neighbour of a
+    face of the other, the smaller group becomes an identity of its own, and both groups
+    are examined again. No new parameter: the test is the neighbour rule applied to groups.
+    Identities larger than :data:`SPLIT_MAX_FACES` are left as they are. Returns the
+    number of splits.
+    """
+    from scipy.cluster.hierarchy import linkage, to_tree
+
+    members: dict[int, list[int]] = defaultdict(list)
+    for f, identity in decided.items():
+        members[identity].append(f)
+    queue = [
+        (identity, faces)
+        for identity, faces in sorted(members.items())
+        if len(faces) == sizes[identity]
+    ]
+    splits = 0
+    while queue:
+        identity, faces = queue.pop()
+        if not 2 * params.min_faces <= len(faces) <= SPLIT_MAX_FACES:
+            continue
+        group = vecs[[row[f] for f in faces]].astype(np.float64)
+        sims = group @ group.T
+        distances = np.clip(1.0 - sims[np.triu_indices(len(faces), 1)], 0.0, 2.0)
+        top = to_tree(linkage(distances, method="average"))
+        a, b = top.get_left().pre_order(), top.get_right().pre_order()
+        if min(len(a), len(b)) < params.min_faces:
+            continue
+        if float(sims[np.ix_(a, b)].mean()) >= params.min_similarity:
+            continue
+        stay, leave = (a, b) if len(a) >= len(b) else (b, a)
+        target = new_identity()
+        founded.append(target)
+        for k in leave:
+            decided[faces[k]] = target
+        moved = vecs[[row[faces[k]] for k in leave]].astype(np.float64).sum(axis=0)
+        sums[identity] = sums[identity] - moved
+        sums[target] = moved
+        sizes[identity] -= len(leave)
+        sizes[target] = len(leave)
+        splits += 1
+        queue.append((identity, [faces[k] for k in stay]))
+        queue.append((target, [faces[k] for k in leave]))
+    return splits
 
 
 def _group_need(s: float, n: int, m: int = 1) -> float:
