@@ -120,6 +120,37 @@ class ClusterOutcome:
     """Identities split off a mixed one (see ``split_mixed``)."""
 
 
+@dataclass(slots=True)
+class _Run:
+    """A clustering run's working state: each face's identity (before and during the run),
+    what the run placed, and per identity its size and the sum of its faces' vectors."""
+
+    vecs: np.ndarray
+    """The run's faces, float32 ``(n, dim)``; ``row`` maps a face id to its row."""
+    row: dict[int, int]
+    current: dict[int, int]
+    sums: dict[int, np.ndarray]
+    sizes: dict[int, int] = field(default_factory=lambda: defaultdict(int))
+    decided: dict[int, int] = field(default_factory=dict)
+
+    def vector(self, face: int) -> np.ndarray:
+        return self.vecs[self.row[face]]  # type: ignore[no-any-return]
+
+    def place(self, face: int, identity: int) -> None:
+        self.current[face] = self.decided[face] = identity
+        self.sizes[identity] += 1
+        if identity in self.sums:
+            self.sums[identity] += self.vector(face)
+        else:
+            self.sums[identity] = self.vector(face).astype(np.float64)
+
+    def unplace(self, face: int) -> None:
+        identity = self.current.pop(face)
+        del self.decided[face]
+        self.sizes[identity] -= 1
+        self.sums[identity] = self.sums[identity] - self.vector(face)
+
+
 def cluster_faces(
     face_ids: Sequence[int],
     vectors: Vectors,
@@ -137,39 +168,31 @@ def cluster_faces(
     if len(face_ids) != len(vectors):
         raise InvalidRequestError("face ids and vectors differ in length")
     neighbours = _neighbours(face_ids, vectors, index, params)
-    current = dict(state.assigned)
-    sums = {i: np.array(v, dtype=np.float64) for i, v in state.sums.items()}
-    row = {f: i for i, f in enumerate(face_ids)}
-    decided: dict[int, int] = {}
+    run = _Run(
+        vecs=np.ascontiguousarray(vectors, dtype=np.float32),
+        row={f: i for i, f in enumerate(face_ids)},
+        current=dict(state.assigned),
+        sums={i: np.array(v, dtype=np.float64) for i, v in state.sums.items()},
+    )
+    current, sizes = run.current, run.sizes
+    for identity in current.values():
+        sizes[identity] += 1
     founded: list[int] = []
     density = {f: len(neighbours[f]) + 1 for f in face_ids}
     order = sorted((f for f in face_ids if f not in current), key=lambda f: (-density[f], f))
     core = [f for f in order if density[f] >= params.min_faces]
-
-    sizes: dict[int, int] = defaultdict(int)
-    for identity in current.values():
-        sizes[identity] += 1
     pair = params.min_centroid_similarity
 
     def fits(f: int, identity: int) -> bool:
-        total = sums[identity]
+        total = run.sums[identity]
         norm = float(np.linalg.norm(total))
         if norm <= 0:
             return False
-        return float(vecs[row[f]] @ total) / norm >= _group_need(pair, sizes[identity])
+        return float(run.vector(f) @ total) / norm >= _group_need(pair, sizes[identity])
 
     def support(identity: int) -> int:
         return _votes_needed(params.join_min_votes, sizes[identity])
 
-    def place(f: int, identity: int) -> None:
-        current[f] = decided[f] = identity
-        sizes[identity] += 1
-        if identity in sums:
-            sums[identity] += vecs[row[f]]
-        else:
-            sums[identity] = vecs[row[f]].astype(np.float64)
-
-    vecs = np.ascontiguousarray(vectors, dtype=np.float32)
     core_set = set(core)
 
     def place_by_vote(f: int) -> None:
@@ -180,7 +203,7 @@ def cluster_faces(
             target = new_identity()
             founded.append(target)
         if target is not None:
-            place(f, target)
+            run.place(f, target)
 
     for f in core:
         place_by_vote(f)
@@ -193,32 +216,25 @@ def cluster_faces(
                 f, neighbours[f], current, state.excluded, params.border_min_votes, fits, support
             )
             if target is not None:
-                place(f, target)
+                run.place(f, target)
                 border += 1
     if params.join_min_votes > 1:
-        _settle(order, neighbours, current, decided, sizes, sums, vecs, row, params, place_by_vote)
+        _settle(run, order, neighbours, params, place_by_vote)
     merged = 0
     if params.merge_founded:
-        merged = _merge_founded(
-            founded, decided, current, neighbours, sums, sizes, state.excluded, pair
-        )
+        merged = _merge_founded(run, founded, neighbours, state.excluded, pair)
         founded = [i for i in founded if sizes[i] > 0]
     split = 0
     if params.split_mixed:
-        split = _split_mixed(decided, sizes, sums, vecs, row, params, new_identity, founded)
+        split = _split_mixed(run, params, new_identity, founded)
     left = [f for f in order if f not in current]
-    return ClusterOutcome(decided, founded, len(core), border, left, merged, split)
+    return ClusterOutcome(run.decided, founded, len(core), border, left, merged, split)
 
 
 def _settle(
+    run: _Run,
     order: Sequence[int],
     neighbours: Mapping[int, list[tuple[int, float]]],
-    current: dict[int, int],
-    decided: dict[int, int],
-    sizes: dict[int, int],
-    sums: dict[int, np.ndarray],
-    vecs: np.ndarray,
-    row: Mapping[int, int],
     params: ClusterParams,
     place_again: Callable[[int], None],
 ) -> None:
@@ -231,32 +247,27 @@ def _settle(
     fewer leaves and is placed again by the same rules (densest first). A few passes, as one
     face leaving can leave another short.
     """
+    current = run.current
     for _ in range(SETTLE_PASSES):
         loose = [
             f
             for f in order
-            if f in decided
+            if f in run.decided
             and sum(1 for other, _ in neighbours[f] if current.get(other) == current[f])
-            < _votes_needed(params.join_min_votes, sizes[current[f]] - 1)
+            < _votes_needed(params.join_min_votes, run.sizes[current[f]] - 1)
         ]
         if not loose:
             return
         for f in loose:
-            identity = current.pop(f)
-            del decided[f]
-            sizes[identity] -= 1
-            sums[identity] = sums[identity] - vecs[row[f]]
+            run.unplace(f)
         for f in loose:
             place_again(f)
 
 
 def _merge_founded(
+    run: _Run,
     founded: list[int],
-    decided: dict[int, int],
-    current: dict[int, int],
     neighbours: Mapping[int, list[tuple[int, float]]],
-    sums: dict[int, np.ndarray],
-    sizes: dict[int, int],
     excluded: Mapping[int, frozenset[int]],
     pair: float,
 ) -> int:
@@ -274,6 +285,7 @@ def _merge_founded(
     that existed before the run never merge (a person or a recluster does that).
     Returns the number of merges.
     """
+    current, decided, sums, sizes = run.current, run.decided, run.sums, run.sizes
     fresh = set(founded)
     members: dict[int, list[int]] = defaultdict(list)
     for f, identity in decided.items():
@@ -332,14 +344,7 @@ def _merge_founded(
 
 
 def _split_mixed(
-    decided: dict[int, int],
-    sizes: dict[int, int],
-    sums: dict[int, np.ndarray],
-    vecs: np.ndarray,
-    row: Mapping[int, int],
-    params: ClusterParams,
-    new_identity: Callable[[], int],
-    founded: list[int],
+    run: _Run, params: ClusterParams, new_identity: Callable[[], int], founded: list[int]
 ) -> int:
     """Split identities that hold two people, each seen several times.
 
@@ -357,6 +362,7 @@ def _split_mixed(
     """
     from scipy.cluster.hierarchy import linkage, to_tree
 
+    decided, sums, sizes = run.decided, run.sums, run.sizes
     members: dict[int, list[int]] = defaultdict(list)
     for f, identity in decided.items():
         members[identity].append(f)
@@ -370,7 +376,7 @@ def _split_mixed(
         identity, faces = queue.pop()
         if not 2 * params.min_faces <= len(faces) <= SPLIT_MAX_FACES:
             continue
-        group = vecs[[row[f] for f in faces]].astype(np.float64)
+        group = np.stack([run.vector(f) for f in faces]).astype(np.float64)
         sims = group @ group.T
         distances = np.clip(1.0 - sims[np.triu_indices(len(faces), 1)], 0.0, 2.0)
         top = to_tree(linkage(distances, method="average"))
@@ -384,7 +390,7 @@ def _split_mixed(
         founded.append(target)
         for k in leave:
             decided[faces[k]] = target
-        moved = vecs[[row[faces[k]] for k in leave]].astype(np.float64).sum(axis=0)
+        moved = np.stack([run.vector(faces[k]) for k in leave]).astype(np.float64).sum(axis=0)
         sums[identity] = sums[identity] - moved
         sums[target] = moved
         sizes[identity] -= len(leave)
