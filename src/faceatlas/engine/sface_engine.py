@@ -368,7 +368,7 @@ class SFaceEngine:
     def detect(self, image: RGBImage) -> list[DetectedFace]:
         self.load()
         faces = self._detect(image)
-        if faces:
+        if faces or PAD_FRACTION <= 0:
             return faces
         return self._detect_padded(image)
 
@@ -391,7 +391,12 @@ class SFaceEngine:
         canvas = np.full((height + 2 * pad, width + 2 * pad, 3), PAD_GRAY, dtype=np.uint8)
         canvas[pad : pad + height, pad : pad + width] = image
         faces: list[DetectedFace] = []
-        for face in self._detect(canvas):
+        # One pass, the canvas seen at most LARGE_FACE_SIDE_PX: the face it is for fills the
+        # image, so it is large on the canvas, and the second look stays cheap.
+        scale = min(
+            self._scale_for(*canvas.shape[1::-1]), LARGE_FACE_SIDE_PX / max(canvas.shape[:2])
+        )
+        for face in self._run_yunet(canvas, [scale]):
             b = face.box
             centre_x, centre_y = (b.left + b.right) / 2 - pad, (b.top + b.bottom) / 2 - pad
             if not (0 <= centre_x < width and 0 <= centre_y < height):
