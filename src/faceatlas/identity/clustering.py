@@ -130,8 +130,20 @@ class _Run:
     row: dict[int, int]
     current: dict[int, int]
     sums: dict[int, np.ndarray]
-    sizes: dict[int, int] = field(default_factory=lambda: defaultdict(int))
+    sizes: dict[int, int] = field(init=False)
     decided: dict[int, int] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.sizes = defaultdict(int)
+        for identity in self.current.values():
+            self.sizes[identity] += 1
+
+    def placed_members(self) -> dict[int, list[int]]:
+        """Identity -> the faces this run placed in it."""
+        members: dict[int, list[int]] = defaultdict(list)
+        for face, identity in self.decided.items():
+            members[identity].append(face)
+        return members
 
     def vector(self, face: int) -> np.ndarray:
         return self.vecs[self.row[face]]  # type: ignore[no-any-return]
@@ -175,8 +187,6 @@ def cluster_faces(
         sums={i: np.array(v, dtype=np.float64) for i, v in state.sums.items()},
     )
     current, sizes = run.current, run.sizes
-    for identity in current.values():
-        sizes[identity] += 1
     founded: list[int] = []
     density = {f: len(neighbours[f]) + 1 for f in face_ids}
     order = sorted((f for f in face_ids if f not in current), key=lambda f: (-density[f], f))
@@ -287,9 +297,7 @@ def _merge_founded(
     """
     current, decided, sums, sizes = run.current, run.decided, run.sums, run.sizes
     fresh = set(founded)
-    members: dict[int, list[int]] = defaultdict(list)
-    for f, identity in decided.items():
-        members[identity].append(f)
+    members = run.placed_members()
 
     def centroid_similarity(a: int, b: int) -> float:
         na, nb = float(np.linalg.norm(sums[a])), float(np.linalg.norm(sums[b]))
@@ -362,14 +370,10 @@ def _split_mixed(
     """
     from scipy.cluster.hierarchy import linkage, to_tree
 
-    decided, sums, sizes = run.decided, run.sums, run.sizes
-    members: dict[int, list[int]] = defaultdict(list)
-    for f, identity in decided.items():
-        members[identity].append(f)
     queue = [
         (identity, faces)
-        for identity, faces in sorted(members.items())
-        if len(faces) == sizes[identity]
+        for identity, faces in sorted(run.placed_members().items())
+        if len(faces) == run.sizes[identity]
     ]
     splits = 0
     while queue:
@@ -389,12 +393,8 @@ def _split_mixed(
         target = new_identity()
         founded.append(target)
         for k in leave:
-            decided[faces[k]] = target
-        moved = np.stack([run.vector(faces[k]) for k in leave]).astype(np.float64).sum(axis=0)
-        sums[identity] = sums[identity] - moved
-        sums[target] = moved
-        sizes[identity] -= len(leave)
-        sizes[target] = len(leave)
+            run.unplace(faces[k])
+            run.place(faces[k], target)
         splits += 1
         queue.append((identity, [faces[k] for k in stay]))
         queue.append((target, [faces[k] for k in leave]))
