@@ -26,6 +26,7 @@ import json
 import random
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -274,19 +275,17 @@ def main() -> None:
     )
     parser.add_argument("--skip", nargs="*", default=[], choices=["cw", "incremental", "ranking"])
     args = parser.parse_args()
-    settings = Settings(engine=EngineName(args.engine))
-    params = ClusterParams(
-        min_similarity=_given(args.min_similarity, settings.identity_min_similarity),
-        min_faces=_given(args.min_faces, settings.identity_min_faces),
-        max_neighbours=settings.identity_max_neighbours,
-        border_min_votes=_given(args.border_min_votes, settings.identity_border_min_votes),
-        join_min_votes=_given(args.join_min_votes, settings.identity_join_min_votes),
-        min_centroid_similarity=_given(
-            args.min_centroid_similarity, settings.identity_min_centroid_similarity
-        ),
-        split_mixed=settings.identity_split_mixed
-        if args.split_mixed is None
-        else args.split_mixed == "on",
+    given = {
+        "min_similarity": args.min_similarity,
+        "min_faces": args.min_faces,
+        "border_min_votes": args.border_min_votes,
+        "join_min_votes": args.join_min_votes,
+        "min_centroid_similarity": args.min_centroid_similarity,
+        "split_mixed": None if args.split_mixed is None else args.split_mixed == "on",
+    }
+    params = replace(
+        ClusterParams.from_settings(Settings(engine=EngineName(args.engine))),
+        **{k: v for k, v in given.items() if v is not None},
     )
     names, vecs, labels = load(args.faces, args.cache_only, args.people, args.engine)
     report: dict[str, object] = {
@@ -347,10 +346,6 @@ def main() -> None:
             vecs, labels, params, args.seed, args.draws, 2, args.probe_people
         )
     print(json.dumps(report, indent=2))
-
-
-def _given(value: float | int | None, default: float | int) -> Any:
-    return default if value is None else value
 
 
 if __name__ == "__main__":

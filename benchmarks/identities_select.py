@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import itertools
+from dataclasses import replace
 from pathlib import Path
 
 from benchmarks.identities_lfw import ROOT, load, run_density, split_of
@@ -49,19 +50,19 @@ def main() -> None:
     parser.add_argument("--engine", choices=sorted(GRIDS), default="sface")
     args = parser.parse_args()
     _, vecs, labels = load(args.faces, args.cache_only, "all", args.engine)
-    split_mixed = Settings(engine=EngineName(args.engine)).identity_split_mixed
+    engine_params = ClusterParams.from_settings(Settings(engine=EngineName(args.engine)))
     dev = [i for i, lab in enumerate(labels) if split_of(lab) == "dev"]
     dev_labels = [labels[i] for i in dev]
     print(f"all photos: {len(labels)}; scored on dev people: {len(dev)} photos")
     best: tuple[float, ClusterParams] | None = None
     for sim, min_faces, centroid, votes, join in GRIDS[args.engine]:
-        params = ClusterParams(
+        params = replace(
+            engine_params,
             min_similarity=sim,
             min_faces=min_faces,
             min_centroid_similarity=centroid,
             border_min_votes=votes,
             join_min_votes=join,
-            split_mixed=split_mixed,
         )
         predicted, _ = run_density(vecs, params, 1, 0)
         s = score_clusters(dev_labels, [predicted[i] for i in dev])

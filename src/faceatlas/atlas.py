@@ -548,16 +548,7 @@ class Atlas:
 
     @property
     def identities(self) -> Identities:
-        s = self.settings
-        params = ClusterParams(
-            min_similarity=s.identity_min_similarity,
-            min_faces=s.identity_min_faces,
-            max_neighbours=s.identity_max_neighbours,
-            border_min_votes=s.identity_border_min_votes,
-            join_min_votes=s.identity_join_min_votes,
-            min_centroid_similarity=s.identity_min_centroid_similarity,
-            split_mixed=s.identity_split_mixed,
-        )
+        params = ClusterParams.from_settings(self.settings)
         return Identities(self.catalog, self.index, self.model_id, params)
 
     def cluster_identities(self, *, rebuild: bool = False) -> ClusterReport:

@@ -27,12 +27,16 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from faceatlas.errors import InvalidRequestError
 from faceatlas.index.protocol import VectorIndex
 from faceatlas.types import Vectors
+
+if TYPE_CHECKING:
+    from faceatlas.config import Settings
 
 __all__ = ["ClusterOutcome", "ClusterParams", "ClusterState", "cluster_faces"]
 
@@ -76,6 +80,19 @@ class ClusterParams:
     split_mixed: bool = False
     """Last, split an identity made wholly in the run whose faces form two groups, each of
     ``min_faces`` or more, with a mean similarity between them below ``min_similarity``."""
+
+    @classmethod
+    def from_settings(cls, s: Settings) -> ClusterParams:
+        """The parameters the ``identity_*`` settings give."""
+        return cls(
+            min_similarity=s.identity_min_similarity,
+            min_faces=s.identity_min_faces,
+            max_neighbours=s.identity_max_neighbours,
+            border_min_votes=s.identity_border_min_votes,
+            min_centroid_similarity=s.identity_min_centroid_similarity,
+            join_min_votes=s.identity_join_min_votes,
+            split_mixed=s.identity_split_mixed,
+        )
 
     def __post_init__(self) -> None:
         if not -1.0 <= self.min_similarity <= 1.0:
