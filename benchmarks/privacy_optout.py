@@ -8,7 +8,7 @@ Protocol (fixed before looking at the test half; see docs/privacy.md):
   is refused), so fallback boxes are left out.
 * LFW people are split in two halves by the parity of SHA-256 of their name.
   The **dev** half chooses each engine's built-in opt-out threshold: the lowest
-  threshold of the grid at which one opt-out erases at most ``BUDGET`` (0.05%)
+  threshold of the grid at which one opt-out erases at most ``OPTOUT_ERASURE_BUDGET`` (0.05%)
   of everyone else's faces. The **test** half gives the reported numbers.
 * In a half, people with at least 8 photos are eligible; the first 50 by
   SHA-256 of the name opt out. Each opts out with 3 of their photos (the first
@@ -43,13 +43,16 @@ from faceatlas.config import EngineName
 from faceatlas.engine import EngineSpec, create_engine, default_min_similarity
 from faceatlas.eval.datasets import lfw_people
 from faceatlas.eval.embed import default_cache_dir, embed_photos
-from faceatlas.privacy.matching import OPTOUT_DEFAULTS, OPTOUT_TARGET_FMR, best_similarity
+from faceatlas.privacy.matching import (
+    OPTOUT_DEFAULTS,
+    OPTOUT_ERASURE_BUDGET,
+    OPTOUT_TARGET_FMR,
+    best_similarity,
+)
 
 SUBJECTS = 50
 MIN_PHOTOS = 8
 SELFIES = 3
-BUDGET = 5e-4
-"""Share of everyone else's faces one opt-out may erase (0.05%, half the 0.1% accepted)."""
 GRIDS = {
     EngineName.DLIB: np.round(np.arange(0.80, 0.991, 0.005), 3),
     EngineName.SFACE: np.round(np.arange(0.30, 0.901, 0.005), 3),
@@ -221,11 +224,13 @@ def main() -> None:
     selfies = {n: sorted(rows_of[n], key=lambda r: sha(files[r]))[:SELFIES] for n in subjects}
     curves = simulate(vectors, labels, subjects, selfies, grid)
 
-    within = curves.other_per_optout <= BUDGET
+    within = curves.other_per_optout <= OPTOUT_ERASURE_BUDGET
     lowest = float(grid[int(np.argmax(within))]) if within.any() else None
     strict = OPTOUT_DEFAULTS.get(model_id, lowest)
     if strict is None:
-        raise SystemExit(f"no threshold on the grid keeps one opt-out within {BUDGET:.2%}")
+        raise SystemExit(
+            f"no threshold on the grid keeps one opt-out within {OPTOUT_ERASURE_BUDGET:.2%}"
+        )
     half = np.array([half_of(str(n)) == args.split for n in labels])
     t5, pairs = impostor_threshold(vectors[half], labels[half], 1e-5)
     t_target, _ = impostor_threshold(vectors[half], labels[half], OPTOUT_TARGET_FMR)
@@ -242,7 +247,7 @@ def main() -> None:
         "bystander_faces": curves.union_total,
         "similarity_at_fmr_1e-5": {"value": t5, "impostor_pairs": pairs},
         "similarity_at_optout_target_fmr": {"fmr": OPTOUT_TARGET_FMR, "value": t_target},
-        "lowest_threshold_within_budget": {"budget": BUDGET, "value": lowest},
+        "lowest_threshold_within_budget": {"budget": OPTOUT_ERASURE_BUDGET, "value": lowest},
         "strict": at(curves, strict),
         "baseline_search_threshold": at(curves, search),
         "curve": [
@@ -271,7 +276,9 @@ def main() -> None:
         f"similarity at FMR 1e-5 over {pairs:,} impostor pairs of this half: {t5:.4f}; "
         f"at the opt-out target FMR {OPTOUT_TARGET_FMR:g}: {t_target:.4f}"
     )
-    print(f"lowest threshold keeping one opt-out within {BUDGET:.2%} of others: {lowest}")
+    print(
+        f"lowest threshold keeping one opt-out within {OPTOUT_ERASURE_BUDGET:.2%} of others: {lowest}"
+    )
     print(f"{'threshold':>9} {'own erased':>11} {'others/opt-out':>15} {'others, all 50':>15}")
     for row in result["curve"]:
         mark = " <- opt-out default" if abs(row["threshold"] - strict) < 1e-6 else ""
