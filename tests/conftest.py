@@ -19,6 +19,7 @@ import sqlalchemy as sa
 
 from faceatlas import Atlas, Settings
 from faceatlas.config import DEFAULT_ENGINE, EngineName, IndexBackend
+from faceatlas.engine import EngineSpec, create_engine
 
 # FAISS's OpenMP threads sleep rather than spin while waiting: on a shared 2-core CI
 # machine spinning makes small trainings many times slower.
@@ -30,6 +31,8 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 # tests about one engine name it. Thresholds below are on the engine's own scale.
 ENGINE = EngineName(os.environ.get("FACEATLAS_ENGINE") or DEFAULT_ENGINE.value)
 os.environ["FACEATLAS_ENGINE"] = ENGINE.value
+MODEL_ID = create_engine(EngineSpec.for_engine(ENGINE)).model_id
+"""The embedding model of the engine the suite runs (atlases built by fixtures hold it)."""
 LEAD_SIMILARITY = {EngineName.DLIB: 0.9, EngineName.SFACE: 0.27}[ENGINE]
 """A lax lead threshold that photos of one person clear: dlib 0.9, and the SFace similarity at
 the same false-match rate (2e-2 of the different-person pairs among LFW View 2's photos,

@@ -24,7 +24,7 @@ from faceatlas import Atlas
 from faceatlas.privacy import OptOutReceipt, OptOutStatus
 from faceatlas.store import schema as t
 
-from .conftest import LEAD_SIMILARITY, atlas_settings
+from .conftest import LEAD_SIMILARITY, MODEL_ID, atlas_settings
 
 TARGET = "Tony_Blair"
 IN_ATLAS = (1, 2, 3, 4, 5)
@@ -167,7 +167,8 @@ def test_b_no_row_vector_thumbnail_or_byte_remains(opted_out: OptedOut, reopened
         assert sightings == 0
     reopened.close()
     files = _files(opted_out.root)
-    (index_file,) = (n for n in files if n.startswith("index/") and n.endswith(".faiss"))
+    index_file = f"index/{MODEL_ID}.faiss"
+    assert "catalog.sqlite3" in files and index_file in files
     for name, data in files.items():
         assert LABEL.encode() not in data, f"his identity label remains in {name}"
         for vector in opted_out.target_vectors:
