@@ -663,7 +663,7 @@ def test_admin_sees_the_settings_in_force(env: Env) -> None:
     body = env.client.get("/api/v1/settings", headers=env.people.auth("admin")).json()
     assert body["search_purposes"] == env.atlas.settings.search_purposes
     assert body["ingest_folders"] == ["incoming"]
-    assert body["threshold"]["source"] in {"default", "calibration", "settings"}
+    assert body["threshold"]["source"] in {"fair default", "default", "calibration", "settings"}
     assert "database_url" not in body and "atlas_dir" not in body
 
 

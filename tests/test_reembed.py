@@ -17,6 +17,7 @@ from faceatlas.engine import default_min_similarity
 from faceatlas.engine.dlib_engine import DLIB_MODEL_ID
 from faceatlas.engine.sface_engine import SFACE_MODEL_ID, SFaceEngine
 from faceatlas.errors import ModelMismatchError
+from faceatlas.search.fairness import FairScorer
 from faceatlas.store import schema as t
 
 from .conftest import atlas_settings
@@ -73,10 +74,10 @@ def test_reembed_keeps_faces_and_switches_the_index(dlib_atlas: Path, probe_phot
         assert len(atlas.index) == len(before)  # one model's vectors, not both
         assert atlas.stats()["embeddings_by_model"][SFACE_MODEL_ID] == len(before)
         result = atlas.search((probe_photos / "obama1.jpg").read_bytes())
-        assert result.threshold_source == "default"
-        assert result.threshold == default_min_similarity(
-            SFACE_MODEL_ID
-        )  # SFace's scale, not dlib's
+        scorer = FairScorer.shipped(SFACE_MODEL_ID)
+        assert scorer is not None and scorer.threshold != default_min_similarity(DLIB_MODEL_ID)
+        assert result.threshold_source == "fair default"
+        assert result.threshold == scorer.threshold  # SFace's fair scale, not dlib's
         assert result.hits
         assert Path(result.hits[0].sightings[0].locator).parent.name == "obama"
 

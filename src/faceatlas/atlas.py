@@ -72,6 +72,8 @@ from faceatlas.ingest.worker import Executor
 from faceatlas.privacy import Blocklist, keep_probe, optout_threshold
 from faceatlas.privacy.matching import unblocked_hits
 from faceatlas.search import FmrMapping, Hit, ProbeFace, SearchResult
+from faceatlas.search.candidates import fetch_size, rank_candidates
+from faceatlas.search.fairness import FairScorer
 from faceatlas.store import Catalog, FaceRecord
 from faceatlas.store.calibrations import CalibrationRecord, latest_calibration, save_calibration
 from faceatlas.store.frontier import Frontier
@@ -103,6 +105,7 @@ class Atlas:
         self.audit = AuditLog(catalog.engine)
         """The hash-chained audit log (see :mod:`faceatlas.audit`)."""
         self._fmr_mapping: tuple[int, FmrMapping | None] | None = None
+        self._fair_scorer: tuple[FairScorer | None] | None = None
         self.blocklist = Blocklist(catalog, engine.model_id, engine.dim)
         """Opt-out templates: ingestion skips their faces and search never returns them."""
 
@@ -465,6 +468,9 @@ class Atlas:
         calibrated = self.catalog.get_meta(f"calibrated_threshold:{self.model_id}")
         if calibrated is not None:
             return float(calibrated), "calibration"
+        scorer = self.fair_scorer()
+        if scorer is not None:
+            return scorer.threshold, "fair default"
         return default_min_similarity(self.model_id), "default"
 
     def search(
@@ -511,28 +517,45 @@ class Atlas:
             threshold, source = self.threshold()
         else:
             threshold, source = min_similarity, "request"
+        scorer = self.fair_scorer()
+        gallery_size = len(self.index)
+        if scorer is not None and self.settings.target_fpir is not None and min_similarity is None:
+            by_fpir = scorer.fpir.threshold_for(self.settings.target_fpir, gallery_size)
+            if by_fpir > threshold:
+                threshold, source = by_fpir, f"target FPIR {self.settings.target_fpir:g}"
         query = np.asarray(vector, dtype=np.float32).reshape(1, -1)
-        raw = self.index.search(query, k)[0]
-        kept = unblocked_hits(self, [h for h in raw if h.similarity >= threshold])
-        records = self.catalog.faces([h.id for h in kept])
+        raw = self.index.search(query, fetch_size(k, scorer))[0]
+        candidates = rank_candidates(
+            query[0],
+            unblocked_hits(self, raw),
+            threshold=threshold,
+            top_k=k,
+            scorer=scorer,
+            vectors=lambda ids: self.catalog.vectors_for_faces(self.model_id, ids),
+        )
+        records = self.catalog.faces([c.id for c in candidates])
         mapping = self.fmr_mapping()
         hits: list[Hit] = []
-        for h in kept:
-            rec = records.get(h.id)
+        for c in candidates:
+            rec = records.get(c.id)
             if rec is None:
                 continue  # erased since the index was saved
-            fmr = mapping.estimate(h.similarity) if mapping is not None else None
+            fmr = mapping.estimate(c.score) if mapping is not None else None
             hits.append(
                 Hit(
                     rank=len(hits) + 1,
                     face_id=rec.id,
-                    similarity=h.similarity,
+                    similarity=c.similarity,
                     box=rec.box,
                     quality=rec.quality,
                     image=rec.image,
                     sightings=rec.sightings,
                     estimated_fmr=None if fmr is None else fmr.fmr,
                     estimated_fmr_upper=None if fmr is None else fmr.fmr_upper,
+                    score=None if scorer is None else c.score,
+                    estimated_fpir=None
+                    if scorer is None
+                    else scorer.fpir.estimate(c.score, gallery_size),
                 )
             )
         return SearchResult(
@@ -542,7 +565,20 @@ class Atlas:
             threshold=threshold,
             threshold_source=source,
             hits=tuple(hits),
+            gallery_size=gallery_size,
+            threshold_fpir=None
+            if scorer is None
+            else scorer.fpir.estimate(threshold, gallery_size),
+            fair_scoring=scorer is not None,
         )
+
+    def fair_scorer(self) -> FairScorer | None:
+        """The fair scorer in force: the one shipped for this model, unless turned off."""
+        if not self.settings.fair_scoring:
+            return None
+        if self._fair_scorer is None:
+            self._fair_scorer = (FairScorer.shipped(self.model_id),)
+        return self._fair_scorer[0]
 
     # --- identities (logic in faceatlas.identity) ----------------------------------------
 
@@ -643,12 +679,21 @@ class Atlas:
         return saved
 
     def fmr_mapping(self) -> FmrMapping | None:
-        """Similarity-to-FMR mapping of the latest calibration (cached per calibration)."""
+        """Score-to-FMR mapping of the latest calibration (cached per calibration), else the
+        shipped fair scorer's."""
+        stored = self.stored_fmr_mapping()
+        if stored is not None:
+            return stored
+        scorer = self.fair_scorer()
+        return None if scorer is None else scorer.fmr
+
+    def stored_fmr_mapping(self) -> FmrMapping | None:
+        """The mapping of the atlas's latest stored calibration only (cached per calibration)."""
         record = self.calibration()
-        key = 0 if record is None else record.id
-        if self._fmr_mapping is None or self._fmr_mapping[0] != key:
-            mapping = None if record is None else FmrMapping.from_dict(record.mapping)
-            self._fmr_mapping = (key, mapping)
+        if record is None:
+            return None
+        if self._fmr_mapping is None or self._fmr_mapping[0] != record.id:
+            self._fmr_mapping = (record.id, FmrMapping.from_dict(record.mapping))
         return self._fmr_mapping[1]
 
     # --- privacy (logic in faceatlas.privacy; see docs/privacy.md) ---------------------------

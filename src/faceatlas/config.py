@@ -198,6 +198,19 @@ class Settings(BaseSettings):
         le=1.0,
         description="Search threshold; unset means the calibrated one, else the built-in default.",
     )
+    fair_scoring: bool = Field(
+        default=True,
+        description="Compare faces with the fair score that ships for the model (region "
+        "thresholds that only tighten; docs/fairness.md); false: raw cosine similarity.",
+    )
+    target_fpir: float | None = Field(
+        default=None,
+        gt=0.0,
+        lt=1.0,
+        description="Threshold mode: the chance that a search of someone not in the atlas "
+        "returns any candidate (for example 1e-3); the threshold tightens as the atlas grows. "
+        "Unset: the false-match-rate threshold alone.",
+    )
     calibration_target_fmr: float = Field(
         default=1e-5,
         gt=0.0,

@@ -114,20 +114,26 @@ class FaceQuality:
     the aligned grey chip (higher is sharper; below ~30 is usually blurred).
     ``frontal``: rough frontal-pose estimate from the landmarks, 1.0 for a
     face looking at the camera, falling towards 0.0 as the head turns.
+    ``exposure``: mean brightness of the aligned grey chip, 0 (black) to 1 (white);
+    ``None`` for faces stored before it was measured.
     """
 
     box_px: int
     detector_score: float
     sharpness: float
     frontal: float
+    exposure: float | None = None
 
     def as_dict(self) -> dict[str, float]:
-        return {
+        out = {
             "box_px": self.box_px,
             "detector_score": round(self.detector_score, 4),
             "sharpness": round(self.sharpness, 2),
             "frontal": round(self.frontal, 3),
         }
+        if self.exposure is not None:
+            out["exposure"] = round(self.exposure, 3)
+        return out
 
 
 @dataclass(frozen=True, slots=True)

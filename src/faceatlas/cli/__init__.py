@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from faceatlas.cli import core, evaluate, identities, lab, models, service, web
+from faceatlas.cli import core, evaluate, fairness, identities, lab, models, service, web
 from faceatlas.cli import privacy as privacy_cli
 
 __all__ = ["app", "main"]
@@ -23,6 +23,7 @@ models.register(app)
 web.register(app)
 service.register(app)
 lab.register(app)
+fairness.register(app)
 privacy_cli.register(app)
 
 

@@ -22,7 +22,7 @@ from faceatlas.cli.common import (
 from faceatlas.engine import EngineSpec
 from faceatlas.errors import NotFoundError
 from faceatlas.eval.calibration import Calibration
-from faceatlas.eval.lab import LabOptions, Suite, run_lab
+from faceatlas.eval.lab import LabOptions, Scoring, Suite, run_lab
 from faceatlas.eval.report import fmt_rate, load_report, write_report
 
 __all__ = ["register"]
@@ -62,6 +62,14 @@ CacheOption = Annotated[
     Path | None, typer.Option("--cache-dir", help="Embedding cache [env FACEATLAS_CACHE_DIR].")
 ]
 OutOption = Annotated[Path, typer.Option("--out", "-o", help="Report folder.")]
+ScoringOption = Annotated[
+    Scoring,
+    typer.Option(
+        "--scoring",
+        help="fair: the shipped fair score and threshold, as a fresh atlas uses them; "
+        "raw: cosine similarity with a threshold calibrated in the run (the old default).",
+    ),
+]
 StoredOption = Annotated[
     Path | None,
     typer.Option("--calibration-from", help="Use this atlas's stored calibration instead."),
@@ -78,7 +86,7 @@ def _stored_calibration(atlas_dir: Path | None) -> Calibration | None:
     return Calibration.from_record(record)
 
 
-def _progress_bar(quiet: bool) -> Progress:
+def progress_bar(quiet: bool) -> Progress:
     return Progress(
         TextColumn("[bold]embedding {task.description}"),
         BarColumn(),
@@ -95,7 +103,7 @@ def _run(suites: tuple[Suite, ...], *, out: Path, as_json: bool, **kw: Any) -> N
         suites=suites, calibration=stored, distractor_dirs=tuple(kw.pop("distractors") or ()), **kw
     )
     spec = EngineSpec.from_settings(settings_for(None))
-    with _progress_bar(as_json) as bar:
+    with progress_bar(as_json) as bar:
         tasks: dict[str, Any] = {}
 
         def progress(name: str, done: int, total: int) -> None:
@@ -185,6 +193,7 @@ def _suite_command(suites: tuple[Suite, ...], doc: str) -> Any:
         workers: WorkersOption = 1,
         cache_dir: CacheOption = None,
         calibration_from: StoredOption = None,
+        scoring: ScoringOption = Scoring.FAIR,
         out: OutOption = Path("eval-report"),
         as_json: JsonOption = False,
     ) -> None:
@@ -201,6 +210,7 @@ def _suite_command(suites: tuple[Suite, ...], doc: str) -> Any:
             workers=workers,
             cache_dir=cache_dir,
             calibration_from=calibration_from,
+            scoring=scoring,
         )
 
     command.__doc__ = doc
@@ -239,13 +249,14 @@ def calibrate(
         lfw_dir=lfw,
         utkface_dir=utkface,
         suites=(),
+        recalibrate=True,
         target_fmr=target_fmr or settings.calibration_target_fmr,
         max_people=max_people,
         workers=workers,
         cache_dir=cache_dir,
     )
     with Atlas.open(settings=settings) as opened:
-        with _progress_bar(as_json) as bar:
+        with progress_bar(as_json) as bar:
             tasks: dict[str, Any] = {}
 
             def progress(name: str, done: int, total: int) -> None:

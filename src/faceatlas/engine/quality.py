@@ -6,12 +6,19 @@ import numpy as np
 
 from faceatlas.types import DetectedFace, FaceQuality, Point, RGBImage
 
-__all__ = ["frontal_score", "measure_quality", "sharpness"]
+__all__ = ["exposure", "frontal_score", "measure_quality", "sharpness"]
+
+GREY = np.array([0.299, 0.587, 0.114], dtype=np.float32)
+
+
+def exposure(chip: RGBImage) -> float:
+    """Mean brightness of the grey chip, 0 (black) to 1 (white)."""
+    return float((chip.astype(np.float32) @ GREY).mean() / 255.0)
 
 
 def sharpness(chip: RGBImage) -> float:
     """Variance of a 4-neighbour Laplacian of the grey chip."""
-    grey = chip.astype(np.float32) @ np.array([0.299, 0.587, 0.114], dtype=np.float32)
+    grey = chip.astype(np.float32) @ GREY
     lap = (
         -4.0 * grey[1:-1, 1:-1]
         + grey[:-2, 1:-1]
@@ -49,4 +56,5 @@ def measure_quality(
         detector_score=face.score,
         sharpness=sharpness(chip),
         frontal=frontal_score(*eyes_and_nose),
+        exposure=exposure(chip),
     )

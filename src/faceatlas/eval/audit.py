@@ -25,6 +25,7 @@ from faceatlas.engine.sface_engine import SFACE_MODEL_ID
 from faceatlas.errors import InvalidRequestError
 from faceatlas.eval.calibration import Calibration
 from faceatlas.eval.rates import rate
+from faceatlas.search.fairness import FairScorer
 from faceatlas.types import Vectors
 
 __all__ = [
@@ -98,19 +99,27 @@ def run_audit(
     calibration: Calibration | None = None,
     growth_sizes: Sequence[int] = (),
     description: str = "",
+    scorer: FairScorer | None = None,
 ) -> AuditResult:
-    """Search each probe against the whole gallery; the caller guarantees no shared person."""
+    """Search each probe against the whole gallery; the caller guarantees no shared person.
+
+    With ``scorer`` the searches use the fair score, and each row also carries the FPIR that
+    a search's own estimate (:meth:`FpirMapping.estimate`) predicts at this gallery size."""
     if len(gallery) == 0 or len(probes) == 0:
         raise InvalidRequestError("the audit needs a gallery and probes")
     names = list(thresholds)
     values = np.asarray([thresholds[n] for n in names], dtype=np.float64)
     order = np.random.default_rng(SEED).permutation(len(gallery))
     g = np.asarray(gallery, np.float32)[order]
+    g_off = None if scorer is None else scorer.face_offsets(g)
+    p_off = None if scorer is None else scorer.face_offsets(probes)
     sizes = sorted({*(int(s) for s in growth_sizes if 0 < s < len(g)), len(g)})
     top = np.empty((len(sizes), len(probes)), np.float64)
     candidates = np.zeros(len(names), np.int64)
     for start in range(0, len(probes), BLOCK):
         s = np.asarray(probes[start : start + BLOCK], np.float32) @ g.T
+        if scorer is not None and g_off is not None and p_off is not None:
+            s = scorer.combine(s, p_off[start : start + BLOCK], g_off)
         for k, n in enumerate(sizes):
             top[k, start : start + BLOCK] = s[:, :n].max(axis=1)
         candidates += (s[:, :, None] >= values[None, None, :]).sum(axis=(0, 1))
@@ -139,6 +148,13 @@ def run_audit(
             measured = rate(hit, len(probes))
             row["measured_within_or_below_prediction"] = bool(
                 measured.low <= predicted_fpir(per.high, len(g))
+            )
+        if scorer is not None:
+            est = scorer.fpir.estimate(t, len(g))
+            measured = rate(hit, len(probes))
+            row["search_estimate_fpir"] = est.as_dict()
+            row["measured_within_search_estimate"] = bool(
+                est.fpir_lower <= measured.value <= est.fpir_upper
             )
         rows.append(row)
     growth = []

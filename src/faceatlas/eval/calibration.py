@@ -21,9 +21,17 @@ from faceatlas.eval.embedded import EmbeddedCorpus, cross_identity_scores, ident
 from faceatlas.eval.metrics import threshold_at_far
 from faceatlas.eval.rates import Rate, rate
 from faceatlas.search import FmrMapping
+from faceatlas.search.fairness import FairScorer
 from faceatlas.store.calibrations import CalibrationRecord
 
-__all__ = ["DEFAULT_TARGET_FMR", "Calibration", "calibrate", "impostor_scores"]
+__all__ = [
+    "DEFAULT_TARGET_FMR",
+    "Calibration",
+    "calibrate",
+    "float32_ceil",
+    "impostor_scores",
+    "scorer_calibration",
+]
 
 DEFAULT_TARGET_FMR = 1e-5
 DEFAULT_MAX_PER_IDENTITY = 10
@@ -77,13 +85,13 @@ class Calibration:
         return {
             "model_id": self.model_id,
             "target_fmr": self.target_fmr,
-            "threshold": round(self.threshold, 6),
+            "threshold": self.threshold,
             "fmr_at_threshold": self.at_threshold.as_dict(),
             "provenance": self.provenance,
         }
 
 
-def _float32_ceil(value: float) -> float:
+def float32_ceil(value: float) -> float:
     """The smallest float32 at or above ``value``.
 
     Similarities are float32 everywhere (index, embeddings); a float64 threshold between
@@ -106,7 +114,21 @@ def impostor_scores(
         return np.zeros(0, np.float32)
     vectors = np.concatenate([p.vectors for p in parts])
     names = [f"{p.corpus.name}|{i}" for p in parts for i in p.corpus.identities]
-    return cross_identity_scores(vectors, identity_codes(names))
+    offsets = [p.offsets for p in parts if p.offsets is not None]
+    fair = np.concatenate(offsets) if len(offsets) == len(parts) else None
+    return cross_identity_scores(vectors, identity_codes(names), fair)
+
+
+def scorer_calibration(scorer: FairScorer) -> Calibration:
+    """The calibration a fair scorer carries: its threshold and fair-score FMR mapping."""
+    return Calibration(
+        model_id=scorer.model_id,
+        target_fmr=scorer.target_fmr,
+        threshold=scorer.threshold,
+        mapping=scorer.fmr,
+        at_threshold=rate(scorer.fmr.count_at(scorer.threshold), scorer.fmr.comparisons),
+        provenance=scorer.provenance,
+    )
 
 
 def calibrate(
@@ -127,7 +149,7 @@ def calibrate(
             f"{len(scores):,} impostor comparisons cannot resolve FMR {target_fmr:g}; "
             f"at least {needed:,} are needed (add people or raise the target)"
         )
-    threshold = _float32_ceil(threshold_at_far(scores, target_fmr))
+    threshold = float32_ceil(threshold_at_far(scores, target_fmr))
     mapping = FmrMapping.from_scores(scores)
     false_matches = int((scores >= threshold).sum())
     provenance: dict[str, Any] = {

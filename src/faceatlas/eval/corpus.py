@@ -12,6 +12,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
+from importlib import resources
 from pathlib import Path
 
 import numpy as np
@@ -153,9 +154,12 @@ def lfw_corpus(lfw_dir: Path) -> Corpus:
 
 
 def utkface_corpus(utk_dir: Path) -> Corpus:
-    """UTKFace crops named ``age_gender_race_date.jpg.chip.jpg``, each a different person.
+    """UTKFace crops named ``age_gender_race_date.jpg.chip.jpg``.
 
-    Files whose name does not follow the pattern keep their identity but get no labels.
+    The data set names every file as a different person, but some people appear under
+    several file names; the files listed in ``data/utkface_same_person.tsv`` (reviewed by
+    eye) share one identity, named after the first of them in sorted order. Files whose
+    name does not follow the pattern keep their identity but get no labels.
     """
     photos = sorted(p for p in _need_dir(utk_dir).iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
     if not photos:
@@ -169,19 +173,44 @@ def utkface_corpus(utk_dir: Path) -> Corpus:
         gender.append(UTK_GENDER.get(parts[1]) if ok else None)
         race.append(UTK_RACE.get(parts[2]) if ok else None)
         age.append(_age_band(int(parts[0])) if ok else None)
+    same = utkface_same_person()
     return Corpus(
         "utkface",
         tuple(photos),
-        tuple(p.name for p in photos),
+        tuple(same.get(p.name, p.name) for p in photos),
         {"gender": tuple(gender), "race": tuple(race), "age": tuple(age)},
     )
 
 
+AGE_BANDS = ((17, "0-17"), (39, "18-39"), (59, "40-59"))
+"""Upper age of each band; older people fall in ``60+``."""
+
+
 def _age_band(years: int) -> str:
-    for top, label in ((17, "0-17"), (34, "18-34"), (54, "35-54")):
+    for top, label in AGE_BANDS:
         if years <= top:
             return label
-    return "55+"
+    return "60+"
+
+
+def utkface_same_person() -> dict[str, str]:
+    """File name -> canonical identity for the UTKFace files that show one person."""
+    text = resources.files("faceatlas.eval").joinpath("data/utkface_same_person.tsv").read_text()
+    parent: dict[str, str] = {}
+
+    def root(name: str) -> str:
+        while parent.setdefault(name, name) != name:
+            name = parent[name]
+        return name
+
+    for line in text.splitlines():
+        if not line.strip() or line.startswith("#"):
+            continue
+        a, b = line.split("\t")
+        ra, rb = root(a.strip()), root(b.strip())
+        if ra != rb:
+            parent[max(ra, rb)] = min(ra, rb)
+    return {name: root(name) for name in parent}
 
 
 def folder_corpus(folder: Path) -> Corpus:

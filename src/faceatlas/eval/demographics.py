@@ -129,8 +129,8 @@ def run_demographics(
             continue
         kept[group] = idx
         codes = identity_codes(part.corpus.identities)
-        false_matches, pairs = count_cross_identity_above(part.vectors, codes, values)
-        genuine = same_identity_scores(part.vectors, codes)
+        false_matches, pairs = count_cross_identity_above(part.vectors, codes, values, part.offsets)
+        genuine = same_identity_scores(part.vectors, codes, part.offsets)
         groups.append(
             GroupRates(
                 group=group,
@@ -148,12 +148,15 @@ def run_demographics(
     order = sorted(kept)
     for i, g1 in enumerate(order):
         for g2 in order[i + 1 :]:
+            off = data.offsets
             counts, pairs = count_between_above(
                 data.vectors[kept[g1]],
                 all_codes[kept[g1]],
                 data.vectors[kept[g2]],
                 all_codes[kept[g2]],
                 values,
+                None if off is None else off[kept[g1]],
+                None if off is None else off[kept[g2]],
             )
             for n, k in zip(names, counts, strict=True):
                 cross[n][f"{g1} x {g2}"] = rate(k, pairs).as_dict()

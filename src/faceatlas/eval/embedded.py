@@ -13,6 +13,7 @@ import numpy.typing as npt
 from faceatlas.engine import EngineSpec
 from faceatlas.eval.corpus import Corpus
 from faceatlas.eval.embed import STATUS_FAILED, STATUS_FALLBACK, embed_photos
+from faceatlas.search.fairness import FairScorer
 from faceatlas.types import Vectors
 
 __all__ = [
@@ -23,7 +24,21 @@ __all__ = [
     "embed_corpus",
     "identity_codes",
     "same_identity_scores",
+    "score_block",
 ]
+
+Offsets = npt.NDArray[np.float32] | None
+
+
+def score_block(
+    a: Vectors, b: Vectors, a_offsets: Offsets = None, b_offsets: Offsets = None
+) -> npt.NDArray[np.float32]:
+    """Scores ``(len(a), len(b))``: cosine, or the fair score when offsets are given."""
+    s = np.asarray(a, np.float32) @ np.asarray(b, np.float32).T
+    if a_offsets is None or b_offsets is None:
+        return np.asarray(s, np.float32)
+    return FairScorer.combine(s, a_offsets, b_offsets)
+
 
 BLOCK = 1024
 
@@ -35,6 +50,9 @@ class EmbeddedCorpus:
     corpus: Corpus
     vectors: Vectors
     status: npt.NDArray[np.int8]
+    offsets: npt.NDArray[np.float32] | None = None
+    """Fair-scoring offset of each photo (:class:`faceatlas.search.fairness.FairScorer`);
+    ``None``: raw cosine similarity."""
 
     @property
     def fallback_count(self) -> int:
@@ -46,7 +64,17 @@ class EmbeddedCorpus:
 
     def subset(self, keep: list[int] | npt.NDArray[np.int_]) -> EmbeddedCorpus:
         idx = np.asarray(keep, dtype=np.int64)
-        return EmbeddedCorpus(self.corpus.subset(idx), self.vectors[idx], self.status[idx])
+        return EmbeddedCorpus(
+            self.corpus.subset(idx),
+            self.vectors[idx],
+            self.status[idx],
+            None if self.offsets is None else self.offsets[idx],
+        )
+
+    def scored_by(self, scorer: FairScorer | None) -> EmbeddedCorpus:
+        """The same photos, compared with ``scorer``'s fair score (``None``: raw cosine)."""
+        offsets = None if scorer is None else scorer.face_offsets(self.vectors)
+        return EmbeddedCorpus(self.corpus, self.vectors, self.status, offsets)
 
     def usable(self) -> EmbeddedCorpus:
         """Without unreadable photos (their vector is zero and means nothing)."""
@@ -89,14 +117,19 @@ def identity_codes(identities: tuple[str, ...] | list[str]) -> npt.NDArray[np.in
 
 
 def cross_identity_scores(
-    vectors: Vectors, codes: npt.NDArray[np.int64]
+    vectors: Vectors, codes: npt.NDArray[np.int64], offsets: Offsets = None
 ) -> npt.NDArray[np.float32]:
     """Similarity of every unordered pair of photos of *different* people, ``float32 (pairs,)``."""
     x = np.asarray(vectors, dtype=np.float32)
     out: list[npt.NDArray[np.float32]] = []
     for start in range(0, len(x), BLOCK):
         stop = min(start + BLOCK, len(x))
-        s = x[start:stop] @ x[start:].T
+        s = score_block(
+            x[start:stop],
+            x[start:],
+            None if offsets is None else offsets[start:stop],
+            None if offsets is None else offsets[start:],
+        )
         rows = np.arange(start, stop)[:, None]
         cols = np.arange(start, len(x))[None, :]
         keep = (cols > rows) & (codes[start:stop, None] != codes[None, start:])
@@ -104,7 +137,9 @@ def cross_identity_scores(
     return np.concatenate(out) if out else np.zeros(0, np.float32)
 
 
-def same_identity_scores(vectors: Vectors, codes: npt.NDArray[np.int64]) -> npt.NDArray[np.float32]:
+def same_identity_scores(
+    vectors: Vectors, codes: npt.NDArray[np.int64], offsets: Offsets = None
+) -> npt.NDArray[np.float32]:
     """Similarity of every unordered pair of photos of the *same* person (mated pairs)."""
     x = np.asarray(vectors, dtype=np.float32)
     out: list[npt.NDArray[np.float32]] = []
@@ -114,14 +149,18 @@ def same_identity_scores(vectors: Vectors, codes: npt.NDArray[np.int64]) -> npt.
     for a, b in itertools.pairwise(bounds):
         if b - a < 2:
             continue
-        members = x[order[a:b]]
-        s = members @ members.T
+        rows = order[a:b]
+        off = None if offsets is None else offsets[rows]
+        s = score_block(x[rows], x[rows], off, off)
         out.append(s[np.triu_indices(b - a, k=1)].astype(np.float32))
     return np.concatenate(out) if out else np.zeros(0, np.float32)
 
 
 def count_cross_identity_above(
-    vectors: Vectors, codes: npt.NDArray[np.int64], thresholds: list[float]
+    vectors: Vectors,
+    codes: npt.NDArray[np.int64],
+    thresholds: list[float],
+    offsets: Offsets = None,
 ) -> tuple[list[int], int]:
     """For each threshold, how many different-person pairs score ``>=`` it; and the pair count."""
     x = np.asarray(vectors, dtype=np.float32)
@@ -129,7 +168,12 @@ def count_cross_identity_above(
     total = 0
     for start in range(0, len(x), BLOCK):
         stop = min(start + BLOCK, len(x))
-        s = x[start:stop] @ x[start:].T
+        s = score_block(
+            x[start:stop],
+            x[start:],
+            None if offsets is None else offsets[start:stop],
+            None if offsets is None else offsets[start:],
+        )
         rows = np.arange(start, stop)[:, None]
         cols = np.arange(start, len(x))[None, :]
         keep = (cols > rows) & (codes[start:stop, None] != codes[None, start:])
@@ -146,6 +190,8 @@ def count_between_above(
     b: Vectors,
     b_codes: npt.NDArray[np.int64],
     thresholds: list[float],
+    a_offsets: Offsets = None,
+    b_offsets: Offsets = None,
 ) -> tuple[list[int], int]:
     """For each threshold, how many different-person pairs (one photo of ``a``, one of ``b``)
     score ``>=`` it; and the pair count. Codes must come from one :func:`identity_codes` call."""
@@ -153,7 +199,12 @@ def count_between_above(
     total = 0
     bf = np.asarray(b, np.float32)
     for start in range(0, len(a), BLOCK):
-        s = np.asarray(a[start : start + BLOCK], np.float32) @ bf.T
+        s = score_block(
+            a[start : start + BLOCK],
+            bf,
+            None if a_offsets is None else a_offsets[start : start + BLOCK],
+            b_offsets,
+        )
         vals = s[a_codes[start : start + BLOCK, None] != b_codes[None, :]]
         total += len(vals)
         for k, t in enumerate(thresholds):

@@ -54,22 +54,40 @@ class SearchOutcomes:
     gallery_size: int
 
 
-def _similarities(a: Vectors, b: Vectors) -> Floats:
+Offsets = npt.NDArray[np.float32] | None
+
+
+def _similarities(
+    a: Vectors, b: Vectors, a_offsets: Offsets = None, b_offsets: Offsets = None
+) -> Floats:
+    """Cosine ``(len(a), len(b))``, or the fair score when both offsets are given."""
     out: Floats = a.astype(np.float64) @ b.astype(np.float64).T
+    if a_offsets is not None and b_offsets is not None:
+        out -= np.maximum(a_offsets[:, None], b_offsets[None, :]).astype(np.float64)
     return out
 
 
+def _rows(offsets: Offsets, start: int) -> Offsets:
+    return None if offsets is None else offsets[start : start + BLOCK]
+
+
 def search_outcomes(
-    gallery: Vectors, mated: Vectors, mate_index: npt.NDArray[np.int_], nonmated: Vectors
+    gallery: Vectors,
+    mated: Vectors,
+    mate_index: npt.NDArray[np.int_],
+    nonmated: Vectors,
+    offsets: tuple[Offsets, Offsets, Offsets] = (None, None, None),
 ) -> SearchOutcomes:
-    """Exhaustive search of every probe against the gallery (unit vectors, ``(n, dim)``)."""
+    """Exhaustive search of every probe against the gallery (unit vectors, ``(n, dim)``);
+    ``offsets`` (gallery, mated, non-mated) switch to the fair score."""
+    g_off, m_off, n_off = offsets
     mate_index = np.asarray(mate_index, dtype=np.int64)
     if len(mate_index) != len(mated):
         raise ValueError("one mate index per mated probe is needed")
     mate_scores = np.empty(len(mated), np.float64)
     mate_ranks = np.empty(len(mated), np.int64)
     for start in range(0, len(mated), BLOCK):
-        s = _similarities(mated[start : start + BLOCK], gallery)
+        s = _similarities(mated[start : start + BLOCK], gallery, _rows(m_off, start), g_off)
         rows = np.arange(len(s))
         mine = s[rows, mate_index[start : start + BLOCK]]
         above = (s >= mine[:, None]).sum(axis=1) - 1  # ties rank above the mate
@@ -77,24 +95,32 @@ def search_outcomes(
         mate_ranks[start : start + BLOCK] = above + 1
     top = np.full(len(nonmated), -np.inf)
     for start in range(0, len(nonmated), BLOCK):
-        s = _similarities(nonmated[start : start + BLOCK], gallery)
+        s = _similarities(nonmated[start : start + BLOCK], gallery, _rows(n_off, start), g_off)
         top[start : start + BLOCK] = s.max(axis=1) if s.shape[1] else -np.inf
     return SearchOutcomes(mate_scores, mate_ranks, top, len(gallery))
 
 
 def with_distractors(
-    base: SearchOutcomes, mated: Vectors, nonmated: Vectors, distractors: Vectors
+    base: SearchOutcomes,
+    mated: Vectors,
+    nonmated: Vectors,
+    distractors: Vectors,
+    offsets: tuple[Offsets, Offsets, Offsets] = (None, None, None),
 ) -> SearchOutcomes:
-    """The outcomes once ``distractors`` (people in no probe) join the gallery."""
+    """The outcomes once ``distractors`` (people in no probe) join the gallery;
+    ``offsets`` (mated, non-mated, distractors) as in :func:`search_outcomes`."""
+    m_off, n_off, d_off = offsets
     ranks = base.mate_ranks.copy()
     top = base.nonmated_top.copy()
     if len(distractors):
         for start in range(0, len(mated), BLOCK):
-            s = _similarities(mated[start : start + BLOCK], distractors)
+            s = _similarities(mated[start : start + BLOCK], distractors, _rows(m_off, start), d_off)
             mine = base.mate_scores[start : start + BLOCK]
             ranks[start : start + BLOCK] += (s >= mine[:, None]).sum(axis=1)
         for start in range(0, len(nonmated), BLOCK):
-            s = _similarities(nonmated[start : start + BLOCK], distractors)
+            s = _similarities(
+                nonmated[start : start + BLOCK], distractors, _rows(n_off, start), d_off
+            )
             top[start : start + BLOCK] = np.maximum(top[start : start + BLOCK], s.max(axis=1))
     return SearchOutcomes(base.mate_scores, ranks, top, base.gallery_size + len(distractors))
 

@@ -140,13 +140,29 @@ def run_identify(
     gallery = usable.vectors[split.gallery]
     mated = usable.vectors[split.mated]
     nonmated = usable.vectors[split.nonmated]
-    base = search_outcomes(gallery, mated, np.asarray(split.mate_row), nonmated)
+    off = usable.offsets
+    g_off, m_off, n_off = (
+        (None, None, None)
+        if off is None
+        else (off[split.gallery], off[split.mated], off[split.nonmated])
+    )
+    base = search_outcomes(
+        gallery, mated, np.asarray(split.mate_row), nonmated, (g_off, m_off, n_off)
+    )
     steps: list[dict[str, Any]] = []
     if distractors is not None:
-        extra = distractors.usable().vectors
+        extra_set = distractors.usable()
+        extra = extra_set.vectors
+        d_off = extra_set.offsets
         sizes = sorted({0, *(min(int(s), len(extra)) for s in distractor_steps), len(extra)})
         for size in sizes:
-            out = with_distractors(base, mated, nonmated, extra[:size])
+            out = with_distractors(
+                base,
+                mated,
+                nonmated,
+                extra[:size],
+                (m_off, n_off, None if d_off is None else d_off[:size]),
+            )
             miss, _ = fnir_at_fpir(out, FPIR_TARGETS[0])
             row: dict[str, Any] = {
                 "distractors": size,

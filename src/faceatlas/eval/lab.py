@@ -21,8 +21,14 @@ from typing import Any
 import numpy as np
 
 from faceatlas.engine import EngineSpec, create_engine
+from faceatlas.errors import ConfigError
 from faceatlas.eval.audit import REFERENCE_2018_FMR, AuditResult, lax_similarity, run_audit
-from faceatlas.eval.calibration import DEFAULT_TARGET_FMR, Calibration, calibrate
+from faceatlas.eval.calibration import (
+    DEFAULT_TARGET_FMR,
+    Calibration,
+    calibrate,
+    scorer_calibration,
+)
 from faceatlas.eval.corpus import (
     Corpus,
     Half,
@@ -37,13 +43,21 @@ from faceatlas.eval.embedded import EmbeddedCorpus, embed_corpus
 from faceatlas.eval.identify import IdentifyResult, gallery_split, run_identify
 from faceatlas.eval.lfw import select_pairs
 from faceatlas.eval.verify import VerifyResult, run_verify
+from faceatlas.search.fairness import FairScorer
 
-__all__ = ["LabOptions", "LabResult", "Suite", "run_lab"]
+__all__ = ["LabOptions", "LabResult", "Scoring", "Suite", "run_lab"]
 
 SPLIT_NOTE = (
     "people split 50/50 by a hash of dataset and name (faceatlas-split-v1); calibration on "
     "the 'calibration' half of LFW and UTKFace, demographics and audit on the 'held-out' half"
 )
+
+
+class Scoring(StrEnum):
+    """How two faces are compared: the shipped fair score, or raw cosine similarity."""
+
+    FAIR = "fair"
+    RAW = "raw"
 
 
 class Suite(StrEnum):
@@ -68,6 +82,13 @@ class LabOptions:
     cache_dir: Path | None = None
     calibration: Calibration | None = None
     """Use this (e.g. an atlas's stored calibration) instead of calibrating on the split."""
+    scoring: Scoring = Scoring.FAIR
+    """``fair``: the fair scorer that ships for the model, and its threshold, as a fresh atlas
+    uses them; ``raw``: cosine similarity with a threshold calibrated in this run."""
+    recalibrate: bool = False
+    """With fair scoring: calibrate the fair score on the calibration half in this run
+    (``faceatlas calibrate``) instead of using the shipped threshold. A target FMR other
+    than the shipped scorer's is always calibrated in the run."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +116,7 @@ class LabResult:
                 "lax_similarity": o.lax_similarity,
                 "max_people": o.max_people,
                 "suites": [s.value for s in o.suites],
+                "scoring": o.scoring.value,
                 "split": SPLIT_NOTE,
             },
             "datasets": self.datasets,
@@ -130,6 +152,7 @@ def _half(c: EmbeddedCorpus, which: Half) -> EmbeddedCorpus:
 def _pool(parts: list[EmbeddedCorpus]) -> EmbeddedCorpus | None:
     if not parts:
         return None
+    offsets = [p.offsets for p in parts]
     return EmbeddedCorpus(
         Corpus(
             " + ".join(p.corpus.name for p in parts),
@@ -138,6 +161,9 @@ def _pool(parts: list[EmbeddedCorpus]) -> EmbeddedCorpus | None:
         ),
         np.concatenate([p.vectors for p in parts]),
         np.concatenate([p.status for p in parts]),
+        None
+        if any(o is None for o in offsets)
+        else np.concatenate([o for o in offsets if o is not None]),
     )
 
 
@@ -145,8 +171,24 @@ def _steps(total: int) -> list[int]:
     return [round(total * f) for f in (0.0, 0.125, 0.25, 0.5, 1.0)]
 
 
+def _scorer(model_id: str, scoring: Scoring) -> FairScorer | None:
+    if scoring is Scoring.RAW:
+        return None
+    scorer = FairScorer.shipped(model_id)
+    if scorer is None:
+        raise ConfigError(
+            f"no fair scorer ships for {model_id}; fit one (faceatlas eval fit-fairness) "
+            "or run with --scoring raw"
+        )
+    return scorer
+
+
 def _audit(
-    people: EmbeddedCorpus, thresholds: dict[str, float], cal: Calibration, description: str
+    people: EmbeddedCorpus,
+    thresholds: dict[str, float],
+    cal: Calibration,
+    description: str,
+    scorer: FairScorer | None,
 ) -> AuditResult:
     usable = people.usable()
     split = gallery_split(usable)
@@ -157,32 +199,40 @@ def _audit(
         calibration=cal,
         growth_sizes=GROWTH_SIZES,
         description=description,
+        scorer=scorer,
     )
 
 
 def run_lab(options: LabOptions, spec: EngineSpec, progress: Progress | None = None) -> LabResult:
     """Run the selected suites; every suite shares the embeddings and the calibration."""
     model_id = create_engine(spec).model_id
+    scorer = _scorer(model_id, options.scoring)
     lax = lax_similarity(model_id) if options.lax_similarity is None else options.lax_similarity
     options = replace(options, lax_similarity=lax)
     lfw_all = lfw_corpus(options.lfw_dir)
     if options.max_people is not None:
         lfw_all = lfw_all.first_people(options.max_people)
-    lfw = _embed(lfw_all, spec, options, progress)
+    lfw = _embed(lfw_all, spec, options, progress).scored_by(scorer)
     datasets: list[dict[str, Any]] = [lfw.summary()]
     utk: EmbeddedCorpus | None = None
     if options.utkface_dir is not None:
         utk_all = utkface_corpus(options.utkface_dir)
         if options.max_people is not None:
             utk_all = utk_all.subset(range(min(options.max_people, len(utk_all))))
-        utk = _embed(utk_all, spec, options, progress)
+        utk = _embed(utk_all, spec, options, progress).scored_by(scorer)
         datasets.append(utk.summary())
-    extra = [_embed(folder_corpus(d), spec, options, progress) for d in options.distractor_dirs]
+    extra = [
+        _embed(folder_corpus(d), spec, options, progress).scored_by(scorer)
+        for d in options.distractor_dirs
+    ]
     datasets.extend(e.summary() for e in extra)
     labelled = [c for c in (lfw, utk) if c is not None]
 
     if options.calibration is not None:
         cal, cal_source = options.calibration, "stored calibration (atlas)"
+    elif scorer is not None and not options.recalibrate and options.target_fmr == scorer.target_fmr:
+        cal = scorer_calibration(scorer)
+        cal_source = "fair scorer shipped with the package (fitted on the calibration half)"
     else:
         cal = calibrate(
             model_id,
@@ -195,6 +245,8 @@ def run_lab(options: LabOptions, spec: EngineSpec, progress: Progress | None = N
         "calibrated": cal.threshold,
         "lax": lax,
         "2018-test-rate": cal.threshold_at(REFERENCE_2018_FMR),
+        "fmr-1e-4": cal.threshold_at(1e-4),
+        "fmr-1e-3": cal.threshold_at(1e-3),
     }
     result = LabResult(model_id, options, datasets, cal, cal_source)
 
@@ -205,7 +257,7 @@ def run_lab(options: LabOptions, spec: EngineSpec, progress: Progress | None = N
         )
         photos = sorted({p.a for p in pairs} | {p.b for p in pairs})
         view2 = Corpus("lfw-view2", tuple(photos), tuple(p.parent.name for p in photos))
-        pair_set = _embed(view2, spec, options, progress)
+        pair_set = _embed(view2, spec, options, progress).scored_by(scorer)
         verify = run_verify(
             model_id,
             pairs,
@@ -213,6 +265,7 @@ def run_lab(options: LabOptions, spec: EngineSpec, progress: Progress | None = N
             pair_set.vectors,
             fallback=pair_set.fallback_count,
             unreadable=pair_set.failed_count,
+            offsets=pair_set.offsets,
         )
         result = replace(result, verify=verify)
     if Suite.IDENTIFY in options.suites:
@@ -239,6 +292,7 @@ def run_lab(options: LabOptions, spec: EngineSpec, progress: Progress | None = N
                 cal,
                 "held-out half (people the calibration never saw): LFW single-photo people "
                 "searched against one photo of every LFW person with two or more photos",
+                scorer,
             ),
             _audit(
                 lfw,
@@ -246,6 +300,7 @@ def run_lab(options: LabOptions, spec: EngineSpec, progress: Progress | None = N
                 cal,
                 "all LFW: single-photo people against one photo of every person with two or "
                 "more photos (half of these people were used for calibration)",
+                scorer,
             ),
         ]
         result = replace(result, audits=audits)

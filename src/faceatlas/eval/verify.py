@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from faceatlas.eval.datasets import LfwPair
 from faceatlas.eval.embedded import cross_identity_scores, identity_codes
@@ -105,19 +106,24 @@ def run_verify(
     *,
     fallback: int = 0,
     unreadable: int = 0,
+    offsets: npt.NDArray[np.float32] | None = None,
 ) -> VerifyResult:
     """``paths[i]`` (resolved) is embedded as ``vectors[i]``; every pair photo must be there."""
     where = {p: i for i, p in enumerate(paths)}
-    a = vectors[[where[str(p.a.resolve())] for p in pairs]].astype(np.float64)
-    b = vectors[[where[str(p.b.resolve())] for p in pairs]].astype(np.float64)
-    scores = np.einsum("ij,ij->i", a, b)
+    ia = [where[str(p.a.resolve())] for p in pairs]
+    ib = [where[str(p.b.resolve())] for p in pairs]
+    scores = np.einsum("ij,ij->i", vectors[ia].astype(np.float64), vectors[ib].astype(np.float64))
+    if offsets is not None:
+        scores = scores - np.maximum(offsets[ia], offsets[ib])
     same = np.asarray([p.same for p in pairs])
     accuracy = verification_report(model_id, pairs, scores, fallback, unreadable)
     view2 = error_tradeoff("LFW View 2 pairs", scores[same], scores[~same])
     photos = sorted({str(p.a.resolve()) for p in pairs} | {str(p.b.resolve()) for p in pairs})
     idx = [where[p] for p in photos]
     people = [_lfw_person(p) for p in photos]
-    impostors = cross_identity_scores(vectors[idx], identity_codes(people))
+    impostors = cross_identity_scores(
+        vectors[idx], identity_codes(people), None if offsets is None else offsets[idx]
+    )
     extended = error_tradeoff(
         "View 2 mated pairs vs all different-person pairs of View 2 photos",
         scores[same],

@@ -81,7 +81,7 @@ def optout_threshold(atlas: Atlas) -> tuple[float, str]:
     """The opt-out threshold in force and where it comes from."""
     if atlas.settings.optout_min_similarity is not None:
         return atlas.settings.optout_min_similarity, "settings"
-    mapping = atlas.fmr_mapping()
+    mapping = atlas.stored_fmr_mapping()
     if (
         mapping is not None
         and mapping.comparisons * OPTOUT_TARGET_FMR >= MIN_EXPECTED_FALSE_MATCHES

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["FmrEstimate", "FmrMapping"]
+__all__ = ["Z95", "FmrEstimate", "FmrMapping", "wilson_interval"]
 
 Z95 = 1.959963984540054
 
@@ -83,11 +83,25 @@ class FmrMapping:
         )
 
 
+def wilson_interval(errors: int, trials: int, z: float = Z95) -> tuple[float, float]:
+    """Wilson score interval for a binomial proportion ``errors / trials``.
+
+    Unlike the normal approximation it stays inside ``[0, 1]`` and gives a
+    useful upper bound when no error was observed (``errors == 0``).
+    """
+    if trials <= 0:
+        return 0.0, 1.0
+    if not 0 <= errors <= trials:
+        raise ValueError(f"errors {errors} outside 0..{trials}")
+    p = errors / trials
+    z2 = z * z
+    denom = 1.0 + z2 / trials
+    centre = (p + z2 / (2 * trials)) / denom
+    half = z * math.sqrt(p * (1 - p) / trials + z2 / (4 * trials * trials)) / denom
+    low = 0.0 if errors == 0 else max(0.0, centre - half)
+    high = 1.0 if errors == trials else min(1.0, centre + half)
+    return low, high
+
+
 def _wilson_upper(k: int, n: int) -> float:
-    if k >= n:
-        return 1.0
-    p = k / n
-    z2 = Z95 * Z95
-    centre = p + z2 / (2 * n)
-    half = Z95 * math.sqrt(p * (1 - p) / n + z2 / (4 * n * n))
-    return min(1.0, (centre + half) / (1 + z2 / n))
+    return wilson_interval(k, n)[1]

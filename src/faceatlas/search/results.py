@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from faceatlas.search.fairness import FpirEstimate
 from faceatlas.store.records import ImageRecord, SightingRecord
 from faceatlas.types import Box, FaceQuality
 
@@ -39,6 +40,12 @@ class Hit:
     from the atlas's calibration; ``None`` when the atlas is not calibrated."""
     estimated_fmr_upper: float | None = None
     """95% upper bound of ``estimated_fmr``."""
+    score: float | None = None
+    """The fair score (``similarity`` less the stricter region offset of the two faces) that
+    the threshold and the error estimates apply to; ``None`` when fair scoring is off."""
+    estimated_fpir: FpirEstimate | None = None
+    """Chance that a search of someone not in this atlas (at its current size) returns a
+    candidate scoring at least this much: the false-candidate rate per search (FPIR)."""
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -47,6 +54,10 @@ class Hit:
             "similarity": round(self.similarity, 4),
             "estimated_fmr": _sig(self.estimated_fmr),
             "estimated_fmr_upper": _sig(self.estimated_fmr_upper),
+            "score": None if self.score is None else round(self.score, 4),
+            "estimated_fpir": None
+            if self.estimated_fpir is None
+            else self.estimated_fpir.as_dict(),
             "box": self.box.as_dict(),
             "quality": self.quality.as_dict(),
             "image": {
@@ -85,6 +96,12 @@ class SearchResult:
     threshold: float
     threshold_source: str
     hits: tuple[Hit, ...]
+    gallery_size: int = 0
+    """Faces searched (the atlas's size)."""
+    threshold_fpir: FpirEstimate | None = None
+    """Chance that a search of someone not in the atlas returns any candidate at the
+    threshold in force, at this atlas's size."""
+    fair_scoring: bool = False
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -93,5 +110,10 @@ class SearchResult:
             "selected_face": self.selected,
             "threshold": round(self.threshold, 4),
             "threshold_source": self.threshold_source,
+            "fair_scoring": self.fair_scoring,
+            "gallery_size": self.gallery_size,
+            "threshold_fpir": None
+            if self.threshold_fpir is None
+            else self.threshold_fpir.as_dict(),
             "hits": [h.as_dict() for h in self.hits],
         }

@@ -1,0 +1,92 @@
+"""``faceatlas eval fit-fairness``: fit the fair scorer that ships with the package."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import TaskID
+
+import faceatlas.search
+from faceatlas.cli.common import JsonOption, cli_errors, console, print_json, settings_for
+from faceatlas.cli.lab import CacheOption, LfwOption, UtkOption, WorkersOption, progress_bar
+from faceatlas.engine import EngineSpec, create_engine
+from faceatlas.eval.corpus import Half, lfw_corpus, utkface_corpus
+from faceatlas.eval.embedded import embed_corpus
+from faceatlas.eval.fairness import DEFAULT_REGIONS, FairnessFit, fit_fair_scorer
+from faceatlas.eval.lab import SPLIT_NOTE
+from faceatlas.search.fairness import DATA_DIR, shipped_name
+
+__all__ = ["register"]
+
+
+def shipped_path(model_id: str) -> Path:
+    """Where the package keeps the scorer of ``model_id`` (the source tree when editable)."""
+    return Path(faceatlas.search.__file__).parent / DATA_DIR / shipped_name(model_id)
+
+
+@cli_errors
+def fit_fairness(
+    lfw: LfwOption,
+    utkface: UtkOption = None,
+    regions: Annotated[
+        int, typer.Option("--regions", min=1, max=1000, help="k-means regions.")
+    ] = DEFAULT_REGIONS,
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", "-o", help="File to write (default: the package's own copy)."),
+    ] = None,
+    workers: WorkersOption = 1,
+    cache_dir: CacheOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Fit regions, offsets, threshold and error mappings on the calibration half only."""
+    settings = settings_for(None)
+    spec = EngineSpec.from_settings(settings)
+    model_id = create_engine(spec).model_id
+    corpora = [lfw_corpus(lfw), *([utkface_corpus(utkface)] if utkface else [])]
+    with progress_bar(as_json) as bar:
+        embedded = []
+        for corpus in corpora:
+            task = bar.add_task(corpus.name, total=len(corpus))
+
+            def report(done: int, total: int, task: TaskID = task) -> None:
+                bar.update(task, completed=done, total=total)
+
+            full = embed_corpus(corpus, spec, workers=workers, cache_dir=cache_dir, progress=report)
+            embedded.append(full)
+    fit_half = [
+        e.subset([i for i, p in enumerate(e.corpus.paths) if p in kept])
+        for e in embedded
+        for kept in [set(e.corpus.half(Half.CALIBRATION).paths)]
+    ]
+    options = FairnessFit(regions=regions, target_fmr=settings.calibration_target_fmr)
+    scorer = fit_fair_scorer(model_id, fit_half, options, split=SPLIT_NOTE)
+    target = out or shipped_path(model_id)
+    scorer.save(target)
+    summary = {
+        "model_id": model_id,
+        "file": str(target),
+        "threshold": scorer.threshold,
+        "target_fmr": scorer.target_fmr,
+        "regions": len(scorer.centroids),
+        "regions_with_offset": int((scorer.offsets > 0).sum()),
+        "largest_offset": float(scorer.offsets.max()),
+        "impostor_comparisons": scorer.fmr.comparisons,
+        "nonmated_searches": scorer.fpir.searches,
+    }
+    if as_json:
+        print_json(summary)
+        return
+    console.print(
+        f"fair scorer for {model_id}: threshold {scorer.threshold:.4f} at FMR "
+        f"{scorer.target_fmr:g}; {summary['regions_with_offset']} of {len(scorer.centroids)} "
+        f"regions tightened (largest offset {summary['largest_offset']:.3f}); written to {target}"
+    )
+
+
+def register(app: typer.Typer) -> None:
+    from faceatlas.cli.evaluate import eval_app
+
+    eval_app.command("fit-fairness")(fit_fairness)

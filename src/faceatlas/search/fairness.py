@@ -1,0 +1,250 @@
+"""Label-free fair scoring: per-region thresholds that may only tighten the global one.
+
+One global threshold lets faces from crowded parts of the embedding space (children,
+some ethnic groups, low-quality crops) match strangers far more often than the stated
+rate. The fair scorer divides the space into regions (spherical k-means centroids,
+each an average of many faces, never one person's template) and gives each region a
+*tightening* ``offset >= 0``: how much higher the similarity of different people
+inside that region runs than inside the average region, measured at a resolvable
+false-match rate on the fitting data. A comparison of faces ``a`` and ``b`` is scored
+
+    score(a, b) = cosine(a, b) - max(offset(a), offset(b))
+
+so the stricter of the two faces' regions applies, and no region's threshold is ever
+loosened. No demographic label is used, guessed or stored: the region comes from the
+embedding alone. The threshold on ``score`` and the score-to-error mappings are fitted
+on the documented *fit* half of the shared data (``faceatlas eval fit-fairness``) and
+ship with the package, so a fresh atlas is fair without a calibration step.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from faceatlas.search.fmr import FmrMapping, wilson_interval
+
+__all__ = ["FairScorer", "FpirEstimate", "FpirMapping", "fpir_at"]
+
+Floats = npt.NDArray[np.float32]
+DATA_PACKAGE = "faceatlas.search"
+DATA_DIR = "data"
+
+
+@dataclass(frozen=True, slots=True)
+class FpirEstimate:
+    """Chance that a search of someone *not* in the gallery returns a candidate this strong.
+
+    ``fpir`` with its 95% interval ``[fpir_lower, fpir_upper]`` at ``gallery_size`` faces.
+    """
+
+    fpir: float
+    fpir_lower: float
+    fpir_upper: float
+    gallery_size: int
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "fpir": _sig(self.fpir),
+            "fpir_lower": _sig(self.fpir_lower),
+            "fpir_upper": _sig(self.fpir_upper),
+            "gallery_size": self.gallery_size,
+        }
+
+
+def fpir_at(per_comparison: float, gallery_size: int) -> float:
+    """``1 - (1 - p)^N``: chance that at least one of ``N`` comparisons passes."""
+    if gallery_size <= 0 or per_comparison <= 0.0:
+        return 0.0
+    if per_comparison >= 1.0:
+        return 1.0
+    return -math.expm1(gallery_size * math.log1p(-per_comparison))
+
+
+@dataclass(frozen=True, slots=True)
+class FpirMapping:
+    """Non-mated searches measured on the fit half: ``hits[i]`` of ``searches`` had a top
+    score ``>= grid[i]`` against a gallery of ``gallery_size`` faces.
+
+    Top scores of one probe against many faces are not independent comparisons (a
+    look-alike-prone probe scores high against many), so the per-comparison rate used to
+    scale to another gallery size is the *effective* one that reproduces the measured
+    FPIR: ``p = 1 - (1 - FPIR)^(1/N)``.
+    """
+
+    grid: npt.NDArray[np.float64]
+    hits: npt.NDArray[np.int64]
+    searches: int
+    gallery_size: int
+
+    @classmethod
+    def from_top_scores(
+        cls, top_scores: npt.NDArray[np.floating[Any]], gallery_size: int, step: float = 0.001
+    ) -> FpirMapping:
+        scores = np.sort(np.asarray(top_scores, dtype=np.float64))
+        grid = np.linspace(-1.0, 1.0, round(2.0 / step) + 1)
+        above = len(scores) - np.searchsorted(scores, grid, side="left")
+        return cls(grid, above.astype(np.int64), len(scores), int(gallery_size))
+
+    def estimate(self, score: float, gallery_size: int) -> FpirEstimate:
+        i = int(np.searchsorted(self.grid, score, side="right")) - 1
+        k = self.searches if i < 0 else int(self.hits[i])
+        low, high = wilson_interval(k, self.searches)
+
+        def scale(fpir_ref: float) -> float:
+            if fpir_ref >= 1.0:
+                return 1.0
+            p = -math.expm1(math.log1p(-fpir_ref) / self.gallery_size)
+            return fpir_at(p, gallery_size)
+
+        return FpirEstimate(
+            scale(k / self.searches), scale(low), scale(high), max(0, int(gallery_size))
+        )
+
+    def threshold_for(self, target_fpir: float, gallery_size: int) -> float:
+        """Lowest grid score whose estimated FPIR at ``gallery_size`` is at most the target."""
+        for i in range(len(self.grid)):
+            if self.estimate(float(self.grid[i]), gallery_size).fpir <= target_fpir:
+                return float(self.grid[i])
+        return 1.0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "grid_start": float(self.grid[0]),
+            "grid_stop": float(self.grid[-1]),
+            "grid_points": len(self.grid),
+            "hits": self.hits.tolist(),
+            "searches": self.searches,
+            "gallery_size": self.gallery_size,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> FpirMapping:
+        grid = np.linspace(
+            float(data["grid_start"]), float(data["grid_stop"]), int(data["grid_points"])
+        )
+        return cls(
+            grid,
+            np.asarray(data["hits"], dtype=np.int64),
+            int(data["searches"]),
+            int(data["gallery_size"]),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class FairScorer:
+    """Region centroids ``(k, dim)`` (unit ``float32``) with their tightening offsets ``(k,)``,
+    the threshold on the fair score at ``target_fmr``, and the fitted error mappings."""
+
+    model_id: str
+    centroids: Floats
+    offsets: Floats
+    threshold: float
+    target_fmr: float
+    fmr: FmrMapping
+    fpir: FpirMapping
+    provenance: dict[str, Any]
+
+    def __post_init__(self) -> None:
+        if self.centroids.ndim != 2 or len(self.centroids) != len(self.offsets):
+            raise ValueError("one offset per centroid is needed")
+        if np.any(self.offsets < 0):
+            raise ValueError("offsets may only tighten (>= 0)")
+
+    @property
+    def dim(self) -> int:
+        return int(self.centroids.shape[1])
+
+    def face_offsets(self, vectors: npt.ArrayLike) -> Floats:
+        """The offset of each face ``(n, dim)``: that of its nearest centroid, ``float32 (n,)``."""
+        x = np.asarray(vectors, dtype=np.float32).reshape(-1, self.dim)
+        if len(x) == 0:
+            return np.zeros(0, np.float32)
+        nearest = np.argmax(x @ self.centroids.T, axis=1)
+        return np.asarray(self.offsets[nearest], dtype=np.float32)
+
+    @staticmethod
+    def combine(
+        similarities: npt.ArrayLike, offsets_a: npt.ArrayLike, offsets_b: npt.ArrayLike
+    ) -> Floats:
+        """Fair scores of a block of similarities ``(n, m)`` between faces with offsets
+        ``(n,)`` and ``(m,)``: ``similarity - max(offset_a, offset_b)``."""
+        s = np.asarray(similarities, dtype=np.float32)
+        a = np.asarray(offsets_a, dtype=np.float32).reshape(-1, 1)
+        b = np.asarray(offsets_b, dtype=np.float32).reshape(1, -1)
+        return np.asarray(s - np.maximum(a, b), dtype=np.float32)
+
+    def score_pairs(self, a: npt.ArrayLike, b: npt.ArrayLike) -> Floats:
+        """Fair scores of matching rows of ``a`` and ``b`` (both ``(n, dim)``), ``(n,)``."""
+        xa = np.asarray(a, dtype=np.float32).reshape(-1, self.dim)
+        xb = np.asarray(b, dtype=np.float32).reshape(-1, self.dim)
+        sims = np.einsum("ij,ij->i", xa, xb)
+        return np.asarray(
+            sims - np.maximum(self.face_offsets(xa), self.face_offsets(xb)), dtype=np.float32
+        )
+
+    # --- persistence -----------------------------------------------------------------
+
+    def to_bytes(self) -> bytes:
+        meta = {
+            "model_id": self.model_id,
+            "threshold": self.threshold,
+            "target_fmr": self.target_fmr,
+            "fmr": self.fmr.as_dict(),
+            "fpir": self.fpir.as_dict(),
+            "provenance": self.provenance,
+        }
+        buf = io.BytesIO()
+        np.savez_compressed(
+            buf,
+            centroids=self.centroids.astype(np.float32),
+            offsets=self.offsets.astype(np.float32),
+            meta=np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8),
+        )
+        return buf.getvalue()
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> FairScorer:
+        with np.load(io.BytesIO(data), allow_pickle=False) as z:
+            meta = json.loads(bytes(z["meta"]).decode())
+            return cls(
+                model_id=str(meta["model_id"]),
+                centroids=np.asarray(z["centroids"], np.float32),
+                offsets=np.asarray(z["offsets"], np.float32),
+                threshold=float(meta["threshold"]),
+                target_fmr=float(meta["target_fmr"]),
+                fmr=FmrMapping.from_dict(meta["fmr"]),
+                fpir=FpirMapping.from_dict(meta["fpir"]),
+                provenance=dict(meta["provenance"]),
+            )
+
+    def save(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(self.to_bytes())
+
+    @classmethod
+    def shipped(cls, model_id: str) -> FairScorer | None:
+        """The scorer fitted for ``model_id`` that ships with the package, if any."""
+        resource = resources.files(DATA_PACKAGE).joinpath(f"{DATA_DIR}/{shipped_name(model_id)}")
+        if not resource.is_file():
+            return None
+        scorer = cls.from_bytes(resource.read_bytes())
+        if scorer.model_id != model_id:
+            raise ValueError(f"{shipped_name(model_id)} was fitted for {scorer.model_id}")
+        return scorer
+
+
+def shipped_name(model_id: str) -> str:
+    return f"fairness-{model_id}.npz"
+
+
+def _sig(value: float) -> float:
+    return float(f"{value:.3g}")
