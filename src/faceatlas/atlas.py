@@ -11,6 +11,7 @@ import fcntl
 import os
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from types import TracebackType
@@ -30,6 +31,7 @@ from faceatlas.engine import (
     decode_image,
     default_min_similarity,
 )
+from faceatlas.engine.probe_gate import Verdict, assess_probe, probe_floors
 from faceatlas.errors import (
     AtlasLockedError,
     ConflictError,
@@ -37,6 +39,7 @@ from faceatlas.errors import (
     ModelMismatchError,
     NoFaceError,
     NotFoundError,
+    ProbeQualityError,
 )
 from faceatlas.identity import (
     ClusterParams,
@@ -495,10 +498,16 @@ class Atlas:
             raise InvalidRequestError(
                 f"face {chosen} does not exist; the photo has {len(faces)} face(s)"
             )
+        verdict = assess_probe(faces[chosen].quality, probe_floors(self.model_id))
+        if verdict.verdict is Verdict.REFUSE:
+            raise ProbeQualityError(
+                f"face {chosen} is too poor to search: " + "; ".join(verdict.reasons)
+            )
         probe = [ProbeFace(i, f.box, f.quality) for i, f in enumerate(faces)]
-        return self.search_vector(
+        result = self.search_vector(
             faces[chosen].embedding, probe, chosen, top_k=top_k, min_similarity=min_similarity
         )
+        return replace(result, probe_quality=verdict)
 
     def search_vector(
         self,

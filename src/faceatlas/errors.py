@@ -25,6 +25,7 @@ __all__ = [
     "NotFoundError",
     "OffAllowlistError",
     "PermissionDeniedError",
+    "ProbeQualityError",
     "RateLimitedError",
     "ReembedIncompleteError",
     "RobotsDisallowedError",
@@ -92,6 +93,15 @@ class ImageTooLargeError(FaceAtlasError):
 
 class NoFaceError(FaceAtlasError):
     code = "no_face"
+    http_status = 422
+    exit_code = 5
+
+
+class ProbeQualityError(FaceAtlasError):
+    """The probe face is below a quality floor at which its person is more likely missed
+    than found (docs/fairness.md); the message gives the reasons."""
+
+    code = "probe_quality"
     http_status = 422
     exit_code = 5
 

@@ -11,7 +11,9 @@ from faceatlas.api.deps import Investigator, ServiceDep
 from faceatlas.api.schemas import (
     FaceDetailOut,
     FacesOut,
+    FpirOut,
     ProbeFaceOut,
+    ProbeQualityOut,
     PurposesOut,
     SearchOut,
     hit_out,
@@ -43,7 +45,13 @@ def search_out(outcome: SearchOutcome) -> SearchOut:
         selected_face=r.selected,
         threshold=round(r.threshold, 4),
         threshold_source=r.threshold_source,
-        hits=[hit_out(h, similarity_band(h.similarity, r.threshold), API_PREFIX) for h in r.hits],
+        fair_scoring=r.fair_scoring,
+        gallery_size=r.gallery_size,
+        threshold_fpir=FpirOut.of(r.threshold_fpir),
+        probe_quality=ProbeQualityOut.of(r.probe_quality),
+        hits=[
+            hit_out(h, similarity_band(h.decision_score, r.threshold), API_PREFIX) for h in r.hits
+        ],
     )
 
 

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Response
 
 from faceatlas.accounts import TokenKind
 from faceatlas.api.deps import Admin, CurrentCredential, ServiceDep
-from faceatlas.api.schemas import (
+from faceatlas.api.schemas_users import (
     PasswordChange,
     PasswordReset,
     TokenCreate,

@@ -7,10 +7,11 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from faceatlas.accounts import Role, User
 from faceatlas.audit import AuditEntry, VerifyReport
+from faceatlas.engine.probe_gate import ProbeVerdict
 from faceatlas.jobs import JobRecord
 from faceatlas.search import Hit, ProbeFace
+from faceatlas.search.fairness import FpirEstimate
 from faceatlas.store import FaceRecord, SightingRecord
 from faceatlas.types import Box, FaceQuality
 
@@ -24,12 +25,6 @@ __all__ = [
     "JobCreate",
     "JobOut",
     "SearchOut",
-    "TokenCreate",
-    "TokenOut",
-    "UserCreate",
-    "UserCreated",
-    "UserOut",
-    "UserUpdate",
     "VerifyOut",
 ]
 
@@ -123,6 +118,28 @@ class ImageOut(BaseModel):
     face_count: int
 
 
+class FpirOut(BaseModel):
+    fpir: float
+    fpir_lower: float
+    fpir_upper: float
+    gallery_size: int
+
+    @classmethod
+    def of(cls, e: FpirEstimate | None) -> FpirOut | None:
+        if e is None:
+            return None
+        return cls(**e.as_dict())
+
+
+class ProbeQualityOut(BaseModel):
+    verdict: str = Field(description="`ok`, or `warn` when the leads are weaker than usual.")
+    reasons: list[str]
+
+    @classmethod
+    def of(cls, v: ProbeVerdict) -> ProbeQualityOut:
+        return cls(verdict=v.verdict.value, reasons=list(v.reasons))
+
+
 class HitOut(BaseModel):
     rank: int
     face_id: int
@@ -133,6 +150,16 @@ class HitOut(BaseModel):
         default=None, description="Estimated false-match rate at this similarity (calibrated)."
     )
     estimated_fmr_upper: float | None = None
+    score: float | None = Field(
+        default=None,
+        description="Fair score (similarity less the stricter region offset of the two faces) "
+        "that the threshold applies to; null when fair scoring is off.",
+    )
+    estimated_fpir: FpirOut | None = Field(
+        default=None,
+        description="Chance that a search of someone not in the atlas, at its current size, "
+        "returns a candidate this strong (false-candidate rate per search), with its interval.",
+    )
     box: BoxOut
     quality: QualityOut
     image: ImageOut
@@ -151,6 +178,16 @@ class SearchOut(BaseModel):
     selected_face: int
     threshold: float
     threshold_source: str
+    fair_scoring: bool = Field(description="Whether the fair score (docs/fairness.md) is in force.")
+    gallery_size: int = Field(description="Faces searched.")
+    threshold_fpir: FpirOut | None = Field(
+        default=None,
+        description="Chance that a search of someone not in the atlas returns any candidate at "
+        "this threshold, at the atlas's current size.",
+    )
+    probe_quality: ProbeQualityOut = Field(
+        description="The probe quality gate's verdict on the searched face (docs/fairness.md)."
+    )
     hits: list[HitOut]
 
 
@@ -175,6 +212,8 @@ def hit_out(h: Hit, band: tuple[str, str], prefix: str) -> HitOut:
         band_text=band[1],
         estimated_fmr=h.estimated_fmr,
         estimated_fmr_upper=h.estimated_fmr_upper,
+        score=None if h.score is None else round(h.score, 4),
+        estimated_fpir=FpirOut.of(h.estimated_fpir),
         box=BoxOut.of(h.box),
         quality=QualityOut.of(h.quality),
         image=ImageOut(
@@ -253,77 +292,6 @@ class JobsOut(BaseModel):
     kinds: list[str]
     folders: list[str]
     targets: dict[str, list[str]] = Field(description="What each kind may name, by kind.")
-
-
-class UserOut(BaseModel):
-    id: int
-    username: str
-    role: Role
-    unit: str
-    active: bool
-    must_change_password: bool
-    created_at: str
-
-    @classmethod
-    def of(cls, u: User) -> UserOut:
-        return cls(
-            id=u.id,
-            username=u.username,
-            role=u.role,
-            unit=u.unit,
-            active=u.active,
-            must_change_password=u.must_change_password,
-            created_at=u.created_at,
-        )
-
-
-class UserCreate(BaseModel):
-    username: str = Field(min_length=2, max_length=64)
-    role: Role
-    unit: str = Field(default="", max_length=100)
-
-
-class UserCreated(BaseModel):
-    user: UserOut
-    one_time_password: str = Field(description="Shown once; must be changed at first login.")
-
-
-class UserUpdate(BaseModel):
-    role: Role | None = None
-    unit: str | None = Field(default=None, max_length=100)
-    active: bool | None = None
-
-
-class PasswordReset(BaseModel):
-    one_time_password: str
-
-
-class PasswordChange(BaseModel):
-    username: str = Field(max_length=64)
-    current_password: str = Field(max_length=1024)
-    new_password: str = Field(min_length=12, max_length=1024)
-
-
-class TokenCreate(BaseModel):
-    username: str = Field(max_length=64)
-    password: str = Field(max_length=1024)
-    name: str = Field(default="", max_length=100, description="A label to recognise the token.")
-
-
-class TokenOut(BaseModel):
-    id: int
-    token: str = Field(description="Bearer token, shown once.")
-    token_type: str = "bearer"
-    expires_at: str
-
-
-class TokenInfo(BaseModel):
-    id: int
-    kind: str
-    name: str
-    created_at: str
-    expires_at: str
-    revoked_at: str | None
 
 
 class AuditEntryOut(BaseModel):

@@ -103,8 +103,8 @@ class SearchOutcome:
 
     def as_dict(self) -> dict[str, Any]:
         data = self.result.as_dict()
-        for hit in data["hits"]:
-            band, text = similarity_band(hit["similarity"], self.result.threshold)
+        for hit, h in zip(data["hits"], self.result.hits, strict=True):
+            band, text = similarity_band(h.decision_score, self.result.threshold)
             hit["band"] = band
             hit["band_text"] = text
         return {

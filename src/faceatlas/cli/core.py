@@ -33,6 +33,7 @@ from faceatlas.cli.web import RayOption, SummaryOption, write_summary
 from faceatlas.errors import InvalidRequestError, NotFoundError
 from faceatlas.ingest import IngestProgress, SourceKind
 from faceatlas.search import ProbeFace, SearchResult
+from faceatlas.search.fairness import FpirEstimate
 from faceatlas.store.records import SightingRecord
 
 __all__ = ["register"]
@@ -140,19 +141,40 @@ def _where(s: SightingRecord) -> str:
     return f"{s.page_url} ({about}) {s.locator}" if about else f"{s.page_url} {s.locator}"
 
 
+def _fpir(e: FpirEstimate | None) -> str:
+    if e is None:
+        return "-"
+    return f"{e.fpir:.2g} [{e.fpir_lower:.2g}, {e.fpir_upper:.2g}]"
+
+
+def fpir_line(result: SearchResult) -> str:
+    """What the threshold means for a stranger's search at this atlas's size."""
+    if result.threshold_fpir is None:
+        return ""
+    return (
+        f"{result.gallery_size:,} faces searched; a search of someone not among them returns a "
+        f"candidate at this threshold with probability {_fpir(result.threshold_fpir)} (FPIR)"
+    )
+
+
 def _results_table(result: SearchResult) -> Table:
     table = Table(
         title=f"leads for face {result.selected} (threshold {result.threshold:.3f}, {result.threshold_source})",
         caption="Investigative leads, not identifications: verify every result independently.",
     )
-    for col in ("rank", "similarity", "face", "box", "found at"):
+    columns = ["rank", "similarity"]
+    if result.fair_scoring:
+        columns += ["fair score", "stranger scores this high (FPIR)"]
+    for col in (*columns, "face", "box", "found at"):
         table.add_column(col)
     for h in result.hits:
         b = h.box
         where = "\n".join(_where(s) for s in h.sightings) or "-"
+        fair = [f"{h.decision_score:.3f}", _fpir(h.estimated_fpir)] if result.fair_scoring else []
         table.add_row(
             str(h.rank),
             f"{h.similarity:.3f}",
+            *fair,
             str(h.face_id),
             f"{b.left},{b.top},{b.right},{b.bottom}",
             where,
@@ -206,10 +228,14 @@ def search(
         return
     if len(result.probe_faces) > 1:
         console.print(_faces_table(list(result.probe_faces)))
+    for reason in result.probe_quality.reasons:
+        err_console.print(f"warning: {reason}; leads are weaker than usual")
     if result.hits:
         console.print(_results_table(result))
     else:
-        console.print(f"no stored face reaches similarity {result.threshold:.3f}")
+        console.print(f"no stored face reaches the threshold {result.threshold:.3f}")
+    if result.threshold_fpir is not None:
+        console.print(fpir_line(result), style="dim")
 
 
 @cli_errors

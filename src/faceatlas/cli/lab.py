@@ -156,15 +156,9 @@ def _show(data: dict[str, Any]) -> None:
         )
         for r in ident["fnir_at_fpir"]:
             console.print(f"  FNIR @ FPIR {r['target_fpir']:g}: {fmt_rate(r['fnir'])}")
+    target = float(data["calibration"]["target_fmr"])
     for d in data.get("demographics") or []:
-        t = Table(title=f"{d['corpus']}: {d['attribute']} (FMR within group)")
-        names = list(d["thresholds"])
-        t.add_column("group")
-        for n in names:
-            t.add_column(f"{n} {d['thresholds'][n]:.4f}")
-        for g in d["groups"]:
-            t.add_row(g["group"], *(fmt_rate(g["fmr"][n]) for n in names))
-        console.print(t)
+        console.print(demographics_table(d, target))
     for a in data.get("audit") or []:
         t = Table(title=f"false-match audit: {a['gallery_size']:,} gallery, {a['probes']:,} probes")
         for col in ("setting", "similarity", "searches with a false match", "predicted"):
@@ -179,6 +173,35 @@ def _show(data: dict[str, Any]) -> None:
             )
         console.print(t)
         console.print(a["description"], style="dim")
+
+
+DEMOGRAPHIC_SETTINGS = ("calibrated", "fmr-1e-4", "fmr-1e-3")
+"""The operating points the demographics table shows: the default and two looser ones."""
+
+
+def demographics_table(d: dict[str, Any], target: float) -> Table:
+    """FMR within each group at the default threshold (with its multiple of the target) and
+    at the thresholds for FMR 1e-4 and 1e-3, with the worst-to-best ratio under each."""
+    names = [n for n in DEMOGRAPHIC_SETTINGS if n in d["thresholds"]]
+    t = Table(title=f"{d['corpus']}: {d['attribute']} (FMR within group, 95% interval)")
+    t.add_column("group")
+    for n in names:
+        t.add_column(f"{n} {d['thresholds'][n]:.4f}")
+    t.add_column("x target")
+    for g in d["groups"]:
+        r = g["fmr"]["calibrated"]
+        t.add_row(
+            f"{g['group']} ({g['people']:,})",
+            *(fmt_rate(g["fmr"][n]) for n in names),
+            f"{r['rate'] / target:.1f} (<= {r['ci95'][1] / target:.0f})",
+        )
+    ratios = d.get("worst_to_best", {}).get("fmr", {})
+    cells = []
+    for n in names:
+        r = ratios.get(n, {})
+        cells.append("n/a (best group 0)" if r.get("ratio") is None else f"{r['ratio']:.1f}")
+    t.add_row("worst / best", *cells, "", style="bold")
+    return t
 
 
 def _suite_command(suites: tuple[Suite, ...], doc: str) -> Any:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from faceatlas.engine.probe_gate import PASS, ProbeVerdict
 from faceatlas.search.fairness import FpirEstimate
 from faceatlas.store.records import ImageRecord, SightingRecord
 from faceatlas.types import Box, FaceQuality
@@ -46,6 +47,11 @@ class Hit:
     estimated_fpir: FpirEstimate | None = None
     """Chance that a search of someone not in this atlas (at its current size) returns a
     candidate scoring at least this much: the false-candidate rate per search (FPIR)."""
+
+    @property
+    def decision_score(self) -> float:
+        """What the threshold applies to: the fair score, else the similarity."""
+        return self.similarity if self.score is None else self.score
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -102,6 +108,9 @@ class SearchResult:
     """Chance that a search of someone not in the atlas returns any candidate at the
     threshold in force, at this atlas's size."""
     fair_scoring: bool = False
+    probe_quality: ProbeVerdict = PASS
+    """The probe quality gate's verdict on the searched face: ``warn`` with its reasons when
+    the leads are weaker than usual (a refused probe raises instead)."""
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -111,6 +120,7 @@ class SearchResult:
             "threshold": round(self.threshold, 4),
             "threshold_source": self.threshold_source,
             "fair_scoring": self.fair_scoring,
+            "probe_quality": self.probe_quality.as_dict(),
             "gallery_size": self.gallery_size,
             "threshold_fpir": None
             if self.threshold_fpir is None

@@ -178,8 +178,9 @@ async def _search(
     hits = [
         {
             "hit": h,
-            "band": similarity_band(h.similarity, result.threshold),
+            "band": similarity_band(h.decision_score, result.threshold),
             "fmr": h.estimated_fmr,
+            "fpir": h.estimated_fpir,
             "sightings": [SightingOut.of(s) for s in h.sightings],
         }
         for h in result.hits
