@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from faceatlas import Atlas
+from faceatlas.config import EngineName
 from faceatlas.engine.sface_engine import SFACE_MODEL_ID
 from faceatlas.eval.corpus import Half, lfw_corpus, utkface_corpus, utkface_same_person
 from faceatlas.eval.embedded import count_cross_identity_above, embed_corpus, identity_codes
@@ -130,10 +131,9 @@ def test_shipped_scorer_is_fitted_for_the_default_engine() -> None:
 
 @pytest.mark.slow
 def test_fit_on_a_small_real_subset_round_trips(faces_dir: Path, tmp_path: Path) -> None:
-    from faceatlas.config import Settings
     from faceatlas.engine import EngineSpec
 
-    spec = EngineSpec.from_settings(Settings())
+    spec = EngineSpec.for_engine(EngineName.SFACE)
     lfw = lfw_corpus(faces_dir / "lfw").first_people(120).half(Half.CALIBRATION)
     utk = utkface_corpus(faces_dir / "utkface")
     utk = utk.subset(range(200)).half(Half.CALIBRATION)
@@ -159,7 +159,7 @@ def test_fit_on_a_small_real_subset_round_trips(faces_dir: Path, tmp_path: Path)
 def test_search_states_fair_score_and_false_candidate_rate(tmp_path: Path, faces_dir: Path) -> None:
     root = tmp_path / "atlas"
     known = faces_dir / "face_recognition" / "examples" / "knn_examples" / "train"
-    with Atlas.open(settings=atlas_settings(root)) as atlas:
+    with Atlas.open(settings=atlas_settings(root, engine=EngineName.SFACE)) as atlas:
         atlas.ingest(known)
         probe = (faces_dir / "face_recognition" / "examples" / "obama.jpg").read_bytes()
         result = atlas.search(probe, top_k=5)
@@ -181,7 +181,7 @@ def test_search_states_fair_score_and_false_candidate_rate(tmp_path: Path, faces
         scores = [h.score for h in result.hits]
         assert scores == sorted(scores, reverse=True)
 
-    raw_settings = atlas_settings(root, fair_scoring=False)
+    raw_settings = atlas_settings(root, fair_scoring=False, engine=EngineName.SFACE)
     with Atlas.open(settings=raw_settings) as atlas:
         raw = atlas.search(probe, top_k=5)
         assert not raw.fair_scoring and raw.threshold_source == "default"
@@ -191,13 +191,24 @@ def test_search_states_fair_score_and_false_candidate_rate(tmp_path: Path, faces
 def test_target_fpir_mode_tightens_the_threshold(tmp_path: Path, faces_dir: Path) -> None:
     known = faces_dir / "face_recognition" / "examples" / "knn_examples" / "train"
     probe = (faces_dir / "face_recognition" / "examples" / "obama.jpg").read_bytes()
-    settings = atlas_settings(tmp_path / "atlas", target_fpir=1e-6)
-    with Atlas.open(settings=settings) as atlas:
+    scorer = FairScorer.shipped(SFACE_MODEL_ID)
+    assert scorer is not None
+    with Atlas.open(settings=atlas_settings(tmp_path / "plain", engine=EngineName.SFACE)) as atlas:
         atlas.ingest(known)
+        size = len(atlas.index)
+    # half the false-candidate rate the default threshold has at this size: must tighten
+    target = scorer.fpir.estimate(scorer.threshold, size).fpir_upper / 2
+    settings = atlas_settings(tmp_path / "plain", target_fpir=target, engine=EngineName.SFACE)
+    with Atlas.open(settings=settings) as atlas:
         result = atlas.search(probe)
-        scorer = atlas.fair_scorer()
-        assert scorer is not None
-        assert result.threshold_source == "target FPIR 1e-06"
-        assert result.threshold > scorer.threshold
-        assert result.threshold_fpir is not None and result.threshold_fpir.fpir <= 1e-6
+        assert result.threshold_source == f"target FPIR {target:g}"
+        assert result.threshold == scorer.fpir.threshold_for(target, size) > scorer.threshold
+        assert result.threshold_fpir is not None and result.threshold_fpir.fpir_upper <= target
         assert all(h.score is not None and h.score >= result.threshold for h in result.hits)
+    # a target no fit search can certify at this size returns nothing, and says why
+    with Atlas.open(
+        settings=atlas_settings(tmp_path / "plain", target_fpir=1e-9, engine=EngineName.SFACE)
+    ) as atlas:
+        nothing = atlas.search(probe)
+        assert "not certifiable" in nothing.threshold_source and not nothing.hits
+        assert nothing.threshold > 1.0

@@ -9,6 +9,7 @@ import pytest
 from PIL import Image, ImageFilter
 
 from faceatlas import Atlas
+from faceatlas.config import EngineName
 from faceatlas.engine.probe_gate import ProbeFloors, Verdict, assess_probe, probe_floors
 from faceatlas.engine.sface_engine import SFACE_MODEL_ID
 from faceatlas.errors import ProbeQualityError
@@ -74,7 +75,7 @@ def test_real_degraded_probes_are_refused_or_warned(tmp_path: Path, faces_dir: P
     photo = faces_dir / "face_recognition" / "examples" / "obama.jpg"
     with Image.open(photo) as img:
         sharp = img.convert("RGB")
-    with Atlas.open(settings=atlas_settings(tmp_path / "atlas")) as atlas:
+    with Atlas.open(settings=atlas_settings(tmp_path / "atlas", engine=EngineName.SFACE)) as atlas:
         atlas.ingest(known)
         fine = atlas.search(_jpeg(sharp))
         assert fine.probe_quality.verdict is Verdict.OK and fine.hits

@@ -76,7 +76,7 @@ from faceatlas.privacy import Blocklist, keep_probe, optout_threshold
 from faceatlas.privacy.matching import unblocked_hits
 from faceatlas.search import FmrMapping, Hit, ProbeFace, SearchResult
 from faceatlas.search.candidates import fetch_size, rank_candidates
-from faceatlas.search.fairness import FairScorer
+from faceatlas.search.fairness import UNREACHABLE, FairScorer
 from faceatlas.store import Catalog, FaceRecord
 from faceatlas.store.calibrations import CalibrationRecord, latest_calibration, save_calibration
 from faceatlas.store.frontier import Frontier
@@ -532,6 +532,8 @@ class Atlas:
             by_fpir = scorer.fpir.threshold_for(self.settings.target_fpir, gallery_size)
             if by_fpir > threshold:
                 threshold, source = by_fpir, f"target FPIR {self.settings.target_fpir:g}"
+                if by_fpir >= UNREACHABLE:
+                    source += " (not certifiable at this atlas size: nothing is returned)"
         query = np.asarray(vector, dtype=np.float32).reshape(1, -1)
         raw = self.index.search(query, fetch_size(k, scorer))[0]
         candidates = rank_candidates(

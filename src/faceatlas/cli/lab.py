@@ -63,11 +63,12 @@ CacheOption = Annotated[
 ]
 OutOption = Annotated[Path, typer.Option("--out", "-o", help="Report folder.")]
 ScoringOption = Annotated[
-    Scoring,
+    Scoring | None,
     typer.Option(
         "--scoring",
         help="fair: the shipped fair score and threshold, as a fresh atlas uses them; "
-        "raw: cosine similarity with a threshold calibrated in the run (the old default).",
+        "raw: cosine similarity with a threshold calibrated in the run. Default: as a fresh "
+        "atlas of the engine does (fair where a scorer ships for it).",
     ),
 ]
 StoredOption = Annotated[
@@ -216,7 +217,7 @@ def _suite_command(suites: tuple[Suite, ...], doc: str) -> Any:
         workers: WorkersOption = 1,
         cache_dir: CacheOption = None,
         calibration_from: StoredOption = None,
-        scoring: ScoringOption = Scoring.FAIR,
+        scoring: ScoringOption = None,
         out: OutOption = Path("eval-report"),
         as_json: JsonOption = False,
     ) -> None:

@@ -82,9 +82,10 @@ class LabOptions:
     cache_dir: Path | None = None
     calibration: Calibration | None = None
     """Use this (e.g. an atlas's stored calibration) instead of calibrating on the split."""
-    scoring: Scoring = Scoring.FAIR
+    scoring: Scoring | None = None
     """``fair``: the fair scorer that ships for the model, and its threshold, as a fresh atlas
-    uses them; ``raw``: cosine similarity with a threshold calibrated in this run."""
+    uses them; ``raw``: cosine similarity with a threshold calibrated in this run; ``None``:
+    as a fresh atlas of this model does (fair where a scorer ships for it, else raw)."""
     recalibrate: bool = False
     """With fair scoring: calibrate the fair score on the calibration half in this run
     (``faceatlas calibrate``) instead of using the shipped threshold. A target FMR other
@@ -102,6 +103,7 @@ class LabResult:
     identify: IdentifyResult | None = None
     demographics: list[DemographicsResult] = field(default_factory=list)
     audits: list[AuditResult] = field(default_factory=list)
+    fair_scoring: bool = False
     generated_at: str = field(
         default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds")
     )
@@ -116,7 +118,7 @@ class LabResult:
                 "lax_similarity": o.lax_similarity,
                 "max_people": o.max_people,
                 "suites": [s.value for s in o.suites],
-                "scoring": o.scoring.value,
+                "scoring": "fair" if self.fair_scoring else "raw",
                 "split": SPLIT_NOTE,
             },
             "datasets": self.datasets,
@@ -171,11 +173,11 @@ def _steps(total: int) -> list[int]:
     return [round(total * f) for f in (0.0, 0.125, 0.25, 0.5, 1.0)]
 
 
-def _scorer(model_id: str, scoring: Scoring) -> FairScorer | None:
+def _scorer(model_id: str, scoring: Scoring | None) -> FairScorer | None:
     if scoring is Scoring.RAW:
         return None
     scorer = FairScorer.shipped(model_id)
-    if scorer is None:
+    if scorer is None and scoring is Scoring.FAIR:
         raise ConfigError(
             f"no fair scorer ships for {model_id}; fit one (faceatlas eval fit-fairness) "
             "or run with --scoring raw"
@@ -248,7 +250,9 @@ def run_lab(options: LabOptions, spec: EngineSpec, progress: Progress | None = N
         "fmr-1e-4": cal.threshold_at(1e-4),
         "fmr-1e-3": cal.threshold_at(1e-3),
     }
-    result = LabResult(model_id, options, datasets, cal, cal_source)
+    result = LabResult(
+        model_id, options, datasets, cal, cal_source, fair_scoring=scorer is not None
+    )
 
     if Suite.VERIFY in options.suites:
         pairs = select_pairs(

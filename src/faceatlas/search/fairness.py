@@ -32,11 +32,13 @@ import numpy.typing as npt
 
 from faceatlas.search.fmr import FmrMapping, wilson_interval
 
-__all__ = ["FairScorer", "FpirEstimate", "FpirMapping", "fpir_at"]
+__all__ = ["UNREACHABLE", "FairScorer", "FpirEstimate", "FpirMapping", "fpir_at"]
 
 Floats = npt.NDArray[np.float32]
 DATA_PACKAGE = "faceatlas.search"
 DATA_DIR = "data"
+UNREACHABLE = 1.0 + 1e-6
+"""A threshold above every possible score (cosine <= 1, offsets >= 0): nothing is returned."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,11 +112,14 @@ class FpirMapping:
         )
 
     def threshold_for(self, target_fpir: float, gallery_size: int) -> float:
-        """Lowest grid score whose estimated FPIR at ``gallery_size`` is at most the target."""
+        """Lowest grid score whose FPIR at ``gallery_size`` is at most the target with 95%
+        confidence (the interval's upper bound), so the mode never promises more than the fit
+        searches can show. Where no grid score qualifies the target cannot be certified at
+        this size with these data: :data:`UNREACHABLE`, which no score reaches."""
         for i in range(len(self.grid)):
-            if self.estimate(float(self.grid[i]), gallery_size).fpir <= target_fpir:
+            if self.estimate(float(self.grid[i]), gallery_size).fpir_upper <= target_fpir:
                 return float(self.grid[i])
-        return 1.0
+        return UNREACHABLE
 
     def as_dict(self) -> dict[str, Any]:
         return {
