@@ -30,7 +30,13 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from faceatlas.search.fmr import FmrMapping, wilson_interval
+from faceatlas.search.fmr import (
+    FmrMapping,
+    count_at,
+    counts_at_or_above,
+    grid_of,
+    wilson_interval,
+)
 
 __all__ = ["UNREACHABLE", "FairScorer", "FpirEstimate", "FpirMapping", "fpir_at"]
 
@@ -91,14 +97,11 @@ class FpirMapping:
     def from_top_scores(
         cls, top_scores: npt.NDArray[np.floating[Any]], gallery_size: int, step: float = 0.001
     ) -> FpirMapping:
-        scores = np.sort(np.asarray(top_scores, dtype=np.float64))
-        grid = np.linspace(-1.0, 1.0, round(2.0 / step) + 1)
-        above = len(scores) - np.searchsorted(scores, grid, side="left")
-        return cls(grid, above.astype(np.int64), len(scores), int(gallery_size))
+        grid, above = counts_at_or_above(top_scores, step)
+        return cls(grid, above, len(top_scores), int(gallery_size))
 
     def estimate(self, score: float, gallery_size: int) -> FpirEstimate:
-        i = int(np.searchsorted(self.grid, score, side="right")) - 1
-        k = self.searches if i < 0 else int(self.hits[i])
+        k = count_at(self.grid, self.hits, score, self.searches)
         low, high = wilson_interval(k, self.searches)
 
         def scale(fpir_ref: float) -> float:
@@ -133,11 +136,8 @@ class FpirMapping:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> FpirMapping:
-        grid = np.linspace(
-            float(data["grid_start"]), float(data["grid_stop"]), int(data["grid_points"])
-        )
         return cls(
-            grid,
+            grid_of(data),
             np.asarray(data["hits"], dtype=np.int64),
             int(data["searches"]),
             int(data["gallery_size"]),

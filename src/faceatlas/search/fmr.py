@@ -16,7 +16,15 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["Z95", "FmrEstimate", "FmrMapping", "wilson_interval"]
+__all__ = [
+    "Z95",
+    "FmrEstimate",
+    "FmrMapping",
+    "count_at",
+    "counts_at_or_above",
+    "grid_of",
+    "wilson_interval",
+]
 
 Z95 = 1.959963984540054
 
@@ -50,15 +58,11 @@ class FmrMapping:
         cls, impostor_scores: npt.NDArray[np.floating[Any]], step: float = 0.001
     ) -> FmrMapping:
         """Count impostor scores at or above each point of a ``[-1, 1]`` grid."""
-        scores = np.sort(np.asarray(impostor_scores, dtype=np.float64))
-        points = round(2.0 / step) + 1
-        grid = np.linspace(-1.0, 1.0, points)
-        above = len(scores) - np.searchsorted(scores, grid, side="left")
-        return cls(grid, above.astype(np.int64), len(scores))
+        grid, above = counts_at_or_above(impostor_scores, step)
+        return cls(grid, above, len(impostor_scores))
 
     def count_at(self, similarity: float) -> int:
-        i = int(np.searchsorted(self.grid, similarity, side="right")) - 1
-        return self.comparisons if i < 0 else int(self.false_matches[i])
+        return count_at(self.grid, self.false_matches, similarity, self.comparisons)
 
     def estimate(self, similarity: float) -> FmrEstimate:
         k = self.count_at(similarity)
@@ -75,12 +79,37 @@ class FmrMapping:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> FmrMapping:
-        grid = np.linspace(
-            float(data["grid_start"]), float(data["grid_stop"]), int(data["grid_points"])
-        )
         return cls(
-            grid, np.asarray(data["false_matches"], dtype=np.int64), int(data["comparisons"])
+            grid_of(data),
+            np.asarray(data["false_matches"], dtype=np.int64),
+            int(data["comparisons"]),
         )
+
+
+def counts_at_or_above(
+    scores: npt.NDArray[np.floating[Any]], step: float = 0.001
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.int64]]:
+    """A ``[-1, 1]`` grid of ``step`` and, at each point, how many ``scores`` are ``>=`` it."""
+    ordered = np.sort(np.asarray(scores, dtype=np.float64))
+    grid = np.linspace(-1.0, 1.0, round(2.0 / step) + 1)
+    above = len(ordered) - np.searchsorted(ordered, grid, side="left")
+    return grid, above.astype(np.int64)
+
+
+def count_at(
+    grid: npt.NDArray[np.float64], counts: npt.NDArray[np.int64], score: float, total: int
+) -> int:
+    """The count at the grid point at or below ``score`` (never understated); ``total`` below
+    the grid."""
+    i = int(np.searchsorted(grid, score, side="right")) - 1
+    return total if i < 0 else int(counts[i])
+
+
+def grid_of(data: dict[str, Any]) -> npt.NDArray[np.float64]:
+    """The grid stored as ``grid_start``, ``grid_stop`` and ``grid_points``."""
+    return np.linspace(
+        float(data["grid_start"]), float(data["grid_stop"]), int(data["grid_points"])
+    )
 
 
 def wilson_interval(errors: int, trials: int, z: float = Z95) -> tuple[float, float]:
