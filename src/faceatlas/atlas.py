@@ -74,9 +74,9 @@ from faceatlas.ingest.reembed import ReembedProgress, ReembedReport, reembed_fac
 from faceatlas.ingest.worker import Executor
 from faceatlas.privacy import Blocklist, keep_probe, optout_threshold
 from faceatlas.privacy.matching import unblocked_hits
-from faceatlas.search import FmrMapping, Hit, ProbeFace, SearchResult
-from faceatlas.search.candidates import fetch_size, rank_candidates
-from faceatlas.search.fairness import UNREACHABLE, FairScorer
+from faceatlas.search import FmrMapping, ProbeFace, SearchResult
+from faceatlas.search.fairness import FairScorer
+from faceatlas.search.run import SearchSetup, run_search, threshold_in_force, tighten_for_fpir
 from faceatlas.store import Catalog, FaceRecord
 from faceatlas.store.calibrations import CalibrationRecord, latest_calibration, save_calibration
 from faceatlas.store.frontier import Frontier
@@ -466,15 +466,13 @@ class Atlas:
 
     def threshold(self) -> tuple[float, str]:
         """The search threshold in force and where it comes from."""
-        if self.settings.min_similarity is not None:
-            return self.settings.min_similarity, "settings"
         calibrated = self.catalog.get_meta(f"calibrated_threshold:{self.model_id}")
-        if calibrated is not None:
-            return float(calibrated), "calibration"
-        scorer = self.fair_scorer()
-        if scorer is not None:
-            return scorer.threshold, "fair default"
-        return default_min_similarity(self.model_id), "default"
+        return threshold_in_force(
+            self.settings.min_similarity,
+            None if calibrated is None else float(calibrated),
+            self.fair_scorer(),
+            default_min_similarity(self.model_id),
+        )
 
     def search(
         self,
@@ -519,68 +517,29 @@ class Atlas:
         min_similarity: float | None = None,
     ) -> SearchResult:
         """Search with an embedding already computed by this atlas's engine."""
-        k = top_k or self.settings.top_k
-        if not 1 <= k <= 1000:
-            raise InvalidRequestError("top_k must be between 1 and 1000")
         if min_similarity is None:
-            threshold, source = self.threshold()
+            threshold, source = tighten_for_fpir(
+                *self.threshold(), self.fair_scorer(), self.settings.target_fpir, len(self.index)
+            )
         else:
             threshold, source = min_similarity, "request"
-        scorer = self.fair_scorer()
-        gallery_size = len(self.index)
-        if scorer is not None and self.settings.target_fpir is not None and min_similarity is None:
-            by_fpir = scorer.fpir.threshold_for(self.settings.target_fpir, gallery_size)
-            if by_fpir > threshold:
-                threshold, source = by_fpir, f"target FPIR {self.settings.target_fpir:g}"
-                if by_fpir >= UNREACHABLE:
-                    source += " (not certifiable at this atlas size: nothing is returned)"
-        query = np.asarray(vector, dtype=np.float32).reshape(1, -1)
-        raw = self.index.search(query, fetch_size(k, scorer))[0]
-        candidates = rank_candidates(
-            query[0],
-            unblocked_hits(self, raw),
-            threshold=threshold,
-            top_k=k,
-            scorer=scorer,
-            vectors=lambda ids: self.catalog.vectors_for_faces(self.model_id, ids),
-        )
-        records = self.catalog.faces([c.id for c in candidates])
-        mapping = self.fmr_mapping()
-        hits: list[Hit] = []
-        for c in candidates:
-            rec = records.get(c.id)
-            if rec is None:
-                continue  # erased since the index was saved
-            fmr = mapping.estimate(c.score) if mapping is not None else None
-            hits.append(
-                Hit(
-                    rank=len(hits) + 1,
-                    face_id=rec.id,
-                    similarity=c.similarity,
-                    box=rec.box,
-                    quality=rec.quality,
-                    image=rec.image,
-                    sightings=rec.sightings,
-                    estimated_fmr=None if fmr is None else fmr.fmr,
-                    estimated_fmr_upper=None if fmr is None else fmr.fmr_upper,
-                    score=None if scorer is None else c.score,
-                    estimated_fpir=None
-                    if scorer is None
-                    else scorer.fpir.estimate(c.score, gallery_size),
-                )
-            )
-        return SearchResult(
+        setup = SearchSetup(
             model_id=self.model_id,
-            probe_faces=tuple(probe_faces or ()),
-            selected=selected,
+            index=self.index,
+            scorer=self.fair_scorer(),
+            fmr=self.fmr_mapping(),
+            vectors=lambda ids: self.catalog.vectors_for_faces(self.model_id, ids),
+            records=self.catalog.faces,
+            unblocked=lambda hits: unblocked_hits(self, hits),
+        )
+        return run_search(
+            setup,
+            vector,
             threshold=threshold,
-            threshold_source=source,
-            hits=tuple(hits),
-            gallery_size=gallery_size,
-            threshold_fpir=None
-            if scorer is None
-            else scorer.fpir.estimate(threshold, gallery_size),
-            fair_scoring=scorer is not None,
+            source=source,
+            top_k=top_k or self.settings.top_k,
+            probe_faces=probe_faces or (),
+            selected=selected,
         )
 
     def fair_scorer(self) -> FairScorer | None:
