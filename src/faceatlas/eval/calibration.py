@@ -35,6 +35,9 @@ __all__ = [
 
 DEFAULT_TARGET_FMR = 1e-5
 DEFAULT_MAX_PER_IDENTITY = 10
+SCORING_COSINE = "cosine"
+SCORING_FAIR = "fair"
+"""What a calibration's scores are (``provenance["scoring"]``; older ones: cosine)."""
 MIN_EXPECTED_FALSE_MATCHES = 10
 """Refuse a target FMR the data cannot resolve: at least this many false matches must be
 expected at the target (comparisons * target), or the threshold is noise."""
@@ -127,7 +130,7 @@ def scorer_calibration(scorer: FairScorer) -> Calibration:
         threshold=scorer.threshold,
         mapping=scorer.fmr,
         at_threshold=rate(scorer.fmr.count_at(scorer.threshold), scorer.fmr.comparisons),
-        provenance=scorer.provenance,
+        provenance={**scorer.provenance, "scoring": SCORING_FAIR},
     )
 
 
@@ -159,6 +162,7 @@ def calibrate(
         "max_photos_per_person": max_per_identity,
         "split": split,
         "impostor_comparisons": len(scores),
+        "scoring": SCORING_FAIR if all(c.offsets is not None for c in corpora) else SCORING_COSINE,
         "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "python": platform.python_version(),
     }

@@ -81,7 +81,10 @@ def optout_threshold(atlas: Atlas) -> tuple[float, str]:
     """The opt-out threshold in force and where it comes from."""
     if atlas.settings.optout_min_similarity is not None:
         return atlas.settings.optout_min_similarity, "settings"
-    mapping = atlas.stored_fmr_mapping()
+    record = atlas.calibration()
+    # opt-out compares cosine similarities: a calibration of the fair score does not apply
+    on_cosine = record is None or record.provenance.get("scoring", "cosine") == "cosine"
+    mapping = atlas.stored_fmr_mapping() if on_cosine else None
     if (
         mapping is not None
         and mapping.comparisons * OPTOUT_TARGET_FMR >= MIN_EXPECTED_FALSE_MATCHES
@@ -89,7 +92,7 @@ def optout_threshold(atlas: Atlas) -> tuple[float, str]:
         allowed = mapping.false_matches <= OPTOUT_TARGET_FMR * mapping.comparisons
         return float(mapping.grid[int(np.argmax(allowed))]), "calibration"
     calibrated = atlas.catalog.get_meta(f"calibrated_threshold:{atlas.model_id}")
-    if calibrated is not None:
+    if calibrated is not None and on_cosine:
         return float(calibrated), "calibrated search threshold"
     default = OPTOUT_DEFAULTS.get(atlas.model_id)
     if default is None:
