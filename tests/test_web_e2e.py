@@ -183,6 +183,9 @@ def test_search_in_a_real_browser_then_supervisor_sees_it(
             expect(page.locator("#leads-notice")).to_contain_text("not identifications")
             results = page.locator("#results .result")
             expect(results.first).to_be_visible()
+            # each search says how often a stranger's search returns a candidate at this size
+            expect(page.locator("#threshold-fpir")).to_contain_text("faces searched")
+            expect(results.first.locator(".fpir")).to_contain_text("stranger")
             links = page.locator("#results a.source-link")
             assert links.count() >= 1
             hrefs = {links.nth(i).get_attribute("href") for i in range(links.count())}
