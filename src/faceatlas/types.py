@@ -115,7 +115,7 @@ class FaceQuality:
     ``frontal``: rough frontal-pose estimate from the landmarks, 1.0 for a
     face looking at the camera, falling towards 0.0 as the head turns.
     ``exposure``: mean brightness of the aligned grey chip, 0 (black) to 1 (white);
-    ``None`` for faces stored before it was measured.
+    measured for probes (the quality gate), not kept for stored faces (``None``).
     """
 
     box_px: int

@@ -13,6 +13,7 @@ import numpy as np
 import sqlalchemy as sa
 
 from faceatlas.store import schema as t
+from faceatlas.store.ids import with_fresh_id
 from faceatlas.store.migrations import apply_migrations
 from faceatlas.store.records import FaceRecord, ImageRecord, SightingRecord
 from faceatlas.types import AnalyzedFace, Box, FaceQuality, Vectors
@@ -344,40 +345,42 @@ class CatalogWriter:
         Returns ``(image_id, [(face_id, embedding_id), ...])`` in face order.
         """
         now = utc_now()
+        image_row = {
+            "sha256": sha256,
+            "byte_size": byte_size,
+            "width": width,
+            "height": height,
+            "format": format,
+            "face_count": len(faces),
+            "created_at": now,
+        }
         image_id = _new_id(
             self.conn.execute(
-                t.images.insert().values(
-                    sha256=sha256,
-                    byte_size=byte_size,
-                    width=width,
-                    height=height,
-                    format=format,
-                    face_count=len(faces),
-                    created_at=now,
-                )
+                t.images.insert().values(with_fresh_id(self.conn, t.images, image_row))
             )
         )
         written: list[tuple[int, int]] = []
         for ordinal, face in enumerate(faces):
             b = face.box
             q = face.quality
+            face_row = {
+                "image_id": image_id,
+                "ordinal": ordinal,
+                "box_left": b.left,
+                "box_top": b.top,
+                "box_right": b.right,
+                "box_bottom": b.bottom,
+                "landmarks": json.dumps(
+                    [[round(x, 2), round(y, 2)] for x, y in face.detection.landmarks]
+                ),
+                "detector_score": float(q.detector_score),
+                "sharpness": float(q.sharpness),
+                "frontal": float(q.frontal),
+                "box_px": int(q.box_px),
+            }
             face_id = _new_id(
                 self.conn.execute(
-                    t.faces.insert().values(
-                        image_id=image_id,
-                        ordinal=ordinal,
-                        box_left=b.left,
-                        box_top=b.top,
-                        box_right=b.right,
-                        box_bottom=b.bottom,
-                        landmarks=json.dumps(
-                            [[round(x, 2), round(y, 2)] for x, y in face.detection.landmarks]
-                        ),
-                        detector_score=float(q.detector_score),
-                        sharpness=float(q.sharpness),
-                        frontal=float(q.frontal),
-                        box_px=int(q.box_px),
-                    )
+                    t.faces.insert().values(with_fresh_id(self.conn, t.faces, face_row))
                 )
             )
             self.conn.execute(
