@@ -80,7 +80,7 @@ from faceatlas.search.run import SearchSetup, run_search, threshold_in_force, ti
 from faceatlas.store import Catalog, FaceRecord
 from faceatlas.store.calibrations import CalibrationRecord, latest_calibration, save_calibration
 from faceatlas.store.frontier import Frontier
-from faceatlas.types import AnalyzedFace
+from faceatlas.types import AnalyzedFace, Vectors
 
 __all__ = ["Atlas"]
 
@@ -453,11 +453,15 @@ class Atlas:
 
     # --- search ------------------------------------------------------------------------
 
-    def analyze_probe(self, data: bytes) -> list[AnalyzedFace]:
-        """Every face in a probe photo, largest first. Raises on a bad image."""
-        image = decode_image(
-            data, max_pixels=self.settings.max_pixels, max_bytes=self.settings.max_file_bytes
+    def analyze_probe(self, data: bytes, *, max_pixels: int | None = None) -> list[AnalyzedFace]:
+        """Every face in a probe photo, largest first. Raises on a bad image; ``max_pixels``
+        tightens the configured pixel limit (checked before decoding)."""
+        limit = (
+            self.settings.max_pixels
+            if max_pixels is None
+            else min(max_pixels, self.settings.max_pixels)
         )
+        image = decode_image(data, max_pixels=limit, max_bytes=self.settings.max_file_bytes)
         return analyze_faces(self.engine, image.pixels, thumbnail_px=self.settings.thumbnail_px)
 
     def detect(self, data: bytes) -> list[ProbeFace]:
@@ -673,6 +677,16 @@ class Atlas:
     ) -> privacy.OptOutRequest:
         """Record an opt-out (selfies are analysed in memory and never stored)."""
         return privacy.submit_optout(self, selfies, contact, channel=channel)
+
+    def optout_templates(self, selfies: Sequence[bytes]) -> Vectors:
+        """The templates of an opt-out's selfies (analysed in memory, never stored)."""
+        return privacy.templates_from_selfies(self, selfies)
+
+    def optout_record(
+        self, templates: Vectors, contact: str, *, channel: str = "cli"
+    ) -> privacy.OptOutRequest:
+        """Store an opt-out request with templates from :meth:`optout_templates`."""
+        return privacy.record_optout(self, templates, contact, channel=channel)
 
     def optout_approve(
         self, request_id: int, *, actor: str, note: str | None = None, role: str = "operator"

@@ -29,9 +29,11 @@ from faceatlas.errors import (
     InvalidRequestError,
     NotFoundError,
     PermissionDeniedError,
+    RateLimitedError,
 )
 from faceatlas.jobs import JobRunner
 from faceatlas.privacy import OptOutRequest
+from faceatlas.privacy.optout import check_contact
 from faceatlas.search import ProbeFace, SearchResult
 from faceatlas.store import FaceRecord
 
@@ -73,6 +75,10 @@ def similarity_band(similarity: float, threshold: float) -> tuple[str, str]:
     if position >= 0.25:
         return "moderate", "clearly above the threshold"
     return "weak", "just above the threshold: similar-looking strangers often score here"
+
+
+PUBLIC_ANALYSES = 1
+"""Public opt-out requests analysed at once; more are answered ``rate_limited`` at once."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,6 +137,7 @@ class Service:
         self._shown: dict[str, dict[int, float]] = {}
         self._shown_identities: dict[str, dict[int, float]] = {}
         self._shown_lock = threading.Lock()
+        self._public_analyses = threading.BoundedSemaphore(PUBLIC_ANALYSES)
 
     def start(self) -> None:
         self.atlas.engine.load()  # before requests arrive, so no two of them load it
@@ -157,10 +164,26 @@ class Service:
 
     def optout_request(self, selfies: Sequence[bytes], contact: str, client: str) -> OptOutRequest:
         """A public opt-out request (no account), limited per client address like sign-ins.
-        Exclusive: with auto-approval on, the request erases at once."""
+
+        The public form must never hold up searches: selfies are bounded in pixels before
+        decoding, analysed with shared entry to the engine (beside searches, never ahead of
+        them), and at most :data:`PUBLIC_ANALYSES` requests are analysed at once, the rest
+        answered ``rate_limited`` at once rather than queued. Only storing the request (and,
+        with auto-approval on, erasing) takes the gate exclusively."""
         self.login_limiter.hit(f"optout:{client}")
+        check_contact(contact)
+        if not self._public_analyses.acquire(blocking=False):
+            raise RateLimitedError(
+                "the opt-out service is busy with other requests; please try again in a minute",
+                retry_after_s=60,
+            )
+        try:
+            with self.gate.shared():
+                templates = self.atlas.optout_templates(selfies)
+        finally:
+            self._public_analyses.release()
         with self.gate.exclusive():
-            return self.atlas.optout_request(selfies, contact, channel="web")
+            return self.atlas.optout_record(templates, contact, channel="web")
 
     # --- probe analysis --------------------------------------------------------------------
 

@@ -26,6 +26,7 @@ from faceatlas.privacy.matching import (
 )
 from faceatlas.privacy.optout import (
     MAX_SELFIES,
+    SELFIE_MAX_PIXELS,
     OptOutReceipt,
     OptOutRequest,
     OptOutStatus,
@@ -33,8 +34,10 @@ from faceatlas.privacy.optout import (
     get_optout,
     list_optouts,
     matching_faces,
+    record_optout,
     reject_optout,
     submit_optout,
+    templates_from_selfies,
     unprotected_optouts,
 )
 from faceatlas.privacy.retention import RetentionReport, count_probes, keep_probe, run_retention
@@ -43,6 +46,7 @@ __all__ = [
     "MAX_SELFIES",
     "OPTOUT_DEFAULT_MIN_SIMILARITY",
     "OPTOUT_TARGET_FMR",
+    "SELFIE_MAX_PIXELS",
     "Blocklist",
     "ErasureCounts",
     "ErasurePlan",
@@ -68,6 +72,7 @@ __all__ = [
     "normalize_domain",
     "optout_threshold",
     "read_actions",
+    "record_optout",
     "reject_optout",
     "run_retention",
     "scrub_catalog",
@@ -76,5 +81,6 @@ __all__ = [
     "takedown_domain",
     "takedowns",
     "taken_down_domains",
+    "templates_from_selfies",
     "unprotected_optouts",
 ]

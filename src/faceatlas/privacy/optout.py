@@ -38,13 +38,16 @@ if TYPE_CHECKING:
 
 __all__ = [
     "MAX_SELFIES",
+    "SELFIE_MAX_PIXELS",
     "OptOutReceipt",
     "OptOutRequest",
     "OptOutStatus",
     "approve_optout",
+    "check_contact",
     "get_optout",
     "list_optouts",
     "matching_faces",
+    "record_optout",
     "reject_optout",
     "submit_optout",
     "templates_from_selfies",
@@ -52,6 +55,10 @@ __all__ = [
 ]
 
 MAX_SELFIES = 10
+SELFIE_MAX_PIXELS = 16_000_000
+"""Pixel limit of one selfie, checked from the header before any pixel is decoded: a phone's
+selfie camera takes well under 16 MP, and the opt-out form is public, so a 40-megapixel canvas
+is refused rather than analysed."""
 _CONTACT = re.compile(r"^[^@\s<>]{1,64}@[^@\s<>]{1,255}\.[^@\s<>.]{2,63}$")
 
 
@@ -130,7 +137,8 @@ def templates_from_selfies(atlas: Atlas, selfies: Sequence[bytes]) -> Vectors:
     templates = []
     for i, data in enumerate(selfies, start=1):
         try:
-            templates.append(selfie_template(atlas.analyze_probe(data)))
+            faces = atlas.analyze_probe(data, max_pixels=SELFIE_MAX_PIXELS)
+            templates.append(selfie_template(faces))
         except FaceAtlasError as exc:
             exc.message = f"selfie {i}: {exc.message}"
             exc.args = (exc.message,)
@@ -142,10 +150,22 @@ def submit_optout(
     atlas: Atlas, selfies: Sequence[bytes], contact: str, *, channel: str = "cli"
 ) -> OptOutRequest:
     """Record a request (pending, or carried out at once when auto-approval is on)."""
-    contact = contact.strip()
-    if not _CONTACT.match(contact):
+    check_contact(contact)
+    return record_optout(atlas, templates_from_selfies(atlas, selfies), contact, channel=channel)
+
+
+def check_contact(contact: str) -> None:
+    if not _CONTACT.match(contact.strip()):
         raise InvalidRequestError("give a contact e-mail address for the receipt")
-    templates = templates_from_selfies(atlas, selfies)
+
+
+def record_optout(
+    atlas: Atlas, templates: Vectors, contact: str, *, channel: str = "cli"
+) -> OptOutRequest:
+    """Store a request with its templates (from :func:`templates_from_selfies`); with
+    auto-approval on, carry it out at once."""
+    contact = contact.strip()
+    check_contact(contact)
     now = utc_now()
     with atlas.catalog.writer() as w:
         result = w.conn.execute(
