@@ -26,6 +26,7 @@ __all__ = [
     "RGBImage",
     "Vector",
     "Vectors",
+    "is_web_url",
     "similarity_to_distance",
 ]
 
@@ -159,3 +160,8 @@ def json_ready(value: Any) -> Any:
     if isinstance(value, np.generic):
         return value.item()
     return value
+
+
+def is_web_url(url: str) -> bool:
+    """Whether ``url`` is an http or https URL: the only kind stored as a page or made a link."""
+    return url.strip().lower().startswith(("http://", "https://"))

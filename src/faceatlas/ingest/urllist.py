@@ -21,6 +21,7 @@ from faceatlas.errors import InvalidRequestError, NotFoundError
 from faceatlas.ingest.fetch import Expect
 from faceatlas.ingest.polite import Politeness
 from faceatlas.ingest.source import ItemContent, SourceItem
+from faceatlas.types import is_web_url
 
 __all__ = ["UrlListSource"]
 
@@ -60,6 +61,8 @@ class UrlListSource:
             if len(bits) > 2:
                 raise InvalidRequestError(f"{self.path}:{n}: expected 'IMAGE_URL [PAGE_URL]'")
             _require_http(bits[0], n)
+            if len(bits) > 1:
+                _require_http(bits[1], n)
             items.append(SourceItem(locator=bits[0], page_url=bits[1] if len(bits) > 1 else ""))
         return items
 
@@ -76,6 +79,8 @@ class UrlListSource:
             if not url:
                 continue
             _require_http(url, n)
+            if row.get("page_url"):
+                _require_http(row["page_url"], n)
             items.append(
                 SourceItem(
                     locator=url,
@@ -102,5 +107,5 @@ class UrlListSource:
 
 
 def _require_http(url: str, line: int) -> None:
-    if not url.lower().startswith(("http://", "https://")):
+    if not is_web_url(url):
         raise InvalidRequestError(f"line {line}: not an http(s) URL: {url[:200]!r}")

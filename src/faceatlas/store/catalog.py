@@ -16,7 +16,7 @@ from faceatlas.store import schema as t
 from faceatlas.store.ids import with_fresh_id
 from faceatlas.store.migrations import apply_migrations
 from faceatlas.store.records import FaceRecord, ImageRecord, SightingRecord
-from faceatlas.types import AnalyzedFace, Box, FaceQuality, Vectors
+from faceatlas.types import AnalyzedFace, Box, FaceQuality, Vectors, is_web_url
 
 __all__ = ["Catalog", "CatalogWriter", "NewSighting", "normalize_url", "utc_now"]
 
@@ -413,10 +413,11 @@ class CatalogWriter:
         Returns True when a new sighting row was created.
         """
         now = utc_now()
+        page_url = sighting.page_url if is_web_url(sighting.page_url) else ""
         where = (
             (t.sightings.c.image_id == image_id)
             & (t.sightings.c.locator == sighting.locator)
-            & (t.sightings.c.page_url == sighting.page_url)
+            & (t.sightings.c.page_url == page_url)
         )
         existing = self.conn.execute(sa.select(t.sightings.c.id).where(where)).first()
         values = {
@@ -438,7 +439,7 @@ class CatalogWriter:
                 image_id=image_id,
                 source_id=sighting.source_id,
                 locator=sighting.locator,
-                page_url=sighting.page_url,
+                page_url=page_url,
                 first_seen=now,
                 **values,
             )

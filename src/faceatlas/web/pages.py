@@ -22,6 +22,7 @@ from faceatlas.errors import (
     InvalidRequestError,
     PermissionDeniedError,
 )
+from faceatlas.types import is_web_url
 
 __all__ = ["LOGIN_CSRF_COOKIE", "Pages"]
 
@@ -35,6 +36,7 @@ class Pages:
     def __init__(self) -> None:
         self.templates = Jinja2Templates(directory=TEMPLATES_DIR)
         self.templates.env.globals.update(version=__version__, notice=LEADS_NOTICE, Role=Role)
+        self.templates.env.tests["web_url"] = is_web_url  # only http(s) becomes a link
 
     def render(
         self,
