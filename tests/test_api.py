@@ -202,6 +202,37 @@ def test_every_endpoint_needs_a_token_and_the_right_role(
             assert error_of(r)["code"] == "forbidden"
 
 
+HUGE = 2**63  # one past the largest 64-bit row id
+
+
+@pytest.mark.parametrize(
+    ("method", "path"), [(m, p) for m, p, _ in ENDPOINTS if any(x.isdigit() for x in p.split("/"))]
+)
+def test_an_id_out_of_range_is_a_bad_request_not_a_server_error(
+    env: Env, method: str, path: str
+) -> None:
+    huge = "/".join(str(HUGE) if part.isdigit() else part for part in path.split("/"))
+    r = env.client.request(method, huge, headers=env.people.auth("admin"), json={})
+    assert r.status_code == 422, r.text
+    assert error_of(r)["code"] == "invalid_request"
+
+
+def test_ids_out_of_range_in_a_body_or_a_web_page_are_bad_requests(env: Env) -> None:
+    admin = env.people.auth("admin")
+    for path, body in (
+        ("/api/v1/privacy/erasures/faces", {"face_ids": [HUGE], "case_ref": "2026-0142"}),
+        ("/api/v1/privacy/erasures/images", {"image_ids": [HUGE], "case_ref": "2026-0142"}),
+        ("/api/v1/identities/1/merge", {"others": [HUGE]}),
+        ("/api/v1/identities/move", {"face_ids": [1], "target": HUGE}),
+    ):
+        r = env.client.post(path, headers=admin, json=body)
+        assert r.status_code == 422, (path, r.text)
+        assert error_of(r)["code"] == "invalid_request"
+    web, _ = signed_in(env.client, "admin")
+    assert web.get(f"/faces/{HUGE}").status_code == 422
+    assert web.get(f"/identities/{HUGE}").status_code == 422
+
+
 def test_health_is_public(env: Env) -> None:
     body = env.client.get("/api/v1/health").json()
     assert body["status"] == "ok"

@@ -12,18 +12,21 @@ Conventions that hold everywhere:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Annotated, Any
 
 import numpy as np
 import numpy.typing as npt
+from annotated_types import Ge, Le
 
 __all__ = [
+    "MAX_ROW_ID",
     "AnalyzedFace",
     "Box",
     "DetectedFace",
     "FaceQuality",
     "Point",
     "RGBImage",
+    "RowId",
     "Vector",
     "Vectors",
     "is_web_url",
@@ -165,3 +168,10 @@ def json_ready(value: Any) -> Any:
 def is_web_url(url: str) -> bool:
     """Whether ``url`` is an http or https URL: the only kind stored as a page or made a link."""
     return url.strip().lower().startswith(("http://", "https://"))
+
+
+MAX_ROW_ID = 2**63 - 1
+"""The largest id a catalog row can have (a signed 64-bit integer in SQLite and PostgreSQL)."""
+RowId = Annotated[int, Ge(-MAX_ROW_ID), Le(MAX_ROW_ID)]
+"""An id as front ends accept it: out of the 64-bit range is a bad request (422), never a
+server error. Negative and unknown ids are simply not found."""

@@ -19,6 +19,7 @@ from faceatlas.api.schemas import (
     VerifyOut,
 )
 from faceatlas.errors import InvalidRequestError
+from faceatlas.types import RowId
 
 __all__ = ["router"]
 
@@ -133,5 +134,5 @@ def start_job(body: JobCreate, service: ServiceDep, admin: Admin) -> JobOut:
 
 
 @router.get("/jobs/{job_id}", response_model=JobOut, tags=["ingest"], summary="A job's progress")
-def get_job(job_id: int, service: ServiceDep, _admin: Admin) -> JobOut:
+def get_job(job_id: RowId, service: ServiceDep, _admin: Admin) -> JobOut:
     return JobOut.of(service.jobs.get(job_id))

@@ -28,6 +28,7 @@ from faceatlas.api.schemas_identities import (
 from faceatlas.api.service import SearchRequest, Service
 from faceatlas.api.uploads import read_upload
 from faceatlas.errors import InvalidRequestError
+from faceatlas.types import RowId
 
 __all__ = ["router"]
 
@@ -53,7 +54,7 @@ async def read_photos(uploads: list[UploadFile] | None, service: Service) -> lis
     return [await read_upload(u, service.settings.max_upload_bytes) for u in uploads]
 
 
-def _curated(action: str, identity_id: int, user: User) -> CurationOut:
+def _curated(action: str, identity_id: RowId, user: User) -> CurationOut:
     """What a curation action answers: where the faces are now, and who acted."""
     return CurationOut(action=action, identity_id=identity_id, actor=user.username)
 
@@ -136,7 +137,7 @@ def move_faces(body: MoveIn, desk: Desk, user: Investigator) -> CurationOut:
     response_model=IdentityOut,
     summary="An identity: photos, where found, candidate names, curation log",
 )
-def show_identity(identity_id: int, desk: Desk, user: Investigator) -> IdentityOut:
+def show_identity(identity_id: RowId, desk: Desk, user: Investigator) -> IdentityOut:
     return IdentityOut.of_view(desk.show(user, identity_id), API_PREFIX)
 
 
@@ -145,7 +146,7 @@ def show_identity(identity_id: int, desk: Desk, user: Investigator) -> IdentityO
     response_model=CurationOut,
     summary="Merge other identities into this one",
 )
-def merge(identity_id: int, body: MergeIn, desk: Desk, user: Investigator) -> CurationOut:
+def merge(identity_id: RowId, body: MergeIn, desk: Desk, user: Investigator) -> CurationOut:
     return _curated("merge", desk.merge(user, identity_id, body.others), user)
 
 
@@ -154,7 +155,7 @@ def merge(identity_id: int, body: MergeIn, desk: Desk, user: Investigator) -> Cu
     response_model=CurationOut,
     summary="Split faces off into a new identity",
 )
-def split(identity_id: int, body: FacesIn, desk: Desk, user: Investigator) -> CurationOut:
+def split(identity_id: RowId, body: FacesIn, desk: Desk, user: Investigator) -> CurationOut:
     return _curated("split", desk.split(user, identity_id, body.face_ids), user)
 
 
@@ -163,7 +164,7 @@ def split(identity_id: int, body: FacesIn, desk: Desk, user: Investigator) -> Cu
     response_model=CurationOut,
     summary="Label an identity (null clears the label)",
 )
-def label(identity_id: int, body: LabelIn, desk: Desk, user: Investigator) -> CurationOut:
+def label(identity_id: RowId, body: LabelIn, desk: Desk, user: Investigator) -> CurationOut:
     desk.label(user, identity_id, body.label)
     return _curated("label", identity_id, user)
 
@@ -173,6 +174,6 @@ def label(identity_id: int, body: LabelIn, desk: Desk, user: Investigator) -> Cu
     response_model=CurationOut,
     summary='"Not this person": faces leave the identity for good',
 )
-def reject(identity_id: int, body: FacesIn, desk: Desk, user: Investigator) -> CurationOut:
+def reject(identity_id: RowId, body: FacesIn, desk: Desk, user: Investigator) -> CurationOut:
     desk.reject(user, identity_id, body.face_ids)
     return _curated("reject", identity_id, user)

@@ -31,6 +31,7 @@ from faceatlas.api.schemas_privacy import (
 from faceatlas.api.uploads import read_upload
 from faceatlas.errors import InvalidRequestError
 from faceatlas.privacy import MAX_SELFIES, OptOutStatus, normalize_domain
+from faceatlas.types import RowId
 
 __all__ = ["router"]
 
@@ -62,7 +63,7 @@ def list_optouts(
 
 
 @router.get("/optouts/{request_id}", response_model=OptOutOut, summary="One opt-out request")
-def show_optout(request_id: int, desk: Desk, _admin: Admin) -> OptOutOut:
+def show_optout(request_id: RowId, desk: Desk, _admin: Admin) -> OptOutOut:
     return OptOutOut.of(desk.optout(request_id))
 
 
@@ -73,7 +74,7 @@ def show_optout(request_id: int, desk: Desk, _admin: Admin) -> OptOutOut:
     description="Returns the receipt (counts, threshold). Approving an interrupted request "
     "resumes it; a completed or rejected one gives `conflict`. Audited with the acting user.",
 )
-def approve_optout(request_id: int, body: DecisionIn, desk: Desk, admin: Admin) -> ReceiptOut:
+def approve_optout(request_id: RowId, body: DecisionIn, desk: Desk, admin: Admin) -> ReceiptOut:
     return ReceiptOut.of(desk.approve(admin, request_id, body.note))
 
 
@@ -82,7 +83,7 @@ def approve_optout(request_id: int, body: DecisionIn, desk: Desk, admin: Admin) 
     response_model=OptOutOut,
     summary="Reject a pending opt-out; its templates are deleted",
 )
-def reject_optout(request_id: int, body: DecisionIn, desk: Desk, admin: Admin) -> OptOutOut:
+def reject_optout(request_id: RowId, body: DecisionIn, desk: Desk, admin: Admin) -> OptOutOut:
     return OptOutOut.of(desk.reject(admin, request_id, body.note))
 
 

@@ -20,6 +20,7 @@ from faceatlas.api.schemas import (
 )
 from faceatlas.api.service import SearchOutcome, SearchRequest, similarity_band
 from faceatlas.api.uploads import read_upload
+from faceatlas.types import RowId
 
 __all__ = ["API_PREFIX", "router", "search_out"]
 
@@ -116,7 +117,7 @@ async def search(
     summary="A result's details: image and every sighting",
     description="Investigators may open faces shown to them by their own searches (24 h).",
 )
-def face_detail(face_id: int, service: ServiceDep, user: Investigator) -> FaceDetailOut:
+def face_detail(face_id: RowId, service: ServiceDep, user: Investigator) -> FaceDetailOut:
     return FaceDetailOut.of(service.face(user, face_id), API_PREFIX)
 
 
@@ -126,7 +127,7 @@ def face_detail(face_id: int, service: ServiceDep, user: Investigator) -> FaceDe
     response_class=Response,
     responses={200: {"content": {"image/jpeg": {}}, "description": "JPEG thumbnail."}},
 )
-def thumbnail(face_id: int, service: ServiceDep, user: Investigator) -> Response:
+def thumbnail(face_id: RowId, service: ServiceDep, user: Investigator) -> Response:
     jpeg = service.thumbnail(user, face_id)
     return Response(
         jpeg, media_type="image/jpeg", headers={"Cache-Control": "private, max-age=600"}

@@ -18,6 +18,7 @@ from faceatlas.api.schemas_users import (
     UserUpdate,
 )
 from faceatlas.errors import PermissionDeniedError
+from faceatlas.types import RowId
 
 __all__ = ["router"]
 
@@ -78,7 +79,7 @@ def my_tokens(credential: CurrentCredential, service: ServiceDep) -> list[TokenI
     tags=["auth"],
     summary="Revoke one of my tokens (use the current token's id to sign out)",
 )
-def revoke_token(token_id: int, credential: CurrentCredential, service: ServiceDep) -> Response:
+def revoke_token(token_id: RowId, credential: CurrentCredential, service: ServiceDep) -> Response:
     service.atlas.accounts.revoke(token_id, user_id=credential.user.id)
     service.record(credential.user, "token_revoked", token_id=token_id, kind=TokenKind.API.value)
     return Response(status_code=204)
@@ -108,7 +109,7 @@ def create_user(body: UserCreate, service: ServiceDep, admin: Admin) -> UserCrea
     tags=["users"],
     summary="Change a user's role, unit or active flag (revokes their tokens)",
 )
-def update_user(user_id: int, body: UserUpdate, service: ServiceDep, admin: Admin) -> UserOut:
+def update_user(user_id: RowId, body: UserUpdate, service: ServiceDep, admin: Admin) -> UserOut:
     if user_id == admin.id and (body.active is False or body.role not in (None, admin.role)):
         raise PermissionDeniedError("admins cannot demote or deactivate themselves")
     user = service.atlas.accounts.update_user(
@@ -126,7 +127,7 @@ def update_user(user_id: int, body: UserUpdate, service: ServiceDep, admin: Admi
     tags=["users"],
     summary="Reset a user's password to a new one-time password (revokes their tokens)",
 )
-def reset_password(user_id: int, service: ServiceDep, admin: Admin) -> PasswordReset:
+def reset_password(user_id: RowId, service: ServiceDep, admin: Admin) -> PasswordReset:
     user = service.atlas.accounts.get(user_id)
     password = service.atlas.accounts.reset_password(user_id)
     service.record(admin, "password_reset", user=user.username)

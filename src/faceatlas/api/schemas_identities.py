@@ -20,6 +20,7 @@ from faceatlas.identity import (
     NameCandidate,
 )
 from faceatlas.store import FaceRecord
+from faceatlas.types import RowId
 
 __all__ = [
     "CANDIDATE_STATUS",
@@ -40,7 +41,7 @@ NAMES_NOTICE = (
     "Candidate names are words found near these photos (alt text, captions, page titles, "
     "file names). They are unverified leads, never an identification."
 )
-FaceIds = list[int]
+FaceIds = list[RowId]
 
 
 class IdentitySummaryOut(BaseModel):
@@ -140,7 +141,7 @@ class IdentityOut(IdentitySummaryOut):
 
 
 class MergeIn(BaseModel):
-    others: list[int] = Field(
+    others: list[RowId] = Field(
         min_length=1, max_length=100, description="Identities folded into this one."
     )
 
@@ -150,7 +151,7 @@ class FacesIn(BaseModel):
 
 
 class MoveIn(FacesIn):
-    target: int | None = Field(
+    target: RowId | None = Field(
         default=None, description="The identity the faces join; none makes a new identity."
     )
 

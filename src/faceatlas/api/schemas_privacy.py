@@ -18,6 +18,7 @@ from faceatlas.privacy import (
     RetentionReport,
     Takedown,
 )
+from faceatlas.types import RowId
 
 __all__ = [
     "DecisionIn",
@@ -116,12 +117,12 @@ class DecisionIn(BaseModel):
 
 
 class EraseFacesIn(BaseModel):
-    face_ids: list[int] = Field(min_length=1, max_length=1000)
+    face_ids: list[RowId] = Field(min_length=1, max_length=1000)
     case_ref: str = CaseRef
 
 
 class EraseImagesIn(BaseModel):
-    image_ids: list[int] = Field(min_length=1, max_length=1000)
+    image_ids: list[RowId] = Field(min_length=1, max_length=1000)
     case_ref: str = CaseRef
 
 

@@ -25,6 +25,7 @@ from faceatlas.api.service import SearchRequest, similarity_band
 from faceatlas.errors import CsrfError, FaceAtlasError, InvalidRequestError, NotFoundError
 from faceatlas.identity import IdentityPhoto
 from faceatlas.store import FaceRecord
+from faceatlas.types import MAX_ROW_ID, RowId
 from faceatlas.web.pages import (
     check_form_csrf,
     pages_of,
@@ -59,6 +60,8 @@ def _int(value: object, what: str) -> int:
         raise InvalidRequestError(f"{what} must be a whole number") from None
     if number < 0:
         raise InvalidRequestError(f"{what} must not be negative")
+    if number > MAX_ROW_ID:
+        raise InvalidRequestError(f"{what} is out of range")
     return number
 
 
@@ -141,7 +144,7 @@ def identity_search_page(request: Request) -> Response:
 
 
 @router.get("/identities/{identity_id}")
-def identity_page(request: Request, identity_id: int, made: int | None = None) -> Response:
+def identity_page(request: Request, identity_id: RowId, made: int | None = None) -> Response:
     return _identity_page(request, session(request), identity_id, made=made)
 
 
@@ -179,7 +182,7 @@ async def _curate(
 
 
 @router.post("/identities/{identity_id}/label")
-async def label(request: Request, identity_id: int) -> Response:
+async def label(request: Request, identity_id: RowId) -> Response:
     def act(desk: IdentityDesk, user: User, form: FormData) -> None:
         text = str(form.get("label") or "").strip()
         desk.label(user, identity_id, text or None)
@@ -188,7 +191,7 @@ async def label(request: Request, identity_id: int) -> Response:
 
 
 @router.post("/identities/{identity_id}/merge")
-async def merge(request: Request, identity_id: int) -> Response:
+async def merge(request: Request, identity_id: RowId) -> Response:
     def act(desk: IdentityDesk, user: User, form: FormData) -> None:
         others = _ints(str(form.get("others") or ""), "an identity number")
         if not others:
@@ -199,7 +202,7 @@ async def merge(request: Request, identity_id: int) -> Response:
 
 
 @router.post("/identities/{identity_id}/faces")
-async def curate_faces(request: Request, identity_id: int) -> Response:
+async def curate_faces(request: Request, identity_id: RowId) -> Response:
     """Split, "not this person" or move, for the faces ticked on the identity page."""
     credential, form = await _curation_form(request)
     desk = _desk(request)

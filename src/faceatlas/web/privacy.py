@@ -13,6 +13,7 @@ from faceatlas.accounts import Credential, Role
 from faceatlas.api.privacy import PrivacyDesk
 from faceatlas.errors import FaceAtlasError, InvalidRequestError
 from faceatlas.privacy import OptOutStatus
+from faceatlas.types import RowId
 from faceatlas.web.pages import pages_of, posted_by, service_of, session
 
 __all__ = ["router"]
@@ -48,7 +49,7 @@ def privacy_page(request: Request) -> Response:
 @router.post("/admin/privacy/optouts/{request_id}")
 async def decide_optout(
     request: Request,
-    request_id: int,
+    request_id: RowId,
     action: Annotated[str, Form(max_length=20)],
     note: Annotated[str, Form(max_length=2000)] = "",
     csrf_token: Annotated[str, Form(max_length=100)] = "",

@@ -20,6 +20,7 @@ from faceatlas.errors import (
     InvalidRequestError,
     RateLimitedError,
 )
+from faceatlas.types import RowId
 from faceatlas.web.pages import (
     LOGIN_CSRF_COOKIE,
     new_login_csrf,
@@ -189,7 +190,7 @@ async def _search(
 
 
 @router.get("/faces/{face_id}")
-def face_page(request: Request, face_id: int) -> Response:
+def face_page(request: Request, face_id: RowId) -> Response:
     credential = session(request)
     record = service_of(request).face(credential.user, face_id)
     sightings = [SightingOut.of(s) for s in record.sightings]
@@ -283,7 +284,7 @@ def create_user(
 @router.post("/admin/users/{user_id}")
 def update_user(
     request: Request,
-    user_id: int,
+    user_id: RowId,
     action: Annotated[str, Form(max_length=20)],
     role: Annotated[Role | None, Form()] = None,
     unit: Annotated[str | None, Form(max_length=100)] = None,
