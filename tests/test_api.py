@@ -233,6 +233,35 @@ def test_ids_out_of_range_in_a_body_or_a_web_page_are_bad_requests(env: Env) -> 
     assert web.get(f"/identities/{HUGE}").status_code == 422
 
 
+def test_a_chunked_upload_over_the_limit_is_413(env: Env) -> None:
+    """No Content-Length to refuse up front: the body is counted as it arrives."""
+    boundary = "faceatlas-test"
+
+    def body() -> Iterator[bytes]:
+        yield (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="case_number"\r\n\r\n'
+            f"2026-0142\r\n--{boundary}\r\nContent-Disposition: form-data; "
+            f'name="purpose"\r\n\r\nmissing person\r\n--{boundary}\r\n'
+            'Content-Disposition: form-data; name="image"; filename="p.jpg"\r\n'
+            "Content-Type: image/jpeg\r\n\r\n"
+        ).encode()
+        for _ in range(4):  # 4 MiB against a 1.5 MB limit
+            yield b"\0" * (1 << 20)
+        yield f"\r\n--{boundary}--\r\n".encode()
+
+    for path in ("/api/v1/search", "/api/v1/faces/detect"):
+        r = env.client.post(
+            path,
+            content=body(),
+            headers={
+                **env.people.auth("investigator"),
+                "content-type": f"multipart/form-data; boundary={boundary}",
+            },
+        )
+        assert r.status_code == 413, r.text
+        assert error_of(r)["code"] == "image_too_large"
+
+
 def test_health_is_public(env: Env) -> None:
     body = env.client.get("/api/v1/health").json()
     assert body["status"] == "ok"

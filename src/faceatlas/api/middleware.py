@@ -71,17 +71,36 @@ class BodyLimitMiddleware:
                     await _too_large(send, self.limit_bytes)
                     return
         seen = 0
+        over = False  # a body without Content-Length (chunked) grew past the limit
+        answered = False
 
         async def counting_receive() -> Message:
-            nonlocal seen
+            nonlocal seen, over
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > self.limit_bytes:
+                    over = True
                     raise ImageTooLargeError(f"request body exceeds {self.limit_bytes} bytes")
             return message
 
-        await self.app(scope, counting_receive, send)
+        async def guarded_send(message: Message) -> None:
+            # body parsers turn any read error into a 400; the answer to a body over the limit
+            # is 413, whatever the route made of it
+            nonlocal answered
+            if not over:
+                await send(message)
+            elif not answered:
+                answered = True
+                await _too_large(send, self.limit_bytes)
+
+        try:
+            await self.app(scope, counting_receive, guarded_send)
+        except ImageTooLargeError:
+            if not over:
+                raise
+        if over and not answered:
+            await _too_large(send, self.limit_bytes)
 
 
 async def _too_large(send: Send, limit: int) -> None:
