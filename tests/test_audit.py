@@ -106,6 +106,33 @@ def test_deleted_rows_are_reported_exactly(audited_atlas: Path) -> None:
     assert "entry 7: truncated: entries 7-7 deleted from the end of the log" in out
 
 
+@pytest.mark.parametrize("seq", [-5, 0])
+def test_a_row_inserted_outside_the_chain_is_read_and_reported_alike(
+    audited_atlas: Path, seq: int
+) -> None:
+    """A forged search entry (say, one that would let an investigator open a face) with a
+    sequence number below the chain: the readers see it, so verification must too."""
+    conn = sqlite3.connect(audited_atlas / "catalog.sqlite3")
+    conn.row_factory = sqlite3.Row
+    row = dict(conn.execute("SELECT * FROM audit_log WHERE seq = 2").fetchone())
+    row.update(seq=seq, details=json.dumps({"result_face_ids": [99]}))
+    columns = ", ".join(row)
+    conn.execute(
+        f"INSERT INTO audit_log ({columns}) VALUES ({', '.join('?' * len(row))})",
+        tuple(row.values()),
+    )
+    conn.commit()
+    with Atlas.open(settings=Settings(atlas_dir=audited_atlas)) as atlas:
+        read = [e.seq for e in atlas.audit.entries(action="search", limit=100)]
+        exported = [e.seq for e in atlas.audit.iter_all()]
+        report = atlas.audit.verify()
+    assert seq in read and seq in exported
+    assert not report.ok
+    assert [(p.seq, p.kind) for p in report.problems] == [(seq, "forged")]
+    code, out = verify(audited_atlas)
+    assert code == 24 and f"entry {seq}: forged" in out
+
+
 def test_export_writes_csv_and_json_with_hashes(audited_atlas: Path, tmp_path: Path) -> None:
     out_dir = tmp_path / "export"
     result = runner.invoke(app, ["audit", "export", str(out_dir), "--atlas", str(audited_atlas)])

@@ -83,7 +83,8 @@ class AuditEntry:
 
 @dataclass(frozen=True, slots=True)
 class ChainProblem:
-    """One broken link. ``kind``: ``edited``, ``deleted``, ``relinked`` or ``truncated``."""
+    """One broken link. ``kind``: ``edited``, ``deleted``, ``relinked``, ``truncated`` or
+    ``forged`` (a row outside the chain's sequence)."""
 
     seq: int
     kind: str
@@ -260,19 +261,19 @@ class AuditLog:
         return out
 
     def iter_all(self, batch: int = 1000) -> Iterator[AuditEntry]:
-        for r in self._rows_after(0, batch):
+        for r in self._rows_after(None, batch):
             yield _entry(r)
 
-    def _rows_after(self, last: int, batch: int) -> Iterator[sa.Row[Any]]:
-        """Every row with ``seq`` above ``last``, in order, read ``batch`` rows at a time."""
+    def _rows_after(self, last: int | None, batch: int) -> Iterator[sa.Row[Any]]:
+        """Every row with ``seq`` above ``last`` (``None``: every row, whatever its ``seq``, so
+        that verification, export and every reader see one and the same set), in order, read
+        ``batch`` rows at a time."""
         while True:
+            q = sa.select(t.audit_log).order_by(t.audit_log.c.seq).limit(batch)
+            if last is not None:
+                q = q.where(t.audit_log.c.seq > last)
             with self.engine.connect() as conn:
-                rows = conn.execute(
-                    sa.select(t.audit_log)
-                    .where(t.audit_log.c.seq > last)
-                    .order_by(t.audit_log.c.seq)
-                    .limit(batch)
-                ).all()
+                rows = conn.execute(q).all()
             if not rows:
                 return
             yield from rows
@@ -290,6 +291,16 @@ class AuditLog:
         for raw in self._raw_rows():
             count += 1
             seq = int(raw["seq"])
+            if seq < expected_seq:
+                problems.append(
+                    ChainProblem(
+                        seq,
+                        "forged",
+                        f"entry {seq} lies outside the chain (sequence numbers start at 1 "
+                        "and only grow): a row was inserted by hand",
+                    )
+                )
+                continue
             if seq > expected_seq:
                 missing = (
                     f"entry {expected_seq}"
@@ -341,7 +352,7 @@ class AuditLog:
         return VerifyReport(count, last_seq, tuple(problems))
 
     def _raw_rows(self, batch: int = 2000) -> Iterator[dict[str, Any]]:
-        for r in self._rows_after(-1, batch):
+        for r in self._rows_after(None, batch):
             yield dict(r._mapping)
 
     def _head(self) -> tuple[int, str] | None:
