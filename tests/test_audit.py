@@ -158,3 +158,82 @@ def test_users_cli_creates_admin_with_one_time_password(tmp_path: Path) -> None:
     with Atlas.open(settings=Settings(atlas_dir=root)) as atlas:
         assert atlas.accounts.bootstrap_admin() is None  # users exist: no second admin
         assert atlas.accounts.by_name("boss").must_change_password
+
+
+def _anchor(root: Path, key: Path, anchors: Path) -> None:
+    result = runner.invoke(
+        app, ["audit", "anchor", "--key", str(key), "--to", str(anchors), "--atlas", str(root)]
+    )
+    assert result.exit_code == 0, result.output
+
+
+def _verify_anchored(root: Path, anchors: Path, key: Path) -> tuple[int, str]:
+    result = runner.invoke(
+        app,
+        ["audit", "verify", "--atlas", str(root), "--anchor", str(anchors),
+         "--public-key", f"{key}.pub"],
+    )  # fmt: skip
+    return result.exit_code, result.output
+
+
+def _set_head(conn: sqlite3.Connection, seq: int) -> None:
+    """What an attacker does after cutting the log: point the head at what is left."""
+    row = conn.execute("SELECT entry_hash FROM audit_log WHERE seq = ?", (seq,)).fetchone()
+    head = json.dumps({"seq": seq, "hash": row[0]})
+    conn.execute("UPDATE atlas_meta SET value = ? WHERE key = 'audit_head'", (head,))
+    conn.commit()
+
+
+def test_anchor_key_never_sits_in_the_atlas(audited_atlas: Path) -> None:
+    inside = runner.invoke(
+        app, ["audit", "keygen", str(audited_atlas / "anchor.key"), "--atlas", str(audited_atlas)]
+    )
+    assert inside.exit_code != 0 and "outside the atlas" in inside.output
+
+
+@pytest.mark.parametrize("attack", ["tail deleted", "truncated with its head", "wiped and reset"])
+def test_anchors_catch_what_the_chain_cannot(
+    audited_atlas: Path, tmp_path: Path, attack: str
+) -> None:
+    key, anchors = tmp_path / "keys" / "anchor.key", tmp_path / "elsewhere" / "anchors.jsonl"
+    made = runner.invoke(app, ["audit", "keygen", str(key), "--atlas", str(audited_atlas)])
+    assert made.exit_code == 0, made.output
+    assert oct(key.stat().st_mode & 0o777) == "0o600"
+    _anchor(audited_atlas, key, anchors)  # entry 7 is anchored
+    assert _verify_anchored(audited_atlas, anchors, key)[0] == 0
+    conn = _db(audited_atlas)
+    if attack == "tail deleted":
+        conn.execute("DELETE FROM audit_log WHERE seq = 7")
+        _set_head(conn, 6)
+    elif attack == "truncated with its head":
+        conn.execute("DELETE FROM audit_log WHERE seq > 3")
+        _set_head(conn, 3)
+    else:
+        conn.execute("DELETE FROM audit_log")
+        conn.execute("DELETE FROM atlas_meta WHERE key = 'audit_head'")
+        conn.commit()
+        with Atlas.open(settings=Settings(atlas_dir=audited_atlas)) as atlas:
+            for i in range(9):  # a new, self-consistent log, longer than the old one
+                atlas.audit.append(
+                    AuditEvent(actor="mallory", actor_role="admin", actor_unit="hq", action="login", details={"i": i})
+                )  # fmt: skip
+    code, out = verify(audited_atlas)
+    assert code == 0, "the hash chain alone cannot see this"
+    code, out = _verify_anchored(audited_atlas, anchors, key)
+    assert code == 24
+    assert "anchor line 1 (entry 7)" in out
+    assert ("cut short or wiped" in out) or ("was rewritten" in out)
+
+
+def test_a_forged_anchor_is_refused(audited_atlas: Path, tmp_path: Path) -> None:
+    key, anchors = tmp_path / "anchor.key", tmp_path / "anchors.jsonl"
+    assert (
+        runner.invoke(app, ["audit", "keygen", str(key), "--atlas", str(audited_atlas)]).exit_code
+        == 0
+    )
+    _anchor(audited_atlas, key, anchors)
+    data = json.loads(anchors.read_text())
+    data["seq"] = 3  # moved to an entry the attacker kept
+    anchors.write_text(json.dumps(data) + "\n")
+    code, out = _verify_anchored(audited_atlas, anchors, key)
+    assert code == 24 and "signature is not valid" in out

@@ -351,6 +351,27 @@ class AuditLog:
             problems.append(ChainProblem(last_seq, "truncated", "the audit head record is missing"))
         return VerifyReport(count, last_seq, tuple(problems))
 
+    def last_entry(self) -> tuple[int, str] | None:
+        """``(seq, entry_hash)`` of the newest entry, or None for an empty log."""
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                sa.select(t.audit_log.c.seq, t.audit_log.c.entry_hash)
+                .order_by(t.audit_log.c.seq.desc())
+                .limit(1)
+            ).first()
+        return None if row is None else (int(row[0]), str(row[1]))
+
+    def entry_hashes(self, seqs: Sequence[int]) -> dict[int, str]:
+        """The stored hash of each entry of ``seqs`` that exists."""
+        wanted = sorted(set(seqs))
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                sa.select(t.audit_log.c.seq, t.audit_log.c.entry_hash).where(
+                    t.audit_log.c.seq.in_(wanted)
+                )
+            ).all()
+        return {int(r[0]): str(r[1]) for r in rows}
+
     def _raw_rows(self, batch: int = 2000) -> Iterator[dict[str, Any]]:
         for r in self._rows_after(None, batch):
             yield dict(r._mapping)

@@ -13,6 +13,14 @@ from rich.table import Table
 from faceatlas.accounts import Role
 from faceatlas.atlas import Atlas
 from faceatlas.audit import AuditEvent
+from faceatlas.audit.anchor import (
+    check_anchors,
+    generate_key,
+    load_private_key,
+    load_public_key,
+    read_anchors,
+    sign_anchor,
+)
 from faceatlas.cli.common import (
     AtlasOption,
     JsonOption,
@@ -145,24 +153,96 @@ def reset_password(
     _show_password(user.username, password)
 
 
+AnchorFileOption = Annotated[
+    Path | None,
+    typer.Option("--anchor", help="Anchor file written by `faceatlas audit anchor`."),
+]
+PublicKeyOption = Annotated[
+    Path | None,
+    typer.Option("--public-key", help="The anchor key's public half (KEY.pub)."),
+]
+
+
 @audit_app.command("verify")
 @cli_errors
-def verify(atlas: AtlasOption = None, as_json: JsonOption = False) -> None:
-    """Recompute the hash chain; name every edited or deleted entry. Exit 24 if any."""
+def verify(
+    atlas: AtlasOption = None,
+    anchor: AnchorFileOption = None,
+    public_key: PublicKeyOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Recompute the hash chain; name every edited or deleted entry; with --anchor, check the
+    log against every signed anchor (cut short, wiped or rewritten). Exit 24 if anything."""
+    if (anchor is None) != (public_key is None):
+        raise InvalidRequestError("--anchor and --public-key go together")
     with Atlas.open(settings=settings_for(atlas)) as at:
         report = at.audit.verify()
+        anchored = []
+        if anchor is not None and public_key is not None:
+            anchors = read_anchors(anchor)
+            hashes = at.audit.entry_hashes([a.seq for a in anchors])
+            anchored = check_anchors(anchors, load_public_key(public_key), hashes)
+    ok = report.ok and not anchored
     if as_json:
-        print_json(report.as_dict())
-    elif report.ok:
-        console.print(f"audit log OK: {report.entries} entries, head #{report.head_seq}")
+        print_json(
+            {
+                **report.as_dict(),
+                "ok": ok,
+                "anchor_problems": [
+                    {"line": p.line, "seq": p.seq, "message": p.message} for p in anchored
+                ],
+            }
+        )
+    elif ok:
+        extra = f"; agrees with every anchor in {anchor}" if anchor is not None else ""
+        console.print(f"audit log OK: {report.entries} entries, head #{report.head_seq}{extra}")
     else:
         for p in report.problems:
             typer.echo(f"entry {p.seq}: {p.kind}: {p.message}")
-    if not report.ok:
+        for a in anchored:
+            typer.echo(f"anchor line {a.line} (entry {a.seq}): {a.message}")
+    if not ok:
         raise AuditIntegrityError(
-            f"audit log does not verify: {len(report.problems)} problem(s) in "
+            f"audit log does not verify: {len(report.problems) + len(anchored)} problem(s) in "
             f"{report.entries} entries"
         )
+
+
+@audit_app.command("keygen")
+@cli_errors
+def keygen(
+    key: Annotated[Path, typer.Argument(help="Where to write the private key (0600).")],
+    atlas: AtlasOption = None,
+) -> None:
+    """Make the Ed25519 key that signs anchors; it must live outside the atlas folder."""
+    public = generate_key(key, settings_for(atlas).atlas_dir)
+    console.print(f"private key {key} (keep it away from the atlas); public key {public}")
+
+
+@audit_app.command("anchor")
+@cli_errors
+def anchor_now(
+    key: Annotated[Path, typer.Option("--key", help="The private key from `audit keygen`.")],
+    to: Annotated[Path, typer.Option("--to", help="Anchor file to append to (kept elsewhere).")],
+    atlas: AtlasOption = None,
+) -> None:
+    """Append a signed statement of the log's head to an anchor file outside the atlas.
+
+    Run it on demand and periodically (from cron, say); the log must verify first."""
+    settings = settings_for(atlas)
+    signer = load_private_key(key, settings.atlas_dir)
+    with Atlas.open(settings=settings) as at:
+        report = at.audit.verify()
+        if not report.ok:
+            raise AuditIntegrityError("the audit log does not verify; it is not anchored")
+        last = at.audit.last_entry()
+    if last is None:
+        raise InvalidRequestError("the audit log is empty; there is nothing to anchor")
+    signed = sign_anchor(signer, *last)
+    to.parent.mkdir(parents=True, exist_ok=True)
+    with to.open("a", encoding="utf-8") as f:
+        f.write(signed.line() + "\n")
+    console.print(f"anchored entry {signed.seq} ({signed.hash[:16]}...) in {to}")
 
 
 @audit_app.command("export")
