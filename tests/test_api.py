@@ -496,6 +496,13 @@ def test_admin_manages_users_with_one_time_passwords(env: Env) -> None:
     # The one-time password cannot mint tokens until it is changed.
     r = env.client.post("/api/v1/auth/tokens", json={"username": "nina.new", "password": otp})
     assert r.status_code == 403
+    for weak in (otp, "password1234567", "nina.new12345", "qwertyuiop123"):  # one-time, guessable
+        r = env.client.post(
+            "/api/v1/auth/password",
+            json={"username": "nina.new", "current_password": otp, "new_password": weak},
+        )
+        assert r.status_code == 400, weak
+        assert error_of(r)["code"] == "invalid_request"
     r = env.client.post(
         "/api/v1/auth/password",
         json={

@@ -17,6 +17,7 @@ from enum import StrEnum
 import sqlalchemy as sa
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from zxcvbn import zxcvbn
 
 from faceatlas.accounts.roles import Role
 from faceatlas.errors import (
@@ -31,6 +32,10 @@ __all__ = ["Accounts", "Credential", "IssuedToken", "TokenKind", "User"]
 
 USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
 MIN_PASSWORD_LEN = 12
+MIN_PASSWORD_SCORE = 3
+"""zxcvbn's score, 0 to 4: 3 is "safely unguessable" against an offline attack on a slow hash."""
+ESTIMATE_CHARS = 100
+"""Only the first characters are estimated (the estimate's time grows with length)."""
 
 
 class TokenKind(StrEnum):
@@ -128,7 +133,7 @@ class Accounts:
             )
         generated = password is None
         secret = generate_password() if password is None else password
-        _check_password(secret)
+        _check_password(secret, username)
         with self.engine.begin() as conn:
             exists = conn.execute(
                 sa.select(t.users.c.id).where(t.users.c.username == username)
@@ -195,9 +200,16 @@ class Accounts:
         return self.get(user_id)
 
     def set_password(self, user_id: int, password: str, *, must_change: bool = False) -> None:
-        """Set a password and revoke every existing credential of the user."""
-        _check_password(password)
-        self.get(user_id)
+        """Set a password and revoke every existing credential of the user.
+
+        A password the user chooses (``must_change`` false) must differ from the current one,
+        which for a user signing in for the first time is the one-time password."""
+        user = self.get(user_id)
+        _check_password(password, user.username)
+        if not must_change and self._is_current(user_id, password):
+            raise InvalidRequestError(
+                "choose a new password: it must differ from the current (or one-time) password"
+            )
         with self.engine.begin() as conn:
             conn.execute(
                 t.users.update()
@@ -205,6 +217,16 @@ class Accounts:
                 .values(password_hash=self._hasher.hash(password), must_change_password=must_change)
             )
         self.revoke_all(user_id)
+
+    def _is_current(self, user_id: int, password: str) -> bool:
+        with self.engine.connect() as conn:
+            stored = conn.execute(
+                sa.select(t.users.c.password_hash).where(t.users.c.id == user_id)
+            ).scalar()
+        try:
+            return stored is not None and self._hasher.verify(stored, password)
+        except (VerifyMismatchError, VerificationError, InvalidHashError):
+            return False
 
     def reset_password(self, user_id: int) -> str:
         """A new one-time password, to be changed at next login."""
@@ -341,8 +363,20 @@ class Accounts:
         return password
 
 
-def _check_password(password: str) -> None:
+def _check_password(password: str, username: str) -> None:
     if len(password) < MIN_PASSWORD_LEN:
         raise InvalidRequestError(f"password must have at least {MIN_PASSWORD_LEN} characters")
     if len(password) > 1024:
         raise InvalidRequestError("password is too long")
+    # zxcvbn knows common passwords, names, words, dates, keyboard patterns and substitutions;
+    # the user's own name and the product's count as known words
+    estimate = zxcvbn(
+        password[:ESTIMATE_CHARS], user_inputs=[username, *username.split("."), "faceatlas"]
+    )
+    if int(estimate["score"]) < MIN_PASSWORD_SCORE:
+        hint = str(estimate.get("feedback", {}).get("warning") or "")
+        raise InvalidRequestError(
+            "this password is too easy to guess"
+            + (f" ({hint.rstrip('.').lower()})" if hint else "")
+            + ": use a longer phrase of unrelated words"
+        )
