@@ -14,6 +14,7 @@ from fastapi.testclient import TestClient
 from PIL import Image
 
 from faceatlas import Atlas, Settings
+from faceatlas.accounts import Role
 from faceatlas.api import create_app
 from faceatlas.api.service import SearchRequest, Service, similarity_band
 from tests.conftest import LEAD_SIMILARITY
@@ -109,6 +110,7 @@ ENDPOINTS = [
     ("post", "/api/v1/users", "admin"),
     ("patch", "/api/v1/users/1", "admin"),
     ("post", "/api/v1/users/1/password", "admin"),
+    ("post", "/api/v1/users/1/unlock", "admin"),
     ("get", "/api/v1/settings", "admin"),
     ("get", "/api/v1/jobs", "admin"),
     ("post", "/api/v1/jobs", "admin"),
@@ -260,6 +262,29 @@ def test_a_chunked_upload_over_the_limit_is_413(env: Env) -> None:
         )
         assert r.status_code == 413, r.text
         assert error_of(r)["code"] == "image_too_large"
+
+
+def test_wrong_passwords_slow_the_sender_not_the_owner(env: Env) -> None:
+    accounts = env.atlas.accounts
+    user, _ = accounts.create_user(
+        "tess.target", Role.INVESTIGATOR, unit="unit-a", password=PASSWORD
+    )
+    guess = {"username": "tess.target", "password": "not it at all"}
+    codes = [env.client.post("/api/v1/auth/tokens", json=guess).status_code for _ in range(7)]
+    assert codes[:5] == [401] * 5 and codes[6] == 429
+    r = env.client.post(
+        "/api/v1/auth/tokens", json={"username": "tess.target", "password": PASSWORD}
+    )
+    assert r.status_code == 429  # this address waits, even with the right password
+    assert "wrong passwords" in error_of(r)["message"] and "search" not in error_of(r)["message"]
+    assert int(r.headers["retry-after"]) >= 1
+    admin = env.people.auth("admin")
+    r = env.client.post(f"/api/v1/users/{user.id}/unlock", headers=admin)
+    assert r.status_code == 200 and r.json()["addresses_freed"] == 1
+    r = env.client.post(
+        "/api/v1/auth/tokens", json={"username": "tess.target", "password": PASSWORD}
+    )
+    assert r.status_code == 201
 
 
 def test_health_is_public(env: Env) -> None:
@@ -715,7 +740,9 @@ def test_cookie_session_needs_csrf_for_unsafe_api_calls(env: Env, probe_photos: 
 
 
 def test_password_guessing_is_rate_limited(env: Env) -> None:
-    for _ in range(10):
+    from faceatlas.accounts.throttle import FREE_FAILURES
+
+    for _ in range(FREE_FAILURES + 1):  # the last one starts the first wait
         r = env.client.post(
             "/api/v1/auth/tokens", json={"username": "guess.target", "password": "not it at all"}
         )

@@ -17,9 +17,15 @@ class RateLimiter:
     """At most ``limit`` events per ``window_s`` seconds for each key."""
 
     def __init__(
-        self, limit: int, window_s: float = 60.0, clock: Callable[[], float] = time.monotonic
+        self,
+        limit: int,
+        window_s: float = 60.0,
+        clock: Callable[[], float] = time.monotonic,
+        *,
+        what: str = "search",
     ) -> None:
         self.limit = limit
+        self.what = what
         self.window_s = window_s
         self._clock = clock
         self._events: dict[str, deque[float]] = {}
@@ -35,7 +41,7 @@ class RateLimiter:
             if len(events) >= self.limit:
                 retry = max(1, math.ceil(events[0] + self.window_s - now))
                 raise RateLimitedError(
-                    f"search limit of {self.limit} per {self.window_s:.0f} s reached; "
+                    f"{self.what} limit of {self.limit} per {self.window_s:.0f} s reached; "
                     f"retry in {retry} s",
                     retry_after_s=retry,
                 )

@@ -19,6 +19,7 @@ __all__ = [
     "CurrentCredential",
     "ServiceDep",
     "check_csrf",
+    "client_of",
     "require",
 ]
 
@@ -86,3 +87,8 @@ def require(role: Role) -> Callable[[Credential], User]:
 Investigator = Annotated[User, Depends(require(Role.INVESTIGATOR))]
 Supervisor = Annotated[User, Depends(require(Role.SUPERVISOR))]
 Admin = Annotated[User, Depends(require(Role.ADMIN))]
+
+
+def client_of(request: Request) -> str:
+    """The client's address, as the server sees it (what wrong passwords are counted by)."""
+    return request.client.host if request.client else "unknown"

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Request, Response
 
 from faceatlas.accounts import TokenKind
-from faceatlas.api.deps import Admin, CurrentCredential, ServiceDep
+from faceatlas.api.deps import Admin, CurrentCredential, ServiceDep, client_of
 from faceatlas.api.schemas_users import (
     PasswordChange,
     PasswordReset,
     TokenCreate,
     TokenInfo,
     TokenOut,
+    UnlockOut,
     UserCreate,
     UserCreated,
     UserOut,
@@ -32,9 +33,9 @@ router = APIRouter()
     tags=["auth"],
     summary="Create an API token with username and password",
 )
-def create_token(body: TokenCreate, service: ServiceDep) -> TokenOut:
+def create_token(body: TokenCreate, service: ServiceDep, request: Request) -> TokenOut:
     accounts = service.atlas.accounts
-    user = service.authenticate(body.username, body.password)
+    user = service.authenticate(body.username, body.password, client_of(request))
     if user.must_change_password:
         raise PermissionDeniedError(
             "change the one-time password first (POST /api/v1/auth/password)"
@@ -51,9 +52,9 @@ def create_token(body: TokenCreate, service: ServiceDep) -> TokenOut:
     tags=["auth"],
     summary="Change a password (also replaces a one-time password); revokes all tokens",
 )
-def change_password(body: PasswordChange, service: ServiceDep) -> Response:
+def change_password(body: PasswordChange, service: ServiceDep, request: Request) -> Response:
     accounts = service.atlas.accounts
-    user = service.authenticate(body.username, body.current_password)
+    user = service.authenticate(body.username, body.current_password, client_of(request))
     accounts.set_password(user.id, body.new_password)
     service.record(user, "password_changed")
     return Response(status_code=204)
@@ -132,3 +133,13 @@ def reset_password(user_id: RowId, service: ServiceDep, admin: Admin) -> Passwor
     password = service.atlas.accounts.reset_password(user_id)
     service.record(admin, "password_reset", user=user.username)
     return PasswordReset(one_time_password=password)
+
+
+@router.post(
+    "/users/{user_id}/unlock",
+    response_model=UnlockOut,
+    tags=["users"],
+    summary="Clear the waits that wrong passwords put on a user's account",
+)
+def unlock_user(user_id: RowId, service: ServiceDep, admin: Admin) -> UnlockOut:
+    return UnlockOut(addresses_freed=service.unlock(admin, user_id))

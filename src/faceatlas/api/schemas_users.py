@@ -13,6 +13,7 @@ __all__ = [
     "TokenCreate",
     "TokenInfo",
     "TokenOut",
+    "UnlockOut",
     "UserCreate",
     "UserCreated",
     "UserOut",
@@ -89,3 +90,9 @@ class TokenInfo(BaseModel):
     created_at: str
     expires_at: str
     revoked_at: str | None
+
+
+class UnlockOut(BaseModel):
+    addresses_freed: int = Field(
+        description="Client addresses that were waiting after wrong passwords."
+    )

@@ -19,11 +19,13 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 from faceatlas.accounts import RateLimiter, Role, User
+from faceatlas.accounts.throttle import LoginThrottle
 from faceatlas.api.gate import EngineGate
 from faceatlas.atlas import Atlas
 from faceatlas.audit import AuditEntry, AuditEvent
 from faceatlas.errors import (
     AtlasLockedError,
+    AuthenticationError,
     CaseRequiredError,
     ImageTooLargeError,
     InvalidRequestError,
@@ -130,7 +132,8 @@ class Service:
         self.atlas = atlas
         self.settings = atlas.settings
         self.limiter = RateLimiter(self.settings.search_rate_per_minute, 60.0)
-        self.login_limiter = RateLimiter(LOGIN_ATTEMPTS_PER_MINUTE, 60.0)
+        self.login_limiter = RateLimiter(LOGIN_ATTEMPTS_PER_MINUTE, 60.0, what="opt-out request")
+        self.throttle = LoginThrottle()
         self._case_re = re.compile(self.settings.case_number_pattern)
         self.gate = EngineGate(concurrent=atlas.engine.thread_safe)
         self.jobs = JobRunner(atlas, on_finished=self.catch_up_index)
@@ -146,10 +149,24 @@ class Service:
     def stop(self) -> None:
         self.jobs.stop()
 
-    def authenticate(self, username: str, password: str) -> User:
-        """Check a password, at most :data:`LOGIN_ATTEMPTS_PER_MINUTE` times a minute per name."""
-        self.login_limiter.hit(username.strip().lower())
-        return self.atlas.accounts.authenticate(username, password)
+    def authenticate(self, username: str, password: str, client: str) -> User:
+        """Check a password; wrong ones slow down that account from that address only
+        (:class:`faceatlas.accounts.throttle.LoginThrottle`)."""
+        self.throttle.check(username, client)
+        try:
+            user = self.atlas.accounts.authenticate(username, password)
+        except AuthenticationError:
+            self.throttle.failed(username, client)
+            raise
+        self.throttle.succeeded(username, client)
+        return user
+
+    def unlock(self, admin: User, user_id: int) -> int:
+        """Clear the wrong-password waits of an account; returns the addresses freed."""
+        target = self.atlas.accounts.get(user_id)
+        freed = self.throttle.unlock(target.username)
+        self.record(admin, "account_unlocked", user=target.username, addresses=freed)
+        return freed
 
     def catch_up_index(self) -> None:
         """Bring the serving index in line with the catalog after an ingest job."""

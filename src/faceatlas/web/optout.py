@@ -11,6 +11,7 @@ from fastapi.responses import Response
 from faceatlas.errors import FaceAtlasError
 from faceatlas.privacy import MAX_SELFIES
 from faceatlas.web.pages import (
+    client_of,
     pages_of,
     read_photos,
     service_of,
@@ -56,7 +57,7 @@ async def optout_submit(request: Request) -> Response:
             service.settings.max_upload_bytes,
             f"attach between 1 and {MAX_SELFIES} photos of yourself",
         )
-        client = request.client.host if request.client else "unknown"
+        client = client_of(request)
         optout = await run_in_threadpool(
             service.optout_request, selfies, str(form.get("contact") or ""), client
         )

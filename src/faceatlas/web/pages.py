@@ -24,7 +24,7 @@ from faceatlas.errors import (
 )
 from faceatlas.types import is_web_url
 
-__all__ = ["LOGIN_CSRF_COOKIE", "Pages"]
+__all__ = ["LOGIN_CSRF_COOKIE", "Pages", "client_of"]
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 LOGIN_CSRF_COOKIE = "fa_login_csrf"
@@ -155,3 +155,8 @@ async def read_photos(
     if not 1 <= len(uploads) <= most:
         raise InvalidRequestError(refusal)
     return [await read_upload(u, limit) for u in uploads]
+
+
+def client_of(request: Request) -> str:
+    """The client's address, as the server sees it (what wrong passwords are counted by)."""
+    return request.client.host if request.client else "unknown"

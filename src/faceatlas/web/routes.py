@@ -23,6 +23,7 @@ from faceatlas.errors import (
 from faceatlas.types import RowId
 from faceatlas.web.pages import (
     LOGIN_CSRF_COOKIE,
+    client_of,
     new_login_csrf,
     optional_session,
     pages_of,
@@ -81,7 +82,7 @@ def login(
         return login_form(request, "Your sign-in form expired; please try again.", 403)
     service = service_of(request)
     try:
-        user = service.authenticate(username, password)
+        user = service.authenticate(username, password, client_of(request))
     except AuthenticationError:
         return login_form(request, "Wrong username or password.", 401)
     except RateLimitedError as exc:
@@ -122,7 +123,7 @@ def change_password(
     service = service_of(request)
     accounts = service.atlas.accounts
     try:
-        service.authenticate(credential.user.username, current_password)
+        service.authenticate(credential.user.username, current_password, client_of(request))
         accounts.set_password(credential.user.id, new_password)
     except (AuthenticationError, InvalidRequestError, RateLimitedError) as exc:
         return pages_of(request).render(
@@ -252,7 +253,14 @@ def _users_page(request: Request, credential: Any, **extra: Any) -> Response:
     return pages_of(request).render(
         request,
         "users.html",
-        {"users": users, "roles": list(Role), "created": None, "error": None, **extra},
+        {
+            "users": users,
+            "roles": list(Role),
+            "created": None,
+            "error": None,
+            "notice": None,
+            **extra,
+        },
         credential=credential,
         status=status,
     )
@@ -298,6 +306,11 @@ def update_user(
             request, credential, error="Admins cannot change their own role or access.", status=403
         )
     target = accounts.get(user_id)
+    if action == "unlock":
+        freed = service.unlock(credential.user, user_id)
+        return _users_page(
+            request, credential, notice=f"{target.username} unlocked ({freed} address(es) freed)."
+        )
     if action == "reset":
         password = accounts.reset_password(user_id)
         service.record(credential.user, "password_reset", user=target.username)
