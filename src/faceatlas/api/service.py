@@ -57,7 +57,7 @@ LEADS_NOTICE = (
     "person: verify every lead independently before acting on it."
 )
 SHOWN_WINDOW = timedelta(hours=24)
-LOGIN_ATTEMPTS_PER_MINUTE = 10
+OPTOUT_REQUESTS_PER_MINUTE = 10
 """Password checks per user name per minute (web sign-in, token creation, password change)."""
 
 
@@ -132,7 +132,7 @@ class Service:
         self.atlas = atlas
         self.settings = atlas.settings
         self.limiter = RateLimiter(self.settings.search_rate_per_minute, 60.0)
-        self.login_limiter = RateLimiter(LOGIN_ATTEMPTS_PER_MINUTE, 60.0, what="opt-out request")
+        self.optout_limiter = RateLimiter(OPTOUT_REQUESTS_PER_MINUTE, 60.0, what="opt-out request")
         self.throttle = LoginThrottle()
         self._case_re = re.compile(self.settings.case_number_pattern)
         self.gate = EngineGate(concurrent=atlas.engine.thread_safe)
@@ -187,7 +187,7 @@ class Service:
         them), and at most :data:`PUBLIC_ANALYSES` requests are analysed at once, the rest
         answered ``rate_limited`` at once rather than queued. Only storing the request (and,
         with auto-approval on, erasing) takes the gate exclusively."""
-        self.login_limiter.hit(f"optout:{client}")
+        self.optout_limiter.hit(f"optout:{client}")
         check_contact(contact)
         if not self._public_analyses.acquire(blocking=False):
             raise RateLimitedError(
