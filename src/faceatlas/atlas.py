@@ -80,6 +80,7 @@ from faceatlas.search.run import SearchSetup, run_search, threshold_in_force, ti
 from faceatlas.store import Catalog, FaceRecord
 from faceatlas.store.calibrations import CalibrationRecord, latest_calibration, save_calibration
 from faceatlas.store.frontier import Frontier
+from faceatlas.store.migrations import GENERATION_META
 from faceatlas.types import AnalyzedFace, Vectors
 
 __all__ = ["Atlas"]
@@ -109,6 +110,7 @@ class Atlas:
         """The hash-chained audit log (see :mod:`faceatlas.audit`)."""
         self._fmr_mapping: tuple[int, FmrMapping | None] | None = None
         self._fair_scorer: tuple[FairScorer | None] | None = None
+        self._generation: str | None = None
         self.blocklist = Blocklist(catalog, engine.model_id, engine.dim)
         """Opt-out templates: ingestion skips their faces and search never returns them."""
 
@@ -267,8 +269,13 @@ class Atlas:
 
     # --- index consistency ----------------------------------------------------------
 
+    def catalog_changed(self) -> bool:
+        """Whether any process changed the stored embeddings since this one last synced."""
+        return self.catalog.get_meta(GENERATION_META) != self._generation
+
     def sync_index(self) -> str:
         """Bring the index in line with the catalog: ``ok``, ``caught_up`` or ``rebuilt``."""
+        self._generation = self.catalog.get_meta(GENERATION_META)
         count, watermark = self.catalog.embedding_watermark(self.model_id)
         state = self.index.state()
         dirty = self.catalog.get_meta(META_INDEX_DIRTY) == "1"

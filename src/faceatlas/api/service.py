@@ -168,6 +168,18 @@ class Service:
         self.record(admin, "account_unlocked", user=target.username, addresses=freed)
         return freed
 
+    def refresh(self) -> None:
+        """Before serving: pick up what another process (a CLI ingest or erasure) changed in
+        the catalog since this one last synced its index."""
+        if not self.atlas.catalog_changed():
+            return
+        try:
+            with self.atlas.writer_lock(), self.gate.exclusive():
+                state = self.atlas.sync_index()
+            log.info("index synced with changes from another process: %s", state)
+        except AtlasLockedError:
+            log.info("index sync deferred: another writer holds the atlas")
+
     def catch_up_index(self) -> None:
         """Bring the serving index in line with the catalog after an ingest job."""
         try:
@@ -271,6 +283,7 @@ class Service:
         for data in probes:
             self.check_upload(data)
         self.limiter.hit(user.username)
+        self.refresh()
         started = time.perf_counter()
         with self.gate.shared():
             result, record = run()

@@ -16,7 +16,7 @@ import sqlalchemy as sa
 
 from faceatlas.store import schema
 
-__all__ = ["MIGRATIONS", "Migration", "apply_migrations"]
+__all__ = ["GENERATION_META", "MIGRATIONS", "Migration", "apply_migrations"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,7 +86,39 @@ MIGRATIONS: tuple[Migration, ...] = (
             schema.probe_images,
         ),
     ),
+    Migration(
+        7,
+        "catalog generation: a counter every change to the stored embeddings bumps (triggers), "
+        "so every process sees another's ingest or erasure on its next request",
+        lambda conn: _generation_triggers(conn),
+    ),
 )
+
+GENERATION_META = "catalog_generation"
+"""``atlas_meta`` key of the counter that triggers bump on every insert into or delete from
+``embeddings``, whichever process or code path makes it."""
+
+_SQLITE_GENERATION = tuple(
+    f"CREATE TRIGGER IF NOT EXISTS embeddings_generation_{event.lower()} AFTER {event} "
+    "ON embeddings BEGIN UPDATE atlas_meta SET value = CAST(value AS INTEGER) + 1 "
+    f"WHERE key = '{GENERATION_META}'; END"
+    for event in ("INSERT", "DELETE")
+)
+_POSTGRES_GENERATION = (
+    "CREATE OR REPLACE FUNCTION faceatlas_bump_generation() RETURNS trigger AS $$ BEGIN "
+    f"UPDATE atlas_meta SET value = (value::bigint + 1)::text WHERE key = '{GENERATION_META}'; "
+    "RETURN NULL; END $$ LANGUAGE plpgsql",
+    "CREATE TRIGGER embeddings_generation AFTER INSERT OR DELETE ON embeddings "
+    "FOR EACH STATEMENT EXECUTE FUNCTION faceatlas_bump_generation()",
+)
+
+
+def _generation_triggers(conn: sa.Connection) -> None:
+    conn.execute(schema.atlas_meta.insert().values(key=GENERATION_META, value="0"))
+    ddl = _SQLITE_GENERATION if conn.dialect.name == "sqlite" else _POSTGRES_GENERATION
+    for statement in ddl:
+        conn.exec_driver_sql(statement)
+
 
 _AUDIT_GUARDS = (
     "CREATE TRIGGER IF NOT EXISTS audit_log_no_update BEFORE UPDATE ON audit_log "
