@@ -19,7 +19,7 @@ from faceatlas.api.schemas import (
     VerifyOut,
 )
 from faceatlas.errors import InvalidRequestError
-from faceatlas.types import RowId
+from faceatlas.types import MAX_ROW_ID, RowId
 
 __all__ = ["router"]
 
@@ -48,7 +48,9 @@ def audit_searches(
     actor: Annotated[str | None, Query(max_length=64, description="Only this user's.")] = None,
     case_number: Annotated[str | None, Query(max_length=64)] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    before_seq: Annotated[int | None, Query(ge=1, description="Page: entries before this.")] = None,
+    before_seq: Annotated[
+        int | None, Query(ge=1, le=MAX_ROW_ID, description="Page: entries before this.")
+    ] = None,
 ) -> AuditEntriesOut:
     entries = service.searches(
         user, actor=actor, case_number=case_number, limit=limit, before_seq=before_seq
@@ -77,7 +79,7 @@ def audit_entries(
     _admin: Admin,
     action: Annotated[str | None, Query(max_length=40)] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    before_seq: Annotated[int | None, Query(ge=1)] = None,
+    before_seq: Annotated[int | None, Query(ge=1, le=MAX_ROW_ID)] = None,
 ) -> AuditEntriesOut:
     entries = service.atlas.audit.entries(action=action, limit=limit, before_seq=before_seq)
     return AuditEntriesOut(entries=[AuditEntryOut.of(e) for e in entries])

@@ -28,7 +28,7 @@ from faceatlas.api.schemas_identities import (
 from faceatlas.api.service import SearchRequest, Service
 from faceatlas.api.uploads import read_upload
 from faceatlas.errors import InvalidRequestError
-from faceatlas.types import RowId
+from faceatlas.types import MAX_ROW_ID, RowId
 
 __all__ = ["router"]
 
@@ -65,7 +65,7 @@ def list_identities(
     user: Investigator,
     min_faces: Annotated[int, Query(ge=1, le=100_000)] = 1,
     limit: Annotated[int, Query(ge=1, le=1000)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_ROW_ID)] = 0,
 ) -> IdentitiesOut:
     """Supervisors and admins see every identity; investigators those their own searches
     showed them (or their curation made) in the last 24 hours."""
