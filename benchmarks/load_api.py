@@ -211,12 +211,61 @@ def _drive(
     return latencies, errors, time.perf_counter() - start
 
 
+def _selfie(photo: Path, side: int) -> bytes:
+    """A gray canvas ``side`` pixels square with a face in it: a small file, many pixels."""
+    with Image.open(photo) as img:
+        face = img.convert("RGB")
+    canvas = Image.new("RGB", (side, side), (128, 128, 128))
+    canvas.paste(face, ((side - face.width) // 2, (side - face.height) // 2))
+    out = io.BytesIO()
+    canvas.save(out, format="JPEG", quality=85)
+    return out.getvalue()
+
+
+def _attack(url: str, selfies: list[bytes], stop: threading.Event, counts: dict[str, int]) -> None:
+    """What an outsider does to the public opt-out form: ten large selfies a request, as fast
+    as answers come, from four loopback addresses at once."""
+    lock = threading.Lock()
+
+    def attacker(address: str) -> None:
+        transport = httpx.HTTPTransport(local_address=address)
+        with httpx.Client(base_url=url, timeout=120, transport=transport) as http:
+            while not stop.is_set():
+                form = http.get("/optout")
+                token = re.search(r'name="csrf_token" value="([^"]+)"', form.text)
+                files = [("selfie", (f"s{i}.jpg", data)) for i, data in enumerate(selfies)]
+                r = http.post(
+                    "/optout",
+                    data={
+                        "csrf_token": token.group(1) if token else "",
+                        "contact": "x@example.org",
+                    },
+                    files=files,
+                )
+                with lock:
+                    counts[str(r.status_code)] = counts.get(str(r.status_code), 0) + 1
+
+    threads = [
+        threading.Thread(target=attacker, args=(f"127.0.0.{i}",), daemon=True) for i in range(2, 6)
+    ]
+    for th in threads:
+        th.start()
+    stop.wait()
+    for th in threads:
+        th.join(timeout=130)
+
+
 def _pct(values: list[float], q: float) -> float:
     return float(np.percentile(np.asarray(values), q)) if values else float("nan")
 
 
 def run(
-    atlas_dir: Path, clients: int, seconds: float, baseline_s: float, engine: EngineName
+    atlas_dir: Path,
+    clients: int,
+    seconds: float,
+    baseline_s: float,
+    engine: EngineName,
+    attacker: bool = False,
 ) -> None:
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
@@ -291,6 +340,27 @@ def run(
         )
         if err:
             print("first errors:", *err[:5], sep="\n  ")
+        if attacker:
+            big = photos[0]
+            # the largest selfies the form analyses (3900 x 3900 = 15.2 MP; 40 MP ones are
+            # refused from their header, which costs nothing)
+            selfies = [_selfie(big, 3900)] * 10
+            stop, counts = threading.Event(), {}
+            flood = threading.Thread(target=_attack, args=(url, selfies, stop, counts))
+            flood.start()
+            try:
+                a_lat, a_err, a_wall = _drive(url, tokens, probes, seconds)
+            finally:
+                stop.set()
+                flood.join()
+            print(
+                f"with an attacker on /optout {a_wall:5.1f} s: {len(a_lat)} ok, {len(a_err)} errors, "
+                f"p50 {1000 * _pct(a_lat, 50):.0f} ms, p95 {1000 * _pct(a_lat, 95):.0f} ms; "
+                f"p95 x{_pct(a_lat, 95) / _pct(lat, 95):.2f} of the same load without; "
+                f"opt-out answers {dict(sorted(counts.items()))}"
+            )
+            if a_err:
+                print("first errors:", *a_err[:5], sep="\n  ")
         with Atlas.open(settings=Settings(atlas_dir=atlas_dir, engine=engine)) as atlas:
             report = atlas.audit.verify()
         print(f"audit log after the run: {report.entries} entries, chain ok={report.ok}")
@@ -316,6 +386,11 @@ def main() -> None:
     r.add_argument("--clients", type=int, default=8)
     r.add_argument("--seconds", type=float, default=60.0)
     r.add_argument("--baseline-seconds", type=float, default=15.0)
+    r.add_argument(
+        "--attacker",
+        action="store_true",
+        help="then run the same load while four addresses flood the public opt-out form",
+    )
     for p in (b, r):
         p.add_argument("--engine", choices=[e.value for e in EngineName], default="sface")
     args = parser.parse_args()
@@ -323,7 +398,7 @@ def main() -> None:
     if args.cmd == "build":
         build(args.atlas, args.faces, args.clients, engine)
     else:
-        run(args.atlas, args.clients, args.seconds, args.baseline_seconds, engine)
+        run(args.atlas, args.clients, args.seconds, args.baseline_seconds, engine, args.attacker)
 
 
 if __name__ == "__main__":

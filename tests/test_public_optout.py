@@ -81,3 +81,18 @@ def test_public_optout_never_holds_up_searches(
         assert searched < finished["optout"], "the search waited for the public opt-out"
         pending = atlas.optouts()
         assert len(pending) == 1 and pending[0].templates == 10
+
+
+def test_large_selfies_are_analysed_shrunk(probe_photos: Path) -> None:
+    from faceatlas.engine import decode_image
+    from faceatlas.privacy.optout import SELFIE_ANALYSIS_PIXELS
+
+    big = _face_on_canvas(probe_photos / "obama1.jpg", 3900)  # 15.2 MP
+    image = decode_image(big, max_pixels=40_000_000, fit_pixels=SELFIE_ANALYSIS_PIXELS)
+    height, width = image.pixels.shape[:2]
+    assert SELFIE_ANALYSIS_PIXELS / 4 < height * width <= SELFIE_ANALYSIS_PIXELS
+    assert abs(width - height) <= 1  # the shape is kept
+    small = _face_on_canvas(probe_photos / "obama1.jpg", 800)
+    assert decode_image(
+        small, max_pixels=40_000_000, fit_pixels=SELFIE_ANALYSIS_PIXELS
+    ).pixels.shape[:2] == (800, 800)

@@ -460,7 +460,9 @@ class Atlas:
 
     # --- search ------------------------------------------------------------------------
 
-    def analyze_probe(self, data: bytes, *, max_pixels: int | None = None) -> list[AnalyzedFace]:
+    def analyze_probe(
+        self, data: bytes, *, max_pixels: int | None = None, fit_pixels: int | None = None
+    ) -> list[AnalyzedFace]:
         """Every face in a probe photo, largest first. Raises on a bad image; ``max_pixels``
         tightens the configured pixel limit (checked before decoding)."""
         limit = (
@@ -468,7 +470,9 @@ class Atlas:
             if max_pixels is None
             else min(max_pixels, self.settings.max_pixels)
         )
-        image = decode_image(data, max_pixels=limit, max_bytes=self.settings.max_file_bytes)
+        image = decode_image(
+            data, max_pixels=limit, max_bytes=self.settings.max_file_bytes, fit_pixels=fit_pixels
+        )
         return analyze_faces(self.engine, image.pixels, thumbnail_px=self.settings.thumbnail_px)
 
     def detect(self, data: bytes) -> list[ProbeFace]:

@@ -44,8 +44,14 @@ def sniff_format(data: bytes) -> str | None:
         return None
 
 
-def decode_image(data: bytes, *, max_pixels: int, max_bytes: int | None = None) -> DecodedImage:
+def decode_image(
+    data: bytes, *, max_pixels: int, max_bytes: int | None = None, fit_pixels: int | None = None
+) -> DecodedImage:
     """Decode ``data`` into an upright RGB ``uint8`` array of shape ``(h, w, 3)``.
+
+    ``fit_pixels`` shrinks a larger image to about that many pixels while decoding (a JPEG
+    is decoded at a reduced scale, which costs a fraction of a full decode), for callers that
+    need the face, not the detail: a selfie's face fills much of the frame.
 
     The header is checked against ``max_pixels`` before any pixel is decoded,
     so a decompression bomb costs nothing. Raises :class:`ImageTooLargeError`,
@@ -72,8 +78,17 @@ def decode_image(data: bytes, *, max_pixels: int, max_bytes: int | None = None) 
                 )
             if getattr(img, "n_frames", 1) > 1:
                 img.seek(0)
+            if fit_pixels is not None and width * height > fit_pixels:
+                scale = (fit_pixels / (width * height)) ** 0.5
+                target = (max(1, int(width * scale)), max(1, int(height * scale)))
+                img.draft("RGB", target)  # JPEG: decode at 1/2, 1/4 or 1/8 scale
             img.load()
-            upright = ImageOps.exif_transpose(img)
+            loaded: Image.Image = img
+            if fit_pixels is not None and loaded.width * loaded.height > fit_pixels:
+                scale = (fit_pixels / (loaded.width * loaded.height)) ** 0.5
+                size = (max(1, int(loaded.width * scale)), max(1, int(loaded.height * scale)))
+                loaded = loaded.resize(size, Image.Resampling.BILINEAR)
+            upright = ImageOps.exif_transpose(loaded)
             if upright.width * upright.height > max_pixels:
                 raise ImageTooLargeError("image exceeds the pixel limit after orientation")
             rgb = upright.convert("RGB")

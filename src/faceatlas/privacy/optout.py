@@ -55,6 +55,9 @@ __all__ = [
 ]
 
 MAX_SELFIES = 10
+SELFIE_ANALYSIS_PIXELS = 2_000_000
+"""A larger selfie is shrunk to about this many pixels while it is decoded: its face still
+spans hundreds of pixels, and the public form costs the server a fraction of a full decode."""
 SELFIE_MAX_PIXELS = 16_000_000
 """Pixel limit of one selfie, checked from the header before any pixel is decoded: a phone's
 selfie camera takes well under 16 MP, and the opt-out form is public, so a 40-megapixel canvas
@@ -137,7 +140,9 @@ def templates_from_selfies(atlas: Atlas, selfies: Sequence[bytes]) -> Vectors:
     templates = []
     for i, data in enumerate(selfies, start=1):
         try:
-            faces = atlas.analyze_probe(data, max_pixels=SELFIE_MAX_PIXELS)
+            faces = atlas.analyze_probe(
+                data, max_pixels=SELFIE_MAX_PIXELS, fit_pixels=SELFIE_ANALYSIS_PIXELS
+            )
             templates.append(selfie_template(faces))
         except FaceAtlasError as exc:
             exc.message = f"selfie {i}: {exc.message}"
