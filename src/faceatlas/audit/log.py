@@ -12,9 +12,7 @@ detects an edit made by someone who bypasses them.
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
 import json
 import threading
 from collections.abc import Iterator, Sequence
@@ -176,13 +174,9 @@ class AuditLog:
 
     def _append_once(self, fields: dict[str, Any], details_json: str) -> AuditEntry:
         with self.engine.begin() as conn:
-            last = conn.execute(
-                sa.select(t.audit_log.c.seq, t.audit_log.c.entry_hash)
-                .order_by(t.audit_log.c.seq.desc())
-                .limit(1)
-            ).first()
-            seq = 1 if last is None else int(last[0]) + 1
-            prev = GENESIS if last is None else str(last[1])
+            last = _newest(conn)
+            seq = 1 if last is None else last[0] + 1
+            prev = GENESIS if last is None else last[1]
             at = datetime.now(UTC).isoformat(timespec="milliseconds")
             body = _body(seq, at, fields, details_json)
             entry_hash = _hash(prev, body)
@@ -354,12 +348,7 @@ class AuditLog:
     def last_entry(self) -> tuple[int, str] | None:
         """``(seq, entry_hash)`` of the newest entry, or None for an empty log."""
         with self.engine.connect() as conn:
-            row = conn.execute(
-                sa.select(t.audit_log.c.seq, t.audit_log.c.entry_hash)
-                .order_by(t.audit_log.c.seq.desc())
-                .limit(1)
-            ).first()
-        return None if row is None else (int(row[0]), str(row[1]))
+            return _newest(conn)
 
     def entry_hashes(self, seqs: Sequence[int]) -> dict[int, str]:
         """The stored hash of each entry of ``seqs`` that exists."""
@@ -386,25 +375,12 @@ class AuditLog:
         data = json.loads(row[0])
         return int(data["seq"]), str(data["hash"])
 
-    # --- export ---------------------------------------------------------------------------
 
-    def export_json(self) -> str:
-        """Every entry with its hashes, oldest first, plus the verification result."""
-        report = self.verify()
-        return json.dumps(
-            {
-                "verification": report.as_dict(),
-                "entries": [e.as_dict() for e in self.iter_all()],
-            },
-            indent=2,
-        )
-
-    def export_csv(self) -> str:
-        buf = io.StringIO()
-        writer = csv.writer(buf)
-        writer.writerow(FIELDS)
-        for e in self.iter_all():
-            row = e.as_dict()
-            row["details"] = json.dumps(e.details, sort_keys=True, separators=(",", ":"))
-            writer.writerow([row[name] if row[name] is not None else "" for name in FIELDS])
-        return buf.getvalue()
+def _newest(conn: sa.Connection) -> tuple[int, str] | None:
+    """``(seq, entry_hash)`` of the entry with the highest sequence number."""
+    row = conn.execute(
+        sa.select(t.audit_log.c.seq, t.audit_log.c.entry_hash)
+        .order_by(t.audit_log.c.seq.desc())
+        .limit(1)
+    ).first()
+    return None if row is None else (int(row[0]), str(row[1]))

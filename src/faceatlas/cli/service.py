@@ -21,6 +21,7 @@ from faceatlas.audit.anchor import (
     read_anchors,
     sign_anchor,
 )
+from faceatlas.audit.export import export_csv, export_json
 from faceatlas.cli.common import (
     AtlasOption,
     JsonOption,
@@ -258,8 +259,8 @@ def export(
         raise InvalidRequestError(f"{out} exists and is not a folder")
     out.mkdir(parents=True, exist_ok=True)
     with Atlas.open(settings=settings_for(atlas)) as at:
-        (out / "audit.csv").write_text(at.audit.export_csv())
-        (out / "audit.json").write_text(at.audit.export_json())
+        (out / "audit.csv").write_text(export_csv(at.audit))
+        (out / "audit.json").write_text(export_json(at.audit))
         report = at.audit.verify()
     status = "verifies" if report.ok else f"DOES NOT VERIFY ({len(report.problems)} problems)"
     console.print(
