@@ -191,21 +191,25 @@ class Service:
 
     # --- privacy ------------------------------------------------------------------------
 
-    def optout_request(self, selfies: Sequence[bytes], contact: str, client: str) -> OptOutRequest:
-        """A public opt-out request (no account), limited per client address like sign-ins.
+    def admit_optout(self, client: str) -> None:
+        """Count a public opt-out request against its address's limit, before its body is
+        read: a refused request costs nothing but this."""
+        self.optout_limiter.hit(f"optout:{client}")
+        if not self._public_analyses.acquire(blocking=False):
+            raise _busy()
+        self._public_analyses.release()
+
+    def optout_request(self, selfies: Sequence[bytes], contact: str) -> OptOutRequest:
+        """A public opt-out request (no account), admitted by :meth:`admit_optout`.
 
         The public form must never hold up searches: selfies are bounded in pixels before
         decoding, analysed with shared entry to the engine (beside searches, never ahead of
         them), and at most :data:`PUBLIC_ANALYSES` requests are analysed at once, the rest
         answered ``rate_limited`` at once rather than queued. Only storing the request (and,
         with auto-approval on, erasing) takes the gate exclusively."""
-        self.optout_limiter.hit(f"optout:{client}")
         check_contact(contact)
         if not self._public_analyses.acquire(blocking=False):
-            raise RateLimitedError(
-                "the opt-out service is busy with other requests; please try again in a minute",
-                retry_after_s=60,
-            )
+            raise _busy()
         try:
             with self.gate.shared():
                 templates = self.atlas.optout_templates(selfies)
@@ -470,3 +474,10 @@ class Service:
         if units is not None and target.unit not in units:
             raise NotFoundError(f"user {username!r} does not exist")
         return target
+
+
+def _busy() -> RateLimitedError:
+    return RateLimitedError(
+        "the opt-out service is busy with other requests; please try again in a minute",
+        retry_after_s=60,
+    )

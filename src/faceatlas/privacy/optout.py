@@ -55,7 +55,7 @@ __all__ = [
 ]
 
 MAX_SELFIES = 10
-SELFIE_ANALYSIS_PIXELS = 2_000_000
+SELFIE_ANALYSIS_PIXELS = 1_000_000
 """A larger selfie is shrunk to about this many pixels while it is decoded: its face still
 spans hundreds of pixels, and the public form costs the server a fraction of a full decode."""
 SELFIE_MAX_PIXELS = 16_000_000

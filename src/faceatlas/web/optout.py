@@ -45,10 +45,14 @@ def optout_form(request: Request) -> Response:
 
 @router.post("/optout")
 async def optout_submit(request: Request) -> Response:
+    service = service_of(request)
+    try:
+        service.admit_optout(client_of(request))  # before the body is read
+    except FaceAtlasError as exc:
+        return _form(request, exc.message, exc.http_status)
     form = await request.form()
     if not token_matches_cookie(request, OPTOUT_CSRF_COOKIE, str(form.get("csrf_token") or "")):
         return _form(request, "The form expired; please try again.", 403)
-    service = service_of(request)
     try:
         selfies = await read_photos(
             form,
@@ -57,9 +61,8 @@ async def optout_submit(request: Request) -> Response:
             service.settings.max_upload_bytes,
             f"attach between 1 and {MAX_SELFIES} photos of yourself",
         )
-        client = client_of(request)
         optout = await run_in_threadpool(
-            service.optout_request, selfies, str(form.get("contact") or ""), client
+            service.optout_request, selfies, str(form.get("contact") or "")
         )
     except FaceAtlasError as exc:
         return _form(request, exc.message, exc.http_status)
