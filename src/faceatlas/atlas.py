@@ -339,6 +339,7 @@ class Atlas:
             _, watermark = self.catalog.embedding_watermark(self.model_id)
             self.index.save(watermark)
             self.catalog.set_meta(META_INDEX_DIRTY, "0")
+            self.sync_index()  # in step with its own erasure: no catch-up on the next search
         return deleted
 
     # --- ingest --------------------------------------------------------------------
@@ -437,6 +438,7 @@ class Atlas:
                 self.rebuild_index()
             if self.settings.identity_cluster_on_ingest and report.counts["faces"]:
                 self.identities.cluster_pending()
+            self.sync_index()  # in step with its own writes: no catch-up on the next search
             return report
 
     def takedown_list(self) -> TakedownList:

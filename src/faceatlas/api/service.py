@@ -58,7 +58,7 @@ LEADS_NOTICE = (
 )
 SHOWN_WINDOW = timedelta(hours=24)
 OPTOUT_REQUESTS_PER_MINUTE = 10
-"""Password checks per user name per minute (web sign-in, token creation, password change)."""
+"""Public opt-out requests per client address per minute."""
 
 
 def similarity_band(similarity: float, threshold: float) -> tuple[str, str]:
