@@ -27,7 +27,6 @@ from faceatlas.engine import EngineSpec, create_engine, decode_image
 from faceatlas.eval.corpus import Corpus, Half, lfw_corpus, utkface_corpus
 from faceatlas.eval.datasets import read_lfw_pairs
 from faceatlas.eval.embedded import (
-    EmbeddedCorpus,
     cross_identity_scores,
     embed_corpus,
     identity_codes,
@@ -38,11 +37,6 @@ from faceatlas.search import FmrMapping
 
 ROOT = Path(__file__).resolve().parent.parent
 TARGET = 1e-5
-
-
-def half(c: EmbeddedCorpus, which: Half) -> EmbeddedCorpus:
-    keep = set(c.corpus.half(which).paths)
-    return c.subset([i for i, p in enumerate(c.corpus.paths) if p in keep])
 
 
 def minus_log_fmr(mapping: FmrMapping, scores: np.ndarray) -> np.ndarray:
@@ -87,7 +81,7 @@ def main() -> None:
     for name, spec in specs.items():
         fit = [embed_corpus(c, spec, workers=args.workers, cache_dir=args.cache_dir)
                for c in (fit_lfw, utk)]  # fmt: skip
-        parts = [fit[0], half(fit[1], Half.CALIBRATION)]
+        parts = [fit[0], fit[1].half(Half.CALIBRATION)]
         vectors = np.concatenate([p.vectors for p in parts])
         codes = identity_codes([f"{p.corpus.name}|{i}" for p in parts for i in p.corpus.identities])
         mappings[name] = FmrMapping.from_scores(cross_identity_scores(vectors, codes))
@@ -95,7 +89,7 @@ def main() -> None:
         where = {str(p): i for i, p in enumerate(v2.corpus.paths)}
         a = v2.vectors[[where[str(p.a)] for p in pairs]]
         b = v2.vectors[[where[str(p.b)] for p in pairs]]
-        held = half(fit[1], Half.HELD_OUT)
+        held = fit[1].half(Half.HELD_OUT)
         fused_parts[name] = {
             "view2": np.einsum("ij,ij->i", a, b),
             "utk_vectors": held.vectors,
@@ -103,7 +97,7 @@ def main() -> None:
         fused_parts[name]["fit_scores"] = cross_identity_scores(vectors, codes)
     same = np.asarray([p.same for p in pairs])
     folds = np.repeat(np.arange(10), len(pairs) // 10)
-    held = half(embed_corpus(utk, specs["sface"], cache_dir=args.cache_dir), Half.HELD_OUT)
+    held = embed_corpus(utk, specs["sface"], cache_dir=args.cache_dir).half(Half.HELD_OUT)
     labels = {attr: held.corpus.groups[attr] for attr in ("age", "race")}
     codes = identity_codes(list(held.corpus.identities))
     iu = np.triu_indices(len(codes), 1)

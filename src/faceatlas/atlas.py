@@ -108,7 +108,7 @@ class Atlas:
         """Users, roles and credentials (see :mod:`faceatlas.accounts`)."""
         self.audit = AuditLog(catalog.engine)
         """The hash-chained audit log (see :mod:`faceatlas.audit`)."""
-        self._fmr_mapping: tuple[int, FmrMapping | None] | None = None
+        self._fmr_mapping: tuple[int, FmrMapping] | None = None
         self._fair_scorer: tuple[FairScorer | None] | None = None
         self._generation: str | None = None
         self.blocklist = Blocklist(catalog, engine.model_id, engine.dim)

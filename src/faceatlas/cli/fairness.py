@@ -56,11 +56,7 @@ def fit_fairness(
 
             full = embed_corpus(corpus, spec, workers=workers, cache_dir=cache_dir, progress=report)
             embedded.append(full)
-    fit_half = [
-        e.subset([i for i, p in enumerate(e.corpus.paths) if p in kept])
-        for e in embedded
-        for kept in [set(e.corpus.half(Half.CALIBRATION).paths)]
-    ]
+    fit_half = [e.half(Half.CALIBRATION) for e in embedded]
     options = FairnessFit(regions=regions, target_fmr=settings.calibration_target_fmr)
     scorer = fit_fair_scorer(model_id, fit_half, options, split=SPLIT_NOTE)
     target = out or shipped_path(model_id)

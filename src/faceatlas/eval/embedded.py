@@ -11,7 +11,7 @@ import numpy as np
 import numpy.typing as npt
 
 from faceatlas.engine import EngineSpec
-from faceatlas.eval.corpus import Corpus
+from faceatlas.eval.corpus import Corpus, Half, split_identities
 from faceatlas.eval.embed import STATUS_FAILED, STATUS_FALLBACK, embed_photos
 from faceatlas.search.fairness import FairScorer
 from faceatlas.types import Vectors
@@ -75,6 +75,12 @@ class EmbeddedCorpus:
         """The same photos, compared with ``scorer``'s fair score (``None``: raw cosine)."""
         offsets = None if scorer is None else scorer.face_offsets(self.vectors)
         return EmbeddedCorpus(self.corpus, self.vectors, self.status, offsets)
+
+    def half(self, which: Half) -> EmbeddedCorpus:
+        """The photos of people on one side of the documented split
+        (:func:`faceatlas.eval.corpus.split_identities`)."""
+        sides = split_identities(self.corpus.name, self.corpus.identities)
+        return self.subset([i for i, side in enumerate(sides) if side is which])
 
     def usable(self) -> EmbeddedCorpus:
         """Without unreadable photos (their vector is zero and means nothing)."""

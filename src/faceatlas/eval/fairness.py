@@ -48,7 +48,7 @@ from faceatlas.eval.embedded import (
 )
 from faceatlas.eval.metrics import threshold_at_far
 from faceatlas.search import FmrMapping
-from faceatlas.search.fairness import FairScorer, FpirMapping
+from faceatlas.search.fairness import FairScorer, FpirMapping, nearest_region
 
 __all__ = ["FairnessFit", "fit_fair_scorer"]
 
@@ -114,7 +114,7 @@ def region_offsets(
 
     A region's figure is read at the share ``max(fit_fmr, min_pairs_above / pairs)`` so that
     it rests on at least ``min_pairs_above`` pairs; the pooled figure at the same share."""
-    region = np.argmax(vectors @ centroids.T, axis=1)
+    region = nearest_region(vectors, centroids)
     per_region: list[npt.NDArray[np.float32]] = []
     for c in range(len(centroids)):
         idx = np.nonzero(region == c)[0]
@@ -139,17 +139,19 @@ def region_offsets(
 
 
 def nonmated_top_scores(
-    scorer: FairScorer, vectors: npt.NDArray[np.float32], codes: npt.NDArray[np.int64]
+    vectors: npt.NDArray[np.float32],
+    codes: npt.NDArray[np.int64],
+    offsets: npt.NDArray[np.float32],
 ) -> tuple[npt.NDArray[np.float32], int]:
-    """One photo of each person searched against all photos of everybody else: the top
-    fair score of each search, and the mean gallery size."""
+    """One photo of each person searched against all photos of everybody else (each photo
+    with its fair-score ``offsets``): the top fair score of each search, and the mean
+    gallery size."""
     _, first = np.unique(codes, return_index=True)
-    offsets = scorer.face_offsets(vectors)
     tops = np.empty(len(first), np.float32)
     sizes = np.empty(len(first), np.int64)
     for start in range(0, len(first), BLOCK):
         probes = first[start : start + BLOCK]
-        s = scorer.combine(vectors[probes] @ vectors.T, offsets[probes], offsets)
+        s = FairScorer.combine(vectors[probes] @ vectors.T, offsets[probes], offsets)
         same = codes[probes, None] == codes[None, :]
         s[same] = -np.inf
         tops[start : start + len(probes)] = s.max(axis=1)
@@ -183,16 +185,12 @@ def fit_fair_scorer(
             f"{len(raw):,} impostor comparisons cannot resolve FMR {o.target_fmr:g}; "
             f"at least {needed:,} are needed"
         )
-    empty = FmrMapping.from_scores(np.zeros(1, np.float32))
-    draft = FairScorer(
-        model_id, centroids, offsets, 1.0, o.target_fmr, empty,
-        FpirMapping.from_top_scores(np.zeros(1, np.float32), 1), {},
-    )  # fmt: skip
-    fair = cross_identity_scores(vectors, codes, draft.face_offsets(vectors))
+    face_offsets = offsets[nearest_region(vectors, centroids)]
+    fair = cross_identity_scores(vectors, codes, face_offsets)
     raw_threshold = float32_ceil(threshold_at_far(raw.astype(np.float64), o.target_fmr))
     fair_threshold = float32_ceil(threshold_at_far(fair.astype(np.float64), o.target_fmr))
     threshold = max(raw_threshold, fair_threshold)
-    tops, gallery = nonmated_top_scores(draft, vectors, codes)
+    tops, gallery = nonmated_top_scores(vectors, codes, face_offsets)
     provenance: dict[str, Any] = {
         "method": "spherical k-means regions trained on equal numbers of people per data set; "
         "per-region tightening offsets at the fit FMR (or the lowest rate with ten pairs "

@@ -21,6 +21,7 @@ import numpy as np
 import numpy.typing as npt
 
 from faceatlas.eval.metrics import threshold_at_far
+from faceatlas.search.fairness import stricter_offsets
 from faceatlas.types import Vectors
 
 __all__ = [
@@ -63,7 +64,7 @@ def _similarities(
     """Cosine ``(len(a), len(b))``, or the fair score when both offsets are given."""
     out: Floats = a.astype(np.float64) @ b.astype(np.float64).T
     if a_offsets is not None and b_offsets is not None:
-        out -= np.maximum(a_offsets[:, None], b_offsets[None, :]).astype(np.float64)
+        out -= stricter_offsets(a_offsets, b_offsets).astype(np.float64)
     return out
 
 

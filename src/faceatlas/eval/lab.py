@@ -34,7 +34,6 @@ from faceatlas.eval.corpus import (
     Half,
     folder_corpus,
     lfw_corpus,
-    split_identities,
     utkface_corpus,
 )
 from faceatlas.eval.datasets import read_lfw_pairs
@@ -146,11 +145,6 @@ def _embed(
     )
 
 
-def _half(c: EmbeddedCorpus, which: Half) -> EmbeddedCorpus:
-    sides = split_identities(c.corpus.name, c.corpus.identities)
-    return c.subset([i for i, side in enumerate(sides) if side is which])
-
-
 def _pool(parts: list[EmbeddedCorpus]) -> EmbeddedCorpus | None:
     if not parts:
         return None
@@ -238,7 +232,7 @@ def run_lab(options: LabOptions, spec: EngineSpec, progress: Progress | None = N
     else:
         cal = calibrate(
             model_id,
-            [_half(c, Half.CALIBRATION) for c in labelled],
+            [c.half(Half.CALIBRATION) for c in labelled],
             target_fmr=options.target_fmr,
             split=SPLIT_NOTE,
         )
@@ -283,7 +277,7 @@ def run_lab(options: LabOptions, spec: EngineSpec, progress: Progress | None = N
         result = replace(result, identify=ident)
     if Suite.DEMOGRAPHICS in options.suites:
         demo = [
-            run_demographics(_half(c, Half.HELD_OUT), attribute, thresholds)
+            run_demographics(c.half(Half.HELD_OUT), attribute, thresholds)
             for c in labelled
             for attribute in c.corpus.groups
         ]
@@ -291,7 +285,7 @@ def run_lab(options: LabOptions, spec: EngineSpec, progress: Progress | None = N
     if Suite.AUDIT in options.suites:
         audits = [
             _audit(
-                _half(lfw, Half.HELD_OUT),
+                lfw.half(Half.HELD_OUT),
                 thresholds,
                 cal,
                 "held-out half (people the calibration never saw): LFW single-photo people "

@@ -38,7 +38,15 @@ from faceatlas.search.fmr import (
     wilson_interval,
 )
 
-__all__ = ["UNREACHABLE", "FairScorer", "FpirEstimate", "FpirMapping", "fpir_at"]
+__all__ = [
+    "UNREACHABLE",
+    "FairScorer",
+    "FpirEstimate",
+    "FpirMapping",
+    "fpir_at",
+    "nearest_region",
+    "stricter_offsets",
+]
 
 Floats = npt.NDArray[np.float32]
 DATA_PACKAGE = "faceatlas.search"
@@ -66,6 +74,21 @@ class FpirEstimate:
             "fpir_upper": _sig(self.fpir_upper),
             "gallery_size": self.gallery_size,
         }
+
+
+def nearest_region(vectors: npt.ArrayLike, centroids: npt.ArrayLike) -> npt.NDArray[np.intp]:
+    """Index of the nearest centroid ``(k, dim)`` of each unit vector ``(n, dim)``, ``(n,)``."""
+    nearest: npt.NDArray[np.intp] = np.argmax(np.asarray(vectors) @ np.asarray(centroids).T, axis=1)
+    return nearest
+
+
+def stricter_offsets(
+    offsets_a: npt.NDArray[np.floating[Any]], offsets_b: npt.NDArray[np.floating[Any]]
+) -> npt.NDArray[np.floating[Any]]:
+    """The offset a comparison pays: the larger of the two faces' (``(n,)`` against ``(m,)``
+    gives the ``(n, m)`` block). A region's threshold applies to every pair touching it."""
+    block: npt.NDArray[np.floating[Any]] = np.maximum.outer(offsets_a, offsets_b)
+    return block
 
 
 def fpir_at(per_comparison: float, gallery_size: int) -> float:
@@ -173,8 +196,7 @@ class FairScorer:
         x = np.asarray(vectors, dtype=np.float32).reshape(-1, self.dim)
         if len(x) == 0:
             return np.zeros(0, np.float32)
-        nearest = np.argmax(x @ self.centroids.T, axis=1)
-        return np.asarray(self.offsets[nearest], dtype=np.float32)
+        return np.asarray(self.offsets[nearest_region(x, self.centroids)], dtype=np.float32)
 
     @staticmethod
     def combine(
@@ -183,18 +205,17 @@ class FairScorer:
         """Fair scores of a block of similarities ``(n, m)`` between faces with offsets
         ``(n,)`` and ``(m,)``: ``similarity - max(offset_a, offset_b)``."""
         s = np.asarray(similarities, dtype=np.float32)
-        a = np.asarray(offsets_a, dtype=np.float32).reshape(-1, 1)
-        b = np.asarray(offsets_b, dtype=np.float32).reshape(1, -1)
-        return np.asarray(s - np.maximum(a, b), dtype=np.float32)
+        a = np.asarray(offsets_a, dtype=np.float32).reshape(-1)
+        b = np.asarray(offsets_b, dtype=np.float32).reshape(-1)
+        return np.asarray(s - stricter_offsets(a, b), dtype=np.float32)
 
     def score_pairs(self, a: npt.ArrayLike, b: npt.ArrayLike) -> Floats:
         """Fair scores of matching rows of ``a`` and ``b`` (both ``(n, dim)``), ``(n,)``."""
         xa = np.asarray(a, dtype=np.float32).reshape(-1, self.dim)
         xb = np.asarray(b, dtype=np.float32).reshape(-1, self.dim)
         sims = np.einsum("ij,ij->i", xa, xb)
-        return np.asarray(
-            sims - np.maximum(self.face_offsets(xa), self.face_offsets(xb)), dtype=np.float32
-        )
+        paid = np.maximum(self.face_offsets(xa), self.face_offsets(xb))  # stricter, row by row
+        return np.asarray(sims - paid, dtype=np.float32)
 
     # --- persistence -----------------------------------------------------------------
 

@@ -66,7 +66,7 @@ class FmrMapping:
 
     def estimate(self, similarity: float) -> FmrEstimate:
         k = self.count_at(similarity)
-        return FmrEstimate(k / self.comparisons, _wilson_upper(k, self.comparisons))
+        return FmrEstimate(k / self.comparisons, wilson_interval(k, self.comparisons)[1])
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -130,7 +130,3 @@ def wilson_interval(errors: int, trials: int, z: float = Z95) -> tuple[float, fl
     low = 0.0 if errors == 0 else max(0.0, centre - half)
     high = 1.0 if errors == trials else min(1.0, centre + half)
     return low, high
-
-
-def _wilson_upper(k: int, n: int) -> float:
-    return wilson_interval(k, n)[1]
