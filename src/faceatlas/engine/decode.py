@@ -79,15 +79,11 @@ def decode_image(
             if getattr(img, "n_frames", 1) > 1:
                 img.seek(0)
             if fit_pixels is not None and width * height > fit_pixels:
-                scale = (fit_pixels / (width * height)) ** 0.5
-                target = (max(1, int(width * scale)), max(1, int(height * scale)))
-                img.draft("RGB", target)  # JPEG: decode at 1/2, 1/4 or 1/8 scale
+                img.draft("RGB", _fitted(img.size, fit_pixels))  # JPEG: 1/2, 1/4 or 1/8 scale
             img.load()
             loaded: Image.Image = img
             if fit_pixels is not None and loaded.width * loaded.height > fit_pixels:
-                scale = (fit_pixels / (loaded.width * loaded.height)) ** 0.5
-                size = (max(1, int(loaded.width * scale)), max(1, int(loaded.height * scale)))
-                loaded = loaded.resize(size, Image.Resampling.BILINEAR)
+                loaded = loaded.resize(_fitted(loaded.size, fit_pixels), Image.Resampling.BILINEAR)
             upright = ImageOps.exif_transpose(loaded)
             if upright.width * upright.height > max_pixels:
                 raise ImageTooLargeError("image exceeds the pixel limit after orientation")
@@ -106,3 +102,10 @@ def decode_image(
     if pixels.ndim != 3 or pixels.shape[2] != 3:
         raise ImageDecodeError("image did not decode to three channels")
     return DecodedImage(np.ascontiguousarray(pixels), fmt)
+
+
+def _fitted(size: tuple[int, int], pixels: int) -> tuple[int, int]:
+    """``size`` scaled, shape kept, to about ``pixels`` pixels."""
+    width, height = size
+    scale = (pixels / (width * height)) ** 0.5
+    return max(1, int(width * scale)), max(1, int(height * scale))
