@@ -178,7 +178,7 @@ def test_index_refuses_vectors_of_another_dimension(people_atlas: Atlas) -> None
 def test_catalog_backend_and_migrations(
     people_atlas: Atlas, atlas_settings: BackendSettings
 ) -> None:
-    engine = people_atlas.catalog.engine
+    engine = people_atlas.catalog.db
     with engine.connect() as conn:
         if atlas_settings.backend is Backend.POSTGRES_FAISS:
             assert engine.dialect.name == "postgresql" and engine.dialect.driver == "psycopg"

@@ -14,7 +14,7 @@ from .conftest import BackendSettings
 
 
 def _face_and_image_ids(atlas: Atlas) -> tuple[set[int], set[int]]:
-    with atlas.catalog.engine.connect() as conn:
+    with atlas.catalog.db.connect() as conn:
         faces = {int(r[0]) for r in conn.execute(sa.select(t.faces.c.id))}
         images = {int(r[0]) for r in conn.execute(sa.select(t.images.c.id))}
     return faces, images

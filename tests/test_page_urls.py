@@ -66,7 +66,7 @@ def test_the_catalog_never_stores_a_page_url_that_is_not_http(tmp_path: Path) ->
             )  # fmt: skip
             for url in (*HOSTILE, "https://example.org/page"):
                 w.add_sighting(image, NewSighting(source, "https://example.org/a.jpg", url))
-        with catalog.engine.connect() as conn:
+        with catalog.db.connect() as conn:
             stored = {r[0] for r in conn.execute(sa.select(t.sightings.c.page_url))}
         assert stored == {"", "https://example.org/page"}
     finally:

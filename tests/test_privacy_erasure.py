@@ -118,7 +118,7 @@ def atlas(base_dir: Path, tmp_path: Path) -> Iterator[Atlas]:
 
 
 def image_of(atlas: Atlas, locator_suffix: str) -> int:
-    with atlas.catalog.engine.connect() as conn:
+    with atlas.catalog.db.connect() as conn:
         row = conn.execute(
             sa.select(t.sightings.c.image_id).where(
                 t.sightings.c.locator.like(f"%{locator_suffix}")
@@ -129,7 +129,7 @@ def image_of(atlas: Atlas, locator_suffix: str) -> int:
 
 
 def locators_of(atlas: Atlas, image_id: int) -> set[str]:
-    with atlas.catalog.engine.connect() as conn:
+    with atlas.catalog.db.connect() as conn:
         return set(
             conn.execute(
                 sa.select(t.sightings.c.locator).where(t.sightings.c.image_id == image_id)
@@ -138,7 +138,7 @@ def locators_of(atlas: Atlas, image_id: int) -> set[str]:
 
 
 def faces_of(atlas: Atlas, image_id: int) -> list[int]:
-    with atlas.catalog.engine.connect() as conn:
+    with atlas.catalog.db.connect() as conn:
         return list(
             conn.execute(sa.select(t.faces.c.id).where(t.faces.c.image_id == image_id)).scalars()
         )
@@ -191,7 +191,7 @@ def test_erase_one_face_of_a_group_photo_keeps_the_other(atlas: Atlas, probe_pho
     counts = atlas.erase_faces([first], actor="admin")
     assert (counts.faces, counts.embeddings, counts.thumbnails, counts.images) == (1, 1, 1, 0)
     assert faces_of(atlas, image_id) == [second]
-    with atlas.catalog.engine.connect() as conn:
+    with atlas.catalog.db.connect() as conn:
         count = conn.execute(
             sa.select(t.images.c.face_count).where(t.images.c.id == image_id)
         ).scalar_one()

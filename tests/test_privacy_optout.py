@@ -63,7 +63,7 @@ def _results(atlas: Atlas, faces_dir: Path) -> dict[str, list[tuple[int, float]]
 
 
 def _stored(atlas: Atlas, person: str) -> tuple[set[int], list[bytes], list[bytes]]:
-    with atlas.catalog.engine.connect() as conn:
+    with atlas.catalog.db.connect() as conn:
         rows = conn.execute(
             sa.select(t.faces.c.id, t.embeddings.c.vector, t.thumbnails.c.jpeg)
             .join(t.embeddings, t.embeddings.c.face_id == t.faces.c.id)
@@ -145,7 +145,7 @@ def _jpeg_slices(jpeg: bytes) -> list[bytes]:
 
 
 def test_b_no_row_vector_thumbnail_or_byte_remains(opted_out: OptedOut, reopened: Atlas) -> None:
-    with reopened.catalog.engine.connect() as conn:
+    with reopened.catalog.db.connect() as conn:
         for table, column in (
             (t.faces, t.faces.c.id),
             (t.embeddings, t.embeddings.c.face_id),

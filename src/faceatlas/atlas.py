@@ -104,9 +104,9 @@ class Atlas:
         self.engine = engine
         self.index = index
         self.face_filters: list[FaceFilter] = []
-        self.accounts = Accounts(catalog.engine)
+        self.accounts = Accounts(catalog.db)
         """Users, roles and credentials (see :mod:`faceatlas.accounts`)."""
-        self.audit = AuditLog(catalog.engine)
+        self.audit = AuditLog(catalog.db)
         """The hash-chained audit log (see :mod:`faceatlas.audit`)."""
         self._fmr_mapping: tuple[int, FmrMapping] | None = None
         self._fair_scorer: tuple[FairScorer | None] | None = None
@@ -378,7 +378,7 @@ class Atlas:
         with WebSession(self.settings, refuse=takedowns.check) as session:
             with self.catalog.writer() as w:
                 source_id = w.ensure_source(CrawlSource.kind, crawl_locator(options))
-            frontier = Frontier(self.catalog.engine, source_id)
+            frontier = Frontier(self.catalog.db, source_id)
             report = self._run_ingest(
                 CrawlSource(options, session.politeness, frontier),
                 workers,
@@ -596,24 +596,24 @@ class Atlas:
 
     def merge_identities(self, target: int, others: Sequence[int], *, actor: str) -> int:
         with self.writer_lock():
-            return identity_curation.merge(self.catalog.engine, target, others, actor)
+            return identity_curation.merge(self.catalog.db, target, others, actor)
 
     def split_identity(self, identity_id: int, face_ids: Sequence[int], *, actor: str) -> int:
         with self.writer_lock():
-            return identity_curation.split(self.catalog.engine, identity_id, face_ids, actor)
+            return identity_curation.split(self.catalog.db, identity_id, face_ids, actor)
 
     def move_faces(self, face_ids: Sequence[int], target: int | None, *, actor: str) -> int:
         with self.writer_lock():
-            return identity_curation.move(self.catalog.engine, face_ids, target, actor)
+            return identity_curation.move(self.catalog.db, face_ids, target, actor)
 
     def label_identity(self, identity_id: int, label: str | None, *, actor: str) -> None:
         with self.writer_lock():
-            identity_curation.label(self.catalog.engine, identity_id, label, actor)
+            identity_curation.label(self.catalog.db, identity_id, label, actor)
 
     def reject_faces(self, identity_id: int, face_ids: Sequence[int], *, actor: str) -> None:
         """ "Not this person": the faces leave the identity for good."""
         with self.writer_lock():
-            identity_curation.reject(self.catalog.engine, identity_id, face_ids, actor)
+            identity_curation.reject(self.catalog.db, identity_id, face_ids, actor)
 
     def search_identities(
         self,

@@ -107,16 +107,16 @@ def _user(row: sa.Row[tuple[object, ...]]) -> User:
 
 
 class Accounts:
-    """Users and their credentials over the catalog's database engine."""
+    """Users and their credentials over the catalog's database."""
 
-    def __init__(self, engine: sa.Engine) -> None:
-        self.engine = engine
+    def __init__(self, db: sa.Engine) -> None:
+        self.db = db
         self._hasher = PasswordHasher()
 
     # --- users -----------------------------------------------------------------
 
     def count_users(self) -> int:
-        with self.engine.connect() as conn:
+        with self.db.connect() as conn:
             return int(conn.execute(sa.select(sa.func.count()).select_from(t.users)).scalar_one())
 
     def create_user(
@@ -134,7 +134,7 @@ class Accounts:
         generated = password is None
         secret = generate_password() if password is None else password
         _check_password(secret, username)
-        with self.engine.begin() as conn:
+        with self.db.begin() as conn:
             exists = conn.execute(
                 sa.select(t.users.c.id).where(t.users.c.username == username)
             ).first()
@@ -155,14 +155,14 @@ class Accounts:
         return self.get(user_id), secret
 
     def get(self, user_id: int) -> User:
-        with self.engine.connect() as conn:
+        with self.db.connect() as conn:
             row = conn.execute(sa.select(t.users).where(t.users.c.id == user_id)).first()
         if row is None:
             raise NotFoundError(f"user {user_id} does not exist")
         return _user(row)
 
     def by_name(self, username: str) -> User:
-        with self.engine.connect() as conn:
+        with self.db.connect() as conn:
             row = conn.execute(
                 sa.select(t.users).where(t.users.c.username == username.strip().lower())
             ).first()
@@ -171,7 +171,7 @@ class Accounts:
         return _user(row)
 
     def list_users(self) -> list[User]:
-        with self.engine.connect() as conn:
+        with self.db.connect() as conn:
             rows = conn.execute(sa.select(t.users).order_by(t.users.c.username)).all()
         return [_user(r) for r in rows]
 
@@ -193,7 +193,7 @@ class Accounts:
             values["active"] = active
         self.get(user_id)
         if values:
-            with self.engine.begin() as conn:
+            with self.db.begin() as conn:
                 conn.execute(t.users.update().where(t.users.c.id == user_id).values(**values))
         if active is False or role is not None:
             self.revoke_all(user_id)
@@ -210,7 +210,7 @@ class Accounts:
             raise InvalidRequestError(
                 "choose a new password: it must differ from the current (or one-time) password"
             )
-        with self.engine.begin() as conn:
+        with self.db.begin() as conn:
             conn.execute(
                 t.users.update()
                 .where(t.users.c.id == user_id)
@@ -219,7 +219,7 @@ class Accounts:
         self.revoke_all(user_id)
 
     def _is_current(self, user_id: int, password: str) -> bool:
-        with self.engine.connect() as conn:
+        with self.db.connect() as conn:
             stored = conn.execute(
                 sa.select(t.users.c.password_hash).where(t.users.c.id == user_id)
             ).scalar()
@@ -236,7 +236,7 @@ class Accounts:
 
     def authenticate(self, username: str, password: str) -> User:
         """The active user with this password; one vague error for every failure."""
-        with self.engine.connect() as conn:
+        with self.db.connect() as conn:
             row = conn.execute(
                 sa.select(t.users).where(t.users.c.username == username.strip().lower())
             ).first()
@@ -253,7 +253,7 @@ class Accounts:
         if not user.active:
             raise failure
         if self._hasher.check_needs_rehash(row._mapping["password_hash"]):
-            with self.engine.begin() as conn:
+            with self.db.begin() as conn:
                 conn.execute(
                     t.users.update()
                     .where(t.users.c.id == user.id)
@@ -268,7 +268,7 @@ class Accounts:
         csrf = secrets.token_urlsafe(32) if kind is TokenKind.SESSION else None
         now = _now()
         expires = _iso(now + timedelta(seconds=ttl_s))
-        with self.engine.begin() as conn:
+        with self.db.begin() as conn:
             result = conn.execute(
                 t.api_tokens.insert().values(
                     user_id=user.id,
@@ -285,7 +285,7 @@ class Accounts:
 
     def resolve(self, secret: str, kind: TokenKind) -> Credential:
         """The credential for a presented secret; raises when unknown, expired or revoked."""
-        with self.engine.connect() as conn:
+        with self.db.connect() as conn:
             row = conn.execute(
                 sa.select(t.api_tokens, t.users)
                 .join(t.users, t.api_tokens.c.user_id == t.users.c.id)
@@ -313,7 +313,7 @@ class Accounts:
         return Credential(user, int(m[t.api_tokens.c.id]), kind, m["csrf_token"])
 
     def list_tokens(self, user_id: int) -> list[dict[str, object]]:
-        with self.engine.connect() as conn:
+        with self.db.connect() as conn:
             rows = conn.execute(
                 sa.select(
                     t.api_tokens.c.id,
@@ -333,7 +333,7 @@ class Accounts:
         where = [t.api_tokens.c.id == token_id, t.api_tokens.c.revoked_at.is_(None)]
         if user_id is not None:
             where.append(t.api_tokens.c.user_id == user_id)
-        with self.engine.begin() as conn:
+        with self.db.begin() as conn:
             done = conn.execute(
                 t.api_tokens.update().where(*where).values(revoked_at=_iso(_now()))
             ).rowcount
@@ -341,7 +341,7 @@ class Accounts:
             raise NotFoundError(f"no active token {token_id}")
 
     def revoke_all(self, user_id: int) -> int:
-        with self.engine.begin() as conn:
+        with self.db.begin() as conn:
             return int(
                 conn.execute(
                     t.api_tokens.update()

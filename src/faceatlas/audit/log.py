@@ -149,8 +149,8 @@ def _entry(row: sa.Row[Any]) -> AuditEntry:
 class AuditLog:
     """Appends and reads audit entries; :meth:`verify` checks the whole chain."""
 
-    def __init__(self, engine: sa.Engine) -> None:
-        self.engine = engine
+    def __init__(self, db: sa.Engine) -> None:
+        self.db = db
         self._lock = threading.Lock()
 
     def append(self, event: AuditEvent) -> AuditEntry:
@@ -173,7 +173,7 @@ class AuditLog:
         raise RuntimeError("could not append to the audit log under contention")
 
     def _append_once(self, fields: dict[str, Any], details_json: str) -> AuditEntry:
-        with self.engine.begin() as conn:
+        with self.db.begin() as conn:
             last = _newest(conn)
             seq = 1 if last is None else last[0] + 1
             prev = GENESIS if last is None else last[1]
@@ -232,7 +232,7 @@ class AuditLog:
             q = q.where(t.audit_log.c.actor_unit.in_(list(units)))
         if before_seq is not None:
             q = q.where(t.audit_log.c.seq < before_seq)
-        with self.engine.connect() as conn:
+        with self.db.connect() as conn:
             return [_entry(r) for r in conn.execute(q).all()]
 
     def summary(
@@ -249,7 +249,7 @@ class AuditLog:
             )
             if units is not None:
                 q = q.where(t.audit_log.c.actor_unit.in_(list(units)))
-            with self.engine.connect() as conn:
+            with self.db.connect() as conn:
                 rows = conn.execute(q).all()
             out[name] = [{"key": r[0], "searches": int(r[1]), "last_at": r[2]} for r in rows]
         return out
@@ -266,7 +266,7 @@ class AuditLog:
             q = sa.select(t.audit_log).order_by(t.audit_log.c.seq).limit(batch)
             if last is not None:
                 q = q.where(t.audit_log.c.seq > last)
-            with self.engine.connect() as conn:
+            with self.db.connect() as conn:
                 rows = conn.execute(q).all()
             if not rows:
                 return
@@ -347,13 +347,13 @@ class AuditLog:
 
     def last_entry(self) -> tuple[int, str] | None:
         """``(seq, entry_hash)`` of the newest entry, or None for an empty log."""
-        with self.engine.connect() as conn:
+        with self.db.connect() as conn:
             return _newest(conn)
 
     def entry_hashes(self, seqs: Sequence[int]) -> dict[int, str]:
         """The stored hash of each entry of ``seqs`` that exists."""
         wanted = sorted(set(seqs))
-        with self.engine.connect() as conn:
+        with self.db.connect() as conn:
             rows = conn.execute(
                 sa.select(t.audit_log.c.seq, t.audit_log.c.entry_hash).where(
                     t.audit_log.c.seq.in_(wanted)
@@ -366,7 +366,7 @@ class AuditLog:
             yield dict(r._mapping)
 
     def _head(self) -> tuple[int, str] | None:
-        with self.engine.connect() as conn:
+        with self.db.connect() as conn:
             row = conn.execute(
                 sa.select(t.atlas_meta.c.value).where(t.atlas_meta.c.key == HEAD_META)
             ).first()

@@ -51,7 +51,7 @@ def _require_faces(conn: sa.Connection, face_ids: Sequence[int]) -> None:
         raise NotFoundError(f"face(s) {', '.join(map(str, missing))} do not exist")
 
 
-def merge(engine: sa.Engine, target: int, others: Sequence[int], actor: str) -> int:
+def merge(db: sa.Engine, target: int, others: Sequence[int], actor: str) -> int:
     """Fold ``others`` into ``target``; every face of the result becomes manual.
 
     ``target`` keeps its label; when it has none it takes the first label
@@ -61,7 +61,7 @@ def merge(engine: sa.Engine, target: int, others: Sequence[int], actor: str) -> 
     sources = [i for i in dict.fromkeys(others) if i != target]
     if not sources:
         raise InvalidRequestError("name at least one other identity to merge")
-    with engine.begin() as conn:
+    with db.begin() as conn:
         faces = _require(conn, target)
         for other in sources:
             faces += _require(conn, other)
@@ -89,14 +89,14 @@ def _carry_exclusions(conn: sa.Connection, source: int, target: int) -> None:
     conn.execute(ex.delete().where(ex.c.identity_id == source))
 
 
-def split(engine: sa.Engine, identity_id: int, face_ids: Sequence[int], actor: str) -> int:
+def split(db: sa.Engine, identity_id: int, face_ids: Sequence[int], actor: str) -> int:
     """Move ``face_ids`` out of ``identity_id`` into a new identity; returns its id.
 
     Both sides become manual, so reclustering cannot join them again.
     """
     who = _actor(actor)
     chosen = sorted(set(face_ids))
-    with engine.begin() as conn:
+    with db.begin() as conn:
         faces = _require(conn, identity_id)
         _require_faces(conn, chosen)
         outside = sorted(set(chosen) - set(faces))
@@ -116,11 +116,11 @@ def split(engine: sa.Engine, identity_id: int, face_ids: Sequence[int], actor: s
     return new_id
 
 
-def move(engine: sa.Engine, face_ids: Sequence[int], target: int | None, actor: str) -> int:
+def move(db: sa.Engine, face_ids: Sequence[int], target: int | None, actor: str) -> int:
     """Place faces in ``target`` (a new identity when ``None``), manually; returns its id."""
     who = _actor(actor)
     chosen = sorted(set(face_ids))
-    with engine.begin() as conn:
+    with db.begin() as conn:
         _require_faces(conn, chosen)
         if target is None:
             target = store.create_identity(conn, who)
@@ -141,7 +141,7 @@ def move(engine: sa.Engine, face_ids: Sequence[int], target: int | None, actor: 
     return target
 
 
-def label(engine: sa.Engine, identity_id: int, name: str | None, actor: str) -> None:
+def label(db: sa.Engine, identity_id: int, name: str | None, actor: str) -> None:
     """Name an identity (``None`` clears it). Its current faces become manual."""
     who = _actor(actor)
     cleaned = None if name is None else " ".join(name.split())
@@ -149,7 +149,7 @@ def label(engine: sa.Engine, identity_id: int, name: str | None, actor: str) -> 
         raise InvalidRequestError("a label cannot be empty; pass none to clear it")
     if cleaned is not None and len(cleaned) > MAX_LABEL_CHARS:
         raise InvalidRequestError(f"labels are limited to {MAX_LABEL_CHARS} characters")
-    with engine.begin() as conn:
+    with db.begin() as conn:
         faces = _require(conn, identity_id)
         store.set_label(conn, identity_id, cleaned, who)
         store.assign(conn, dict.fromkeys(faces, identity_id), manual=True, actor=who)
@@ -158,11 +158,11 @@ def label(engine: sa.Engine, identity_id: int, name: str | None, actor: str) -> 
         )
 
 
-def reject(engine: sa.Engine, identity_id: int, face_ids: Sequence[int], actor: str) -> None:
+def reject(db: sa.Engine, identity_id: int, face_ids: Sequence[int], actor: str) -> None:
     """ "Not this person": the faces leave ``identity_id`` and may never rejoin it."""
     who = _actor(actor)
     chosen = sorted(set(face_ids))
-    with engine.begin() as conn:
+    with db.begin() as conn:
         faces = _require(conn, identity_id)
         _require_faces(conn, chosen)
         store.add_exclusions(conn, identity_id, chosen, who)

@@ -32,7 +32,7 @@ def search_identities(
     query = probe_vector(probe)
     hits = identities.index.search(query[None, :], max(CANDIDATE_FACES, 4 * top_k))[0]
     catalog = identities.catalog
-    with catalog.engine.connect() as conn:
+    with catalog.db.connect() as conn:
         assigned = store.identities_of(conn, [h.id for h in hits])
         members = store.members(conn, sorted(set(assigned.values())))
         names = store.labels(conn, sorted(members))

@@ -47,14 +47,14 @@ class Identities:
     def cluster_pending(self) -> ClusterReport:
         """Cluster faces that have no identity yet (new ones and those left waiting)."""
         started = time.perf_counter()
-        with self.catalog.engine.connect() as conn:
+        with self.catalog.db.connect() as conn:
             pending = store.pending_faces(conn, self.model_id)
             assigned, manual = store.assignments(conn)
             excluded = store.exclusions(conn)
         state = ClusterState(assigned, frozenset(manual), excluded, self._sums(assigned))
         ids, vectors = self._vectors(pending)
         outcome = cluster_faces(ids, vectors, self.index, state, self.params, _temp_ids())
-        with self.catalog.engine.begin() as conn:
+        with self.catalog.db.begin() as conn:
             created = {
                 tmp: store.create_identity(conn, store.CLUSTER_ACTOR) for tmp in outcome.founded
             }
@@ -69,7 +69,7 @@ class Identities:
         Identities keep their ids where most of their faces stay together.
         """
         started = time.perf_counter()
-        with self.catalog.engine.connect() as conn:
+        with self.catalog.db.connect() as conn:
             everything, manual = store.assignments(conn)
             excluded = store.exclusions(conn)
         pinned = {f: everything[f] for f in manual}
@@ -85,7 +85,7 @@ class Identities:
         state = ClusterState(pinned, frozenset(manual), excluded, self._sums(pinned))
         outcome = cluster_faces(ids, vectors, self.index, state, self.params, _temp_ids())
         reuse = _reuse_ids(outcome, previous, set(pinned.values()))
-        with self.catalog.engine.begin() as conn:
+        with self.catalog.db.begin() as conn:
             store.clear_automatic(conn)
             created = {
                 tmp: reuse[tmp]
@@ -119,7 +119,7 @@ class Identities:
     def _report(
         self, mode: str, considered: int, outcome: ClusterOutcome, started: float
     ) -> ClusterReport:
-        with self.catalog.engine.connect() as conn:
+        with self.catalog.db.connect() as conn:
             total = store.count_identities(conn)
         return ClusterReport(
             mode=mode,
@@ -138,11 +138,11 @@ class Identities:
     def summaries(
         self, *, min_faces: int = 1, limit: int = 100, offset: int = 0
     ) -> list[IdentitySummary]:
-        with self.catalog.engine.connect() as conn:
+        with self.catalog.db.connect() as conn:
             return store.summaries(conn, min_faces=min_faces, limit=limit, offset=offset)
 
     def summary(self, identity_id: int) -> IdentitySummary:
-        with self.catalog.engine.connect() as conn:
+        with self.catalog.db.connect() as conn:
             found = store.summaries(conn, [identity_id])
         if not found:
             raise NotFoundError(f"identity {identity_id} does not exist")
@@ -150,7 +150,7 @@ class Identities:
 
     def detail(self, identity_id: int) -> IdentityDetail:
         summary = self.summary(identity_id)
-        with self.catalog.engine.connect() as conn:
+        with self.catalog.db.connect() as conn:
             face_ids = store.members(conn, [identity_id])[identity_id]
             manual = store.manual_among(conn, face_ids)
             log = store.decisions(conn, identity_id)
@@ -167,7 +167,7 @@ class Identities:
         )
 
     def identity_of(self, face_id: int) -> int | None:
-        with self.catalog.engine.connect() as conn:
+        with self.catalog.db.connect() as conn:
             return store.identities_of(conn, [face_id]).get(face_id)
 
 

@@ -123,7 +123,7 @@ class _Run:
         self.fingerprint = source.fingerprint if isinstance(source, ResumableSource) else None
         self.inflight: dict[str, PerceptualHash | None] = {}
         self.near = NearDuplicateIndex(options.near_duplicate_bits)
-        for h in iter_content_hashes(catalog.engine):
+        for h in iter_content_hashes(catalog.db):
             assert h.phash is not None
             self.near.add(h.image_id, PerceptualHash(h.phash, h.width, h.height))
         self.watermark = 0
@@ -151,7 +151,7 @@ class _Run:
     def _items(self) -> Iterator[tuple[int, SourceItem]]:
         skip = 0
         if self.fingerprint is not None:
-            skip = read_checkpoint(self.catalog.engine, self.source_id, self.fingerprint)
+            skip = read_checkpoint(self.catalog.db, self.source_id, self.fingerprint)
         for position, item in enumerate(self.source.items()):
             if position < skip:  # committed by an earlier run: not even read
                 self.report.counts["items"] += 1
@@ -260,7 +260,7 @@ class _Run:
         if sha in self.inflight:
             loaded.data = None
             return  # exact copy of an item in flight: a sighting once that one is written
-        with self.catalog.engine.connect() as conn:
+        with self.catalog.db.connect() as conn:
             known = image_for_content(conn, sha)
         if known is not None:
             loaded.data = None

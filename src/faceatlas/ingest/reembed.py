@@ -97,7 +97,7 @@ def local_file_reader(kind: str, source_locator: str, locator: str) -> bytes | N
 
 
 def _count_faces(catalog: Catalog) -> int:
-    with catalog.engine.connect() as conn:
+    with catalog.db.connect() as conn:
         return int(conn.execute(sa.select(sa.func.count()).select_from(t.faces)).scalar_one())
 
 
@@ -117,7 +117,7 @@ def pending_faces(catalog: Catalog, model_id: str) -> dict[int, list[StoredFace]
         .order_by(t.faces.c.image_id, t.faces.c.id)
     )
     out: dict[int, list[StoredFace]] = {}
-    with catalog.engine.connect() as conn:
+    with catalog.db.connect() as conn:
         for r in conn.execute(query):
             box = Box(int(r.box_left), int(r.box_top), int(r.box_right), int(r.box_bottom))
             out.setdefault(int(r.image_id), []).append(StoredFace(int(r.id), int(r.image_id), box))
@@ -126,7 +126,7 @@ def pending_faces(catalog: Catalog, model_id: str) -> dict[int, list[StoredFace]
 
 def _image_places(catalog: Catalog, image_id: int) -> tuple[str, list[tuple[str, str, str]]]:
     """The stored SHA-256 of an image and every ``(kind, source locator, locator)`` seen."""
-    with catalog.engine.connect() as conn:
+    with catalog.db.connect() as conn:
         sha = conn.execute(
             sa.select(t.images.c.sha256).where(t.images.c.id == image_id)
         ).scalar_one()

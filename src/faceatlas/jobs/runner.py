@@ -115,7 +115,7 @@ class JobRunner:
 
     def __init__(self, atlas: Atlas, *, on_finished: Callable[[], None] | None = None) -> None:
         self.atlas = atlas
-        self.engine = atlas.catalog.engine
+        self.engine = atlas.catalog.db
         self._factories: dict[str, SourceFactory] = {
             "folder": folder_target,
             "warc": listed_target(SourceKind.WARC, WARC_SUFFIXES),

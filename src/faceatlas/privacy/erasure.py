@@ -258,9 +258,9 @@ def _chunks(ids: Iterable[int]) -> Iterator[list[int]]:
 
 def scrub_catalog(catalog: Catalog) -> None:
     """Move the WAL into the main file and truncate it, so deleted bytes leave the WAL."""
-    if catalog.engine.dialect.name != "sqlite":
+    if catalog.db.dialect.name != "sqlite":
         return
-    with catalog.engine.connect() as conn:
+    with catalog.db.connect() as conn:
         busy = conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").first()
     if busy is not None and busy[0]:
         log.warning("WAL checkpoint incomplete: a reader holds it; rerun `retention run` later")
@@ -271,7 +271,7 @@ def scrub_catalog(catalog: Catalog) -> None:
 
 def _existing(catalog: Catalog, column: sa.Column[Any], ids: Sequence[int], what: str) -> set[int]:
     wanted = set(ids)
-    with catalog.engine.connect() as conn:
+    with catalog.db.connect() as conn:
         found = _with_rows(conn, column, wanted)
     missing = sorted(wanted - found)
     if missing:
@@ -351,7 +351,7 @@ def _erase_sightings(
 ) -> ErasureCounts:
     """Erase the sightings ``where`` selects and ``keep`` confirms from their image and
     page URLs; the caller holds the writer lock."""
-    with atlas.catalog.engine.connect() as conn:
+    with atlas.catalog.db.connect() as conn:
         rows = conn.execute(
             sa.select(t.sightings.c.id, t.sightings.c.locator, t.sightings.c.page_url).where(where)
         ).all()
@@ -456,7 +456,7 @@ def complete_takedowns(atlas: Atlas, domains: Iterable[str]) -> ErasureCounts:
 
 def takedowns(catalog: Catalog) -> list[Takedown]:
     """Every taken-down domain, alphabetically."""
-    with catalog.engine.connect() as conn:
+    with catalog.db.connect() as conn:
         rows = conn.execute(
             sa.select(t.takedown_domains).order_by(t.takedown_domains.c.domain)
         ).all()

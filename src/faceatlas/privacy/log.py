@@ -111,7 +111,7 @@ def log_action(
 
 def read_actions(catalog: Catalog, *, limit: int = 100) -> list[PrivacyAction]:
     """The most recent entries, newest first."""
-    with catalog.engine.connect() as conn:
+    with catalog.db.connect() as conn:
         rows = conn.execute(
             sa.select(t.privacy_actions).order_by(t.privacy_actions.c.id.desc()).limit(limit)
         ).all()

@@ -147,7 +147,7 @@ class Blocklist:
         """Active templates, float32 ``(m, dim)``."""
         version = self.catalog.get_meta(META_BLOCKLIST_VERSION) or "0"
         if version != self._version:
-            with self.catalog.engine.connect() as conn:
+            with self.catalog.db.connect() as conn:
                 rows = conn.execute(
                     sa.select(t.optout_templates.c.vector).where(
                         t.optout_templates.c.model_id == self.model_id,

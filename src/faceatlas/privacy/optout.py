@@ -223,7 +223,7 @@ def matching_faces(atlas: Atlas, templates: Vectors, threshold: float) -> dict[i
 
 
 def _templates_of(atlas: Atlas, request_id: int) -> Vectors:
-    with atlas.catalog.engine.connect() as conn:
+    with atlas.catalog.db.connect() as conn:
         rows = conn.execute(
             sa.select(t.optout_templates.c.vector).where(
                 t.optout_templates.c.request_id == request_id,
@@ -360,7 +360,7 @@ def _record(row: Any) -> OptOutRequest:
 
 
 def get_optout(atlas: Atlas, request_id: int) -> OptOutRequest:
-    with atlas.catalog.engine.connect() as conn:
+    with atlas.catalog.db.connect() as conn:
         row = conn.execute(_query().where(t.optout_requests.c.id == request_id)).first()
     if row is None:
         raise NotFoundError(f"opt-out request {request_id} does not exist")
@@ -374,7 +374,7 @@ def unprotected_optouts(catalog: Catalog, model_id: str) -> list[int]:
     ingestion or search results; the selfies are not kept to make new templates.
     """
     tpl = t.optout_templates
-    with catalog.engine.connect() as conn:
+    with catalog.db.connect() as conn:
         rows = conn.execute(
             sa.select(tpl.c.request_id, tpl.c.model_id).where(tpl.c.active.is_(True)).distinct()
         ).all()
@@ -388,5 +388,5 @@ def list_optouts(atlas: Atlas, status: OptOutStatus | None = None) -> list[OptOu
     query = _query().order_by(t.optout_requests.c.id)
     if status is not None:
         query = query.where(t.optout_requests.c.status == status.value)
-    with atlas.catalog.engine.connect() as conn:
+    with atlas.catalog.db.connect() as conn:
         return [_record(r) for r in conn.execute(query).all()]

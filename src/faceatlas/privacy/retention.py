@@ -102,7 +102,7 @@ def keep_probe(catalog: Catalog, data: bytes) -> int:
 
 
 def count_probes(catalog: Catalog) -> int:
-    with catalog.engine.connect() as conn:
+    with catalog.db.connect() as conn:
         return int(
             conn.execute(sa.select(sa.func.count()).select_from(t.probe_images)).scalar_one()
         )

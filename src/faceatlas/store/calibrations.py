@@ -69,7 +69,7 @@ def save_calibration(catalog: Catalog, record: CalibrationRecord) -> Calibration
 
 
 def latest_calibration(catalog: Catalog, model_id: str) -> CalibrationRecord | None:
-    with catalog.engine.connect() as conn:
+    with catalog.db.connect() as conn:
         row = conn.execute(
             sa.select(t.calibrations)
             .where(t.calibrations.c.model_id == model_id)

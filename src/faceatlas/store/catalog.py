@@ -61,8 +61,8 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
 class Catalog:
     """Typed access to the catalog tables. Writes go through :meth:`writer`."""
 
-    def __init__(self, engine: sa.Engine) -> None:
-        self.engine = engine
+    def __init__(self, db: sa.Engine) -> None:
+        self.db = db
 
     @classmethod
     def open(cls, url: str) -> Catalog:
@@ -70,25 +70,25 @@ class Catalog:
 
         ``postgresql://`` and ``postgres://`` URLs use psycopg 3.
         """
-        engine = sa.create_engine(normalize_url(url), future=True, pool_pre_ping=True)
-        if engine.dialect.name == "sqlite":
-            sa.event.listen(engine, "connect", _sqlite_pragmas)
-        apply_migrations(engine)
-        return cls(engine)
+        db = sa.create_engine(normalize_url(url), future=True, pool_pre_ping=True)
+        if db.dialect.name == "sqlite":
+            sa.event.listen(db, "connect", _sqlite_pragmas)
+        apply_migrations(db)
+        return cls(db)
 
     def close(self) -> None:
-        self.engine.dispose()
+        self.db.dispose()
 
     @contextmanager
     def writer(self) -> Iterator[CatalogWriter]:
         """One transaction: everything inside commits together or not at all."""
-        with self.engine.begin() as conn:
+        with self.db.begin() as conn:
             yield CatalogWriter(conn)
 
     # --- meta -------------------------------------------------------------
 
     def get_meta(self, key: str) -> str | None:
-        with self.engine.connect() as conn:
+        with self.db.connect() as conn:
             row = conn.execute(
                 sa.select(t.atlas_meta.c.value).where(t.atlas_meta.c.key == key)
             ).first()
@@ -101,13 +101,13 @@ class Catalog:
     # --- lookups used by ingest --------------------------------------------
 
     def image_id_for_sha(self, sha256: str) -> int | None:
-        with self.engine.connect() as conn:
+        with self.db.connect() as conn:
             row = conn.execute(sa.select(t.images.c.id).where(t.images.c.sha256 == sha256)).first()
         return None if row is None else int(row[0])
 
     def known_file(self, source_id: int, locator: str, size: int, mtime_ns: int) -> bool:
         """True when this exact file (path, size, mtime) is already catalogued."""
-        with self.engine.connect() as conn:
+        with self.db.connect() as conn:
             row = conn.execute(
                 sa.select(t.sightings.c.id).where(
                     t.sightings.c.source_id == source_id,
@@ -122,7 +122,7 @@ class Catalog:
 
     def embedding_models(self) -> dict[str, int]:
         """Model id -> number of embeddings stored for it."""
-        with self.engine.connect() as conn:
+        with self.db.connect() as conn:
             rows = conn.execute(
                 sa.select(t.embeddings.c.model_id, sa.func.count()).group_by(
                     t.embeddings.c.model_id
@@ -132,7 +132,7 @@ class Catalog:
 
     def embedding_watermark(self, model_id: str) -> tuple[int, int]:
         """``(count, max embedding id)`` for ``model_id``; ``(0, 0)`` when empty."""
-        with self.engine.connect() as conn:
+        with self.db.connect() as conn:
             row = conn.execute(
                 sa.select(sa.func.count(), sa.func.max(t.embeddings.c.id)).where(
                     t.embeddings.c.model_id == model_id
@@ -146,7 +146,7 @@ class Catalog:
         """Yield ``(face_ids int64 (n,), vectors float32 (n, dim), last embedding id)`` batches."""
         last = after_id
         while True:
-            with self.engine.connect() as conn:
+            with self.db.connect() as conn:
                 rows = conn.execute(
                     sa.select(t.embeddings.c.id, t.embeddings.c.face_id, t.embeddings.c.vector)
                     .where(t.embeddings.c.model_id == model_id, t.embeddings.c.id > last)
@@ -164,7 +164,7 @@ class Catalog:
         self, model_id: str, face_ids: Sequence[int]
     ) -> dict[int, np.ndarray[Any, np.dtype[np.float32]]]:
         out: dict[int, np.ndarray[Any, np.dtype[np.float32]]] = {}
-        with self.engine.connect() as conn:
+        with self.db.connect() as conn:
             for chunk in _chunks(list(face_ids), 500):
                 rows = conn.execute(
                     sa.select(t.embeddings.c.face_id, t.embeddings.c.vector).where(
@@ -180,7 +180,7 @@ class Catalog:
         """Face records with their image and every sighting, keyed by face id."""
         if not face_ids:
             return {}
-        with self.engine.connect() as conn:
+        with self.db.connect() as conn:
             face_rows: list[Any] = []
             for chunk in _chunks(list(face_ids), 500):
                 face_rows.extend(
@@ -250,14 +250,14 @@ class Catalog:
         return out
 
     def thumbnail(self, face_id: int) -> bytes | None:
-        with self.engine.connect() as conn:
+        with self.db.connect() as conn:
             row = conn.execute(
                 sa.select(t.thumbnails.c.jpeg).where(t.thumbnails.c.face_id == face_id)
             ).first()
         return None if row is None else bytes(row[0])
 
     def counts(self) -> dict[str, int]:
-        with self.engine.connect() as conn:
+        with self.db.connect() as conn:
             return {
                 name: int(conn.execute(sa.select(sa.func.count()).select_from(table)).scalar_one())
                 for name, table in (
@@ -271,7 +271,7 @@ class Catalog:
             }
 
     def failures(self, limit: int = 100) -> list[dict[str, str]]:
-        with self.engine.connect() as conn:
+        with self.db.connect() as conn:
             rows = conn.execute(
                 sa.select(
                     t.ingest_failures.c.locator,

@@ -41,8 +41,8 @@ class FrontierImage:
 class Frontier:
     """Frontier rows of one crawl source."""
 
-    def __init__(self, engine: sa.Engine, source_id: int) -> None:
-        self.engine = engine
+    def __init__(self, db: sa.Engine, source_id: int) -> None:
+        self.db = db
         self.source_id = source_id
 
     def _insert(
@@ -74,13 +74,13 @@ class Frontier:
         return True
 
     def seed(self, urls: Sequence[str]) -> None:
-        with self.engine.begin() as conn:
+        with self.db.begin() as conn:
             for url in urls:
                 self._insert(conn, "page", url, "", depth=0, state=PENDING)
 
     def pending_pages(self, limit: int) -> list[FrontierPage]:
         f = t.crawl_frontier
-        with self.engine.connect() as conn:
+        with self.db.connect() as conn:
             rows = conn.execute(
                 sa.select(f.c.url, f.c.depth)
                 .where(f.c.source_id == self.source_id, f.c.kind == "page", f.c.state == PENDING)
@@ -91,7 +91,7 @@ class Frontier:
 
     def pages_visited(self) -> int:
         f = t.crawl_frontier
-        with self.engine.connect() as conn:
+        with self.db.connect() as conn:
             return int(
                 conn.execute(
                     sa.select(sa.func.count()).where(
@@ -102,7 +102,7 @@ class Frontier:
 
     def pending_images(self) -> list[FrontierImage]:
         f = t.crawl_frontier
-        with self.engine.connect() as conn:
+        with self.db.connect() as conn:
             rows = conn.execute(
                 sa.select(f.c.url, f.c.page_url, f.c.page_title, f.c.alt_text, f.c.caption)
                 .where(f.c.source_id == self.source_id, f.c.kind == "image", f.c.state == PENDING)
@@ -121,7 +121,7 @@ class Frontier:
         """Record a visited page with what it links to; returns the images newly queued."""
         f = t.crawl_frontier
         queued: list[FrontierImage] = []
-        with self.engine.begin() as conn:
+        with self.db.begin() as conn:
             for link in links:
                 self._insert(conn, "page", link, "", depth=page.depth + 1, state=PENDING)
             for image, state in [(i, PENDING) for i in images] + [
@@ -158,7 +158,7 @@ class Frontier:
     def images_done(self, images: Sequence[tuple[str, str]]) -> None:
         """Mark ``(image_url, page_url)`` rows done once their ingest transaction committed."""
         f = t.crawl_frontier
-        with self.engine.begin() as conn:
+        with self.db.begin() as conn:
             for url, page_url in images:
                 conn.execute(
                     f.update()
@@ -173,7 +173,7 @@ class Frontier:
 
     def counts(self) -> dict[str, int]:
         f = t.crawl_frontier
-        with self.engine.connect() as conn:
+        with self.db.connect() as conn:
             rows = conn.execute(
                 sa.select(f.c.kind, f.c.state, sa.func.count())
                 .where(f.c.source_id == self.source_id)

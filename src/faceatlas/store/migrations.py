@@ -136,13 +136,13 @@ def _accounts_and_audit(conn: sa.Connection) -> None:
             conn.exec_driver_sql(ddl)
 
 
-def apply_migrations(engine: sa.Engine) -> list[int]:
+def apply_migrations(db: sa.Engine) -> list[int]:
     """Apply every migration not yet recorded; returns the versions applied."""
     applied_now: list[int] = []
-    with engine.begin() as conn:
+    with db.begin() as conn:
         schema.schema_migrations.create(conn, checkfirst=True)
     for migration in sorted(MIGRATIONS, key=lambda m: m.version):
-        with engine.begin() as conn:
+        with db.begin() as conn:
             done = conn.execute(
                 sa.select(schema.schema_migrations.c.version).where(
                     schema.schema_migrations.c.version == migration.version

@@ -70,11 +70,11 @@ def add_content_hash(conn: sa.Connection, h: ContentHash) -> None:
     )
 
 
-def iter_content_hashes(engine: sa.Engine, *, batch: int = 50_000) -> Iterator[ContentHash]:
+def iter_content_hashes(db: sa.Engine, *, batch: int = 50_000) -> Iterator[ContentHash]:
     """Every stored hash with a perceptual hash, in id order (to seed the near-duplicate index)."""
     last = 0
     while True:
-        with engine.connect() as conn:
+        with db.connect() as conn:
             rows = conn.execute(
                 sa.select(t.image_hashes)
                 .where(t.image_hashes.c.id > last, t.image_hashes.c.phash.is_not(None))
@@ -96,9 +96,9 @@ def iter_content_hashes(engine: sa.Engine, *, batch: int = 50_000) -> Iterator[C
             )
 
 
-def read_checkpoint(engine: sa.Engine, source_id: int, fingerprint: str) -> int:
+def read_checkpoint(db: sa.Engine, source_id: int, fingerprint: str) -> int:
     """Items already committed for this source, or 0 when its content changed since."""
-    with engine.connect() as conn:
+    with db.connect() as conn:
         row = conn.execute(
             sa.select(t.ingest_checkpoints.c.fingerprint, t.ingest_checkpoints.c.items_done).where(
                 t.ingest_checkpoints.c.source_id == source_id
