@@ -22,6 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
+from faceatlas.config import EngineName
 from faceatlas.engine import EngineSpec
 from faceatlas.eval.datasets import read_lfw_pairs
 from faceatlas.eval.embed import default_cache_dir
@@ -60,7 +61,11 @@ def main() -> None:
 
     started = time.perf_counter()
     ours = run_lfw(
-        lfw / "pairs.txt", lfw / "images", EngineSpec(), limit=args.limit, workers=args.workers
+        lfw / "pairs.txt",
+        lfw / "images",
+        EngineSpec.for_engine(EngineName.DLIB),
+        limit=args.limit,
+        workers=args.workers,
     )
     ours_s = time.perf_counter() - started
 

@@ -27,6 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
+from faceatlas.config import EngineName
 from faceatlas.engine import EngineSpec, create_engine
 from faceatlas.eval.embed import _cache_file
 
@@ -43,7 +44,7 @@ class RealSet:
 
 def load_lfw_embeddings(cache_dir: Path) -> RealSet:
     """The cached LFW embeddings (detected or centred-box; unreadable photos dropped)."""
-    spec = EngineSpec()
+    spec = EngineSpec.for_engine(EngineName.DLIB)
     model_id = create_engine(spec).model_id
     cache = _cache_file(cache_dir, spec, model_id, [])
     with np.load(cache, allow_pickle=False) as data:

@@ -40,11 +40,10 @@ from pathlib import Path
 import numpy as np
 
 from faceatlas.config import EngineName
-from faceatlas.engine import EngineSpec, create_engine, default_min_similarity
+from faceatlas.engine import EngineSpec, create_engine, shipped_card
 from faceatlas.eval.datasets import lfw_people
 from faceatlas.eval.embed import default_cache_dir, embed_photos
 from faceatlas.privacy.matching import (
-    OPTOUT_DEFAULTS,
     OPTOUT_ERASURE_BUDGET,
     OPTOUT_TARGET_FMR,
     best_similarity,
@@ -206,7 +205,7 @@ def main() -> None:
     engine = EngineName(args.engine)
     spec = EngineSpec.for_engine(engine)
     model_id = create_engine(spec).model_id
-    search = round(default_min_similarity(model_id), 3)
+    search = round(shipped_card(model_id).required("search_min_similarity"), 3)
     grid = np.union1d(GRIDS[engine], [search])
     es = embed_photos(paths, spec, workers=args.workers, cache_dir=args.cache_dir)
     detected = es.status == 0
@@ -226,7 +225,7 @@ def main() -> None:
 
     within = curves.other_per_optout <= OPTOUT_ERASURE_BUDGET
     lowest = float(grid[int(np.argmax(within))]) if within.any() else None
-    strict = OPTOUT_DEFAULTS.get(model_id, lowest)
+    strict = shipped_card(model_id).optout_min_similarity or lowest
     if strict is None:
         raise SystemExit(
             f"no threshold on the grid keeps one opt-out within {OPTOUT_ERASURE_BUDGET:.2%}"

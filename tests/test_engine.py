@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from faceatlas.config import EngineName
 from faceatlas.engine import EngineSpec, analyze_faces, create_engine, decode_image
 from faceatlas.engine.dlib_engine import DlibEngine, dlib_model_paths
 from faceatlas.engine.protocol import FaceEngine
@@ -14,7 +15,7 @@ from faceatlas.engine.protocol import FaceEngine
 
 @pytest.fixture(scope="module")
 def engine() -> FaceEngine:
-    return create_engine(EngineSpec())
+    return create_engine(EngineSpec.for_engine(EngineName.DLIB))
 
 
 def load(path: Path) -> np.ndarray:

@@ -16,18 +16,18 @@ from faceatlas.engine import (
     analyze_faces,
     create_engine,
     decode_image,
-    default_min_similarity,
 )
-from faceatlas.engine.dlib_engine import DlibEngine, DlibOptions, dlib_model_paths
+from faceatlas.engine.dlib_engine import DLIB_CARD, DlibEngine, DlibOptions, dlib_model_paths
 from faceatlas.engine.dlib_resnet import read_dlib_network
 from faceatlas.engine.protocol import FaceEngine
+from faceatlas.engine.sface_card import SFACE_CARD
 from faceatlas.engine.sface_engine import (
-    SFACE_MODEL_ID,
     SFACE_TEMPLATE,
     SFaceEngine,
     similarity_transform,
 )
 from faceatlas.errors import ConfigError
+from faceatlas.identity import ClusterParams
 
 from .test_detection import annotated
 
@@ -168,7 +168,7 @@ def test_sface_tells_people_apart(sface: SFaceEngine, faces_dir: Path) -> None:
         for n in (1, 2):
             image = load(lfw / f"{person}/{person}_{n:04d}.jpg")
             vectors[person, n] = analyze_faces(sface, image, thumbnail_px=64)[0].embedding
-    threshold = default_min_similarity(SFACE_MODEL_ID)
+    threshold = SFACE_CARD.required("search_min_similarity")
     for person in ("Colin_Powell", "Tony_Blair", "Serena_Williams"):
         assert float(vectors[person, 1] @ vectors[person, 2]) > threshold, person
         for other in ("Colin_Powell", "Tony_Blair", "Serena_Williams"):
@@ -207,14 +207,18 @@ def test_engine_settings_pick_the_engines_own_detector(monkeypatch: pytest.Monke
     assert Settings(engine=EngineName.SFACE).detector is DetectorKind.YUNET
     assert Settings(engine=EngineName.DLIB).detector is DetectorKind.HOG
     assert Settings().engine is EngineName.SFACE
-    assert Settings().identity_min_similarity == 0.5
+    assert ClusterParams.from_settings(Settings(), SFACE_CARD).min_similarity == 0.5
     back = Settings().with_overrides(engine=EngineName.DLIB)
-    assert back.detector is DetectorKind.HOG and back.identity_min_similarity == 0.95
-    assert Settings(identity_min_similarity=0.5).identity_min_similarity == 0.5
+    assert back.detector is DetectorKind.HOG
+    assert ClusterParams.from_settings(back, DLIB_CARD).min_similarity == 0.95
+    given = Settings(identity_min_similarity=0.5)
+    assert ClusterParams.from_settings(given, DLIB_CARD).min_similarity == 0.5
     switched = Settings(engine=EngineName.DLIB).with_overrides(engine=EngineName.SFACE)
     assert switched.detector is DetectorKind.YUNET and switched.upsample == 1
-    assert Settings().identity_split_mixed and not back.identity_split_mixed
-    assert not Settings(identity_split_mixed=False).identity_split_mixed
+    assert ClusterParams.from_settings(Settings(), SFACE_CARD).split_mixed
+    assert not ClusterParams.from_settings(back, DLIB_CARD).split_mixed
+    unsplit = Settings(identity_split_mixed=False)
+    assert not ClusterParams.from_settings(unsplit, SFACE_CARD).split_mixed
     with pytest.raises(ValueError, match="does not work with engine"):
         Settings(engine=EngineName.SFACE, detector=DetectorKind.HOG)
     with pytest.raises(ConfigError):
@@ -240,7 +244,7 @@ def test_sface_finds_a_face_that_fills_a_tight_crop(
     (left_eye, right_eye, nose, _, _) = found.landmarks
     assert left_eye[0] < nose[0] < right_eye[0] and max(left_eye[1], right_eye[1]) < nose[1]
     same = sface.embed_chips([sface.align(image, full), sface.align(crop, found)])
-    assert float(same[0] @ same[1]) > default_min_similarity(SFACE_MODEL_ID)
+    assert float(same[0] @ same[1]) > SFACE_CARD.required("search_min_similarity")
 
     monkeypatch.setattr("faceatlas.engine.sface_engine.PAD_FRACTION", 0.0)
     assert sface.detect(crop) == []  # without the second look the crop has no face

@@ -215,9 +215,9 @@ def test_target_fpir_mode_tightens_the_threshold(tmp_path: Path, faces_dir: Path
 
 
 def test_optout_ignores_a_calibration_of_the_fair_score(tmp_path: Path) -> None:
+    from faceatlas.engine.sface_card import SFACE_CARD
     from faceatlas.eval.calibration import scorer_calibration
     from faceatlas.privacy import optout_threshold
-    from faceatlas.privacy.matching import OPTOUT_DEFAULTS
 
     with Atlas.open(settings=atlas_settings(tmp_path / "atlas", engine=EngineName.SFACE)) as atlas:
         scorer = atlas.fair_scorer()
@@ -226,4 +226,4 @@ def test_optout_ignores_a_calibration_of_the_fair_score(tmp_path: Path) -> None:
         threshold, source = atlas.threshold()
         assert source == "calibration" and threshold == scorer.threshold  # search uses it
         # opt-out compares cosine similarities, so the fair calibration does not set it
-        assert optout_threshold(atlas) == (OPTOUT_DEFAULTS[SFACE_MODEL_ID], "default")
+        assert optout_threshold(atlas) == (SFACE_CARD.optout_min_similarity, "default")

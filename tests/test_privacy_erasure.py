@@ -266,7 +266,10 @@ def test_search_hides_blocked_faces_even_from_an_index_built_before_the_optout(
             atlas.index,
             atlas_folder(late, atlas),
             make_executor(EngineSpec(), AnalysisLimits(40_000_000, 50 << 20, 160), 1, atlas.engine),
-            IngestOptions(model_id=atlas.model_id),
+            IngestOptions(
+                model_id=atlas.model_id,
+                same_face_min_similarity=atlas.card.required("same_face_min_similarity"),
+            ),
         )
     probe = lfw(faces_dir, "Tony_Blair", 6).read_bytes()
     assert atlas.search(probe, min_similarity=-1.0).hits

@@ -10,8 +10,9 @@ from PIL import Image, ImageFilter
 
 from faceatlas import Atlas
 from faceatlas.config import EngineName
-from faceatlas.engine.probe_gate import ProbeFloors, Verdict, assess_probe, probe_floors
-from faceatlas.engine.sface_engine import SFACE_MODEL_ID
+from faceatlas.engine.card import ModelCard
+from faceatlas.engine.probe_gate import ProbeFloors, Verdict, assess_probe
+from faceatlas.engine.sface_card import SFACE_CARD
 from faceatlas.errors import ProbeQualityError
 from faceatlas.types import FaceQuality
 
@@ -60,8 +61,8 @@ def test_floors_by_hand(q: FaceQuality, verdict: Verdict, words: str) -> None:
 
 def test_no_floors_no_gate() -> None:
     assert assess_probe(quality(sharpness=0.0), None).verdict is Verdict.OK
-    assert probe_floors("no-such-model") is None
-    assert probe_floors(SFACE_MODEL_ID) is not None
+    assert ModelCard.unstated("no-such-model").probe_floors is None
+    assert SFACE_CARD.probe_floors is not None
 
 
 def _jpeg(img: Image.Image) -> bytes:

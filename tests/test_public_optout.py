@@ -63,6 +63,7 @@ class HeldEngine:
     model_id = property(lambda self: self.inner.model_id)
     dim = property(lambda self: self.inner.dim)
     thread_safe = property(lambda self: self.inner.thread_safe)
+    card = property(lambda self: self.inner.card)
 
     def load(self) -> None:
         self.inner.load()

@@ -13,8 +13,7 @@ from typer.testing import CliRunner
 from faceatlas import Atlas
 from faceatlas.cli import app
 from faceatlas.config import EngineName
-from faceatlas.engine import default_min_similarity
-from faceatlas.engine.dlib_engine import DLIB_MODEL_ID
+from faceatlas.engine.dlib_engine import DLIB_CARD, DLIB_MODEL_ID
 from faceatlas.engine.sface_engine import SFACE_MODEL_ID, SFaceEngine
 from faceatlas.errors import ModelMismatchError
 from faceatlas.search.fairness import FairScorer
@@ -75,7 +74,7 @@ def test_reembed_keeps_faces_and_switches_the_index(dlib_atlas: Path, probe_phot
         assert atlas.stats()["embeddings_by_model"][SFACE_MODEL_ID] == len(before)
         result = atlas.search((probe_photos / "obama1.jpg").read_bytes())
         scorer = FairScorer.shipped(SFACE_MODEL_ID)
-        assert scorer is not None and scorer.threshold != default_min_similarity(DLIB_MODEL_ID)
+        assert scorer is not None and scorer.threshold != DLIB_CARD.search_min_similarity
         assert result.threshold_source == "fair default"
         assert result.threshold == scorer.threshold  # SFace's fair scale, not dlib's
         assert result.hits

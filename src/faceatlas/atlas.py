@@ -26,12 +26,13 @@ from faceatlas.config import Settings
 from faceatlas.engine import (
     EngineSpec,
     FaceEngine,
+    ModelCard,
     analyze_faces,
+    card_of,
     create_engine,
     decode_image,
-    default_min_similarity,
 )
-from faceatlas.engine.probe_gate import Verdict, assess_probe, probe_floors
+from faceatlas.engine.probe_gate import Verdict, assess_probe
 from faceatlas.errors import (
     AtlasLockedError,
     ConflictError,
@@ -253,6 +254,11 @@ class Atlas:
     def model_id(self) -> str:
         return self.engine.model_id
 
+    @property
+    def card(self) -> ModelCard:
+        """The numbers the atlas's model states: its thresholds (:mod:`faceatlas.engine.card`)."""
+        return card_of(self.engine)
+
     @contextmanager
     def writer_lock(self) -> Iterator[None]:
         """Exclusive lock for writers (ingest, reindex, erasure) across processes."""
@@ -405,6 +411,7 @@ class Atlas:
         )
         options = IngestOptions(
             model_id=self.model_id,
+            same_face_min_similarity=self.card.required("same_face_min_similarity"),
             commit_every=self.settings.commit_every,
             index_checkpoint_every=self.settings.index_checkpoint_every,
             window=max(4, 4 * n_workers),
@@ -488,7 +495,7 @@ class Atlas:
             self.settings.min_similarity,
             None if calibrated is None else float(calibrated),
             self.fair_scorer(),
-            default_min_similarity(self.model_id),
+            self.card,
         )
 
     def search(
@@ -513,7 +520,7 @@ class Atlas:
             raise InvalidRequestError(
                 f"face {chosen} does not exist; the photo has {len(faces)} face(s)"
             )
-        verdict = assess_probe(faces[chosen].quality, probe_floors(self.model_id))
+        verdict = assess_probe(faces[chosen].quality, self.card.probe_floors)
         if verdict.verdict is Verdict.REFUSE:
             raise ProbeQualityError(
                 f"face {chosen} is too poor to search: " + "; ".join(verdict.reasons)
@@ -571,7 +578,7 @@ class Atlas:
 
     @property
     def identities(self) -> Identities:
-        params = ClusterParams.from_settings(self.settings)
+        params = ClusterParams.from_settings(self.settings, self.card)
         return Identities(self.catalog, self.index, self.model_id, params)
 
     def cluster_identities(self, *, rebuild: bool = False) -> ClusterReport:

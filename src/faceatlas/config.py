@@ -29,17 +29,6 @@ __all__ = [
 
 CONFIG_ENV = "FACEATLAS_CONFIG"
 
-DEFAULT_MIN_SIMILARITY = 0.958
-"""dlib search threshold used until ``faceatlas calibrate`` stores one for the atlas.
-
-It is the calibrated threshold for a false-match rate of 1e-5 per comparison
-(0.9577 from 19.5 million impostor pairs of the calibration half of LFW and
-UTKFace; see docs/evaluation.md), rounded up. dlib's own rule of thumb
-(Euclidean distance 0.6 between raw descriptors, whose norm is about 1.4)
-is a cosine near 0.91: the accuracy-optimal point on LFW pairs, which lets
-through about one stranger in a hundred and is far too lax for 1:N search.
-"""
-
 
 class EngineName(StrEnum):
     DLIB = "dlib"
@@ -62,19 +51,10 @@ class DlibBackend(StrEnum):
 DEFAULT_ENGINE = EngineName.SFACE
 ENGINE_DEFAULTS: dict[EngineName, dict[str, Any]] = {
     EngineName.DLIB: {"detector": DetectorKind.HOG, "upsample": 1},
-    EngineName.SFACE: {
-        "detector": DetectorKind.YUNET,
-        "upsample": 1,
-        # Chosen on the dev half of LFW's people (benchmarks/identities_select.py, see
-        # docs/identities.md); 0.344 is dlib's 0.92 carried over at equal false-match rate.
-        "identity_min_similarity": 0.5,
-        "identity_min_centroid_similarity": 0.344,
-        # Split mixed identities: on LFW's dev half it costs 0.0008 BCubed F1 and gains
-        # identity-level search 5 of 1,480 probes; with dlib it costs 0.026 (docs/identities.md).
-        "identity_split_mixed": True,
-    },
+    EngineName.SFACE: {"detector": DetectorKind.YUNET, "upsample": 1},
 }
-"""Settings whose default depends on the engine: used when not given."""
+"""Settings whose default depends on the engine: used when not given. Thresholds are not
+among them: each engine's model card states its own (:mod:`faceatlas.engine.card`)."""
 ENGINE_DETECTORS: dict[EngineName, frozenset[DetectorKind]] = {
     EngineName.DLIB: frozenset({DetectorKind.HOG, DetectorKind.CNN}),
     EngineName.SFACE: frozenset({DetectorKind.YUNET}),
@@ -125,7 +105,7 @@ class Settings(BaseSettings):
         default=DEFAULT_ENGINE, description="Face engine: sface (default) or dlib."
     )
     detector: DetectorKind = Field(
-        default=DetectorKind.HOG,
+        default=DetectorKind.YUNET,
         description="Face detector: hog or cnn (dlib), yunet (sface); default: the engine's own.",
     )
     upsample: int = Field(
@@ -224,11 +204,12 @@ class Settings(BaseSettings):
         "app shows at /evaluation.",
     )
 
-    identity_min_similarity: float = Field(
-        default=0.95,
+    identity_min_similarity: float | None = Field(
+        default=None,
         ge=-1.0,
         le=1.0,
-        description="Cosine similarity at which two faces count as neighbours for clustering.",
+        description="Cosine similarity at which two faces count as neighbours for clustering "
+        "(default: the engine's model card).",
     )
     identity_min_faces: int = Field(
         default=2,
@@ -251,18 +232,19 @@ class Settings(BaseSettings):
             "of its neighbours in it."
         ),
     )
-    identity_min_centroid_similarity: float = Field(
-        default=0.92,
+    identity_min_centroid_similarity: float | None = Field(
+        default=None,
         ge=0.0,
         le=1.0,
         description="Pairwise-equivalent similarity to an identity's centroid a face needs "
-        "to join it (size-adjusted; see docs/identities.md).",
+        "to join it (size-adjusted; see docs/identities.md; default: the engine's model card).",
     )
-    identity_split_mixed: bool = Field(
-        default=False,
+    identity_split_mixed: bool | None = Field(
+        default=None,
         description=(
             "Split an identity made in one clustering run whose faces form two groups that are, "
-            "on average, not neighbours (default: on for sface, off for dlib)."
+            "on average, not neighbours (default: the engine's model card: on for sface, off "
+            "for dlib)."
         ),
     )
     identity_cluster_on_ingest: bool = Field(

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from faceatlas.config import DEFAULT_MIN_SIMILARITY, DetectorKind, DlibBackend, EngineName, Settings
+from faceatlas.config import DetectorKind, DlibBackend, EngineName, Settings
 from faceatlas.engine.analyze import analyze_faces, thumbnail_jpeg
+from faceatlas.engine.card import ModelCard, card_of
 from faceatlas.engine.decode import DecodedImage, decode_image
 from faceatlas.engine.protocol import FaceEngine
 from faceatlas.errors import ConfigError
@@ -14,10 +15,12 @@ __all__ = [
     "DecodedImage",
     "EngineSpec",
     "FaceEngine",
+    "ModelCard",
     "analyze_faces",
+    "card_of",
     "create_engine",
     "decode_image",
-    "default_min_similarity",
+    "shipped_card",
     "thumbnail_jpeg",
 ]
 
@@ -26,8 +29,8 @@ __all__ = [
 class EngineSpec:
     """Everything needed to build an engine in another process (picklable)."""
 
-    engine: EngineName = EngineName.DLIB
-    detector: DetectorKind = DetectorKind.HOG
+    engine: EngineName = EngineName.SFACE
+    detector: DetectorKind = DetectorKind.YUNET
     upsample: int = 1
     min_face_px: int = 20
     dlib_backend: DlibBackend = DlibBackend.ONNX
@@ -70,20 +73,12 @@ def create_engine(spec: EngineSpec) -> FaceEngine:
     raise ConfigError(f"unknown engine {spec.engine!r}")
 
 
-SFACE_MIN_SIMILARITY = 0.511
-"""SFace search threshold used until ``faceatlas calibrate`` stores one for the atlas.
+def shipped_card(model_id: str) -> ModelCard:
+    """The card of a model that ships with FaceAtlas; :class:`ConfigError` for any other."""
+    from faceatlas.engine.dlib_engine import DLIB_CARD
+    from faceatlas.engine.sface_card import SFACE_CARD
 
-It is the SFace similarity at the same false-match rate as dlib's built-in
-0.958 (2.6e-6 of the 29.6 million different-person pairs among LFW View 2's
-photos; ``benchmarks/threshold_transfer.py``). OpenCV's published 0.363 lets
-through about 1e-3 of those pairs: an accuracy point, too lax for 1:N search.
-"""
-
-
-def default_min_similarity(model_id: str) -> float:
-    """The built-in search threshold for embeddings of ``model_id`` until one is calibrated."""
-    from faceatlas.engine.sface_engine import SFACE_MODEL_ID
-
-    if model_id == SFACE_MODEL_ID:
-        return SFACE_MIN_SIMILARITY
-    return DEFAULT_MIN_SIMILARITY
+    for card in (SFACE_CARD, DLIB_CARD):
+        if card.model_id == model_id:
+            return card
+    raise ConfigError(f"no model card ships for {model_id!r}")

@@ -12,12 +12,36 @@ from typing import Any
 import numpy as np
 
 from faceatlas.config import DetectorKind, DlibBackend
+from faceatlas.engine.card import ModelCard
 from faceatlas.errors import ConfigError
 from faceatlas.types import Box, DetectedFace, Point, RGBImage, Vectors
 
-__all__ = ["DLIB_MODEL_ID", "DlibEngine", "DlibOptions", "dlib_model_paths"]
+__all__ = ["DLIB_CARD", "DLIB_MODEL_ID", "DlibEngine", "DlibOptions", "dlib_model_paths"]
 
 DLIB_MODEL_ID = "dlib-resnet-v1"
+DLIB_CARD = ModelCard(
+    model_id=DLIB_MODEL_ID,
+    scale="cosine of 128-d dlib ResNet embeddings: different people mostly 0.80 to 0.92, the "
+    "same person mostly 0.93 to 0.98, copies of one photo about 0.97 and above",
+    search_min_similarity=0.958,
+    # The calibrated threshold for a false-match rate of 1e-5 per comparison (0.9577 from 19.5
+    # million impostor pairs of the calibration half of LFW and UTKFace; docs/evaluation.md),
+    # rounded up. dlib's own rule of thumb (Euclidean distance 0.6 between raw descriptors,
+    # whose norm is about 1.4) is a cosine near 0.91: the accuracy-optimal point on LFW pairs,
+    # which lets through about one stranger in a hundred and is far too lax for 1:N search.
+    same_face_min_similarity=0.92,
+    # Copies score about 0.97 and above; different photos of one person rarely pass 0.92.
+    optout_min_similarity=0.935,
+    # The lowest similarity (0.005 steps) at which one opt-out with 3 selfies erased at most
+    # 0.05% of everyone else's faces on the dev half of LFW
+    # (benchmarks/privacy_optout.py --engine dlib --split dev).
+    identity_min_similarity=0.95,
+    identity_min_centroid_similarity=0.92,
+    identity_split_mixed=False,
+    # Splitting mixed identities costs dlib 0.026 BCubed F1 on LFW's dev half
+    # (docs/identities.md).
+)
+"""dlib's numbers; every threshold is a cosine on dlib's scale."""
 CHIP_SIZE = 150
 CHIP_PADDING = 0.25
 
@@ -63,6 +87,10 @@ class DlibEngine:
     @property
     def model_id(self) -> str:
         return DLIB_MODEL_ID
+
+    @property
+    def card(self) -> ModelCard:
+        return DLIB_CARD
 
     @property
     def dim(self) -> int:

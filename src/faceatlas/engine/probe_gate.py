@@ -15,7 +15,7 @@ from enum import StrEnum
 
 from faceatlas.types import FaceQuality
 
-__all__ = ["PASS", "ProbeFloors", "ProbeVerdict", "Verdict", "assess_probe", "probe_floors"]
+__all__ = ["PASS", "ProbeFloors", "ProbeVerdict", "Verdict", "assess_probe"]
 
 
 class Verdict(StrEnum):
@@ -84,10 +84,3 @@ def assess_probe(quality: FaceQuality, floors: ProbeFloors | None) -> ProbeVerdi
     if warn:
         return ProbeVerdict(Verdict.WARN, tuple(warn))
     return PASS
-
-
-def probe_floors(model_id: str) -> ProbeFloors | None:
-    """The measured floors of ``model_id``; None where none were measured (no gate)."""
-    from faceatlas.engine.sface_engine import SFACE_MODEL_ID, SFACE_PROBE_FLOORS
-
-    return {SFACE_MODEL_ID: SFACE_PROBE_FLOORS}.get(model_id)

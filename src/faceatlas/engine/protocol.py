@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol, runtime_checkable
 
+from faceatlas.engine.card import ModelCard
 from faceatlas.types import Box, DetectedFace, Point, RGBImage, Vectors
 
 __all__ = ["FaceEngine"]
@@ -26,6 +27,11 @@ class FaceEngine(Protocol):
     @property
     def dim(self) -> int:
         """Embedding dimension."""
+        ...
+
+    @property
+    def card(self) -> ModelCard:
+        """The model's own numbers: score scale and thresholds (:mod:`faceatlas.engine.card`)."""
         ...
 
     @property

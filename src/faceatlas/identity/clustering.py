@@ -37,6 +37,7 @@ from faceatlas.types import Vectors
 
 if TYPE_CHECKING:
     from faceatlas.config import Settings
+    from faceatlas.engine.card import ModelCard
 
 __all__ = ["ClusterOutcome", "ClusterParams", "ClusterState", "cluster_faces"]
 
@@ -55,15 +56,15 @@ SEARCH_BATCH = 1024
 class ClusterParams:
     """Clustering parameters (settings ``identity_*``; see ``docs/identities.md``)."""
 
-    min_similarity: float = 0.95
-    """Cosine similarity at which two faces are neighbours (Euclidean distance 0.316)."""
+    min_similarity: float
+    """Cosine similarity at which two faces are neighbours (on the engine's scale)."""
     min_faces: int = 2
     """Faces (the face itself included) within ``min_similarity`` that make a core face."""
     max_neighbours: int = 64
     """Neighbours fetched per face from the index."""
     border_min_votes: int = 1
     """Assigned neighbours of one identity a non-core face needs to join it; 0 disables."""
-    min_centroid_similarity: float = 0.92
+    min_centroid_similarity: float = field(kw_only=True)
     """Guard against chaining: a face joins an identity of ``n`` faces only when its
     cosine similarity to the identity's centroid (normalised mean of its faces) is
     at least ``s / sqrt(s + (1 - s) / n)`` for ``s = min_centroid_similarity``: the
@@ -82,16 +83,20 @@ class ClusterParams:
     ``min_faces`` or more, with a mean similarity between them below ``min_similarity``."""
 
     @classmethod
-    def from_settings(cls, s: Settings) -> ClusterParams:
-        """The parameters the ``identity_*`` settings give."""
+    def from_settings(cls, s: Settings, card: ModelCard) -> ClusterParams:
+        """The parameters the ``identity_*`` settings give; thresholds not set there are the
+        model card's own."""
+        split = s.identity_split_mixed
         return cls(
-            min_similarity=s.identity_min_similarity,
+            min_similarity=_given(s.identity_min_similarity, card, "identity_min_similarity"),
             min_faces=s.identity_min_faces,
             max_neighbours=s.identity_max_neighbours,
             border_min_votes=s.identity_border_min_votes,
-            min_centroid_similarity=s.identity_min_centroid_similarity,
+            min_centroid_similarity=_given(
+                s.identity_min_centroid_similarity, card, "identity_min_centroid_similarity"
+            ),
             join_min_votes=s.identity_join_min_votes,
-            split_mixed=s.identity_split_mixed,
+            split_mixed=card.identity_split_mixed if split is None else split,
         )
 
     def __post_init__(self) -> None:
@@ -105,6 +110,10 @@ class ClusterParams:
             raise InvalidRequestError("border_min_votes must be 0 or more")
         if self.join_min_votes < 1:
             raise InvalidRequestError("join_min_votes must be at least 1")
+
+
+def _given(value: float | None, card: ModelCard, use: str) -> float:
+    return card.required(use) if value is None else value
 
 
 @dataclass(slots=True)

@@ -407,7 +407,8 @@ class _Run:
         else:
             return False
         stored = face_vectors(w.conn, image_id, self.options.model_id)
-        if not _same_faces([f.embedding for f in faces], stored):
+        same = self.options.same_face_min_similarity
+        if not _same_faces([f.embedding for f in faces], stored, same):
             self.report.counts["near_duplicates_rejected"] += 1
             return False
         self._add_hash(w, image_id, loaded, bits)
@@ -457,13 +458,9 @@ class _Run:
         self.index.save(watermark)
 
 
-SAME_FACE_MIN_SIMILARITY = 0.92
-"""Cosine similarity above which a face in a resized or re-encoded copy is the stored face
-(copies score about 0.97 and above; different photos of one person rarely pass 0.92)."""
-
-
-def _same_faces(new: list[np.ndarray], stored: list[np.ndarray]) -> bool:
-    """True when every new face matches a distinct stored face (greedy, best first)."""
+def _same_faces(new: list[np.ndarray], stored: list[np.ndarray], min_similarity: float) -> bool:
+    """True when every new face matches a distinct stored face at ``min_similarity`` or above
+    (greedy, best first)."""
     if len(new) > len(stored):
         return False
     if not new:
@@ -472,7 +469,7 @@ def _same_faces(new: list[np.ndarray], stored: list[np.ndarray]) -> bool:
     used: set[int] = set()
     for row in np.argsort(-sims.max(axis=1)):
         order = [int(c) for c in np.argsort(-sims[row]) if int(c) not in used]
-        if not order or sims[row, order[0]] < SAME_FACE_MIN_SIMILARITY:
+        if not order or sims[row, order[0]] < min_similarity:
             return False
         used.add(order[0])
     return True

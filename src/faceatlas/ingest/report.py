@@ -11,6 +11,9 @@ __all__ = ["IngestOptions", "IngestProgress", "IngestReport"]
 @dataclass(frozen=True, slots=True)
 class IngestOptions:
     model_id: str
+    same_face_min_similarity: float
+    """Similarity above which a face of a resized or re-encoded copy is the stored face
+    (the model card's own, on the model's scale)."""
     commit_every: int = 64
     index_checkpoint_every: int = 2000
     window: int = 8

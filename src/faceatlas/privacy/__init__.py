@@ -18,7 +18,6 @@ from faceatlas.privacy.erasure import (
 )
 from faceatlas.privacy.log import PrivacyAction, log_action, read_actions
 from faceatlas.privacy.matching import (
-    OPTOUT_DEFAULT_MIN_SIMILARITY,
     OPTOUT_TARGET_FMR,
     Blocklist,
     best_similarity,
@@ -44,7 +43,6 @@ from faceatlas.privacy.retention import RetentionReport, count_probes, keep_prob
 
 __all__ = [
     "MAX_SELFIES",
-    "OPTOUT_DEFAULT_MIN_SIMILARITY",
     "OPTOUT_TARGET_FMR",
     "SELFIE_MAX_PIXELS",
     "Blocklist",

@@ -12,9 +12,9 @@ threshold is set by a false-erasure budget, not by search's needs:
   most :data:`OPTOUT_TARGET_FMR` (one opt-out with three selfies then erases
   about 0.05% of everyone else's faces at most); when the calibration cannot
   resolve that rate, its search threshold;
-* else the model's entry in :data:`OPTOUT_DEFAULTS`, chosen on the dev half
-  of LFW by the same budget; a model with none refuses to carry out an
-  opt-out (``config_error``) rather than guess.
+* else the model card's ``optout_min_similarity`` (:mod:`faceatlas.engine.card`),
+  chosen on the dev half of LFW by the same budget; a model whose card states
+  none refuses to carry out an opt-out (``config_error``) rather than guess.
 
 The search threshold *setting* (``min_similarity``) never moves it. How the
 constants were chosen, and what they achieve on LFW, is in docs/privacy.md.
@@ -28,9 +28,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import sqlalchemy as sa
 
-from faceatlas.engine.dlib_engine import DLIB_MODEL_ID
-from faceatlas.engine.sface_engine import SFACE_MODEL_ID
-from faceatlas.errors import ConfigError, InvalidRequestError, NoFaceError
+from faceatlas.errors import InvalidRequestError, NoFaceError
 from faceatlas.index.protocol import IndexHit
 from faceatlas.ingest import FaceFilter
 from faceatlas.store import Catalog
@@ -41,8 +39,6 @@ if TYPE_CHECKING:
     from faceatlas.atlas import Atlas
 
 __all__ = [
-    "OPTOUT_DEFAULTS",
-    "OPTOUT_DEFAULT_MIN_SIMILARITY",
     "OPTOUT_ERASURE_BUDGET",
     "OPTOUT_TARGET_FMR",
     "Blocklist",
@@ -52,21 +48,9 @@ __all__ = [
     "unblocked_hits",
 ]
 
-OPTOUT_DEFAULT_MIN_SIMILARITY = 0.935
-"""Opt-out threshold of an uncalibrated dlib ResNet atlas: the lowest similarity (0.005
-steps) at which one opt-out with 3 selfies erased at most 0.05% of everyone else's faces on
-the dev half of LFW (``benchmarks/privacy_optout.py --engine dlib --split dev``)."""
-OPTOUT_SFACE_MIN_SIMILARITY = 0.42
-"""The same for SFace, the default engine (``benchmarks/privacy_optout.py --engine sface
---split dev``)."""
-OPTOUT_DEFAULTS = {
-    DLIB_MODEL_ID: OPTOUT_DEFAULT_MIN_SIMILARITY,
-    SFACE_MODEL_ID: OPTOUT_SFACE_MIN_SIMILARITY,
-}
-"""Opt-out threshold per model id for atlases that are not calibrated."""
 OPTOUT_ERASURE_BUDGET = 5e-4
 """Share of everyone else's faces one opt-out may erase: 0.05%, half the 0.1% accepted. The
-built-in thresholds above are the lowest that kept to it on the dev half of LFW."""
+model cards' opt-out thresholds are the lowest that kept to it on the dev half of LFW."""
 OPTOUT_TARGET_FMR = 1.5e-4
 """Per-comparison false-match rate of the opt-out threshold on a calibrated atlas: the
 erasure budget shared by 3 selfies (rounded down)."""
@@ -94,13 +78,7 @@ def optout_threshold(atlas: Atlas) -> tuple[float, str]:
     calibrated = atlas.catalog.get_meta(f"calibrated_threshold:{atlas.model_id}")
     if calibrated is not None and on_cosine:
         return float(calibrated), "calibrated search threshold"
-    default = OPTOUT_DEFAULTS.get(atlas.model_id)
-    if default is None:
-        raise ConfigError(
-            f"no opt-out threshold is known for {atlas.model_id}: run `faceatlas calibrate` "
-            "or set FACEATLAS_OPTOUT_MIN_SIMILARITY"
-        )
-    return default, "default"
+    return atlas.card.required("optout_min_similarity"), "default"
 
 
 def best_similarity(vectors: Vectors, templates: Vectors) -> np.ndarray[Any, np.dtype[np.float32]]:

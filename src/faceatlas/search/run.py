@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from faceatlas.engine.card import ModelCard
 from faceatlas.errors import InvalidRequestError
 from faceatlas.index.protocol import IndexHit, VectorIndex
 from faceatlas.search.candidates import VectorLookup, fetch_size, rank_candidates
@@ -31,17 +32,18 @@ def threshold_in_force(
     settings_value: float | None,
     calibrated: float | None,
     scorer: FairScorer | None,
-    builtin: float,
+    card: ModelCard,
 ) -> tuple[float, str]:
     """The first of: the configured threshold, the atlas's calibration, the shipped fair
-    threshold, the engine's built-in one; with where it comes from."""
+    threshold, the model card's own; with where it comes from. A model that states no
+    search threshold is refused (:class:`ConfigError`) until one of the others gives one."""
     if settings_value is not None:
         return settings_value, "settings"
     if calibrated is not None:
         return calibrated, "calibration"
     if scorer is not None:
         return scorer.threshold, "fair default"
-    return builtin, "default"
+    return card.required("search_min_similarity"), "default"
 
 
 def tighten_for_fpir(
