@@ -44,7 +44,7 @@ class Env:
 
     def blair_request(self) -> int:
         selfies = [lfw(self.faces_dir, "Tony_Blair", n) for n in (10, 11, 12)]
-        return self.atlas.optout_request(selfies, CONTACT).id
+        return self.atlas.privacy.optout_request(selfies, CONTACT).id
 
     def audit_text(self) -> str:
         """Every audit entry as JSON; never a template (no run of decimals) in it."""
@@ -121,7 +121,7 @@ def test_reject_with_a_note_deletes_the_templates(env: Env) -> None:
     r = env.post(f"/optouts/{request_id}/reject", json={"note": NOTE})
     assert r.status_code == 200, r.text
     assert (r.json()["status"], r.json()["templates"]) == ("rejected", 0)
-    assert env.atlas.optout(request_id).status is OptOutStatus.REJECTED
+    assert env.atlas.privacy.optout(request_id).status is OptOutStatus.REJECTED
     assert error_code(env.post(f"/optouts/{request_id}/reject", json={}), 409) == "conflict"
     assert error_code(env.get("/optouts/999"), 404) == "not_found"
     (entry,) = env.atlas.audit.entries(action="privacy_optout_rejected")
@@ -208,7 +208,7 @@ def test_cookie_sessions_need_csrf_for_privacy_actions(env: Env) -> None:
     assert error_code(client.post("/api/v1/privacy/takedowns", json=body), 403) == "csrf_failed"
     forged = client.post("/api/v1/privacy/takedowns", json=body, headers={"X-CSRF-Token": "x"})
     assert error_code(forged, 403) == "csrf_failed"
-    assert env.atlas.takedowns() == []
+    assert env.atlas.privacy.takedowns() == []
     r = client.post("/api/v1/privacy/takedowns", json=body, headers={"X-CSRF-Token": csrf})
     assert r.status_code == 200 and r.json()["erased"]["images"] == 4  # all but powell, blair 2
     assert client.get("/api/v1/privacy/takedowns").json()["takedowns"][0]["domain"] == "example.net"
@@ -226,7 +226,7 @@ def test_admin_privacy_page_reviews_optouts_and_takes_domains_down(env: Env) -> 
     form = {"action": "approve", "note": NOTE}
     forged = client.post(f"/admin/privacy/optouts/{approve_id}", data={**form, "csrf_token": "x"})
     assert forged.status_code == 403
-    assert env.atlas.optout(approve_id).status is OptOutStatus.PENDING
+    assert env.atlas.privacy.optout(approve_id).status is OptOutStatus.PENDING
     done = client.post(f"/admin/privacy/optouts/{approve_id}", data={**form, "csrf_token": csrf})
     assert done.status_code == 200 and "erased 2 face(s)" in done.text
     assert f'data-optout="{approve_id}"' not in done.text
@@ -234,7 +234,7 @@ def test_admin_privacy_page_reviews_optouts_and_takes_domains_down(env: Env) -> 
         f"/admin/privacy/optouts/{reject_id}",
         data={"action": "reject", "note": "not verifiable", "csrf_token": csrf},
     )
-    assert "rejected" in rejected.text and env.atlas.optout(reject_id).decided_by == "admin"
+    assert "rejected" in rejected.text and env.atlas.privacy.optout(reject_id).decided_by == "admin"
     no_case = client.post(
         "/admin/privacy/takedowns", data={"domain": "example.org", "csrf_token": csrf}
     )

@@ -51,6 +51,6 @@ def test_the_server_sees_another_process_ingest_and_erase(
         assert not served.catalog_changed()
         with Atlas.open(settings=atlas_settings(root)) as cli:
             assert powell is not None
-            cli.erase_images([powell], actor="admin")
+            cli.privacy.erase_images([powell], actor="admin")
         assert "Colin_Powell_0001.jpg" not in _locators(service, people.investigator, probe)
         assert len(served.index) == served.catalog.counts()["embeddings"]

@@ -156,7 +156,7 @@ def test_calibrate_sets_threshold_and_hits_carry_fmr(
         threshold, source = atlas.threshold()
         assert source == "calibration" and threshold == pytest.approx(stored["threshold"])
         assert atlas.catalog.get_meta(threshold_meta_key(atlas.model_id)) is not None
-        record = atlas.calibration()
+        record = atlas.searcher.calibration()
         assert record is not None and record.provenance["split"]
         probe = (probe_photos / "obama1.jpg").read_bytes()
         default = atlas.search(probe, top_k=50)

@@ -163,7 +163,7 @@ def test_search_states_fair_score_and_false_candidate_rate(tmp_path: Path, faces
         atlas.ingest(known)
         probe = (faces_dir / "face_recognition" / "examples" / "obama.jpg").read_bytes()
         result = atlas.search(probe, top_k=5)
-        scorer = atlas.fair_scorer()
+        scorer = atlas.searcher.fair_scorer()
         assert scorer is not None and result.fair_scoring
         assert result.threshold_source == "fair default"
         assert result.threshold == scorer.threshold
@@ -220,10 +220,10 @@ def test_optout_ignores_a_calibration_of_the_fair_score(tmp_path: Path) -> None:
     from faceatlas.privacy import optout_threshold
 
     with Atlas.open(settings=atlas_settings(tmp_path / "atlas", engine=EngineName.SFACE)) as atlas:
-        scorer = atlas.fair_scorer()
+        scorer = atlas.searcher.fair_scorer()
         assert scorer is not None
         atlas.save_calibration(scorer_calibration(scorer).record())
         threshold, source = atlas.threshold()
         assert source == "calibration" and threshold == scorer.threshold  # search uses it
         # opt-out compares cosine similarities, so the fair calibration does not set it
-        assert optout_threshold(atlas) == (SFACE_CARD.optout_min_similarity, "default")
+        assert optout_threshold(atlas.scope) == (SFACE_CARD.optout_min_similarity, "default")

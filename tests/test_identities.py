@@ -92,15 +92,15 @@ def person_of(atlas: Atlas, face_id: int) -> str:
 def partition(atlas: Atlas) -> dict[int, set[str]]:
     """Identity id -> the true people among its faces."""
     out: dict[int, set[str]] = {}
-    for s in atlas.list_identities(limit=1000):
-        out[s.id] = {person_of(atlas, p.face_id) for p in atlas.identity(s.id).photos}
+    for s in atlas.identities.list_identities(limit=1000):
+        out[s.id] = {person_of(atlas, p.face_id) for p in atlas.identities.identity(s.id).photos}
     return out
 
 
 def identity_of_person(atlas: Atlas, person: str) -> int:
     found = [i for i, people in partition(atlas).items() if people == {person}]
     assert found, f"{person} has no identity of their own"
-    return max(found, key=lambda i: atlas.identity(i).summary.faces)
+    return max(found, key=lambda i: atlas.identities.identity(i).summary.faces)
 
 
 def test_ingest_clusters_people_without_mixing_them(web_atlas: Atlas) -> None:
@@ -110,18 +110,23 @@ def test_ingest_clusters_people_without_mixing_them(web_atlas: Atlas) -> None:
     assert covered == set(PEOPLE)  # every repeated person found, no lone face founded one
     for person in PEOPLE:
         biggest = max(
-            web_atlas.identity(i).summary.faces for i, ps in groups.items() if ps == {person}
+            web_atlas.identities.identity(i).summary.faces
+            for i, ps in groups.items()
+            if ps == {person}
         )
         assert biggest >= 2, person
 
 
 def test_recluster_reproduces_incremental_clusters(web_atlas: Atlas) -> None:
     before = partition(web_atlas)
-    members_before = {frozenset(p.face_id for p in web_atlas.identity(i).photos) for i in before}
-    report = web_atlas.cluster_identities(rebuild=True)
+    members_before = {
+        frozenset(p.face_id for p in web_atlas.identities.identity(i).photos) for i in before
+    }
+    report = web_atlas.identities.cluster_identities(rebuild=True)
     assert report.mode == "recluster" and report.identities == len(before)
     after = {
-        frozenset(p.face_id for p in web_atlas.identity(i).photos) for i in partition(web_atlas)
+        frozenset(p.face_id for p in web_atlas.identities.identity(i).photos)
+        for i in partition(web_atlas)
     }
     assert after == members_before
     assert set(partition(web_atlas)) == set(before)  # identity ids are kept
@@ -139,29 +144,29 @@ def test_curation_holds_through_recluster(web_atlas: Atlas, faces_dir: Path) -> 
     # A (deliberately wrong) merge and a label, as an investigator might make them.
     blairs = [i for i, people in partition(web_atlas).items() if people == {"Tony_Blair"}]
     assert blair in blairs
-    web_atlas.merge_identities(powell, blairs, actor="analyst-1")
-    web_atlas.label_identity(powell, "Case 12 subject A", actor="analyst-2")
-    merged = {p.face_id for p in web_atlas.identity(powell).photos}
+    web_atlas.identities.merge_identities(powell, blairs, actor="analyst-1")
+    web_atlas.identities.label_identity(powell, "Case 12 subject A", actor="analyst-2")
+    merged = {p.face_id for p in web_atlas.identities.identity(powell).photos}
     # Not this person: one of Serena's faces; and one of Chavez's faces split off.
-    serena_faces = [p.face_id for p in web_atlas.identity(serena).photos]
-    web_atlas.reject_faces(serena, [serena_faces[0]], actor="analyst-1")
-    chavez_faces = [p.face_id for p in web_atlas.identity(chavez).photos]
-    split_off = web_atlas.split_identity(chavez, [chavez_faces[0]], actor="analyst-3")
-    assert web_atlas.move_faces([chavez_faces[1]], serena, actor="analyst-4") == serena
+    serena_faces = [p.face_id for p in web_atlas.identities.identity(serena).photos]
+    web_atlas.identities.reject_faces(serena, [serena_faces[0]], actor="analyst-1")
+    chavez_faces = [p.face_id for p in web_atlas.identities.identity(chavez).photos]
+    split_off = web_atlas.identities.split_identity(chavez, [chavez_faces[0]], actor="analyst-3")
+    assert web_atlas.identities.move_faces([chavez_faces[1]], serena, actor="analyst-4") == serena
 
-    web_atlas.cluster_identities(rebuild=True)
+    web_atlas.identities.cluster_identities(rebuild=True)
 
-    detail = web_atlas.identity(powell)
+    detail = web_atlas.identities.identity(powell)
     assert detail.summary.label == "Case 12 subject A"
     assert detail.summary.labelled_by == "analyst-2"
     assert {p.face_id for p in detail.photos} == merged
     for gone in blairs:
         with pytest.raises(NotFoundError):
-            web_atlas.identity(gone)
-    assert serena_faces[0] not in {p.face_id for p in web_atlas.identity(serena).photos}
-    assert [p.face_id for p in web_atlas.identity(split_off).photos] == [chavez_faces[0]]
-    assert chavez_faces[0] not in {p.face_id for p in web_atlas.identity(chavez).photos}
-    serena_now = web_atlas.identity(serena)
+            web_atlas.identities.identity(gone)
+    assert serena_faces[0] not in {p.face_id for p in web_atlas.identities.identity(serena).photos}
+    assert [p.face_id for p in web_atlas.identities.identity(split_off).photos] == [chavez_faces[0]]
+    assert chavez_faces[0] not in {p.face_id for p in web_atlas.identities.identity(chavez).photos}
+    serena_now = web_atlas.identities.identity(serena)
     assert chavez_faces[1] in {p.face_id for p in serena_now.photos if p.manual}
     assert ("move", "analyst-4") in [(d.kind.value, d.actor) for d in serena_now.decisions]
     kinds = [(d.kind.value, d.actor) for d in detail.decisions]
@@ -171,8 +176,8 @@ def test_curation_holds_through_recluster(web_atlas: Atlas, faces_dir: Path) -> 
     new = [("Tony_Blair", n) for n in (7, 8, 9)]
     web_atlas.ingest(WebPhotos(faces_dir / "lfw" / "images", new, "more-news"))
     assert len(all_face_ids(web_atlas) - known) >= 3
-    assert {p.face_id for p in web_atlas.identity(powell).photos} >= merged
-    assert web_atlas.identity(powell).summary.label == "Case 12 subject A"
+    assert {p.face_id for p in web_atlas.identities.identity(powell).photos} >= merged
+    assert web_atlas.identities.identity(powell).summary.label == "Case 12 subject A"
 
 
 def test_decisions_survive_reembedding_with_another_model(tmp_path: Path, faces_dir: Path) -> None:
@@ -188,15 +193,15 @@ def test_decisions_survive_reembedding_with_another_model(tmp_path: Path, faces_
         atlas.ingest(photos)
         powell = identity_of_person(atlas, "Colin_Powell")
         serena = identity_of_person(atlas, "Serena_Williams")
-        atlas.merge_identities(powell, [serena], actor="analyst-1")
-        atlas.label_identity(powell, "Merged by hand", actor="analyst-2")
-        merged = {p.face_id for p in atlas.identity(powell).photos}
+        atlas.identities.merge_identities(powell, [serena], actor="analyst-1")
+        atlas.identities.label_identity(powell, "Merged by hand", actor="analyst-2")
+        merged = {p.face_id for p in atlas.identities.identity(powell).photos}
     report = Atlas.reembed(settings=atlas_settings(root, engine=EngineName.SFACE))
     assert report.complete
     with Atlas.open(settings=atlas_settings(root, engine=EngineName.SFACE)) as atlas:
         assert atlas.model_id != "dlib-resnet-v1"
-        atlas.cluster_identities(rebuild=True)
-        detail = atlas.identity(powell)
+        atlas.identities.cluster_identities(rebuild=True)
+        detail = atlas.identities.identity(powell)
         assert {p.face_id for p in detail.photos} == merged
         assert detail.summary.label == "Merged by hand"
         assert detail.summary.labelled_by == "analyst-2"
@@ -204,7 +209,7 @@ def test_decisions_survive_reembedding_with_another_model(tmp_path: Path, faces_
 
 def test_name_candidates_come_from_provenance_with_counts(web_atlas: Atlas) -> None:
     serena = identity_of_person(web_atlas, "Serena_Williams")
-    detail = web_atlas.identity(serena)
+    detail = web_atlas.identities.identity(serena)
     top = detail.name_candidates[0]
     assert top.name == "Serena Williams"
     assert top.sightings == detail.sightings
@@ -224,15 +229,15 @@ def test_search_groups_hits_by_identity_with_multi_photo_probe(
     web_atlas: Atlas, faces_dir: Path
 ) -> None:
     probes = [photo(faces_dir, "Colin_Powell", n) for n in PROBES]
-    result = web_atlas.search_identities(probes, min_similarity=LEAD_SIMILARITY)
+    result = web_atlas.identities.search_identities(probes, min_similarity=LEAD_SIMILARITY)
     assert result.probe_photos == 2
     top = result.hits[0]
     powell = identity_of_person(web_atlas, "Colin_Powell")
     assert top.identity_id == powell
-    assert len(top.photos) == web_atlas.identity(powell).summary.faces
+    assert len(top.photos) == web_atlas.identities.identity(powell).summary.faces
     assert top.sightings == len(top.photos) and len(top.domains) >= 2
     assert all(h.identity_id != powell for h in result.hits[1:])
-    single = web_atlas.search_identities(probes[:1], min_similarity=LEAD_SIMILARITY)
+    single = web_atlas.identities.search_identities(probes[:1], min_similarity=LEAD_SIMILARITY)
     assert single.hits[0].identity_id == powell and single.probe_photos == 1
     assert "Investigative leads" in result.as_dict()["notice"]
 
@@ -240,37 +245,37 @@ def test_search_groups_hits_by_identity_with_multi_photo_probe(
 def test_curation_rejects_bad_requests(web_atlas: Atlas) -> None:
     powell = identity_of_person(web_atlas, "Colin_Powell")
     with pytest.raises(NotFoundError):
-        web_atlas.merge_identities(powell, [999_999], actor="a")
+        web_atlas.identities.merge_identities(powell, [999_999], actor="a")
     with pytest.raises(InvalidRequestError):
-        web_atlas.merge_identities(powell, [powell], actor="a")
+        web_atlas.identities.merge_identities(powell, [powell], actor="a")
     with pytest.raises(InvalidRequestError):
-        web_atlas.label_identity(powell, "x", actor="  ")
+        web_atlas.identities.label_identity(powell, "x", actor="  ")
     with pytest.raises(InvalidRequestError):
-        web_atlas.label_identity(powell, "   ", actor="a")
-    faces = [p.face_id for p in web_atlas.identity(powell).photos]
+        web_atlas.identities.label_identity(powell, "   ", actor="a")
+    faces = [p.face_id for p in web_atlas.identities.identity(powell).photos]
     with pytest.raises(InvalidRequestError):
-        web_atlas.split_identity(powell, faces, actor="a")
+        web_atlas.identities.split_identity(powell, faces, actor="a")
     with pytest.raises(NotFoundError):
-        web_atlas.move_faces([999_999], powell, actor="a")
+        web_atlas.identities.move_faces([999_999], powell, actor="a")
     with pytest.raises(InvalidRequestError):
-        web_atlas.search_identities([])
+        web_atlas.identities.search_identities([])
 
 
 def test_erased_faces_leave_their_identity_and_its_search_results(
     web_atlas: Atlas, faces_dir: Path
 ) -> None:
     serena = identity_of_person(web_atlas, "Serena_Williams")
-    faces = [p.face_id for p in web_atlas.identity(serena).photos]
+    faces = [p.face_id for p in web_atlas.identities.identity(serena).photos]
     assert web_atlas.delete_faces(faces[:2]) == 2
-    left = {p.face_id for p in web_atlas.identity(serena).photos}
+    left = {p.face_id for p in web_atlas.identities.identity(serena).photos}
     assert left == set(faces[2:])
     probe = [photo(faces_dir, "Serena_Williams", 7)]
-    hits = web_atlas.search_identities(probe, min_similarity=LEAD_SIMILARITY).hits
+    hits = web_atlas.identities.search_identities(probe, min_similarity=LEAD_SIMILARITY).hits
     returned = {p.face_id for h in hits for p in h.photos} | {h.best_face_id for h in hits}
     assert not returned & set(faces[:2])
     assert hits[0].identity_id == serena
     web_atlas.delete_faces(faces[2:])
     with pytest.raises(NotFoundError):
-        web_atlas.identity(serena)
-    web_atlas.cluster_identities()
-    assert serena not in {s.id for s in web_atlas.list_identities(limit=1000)}
+        web_atlas.identities.identity(serena)
+    web_atlas.identities.cluster_identities()
+    assert serena not in {s.id for s in web_atlas.identities.list_identities(limit=1000)}

@@ -34,7 +34,7 @@ def test_erased_face_and_image_ids_are_not_given_out_again(
         atlas.ingest(first)
         faces, images = _face_and_image_ids(atlas)
         newest_image = max(images)
-        atlas.erase_images([newest_image], actor="admin")  # the newest face and image go
+        atlas.privacy.erase_images([newest_image], actor="admin")  # the newest face and image go
         remaining_faces, remaining_images = _face_and_image_ids(atlas)
         assert max(faces) not in remaining_faces and newest_image not in remaining_images
         atlas.ingest(second)

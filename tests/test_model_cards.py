@@ -66,7 +66,7 @@ def test_a_third_engine_brings_its_thresholds_to_ingest_search_optout_and_identi
     folder = _photos(tmp_path, faces_dir)
     settings = atlas_settings(tmp_path / "strict", near_duplicate_bits=4)
     with Atlas.open(settings=settings, engine=ThirdEngine()) as atlas:
-        assert atlas.fair_scorer() is None  # no fair scorer ships for this model
+        assert atlas.searcher.fair_scorer() is None  # no fair scorer ships for this model
         counts = atlas.ingest(folder, workers=1).counts
         # the resized copy scores below the card's 0.9995: dedupe keeps it as a new image
         assert counts["near_duplicates_rejected"] == 1 and counts["near_duplicates"] == 0
@@ -74,7 +74,7 @@ def test_a_third_engine_brings_its_thresholds_to_ingest_search_optout_and_identi
         result = atlas.search(lfw(faces_dir, "Colin_Powell"))
         assert result.threshold == pytest.approx(0.61) and result.threshold_source == "default"
         assert result.hits and all(h.decision_score >= 0.61 for h in result.hits)
-        assert optout_threshold(atlas) == (0.47, "default")
+        assert optout_threshold(atlas.scope) == (0.47, "default")
         params = atlas.identities.params
         assert (params.min_similarity, params.min_centroid_similarity) == (0.55, 0.4)
         assert not params.split_mixed
@@ -99,4 +99,4 @@ def test_a_model_that_states_no_thresholds_is_refused_not_given_another_models(
         with pytest.raises(ConfigError, match="states no same face threshold"):
             atlas.ingest(folder, workers=1)
         with pytest.raises(ConfigError, match="states no optout threshold"):
-            optout_threshold(atlas)
+            optout_threshold(atlas.scope)

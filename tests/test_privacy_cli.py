@@ -138,7 +138,7 @@ def test_subject_access_export(atlas_dir: Path, faces_dir: Path, tmp_path: Path)
     text = out_file.read_text()
     assert "embedding" not in text and not FLOAT_RUN.search(text)
     with Atlas.open(settings=atlas_settings(atlas_dir)) as atlas:
-        entry = atlas.privacy_log()[0]
+        entry = atlas.privacy.privacy_log()[0]
     assert entry.action == "subject_access" and entry.details["faces"] == len(export["faces"])
 
 
@@ -158,16 +158,16 @@ def test_retention_is_enforced_and_idempotent(atlas_dir: Path, faces_dir: Path) 
         atlas.search(probe)
         assert _probes(atlas) == 1
         now = datetime.now(UTC)
-        assert atlas.run_retention(now=now).as_dict() == {
+        assert atlas.privacy.run_retention(now=now).as_dict() == {
             "thumbnails": 0,
             "probes": 0,
             "audit_entries": 0,
         }
-        later = atlas.run_retention(now=now + timedelta(days=2))
+        later = atlas.privacy.run_retention(now=now + timedelta(days=2))
         assert (later.probes, later.thumbnails) == (1, 0)
-        much_later = atlas.run_retention(now=now + timedelta(days=40))
+        much_later = atlas.privacy.run_retention(now=now + timedelta(days=40))
         assert much_later.thumbnails == 5 and much_later.audit_entries >= 1
-        assert atlas.run_retention(now=now + timedelta(days=40)).as_dict() == {
+        assert atlas.privacy.run_retention(now=now + timedelta(days=40)).as_dict() == {
             "thumbnails": 0,
             "probes": 0,
             "audit_entries": 0,

@@ -156,7 +156,7 @@ def test_domain_takedown_keeps_images_also_seen_elsewhere(atlas: Atlas, faces_di
     untouched = [image_of(atlas, "good.org/e.jpg"), image_of(atlas, "notbad.example/f.jpg")]
     gone_faces = [f for i in (*only_bad, via_page) for f in faces_of(atlas, i)]
     assert locators_of(atlas, both) == {"https://bad.example/c.jpg", "https://good.org/c.jpg"}
-    counts = atlas.takedown_domain("Bad.Example.", actor="admin", case_ref="TD-1")
+    counts = atlas.privacy.takedown_domain("Bad.Example.", actor="admin", case_ref="TD-1")
     assert counts.images == 3 and counts.sightings == 4 and counts.faces == len(gone_faces)
     assert counts.index_vectors == len(gone_faces)
     for image_id in (*only_bad, via_page):
@@ -169,26 +169,26 @@ def test_domain_takedown_keeps_images_also_seen_elsewhere(atlas: Atlas, faces_di
     probe = lfw(faces_dir, "Hugo_Chavez", 1).read_bytes()
     assert not searchable(atlas, gone_faces, probe)
     assert taken_down_domains(atlas.catalog) == ["bad.example"]
-    assert atlas.privacy_log()[0].action == "takedown_domain"
-    assert atlas.privacy_log()[0].case_ref == "TD-1"
+    assert atlas.privacy.privacy_log()[0].action == "takedown_domain"
+    assert atlas.privacy.privacy_log()[0].case_ref == "TD-1"
     with pytest.raises(InvalidRequestError):
-        atlas.takedown_domain("not a domain/", actor="admin")
+        atlas.privacy.takedown_domain("not a domain/", actor="admin")
 
 
 def test_erase_source_url(atlas: Atlas) -> None:
     shared = image_of(atlas, "good.org/c.jpg")
     alone = image_of(atlas, "good.org/e.jpg")
-    counts = atlas.erase_source_url("https://good.org/news", actor="admin")
+    counts = atlas.privacy.erase_source_url("https://good.org/news", actor="admin")
     assert counts.sightings == 2 and counts.images == 1
     assert locators_of(atlas, shared) == {"https://bad.example/c.jpg"}
     assert not locators_of(atlas, alone) and not faces_of(atlas, alone)
-    assert atlas.erase_source_url("https://nowhere.example/x", actor="admin").sightings == 0
+    assert atlas.privacy.erase_source_url("https://nowhere.example/x", actor="admin").sightings == 0
 
 
 def test_erase_one_face_of_a_group_photo_keeps_the_other(atlas: Atlas, probe_photos: Path) -> None:
     image_id = image_of(atlas, "kit_with_rose.jpg")
     first, second = faces_of(atlas, image_id)
-    counts = atlas.erase_faces([first], actor="admin")
+    counts = atlas.privacy.erase_faces([first], actor="admin")
     assert (counts.faces, counts.embeddings, counts.thumbnails, counts.images) == (1, 1, 1, 0)
     assert faces_of(atlas, image_id) == [second]
     with atlas.catalog.db.connect() as conn:
@@ -200,19 +200,19 @@ def test_erase_one_face_of_a_group_photo_keeps_the_other(atlas: Atlas, probe_pho
     assert not searchable(atlas, [first], probe) and searchable(atlas, [second], probe)
     with pytest.raises(NotFoundError):
         atlas.thumbnail(first)
-    counts = atlas.erase_faces([second], actor="admin")
+    counts = atlas.privacy.erase_faces([second], actor="admin")
     assert counts.images == 1 and not locators_of(atlas, image_id)  # no face left: image dropped
     with pytest.raises(NotFoundError):
-        atlas.erase_faces([first], actor="admin")
+        atlas.privacy.erase_faces([first], actor="admin")
 
 
 def test_erase_image(atlas: Atlas, faces_dir: Path) -> None:
     image_id = image_of(atlas, "Colin_Powell_0001.jpg")
     faces = faces_of(atlas, image_id)
-    counts = atlas.erase_images([image_id], actor="admin", case_ref="C-9")
+    counts = atlas.privacy.erase_images([image_id], actor="admin", case_ref="C-9")
     assert counts.images == 1 and counts.faces == len(faces) and counts.sightings == 1
     assert not searchable(atlas, faces, lfw(faces_dir, "Colin_Powell", 1).read_bytes())
-    assert atlas.privacy_log()[0].details["erased"]["images"] == 1
+    assert atlas.privacy.privacy_log()[0].details["erased"]["images"] == 1
 
 
 class CrashingIndex(FlatIndex):
@@ -237,7 +237,7 @@ def test_a_crash_between_commit_and_index_save_forces_a_rebuild(
         index,
     )
     with pytest.raises(KeyboardInterrupt):
-        crashing.erase_images([image_id], actor="admin")
+        crashing.privacy.erase_images([image_id], actor="admin")
     crashing.close()
     stale = FlatIndex(root / "index", atlas.model_id, atlas.engine.dim)
     assert len(stale) == atlas.catalog.counts()["embeddings"] + len(faces)  # still on disk
@@ -254,8 +254,10 @@ def test_search_hides_blocked_faces_even_from_an_index_built_before_the_optout(
     blair = [
         f for n in (1, 2, 3) for f in faces_of(atlas, image_of(atlas, f"Tony_Blair_000{n}.jpg"))
     ]
-    request = atlas.optout_request([lfw(faces_dir, "Tony_Blair", 10).read_bytes()], "t@example.org")
-    atlas.optout_approve(request.id, actor="admin")
+    request = atlas.privacy.optout_request(
+        [lfw(faces_dir, "Tony_Blair", 10).read_bytes()], "t@example.org"
+    )
+    atlas.privacy.optout_approve(request.id, actor="admin")
     # An ingest that started before the opt-out stores faces without the blocklist filter.
     late = tmp_path / "late"
     late.mkdir()
@@ -301,35 +303,39 @@ def vector_of(atlas: Atlas, photo: bytes) -> Vectors:
 def test_optout_workflow_decisions(atlas: Atlas, faces_dir: Path, probe_photos: Path) -> None:
     selfie = lfw(faces_dir, "Tony_Blair", 10).read_bytes()
     with pytest.raises(InvalidRequestError, match="e-mail"):
-        atlas.optout_request([selfie], "not-an-address")
+        atlas.privacy.optout_request([selfie], "not-an-address")
     with pytest.raises(NoFaceError, match="selfie 2"):
-        atlas.optout_request(
+        atlas.privacy.optout_request(
             [selfie, (faces_dir / "groups/dlib_voc/dogs.jpg").read_bytes()], "t@example.org"
         )
     with pytest.raises(InvalidRequestError, match="several faces"):
-        atlas.optout_request([(probe_photos / "obama_and_biden.jpg").read_bytes()], "t@example.org")
-    rejected = atlas.optout_request([selfie], "t@example.org")
+        atlas.privacy.optout_request(
+            [(probe_photos / "obama_and_biden.jpg").read_bytes()], "t@example.org"
+        )
+    rejected = atlas.privacy.optout_request([selfie], "t@example.org")
     assert (
-        atlas.optout_reject(rejected.id, actor="admin", note="not verified").status
+        atlas.privacy.optout_reject(rejected.id, actor="admin", note="not verified").status
         is OptOutStatus.REJECTED
     )
-    assert atlas.optout(rejected.id).templates == 0  # templates of a rejected request are deleted
+    assert (
+        atlas.privacy.optout(rejected.id).templates == 0
+    )  # templates of a rejected request are deleted
     with pytest.raises(ConflictError):
-        atlas.optout_approve(rejected.id, actor="admin")
+        atlas.privacy.optout_approve(rejected.id, actor="admin")
     before = atlas.catalog.counts()["faces"]
     assert atlas.catalog.counts()["faces"] == before  # nothing erased by the rejection
-    request = atlas.optout_request(
+    request = atlas.privacy.optout_request(
         [selfie, lfw(faces_dir, "Tony_Blair", 11).read_bytes()], "t@example.org"
     )
     assert request.status is OptOutStatus.PENDING and request.templates == 2
     assert len(atlas.blocklist) == 0  # pending templates block nothing yet
-    receipt = atlas.optout_approve(request.id, actor="admin")
+    receipt = atlas.privacy.optout_approve(request.id, actor="admin")
     assert receipt.erased.faces == 3 and receipt.templates == 2
-    assert atlas.optout(request.id).receipt == receipt
+    assert atlas.privacy.optout(request.id).receipt == receipt
     with pytest.raises(ConflictError):
-        atlas.optout_approve(request.id, actor="admin")
-    assert [r.id for r in atlas.optouts(OptOutStatus.COMPLETED)] == [request.id]
-    actions = [a.action for a in atlas.privacy_log()]
+        atlas.privacy.optout_approve(request.id, actor="admin")
+    assert [r.id for r in atlas.privacy.optouts(OptOutStatus.COMPLETED)] == [request.id]
+    actions = [a.action for a in atlas.privacy.privacy_log()]
     assert actions[:2] == ["optout_erasure", "optout_requested"]
     # Mirrored into the hash-chained audit log, which still verifies.
     chained = atlas.audit.entries(action="privacy_optout_erasure")
@@ -345,7 +351,7 @@ def test_auto_approve_and_the_selfie_is_never_stored(
     shutil.copytree(base_dir, root)
     selfie = lfw(faces_dir, "Tony_Blair", 10).read_bytes()
     with Atlas.open(settings=atlas_settings(root, optout_auto_approve=True)) as atlas:
-        request = atlas.optout_request([selfie], "t@example.org", channel="web")
+        request = atlas.privacy.optout_request([selfie], "t@example.org", channel="web")
         assert request.status is OptOutStatus.COMPLETED and request.decided_by == "auto-approve"
         assert request.receipt is not None and request.receipt.erased.faces == 3
     data = b"".join(p.read_bytes() for p in root.rglob("*") if p.is_file())
@@ -365,10 +371,10 @@ def test_a_model_without_a_known_optout_threshold_refuses_to_guess(
     selfie = lfw(faces_dir, "Tony_Blair", 10).read_bytes()
     settings = atlas_settings(tmp_path / "atlas")
     with Atlas.open(settings=settings, engine=UncalibratedModelEngine()) as atlas:
-        request = atlas.optout_request([selfie], "t@example.org")
+        request = atlas.privacy.optout_request([selfie], "t@example.org")
         with pytest.raises(ConfigError, match="calibrate"):
-            atlas.optout_approve(request.id, actor="admin")
+            atlas.privacy.optout_approve(request.id, actor="admin")
         atlas.catalog.set_meta("calibrated_threshold:uncalibrated-model", "0.9")
-        receipt = atlas.optout_approve(request.id, actor="admin")
+        receipt = atlas.privacy.optout_approve(request.id, actor="admin")
         assert receipt.threshold == pytest.approx(0.9)
         assert receipt.threshold_source == "calibrated search threshold"

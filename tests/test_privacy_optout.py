@@ -96,12 +96,12 @@ def opted_out(tmp_path_factory: pytest.TempPathFactory, faces_dir: Path) -> Opte
         before = _results(atlas, faces_dir)
         identity = atlas.identities.identity_of(min(ids))
         assert identity is not None  # ingest clustered his faces into an identity
-        atlas.label_identity(identity, LABEL, actor="curator")
-        request = atlas.optout_request(
+        atlas.identities.label_identity(identity, LABEL, actor="curator")
+        request = atlas.privacy.optout_request(
             [lfw(faces_dir, TARGET, n).read_bytes() for n in SELFIES], "tony@example.org"
         )
         assert request.status is OptOutStatus.PENDING
-        receipt = atlas.optout_approve(request.id, actor="admin")
+        receipt = atlas.privacy.optout_approve(request.id, actor="admin")
     return OptedOut(
         root, folder, ids, vectors, thumbs, other_vectors, other_thumbs, before, receipt
     )

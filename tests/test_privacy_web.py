@@ -43,7 +43,7 @@ def test_public_optout_page(tmp_path: Path, faces_dir: Path) -> None:
         forged = client.post(
             "/optout", data={"csrf_token": "x", "contact": "t@example.org"}, files=files
         )
-        assert forged.status_code == 403 and not atlas.optouts()
+        assert forged.status_code == 403 and not atlas.privacy.optouts()
         no_face = client.post(
             "/optout",
             data={"csrf_token": token(client.get("/optout").text), "contact": "t@example.org"},
@@ -62,7 +62,7 @@ def test_public_optout_page(tmp_path: Path, faces_dir: Path) -> None:
         )
         assert done.status_code == 200 and "completed" in done.text
         assert "Erased: 2 face(s)" in done.text
-        (request,) = atlas.optouts()
+        (request,) = atlas.privacy.optouts()
         assert request.channel == "web" and request.status is OptOutStatus.COMPLETED
         assert atlas.audit.entries(action="privacy_optout_requested")[0].actor_role == "public"
     data = b"".join(p.read_bytes() for p in root.rglob("*") if p.is_file())

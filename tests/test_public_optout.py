@@ -45,8 +45,10 @@ def test_huge_selfies_are_refused_before_decoding(tmp_path: Path, probe_photos: 
     assert side * side < settings.max_pixels
     with Atlas.open(settings=settings) as atlas:
         with pytest.raises(ImageTooLargeError, match="selfie 1"):
-            atlas.optout_templates([huge])
-        assert len(atlas.optout_templates([_face_on_canvas(probe_photos / "obama1.jpg", 800)]))
+            atlas.privacy.optout_templates([huge])
+        assert len(
+            atlas.privacy.optout_templates([_face_on_canvas(probe_photos / "obama1.jpg", 800)])
+        )
 
 
 class HeldEngine:
@@ -124,7 +126,7 @@ def test_public_optout_never_holds_up_searches(
             finally:
                 engine.release.set()
             flood.result(timeout=60)
-        pending = atlas.optouts()
+        pending = atlas.privacy.optouts()
         assert len(pending) == 1 and pending[0].templates == 3
 
 

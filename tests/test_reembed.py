@@ -125,11 +125,11 @@ def test_manual_identity_decisions_survive_reembedding(dlib_atlas: Path) -> None
             if Path(rec.sightings[0].locator).parent.name in ("obama", "biden")
         )
         assert len(chosen) >= 4
-        identity = atlas.move_faces(chosen, None, actor="analyst-1")
-        atlas.label_identity(identity, "Put together by hand", actor="analyst-1")
+        identity = atlas.identities.move_faces(chosen, None, actor="analyst-1")
+        atlas.identities.label_identity(identity, "Put together by hand", actor="analyst-1")
     Atlas.reembed(settings=atlas_settings(dlib_atlas, engine=EngineName.SFACE))
     with Atlas.open(settings=atlas_settings(dlib_atlas, engine=EngineName.SFACE)) as atlas:
-        detail = atlas.identity(identity)
+        detail = atlas.identities.identity(identity)
         assert sorted(p.face_id for p in detail.photos) == chosen
         assert detail.summary.label == "Put together by hand"
         assert {d.actor for d in detail.decisions} == {"analyst-1"}

@@ -84,7 +84,7 @@ def test_url_list_never_requests_a_taken_down_domain(tmp_path: Path, faces_dir: 
             f"{site.url('/moved.jpg')}\n"  # redirected onto it
         )
         with Atlas.open(settings=web_settings(root)) as atlas:
-            atlas.takedown_domain("LOCALHOST", actor="dpo", case_ref="TD-1")
+            atlas.privacy.takedown_domain("LOCALHOST", actor="dpo", case_ref="TD-1")
         result = CliRunner().invoke(
             app, ["ingest", str(listing), "-a", str(root), "--json"], env=LOCAL_ENV
         )
@@ -160,7 +160,7 @@ def test_warc_items_on_a_taken_down_domain_are_never_read_or_stored(
     with Atlas.open(settings=atlas_settings(root)) as atlas:
         first = atlas.ingest(warc)
         assert first.counts["new_images"] == 5, first.failures
-        erased = atlas.takedown_domain("example.org", actor="dpo", case_ref="TD-2")
+        erased = atlas.privacy.takedown_domain("example.org", actor="dpo", case_ref="TD-2")
         assert erased.images == 3  # powell, chirac (shown only on an example.org page), schroeder
         source = Recording(WarcSource(warc, max_file_bytes=10_000_000))
         report = atlas.ingest(source)
@@ -192,7 +192,7 @@ class TakedownMidRun(Recording):
             return
         with Atlas.open(settings=atlas_settings(self.root)) as admin:
             try:
-                admin.takedown_domain("example.org", actor="dpo", case_ref="TD-3")
+                admin.privacy.takedown_domain("example.org", actor="dpo", case_ref="TD-3")
             except AtlasLockedError as exc:  # the running ingest holds the writer lock
                 self.refused.append(exc.message)
 
@@ -216,9 +216,9 @@ def test_a_takedown_during_a_run_holds_from_the_next_batch_and_is_erased_at_the_
         assert refused == [NET + "/chirac.jpg", ORG + "/schroeder.jpg", ORG + "/sharon.jpg"]
         assert not [u for u in stored_urls(root) if "example.org" in u[0] + u[1]]
         assert atlas.catalog.counts()["images"] == 2  # blair, putin (and its copies)
-        actions = [a.action for a in atlas.privacy_log()]
+        actions = [a.action for a in atlas.privacy.privacy_log()]
         assert actions[:2] == ["takedown_domain", "takedown_recorded"]
-        assert [a.actor for a in atlas.privacy_log()[:2]] == ["dpo", "dpo"]
+        assert [a.actor for a in atlas.privacy.privacy_log()[:2]] == ["dpo", "dpo"]
         assert atlas.audit.verify().ok
 
 
@@ -246,7 +246,7 @@ def test_crawl_never_requests_taken_down_pages_or_images(tmp_path: Path, faces_d
             seeds=(site.url("/index.html"),), allow_domains=("127.0.0.1", "localhost")
         )
         with Atlas.open(settings=web_settings(root)) as atlas:
-            atlas.takedown_domain("localhost", actor="dpo", case_ref="TD-4")
+            atlas.privacy.takedown_domain("localhost", actor="dpo", case_ref="TD-4")
             report = atlas.crawl(options)
         assert {r.host.split(":")[0] for r in site.requests} == {"127.0.0.1"}
         assert "/img/blair.jpg" not in site.paths() and "/more.html" not in site.paths()
@@ -276,10 +276,10 @@ def test_reembedding_and_reindexing_undo_no_erasure_and_no_takedown_unannounced(
         atlas.ingest(photos)
         atlas.ingest(warc)
         selfies = [lfw(faces_dir, "Tony_Blair", n) for n in (10, 11, 12)]
-        request = atlas.optout_request(selfies, "tb@example.org")
-        erased = atlas.optout_approve(request.id, actor="dpo").erased
+        request = atlas.privacy.optout_request(selfies, "tb@example.org")
+        erased = atlas.privacy.optout_approve(request.id, actor="dpo").erased
         assert (erased.faces, erased.sightings) == (2, 3)  # the WARC holds a copy of photo 1
-        atlas.takedown_domain("example.org", actor="dpo", case_ref="TD-5")
+        atlas.privacy.takedown_domain("example.org", actor="dpo", case_ref="TD-5")
         kept = sorted(atlas.catalog.faces(range(1, 100)))
         atlas.rebuild_index()  # `faceatlas reindex`
         found = sorted(h.face_id for h in atlas.search(selfies[0], min_similarity=-1).hits)
@@ -299,8 +299,8 @@ def test_reembedding_and_reindexing_undo_no_erasure_and_no_takedown_unannounced(
         assert sorted(atlas.catalog.faces(range(1, 100))) == kept  # nothing erased came back
         found = {h.face_id for h in atlas.search(selfies[0], min_similarity=-1).hits}
         assert len(found) == len(kept) - 1 and found < set(kept)
-        assert atlas.takedowns()[0].domain == "example.org"
-        dropped = atlas.privacy_log()[0]
+        assert atlas.privacy.takedowns()[0].domain == "example.org"
+        dropped = atlas.privacy.privacy_log()[0]
         assert (dropped.action, dropped.details) == (
             "optout_filters_dropped",
             {"optout_requests": [request.id]},

@@ -64,7 +64,7 @@ class IdentityDesk:
         settings = self.service.settings
 
         def run() -> tuple[IdentitySearchResult, SearchRecord]:
-            result = self.atlas.search_identities(
+            result = self.atlas.identities.search_identities(
                 photos, top_k=request.top_k, min_similarity=request.threshold
             )
             parameters = {
@@ -107,7 +107,9 @@ class IdentityDesk:
         may open for investigators."""
         viewable = self.service.viewable_identities(user)
         if viewable is None:
-            return self.atlas.list_identities(min_faces=min_faces, limit=limit, offset=offset)
+            return self.atlas.identities.list_identities(
+                min_faces=min_faces, limit=limit, offset=offset
+            )
         if not 1 <= limit <= 10_000 or offset < 0 or min_faces < 1:
             raise InvalidRequestError("limit must be 1-10000, offset >= 0, min_faces >= 1")
         found: list[IdentitySummary] = []
@@ -123,7 +125,7 @@ class IdentityDesk:
 
     def show(self, user: User, identity_id: int) -> IdentityView:
         self.ensure_may_open(user, identity_id)
-        detail = self.atlas.identity(identity_id)
+        detail = self.atlas.identities.identity(identity_id)
         return IdentityView(detail, self.atlas.faces([p.face_id for p in detail.photos]))
 
     # --- curation ------------------------------------------------------------------------
@@ -142,14 +144,14 @@ class IdentityDesk:
         sources = list(dict.fromkeys(others))
         for identity_id in (target, *sources):
             self.ensure_may_open(user, identity_id)
-        merged = self.atlas.merge_identities(target, sources, actor=user.username)
+        merged = self.atlas.identities.merge_identities(target, sources, actor=user.username)
         self.service.record(user, "identities_merged", identity_ids=[merged, *sources])
         return merged
 
     def split(self, user: User, identity_id: int, face_ids: Sequence[int]) -> int:
         self.ensure_may_open(user, identity_id)
         chosen = self._faces(user, face_ids)
-        new_id = self.atlas.split_identity(identity_id, chosen, actor=user.username)
+        new_id = self.atlas.identities.split_identity(identity_id, chosen, actor=user.username)
         self.service.grant_identities(user, [new_id])
         self.service.record(
             user, "identity_split", identity_ids=[identity_id, new_id], face_ids=chosen
@@ -161,7 +163,7 @@ class IdentityDesk:
             self.ensure_may_open(user, target)
         chosen = self._faces(user, face_ids)
         before = {self.atlas.identities.identity_of(f) for f in chosen} - {None, target}
-        placed = self.atlas.move_faces(chosen, target, actor=user.username)
+        placed = self.atlas.identities.move_faces(chosen, target, actor=user.username)
         self.service.grant_identities(user, [placed])
         self.service.record(
             user,
@@ -174,7 +176,7 @@ class IdentityDesk:
 
     def label(self, user: User, identity_id: int, label: str | None) -> None:
         self.ensure_may_open(user, identity_id)
-        self.atlas.label_identity(identity_id, label, actor=user.username)
+        self.atlas.identities.label_identity(identity_id, label, actor=user.username)
         self.service.record(
             user, "identity_labelled", identity_ids=[identity_id], cleared=label is None
         )
@@ -182,7 +184,7 @@ class IdentityDesk:
     def reject(self, user: User, identity_id: int, face_ids: Sequence[int]) -> None:
         self.ensure_may_open(user, identity_id)
         chosen = self._faces(user, face_ids)
-        self.atlas.reject_faces(identity_id, chosen, actor=user.username)
+        self.atlas.identities.reject_faces(identity_id, chosen, actor=user.username)
         self.service.record(
             user, "identity_faces_rejected", identity_ids=[identity_id], face_ids=chosen
         )
@@ -191,6 +193,6 @@ class IdentityDesk:
         """Cluster waiting faces, or everything again (manual decisions hold). The caller
         checks the role (supervisor or admin)."""
         with self.service.gate.exclusive():
-            report = self.atlas.cluster_identities(rebuild=rebuild)
+            report = self.atlas.identities.cluster_identities(rebuild=rebuild)
         self.service.record(user, "identities_clustered", **report.as_dict())
         return report

@@ -67,21 +67,21 @@ class PrivacyDesk:
     # --- opt-outs -----------------------------------------------------------------------
 
     def optouts(self, status: OptOutStatus | None = None) -> list[OptOutRequest]:
-        return self.atlas.optouts(status)
+        return self.atlas.privacy.optouts(status)
 
     def optout(self, request_id: int) -> OptOutRequest:
-        return self.atlas.optout(request_id)
+        return self.atlas.privacy.optout(request_id)
 
     def approve(self, user: User, request_id: int, note: str | None) -> OptOutReceipt:
         """Approve an opt-out: its templates join the blocklist and matching faces are erased."""
         with self.service.gate.exclusive():
-            return self.atlas.optout_approve(
+            return self.atlas.privacy.optout_approve(
                 request_id, actor=user.username, note=_note(note), role=user.role.value
             )
 
     def reject(self, user: User, request_id: int, note: str | None) -> OptOutRequest:
         with self.service.gate.exclusive():
-            return self.atlas.optout_reject(
+            return self.atlas.privacy.optout_reject(
                 request_id, actor=user.username, note=_note(note), role=user.role.value
             )
 
@@ -89,20 +89,20 @@ class PrivacyDesk:
 
     def erase_faces(self, user: User, face_ids: Sequence[int], case_ref: str) -> ErasureCounts:
         case = self.check_case_ref(case_ref)
-        return self._erase(user, case, self.atlas.erase_faces, _ids(face_ids, "face"))
+        return self._erase(user, case, self.atlas.privacy.erase_faces, _ids(face_ids, "face"))
 
     def erase_images(self, user: User, image_ids: Sequence[int], case_ref: str) -> ErasureCounts:
         case = self.check_case_ref(case_ref)
-        return self._erase(user, case, self.atlas.erase_images, _ids(image_ids, "image"))
+        return self._erase(user, case, self.atlas.privacy.erase_images, _ids(image_ids, "image"))
 
     def erase_url(self, user: User, url: str, case_ref: str) -> ErasureCounts:
         case = self.check_case_ref(case_ref)
-        return self._erase(user, case, self.atlas.erase_source_url, url)
+        return self._erase(user, case, self.atlas.privacy.erase_source_url, url)
 
     def takedown(self, user: User, domain: str, case_ref: str) -> ErasureCounts:
         """Erase a domain (subdomains included); every later ingestion refuses it."""
         case = self.check_case_ref(case_ref)
-        return self._erase(user, case, self.atlas.takedown_domain, domain)
+        return self._erase(user, case, self.atlas.privacy.takedown_domain, domain)
 
     def _erase(self, user: User, case: str, erase: _Erasure[T], what: T) -> ErasureCounts:
         """``erase(what)`` as ``user`` under ``case``, alone at the engine gate."""
@@ -110,7 +110,7 @@ class PrivacyDesk:
             return erase(what, actor=user.username, case_ref=case, role=user.role.value)
 
     def takedowns(self) -> list[Takedown]:
-        return self.atlas.takedowns()
+        return self.atlas.privacy.takedowns()
 
     # --- subject access, retention, log ----------------------------------------------------
 
@@ -129,7 +129,7 @@ class PrivacyDesk:
         for data in selfies:
             self.service.check_upload(data)
         with self.service.gate.shared():
-            return self.atlas.subject_access(
+            return self.atlas.privacy.subject_access(
                 selfies,
                 requester=requester.strip(),
                 verified_by=verified_by.strip(),
@@ -141,10 +141,10 @@ class PrivacyDesk:
 
     def retention(self, user: User) -> RetentionReport:
         with self.service.gate.exclusive():
-            return self.atlas.run_retention(actor=user.username, role=user.role.value)
+            return self.atlas.privacy.run_retention(actor=user.username, role=user.role.value)
 
     def log(self, limit: int = 100) -> list[PrivacyAction]:
-        return self.atlas.privacy_log(limit)
+        return self.atlas.privacy.privacy_log(limit)
 
 
 def _note(note: str | None) -> str | None:

@@ -212,11 +212,11 @@ class Service:
             raise _busy()
         try:
             with self.gate.shared():
-                templates = self.atlas.optout_templates(selfies)
+                templates = self.atlas.privacy.optout_templates(selfies)
         finally:
             self._public_analyses.release()
         with self.gate.exclusive():
-            return self.atlas.optout_record(templates, contact, channel="web")
+            return self.atlas.privacy.optout_record(templates, contact, channel="web")
 
     # --- probe analysis --------------------------------------------------------------------
 

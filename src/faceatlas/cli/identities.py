@@ -56,14 +56,14 @@ def _print_report(report: ClusterReport, as_json: bool) -> None:
 def recluster(atlas: AtlasOption = None, as_json: JsonOption = False) -> None:
     """Rebuild every identity from scratch. Manual decisions hold."""
     with Atlas.open(settings=settings_for(atlas)) as at:
-        _print_report(at.cluster_identities(rebuild=True), as_json)
+        _print_report(at.identities.cluster_identities(rebuild=True), as_json)
 
 
 @cli_errors
 def cluster(atlas: AtlasOption = None, as_json: JsonOption = False) -> None:
     """Cluster faces that have no identity yet (ingest does this by default)."""
     with Atlas.open(settings=settings_for(atlas)) as at:
-        _print_report(at.cluster_identities(), as_json)
+        _print_report(at.identities.cluster_identities(), as_json)
 
 
 @cli_errors
@@ -76,7 +76,7 @@ def list_identities(
 ) -> None:
     """Identities, largest first."""
     with Atlas.open(settings=settings_for(atlas)) as at:
-        found = at.list_identities(min_faces=min_faces, limit=limit, offset=offset)
+        found = at.identities.list_identities(min_faces=min_faces, limit=limit, offset=offset)
     if as_json:
         print_json({"identities": [s.as_dict() for s in found]})
         return
@@ -146,7 +146,7 @@ def show(
 ) -> None:
     """An identity's photos, sightings, domains, candidate names and decisions."""
     with Atlas.open(settings=settings_for(atlas)) as at:
-        detail = at.identity(identity_id)
+        detail = at.identities.identity(identity_id)
     if as_json:
         print_json(detail.as_dict())
     else:
@@ -162,7 +162,7 @@ def merge(
 ) -> None:
     """Merge identities into TARGET (a manual decision that survives reclustering)."""
     with Atlas.open(settings=settings_for(atlas)) as at:
-        kept = at.merge_identities(target, others, actor=_actor(by))
+        kept = at.identities.merge_identities(target, others, actor=_actor(by))
     console.print(f"merged {', '.join(map(str, others))} into identity {kept}")
 
 
@@ -175,7 +175,7 @@ def split(
 ) -> None:
     """Move FACES out of IDENTITY_ID into a new identity."""
     with Atlas.open(settings=settings_for(atlas)) as at:
-        new_id = at.split_identity(identity_id, faces, actor=_actor(by))
+        new_id = at.identities.split_identity(identity_id, faces, actor=_actor(by))
     console.print(f"faces {', '.join(map(str, faces))} now form identity {new_id}")
 
 
@@ -190,7 +190,7 @@ def move(
 ) -> None:
     """Move FACES into another identity (or a new one)."""
     with Atlas.open(settings=settings_for(atlas)) as at:
-        target = at.move_faces(faces, to, actor=_actor(by))
+        target = at.identities.move_faces(faces, to, actor=_actor(by))
     console.print(f"faces {', '.join(map(str, faces))} moved to identity {target}")
 
 
@@ -203,7 +203,7 @@ def reject(
 ) -> None:
     """Not this person: FACES leave IDENTITY_ID and never rejoin it."""
     with Atlas.open(settings=settings_for(atlas)) as at:
-        at.reject_faces(identity_id, faces, actor=_actor(by))
+        at.identities.reject_faces(identity_id, faces, actor=_actor(by))
     console.print(f"faces {', '.join(map(str, faces))} marked as not identity {identity_id}")
 
 
@@ -219,7 +219,7 @@ def label(
     if (name is None) != clear:
         raise InvalidRequestError("give a NAME, or --clear to remove the label")
     with Atlas.open(settings=settings_for(atlas)) as at:
-        at.label_identity(identity_id, name, actor=_actor(by))
+        at.identities.label_identity(identity_id, name, actor=_actor(by))
     console.print(f"identity {identity_id} " + (f"labelled {name!r}" if name else "unlabelled"))
 
 
@@ -264,7 +264,7 @@ def search(
         except OSError as exc:
             raise InvalidRequestError(f"cannot read {photo}: {exc.strerror or exc}") from None
     with Atlas.open(settings=settings_for(atlas)) as at:
-        result = at.search_identities(data, top_k=top_k, min_similarity=threshold)
+        result = at.identities.search_identities(data, top_k=top_k, min_similarity=threshold)
     if as_json:
         print_json(result.as_dict())
     elif result.hits:

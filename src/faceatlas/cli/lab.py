@@ -81,7 +81,7 @@ def _stored_calibration(atlas_dir: Path | None) -> Calibration | None:
     if atlas_dir is None:
         return None
     with Atlas.open(settings=settings_for(atlas_dir)) as atlas:
-        record = atlas.calibration()
+        record = atlas.searcher.calibration()
     if record is None:
         raise NotFoundError(f"the atlas at {atlas_dir} has no calibration; run faceatlas calibrate")
     return Calibration.from_record(record)

@@ -95,7 +95,7 @@ def optout_request(
     """Ask to be removed: every matching face is erased once approved, and kept out."""
     data = _read(selfies)
     with Atlas.open(settings=_settings(atlas)) as at:
-        req = at.optout_request(data, contact, channel="cli")
+        req = at.privacy.optout_request(data, contact, channel="cli")
     if as_json:
         print_json(req.as_dict())
     else:
@@ -113,7 +113,7 @@ def optout_list(
 ) -> None:
     """Opt-out requests, oldest first."""
     with Atlas.open(settings=_settings(atlas)) as at:
-        requests = at.optouts(status)
+        requests = at.privacy.optouts(status)
     if as_json:
         print_json([r.as_dict() for r in requests])
         return
@@ -137,7 +137,7 @@ def optout_list(
 def optout_show(request_id: int, atlas: AtlasOption = None, as_json: JsonOption = False) -> None:
     """One request and, once carried out, its receipt."""
     with Atlas.open(settings=_settings(atlas)) as at:
-        req = at.optout(request_id)
+        req = at.privacy.optout(request_id)
     if as_json:
         print_json(req.as_dict())
     else:
@@ -155,7 +155,7 @@ def optout_approve(
 ) -> None:
     """Approve a request: erase every matching face now; prints the receipt."""
     with Atlas.open(settings=_settings(atlas)) as at:
-        receipt = at.optout_approve(request_id, actor=by, note=note)
+        receipt = at.privacy.optout_approve(request_id, actor=by, note=note)
     if as_json:
         print_json(receipt.as_dict())
     else:
@@ -173,7 +173,7 @@ def optout_reject(
 ) -> None:
     """Reject a pending request; its templates are deleted."""
     with Atlas.open(settings=_settings(atlas)) as at:
-        req = at.optout_reject(request_id, actor=by, note=note)
+        req = at.privacy.optout_reject(request_id, actor=by, note=note)
     if as_json:
         print_json(req.as_dict())
     else:
@@ -201,7 +201,7 @@ def erase_face(
 ) -> None:
     """Erase faces (rows, vectors, thumbnails; the image too when no face is left)."""
     with Atlas.open(settings=_settings(atlas)) as at:
-        _erased(at.erase_faces(face_ids, actor=by, case_ref=case), as_json)
+        _erased(at.privacy.erase_faces(face_ids, actor=by, case_ref=case), as_json)
 
 
 @erase_app.command("image")
@@ -215,7 +215,7 @@ def erase_image(
 ) -> None:
     """Erase images with all their faces and sightings."""
     with Atlas.open(settings=_settings(atlas)) as at:
-        _erased(at.erase_images(image_ids, actor=by, case_ref=case), as_json)
+        _erased(at.privacy.erase_images(image_ids, actor=by, case_ref=case), as_json)
 
 
 @erase_app.command("url")
@@ -229,7 +229,7 @@ def erase_url(
 ) -> None:
     """Erase what was seen at URL; images seen elsewhere too keep their other sightings."""
     with Atlas.open(settings=_settings(atlas)) as at:
-        _erased(at.erase_source_url(url, actor=by, case_ref=case), as_json)
+        _erased(at.privacy.erase_source_url(url, actor=by, case_ref=case), as_json)
 
 
 @erase_app.command("domain")
@@ -243,7 +243,7 @@ def erase_domain(
 ) -> None:
     """Take down a whole domain: images seen only there disappear, and it is not ingested again."""
     with Atlas.open(settings=_settings(atlas)) as at:
-        _erased(at.takedown_domain(domain, actor=by, case_ref=case), as_json)
+        _erased(at.privacy.takedown_domain(domain, actor=by, case_ref=case), as_json)
 
 
 # --- subject access, retention, log ------------------------------------------------------
@@ -267,7 +267,7 @@ def access_export(
     """Export what the atlas holds that matches a verified requester's selfie, as JSON."""
     data = _read(selfies)
     with Atlas.open(settings=_settings(atlas)) as at:
-        export = at.subject_access(
+        export = at.privacy.subject_access(
             data,
             requester=requester,
             verified_by=verified_by,
@@ -287,7 +287,7 @@ def access_export(
 def retention_run(atlas: AtlasOption = None, as_json: JsonOption = False) -> None:
     """Delete expired thumbnails, probes and log entries (safe to run repeatedly)."""
     with Atlas.open(settings=_settings(atlas)) as at:
-        report = at.run_retention()
+        report = at.privacy.run_retention()
     if as_json:
         print_json(report.as_dict())
     else:
@@ -306,7 +306,7 @@ def privacy_log(
 ) -> None:
     """Recent privacy actions, newest first (identifiers and counts only)."""
     with Atlas.open(settings=_settings(atlas)) as at:
-        entries = at.privacy_log(limit)
+        entries = at.privacy.privacy_log(limit)
     if as_json:
         print_json([e.as_dict() for e in entries])
         return

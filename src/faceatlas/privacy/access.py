@@ -20,13 +20,13 @@ from faceatlas.privacy.optout import matching_faces, templates_from_selfies
 from faceatlas.store import utc_now
 
 if TYPE_CHECKING:
-    from faceatlas.atlas import Atlas
+    from faceatlas.privacy.scope import PrivacyScope
 
 __all__ = ["subject_access_export"]
 
 
 def subject_access_export(
-    atlas: Atlas,
+    scope: PrivacyScope,
     selfies: Sequence[bytes],
     *,
     requester: str,
@@ -47,10 +47,10 @@ def subject_access_export(
     for name, value in (("requester", requester), ("verified_by", verified_by), ("case", case_ref)):
         if not value.strip():
             raise InvalidRequestError(f"{name} is required for a subject access export")
-    templates = templates_from_selfies(atlas, selfies)
-    threshold, source = min(atlas.threshold(), optout_threshold(atlas))
-    matches = matching_faces(atlas, templates, threshold)
-    records = atlas.catalog.faces(sorted(matches))
+    templates = templates_from_selfies(scope, selfies)
+    threshold, source = min(scope.searcher.threshold(), optout_threshold(scope))
+    matches = matching_faces(scope, templates, threshold)
+    records = scope.gallery.catalog.faces(sorted(matches))
     faces: list[dict[str, Any]] = []
     urls: set[str] = set()
     for face_id in sorted(records, key=lambda f: -matches[f]):
@@ -84,7 +84,7 @@ def subject_access_export(
             "sightings": sightings,
         }
         if include_thumbnails:
-            jpeg = atlas.catalog.thumbnail(rec.id)
+            jpeg = scope.gallery.catalog.thumbnail(rec.id)
             entry["thumbnail_jpeg_base64"] = (
                 None if jpeg is None else base64.b64encode(jpeg).decode("ascii")
             )
@@ -92,7 +92,7 @@ def subject_access_export(
     logged: dict[str, Any] = {"faces": len(faces), "source_urls": len(urls)}
     if actor is not None and actor != verified_by:
         logged["verified_by"] = verified_by
-    with atlas.catalog.writer() as w:
+    with scope.gallery.catalog.writer() as w:
         record_action(
             w.conn,
             "subject_access",
@@ -102,7 +102,7 @@ def subject_access_export(
             details=logged,
         )
     mirror_to_audit(
-        atlas,
+        scope,
         "subject_access",
         actor=actor or verified_by,
         case_ref=case_ref,
@@ -115,7 +115,7 @@ def subject_access_export(
         "requester": requester,
         "verified_by": verified_by,
         "case": case_ref,
-        "model_id": atlas.model_id,
+        "model_id": scope.gallery.model_id,
         "threshold": round(threshold, 4),
         "threshold_source": source,
         "notice": (

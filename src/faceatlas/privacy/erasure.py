@@ -29,7 +29,7 @@ from faceatlas.store import Catalog, utc_now
 from faceatlas.store import schema as t
 
 if TYPE_CHECKING:
-    from faceatlas.atlas import Atlas
+    from faceatlas.privacy.scope import PrivacyScope
 
 __all__ = [
     "ErasureCounts",
@@ -93,7 +93,7 @@ class _Audit:
 
 
 def erase(
-    atlas: Atlas,
+    scope: PrivacyScope,
     plan: ErasurePlan,
     *,
     action: str,
@@ -109,28 +109,28 @@ def erase(
     signed-in user's role for the REST API and the web app).
     """
     return _carry_out(
-        atlas, plan, _Audit(action, actor, target, case_ref, dict(details or {}), role)
+        scope, plan, _Audit(action, actor, target, case_ref, dict(details or {}), role)
     )
 
 
-def _carry_out(atlas: Atlas, plan: ErasurePlan, audit: _Audit) -> ErasureCounts:
+def _carry_out(scope: PrivacyScope, plan: ErasurePlan, audit: _Audit) -> ErasureCounts:
     """:func:`erase`, with the log entry's fields in ``audit``."""
     if not plan:
-        with atlas.catalog.writer() as w:
+        with scope.gallery.catalog.writer() as w:
             _record(w.conn, audit, ErasureCounts())
-        _mirror(atlas, audit, ErasureCounts())
+        _mirror(scope, audit, ErasureCounts())
         return ErasureCounts()
-    atlas.mark_index_dirty()
-    with atlas.catalog.writer() as w:
+    scope.gallery.mark_index_dirty()
+    with scope.gallery.catalog.writer() as w:
         counts, face_ids = _delete(w.conn, plan)
         _record(w.conn, audit, counts)
-    removed = atlas.index.remove(np.asarray(sorted(face_ids), dtype=np.int64))
-    _, watermark = atlas.catalog.embedding_watermark(atlas.model_id)
-    atlas.index.save(watermark)
-    atlas.catalog.set_meta("index_dirty", "0")
-    scrub_catalog(atlas.catalog)
+    removed = scope.gallery.index.remove(np.asarray(sorted(face_ids), dtype=np.int64))
+    _, watermark = scope.gallery.catalog.embedding_watermark(scope.gallery.model_id)
+    scope.gallery.index.save(watermark)
+    scope.gallery.catalog.set_meta("index_dirty", "0")
+    scrub_catalog(scope.gallery.catalog)
     counts = ErasureCounts(**{**counts.as_dict(), "index_vectors": removed})
-    _mirror(atlas, audit, counts)
+    _mirror(scope, audit, counts)
     log.info("%s on %s erased %s", audit.action, audit.target, counts.as_dict())
     return counts
 
@@ -139,8 +139,8 @@ def _record(conn: sa.Connection, audit: _Audit, counts: ErasureCounts) -> None:
     record_action(conn, audit.action, **_entry(audit, counts))
 
 
-def _mirror(atlas: Atlas, audit: _Audit, counts: ErasureCounts) -> None:
-    mirror_to_audit(atlas, audit.action, role=audit.role, **_entry(audit, counts))
+def _mirror(scope: PrivacyScope, audit: _Audit, counts: ErasureCounts) -> None:
+    mirror_to_audit(scope, audit.action, role=audit.role, **_entry(audit, counts))
 
 
 def _entry(audit: _Audit, counts: ErasureCounts) -> dict[str, Any]:
@@ -280,7 +280,7 @@ def _existing(catalog: Catalog, column: sa.Column[Any], ids: Sequence[int], what
 
 
 def erase_faces(
-    atlas: Atlas,
+    scope: PrivacyScope,
     face_ids: Sequence[int],
     *,
     actor: str,
@@ -288,11 +288,11 @@ def erase_faces(
     role: str = "operator",
 ) -> ErasureCounts:
     """Erase faces by id (their image goes too when no face is left in it)."""
-    return _erase_by_id(atlas, "face", face_ids, actor=actor, case_ref=case_ref, role=role)
+    return _erase_by_id(scope, "face", face_ids, actor=actor, case_ref=case_ref, role=role)
 
 
 def erase_images(
-    atlas: Atlas,
+    scope: PrivacyScope,
     image_ids: Sequence[int],
     *,
     actor: str,
@@ -300,11 +300,11 @@ def erase_images(
     role: str = "operator",
 ) -> ErasureCounts:
     """Erase images by id with every face and sighting of them."""
-    return _erase_by_id(atlas, "image", image_ids, actor=actor, case_ref=case_ref, role=role)
+    return _erase_by_id(scope, "image", image_ids, actor=actor, case_ref=case_ref, role=role)
 
 
 def _erase_by_id(
-    atlas: Atlas,
+    scope: PrivacyScope,
     kind: Literal["face", "image"],
     ids: Sequence[int],
     *,
@@ -316,15 +316,20 @@ def _erase_by_id(
     if not ids:
         raise InvalidRequestError(f"give at least one {kind} id")
     column = t.faces.c.id if kind == "face" else t.images.c.id
-    with atlas.writer_lock():
-        found = _existing(atlas.catalog, column, ids, kind)
+    with scope.gallery.writer_lock():
+        found = _existing(scope.gallery.catalog, column, ids, kind)
         plan = ErasurePlan(face_ids=found) if kind == "face" else ErasurePlan(image_ids=found)
         target = f"{kind}s:" + ",".join(map(str, sorted(found)))
-        return _carry_out(atlas, plan, _Audit(f"erase_{kind}s", actor, target, case_ref, {}, role))
+        return _carry_out(scope, plan, _Audit(f"erase_{kind}s", actor, target, case_ref, {}, role))
 
 
 def erase_source_url(
-    atlas: Atlas, url: str, *, actor: str, case_ref: str | None = None, role: str = "operator"
+    scope: PrivacyScope,
+    url: str,
+    *,
+    actor: str,
+    case_ref: str | None = None,
+    role: str = "operator",
 ) -> ErasureCounts:
     """Erase every sighting whose image locator or page URL is ``url``.
 
@@ -334,9 +339,9 @@ def erase_source_url(
     url = url.strip()
     if not url:
         raise InvalidRequestError("give a source URL")
-    with atlas.writer_lock():
+    with scope.gallery.writer_lock():
         return _erase_sightings(
-            atlas,
+            scope,
             (t.sightings.c.locator == url) | (t.sightings.c.page_url == url),
             lambda _locator, _page_url: True,
             _Audit("erase_source_url", actor, f"url:{url}", case_ref, {}, role),
@@ -344,19 +349,19 @@ def erase_source_url(
 
 
 def _erase_sightings(
-    atlas: Atlas,
+    scope: PrivacyScope,
     where: sa.ColumnElement[bool],
     keep: Callable[[str, str], bool],
     audit: _Audit,
 ) -> ErasureCounts:
     """Erase the sightings ``where`` selects and ``keep`` confirms from their image and
     page URLs; the caller holds the writer lock."""
-    with atlas.catalog.db.connect() as conn:
+    with scope.gallery.catalog.db.connect() as conn:
         rows = conn.execute(
             sa.select(t.sightings.c.id, t.sightings.c.locator, t.sightings.c.page_url).where(where)
         ).all()
     ids = {int(sid) for sid, locator, page_url in rows if keep(locator, page_url)}
-    return _carry_out(atlas, ErasurePlan(sighting_ids=ids), audit)
+    return _carry_out(scope, ErasurePlan(sighting_ids=ids), audit)
 
 
 @dataclass(frozen=True, slots=True)
@@ -373,7 +378,7 @@ class Takedown:
 
 
 def takedown_domain(
-    atlas: Atlas,
+    scope: PrivacyScope,
     domain: str,
     *,
     actor: str,
@@ -390,7 +395,7 @@ def takedown_domain(
     stored from it when it finishes. Taking a domain down again erases again.
     """
     domain = normalize_domain(domain)
-    with atlas.catalog.writer() as w:
+    with scope.gallery.catalog.writer() as w:
         exists = w.conn.execute(
             sa.select(t.takedown_domains.c.domain).where(t.takedown_domains.c.domain == domain)
         ).first()
@@ -401,11 +406,11 @@ def takedown_domain(
                 )
             )
     try:
-        with atlas.writer_lock():
-            return _erase_domain(atlas, domain, actor=actor, case_ref=case_ref, role=role)
+        with scope.gallery.writer_lock():
+            return _erase_domain(scope, domain, actor=actor, case_ref=case_ref, role=role)
     except AtlasLockedError as exc:
         log_action(
-            atlas,
+            scope,
             "takedown_recorded",
             actor=actor,
             target=f"domain:{domain}",
@@ -422,32 +427,32 @@ def takedown_domain(
 
 
 def _erase_domain(
-    atlas: Atlas, domain: str, *, actor: str, case_ref: str | None, role: str
+    scope: PrivacyScope, domain: str, *, actor: str, case_ref: str | None, role: str
 ) -> ErasureCounts:
     """Erase the domain's sightings; the caller holds the writer lock."""
     pattern = f"%{domain}%"
     return _erase_sightings(
-        atlas,
+        scope,
         t.sightings.c.locator.like(pattern) | t.sightings.c.page_url.like(pattern),
         lambda locator, page_url: host_matches(locator, domain) or host_matches(page_url, domain),
         _Audit("takedown_domain", actor, f"domain:{domain}", case_ref, {}, role),
     )
 
 
-def complete_takedowns(atlas: Atlas, domains: Iterable[str]) -> ErasureCounts:
+def complete_takedowns(scope: PrivacyScope, domains: Iterable[str]) -> ErasureCounts:
     """Erase what an ingest stored from ``domains``, taken down while it ran.
 
     Called by the ingest that holds the writer lock, once it has finished; logged
     as a takedown by the administrator who recorded it.
     """
     total: dict[str, int] = {}
-    recorded = {d.domain: d for d in takedowns(atlas.catalog)}
+    recorded = {d.domain: d for d in takedowns(scope.gallery.catalog)}
     for domain in sorted(domains):
         entry = recorded.get(domain)
         if entry is None:
             continue
         counts = _erase_domain(
-            atlas, domain, actor=entry.actor, case_ref=entry.case_ref, role="operator"
+            scope, domain, actor=entry.actor, case_ref=entry.case_ref, role="operator"
         )
         for key, value in counts.as_dict().items():
             total[key] = total.get(key, 0) + value

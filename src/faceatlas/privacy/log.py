@@ -22,7 +22,7 @@ from faceatlas.store import Catalog, utc_now
 from faceatlas.store import schema as t
 
 if TYPE_CHECKING:
-    from faceatlas.atlas import Atlas
+    from faceatlas.privacy.scope import PrivacyScope
 
 __all__ = ["PrivacyAction", "log_action", "mirror_to_audit", "read_actions", "record_action"]
 
@@ -67,7 +67,7 @@ def record_action(
 
 
 def mirror_to_audit(
-    atlas: Atlas,
+    scope: PrivacyScope,
     action: str,
     *,
     actor: str,
@@ -77,7 +77,7 @@ def mirror_to_audit(
     role: str = "operator",
 ) -> None:
     """Append the action to the hash-chained audit log too (after its transaction commits)."""
-    atlas.audit.append(
+    scope.audit.append(
         AuditEvent(
             actor=actor[:64],
             actor_role=role,
@@ -90,7 +90,7 @@ def mirror_to_audit(
 
 
 def log_action(
-    atlas: Atlas,
+    scope: PrivacyScope,
     action: str,
     *,
     actor: str,
@@ -100,12 +100,12 @@ def log_action(
     role: str = "operator",
 ) -> None:
     """Record an action in the privacy log, then in the hash-chained audit log."""
-    with atlas.catalog.writer() as w:
+    with scope.gallery.catalog.writer() as w:
         record_action(
             w.conn, action, actor=actor, target=target, case_ref=case_ref, details=details
         )
     mirror_to_audit(
-        atlas, action, actor=actor, target=target, case_ref=case_ref, details=details, role=role
+        scope, action, actor=actor, target=target, case_ref=case_ref, details=details, role=role
     )
 
 

@@ -36,7 +36,7 @@ from faceatlas.store import schema as t
 from faceatlas.types import AnalyzedFace, Vector, Vectors
 
 if TYPE_CHECKING:
-    from faceatlas.atlas import Atlas
+    from faceatlas.privacy.scope import PrivacyScope
 
 __all__ = [
     "OPTOUT_ERASURE_BUDGET",
@@ -61,24 +61,24 @@ DOMINANT_FACE_RATIO = 2.0
 META_BLOCKLIST_VERSION = "blocklist_version"
 
 
-def optout_threshold(atlas: Atlas) -> tuple[float, str]:
+def optout_threshold(scope: PrivacyScope) -> tuple[float, str]:
     """The opt-out threshold in force and where it comes from."""
-    if atlas.settings.optout_min_similarity is not None:
-        return atlas.settings.optout_min_similarity, "settings"
-    record = atlas.calibration()
+    if scope.gallery.settings.optout_min_similarity is not None:
+        return scope.gallery.settings.optout_min_similarity, "settings"
+    record = scope.searcher.calibration()
     # opt-out compares cosine similarities: a calibration of the fair score does not apply
     on_cosine = record is None or record.provenance.get("scoring", "cosine") == "cosine"
-    mapping = atlas.stored_fmr_mapping() if on_cosine else None
+    mapping = scope.searcher.stored_fmr_mapping() if on_cosine else None
     if (
         mapping is not None
         and mapping.comparisons * OPTOUT_TARGET_FMR >= MIN_EXPECTED_FALSE_MATCHES
     ):
         allowed = mapping.false_matches <= OPTOUT_TARGET_FMR * mapping.comparisons
         return float(mapping.grid[int(np.argmax(allowed))]), "calibration"
-    calibrated = atlas.catalog.get_meta(f"calibrated_threshold:{atlas.model_id}")
+    calibrated = scope.gallery.catalog.get_meta(f"calibrated_threshold:{scope.gallery.model_id}")
     if calibrated is not None and on_cosine:
         return float(calibrated), "calibrated search threshold"
-    return atlas.card.required("optout_min_similarity"), "default"
+    return scope.gallery.card.required("optout_min_similarity"), "default"
 
 
 def best_similarity(vectors: Vectors, templates: Vectors) -> np.ndarray[Any, np.dtype[np.float32]]:
@@ -162,19 +162,19 @@ class Blocklist:
         return keep_unblocked
 
 
-def unblocked_hits(atlas: Atlas, hits: list[IndexHit]) -> list[IndexHit]:
+def unblocked_hits(scope: PrivacyScope, hits: list[IndexHit]) -> list[IndexHit]:
     """Drop hits whose stored vector matches an active template at the opt-out threshold.
 
     Vectors come from the catalog, so this holds whatever index served the hits,
     including one saved before the opt-out.
     """
-    if not hits or len(atlas.blocklist) == 0:
+    if not hits or len(scope.blocklist) == 0:
         return hits
-    vectors = atlas.catalog.vectors_for_faces(atlas.model_id, [h.id for h in hits])
+    vectors = scope.gallery.catalog.vectors_for_faces(scope.gallery.model_id, [h.id for h in hits])
     present = [h for h in hits if h.id in vectors]
     if not present:
         return []
-    mask = atlas.blocklist.blocked(
-        np.stack([vectors[h.id] for h in present]), optout_threshold(atlas)[0]
+    mask = scope.blocklist.blocked(
+        np.stack([vectors[h.id] for h in present]), optout_threshold(scope)[0]
     )
     return [h for h, b in zip(present, mask, strict=True) if not b]

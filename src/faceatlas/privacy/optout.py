@@ -34,7 +34,7 @@ from faceatlas.store import schema as t
 from faceatlas.types import Vectors
 
 if TYPE_CHECKING:
-    from faceatlas.atlas import Atlas
+    from faceatlas.privacy.scope import PrivacyScope
 
 __all__ = [
     "MAX_SELFIES",
@@ -133,14 +133,14 @@ class OptOutRequest:
         }
 
 
-def templates_from_selfies(atlas: Atlas, selfies: Sequence[bytes]) -> Vectors:
+def templates_from_selfies(scope: PrivacyScope, selfies: Sequence[bytes]) -> Vectors:
     """One template per selfie, float32 ``(n, dim)``; errors name the selfie by position."""
     if not 1 <= len(selfies) <= MAX_SELFIES:
         raise InvalidRequestError(f"send between 1 and {MAX_SELFIES} selfies")
     templates = []
     for i, data in enumerate(selfies, start=1):
         try:
-            faces = atlas.analyze_probe(
+            faces = scope.gallery.analyze_probe(
                 data, max_pixels=SELFIE_MAX_PIXELS, fit_pixels=SELFIE_ANALYSIS_PIXELS
             )
             templates.append(selfie_template(faces))
@@ -152,11 +152,11 @@ def templates_from_selfies(atlas: Atlas, selfies: Sequence[bytes]) -> Vectors:
 
 
 def submit_optout(
-    atlas: Atlas, selfies: Sequence[bytes], contact: str, *, channel: str = "cli"
+    scope: PrivacyScope, selfies: Sequence[bytes], contact: str, *, channel: str = "cli"
 ) -> OptOutRequest:
     """Record a request (pending, or carried out at once when auto-approval is on)."""
     check_contact(contact)
-    return record_optout(atlas, templates_from_selfies(atlas, selfies), contact, channel=channel)
+    return record_optout(scope, templates_from_selfies(scope, selfies), contact, channel=channel)
 
 
 def check_contact(contact: str) -> None:
@@ -165,14 +165,14 @@ def check_contact(contact: str) -> None:
 
 
 def record_optout(
-    atlas: Atlas, templates: Vectors, contact: str, *, channel: str = "cli"
+    scope: PrivacyScope, templates: Vectors, contact: str, *, channel: str = "cli"
 ) -> OptOutRequest:
     """Store a request with its templates (from :func:`templates_from_selfies`); with
     auto-approval on, carry it out at once."""
     contact = contact.strip()
     check_contact(contact)
     now = utc_now()
-    with atlas.catalog.writer() as w:
+    with scope.gallery.catalog.writer() as w:
         result = w.conn.execute(
             t.optout_requests.insert().values(
                 contact=contact, status=OptOutStatus.PENDING.value, channel=channel, created_at=now
@@ -185,7 +185,7 @@ def record_optout(
             w.conn.execute(
                 t.optout_templates.insert().values(
                     request_id=request_id,
-                    model_id=atlas.model_id,
+                    model_id=scope.gallery.model_id,
                     dim=int(vector.shape[0]),
                     vector=np.ascontiguousarray(vector, dtype=np.float32).tobytes(),
                     active=False,
@@ -200,43 +200,43 @@ def record_optout(
             details={"templates": len(templates)},
         )
     mirror_to_audit(
-        atlas,
+        scope,
         "optout_requested",
         actor=channel,
         target=f"optout:{request_id}",
         details={"templates": len(templates)},
         role="public",
     )
-    if atlas.settings.optout_auto_approve:
-        approve_optout(atlas, request_id, actor="auto-approve")
-    return get_optout(atlas, request_id)
+    if scope.gallery.settings.optout_auto_approve:
+        approve_optout(scope, request_id, actor="auto-approve")
+    return get_optout(scope, request_id)
 
 
-def matching_faces(atlas: Atlas, templates: Vectors, threshold: float) -> dict[int, float]:
+def matching_faces(scope: PrivacyScope, templates: Vectors, threshold: float) -> dict[int, float]:
     """Every stored face (exact scan of the catalog) whose best similarity reaches ``threshold``."""
     found: dict[int, float] = {}
-    for ids, vectors, _ in atlas.catalog.iter_embeddings(atlas.model_id):
+    for ids, vectors, _ in scope.gallery.catalog.iter_embeddings(scope.gallery.model_id):
         best = best_similarity(vectors, templates)
         for i in np.flatnonzero(best >= threshold):
             found[int(ids[i])] = float(best[i])
     return found
 
 
-def _templates_of(atlas: Atlas, request_id: int) -> Vectors:
-    with atlas.catalog.db.connect() as conn:
+def _templates_of(scope: PrivacyScope, request_id: int) -> Vectors:
+    with scope.gallery.catalog.db.connect() as conn:
         rows = conn.execute(
             sa.select(t.optout_templates.c.vector).where(
                 t.optout_templates.c.request_id == request_id,
-                t.optout_templates.c.model_id == atlas.model_id,
+                t.optout_templates.c.model_id == scope.gallery.model_id,
             )
         ).all()
     if not rows:
-        return np.zeros((0, atlas.engine.dim), dtype=np.float32)
+        return np.zeros((0, scope.gallery.engine.dim), dtype=np.float32)
     return np.stack([np.frombuffer(r[0], dtype=np.float32) for r in rows])
 
 
 def approve_optout(
-    atlas: Atlas,
+    scope: PrivacyScope,
     request_id: int,
     *,
     actor: str,
@@ -247,12 +247,12 @@ def approve_optout(
 
     Approving a request whose erasure was interrupted resumes it.
     """
-    with atlas.writer_lock():
-        request = get_optout(atlas, request_id)
+    with scope.gallery.writer_lock():
+        request = get_optout(scope, request_id)
         if request.status in (OptOutStatus.COMPLETED, OptOutStatus.REJECTED):
             raise ConflictError(f"opt-out {request_id} is already {request.status.value}")
-        threshold, source = optout_threshold(atlas)
-        with atlas.catalog.writer() as w:
+        threshold, source = optout_threshold(scope)
+        with scope.gallery.catalog.writer() as w:
             w.conn.execute(
                 t.optout_templates.update()
                 .where(t.optout_templates.c.request_id == request_id)
@@ -269,10 +269,10 @@ def approve_optout(
                 )
             )
             w.set_meta(META_BLOCKLIST_VERSION, str(time.time_ns()))
-        templates = _templates_of(atlas, request_id)
-        matches = matching_faces(atlas, templates, threshold)
+        templates = _templates_of(scope, request_id)
+        matches = matching_faces(scope, templates, threshold)
         counts = erase(
-            atlas,
+            scope,
             ErasurePlan(face_ids=set(matches)),
             action="optout_erasure",
             actor=actor,
@@ -288,7 +288,7 @@ def approve_optout(
             templates=int(templates.shape[0]),
             erased=counts,
         )
-        with atlas.catalog.writer() as w:
+        with scope.gallery.catalog.writer() as w:
             w.conn.execute(
                 t.optout_requests.update()
                 .where(t.optout_requests.c.id == request_id)
@@ -301,7 +301,7 @@ def approve_optout(
 
 
 def reject_optout(
-    atlas: Atlas,
+    scope: PrivacyScope,
     request_id: int,
     *,
     actor: str,
@@ -309,11 +309,11 @@ def reject_optout(
     role: str = "operator",
 ) -> OptOutRequest:
     """Refuse a pending request; its templates are deleted."""
-    with atlas.writer_lock():
-        request = get_optout(atlas, request_id)
+    with scope.gallery.writer_lock():
+        request = get_optout(scope, request_id)
         if request.status is not OptOutStatus.PENDING:
             raise ConflictError(f"opt-out {request_id} is {request.status.value}, not pending")
-        with atlas.catalog.writer() as w:
+        with scope.gallery.catalog.writer() as w:
             w.conn.execute(
                 t.optout_templates.delete().where(t.optout_templates.c.request_id == request_id)
             )
@@ -331,9 +331,9 @@ def reject_optout(
                 w.conn, "optout_rejected", actor=actor, target=f"optout:{request_id}", details={}
             )
         mirror_to_audit(
-            atlas, "optout_rejected", actor=actor, target=f"optout:{request_id}", role=role
+            scope, "optout_rejected", actor=actor, target=f"optout:{request_id}", role=role
         )
-    return get_optout(atlas, request_id)
+    return get_optout(scope, request_id)
 
 
 def _query() -> sa.Select[Any]:
@@ -359,8 +359,8 @@ def _record(row: Any) -> OptOutRequest:
     )
 
 
-def get_optout(atlas: Atlas, request_id: int) -> OptOutRequest:
-    with atlas.catalog.db.connect() as conn:
+def get_optout(scope: PrivacyScope, request_id: int) -> OptOutRequest:
+    with scope.gallery.catalog.db.connect() as conn:
         row = conn.execute(_query().where(t.optout_requests.c.id == request_id)).first()
     if row is None:
         raise NotFoundError(f"opt-out request {request_id} does not exist")
@@ -384,9 +384,9 @@ def unprotected_optouts(catalog: Catalog, model_id: str) -> list[int]:
     return sorted(r for r, found in models.items() if model_id not in found)
 
 
-def list_optouts(atlas: Atlas, status: OptOutStatus | None = None) -> list[OptOutRequest]:
+def list_optouts(scope: PrivacyScope, status: OptOutStatus | None = None) -> list[OptOutRequest]:
     query = _query().order_by(t.optout_requests.c.id)
     if status is not None:
         query = query.where(t.optout_requests.c.status == status.value)
-    with atlas.catalog.db.connect() as conn:
+    with scope.gallery.catalog.db.connect() as conn:
         return [_record(r) for r in conn.execute(query).all()]

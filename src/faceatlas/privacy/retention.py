@@ -21,7 +21,7 @@ from faceatlas.store import Catalog, utc_now
 from faceatlas.store import schema as t
 
 if TYPE_CHECKING:
-    from faceatlas.atlas import Atlas
+    from faceatlas.privacy.scope import PrivacyScope
 
 __all__ = ["RetentionReport", "count_probes", "keep_probe", "run_retention"]
 
@@ -43,15 +43,19 @@ def _cutoff(now: datetime, days: int) -> str:
 
 
 def run_retention(
-    atlas: Atlas, *, now: datetime | None = None, actor: str = "retention", role: str = "operator"
+    scope: PrivacyScope,
+    *,
+    now: datetime | None = None,
+    actor: str = "retention",
+    role: str = "operator",
 ) -> RetentionReport:
     """Delete expired thumbnails, probes and log entries; returns what was deleted.
 
     ``actor`` and ``role`` name who started the run in the logs (a scheduled run by default).
     """
-    settings = atlas.settings
+    settings = scope.gallery.settings
     now = now or datetime.now(UTC)
-    with atlas.writer_lock(), atlas.catalog.writer() as w:
+    with scope.gallery.writer_lock(), scope.gallery.catalog.writer() as w:
         thumbs = probes = entries = 0
         if settings.retention_thumbnail_days is not None:
             cut = _cutoff(now, settings.retention_thumbnail_days)
@@ -81,9 +85,9 @@ def run_retention(
             )
     if thumbs or probes or entries:
         mirror_to_audit(
-            atlas, "retention", actor=actor, target="atlas", details=report.as_dict(), role=role
+            scope, "retention", actor=actor, target="atlas", details=report.as_dict(), role=role
         )
-    scrub_catalog(atlas.catalog)
+    scrub_catalog(scope.gallery.catalog)
     log.info("retention deleted %s", report.as_dict())
     return report
 

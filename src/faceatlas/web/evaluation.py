@@ -35,7 +35,7 @@ def _report(request: Request) -> tuple[dict[str, Any] | None, str]:
 def evaluation_page(request: Request) -> Response:
     credential = session(request)
     service = service_of(request)
-    record = service.atlas.calibration()
+    record = service.atlas.searcher.calibration()
     threshold, source = service.atlas.threshold()
     report, problem = _report(request)
     return pages_of(request).render(
