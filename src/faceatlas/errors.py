@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any, ClassVar
+
 __all__ = [
+    "ERROR_STATUS",
     "AtlasLockedError",
     "AuditIntegrityError",
     "AuthenticationError",
@@ -35,226 +38,186 @@ __all__ = [
     "UnsupportedImageError",
 ]
 
+ERROR_STATUS: dict[str, tuple[int, int]] = {
+    # code: (HTTP status, CLI exit code)
+    "internal_error": (500, 1),
+    "invalid_request": (400, 2),
+    "case_required": (400, 2),
+    "config_error": (500, 2),
+    "not_found": (404, 4),
+    "image_decode_error": (422, 3),
+    "unsupported_image": (422, 3),
+    "image_too_large": (413, 3),
+    "no_face": (422, 5),
+    "probe_quality": (422, 5),
+    "model_mismatch": (409, 6),
+    "index_error": (500, 7),
+    "atlas_locked": (503, 8),
+    "reembed_incomplete": (409, 9),
+    "fetch_error": (502, 10),
+    "fetch_timeout": (504, 10),
+    "http_status": (502, 10),
+    "too_many_redirects": (502, 10),
+    "blocked_address": (403, 10),
+    "unexpected_content": (415, 10),
+    "not_an_image": (415, 10),
+    "robots_disallowed": (403, 10),
+    "off_allowlist": (403, 10),
+    "taken_down": (451, 10),
+    "unauthenticated": (401, 20),
+    "forbidden": (403, 21),
+    "csrf_failed": (403, 21),
+    "conflict": (409, 22),
+    "rate_limited": (429, 23),
+    "audit_tampered": (500, 24),
+}
+"""Every stable error code with the HTTP status the API answers and the exit code the CLI
+returns: the one place they are mapped. An error class names its code; the rest comes from here."""
+
 
 class FaceAtlasError(Exception):
     """Base of every error FaceAtlas raises on purpose.
 
-    ``code`` is stable and documented; front ends map it, never the message.
+    ``code`` is stable and documented; front ends map it, never the message. A subclass
+    gives its code as a class keyword (``class NoFaceError(FaceAtlasError, code="no_face")``)
+    and takes its ``http_status`` and ``exit_code`` from :data:`ERROR_STATUS`.
     """
 
-    code = "internal_error"
-    http_status = 500
-    exit_code = 1
+    code: ClassVar[str] = "internal_error"
+    http_status: ClassVar[int] = ERROR_STATUS["internal_error"][0]
+    exit_code: ClassVar[int] = ERROR_STATUS["internal_error"][1]
+
+    def __init_subclass__(cls, *, code: str, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls.code = code
+        cls.http_status, cls.exit_code = ERROR_STATUS[code]
 
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
 
 
-class InvalidRequestError(FaceAtlasError):
-    code = "invalid_request"
-    http_status = 400
-    exit_code = 2
+class InvalidRequestError(FaceAtlasError, code="invalid_request"):
+    """The request is malformed or asks for something not allowed."""
 
 
-class ConfigError(FaceAtlasError):
-    code = "config_error"
-    http_status = 500
-    exit_code = 2
+class ConfigError(FaceAtlasError, code="config_error"):
+    """Settings or installed models that cannot work together."""
 
 
-class NotFoundError(FaceAtlasError):
-    code = "not_found"
-    http_status = 404
-    exit_code = 4
+class NotFoundError(FaceAtlasError, code="not_found"):
+    """The thing asked for does not exist (a face, image, identity, user, file or report)."""
 
 
-class ImageDecodeError(FaceAtlasError):
+class ImageDecodeError(FaceAtlasError, code="image_decode_error"):
     """The bytes are not a readable image: corrupt, truncated or not an image at all."""
 
-    code = "image_decode_error"
-    http_status = 422
-    exit_code = 3
 
-
-class UnsupportedImageError(ImageDecodeError):
+class UnsupportedImageError(ImageDecodeError, code="unsupported_image"):
     """A readable image in a format FaceAtlas does not accept."""
 
-    code = "unsupported_image"
 
-
-class ImageTooLargeError(FaceAtlasError):
+class ImageTooLargeError(FaceAtlasError, code="image_too_large"):
     """The file or its pixel count exceeds the configured limit (decompression-bomb guard)."""
 
-    code = "image_too_large"
-    http_status = 413
-    exit_code = 3
+
+class NoFaceError(FaceAtlasError, code="no_face"):
+    """The photo holds no face the engine can find."""
 
 
-class NoFaceError(FaceAtlasError):
-    code = "no_face"
-    http_status = 422
-    exit_code = 5
-
-
-class ProbeQualityError(FaceAtlasError):
+class ProbeQualityError(FaceAtlasError, code="probe_quality"):
     """The probe face is below a quality floor at which its person is more likely missed
     than found (docs/fairness.md); the message gives the reasons."""
 
-    code = "probe_quality"
-    http_status = 422
-    exit_code = 5
 
-
-class ModelMismatchError(FaceAtlasError):
+class ModelMismatchError(FaceAtlasError, code="model_mismatch"):
     """Embeddings of another model id or dimension would be mixed into one index."""
 
-    code = "model_mismatch"
-    http_status = 409
-    exit_code = 6
+
+class FaceIndexError(FaceAtlasError, code="index_error"):
+    """The vector index failed or was used wrongly."""
 
 
-class FaceIndexError(FaceAtlasError):
-    code = "index_error"
-    http_status = 500
-    exit_code = 7
-
-
-class AtlasLockedError(FaceAtlasError):
+class AtlasLockedError(FaceAtlasError, code="atlas_locked"):
     """Another process holds the atlas writer lock."""
 
-    code = "atlas_locked"
-    http_status = 503
-    exit_code = 8
 
-
-class ReembedIncompleteError(FaceAtlasError):
+class ReembedIncompleteError(FaceAtlasError, code="reembed_incomplete"):
     """Some faces could not be re-embedded with the new model, so the atlas was not switched."""
 
-    code = "reembed_incomplete"
-    http_status = 409
-    exit_code = 9
 
-
-class FetchError(FaceAtlasError):
+class FetchError(FaceAtlasError, code="fetch_error"):
     """A URL could not be fetched (connection refused, reset, bad response)."""
 
-    code = "fetch_error"
-    http_status = 502
-    exit_code = 10
 
-
-class FetchTimeoutError(FetchError):
+class FetchTimeoutError(FetchError, code="fetch_timeout"):
     """The server was too slow: connect, read or the whole-response deadline ran out."""
 
-    code = "fetch_timeout"
-    http_status = 504
 
-
-class HttpStatusError(FetchError):
+class HttpStatusError(FetchError, code="http_status"):
     """The server answered with an error status (after any retries)."""
-
-    code = "http_status"
 
     def __init__(self, message: str, status: int = 0) -> None:
         super().__init__(message)
         self.status = status
 
 
-class TooManyRedirectsError(FetchError):
-    code = "too_many_redirects"
+class TooManyRedirectsError(FetchError, code="too_many_redirects"):
+    """The redirect chain is longer than the fetch policy allows."""
 
 
-class BlockedAddressError(FetchError):
+class BlockedAddressError(FetchError, code="blocked_address"):
     """SSRF guard: the host resolves to a private, loopback, link-local or reserved address."""
 
-    code = "blocked_address"
-    http_status = 403
 
-
-class UnexpectedContentError(FetchError):
+class UnexpectedContentError(FetchError, code="unexpected_content"):
     """The response is not of the kind asked for (an HTML page that is not HTML)."""
 
-    code = "unexpected_content"
-    http_status = 415
 
-
-class NotAnImageError(UnexpectedContentError):
+class NotAnImageError(UnexpectedContentError, code="not_an_image"):
     """The response is not an image by its Content-Type or by its first bytes."""
 
-    code = "not_an_image"
 
-
-class RobotsDisallowedError(FetchError):
+class RobotsDisallowedError(FetchError, code="robots_disallowed"):
     """robots.txt of the host disallows this URL for our User-Agent."""
 
-    code = "robots_disallowed"
-    http_status = 403
 
-
-class OffAllowlistError(FetchError):
+class OffAllowlistError(FetchError, code="off_allowlist"):
     """The URL's host is not on the crawl allowlist; it is never fetched."""
 
-    code = "off_allowlist"
-    http_status = 403
 
-
-class TakenDownError(FetchError):
+class TakenDownError(FetchError, code="taken_down"):
     """The image or page URL is on a taken-down domain; it is never fetched or stored."""
 
-    code = "taken_down"
-    http_status = 451
 
-
-class AuthenticationError(FaceAtlasError):
+class AuthenticationError(FaceAtlasError, code="unauthenticated"):
     """No credentials, or credentials that are wrong, expired or revoked."""
 
-    code = "unauthenticated"
-    http_status = 401
-    exit_code = 20
 
-
-class PermissionDeniedError(FaceAtlasError):
+class PermissionDeniedError(FaceAtlasError, code="forbidden"):
     """Authenticated, but the role does not allow this action."""
 
-    code = "forbidden"
-    http_status = 403
-    exit_code = 21
 
-
-class CsrfError(PermissionDeniedError):
+class CsrfError(PermissionDeniedError, code="csrf_failed"):
     """A cookie-authenticated form or request without the matching CSRF token."""
 
-    code = "csrf_failed"
 
-
-class CaseRequiredError(InvalidRequestError):
+class CaseRequiredError(InvalidRequestError, code="case_required"):
     """A search without a valid case number and an allowed purpose is refused."""
 
-    code = "case_required"
+
+class ConflictError(FaceAtlasError, code="conflict"):
+    """The action conflicts with the current state (a request already decided, a model switch
+    that would drop opt-out filters)."""
 
 
-class ConflictError(FaceAtlasError):
-    code = "conflict"
-    http_status = 409
-    exit_code = 22
-
-
-class RateLimitedError(FaceAtlasError):
+class RateLimitedError(FaceAtlasError, code="rate_limited"):
     """Too many searches by one user in the rate-limit window."""
-
-    code = "rate_limited"
-    http_status = 429
-    exit_code = 23
 
     def __init__(self, message: str, retry_after_s: int) -> None:
         super().__init__(message)
         self.retry_after_s = retry_after_s
 
 
-class AuditIntegrityError(FaceAtlasError):
+class AuditIntegrityError(FaceAtlasError, code="audit_tampered"):
     """The audit log's hash chain does not verify: an entry was edited or deleted."""
-
-    code = "audit_tampered"
-    http_status = 500
-    exit_code = 24

@@ -11,7 +11,9 @@ Conventions that hold everywhere:
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from enum import Enum
 from typing import Annotated, Any
 
 import numpy as np
@@ -30,6 +32,7 @@ __all__ = [
     "Vector",
     "Vectors",
     "is_web_url",
+    "record_dict",
     "similarity_to_distance",
 ]
 
@@ -92,7 +95,7 @@ class Box:
         return inter.area / union if union else 0.0
 
     def as_dict(self) -> dict[str, int]:
-        return {"left": self.left, "top": self.top, "right": self.right, "bottom": self.bottom}
+        return record_dict(self)
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,6 +155,33 @@ class AnalyzedFace:
     @property
     def box(self) -> Box:
         return self.detection.box
+
+
+def record_dict(record: Any, *, digits: int | Mapping[str, int] | None = None) -> dict[str, Any]:
+    """A dataclass record's fields by name, ready for JSON: the usual ``as_dict``.
+
+    Tuples and lists become lists, enums their value, and nested records (anything with an
+    ``as_dict``) their own dict. ``digits`` rounds float fields: one number of decimals for
+    every float field, or a number per field name.
+    """
+    out: dict[str, Any] = {}
+    for f in fields(record):
+        value = getattr(record, f.name)
+        places = digits.get(f.name) if isinstance(digits, Mapping) else digits
+        if places is not None and isinstance(value, float):
+            value = round(value, places)
+        out[f.name] = _plain(value)
+    return out
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, tuple | list):
+        return [_plain(v) for v in value]
+    if hasattr(value, "as_dict"):
+        return value.as_dict()
+    return value
 
 
 def json_ready(value: Any) -> Any:

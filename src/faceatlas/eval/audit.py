@@ -26,7 +26,7 @@ from faceatlas.errors import InvalidRequestError
 from faceatlas.eval.calibration import Calibration
 from faceatlas.eval.rates import rate
 from faceatlas.search.fairness import FairScorer
-from faceatlas.types import Vectors
+from faceatlas.types import Vectors, record_dict
 
 __all__ = [
     "EXTRAPOLATE_SIZES",
@@ -73,22 +73,15 @@ def predicted_fpir(fmr: float, gallery_size: int) -> float:
 
 @dataclass(frozen=True, slots=True)
 class AuditResult:
+    description: str
     gallery_size: int
     probes: int
     rows: tuple[dict[str, Any], ...]
     growth: tuple[dict[str, Any], ...]
     extrapolation: tuple[dict[str, Any], ...]
-    description: str
 
     def as_dict(self) -> dict[str, Any]:
-        return {
-            "description": self.description,
-            "gallery_size": self.gallery_size,
-            "probes": self.probes,
-            "rows": list(self.rows),
-            "growth": list(self.growth),
-            "extrapolation": list(self.extrapolation),
-        }
+        return record_dict(self)
 
 
 def run_audit(

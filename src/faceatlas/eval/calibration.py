@@ -28,8 +28,10 @@ __all__ = [
     "DEFAULT_TARGET_FMR",
     "Calibration",
     "calibrate",
+    "fit_stamp",
     "float32_ceil",
     "impostor_scores",
+    "require_resolvable",
     "scorer_calibration",
 ]
 
@@ -122,6 +124,25 @@ def impostor_scores(
     return cross_identity_scores(vectors, identity_codes(names), fair)
 
 
+def fit_stamp() -> dict[str, str]:
+    """When, and under which Python, a calibration or a fair scorer was fitted (provenance)."""
+    return {
+        "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "python": platform.python_version(),
+    }
+
+
+def require_resolvable(comparisons: int, target_fmr: float, hint: str = "") -> None:
+    """Refuse a target FMR that ``comparisons`` impostor pairs cannot resolve
+    (:data:`MIN_EXPECTED_FALSE_MATCHES`); ``hint`` ends the message."""
+    needed = int(np.ceil(MIN_EXPECTED_FALSE_MATCHES / target_fmr))
+    if comparisons < needed:
+        raise InvalidRequestError(
+            f"{comparisons:,} impostor comparisons cannot resolve FMR {target_fmr:g}; "
+            f"at least {needed:,} are needed{hint}"
+        )
+
+
 def scorer_calibration(scorer: FairScorer) -> Calibration:
     """The calibration a fair scorer carries: its threshold and fair-score FMR mapping."""
     return Calibration(
@@ -146,12 +167,7 @@ def calibrate(
     if not 0.0 < target_fmr < 1.0:
         raise InvalidRequestError("target FMR must be between 0 and 1")
     scores = impostor_scores(corpora, max_per_identity)
-    needed = int(np.ceil(MIN_EXPECTED_FALSE_MATCHES / target_fmr))
-    if len(scores) < needed:
-        raise InvalidRequestError(
-            f"{len(scores):,} impostor comparisons cannot resolve FMR {target_fmr:g}; "
-            f"at least {needed:,} are needed (add people or raise the target)"
-        )
+    require_resolvable(len(scores), target_fmr, " (add people or raise the target)")
     threshold = float32_ceil(threshold_at_far(scores, target_fmr))
     mapping = FmrMapping.from_scores(scores)
     false_matches = int((scores >= threshold).sum())
@@ -163,8 +179,7 @@ def calibrate(
         "split": split,
         "impostor_comparisons": len(scores),
         "scoring": SCORING_FAIR if all(c.offsets is not None for c in corpora) else SCORING_COSINE,
-        "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "python": platform.python_version(),
+        **fit_stamp(),
     }
     return Calibration(
         model_id=model_id,

@@ -12,6 +12,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from faceatlas.types import record_dict
+
 __all__ = ["ClusterScores", "score_clusters"]
 
 
@@ -28,20 +30,7 @@ class ClusterScores:
     bcubed_f1: float
 
     def as_dict(self) -> dict[str, Any]:
-        return {
-            k: (round(v, 4) if isinstance(v, float) else v)
-            for k, v in (
-                ("items", self.items),
-                ("true_clusters", self.true_clusters),
-                ("predicted_clusters", self.predicted_clusters),
-                ("pairwise_precision", self.pairwise_precision),
-                ("pairwise_recall", self.pairwise_recall),
-                ("pairwise_f1", self.pairwise_f1),
-                ("bcubed_precision", self.bcubed_precision),
-                ("bcubed_recall", self.bcubed_recall),
-                ("bcubed_f1", self.bcubed_f1),
-            )
-        }
+        return record_dict(self, digits=4)
 
 
 def _f1(p: float, r: float) -> float:

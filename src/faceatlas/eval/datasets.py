@@ -45,30 +45,18 @@ def read_lfw_pairs(pairs_file: Path, images_dir: Path) -> list[LfwPair]:
     for i, parts in enumerate(body):
         fold = i // (2 * per)
         try:
-            if len(parts) == 3:
-                name, n1, n2 = parts
-                pairs.append(
-                    LfwPair(
-                        fold,
-                        lfw_image_path(images_dir, name, int(n1)),
-                        lfw_image_path(images_dir, name, int(n2)),
-                        True,
-                    )
-                )
-            elif len(parts) == 4:
+            if len(parts) == 3:  # name n1 n2: two photos of one person
+                name1, n1, n2 = parts
+                name2 = name1
+            elif len(parts) == 4:  # name1 n1 name2 n2: photos of two people
                 name1, n1, name2, n2 = parts
-                pairs.append(
-                    LfwPair(
-                        fold,
-                        lfw_image_path(images_dir, name1, int(n1)),
-                        lfw_image_path(images_dir, name2, int(n2)),
-                        False,
-                    )
-                )
             else:
                 raise ValueError
+            a = lfw_image_path(images_dir, name1, int(n1))
+            b = lfw_image_path(images_dir, name2, int(n2))
         except ValueError:
             raise InvalidRequestError(f"{pairs_file}: line {i + 2} is not a pair") from None
+        pairs.append(LfwPair(fold, a, b, len(parts) == 3))
     return pairs
 
 

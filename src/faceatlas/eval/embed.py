@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import ExitStack
 from dataclasses import dataclass
 from multiprocessing import get_context
 from pathlib import Path
@@ -23,7 +24,7 @@ from faceatlas.engine import EngineSpec, FaceEngine, create_engine, decode_image
 from faceatlas.errors import FaceAtlasError
 from faceatlas.types import Box, Vectors
 
-__all__ = ["EmbeddingSet", "default_cache_dir", "embed_photos"]
+__all__ = ["EmbeddingSet", "StatusCounts", "default_cache_dir", "embed_photos"]
 
 STATUS_DETECTED = 0
 STATUS_FALLBACK = 1
@@ -41,8 +42,24 @@ def default_cache_dir() -> Path:
     return Path(os.environ.get("FACEATLAS_CACHE_DIR", Path.home() / ".cache" / "faceatlas"))
 
 
+class StatusCounts:
+    """How many photos of a record with a per-photo ``status`` array were embedded from the
+    centred-box fallback, and how many were unreadable."""
+
+    __slots__ = ()
+    status: np.ndarray
+
+    @property
+    def fallback_count(self) -> int:
+        return int((self.status == STATUS_FALLBACK).sum())
+
+    @property
+    def failed_count(self) -> int:
+        return int((self.status == STATUS_FAILED).sum())
+
+
 @dataclass(frozen=True, slots=True)
-class EmbeddingSet:
+class EmbeddingSet(StatusCounts):
     """``vectors[i]`` (unit norm, float32 ``(n, dim)``) belongs to ``paths[i]``.
 
     ``status[i]``: 0 detected, 1 centred-box fallback, 2 unreadable (zero vector).
@@ -54,14 +71,6 @@ class EmbeddingSet:
 
     def lookup(self) -> dict[str, int]:
         return {p: i for i, p in enumerate(self.paths)}
-
-    @property
-    def fallback_count(self) -> int:
-        return int((self.status == STATUS_FALLBACK).sum())
-
-    @property
-    def failed_count(self) -> int:
-        return int((self.status == STATUS_FAILED).sum())
 
 
 def _embed_one(engine: FaceEngine, path: str) -> tuple[np.ndarray, int]:
@@ -143,9 +152,21 @@ def embed_photos(
 
     done = 0
     if batches:
-        if workers <= 1:
-            engine.load()
-            results = ([_embed_one(engine, p) for p in b] for b in batches)
+        with ExitStack() as stack:
+            results: Iterable[list[tuple[np.ndarray, int]]]
+            if workers <= 1:
+                engine.load()
+                results = ([_embed_one(engine, p) for p in b] for b in batches)
+            else:
+                pool = stack.enter_context(
+                    ProcessPoolExecutor(
+                        workers,
+                        mp_context=get_context("spawn"),
+                        initializer=_init,
+                        initargs=(spec,),
+                    )
+                )
+                results = pool.map(_work, batches)
             for i, (batch, out) in enumerate(zip(batches, results, strict=True)):
                 known.update(zip(batch, out, strict=True))
                 done += len(batch)
@@ -153,19 +174,6 @@ def embed_photos(
                     progress(done, len(todo))
                 if i % 50 == 49:
                     save()
-        else:
-            with ProcessPoolExecutor(
-                workers, mp_context=get_context("spawn"), initializer=_init, initargs=(spec,)
-            ) as pool:
-                for i, (batch, out) in enumerate(
-                    zip(batches, pool.map(_work, batches), strict=True)
-                ):
-                    known.update(zip(batch, out, strict=True))
-                    done += len(batch)
-                    if progress:
-                        progress(done, len(todo))
-                    if i % 50 == 49:
-                        save()
         save()
     return EmbeddingSet(
         paths=tuple(wanted),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -12,7 +12,7 @@ import numpy.typing as npt
 
 from faceatlas.engine import EngineSpec
 from faceatlas.eval.corpus import Corpus, Half, split_identities
-from faceatlas.eval.embed import STATUS_FAILED, STATUS_FALLBACK, embed_photos
+from faceatlas.eval.embed import STATUS_FAILED, StatusCounts, embed_photos
 from faceatlas.search.fairness import FairScorer
 from faceatlas.types import Vectors
 
@@ -44,7 +44,7 @@ BLOCK = 1024
 
 
 @dataclass(frozen=True, slots=True)
-class EmbeddedCorpus:
+class EmbeddedCorpus(StatusCounts):
     """``vectors[i]`` (unit ``float32``) embeds ``corpus.paths[i]``; ``status`` as in :mod:`embed`."""
 
     corpus: Corpus
@@ -53,14 +53,6 @@ class EmbeddedCorpus:
     offsets: npt.NDArray[np.float32] | None = None
     """Fair-scoring offset of each photo (:class:`faceatlas.search.fairness.FairScorer`);
     ``None``: raw cosine similarity."""
-
-    @property
-    def fallback_count(self) -> int:
-        return int((self.status == STATUS_FALLBACK).sum())
-
-    @property
-    def failed_count(self) -> int:
-        return int((self.status == STATUS_FAILED).sum())
 
     def subset(self, keep: list[int] | npt.NDArray[np.int_]) -> EmbeddedCorpus:
         idx = np.asarray(keep, dtype=np.int64)
@@ -122,12 +114,12 @@ def identity_codes(identities: tuple[str, ...] | list[str]) -> npt.NDArray[np.in
     return np.asarray([codes.setdefault(i, len(codes)) for i in identities], dtype=np.int64)
 
 
-def cross_identity_scores(
-    vectors: Vectors, codes: npt.NDArray[np.int64], offsets: Offsets = None
-) -> npt.NDArray[np.float32]:
-    """Similarity of every unordered pair of photos of *different* people, ``float32 (pairs,)``."""
+def _cross_identity_blocks(
+    vectors: Vectors, codes: npt.NDArray[np.int64], offsets: Offsets
+) -> Iterator[npt.NDArray[np.float32]]:
+    """The scores of every unordered pair of photos of different people, a block of
+    ``BLOCK`` rows at a time (so memory stays bounded for large corpora)."""
     x = np.asarray(vectors, dtype=np.float32)
-    out: list[npt.NDArray[np.float32]] = []
     for start in range(0, len(x), BLOCK):
         stop = min(start + BLOCK, len(x))
         s = score_block(
@@ -139,7 +131,20 @@ def cross_identity_scores(
         rows = np.arange(start, stop)[:, None]
         cols = np.arange(start, len(x))[None, :]
         keep = (cols > rows) & (codes[start:stop, None] != codes[None, start:])
-        out.append(s[keep].astype(np.float32))
+        yield s[keep]
+
+
+def _add_counts_above(counts: list[int], values: np.ndarray, thresholds: list[float]) -> None:
+    """Add to ``counts[k]`` how many ``values`` are ``>= thresholds[k]``."""
+    for k, t in enumerate(thresholds):
+        counts[k] += int((values >= t).sum())
+
+
+def cross_identity_scores(
+    vectors: Vectors, codes: npt.NDArray[np.int64], offsets: Offsets = None
+) -> npt.NDArray[np.float32]:
+    """Similarity of every unordered pair of photos of *different* people, ``float32 (pairs,)``."""
+    out = [vals.astype(np.float32) for vals in _cross_identity_blocks(vectors, codes, offsets)]
     return np.concatenate(out) if out else np.zeros(0, np.float32)
 
 
@@ -169,24 +174,11 @@ def count_cross_identity_above(
     offsets: Offsets = None,
 ) -> tuple[list[int], int]:
     """For each threshold, how many different-person pairs score ``>=`` it; and the pair count."""
-    x = np.asarray(vectors, dtype=np.float32)
     counts = [0] * len(thresholds)
     total = 0
-    for start in range(0, len(x), BLOCK):
-        stop = min(start + BLOCK, len(x))
-        s = score_block(
-            x[start:stop],
-            x[start:],
-            None if offsets is None else offsets[start:stop],
-            None if offsets is None else offsets[start:],
-        )
-        rows = np.arange(start, stop)[:, None]
-        cols = np.arange(start, len(x))[None, :]
-        keep = (cols > rows) & (codes[start:stop, None] != codes[None, start:])
-        vals = s[keep]
+    for vals in _cross_identity_blocks(vectors, codes, offsets):
         total += len(vals)
-        for k, t in enumerate(thresholds):
-            counts[k] += int((vals >= t).sum())
+        _add_counts_above(counts, vals, thresholds)
     return counts, total
 
 
@@ -213,6 +205,5 @@ def count_between_above(
         )
         vals = s[a_codes[start : start + BLOCK, None] != b_codes[None, :]]
         total += len(vals)
-        for k, t in enumerate(thresholds):
-            counts[k] += int((vals >= t).sum())
+        _add_counts_above(counts, vals, thresholds)
     return counts, total

@@ -24,10 +24,8 @@ figure on the held-out half is measured on a face that set a parameter.
 
 from __future__ import annotations
 
-import platform
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 import faiss
@@ -39,7 +37,9 @@ from faceatlas.eval.calibration import (
     DEFAULT_MAX_PER_IDENTITY,
     DEFAULT_TARGET_FMR,
     MIN_EXPECTED_FALSE_MATCHES,
+    fit_stamp,
     float32_ceil,
+    require_resolvable,
 )
 from faceatlas.eval.embedded import (
     EmbeddedCorpus,
@@ -179,12 +179,7 @@ def fit_fair_scorer(
     centroids = np.asarray(kmeans.centroids, np.float32)
     offsets, region_pairs = region_offsets(vectors, codes, centroids, o.fit_fmr, o.max_region_fmr)
     raw = cross_identity_scores(vectors, codes)
-    needed = int(np.ceil(MIN_EXPECTED_FALSE_MATCHES / o.target_fmr))
-    if len(raw) < needed:
-        raise InvalidRequestError(
-            f"{len(raw):,} impostor comparisons cannot resolve FMR {o.target_fmr:g}; "
-            f"at least {needed:,} are needed"
-        )
+    require_resolvable(len(raw), o.target_fmr)
     face_offsets = offsets[nearest_region(vectors, centroids)]
     fair = cross_identity_scores(vectors, codes, face_offsets)
     raw_threshold = float32_ceil(threshold_at_far(raw.astype(np.float64), o.target_fmr))
@@ -207,8 +202,7 @@ def fit_fair_scorer(
         "region_pairs": region_pairs,
         "regions_with_offset": int((offsets > 0).sum()),
         "nonmated_searches": len(tops),
-        "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "python": platform.python_version(),
+        **fit_stamp(),
     }
     return FairScorer(
         model_id=model_id,

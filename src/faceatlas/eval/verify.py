@@ -20,7 +20,7 @@ from faceatlas.eval.embedded import cross_identity_scores, identity_codes
 from faceatlas.eval.lfw import VerificationReport, verification_report
 from faceatlas.eval.metrics import det_curve, equal_error_rate, fnmr_at_fmr
 from faceatlas.eval.rates import rate
-from faceatlas.types import Vectors
+from faceatlas.types import Vectors, record_dict
 
 __all__ = ["FMR_TARGETS", "ErrorTradeoff", "VerifyResult", "error_tradeoff", "run_verify"]
 
@@ -91,11 +91,7 @@ class VerifyResult:
     extended: ErrorTradeoff
 
     def as_dict(self) -> dict[str, Any]:
-        return {
-            "accuracy": self.accuracy.as_dict(),
-            "view2": self.view2.as_dict(),
-            "extended": self.extended.as_dict(),
-        }
+        return record_dict(self)
 
 
 def run_verify(

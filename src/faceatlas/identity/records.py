@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+from faceatlas.types import record_dict
+
 __all__ = [
     "ClusterReport",
     "Decision",
@@ -43,17 +45,7 @@ class ClusterReport:
     elapsed_s: float
 
     def as_dict(self) -> dict[str, Any]:
-        return {
-            "mode": self.mode,
-            "faces_considered": self.faces_considered,
-            "assigned": self.assigned,
-            "founded": self.founded,
-            "core_faces": self.core_faces,
-            "border_faces": self.border_faces,
-            "unassigned": self.unassigned,
-            "identities": self.identities,
-            "elapsed_s": round(self.elapsed_s, 3),
-        }
+        return record_dict(self, digits={"elapsed_s": 3})
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,16 +62,7 @@ class Decision:
     at: str
 
     def as_dict(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "kind": self.kind.value,
-            "identity_id": self.identity_id,
-            "other_identity_id": self.other_identity_id,
-            "face_ids": list(self.face_ids),
-            "detail": self.detail,
-            "actor": self.actor,
-            "at": self.at,
-        }
+        return record_dict(self)
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,15 +106,7 @@ class IdentitySummary:
     created_at: str
 
     def as_dict(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "label": self.label,
-            "labelled_by": self.labelled_by,
-            "faces": self.faces,
-            "manual_faces": self.manual_faces,
-            "created_by": self.created_by,
-            "created_at": self.created_at,
-        }
+        return record_dict(self)
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,13 +120,7 @@ class IdentityPhoto:
     pages: tuple[str, ...]
 
     def as_dict(self) -> dict[str, Any]:
-        return {
-            "face_id": self.face_id,
-            "image_id": self.image_id,
-            "manual": self.manual,
-            "locators": list(self.locators),
-            "pages": list(self.pages),
-        }
+        return record_dict(self)
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,7 +18,6 @@ from the inverted lists immediately.
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -28,8 +27,8 @@ from typing import Any
 
 import numpy as np
 
-from faceatlas.errors import FaceIndexError, ModelMismatchError
-from faceatlas.index.files import write_index_files
+from faceatlas.errors import FaceIndexError
+from faceatlas.index.base import FaissIndexBase, faiss_hits
 from faceatlas.index.protocol import Ids, IndexHit, IndexState, VectorLookup
 from faceatlas.index.rerank import rerank, shortlist_size
 from faceatlas.types import Vectors
@@ -84,11 +83,13 @@ class _Plan:
     """Size announced by the last reset (the count before it), used to size the lists."""
 
 
-class IvfIndex:
+class IvfIndex(FaissIndexBase):
     """FAISS IVF + SQ8/PQ codes, exact re-ranking from ``lookup``, automatic (re)training.
 
     Files: ``<dir>/<model_id>.ivf.faiss`` and ``<dir>/<model_id>.ivf.json``.
     """
+
+    suffix = ".ivf"
 
     def __init__(
         self,
@@ -98,34 +99,11 @@ class IvfIndex:
         options: IvfOptions | None = None,
         lookup: VectorLookup | None = None,
     ) -> None:
-        import faiss
-
-        self._faiss = faiss
-        self.directory = directory
-        self._model_id = model_id
-        self._dim = dim
+        super().__init__(directory, model_id, dim)
         self.options = options or IvfOptions()
         self.lookup = lookup
-        self._index: Any = self._fresh()
         self._plan = _Plan()
-        self._saved: IndexState | None = None
         self._load()
-
-    @property
-    def dim(self) -> int:
-        return self._dim
-
-    @property
-    def model_id(self) -> str:
-        return self._model_id
-
-    @property
-    def index_path(self) -> Path:
-        return self.directory / f"{self._model_id}.ivf.faiss"
-
-    @property
-    def state_path(self) -> Path:
-        return self.directory / f"{self._model_id}.ivf.json"
 
     @property
     def trained(self) -> bool:
@@ -135,9 +113,6 @@ class IvfIndex:
     def nlist(self) -> int:
         return self._plan.nlist
 
-    def _fresh(self) -> Any:
-        return self._faiss.IndexIDMap2(self._faiss.IndexFlatIP(self._dim))
-
     def _train_min(self) -> int:
         floor = PQ_MIN_TRAIN if self.options.codes.startswith("PQ") else 1
         return max(self.options.train_min, floor)
@@ -145,22 +120,16 @@ class IvfIndex:
     # --- persistence ----------------------------------------------------------------
 
     def _load(self) -> None:
-        if not (self.index_path.is_file() and self.state_path.is_file()):
+        saved = self._read_saved(state_key="state")
+        if saved is None:
             return
+        state, raw, index = saved
+        if raw.get("codes") != self.options.codes:
+            return  # built with other codes: rebuilt from the catalog
         try:
-            raw = json.loads(self.state_path.read_text())
-            state = IndexState(**raw["state"])
             plan = _Plan(**raw["plan"])
-            index = self._faiss.read_index(str(self.index_path))
-        except (OSError, ValueError, TypeError, KeyError, RuntimeError):
+        except (TypeError, KeyError):
             return  # unreadable: treated as absent, and rebuilt from the catalog
-        if state.model_id != self._model_id or state.dim != self._dim or index.d != self._dim:
-            raise ModelMismatchError(
-                f"index at {self.index_path} holds {state.model_id}/{state.dim}-d vectors, "
-                f"expected {self._model_id}/{self._dim}-d"
-            )
-        if index.ntotal != state.count or raw.get("codes") != self.options.codes:
-            return  # stale, or built with other codes: rebuilt from the catalog
         self._index = index
         self._plan = plan
         self._saved = state
@@ -169,16 +138,10 @@ class IvfIndex:
     def save(self, watermark: int) -> None:
         state = IndexState(self._model_id, self._dim, len(self), watermark)
         sidecar = {"state": asdict(state), "plan": asdict(self._plan), "codes": self.options.codes}
-        write_index_files(self._faiss, self._index, self.index_path, self.state_path, sidecar)
+        self._write_saved(sidecar)
         self._saved = state
 
-    def state(self) -> IndexState | None:
-        return self._saved
-
     # --- writes ---------------------------------------------------------------------
-
-    def __len__(self) -> int:
-        return int(self._index.ntotal)
 
     def reset(self) -> None:
         """Drop every vector; the count held now sizes the lists of the rebuild that follows."""
@@ -193,13 +156,7 @@ class IvfIndex:
     def add(self, ids: Ids, vectors: Vectors) -> None:
         if len(ids) == 0:
             return
-        vecs = np.ascontiguousarray(vectors, dtype=np.float32)
-        if vecs.ndim != 2 or vecs.shape[1] != self._dim:
-            raise ModelMismatchError(
-                f"vectors of shape {vecs.shape} cannot join a {self._dim}-d {self._model_id} index"
-            )
-        if vecs.shape[0] != len(ids):
-            raise FaceIndexError("ids and vectors differ in length")
+        vecs = self._checked_vectors(ids, vectors)
         with self._assigning():
             self._index.add_with_ids(vecs, np.ascontiguousarray(ids, dtype=np.int64))
         if not self._plan.trained:
@@ -271,22 +228,14 @@ class IvfIndex:
         if hasattr(quantizer, "hnsw"):
             quantizer.hnsw.efSearch = max(64, 2 * self.nprobe)
 
-    def remove(self, ids: Ids) -> int:
-        if len(ids) == 0:
-            return 0
-        selector = self._faiss.IDSelectorBatch(np.ascontiguousarray(ids, dtype=np.int64))
-        return int(self._index.remove_ids(selector))
-
     # --- reads ----------------------------------------------------------------------
 
     def search(self, queries: Vectors, k: int) -> list[list[IndexHit]]:
-        q = np.ascontiguousarray(queries, dtype=np.float32)
-        if q.ndim != 2 or q.shape[1] != self._dim:
-            raise ModelMismatchError(f"query of shape {q.shape} against a {self._dim}-d index")
+        q = self._checked_queries(queries)
         if len(self) == 0 or k <= 0:
             return [[] for _ in range(q.shape[0])]
         if not self._plan.trained or self.lookup is None:
-            return _hits(*self._index.search(q, min(k, len(self))))
+            return faiss_hits(*self._index.search(q, min(k, len(self))))
         fetch = min(shortlist_size(k, self.options.rerank_shortlist), len(self))
         _, ids = self._index.search(q, fetch)
         candidates = [[int(i) for i in row if i >= 0] for row in ids]
@@ -322,9 +271,6 @@ class IvfIndex:
             "memory_bytes": n * per_vector + fixed,
         }
 
-    def close(self) -> None:
-        self._index = self._fresh()
-
 
 def _spec(nlist: int, codes: str) -> str:
     quantizer = "_HNSW32" if nlist >= HNSW_QUANTIZER_FROM else ""
@@ -339,10 +285,3 @@ def _codec_bytes(index: Any) -> int:
     if sq is not None:
         return int(sq.trained.size() * 4)
     return 0
-
-
-def _hits(sims: np.ndarray, ids: np.ndarray) -> list[list[IndexHit]]:
-    return [
-        [IndexHit(int(i), float(s)) for s, i in zip(srow, irow, strict=True) if i >= 0]
-        for srow, irow in zip(sims, ids, strict=True)
-    ]

@@ -19,9 +19,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from faceatlas.errors import ConfigError, FaceIndexError, ModelMismatchError
+from faceatlas.index.base import IndexBase
 from faceatlas.index.protocol import Ids, IndexHit, IndexState, VectorLookup
 from faceatlas.index.rerank import rerank, shortlist_size
 from faceatlas.types import Vectors
@@ -58,7 +57,7 @@ def collection_name(prefix: str, model_id: str) -> str:
     return f"{prefix}_{re.sub(r'[^A-Za-z0-9_]', '_', model_id)}"
 
 
-class MilvusIndex:
+class MilvusIndex(IndexBase):
     """The :class:`VectorIndex` protocol over one Milvus collection."""
 
     def __init__(
@@ -73,9 +72,8 @@ class MilvusIndex:
             from pymilvus import MilvusClient
         except ImportError as exc:  # pragma: no cover - a declared dependency
             raise ConfigError("the milvus backend needs the pymilvus package") from exc
+        super().__init__(model_id, dim)
         self.state_dir = state_dir
-        self._model_id = model_id
-        self._dim = dim
         self.options = options
         self.lookup = lookup
         self.collection = collection_name(options.collection_prefix, model_id)
@@ -88,14 +86,6 @@ class MilvusIndex:
         self._closed = False
         self._ensure_collection()
         self._saved = self._load_state()
-
-    @property
-    def dim(self) -> int:
-        return self._dim
-
-    @property
-    def model_id(self) -> str:
-        return self._model_id
 
     @property
     def state_path(self) -> Path:
@@ -160,10 +150,7 @@ class MilvusIndex:
             return None
         if raw.get("collection") != self.collection or raw.get("uri") != self._state_uri():
             return None
-        if state.model_id != self._model_id or state.dim != self._dim:
-            raise ModelMismatchError(
-                f"Milvus state {self.state_path} is for {state.model_id}/{state.dim}-d vectors"
-            )
+        self._check_saved(state, self.state_path)
         return state
 
     def save(self, watermark: int) -> None:
@@ -179,9 +166,6 @@ class MilvusIndex:
         os.replace(tmp, self.state_path)
         self._saved = state
 
-    def state(self) -> IndexState | None:
-        return self._saved
-
     # --- writes ---------------------------------------------------------------------
 
     def __len__(self) -> int:
@@ -195,13 +179,7 @@ class MilvusIndex:
     def add(self, ids: Ids, vectors: Vectors) -> None:
         if len(ids) == 0:
             return
-        vecs = np.ascontiguousarray(vectors, dtype=np.float32)
-        if vecs.ndim != 2 or vecs.shape[1] != self._dim:
-            raise ModelMismatchError(
-                f"vectors of shape {vecs.shape} cannot join a {self._dim}-d {self._model_id} index"
-            )
-        if vecs.shape[0] != len(ids):
-            raise FaceIndexError("ids and vectors differ in length")
+        vecs = self._checked_vectors(ids, vectors)
         id_list = [int(i) for i in ids]
         for start in range(0, len(id_list), WRITE_BATCH):
             rows = [
@@ -231,9 +209,7 @@ class MilvusIndex:
     # --- reads ----------------------------------------------------------------------
 
     def search(self, queries: Vectors, k: int) -> list[list[IndexHit]]:
-        q = np.ascontiguousarray(queries, dtype=np.float32)
-        if q.ndim != 2 or q.shape[1] != self._dim:
-            raise ModelMismatchError(f"query of shape {q.shape} against a {self._dim}-d index")
+        q = self._checked_queries(queries)
         if k <= 0 or q.shape[0] == 0:
             return [[] for _ in range(q.shape[0])]
         rerank_it = self._approximate() and self.lookup is not None

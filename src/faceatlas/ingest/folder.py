@@ -6,8 +6,8 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
-from faceatlas.errors import ImageTooLargeError, InvalidRequestError, NotFoundError
-from faceatlas.ingest.source import SourceItem
+from faceatlas.errors import ImageTooLargeError, InvalidRequestError
+from faceatlas.ingest.source import SourceItem, existing_path
 
 __all__ = ["IMAGE_SUFFIXES", "FolderSource"]
 
@@ -23,10 +23,7 @@ class FolderSource:
     kind = "folder"
 
     def __init__(self, root: Path, *, max_file_bytes: int) -> None:
-        root = root.expanduser().resolve()
-        if not root.exists():
-            raise NotFoundError(f"no such file or folder: {root}")
-        self.root = root
+        self.root = existing_path(root, "file or folder", file_only=False)
         self.max_file_bytes = max_file_bytes
         self._paths: list[Path] | None = None
 

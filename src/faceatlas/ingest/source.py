@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Protocol, runtime_checkable
+
+from faceatlas.errors import NotFoundError
 
 __all__ = [
     "CommitAwareSource",
@@ -13,6 +16,7 @@ __all__ = [
     "ResumableSource",
     "Source",
     "SourceItem",
+    "existing_path",
 ]
 
 
@@ -33,6 +37,15 @@ class SourceItem:
     http_last_modified: str | None = None
     file_size: int | None = None
     file_mtime_ns: int | None = None
+
+
+def existing_path(path: Path, what: str, *, file_only: bool = True) -> Path:
+    """``path`` made absolute for a local source; :class:`NotFoundError` ("no such ``what``")
+    when it is missing, or with ``file_only`` when it is not a file."""
+    path = path.expanduser().resolve()
+    if not (path.is_file() if file_only else path.exists()):
+        raise NotFoundError(f"no such {what}: {path}")
+    return path
 
 
 @runtime_checkable

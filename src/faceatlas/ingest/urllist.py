@@ -17,10 +17,10 @@ import io
 from collections.abc import Iterator
 from pathlib import Path
 
-from faceatlas.errors import InvalidRequestError, NotFoundError
+from faceatlas.errors import InvalidRequestError
 from faceatlas.ingest.fetch import Expect
 from faceatlas.ingest.polite import Politeness
-from faceatlas.ingest.source import ItemContent, SourceItem
+from faceatlas.ingest.source import ItemContent, SourceItem, existing_path
 from faceatlas.types import is_web_url
 
 __all__ = ["UrlListSource"]
@@ -34,12 +34,9 @@ class UrlListSource:
     kind = "url_list"
 
     def __init__(self, path: Path, politeness: Politeness) -> None:
-        path = path.expanduser().resolve()
-        if not path.is_file():
-            raise NotFoundError(f"no such URL list: {path}")
-        self.path = path
+        self.path = existing_path(path, "URL list")
         self.politeness = politeness
-        self._text = path.read_text(encoding="utf-8", errors="replace")
+        self._text = self.path.read_text(encoding="utf-8", errors="replace")
         self._items = self._parse()
 
     @property

@@ -25,7 +25,7 @@ from warcio.archiveiterator import ArchiveIterator
 from faceatlas.errors import ImageTooLargeError, InvalidRequestError, NotFoundError
 from faceatlas.ingest.fetch import looks_like_image
 from faceatlas.ingest.html import decode_html, parse_page
-from faceatlas.ingest.source import SourceItem
+from faceatlas.ingest.source import SourceItem, existing_path
 
 __all__ = ["WarcSource"]
 
@@ -60,10 +60,7 @@ class WarcSource:
     kind = "warc"
 
     def __init__(self, path: Path, *, max_file_bytes: int) -> None:
-        path = path.expanduser().resolve()
-        if not path.is_file():
-            raise NotFoundError(f"no such WARC file: {path}")
-        self.path = path
+        self.path = existing_path(path, "WARC file")
         self.max_file_bytes = max_file_bytes
         self._images: list[_ImageRecord] | None = None
         self._pages: dict[str, list[_PageRef]] = {}
