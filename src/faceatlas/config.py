@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import ipaddress
 import os
-from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +14,18 @@ from pydantic_settings import (
     PydanticBaseSettingsSource,
     SettingsConfigDict,
     TomlConfigSettingsSource,
+)
+
+from faceatlas.choices import (
+    DEFAULT_ENGINE,
+    ENGINE_DEFAULTS,
+    ENGINE_DETECTORS,
+    DetectorKind,
+    DlibBackend,
+    EngineName,
+    IndexBackend,
+    IvfCodes,
+    MilvusIndexType,
 )
 
 __all__ = [
@@ -28,62 +39,6 @@ __all__ = [
 ]
 
 CONFIG_ENV = "FACEATLAS_CONFIG"
-
-
-class EngineName(StrEnum):
-    DLIB = "dlib"
-    SFACE = "sface"
-
-
-class DetectorKind(StrEnum):
-    HOG = "hog"
-    CNN = "cnn"
-    YUNET = "yunet"
-
-
-class DlibBackend(StrEnum):
-    """What runs the dlib ResNet: ONNX Runtime (batched, same embeddings) or dlib itself."""
-
-    ONNX = "onnx"
-    DLIB = "dlib"
-
-
-DEFAULT_ENGINE = EngineName.SFACE
-ENGINE_DEFAULTS: dict[EngineName, dict[str, Any]] = {
-    EngineName.DLIB: {"detector": DetectorKind.HOG, "upsample": 1},
-    EngineName.SFACE: {"detector": DetectorKind.YUNET, "upsample": 1},
-}
-"""Settings whose default depends on the engine: used when not given. Thresholds are not
-among them: each engine's model card states its own (:mod:`faceatlas.engine.card`)."""
-ENGINE_DETECTORS: dict[EngineName, frozenset[DetectorKind]] = {
-    EngineName.DLIB: frozenset({DetectorKind.HOG, DetectorKind.CNN}),
-    EngineName.SFACE: frozenset({DetectorKind.YUNET}),
-}
-
-
-class IndexBackend(StrEnum):
-    """Where the vectors are searched. See ``docs/scaling.md``."""
-
-    FAISS_FLAT = "faiss-flat"
-    FAISS_IVF = "faiss-ivf"
-    MILVUS = "milvus"
-
-
-class IvfCodes(StrEnum):
-    """Compressed codes kept in memory by the FAISS IVF index (bytes per vector at 128-d)."""
-
-    SQ8 = "SQ8"
-    PQ16 = "PQ16"
-    PQ32 = "PQ32"
-    PQ64 = "PQ64"
-
-
-class MilvusIndexType(StrEnum):
-    FLAT = "FLAT"
-    IVF_FLAT = "IVF_FLAT"
-    IVF_SQ8 = "IVF_SQ8"
-    IVF_PQ = "IVF_PQ"
-    HNSW = "HNSW"
 
 
 class Settings(BaseSettings):
