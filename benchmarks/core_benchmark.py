@@ -87,7 +87,7 @@ def embedding_agreement(
         for encs in list(baseline.values())[:sample]:
             for enc in encs:
                 unit = (enc / np.linalg.norm(enc)).astype(np.float32)
-                hit = atlas.search_vector(unit, top_k=1, min_similarity=-1.0).hits[0]
+                hit = atlas.searcher.search_vector(unit, top_k=1, min_similarity=-1.0).hits[0]
                 stored = atlas.catalog.vectors_for_faces(atlas.model_id, [hit.face_id])[hit.face_id]
                 worst = max(worst, float(np.abs(stored - unit).max()))
     return worst

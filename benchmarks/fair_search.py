@@ -6,7 +6,7 @@ people in the atlas) are then searched on it twice in this run, with
 machine state:
 
 * whole search: decode, detect, embed, the quality gate, index search, re-ranking, records;
-* search from the embedding (``Atlas.search_vector``): what fair scoring changes (fetching
+* search from the embedding (``Atlas.searcher.search_vector``): what fair scoring changes (fetching
   ``4 x top_k`` neighbours, at least 50, their stored vectors, and the region offsets).
 
 Prints p50 and p95 in milliseconds and the ratio fair / raw.
@@ -85,9 +85,9 @@ def main() -> None:
                         continue
                     whole[name].append((time.perf_counter() - start) * 1000)
                     found[name] += bool(result.hits)
-                    embedding = a.analyze_probe(data)[0].embedding
+                    embedding = a.gallery.analyze_probe(data)[0].embedding
                     start = time.perf_counter()
-                    a.search_vector(embedding, top_k=10)
+                    a.searcher.search_vector(embedding, top_k=10)
                     vector[name].append((time.perf_counter() - start) * 1000)
         finally:
             for a in atlases.values():

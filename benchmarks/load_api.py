@@ -131,7 +131,7 @@ def build(atlas_dir: Path, n_faces: int, clients: int, engine: EngineName) -> No
                     ),
                 )
                 written += 1
-        atlas.rebuild_index()
+        atlas.gallery.rebuild_index()
         for i in range(1, clients + 1):
             name = f"bench{i}"
             with contextlib.suppress(ConflictError):  # exists from an earlier build

@@ -788,7 +788,7 @@ def test_calibrated_atlas_shows_false_match_rates(
             ]
         )
         mapping = FmrMapping.from_scores(scores)
-        atlas.save_calibration(
+        atlas.searcher.save_calibration(
             CalibrationRecord(
                 model_id=atlas.model_id,
                 target_fmr=0.1,

@@ -88,7 +88,7 @@ def test_copy_of_a_photo_adds_a_sighting_not_an_image(
         ).hits
         if h.similarity > 0.999
     )
-    locators = {s.locator for s in people_atlas.face(face_id).sightings}
+    locators = {s.locator for s in people_atlas.gallery.face(face_id).sightings}
     assert (
         str(copies / "renamed.jpg") in locators
         and str(known_people / "obama" / "obama.jpg") in locators
@@ -127,7 +127,7 @@ def test_index_is_rebuilt_from_the_catalog(
     with Atlas.open(settings=atlas_settings(root)) as reopened:
         after = reopened.search(data, min_similarity=-1.0)
         assert [h.face_id for h in after.hits] == [h.face_id for h in before.hits]
-        assert reopened.rebuild_index() == reopened.catalog.counts()["embeddings"]
+        assert reopened.gallery.rebuild_index() == reopened.catalog.counts()["embeddings"]
 
 
 def test_index_catches_up_after_a_lost_checkpoint(
@@ -145,7 +145,7 @@ def test_index_catches_up_after_a_lost_checkpoint(
         (root / "index" / name).write_bytes(data)
     with Atlas.open(settings=atlas_settings(root)) as reopened:
         assert len(reopened.index) == reopened.catalog.counts()["embeddings"]
-        assert reopened.sync_index() == "ok"
+        assert reopened.gallery.sync_index() == "ok"
 
 
 class OtherModelEngine(DlibEngine):

@@ -46,9 +46,9 @@ def test_the_server_sees_another_process_ingest_and_erase(
             cli.ingest(later)
             digest = hashlib.sha256((later / "Colin_Powell_0001.jpg").read_bytes()).hexdigest()
             powell = cli.catalog.image_id_for_sha(digest)
-        assert served.catalog_changed()
+        assert served.gallery.catalog_changed()
         assert "Colin_Powell_0001.jpg" in _locators(service, people.investigator, probe)
-        assert not served.catalog_changed()
+        assert not served.gallery.catalog_changed()
         with Atlas.open(settings=atlas_settings(root)) as cli:
             assert powell is not None
             cli.privacy.erase_images([powell], actor="admin")

@@ -53,7 +53,7 @@ def test_accuracy_page_shows_calibration_report_and_plots(
             assert client.get("/evaluation/plots/report.json").status_code == 404
             assert client.get("/evaluation/plots/..%2Freport.json").status_code == 404
 
-            atlas.save_calibration(_record(data, atlas.model_id))
+            atlas.searcher.save_calibration(_record(data, atlas.model_id))
             page = client.get("/evaluation")
             assert 'id="calibration"' in page.text
             assert f"{data['calibration']['threshold']:.4f}" in page.text

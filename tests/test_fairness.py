@@ -222,7 +222,7 @@ def test_optout_ignores_a_calibration_of_the_fair_score(tmp_path: Path) -> None:
     with Atlas.open(settings=atlas_settings(tmp_path / "atlas", engine=EngineName.SFACE)) as atlas:
         scorer = atlas.searcher.fair_scorer()
         assert scorer is not None
-        atlas.save_calibration(scorer_calibration(scorer).record())
+        atlas.searcher.save_calibration(scorer_calibration(scorer).record())
         threshold, source = atlas.threshold()
         assert source == "calibration" and threshold == scorer.threshold  # search uses it
         # opt-out compares cosine similarities, so the fair calibration does not set it

@@ -85,7 +85,7 @@ def web_atlas(web_atlas_dir: Path, tmp_path: Path) -> Iterator[Atlas]:
 
 
 def person_of(atlas: Atlas, face_id: int) -> str:
-    locator = atlas.face(face_id).sightings[0].locator
+    locator = atlas.gallery.face(face_id).sightings[0].locator
     return locator.rsplit("/", 1)[1].rsplit("_", 1)[0]
 
 
@@ -266,7 +266,7 @@ def test_erased_faces_leave_their_identity_and_its_search_results(
 ) -> None:
     serena = identity_of_person(web_atlas, "Serena_Williams")
     faces = [p.face_id for p in web_atlas.identities.identity(serena).photos]
-    assert web_atlas.delete_faces(faces[:2]) == 2
+    assert web_atlas.gallery.delete_faces(faces[:2]) == 2
     left = {p.face_id for p in web_atlas.identities.identity(serena).photos}
     assert left == set(faces[2:])
     probe = [photo(faces_dir, "Serena_Williams", 7)]
@@ -274,7 +274,7 @@ def test_erased_faces_leave_their_identity_and_its_search_results(
     returned = {p.face_id for h in hits for p in h.photos} | {h.best_face_id for h in hits}
     assert not returned & set(faces[:2])
     assert hits[0].identity_id == serena
-    web_atlas.delete_faces(faces[2:])
+    web_atlas.gallery.delete_faces(faces[2:])
     with pytest.raises(NotFoundError):
         web_atlas.identities.identity(serena)
     web_atlas.identities.cluster_identities()

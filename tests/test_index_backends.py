@@ -67,7 +67,7 @@ def test_ivf_asks_for_a_rebuild_past_its_growth_factor_and_sizes_it(tmp_path: Pa
     assert not index.needs_rebuild()
     index.add(ids[3_000:], x[3_000:])
     assert index.needs_rebuild()
-    index.reset()  # what Atlas.rebuild_index does, then it adds everything back
+    index.reset()  # what Gallery.rebuild_index does, then it adds everything back
     for start in range(0, 8_000, 1_000):
         index.add(ids[start : start + 1_000], x[start : start + 1_000])
     assert not index.needs_rebuild()

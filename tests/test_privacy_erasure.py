@@ -199,7 +199,7 @@ def test_erase_one_face_of_a_group_photo_keeps_the_other(atlas: Atlas, probe_pho
     probe = (probe_photos / "kit_with_rose.jpg").read_bytes()
     assert not searchable(atlas, [first], probe) and searchable(atlas, [second], probe)
     with pytest.raises(NotFoundError):
-        atlas.thumbnail(first)
+        atlas.gallery.thumbnail(first)
     counts = atlas.privacy.erase_faces([second], actor="admin")
     assert counts.images == 1 and not locators_of(atlas, image_id)  # no face left: image dropped
     with pytest.raises(NotFoundError):
@@ -262,7 +262,7 @@ def test_search_hides_blocked_faces_even_from_an_index_built_before_the_optout(
     late = tmp_path / "late"
     late.mkdir()
     shutil.copy(lfw(faces_dir, "Tony_Blair", 6), late)
-    with atlas.writer_lock():
+    with atlas.gallery.writer_lock():
         run_ingest(
             atlas.catalog,
             atlas.index,
@@ -297,7 +297,7 @@ def atlas_folder(folder: Path, atlas: Atlas) -> FolderSource:
 
 
 def vector_of(atlas: Atlas, photo: bytes) -> Vectors:
-    return atlas.analyze_probe(photo)[0].embedding
+    return atlas.gallery.analyze_probe(photo)[0].embedding
 
 
 def test_optout_workflow_decisions(atlas: Atlas, faces_dir: Path, probe_photos: Path) -> None:

@@ -221,7 +221,7 @@ def test_e_an_index_rebuilt_from_scratch_still_excludes_them(
 ) -> None:
     shutil.rmtree(opted_out.root / "index")
     with Atlas.open(settings=atlas_settings(opted_out.root)) as atlas:
-        assert atlas.rebuild_index() == atlas.catalog.counts()["embeddings"]
+        assert atlas.gallery.rebuild_index() == atlas.catalog.counts()["embeddings"]
         for n in (*IN_ATLAS, *SELFIES):
             result = atlas.search(lfw(faces_dir, TARGET, n).read_bytes(), min_similarity=-1.0)
             assert result.hits

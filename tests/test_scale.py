@@ -30,8 +30,8 @@ def test_deleted_face_is_never_returned(
     vector = people_atlas.catalog.vectors_for_faces(people_atlas.model_id, [victim])[victim]
     assert victim in all_hit_ids(people_atlas, vector)
 
-    assert people_atlas.delete_faces([victim]) == 1
-    assert people_atlas.delete_faces([victim]) == 0
+    assert people_atlas.gallery.delete_faces([victim]) == 1
+    assert people_atlas.gallery.delete_faces([victim]) == 0
 
     def check(atlas: Atlas) -> None:
         assert victim not in all_hit_ids(atlas, vector)
@@ -40,17 +40,17 @@ def test_deleted_face_is_never_returned(
         assert len(after.hits) == len(before.hits) - 1
         assert len(atlas.index) == atlas.catalog.counts()["embeddings"]
         with pytest.raises(NotFoundError):
-            atlas.face(victim)
+            atlas.gallery.face(victim)
         with pytest.raises(NotFoundError):
-            atlas.thumbnail(victim)
+            atlas.gallery.thumbnail(victim)
 
     check(people_atlas)
     root = people_atlas.root
     people_atlas.close()
     with Atlas.open(settings=atlas_settings(root)) as reopened:
-        assert reopened.sync_index() == "ok"
+        assert reopened.gallery.sync_index() == "ok"
         check(reopened)
-        reopened.rebuild_index()
+        reopened.gallery.rebuild_index()
         check(reopened)
 
 
@@ -88,7 +88,7 @@ def test_ivf_atlas_trains_reranks_deletes_and_rebuilds(
         n = atlas.catalog.counts()["embeddings"]
         assert n > 2 * trained_for  # grew past the threshold: rebuilt for the new size
         assert atlas.index.stats()["trained_for"] == n == len(atlas.index)
-        assert atlas.sync_index() == "ok"
+        assert atlas.gallery.sync_index() == "ok"
 
         ids, vectors = [], []
         for batch_ids, batch_vectors, _ in atlas.catalog.iter_embeddings(atlas.model_id):
@@ -103,11 +103,11 @@ def test_ivf_atlas_trains_reranks_deletes_and_rebuilds(
             assert np.allclose([h.similarity for h in hits], exact[row][order], atol=1e-5)
 
         victims = ids[:3]
-        assert atlas.delete_faces(victims) == 3
+        assert atlas.gallery.delete_faces(victims) == 3
         for j in range(3):
             assert not set(victims) & all_hit_ids(atlas, matrix[j])
     with Atlas.open(settings=settings) as reopened:
-        assert reopened.sync_index() == "ok" and len(reopened.index) == n - 3
+        assert reopened.gallery.sync_index() == "ok" and len(reopened.index) == n - 3
         assert reopened.index.stats()["trained"] is True
         for j in range(3):
             assert not set(victims) & all_hit_ids(reopened, matrix[j])

@@ -281,7 +281,7 @@ def test_reembedding_and_reindexing_undo_no_erasure_and_no_takedown_unannounced(
         assert (erased.faces, erased.sightings) == (2, 3)  # the WARC holds a copy of photo 1
         atlas.privacy.takedown_domain("example.org", actor="dpo", case_ref="TD-5")
         kept = sorted(atlas.catalog.faces(range(1, 100)))
-        atlas.rebuild_index()  # `faceatlas reindex`
+        atlas.gallery.rebuild_index()  # `faceatlas reindex`
         found = sorted(h.face_id for h in atlas.search(selfies[0], min_similarity=-1).hits)
         assert found == kept
     # SFace has no template of this opt-out: switching would stop keeping Blair out

@@ -13,19 +13,16 @@ It composes narrow cores and holds no rule of its own: the gallery (catalog, ind
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
 from typing import Any
-
-import numpy as np
 
 from faceatlas.accounts import Accounts
 from faceatlas.audit import AuditLog
 from faceatlas.config import Settings
 from faceatlas.engine import FaceEngine, ModelCard
-from faceatlas.errors import ConflictError, NotFoundError
+from faceatlas.errors import ConflictError
 from faceatlas.gallery import Gallery
 from faceatlas.identity import ClusterParams
 from faceatlas.identity.controls import IdentityControls
@@ -49,8 +46,7 @@ from faceatlas.privacy.optout import unprotected_optouts
 from faceatlas.privacy.scope import PrivacyScope
 from faceatlas.search import ProbeFace, SearchResult
 from faceatlas.search.searcher import Searcher
-from faceatlas.store import Catalog, FaceRecord
-from faceatlas.store.calibrations import CalibrationRecord
+from faceatlas.store import Catalog
 from faceatlas.types import AnalyzedFace
 
 __all__ = ["Atlas"]
@@ -191,29 +187,6 @@ class Atlas:
         """The numbers the atlas's model states: its thresholds (:mod:`faceatlas.engine.card`)."""
         return self.gallery.card
 
-    @contextmanager
-    def writer_lock(self) -> Iterator[None]:
-        """Exclusive lock for writers (ingest, reindex, erasure) across processes."""
-        with self.gallery.writer_lock():
-            yield
-
-    def catalog_changed(self) -> bool:
-        return self.gallery.catalog_changed()
-
-    def sync_index(self) -> str:
-        return self.gallery.sync_index()
-
-    def rebuild_index(self) -> int:
-        return self.gallery.rebuild_index()
-
-    def delete_faces(self, face_ids: Sequence[int]) -> int:
-        return self.gallery.delete_faces(face_ids)
-
-    def analyze_probe(
-        self, data: bytes, *, max_pixels: int | None = None, fit_pixels: int | None = None
-    ) -> list[AnalyzedFace]:
-        return self.gallery.analyze_probe(data, max_pixels=max_pixels, fit_pixels=fit_pixels)
-
     # --- ingest (faceatlas.ingest) ------------------------------------------------------
 
     def ingest(
@@ -288,24 +261,6 @@ class Atlas:
         """Search with one face of a probe photo (the largest unless ``face`` is given)."""
         return self.searcher.search(data, face=face, top_k=top_k, min_similarity=min_similarity)
 
-    def search_vector(
-        self,
-        vector: np.ndarray[Any, np.dtype[np.float32]],
-        probe_faces: list[ProbeFace] | None = None,
-        selected: int = 0,
-        *,
-        top_k: int | None = None,
-        min_similarity: float | None = None,
-    ) -> SearchResult:
-        """Search with an embedding already computed by this atlas's engine."""
-        return self.searcher.search_vector(
-            vector, probe_faces, selected, top_k=top_k, min_similarity=min_similarity
-        )
-
-    def save_calibration(self, record: CalibrationRecord) -> CalibrationRecord:
-        """Store a calibration (``faceatlas calibrate``); its threshold becomes the default."""
-        return self.searcher.save_calibration(record)
-
     # --- identities (faceatlas.identity) -----------------------------------------------
 
     @property
@@ -313,24 +268,6 @@ class Atlas:
         """Clustering, curation and identity search (:mod:`faceatlas.identity`)."""
         params = ClusterParams.from_settings(self.settings, self.card)
         return IdentityControls(self.gallery, params, self.searcher.threshold)
-
-    # --- reads ---------------------------------------------------------------------------
-
-    def face(self, face_id: int) -> FaceRecord:
-        rec = self.catalog.faces([face_id]).get(face_id)
-        if rec is None:
-            raise NotFoundError(f"face {face_id} does not exist")
-        return rec
-
-    def faces(self, face_ids: Sequence[int]) -> dict[int, FaceRecord]:
-        """Face records (image and every sighting) keyed by id; unknown ids are left out."""
-        return self.catalog.faces(face_ids)
-
-    def thumbnail(self, face_id: int) -> bytes:
-        jpeg = self.catalog.thumbnail(face_id)
-        if jpeg is None:
-            raise NotFoundError(f"no thumbnail for face {face_id}")
-        return jpeg
 
     def stats(self) -> dict[str, Any]:
         return {

@@ -28,7 +28,7 @@ from faceatlas.engine import (
 )
 from faceatlas.errors import AtlasLockedError, ModelMismatchError, NotFoundError
 from faceatlas.index import VectorIndex, open_index
-from faceatlas.store import Catalog
+from faceatlas.store import Catalog, FaceRecord
 from faceatlas.store.migrations import GENERATION_META
 from faceatlas.types import AnalyzedFace
 
@@ -206,6 +206,25 @@ class Gallery:
             self.catalog.set_meta(META_INDEX_DIRTY, "0")
             self.sync_index()  # in step with its own erasure: no catch-up on the next search
         return deleted
+
+    # --- reads -----------------------------------------------------------------------
+
+    def face(self, face_id: int) -> FaceRecord:
+        """A face with its image and every sighting; :class:`NotFoundError` if unknown."""
+        rec = self.catalog.faces([face_id]).get(face_id)
+        if rec is None:
+            raise NotFoundError(f"face {face_id} does not exist")
+        return rec
+
+    def faces(self, face_ids: Sequence[int]) -> dict[int, FaceRecord]:
+        """Face records (image and every sighting) keyed by id; unknown ids are left out."""
+        return self.catalog.faces(face_ids)
+
+    def thumbnail(self, face_id: int) -> bytes:
+        jpeg = self.catalog.thumbnail(face_id)
+        if jpeg is None:
+            raise NotFoundError(f"no thumbnail for face {face_id}")
+        return jpeg
 
     # --- probes ----------------------------------------------------------------------
 

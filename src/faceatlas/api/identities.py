@@ -84,7 +84,7 @@ class IdentityDesk:
             return result, SearchRecord(parameters, shown, extra)
 
         result, entry, hashes = self.service.accountable_search(user, request, photos, run)
-        faces = self.atlas.faces(entry.details["result_face_ids"])
+        faces = self.atlas.gallery.faces(entry.details["result_face_ids"])
         return IdentitySearchOutcome(result, entry, hashes, faces)
 
     # --- reads -------------------------------------------------------------------------
@@ -126,7 +126,7 @@ class IdentityDesk:
     def show(self, user: User, identity_id: int) -> IdentityView:
         self.ensure_may_open(user, identity_id)
         detail = self.atlas.identities.identity(identity_id)
-        return IdentityView(detail, self.atlas.faces([p.face_id for p in detail.photos]))
+        return IdentityView(detail, self.atlas.gallery.faces([p.face_id for p in detail.photos]))
 
     # --- curation ------------------------------------------------------------------------
 

@@ -171,11 +171,11 @@ class Service:
     def refresh(self) -> None:
         """Before serving: pick up what another process (a CLI ingest or erasure) changed in
         the catalog since this one last synced its index."""
-        if not self.atlas.catalog_changed():
+        if not self.atlas.gallery.catalog_changed():
             return
         try:
-            with self.atlas.writer_lock(), self.gate.exclusive():
-                state = self.atlas.sync_index()
+            with self.atlas.gallery.writer_lock(), self.gate.exclusive():
+                state = self.atlas.gallery.sync_index()
             log.info("index synced with changes from another process: %s", state)
         except AtlasLockedError:
             log.info("index sync deferred: another writer holds the atlas")
@@ -183,8 +183,8 @@ class Service:
     def catch_up_index(self) -> None:
         """Bring the serving index in line with the catalog after an ingest job."""
         try:
-            with self.atlas.writer_lock(), self.gate.exclusive():
-                state = self.atlas.sync_index()
+            with self.atlas.gallery.writer_lock(), self.gate.exclusive():
+                state = self.atlas.gallery.sync_index()
             log.info("index sync after job: %s", state)
         except AtlasLockedError:
             log.info("index sync deferred: another writer holds the atlas")
@@ -385,11 +385,11 @@ class Service:
 
     def face(self, user: User, face_id: int) -> FaceRecord:
         self.ensure_may_view(user, face_id)
-        return self.atlas.face(face_id)
+        return self.atlas.gallery.face(face_id)
 
     def thumbnail(self, user: User, face_id: int) -> bytes:
         self.ensure_may_view(user, face_id)
-        return self.atlas.thumbnail(face_id)
+        return self.atlas.gallery.thumbnail(face_id)
 
     # --- audit review -------------------------------------------------------------------------
 

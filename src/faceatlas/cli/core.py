@@ -241,8 +241,8 @@ def search(
 @cli_errors
 def reindex(atlas: AtlasOption = None) -> None:
     """Rebuild the vector index from the catalog."""
-    with Atlas.open(settings=settings_for(atlas)) as at, at.writer_lock():
-        count = at.rebuild_index()
+    with Atlas.open(settings=settings_for(atlas)) as at, at.gallery.writer_lock():
+        count = at.gallery.rebuild_index()
     console.print(f"index rebuilt with {count} vectors")
 
 

@@ -289,7 +289,7 @@ def calibrate(
                 bar.update(tasks[name], completed=done, total=total)
 
             result = run_lab(options, EngineSpec.from_settings(settings), progress)
-        saved = opened.save_calibration(result.calibration.record())
+        saved = opened.searcher.save_calibration(result.calibration.record())
         threshold, source = opened.threshold()
     cal = result.calibration
     if as_json:
