@@ -311,13 +311,12 @@ def update_user(
             return _users_page(request, credential, created={"user": target, "password": password})
         if action not in USER_CHANGES:
             raise InvalidRequestError(f"unknown action {action!r}")
-        changes = USER_CHANGES[action]
         service.accounts.update_user(
             admin,
             user_id,
             role=role if action == "update" else None,
             unit=unit if action == "update" else None,
-            active=changes,
+            active=USER_CHANGES[action],
             audit={
                 "action": action,
                 "role": None if role is None else role.value,
