@@ -15,8 +15,9 @@ from PIL import Image
 
 from faceatlas import Atlas, Settings
 from faceatlas.accounts import Role
-from faceatlas.api import create_app
-from faceatlas.api.service import SearchRequest, Service, similarity_band
+from faceatlas.search.bands import similarity_band
+from faceatlas.server import create_app
+from faceatlas.services import SearchRequest, Service
 from tests.conftest import LEAD_SIMILARITY
 from tests.webfixtures import lfw, write_warc
 from tests.webkit import PASSWORD, People, log_in, make_people, signed_in

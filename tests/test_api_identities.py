@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 
 from faceatlas import Atlas, Settings
 from faceatlas.accounts import Role, TokenKind
-from faceatlas.api import create_app
+from faceatlas.server import create_app
 from tests.conftest import LEAD_SIMILARITY
 from tests.webkit import PagesSource, People, log_in, make_people, signed_in
 

@@ -15,8 +15,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from faceatlas import Atlas
-from faceatlas.api import create_app
 from faceatlas.privacy import OptOutStatus
+from faceatlas.server import create_app
 
 from .conftest import atlas_settings
 from .test_takedown_ingest import ORG, stored_urls, two_domain_warc

@@ -8,11 +8,15 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
+from faceatlas import Atlas
 from faceatlas.cli import app
+from faceatlas.cli.common import settings_for
+from faceatlas.errors import CaseRequiredError
 
 from .test_decode import png_header
 
 runner = CliRunner()
+CASE = ("--case", "CASE-2024-001", "--purpose", "criminal investigation")
 
 
 def run(*args: str) -> tuple[int, str, str]:
@@ -27,7 +31,14 @@ def test_ingest_then_search_json(tmp_path: Path, known_people: Path, probe_photo
     report = json.loads(out)
     assert report["counts"]["new_images"] == 2 and report["counts"]["faces"] >= 2
     code, out, _ = run(
-        "search", str(probe_photos / "obama1.jpg"), "--atlas", atlas, "--json", "--threshold", "-1"
+        "search",
+        str(probe_photos / "obama1.jpg"),
+        "--atlas",
+        atlas,
+        "--json",
+        "--threshold",
+        "-1",
+        *CASE,
     )
     assert code == 0
     result = json.loads(out)
@@ -40,7 +51,7 @@ def test_search_table_and_list_faces(
 ) -> None:
     atlas = str(tmp_path / "atlas")
     assert run("ingest", str(known_people / "obama"), "--atlas", atlas, "--quiet")[0] == 0
-    code, out, _ = run("search", str(probe_photos / "obama1.jpg"), "--atlas", atlas)
+    code, out, _ = run("search", str(probe_photos / "obama1.jpg"), "--atlas", atlas, *CASE)
     assert code == 0 and "leads" in out and "not identifications" in out
     code, out, _ = run(
         "search",
@@ -71,7 +82,7 @@ def test_bad_probes_give_one_line_and_an_exit_code(tmp_path: Path, faces_dir: Pa
         (tmp_path / "missing.jpg", 4, "not_found"),
     ]
     for path, exit_code, error_code in cases:
-        code, out, err = run("search", str(path), "--atlas", atlas)
+        code, out, err = run("search", str(path), "--atlas", atlas, *CASE)
         assert code == exit_code, (path, out, err)
         assert f"error [{error_code}]" in err
         assert "Traceback" not in out + err
@@ -96,3 +107,39 @@ def test_ingest_reports_bad_files_without_traceback(tmp_path: Path, lfw_sample: 
 def test_missing_ingest_path(tmp_path: Path) -> None:
     code, _, err = run("ingest", str(tmp_path / "nowhere"), "--atlas", str(tmp_path / "a"))
     assert code == 4 and "error [not_found]" in err
+
+
+def test_search_is_accountable(tmp_path: Path, known_people: Path, probe_photos: Path) -> None:
+    """Like the web's and the API's, a CLI search needs a case number and an allowed purpose,
+    and writes one ``search`` audit entry naming them, the interface and the results."""
+    atlas = str(tmp_path / "atlas")
+    assert run("ingest", str(known_people / "obama"), "--atlas", atlas, "--quiet")[0] == 0
+    probe = str(probe_photos / "obama1.jpg")
+    refusals = [
+        (),
+        ("--purpose", "criminal investigation"),
+        ("--case", "CASE-2024-001"),
+        ("--case", "x", "--purpose", "criminal investigation"),
+        ("--case", "CASE-2024-001", "--purpose", "curiosity"),
+    ]
+    for extra in refusals:
+        code, out, err = run("search", probe, "--atlas", atlas, *extra)
+        assert code == CaseRequiredError.exit_code, (extra, out, err)
+        assert "error [case_required]" in err and "Traceback" not in out + err
+    with Atlas.open(settings=settings_for(Path(atlas))) as at:
+        assert at.audit.entries(action="search", limit=10) == []
+
+    code, out, _ = run("search", probe, "--atlas", atlas, "--json", "--threshold", "-1", *CASE)
+    assert code == 0
+    shown = json.loads(out)
+    assert shown["case_number"] == "CASE-2024-001" and shown["hits"]
+    with Atlas.open(settings=settings_for(Path(atlas))) as at:
+        entries = at.audit.entries(action="search", limit=10)
+    assert len(entries) == 1
+    entry = entries[0]
+    assert entry.case_number == "CASE-2024-001"
+    assert entry.purpose == "criminal investigation"
+    assert entry.actor.startswith("cli:") and entry.actor_role == "operator"
+    assert entry.details["interface"] == "cli"
+    assert entry.details["result_face_ids"] == [h["face_id"] for h in shown["hits"]]
+    assert entry.seq == shown["search_id"]

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from faceatlas import Atlas
-from faceatlas.api.service import SearchRequest, Service
+from faceatlas.services import SearchRequest, Service
 from tests.conftest import Backend, BackendSettings
 from tests.webkit import make_people
 

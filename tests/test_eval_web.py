@@ -12,9 +12,9 @@ from fastapi.testclient import TestClient
 
 from faceatlas import Atlas, Settings
 from faceatlas.accounts import Role, TokenKind
-from faceatlas.api import create_app
-from faceatlas.api.deps import SESSION_COOKIE
+from faceatlas.http.session import SESSION_COOKIE
 from faceatlas.search import FmrMapping
+from faceatlas.server import create_app
 from faceatlas.store.calibrations import CalibrationRecord
 
 from .test_eval_lab import full_report, lab_cache  # noqa: F401  (session fixtures)

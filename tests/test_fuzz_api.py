@@ -23,7 +23,7 @@ from schemathesis.checks import CHECKS
 from faceatlas import Atlas, Settings
 from faceatlas.accounts import Role, User
 from faceatlas.accounts.service import TokenKind
-from faceatlas.api import create_app
+from faceatlas.server import create_app
 from tests.webkit import PASSWORD, People, make_people
 
 EXAMPLES = 12

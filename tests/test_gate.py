@@ -7,9 +7,9 @@ import time
 
 import pytest
 
-from faceatlas.api.gate import EngineGate
 from faceatlas.engine.dlib_engine import DlibEngine
 from faceatlas.engine.sface_engine import SFaceEngine
+from faceatlas.services.gate import EngineGate
 
 WAIT = 5.0
 

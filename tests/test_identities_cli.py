@@ -76,8 +76,18 @@ def test_identities_commands(tmp_path: Path, faces_dir: Path) -> None:
 
     serena = faces_dir / "lfw" / "images" / "Serena_Williams"
     probes = [str(serena / f"Serena_Williams_{n:04d}.jpg") for n in (10, 11)]
+    case = ("--case", "CASE-2024-001", "--purpose", "missing person")
+    code, _, err = run("identities", "search", *probes, "--atlas", atlas)
+    assert code == 2 and "error [case_required]" in err
     code, out, _ = run(
-        "identities", "search", *probes, "--atlas", atlas, "--threshold", str(LEAD_SIMILARITY)
+        "identities",
+        "search",
+        *probes,
+        "--atlas",
+        atlas,
+        "--threshold",
+        str(LEAD_SIMILARITY),
+        *case,
     )
     assert code == 0 and "not identifications" in out
     code, out, _ = run(
@@ -89,6 +99,7 @@ def test_identities_commands(tmp_path: Path, faces_dir: Path) -> None:
         "--threshold",
         str(LEAD_SIMILARITY),
         "--json",
+        *case,
     )
     top = json.loads(out)["hits"][0]
     assert code == 0 and top["identity_id"] is not None and top["faces"] >= 3

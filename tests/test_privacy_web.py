@@ -9,8 +9,8 @@ from pathlib import Path
 from fastapi.testclient import TestClient
 
 from faceatlas import Atlas
-from faceatlas.api import create_app
 from faceatlas.privacy import OptOutStatus
+from faceatlas.server import create_app
 
 from .conftest import atlas_settings
 

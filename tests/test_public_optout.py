@@ -14,11 +14,11 @@ import pytest
 from PIL import Image
 
 from faceatlas import Atlas, Settings
-from faceatlas.api.service import SearchRequest, Service
 from faceatlas.config import EngineName
 from faceatlas.engine.sface_engine import SFaceEngine
 from faceatlas.errors import ImageTooLargeError, RateLimitedError
 from faceatlas.privacy import SELFIE_MAX_PIXELS
+from faceatlas.services import SearchRequest, Service
 from tests.webkit import make_people
 
 

@@ -1,6 +1,5 @@
-"""The REST API (``/api/v1``) and the app factory shared with the web app."""
+"""The REST API (``/api/v1``); :func:`faceatlas.server.create_app` mounts it."""
 
-from faceatlas.api.app import API_PREFIX, create_app
-from faceatlas.api.service import LEADS_NOTICE, Service
+from faceatlas.api.app import API_PREFIX, install_api
 
-__all__ = ["API_PREFIX", "LEADS_NOTICE", "Service", "create_app"]
+__all__ = ["API_PREFIX", "install_api"]

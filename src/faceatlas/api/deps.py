@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hmac
 from collections.abc import Callable
 from typing import Annotated
 
@@ -10,22 +9,18 @@ from fastapi import Depends, Request
 from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
 
 from faceatlas.accounts import Credential, Role, TokenKind, User
-from faceatlas.api.service import Service
-from faceatlas.errors import AuthenticationError, CsrfError, PermissionDeniedError
+from faceatlas.errors import AuthenticationError, PermissionDeniedError
+from faceatlas.http.session import CSRF_HEADER, SAFE_METHODS, SESSION_COOKIE, check_csrf
+from faceatlas.services import Service
 
 __all__ = [
-    "CSRF_HEADER",
-    "SESSION_COOKIE",
+    "Admin",
     "CurrentCredential",
+    "Investigator",
     "ServiceDep",
-    "check_csrf",
-    "client_of",
+    "Supervisor",
     "require",
 ]
-
-SESSION_COOKIE = "fa_session"
-CSRF_HEADER = "X-CSRF-Token"
-SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 _bearer = HTTPBearer(auto_error=False, description="API token from `POST /api/v1/auth/tokens`.")
 _cookie = APIKeyCookie(
@@ -43,12 +38,6 @@ def get_service(request: Request) -> Service:
 ServiceDep = Annotated[Service, Depends(get_service)]
 
 
-def check_csrf(credential: Credential, presented: str | None) -> None:
-    expected = credential.csrf_token or ""
-    if not presented or not expected or not hmac.compare_digest(presented, expected):
-        raise CsrfError("missing or wrong CSRF token; reload the page and try again")
-
-
 def get_credential(
     request: Request,
     service: ServiceDep,
@@ -58,9 +47,9 @@ def get_credential(
     if request.headers.get("authorization"):
         if bearer is None or bearer.scheme.lower() != "bearer" or not bearer.credentials:
             raise AuthenticationError("the Authorization header must be 'Bearer <token>'")
-        return service.atlas.accounts.resolve(bearer.credentials, TokenKind.API)
+        return service.accounts.resolve(bearer.credentials, TokenKind.API)
     if cookie:
-        credential = service.atlas.accounts.resolve(cookie, TokenKind.SESSION)
+        credential = service.accounts.resolve(cookie, TokenKind.SESSION)
         if request.method not in SAFE_METHODS:
             check_csrf(credential, request.headers.get(CSRF_HEADER))
         return credential
@@ -87,8 +76,3 @@ def require(role: Role) -> Callable[[Credential], User]:
 Investigator = Annotated[User, Depends(require(Role.INVESTIGATOR))]
 Supervisor = Annotated[User, Depends(require(Role.SUPERVISOR))]
 Admin = Annotated[User, Depends(require(Role.ADMIN))]
-
-
-def client_of(request: Request) -> str:
-    """The client's address, as the server sees it (what wrong passwords are counted by)."""
-    return request.client.host if request.client else "unknown"

@@ -28,12 +28,8 @@ router = APIRouter()
 
 @router.get("/health", response_model=HealthOut, tags=["health"], summary="Liveness and readiness")
 def health(service: ServiceDep) -> HealthOut:
-    return HealthOut(
-        status="ok",
-        version=__version__,
-        model_id=service.atlas.model_id,
-        indexed_faces=len(service.atlas.index),
-    )
+    model_id, indexed = service.health()
+    return HealthOut(status="ok", version=__version__, model_id=model_id, indexed_faces=indexed)
 
 
 @router.get(
@@ -52,7 +48,7 @@ def audit_searches(
         int | None, Query(ge=1, le=MAX_ROW_ID, description="Page: entries before this.")
     ] = None,
 ) -> AuditEntriesOut:
-    entries = service.searches(
+    entries = service.review.searches(
         user, actor=actor, case_number=case_number, limit=limit, before_seq=before_seq
     )
     return AuditEntriesOut(entries=[AuditEntryOut.of(e) for e in entries])
@@ -65,7 +61,7 @@ def audit_searches(
     summary="Search counts by user and by case (the unit's, or all for admins)",
 )
 def audit_summary(service: ServiceDep, user: Supervisor) -> AuditSummaryOut:
-    return AuditSummaryOut.model_validate(service.search_summary(user))
+    return AuditSummaryOut.model_validate(service.review.search_summary(user))
 
 
 @router.get(
@@ -81,7 +77,7 @@ def audit_entries(
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     before_seq: Annotated[int | None, Query(ge=1, le=MAX_ROW_ID)] = None,
 ) -> AuditEntriesOut:
-    entries = service.atlas.audit.entries(action=action, limit=limit, before_seq=before_seq)
+    entries = service.review.entries(action=action, limit=limit, before_seq=before_seq)
     return AuditEntriesOut(entries=[AuditEntryOut.of(e) for e in entries])
 
 
@@ -92,7 +88,7 @@ def audit_entries(
     summary="Verify the audit log's hash chain",
 )
 def audit_verify(service: ServiceDep, _admin: Admin) -> VerifyOut:
-    return VerifyOut.of(service.atlas.audit.verify())
+    return VerifyOut.of(service.review.verify())
 
 
 @router.get(

@@ -10,7 +10,6 @@ from fastapi.concurrency import run_in_threadpool
 
 from faceatlas.accounts import User
 from faceatlas.api.deps import Investigator, ServiceDep, Supervisor
-from faceatlas.api.identities import MAX_PROBE_PHOTOS, IdentityDesk
 from faceatlas.api.routes_search import API_PREFIX
 from faceatlas.api.schemas_identities import (
     ClusterIn,
@@ -25,9 +24,16 @@ from faceatlas.api.schemas_identities import (
     MergeIn,
     MoveIn,
 )
-from faceatlas.api.service import SearchRequest, Service
-from faceatlas.api.uploads import read_upload
 from faceatlas.errors import InvalidRequestError
+from faceatlas.http.uploads import read_upload
+from faceatlas.services import (
+    MAX_PROBE_PHOTOS,
+    MAX_TOP_K,
+    IdentityDesk,
+    Interface,
+    SearchRequest,
+    Service,
+)
 from faceatlas.types import MAX_ROW_ID, RowId
 
 __all__ = ["router"]
@@ -96,7 +102,7 @@ async def search_identities(
     images: ImagesField = None,
     case_number: Annotated[str | None, Form(max_length=200)] = None,
     purpose: Annotated[str | None, Form(max_length=200)] = None,
-    top_k: Annotated[int | None, Form(ge=1, le=1000)] = None,
+    top_k: Annotated[int | None, Form(ge=1, le=MAX_TOP_K)] = None,
     threshold: Annotated[float | None, Form(ge=-1.0, le=1.0)] = None,
 ) -> IdentitySearchOut:
     service.check_case(case_number, purpose)
@@ -106,7 +112,7 @@ async def search_identities(
         purpose=purpose or "",
         top_k=top_k,
         threshold=threshold,
-        interface="api",
+        interface=Interface.API,
     )
     outcome = await run_in_threadpool(desk.search, user, photos, request)
     return IdentitySearchOut.of(outcome, API_PREFIX)

@@ -9,7 +9,6 @@ from fastapi import APIRouter, Depends, File, Form, Query, UploadFile
 from fastapi.concurrency import run_in_threadpool
 
 from faceatlas.api.deps import Admin, ServiceDep
-from faceatlas.api.privacy import PrivacyDesk
 from faceatlas.api.schemas import ErrorResponse
 from faceatlas.api.schemas_privacy import (
     DecisionIn,
@@ -28,9 +27,10 @@ from faceatlas.api.schemas_privacy import (
     TakedownOut,
     TakedownsOut,
 )
-from faceatlas.api.uploads import read_upload
 from faceatlas.errors import InvalidRequestError
+from faceatlas.http.uploads import read_upload
 from faceatlas.privacy import MAX_SELFIES, OptOutStatus, normalize_domain
+from faceatlas.services import PrivacyDesk
 from faceatlas.types import RowId
 
 __all__ = ["router"]
@@ -154,9 +154,7 @@ async def subject_access(
     case_ref: Annotated[str, Form(max_length=200)] = "",
     thumbnails: Annotated[bool, Form()] = True,
 ) -> dict[str, Any]:
-    desk.check_case_ref(case_ref)
-    if not requester.strip() or not verified_by.strip():
-        raise InvalidRequestError("name the requester and who verified their identity")
+    desk.check_access_request(case_ref, requester, verified_by)  # before reading uploads
     if not selfies or len(selfies) > MAX_SELFIES:
         raise InvalidRequestError(f"attach 1-{MAX_SELFIES} selfies as multipart fields 'selfies'")
     limit = desk.service.settings.max_upload_bytes

@@ -18,8 +18,8 @@ from faceatlas.api.schemas import (
     SearchOut,
     hit_out,
 )
-from faceatlas.api.service import SearchOutcome, SearchRequest, similarity_band
-from faceatlas.api.uploads import read_upload
+from faceatlas.http.uploads import read_upload
+from faceatlas.services import LEADS_NOTICE, MAX_TOP_K, Interface, SearchOutcome, SearchRequest
 from faceatlas.types import RowId
 
 __all__ = ["API_PREFIX", "router", "search_out"]
@@ -39,7 +39,7 @@ def search_out(outcome: SearchOutcome) -> SearchOut:
         search_id=outcome.audit.seq,
         case_number=outcome.audit.case_number or "",
         purpose=outcome.audit.purpose or "",
-        notice=outcome.as_dict()["notice"],
+        notice=LEADS_NOTICE,
         probe_sha256=outcome.probe_sha256,
         model_id=r.model_id,
         probe_faces=[ProbeFaceOut.of(f) for f in r.probe_faces],
@@ -50,9 +50,7 @@ def search_out(outcome: SearchOutcome) -> SearchOut:
         gallery_size=r.gallery_size,
         threshold_fpir=FpirOut.of(r.threshold_fpir),
         probe_quality=ProbeQualityOut.of(r.probe_quality),
-        hits=[
-            hit_out(h, similarity_band(h.decision_score, r.threshold), API_PREFIX) for h in r.hits
-        ],
+        hits=[hit_out(h, band, API_PREFIX) for h, band in zip(r.hits, outcome.bands, strict=True)],
     )
 
 
@@ -94,7 +92,7 @@ async def search(
     case_number: Annotated[str | None, Form(max_length=200)] = None,
     purpose: Annotated[str | None, Form(max_length=200)] = None,
     face: Annotated[int | None, Form(ge=0, le=10_000)] = None,
-    top_k: Annotated[int | None, Form(ge=1, le=1000)] = None,
+    top_k: Annotated[int | None, Form(ge=1, le=MAX_TOP_K)] = None,
     threshold: Annotated[float | None, Form(ge=-1.0, le=1.0)] = None,
 ) -> SearchOut:
     service.check_case(case_number, purpose)
@@ -105,7 +103,7 @@ async def search(
         face=face,
         top_k=top_k,
         threshold=threshold,
-        interface="api",
+        interface=Interface.API,
     )
     outcome = await run_in_threadpool(service.search, user, data, request)
     return search_out(outcome)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, Response
 
 from faceatlas.accounts import TokenKind
-from faceatlas.api.deps import Admin, CurrentCredential, ServiceDep, client_of
+from faceatlas.api.deps import Admin, CurrentCredential, ServiceDep
 from faceatlas.api.schemas_users import (
     PasswordChange,
     PasswordReset,
@@ -19,6 +19,7 @@ from faceatlas.api.schemas_users import (
     UserUpdate,
 )
 from faceatlas.errors import PermissionDeniedError
+from faceatlas.http.session import client_of
 from faceatlas.types import RowId
 
 __all__ = ["router"]
@@ -34,13 +35,14 @@ router = APIRouter()
     summary="Create an API token with username and password",
 )
 def create_token(body: TokenCreate, service: ServiceDep, request: Request) -> TokenOut:
-    accounts = service.atlas.accounts
-    user = service.authenticate(body.username, body.password, client_of(request))
+    user = service.accounts.authenticate(body.username, body.password, client_of(request))
     if user.must_change_password:
         raise PermissionDeniedError(
             "change the one-time password first (POST /api/v1/auth/password)"
         )
-    issued = accounts.issue(user, TokenKind.API, service.settings.token_ttl_s, name=body.name)
+    issued = service.accounts.issue(
+        user, TokenKind.API, service.settings.token_ttl_s, name=body.name
+    )
     service.record(user, "token_created", token_id=issued.id, name=body.name)
     return TokenOut(id=issued.id, token=issued.secret, expires_at=issued.expires_at)
 
@@ -53,10 +55,9 @@ def create_token(body: TokenCreate, service: ServiceDep, request: Request) -> To
     summary="Change a password (also replaces a one-time password); revokes all tokens",
 )
 def change_password(body: PasswordChange, service: ServiceDep, request: Request) -> Response:
-    accounts = service.atlas.accounts
-    user = service.authenticate(body.username, body.current_password, client_of(request))
-    accounts.set_password(user.id, body.new_password)
-    service.record(user, "password_changed")
+    service.accounts.change_password(
+        body.username, body.current_password, body.new_password, client_of(request)
+    )
     return Response(status_code=204)
 
 
@@ -69,7 +70,7 @@ def me(credential: CurrentCredential) -> UserOut:
     "/auth/tokens", response_model=list[TokenInfo], tags=["auth"], summary="My tokens and sessions"
 )
 def my_tokens(credential: CurrentCredential, service: ServiceDep) -> list[TokenInfo]:
-    rows = service.atlas.accounts.list_tokens(credential.user.id)
+    rows = service.accounts.tokens(credential.user)
     return [TokenInfo.model_validate(r) for r in rows]
 
 
@@ -81,14 +82,14 @@ def my_tokens(credential: CurrentCredential, service: ServiceDep) -> list[TokenI
     summary="Revoke one of my tokens (use the current token's id to sign out)",
 )
 def revoke_token(token_id: RowId, credential: CurrentCredential, service: ServiceDep) -> Response:
-    service.atlas.accounts.revoke(token_id, user_id=credential.user.id)
+    service.accounts.revoke(credential.user, token_id)
     service.record(credential.user, "token_revoked", token_id=token_id, kind=TokenKind.API.value)
     return Response(status_code=204)
 
 
 @router.get("/users", response_model=list[UserOut], tags=["users"], summary="All users")
 def list_users(service: ServiceDep, _admin: Admin) -> list[UserOut]:
-    return [UserOut.of(u) for u in service.atlas.accounts.list_users()]
+    return [UserOut.of(u) for u in service.accounts.list_users()]
 
 
 @router.post(
@@ -99,8 +100,7 @@ def list_users(service: ServiceDep, _admin: Admin) -> list[UserOut]:
     summary="Create a user with a one-time password",
 )
 def create_user(body: UserCreate, service: ServiceDep, admin: Admin) -> UserCreated:
-    user, password = service.atlas.accounts.create_user(body.username, body.role, unit=body.unit)
-    service.record(admin, "user_created", user=user.username, role=user.role.value, unit=user.unit)
+    user, password = service.accounts.create_user(admin, body.username, body.role, body.unit)
     return UserCreated(user=UserOut.of(user), one_time_password=password)
 
 
@@ -111,13 +111,13 @@ def create_user(body: UserCreate, service: ServiceDep, admin: Admin) -> UserCrea
     summary="Change a user's role, unit or active flag (revokes their tokens)",
 )
 def update_user(user_id: RowId, body: UserUpdate, service: ServiceDep, admin: Admin) -> UserOut:
-    if user_id == admin.id and (body.active is False or body.role not in (None, admin.role)):
-        raise PermissionDeniedError("admins cannot demote or deactivate themselves")
-    user = service.atlas.accounts.update_user(
-        user_id, role=body.role, unit=body.unit, active=body.active
-    )
-    service.record(
-        admin, "user_updated", user=user.username, changes=body.model_dump(exclude_none=True)
+    user = service.accounts.update_user(
+        admin,
+        user_id,
+        role=body.role,
+        unit=body.unit,
+        active=body.active,
+        audit={"changes": body.model_dump(exclude_none=True)},
     )
     return UserOut.of(user)
 
@@ -129,9 +129,7 @@ def update_user(user_id: RowId, body: UserUpdate, service: ServiceDep, admin: Ad
     summary="Reset a user's password to a new one-time password (revokes their tokens)",
 )
 def reset_password(user_id: RowId, service: ServiceDep, admin: Admin) -> PasswordReset:
-    user = service.atlas.accounts.get(user_id)
-    password = service.atlas.accounts.reset_password(user_id)
-    service.record(admin, "password_reset", user=user.username)
+    _user, password = service.accounts.reset_password(admin, user_id)
     return PasswordReset(one_time_password=password)
 
 
@@ -142,4 +140,4 @@ def reset_password(user_id: RowId, service: ServiceDep, admin: Admin) -> Passwor
     summary="Clear the waits that wrong passwords put on a user's account",
 )
 def unlock_user(user_id: RowId, service: ServiceDep, admin: Admin) -> UnlockOut:
-    return UnlockOut(addresses_freed=service.unlock(admin, user_id))
+    return UnlockOut(addresses_freed=service.accounts.unlock(admin, user_id))

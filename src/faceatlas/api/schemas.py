@@ -12,6 +12,7 @@ from faceatlas.engine.probe_gate import ProbeVerdict
 from faceatlas.jobs import JobRecord
 from faceatlas.search import Hit, ProbeFace
 from faceatlas.search.fairness import FpirEstimate
+from faceatlas.services.records import sighting_view
 from faceatlas.store import FaceRecord, SightingRecord
 from faceatlas.types import Box, FaceQuality
 
@@ -92,21 +93,7 @@ class SightingOut(BaseModel):
 
     @classmethod
     def of(cls, s: SightingRecord) -> SightingOut:
-        location = s.locator
-        if s.source_kind == "folder":
-            root = s.source_locator.rstrip("/") + "/"
-            location = s.locator[len(root) :] if s.locator.startswith(root) else s.locator
-            location = location.rsplit("/", 1)[-1] if location.startswith("/") else location
-        return cls(
-            source_kind=s.source_kind,
-            location=location,
-            page_url=s.page_url or None,
-            page_title=s.page_title,
-            alt_text=s.alt_text,
-            caption=s.caption,
-            first_seen=s.first_seen,
-            last_seen=s.last_seen,
-        )
+        return cls.model_validate(sighting_view(s), from_attributes=True)
 
 
 class ImageOut(BaseModel):

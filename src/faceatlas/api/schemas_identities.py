@@ -8,9 +8,7 @@ from collections.abc import Mapping
 
 from pydantic import BaseModel, Field
 
-from faceatlas.api.identities import IdentitySearchOutcome, IdentityView
 from faceatlas.api.schemas import SightingOut
-from faceatlas.api.service import LEADS_NOTICE, similarity_band
 from faceatlas.identity import (
     ClusterReport,
     Decision,
@@ -19,6 +17,7 @@ from faceatlas.identity import (
     IdentitySummary,
     NameCandidate,
 )
+from faceatlas.services import LEADS_NOTICE, NAMES_NOTICE, IdentitySearchOutcome, IdentityView
 from faceatlas.store import FaceRecord
 from faceatlas.types import RowId
 
@@ -37,10 +36,6 @@ __all__ = [
 ]
 
 CANDIDATE_STATUS = "unverified candidate from provenance"
-NAMES_NOTICE = (
-    "Candidate names are words found near these photos (alt text, captions, page titles, "
-    "file names). They are unverified leads, never an identification."
-)
 FaceIds = list[RowId]
 
 
@@ -207,9 +202,12 @@ class IdentityHitOut(BaseModel):
 
     @classmethod
     def of(
-        cls, h: IdentityHit, threshold: float, faces: Mapping[int, FaceRecord], prefix: str
+        cls,
+        h: IdentityHit,
+        band: tuple[str, str],
+        faces: Mapping[int, FaceRecord],
+        prefix: str,
     ) -> IdentityHitOut:
-        band = similarity_band(h.score, threshold)
         return cls(
             rank=h.rank,
             identity_id=h.identity_id,
@@ -252,5 +250,8 @@ class IdentitySearchOut(BaseModel):
             probe_photos=r.probe_photos,
             threshold=round(r.threshold, 4),
             threshold_source=r.threshold_source,
-            hits=[IdentityHitOut.of(h, r.threshold, outcome.faces, prefix) for h in r.hits],
+            hits=[
+                IdentityHitOut.of(h, band, outcome.faces, prefix)
+                for h, band in zip(r.hits, outcome.bands, strict=True)
+            ],
         )

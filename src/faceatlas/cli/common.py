@@ -1,31 +1,40 @@
-"""Shared CLI plumbing: the atlas option, error handling, consoles."""
+"""Shared CLI plumbing: the atlas option, the services over it, error handling, consoles."""
 
 from __future__ import annotations
 
 import functools
 import json
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any, ParamSpec, TypeVar
 
 import typer
 from rich.console import Console
 
+from faceatlas.accounts import User
+from faceatlas.atlas import Atlas
 from faceatlas.config import DetectorKind, DlibBackend, EngineName, Settings
-from faceatlas.errors import FaceAtlasError
+from faceatlas.errors import FaceAtlasError, InvalidRequestError, NotFoundError
+from faceatlas.services import Service, local_operator
 
 __all__ = [
     "AtlasOption",
+    "CaseOption",
     "DetectorOption",
     "DlibBackendOption",
     "EngineOption",
     "JsonOption",
+    "PurposeOption",
     "UpsampleOption",
     "cli_errors",
     "console",
     "err_console",
+    "open_service",
+    "operator",
     "print_json",
+    "read_files",
     "settings_for",
 ]
 
@@ -48,6 +57,16 @@ DlibBackendOption = Annotated[
     DlibBackend | None,
     typer.Option("--dlib-backend", help="What runs the dlib ResNet: onnx or dlib."),
 ]
+CaseOption = Annotated[
+    str | None,
+    typer.Option("--case", help="Case number the search is for (required; audited)."),
+]
+PurposeOption = Annotated[
+    str | None,
+    typer.Option(
+        "--purpose", help="Why you search: one of the configured purposes (required; audited)."
+    ),
+]
 UpsampleOption = Annotated[
     int | None, typer.Option("--upsample", min=0, max=3, help="Upsampling before detection.")
 ]
@@ -62,6 +81,18 @@ def settings_for(atlas: Path | None, **overrides: Any) -> Settings:
         return Settings().with_overrides(atlas_dir=atlas, **overrides)
     except ValueError as exc:
         raise typer.BadParameter(str(exc)) from None
+
+
+@contextmanager
+def open_service(settings: Settings) -> Iterator[Service]:
+    """The services over the atlas ``settings`` name, closed on the way out."""
+    with Atlas.open(settings=settings) as atlas:
+        yield Service(atlas)
+
+
+def operator() -> User:
+    """Who the command line acts as (see :func:`faceatlas.services.local_operator`)."""
+    return local_operator()
 
 
 def cli_errors(func: Callable[P, R]) -> Callable[P, R]:
@@ -79,6 +110,19 @@ def cli_errors(func: Callable[P, R]) -> Callable[P, R]:
             raise typer.Exit(130) from None
 
     return wrapper
+
+
+def read_files(paths: Sequence[Path]) -> list[bytes]:
+    """The bytes of each photo named on the command line (``not_found`` when missing)."""
+    out = []
+    for path in paths:
+        try:
+            out.append(path.read_bytes())
+        except FileNotFoundError:
+            raise NotFoundError(f"no such file: {path}") from None
+        except OSError as exc:
+            raise InvalidRequestError(f"cannot read {path}: {exc.strerror or exc}") from None
+    return out
 
 
 def print_json(data: Any) -> None:

@@ -1,4 +1,4 @@
-"""Core commands: ingest, search, reindex, stats."""
+"""Core commands: ingest, search, reindex, stats, all through :mod:`faceatlas.services`."""
 
 from __future__ import annotations
 
@@ -17,35 +17,34 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from faceatlas.atlas import Atlas
 from faceatlas.cli.common import (
     AtlasOption,
+    CaseOption,
     DetectorOption,
     JsonOption,
+    PurposeOption,
     UpsampleOption,
     cli_errors,
     console,
     err_console,
+    open_service,
+    operator,
     print_json,
+    read_files,
     settings_for,
 )
 from faceatlas.cli.web import RayOption, SummaryOption, write_summary
-from faceatlas.errors import InvalidRequestError, NotFoundError
 from faceatlas.ingest import IngestProgress, SourceKind
 from faceatlas.search import ProbeFace, SearchResult
 from faceatlas.search.fairness import FpirEstimate
+from faceatlas.services import MAX_TOP_K, Interface, SearchRequest
 from faceatlas.store.records import SightingRecord
 
 __all__ = ["register"]
 
 
 def _read_photo(photo: Path) -> bytes:
-    try:
-        return photo.read_bytes()
-    except FileNotFoundError:
-        raise NotFoundError(f"no such file: {photo}") from None
-    except OSError as exc:
-        raise InvalidRequestError(f"cannot read {photo}: {exc.strerror or exc}") from None
+    return read_files([photo])[0]
 
 
 @cli_errors
@@ -70,9 +69,9 @@ def ingest(
 ) -> None:
     """Index every image under PATH. Reruns resume and add nothing twice."""
     settings = settings_for(atlas, detector=detector, upsample=upsample, workers=workers)
-    with Atlas.open(settings=settings) as at:
+    with open_service(settings) as service:
         if quiet or as_json:
-            report = at.ingest(path, kind=kind, ray_address=ray)
+            report = service.collection.ingest(path, kind=kind, ray_address=ray)
         else:
             columns = (
                 TextColumn("[bold]ingest"),
@@ -92,7 +91,9 @@ def ingest(
                     rate = f"{p.done / elapsed:.1f}" if elapsed > 0 else "0.0"
                     bar.update(task, completed=p.done, total=p.total, rate=rate, faces=p.faces)
 
-                report = at.ingest(path, progress=on_progress, kind=kind, ray_address=ray)
+                report = service.collection.ingest(
+                    path, progress=on_progress, kind=kind, ray_address=ray
+                )
     write_summary(summary, report)
     if as_json:
         print_json(report.as_dict())
@@ -196,7 +197,8 @@ def search(
         bool, typer.Option("--list-faces", help="Only list the faces in the photo.")
     ] = False,
     top_k: Annotated[
-        int | None, typer.Option("--top-k", "-k", min=1, max=1000, help="Results to return.")
+        int | None,
+        typer.Option("--top-k", "-k", min=1, max=MAX_TOP_K, help="Results to return."),
     ] = None,
     threshold: Annotated[
         float | None,
@@ -207,13 +209,15 @@ def search(
             help="Minimum similarity; below the calibrated default returns weaker leads.",
         ),
     ] = None,
+    case: CaseOption = None,
+    purpose: PurposeOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Find stored faces similar to a face in PHOTO."""
-    data = _read_photo(photo)
-    with Atlas.open(settings=settings_for(atlas)) as at:
+    """Find stored faces similar to a face in PHOTO: an accountable search, like the web's
+    and the API's. It needs --case and --purpose and is audited (interface "cli")."""
+    with open_service(settings_for(atlas)) as service:
         if list_faces:
-            faces = at.detect(data)
+            faces = service.detect(_read_photo(photo))
             if as_json:
                 print_json({"faces": [f.as_dict() for f in faces]})
             elif faces:
@@ -222,9 +226,14 @@ def search(
                 typer.echo("error [no_face]: no face found in the photo", err=True)
                 raise typer.Exit(5)
             return
-        result = at.search(data, face=face, top_k=top_k, min_similarity=threshold)
+        service.check_case(case, purpose)
+        request = SearchRequest(
+            case or "", purpose or "", face, top_k, threshold, interface=Interface.CLI
+        )
+        outcome = service.search(operator(), _read_photo(photo), request)
+    result = outcome.result
     if as_json:
-        print_json(result.as_dict())
+        print_json(outcome.as_dict())
         return
     if len(result.probe_faces) > 1:
         console.print(_faces_table(list(result.probe_faces)))
@@ -241,17 +250,16 @@ def search(
 @cli_errors
 def reindex(atlas: AtlasOption = None) -> None:
     """Rebuild the vector index from the catalog."""
-    with Atlas.open(settings=settings_for(atlas)) as at, at.gallery.writer_lock():
-        count = at.gallery.rebuild_index()
+    with open_service(settings_for(atlas)) as service:
+        count = service.collection.reindex()
     console.print(f"index rebuilt with {count} vectors")
 
 
 @cli_errors
 def stats(atlas: AtlasOption = None, as_json: JsonOption = False) -> None:
     """Counts of what the atlas holds, and recent ingest failures."""
-    with Atlas.open(settings=settings_for(atlas)) as at:
-        data = at.stats()
-        data["failures"] = at.catalog.failures(limit=50)
+    with open_service(settings_for(atlas)) as service:
+        data = service.collection.stats()
     if as_json:
         print_json(data)
         return

@@ -1,25 +1,39 @@
-"""``faceatlas identities ...``: clustering, curation, name evidence and identity search."""
+"""``faceatlas identities ...``: clustering, curation, name evidence and identity search,
+through the same :class:`~faceatlas.services.IdentityDesk` as the web and the API (curation
+is audited; identity search is accountable: case number, purpose, one audit entry)."""
 
 from __future__ import annotations
 
-import getpass
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.table import Table
 
-from faceatlas.atlas import Atlas
+from faceatlas.accounts import User
 from faceatlas.cli.common import (
     AtlasOption,
+    CaseOption,
     JsonOption,
+    PurposeOption,
     cli_errors,
     console,
+    open_service,
     print_json,
+    read_files,
     settings_for,
 )
-from faceatlas.errors import InvalidRequestError, NotFoundError
+from faceatlas.errors import InvalidRequestError
 from faceatlas.identity import ClusterReport, IdentityDetail, IdentitySearchResult
+from faceatlas.services import (
+    MAX_TOP_K,
+    IdentityDesk,
+    Interface,
+    SearchRequest,
+    local_operator,
+)
 
 __all__ = ["register"]
 
@@ -31,13 +45,18 @@ identities_app = typer.Typer(
 
 ByOption = Annotated[
     str | None,
-    typer.Option("--by", help="Who makes this decision (recorded) [default: the login name]."),
+    typer.Option(
+        "--by", help="Who makes this decision (recorded as cli:NAME) [default: the login name]."
+    ),
 ]
 FacesArgument = Annotated[list[int], typer.Argument(help="Face ids.")]
 
 
-def _actor(by: str | None) -> str:
-    return by if by is not None else f"cli:{getpass.getuser()}"
+@contextmanager
+def _desk(atlas: Path | None, by: str | None = None) -> Iterator[tuple[IdentityDesk, User]]:
+    """The identity desk over the atlas, and the local operator acting (``cli:BY``)."""
+    with open_service(settings_for(atlas)) as service:
+        yield IdentityDesk(service), local_operator(by)
 
 
 def _print_report(report: ClusterReport, as_json: bool) -> None:
@@ -55,15 +74,15 @@ def _print_report(report: ClusterReport, as_json: bool) -> None:
 @cli_errors
 def recluster(atlas: AtlasOption = None, as_json: JsonOption = False) -> None:
     """Rebuild every identity from scratch. Manual decisions hold."""
-    with Atlas.open(settings=settings_for(atlas)) as at:
-        _print_report(at.identities.cluster_identities(rebuild=True), as_json)
+    with _desk(atlas) as (desk, user):
+        _print_report(desk.cluster(user, rebuild=True), as_json)
 
 
 @cli_errors
 def cluster(atlas: AtlasOption = None, as_json: JsonOption = False) -> None:
     """Cluster faces that have no identity yet (ingest does this by default)."""
-    with Atlas.open(settings=settings_for(atlas)) as at:
-        _print_report(at.identities.cluster_identities(), as_json)
+    with _desk(atlas) as (desk, user):
+        _print_report(desk.cluster(user, rebuild=False), as_json)
 
 
 @cli_errors
@@ -75,8 +94,8 @@ def list_identities(
     as_json: JsonOption = False,
 ) -> None:
     """Identities, largest first."""
-    with Atlas.open(settings=settings_for(atlas)) as at:
-        found = at.identities.list_identities(min_faces=min_faces, limit=limit, offset=offset)
+    with _desk(atlas) as (desk, user):
+        found = desk.summaries(user, min_faces=min_faces, limit=limit, offset=offset)
     if as_json:
         print_json({"identities": [s.as_dict() for s in found]})
         return
@@ -145,8 +164,8 @@ def show(
     as_json: JsonOption = False,
 ) -> None:
     """An identity's photos, sightings, domains, candidate names and decisions."""
-    with Atlas.open(settings=settings_for(atlas)) as at:
-        detail = at.identities.identity(identity_id)
+    with _desk(atlas) as (desk, user):
+        detail = desk.show(user, identity_id).detail
     if as_json:
         print_json(detail.as_dict())
     else:
@@ -161,8 +180,8 @@ def merge(
     by: ByOption = None,
 ) -> None:
     """Merge identities into TARGET (a manual decision that survives reclustering)."""
-    with Atlas.open(settings=settings_for(atlas)) as at:
-        kept = at.identities.merge_identities(target, others, actor=_actor(by))
+    with _desk(atlas, by) as (desk, user):
+        kept = desk.merge(user, target, others)
     console.print(f"merged {', '.join(map(str, others))} into identity {kept}")
 
 
@@ -174,8 +193,8 @@ def split(
     by: ByOption = None,
 ) -> None:
     """Move FACES out of IDENTITY_ID into a new identity."""
-    with Atlas.open(settings=settings_for(atlas)) as at:
-        new_id = at.identities.split_identity(identity_id, faces, actor=_actor(by))
+    with _desk(atlas, by) as (desk, user):
+        new_id = desk.split(user, identity_id, faces)
     console.print(f"faces {', '.join(map(str, faces))} now form identity {new_id}")
 
 
@@ -189,8 +208,8 @@ def move(
     by: ByOption = None,
 ) -> None:
     """Move FACES into another identity (or a new one)."""
-    with Atlas.open(settings=settings_for(atlas)) as at:
-        target = at.identities.move_faces(faces, to, actor=_actor(by))
+    with _desk(atlas, by) as (desk, user):
+        target = desk.move(user, faces, to)
     console.print(f"faces {', '.join(map(str, faces))} moved to identity {target}")
 
 
@@ -202,8 +221,8 @@ def reject(
     by: ByOption = None,
 ) -> None:
     """Not this person: FACES leave IDENTITY_ID and never rejoin it."""
-    with Atlas.open(settings=settings_for(atlas)) as at:
-        at.identities.reject_faces(identity_id, faces, actor=_actor(by))
+    with _desk(atlas, by) as (desk, user):
+        desk.reject(user, identity_id, faces)
     console.print(f"faces {', '.join(map(str, faces))} marked as not identity {identity_id}")
 
 
@@ -218,8 +237,8 @@ def label(
     """Label an identity. Its current faces become manual placements."""
     if (name is None) != clear:
         raise InvalidRequestError("give a NAME, or --clear to remove the label")
-    with Atlas.open(settings=settings_for(atlas)) as at:
-        at.identities.label_identity(identity_id, name, actor=_actor(by))
+    with _desk(atlas, by) as (desk, user):
+        desk.label(user, identity_id, name)
     console.print(f"identity {identity_id} " + (f"labelled {name!r}" if name else "unlabelled"))
 
 
@@ -250,23 +269,23 @@ def _print_search(result: IdentitySearchResult) -> None:
 def search(
     photos: Annotated[list[Path], typer.Argument(help="One or more photos of the same person.")],
     atlas: AtlasOption = None,
-    top_k: Annotated[int | None, typer.Option("--top-k", "-k", min=1, max=1000)] = None,
+    top_k: Annotated[int | None, typer.Option("--top-k", "-k", min=1, max=MAX_TOP_K)] = None,
     threshold: Annotated[float | None, typer.Option("--threshold", min=-1.0, max=1.0)] = None,
+    case: CaseOption = None,
+    purpose: PurposeOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Search for people (grouped by identity) with photos of one person."""
-    data = []
-    for photo in photos:
-        try:
-            data.append(photo.read_bytes())
-        except FileNotFoundError:
-            raise NotFoundError(f"no such file: {photo}") from None
-        except OSError as exc:
-            raise InvalidRequestError(f"cannot read {photo}: {exc.strerror or exc}") from None
-    with Atlas.open(settings=settings_for(atlas)) as at:
-        result = at.identities.search_identities(data, top_k=top_k, min_similarity=threshold)
+    """Search for people (grouped by identity) with 1-10 photos of one person: an accountable
+    search like ``faceatlas search`` (needs --case and --purpose; audited)."""
+    with _desk(atlas) as (desk, user):
+        desk.service.check_case(case, purpose)
+        request = SearchRequest(
+            case or "", purpose or "", top_k=top_k, threshold=threshold, interface=Interface.CLI
+        )
+        outcome = desk.search(user, read_files(photos), request)
+    result = outcome.result
     if as_json:
-        print_json(result.as_dict())
+        print_json(outcome.as_dict())
     elif result.hits:
         _print_search(result)
     else:

@@ -9,13 +9,13 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from faceatlas.atlas import Atlas
 from faceatlas.cli.common import (
     AtlasOption,
     JsonOption,
     cli_errors,
     console,
     err_console,
+    open_service,
     print_json,
     settings_for,
 )
@@ -80,8 +80,8 @@ StoredOption = Annotated[
 def _stored_calibration(atlas_dir: Path | None) -> Calibration | None:
     if atlas_dir is None:
         return None
-    with Atlas.open(settings=settings_for(atlas_dir)) as atlas:
-        record = atlas.searcher.calibration()
+    with open_service(settings_for(atlas_dir)) as service:
+        record = service.collection.calibration()
     if record is None:
         raise NotFoundError(f"the atlas at {atlas_dir} has no calibration; run faceatlas calibrate")
     return Calibration.from_record(record)
@@ -279,7 +279,7 @@ def calibrate(
         workers=workers,
         cache_dir=cache_dir,
     )
-    with Atlas.open(settings=settings) as opened:
+    with open_service(settings) as service:
         with progress_bar(as_json) as bar:
             tasks: dict[str, Any] = {}
 
@@ -289,8 +289,8 @@ def calibrate(
                 bar.update(tasks[name], completed=done, total=total)
 
             result = run_lab(options, EngineSpec.from_settings(settings), progress)
-        saved = opened.searcher.save_calibration(result.calibration.record())
-        threshold, source = opened.threshold()
+        saved = service.collection.save_calibration(result.calibration.record())
+        threshold, source = service.collection.threshold()
     cal = result.calibration
     if as_json:
         print_json(

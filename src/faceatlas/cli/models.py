@@ -7,7 +7,6 @@ from typing import Annotated
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
-from faceatlas.atlas import Atlas
 from faceatlas.cli.common import (
     AtlasOption,
     DetectorOption,
@@ -23,6 +22,7 @@ from faceatlas.cli.common import (
 )
 from faceatlas.errors import ReembedIncompleteError
 from faceatlas.ingest.reembed import ReembedProgress
+from faceatlas.services.collection import reembed as reembed_atlas
 
 __all__ = ["register"]
 
@@ -70,8 +70,8 @@ def reembed(
         def on_progress(p: ReembedProgress) -> None:
             bar.update(task, completed=p.images_done, total=p.images_total)
 
-        report = Atlas.reembed(
-            settings=settings,
+        report = reembed_atlas(
+            settings,
             force=force,
             progress=on_progress,
             drop_optout_filters=drop_optout_filters,

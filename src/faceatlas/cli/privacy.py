@@ -1,19 +1,32 @@
-"""Privacy commands: opt-out, erasure and takedown, subject access, retention, the privacy log."""
+"""Privacy commands: opt-out, erasure and takedown, subject access, retention, the privacy log.
+
+They go through the same :class:`~faceatlas.services.PrivacyDesk` as the web and the API,
+as the local operator (``cli:NAME``); erasures here may go without a case reference."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.table import Table
 
-from faceatlas.atlas import Atlas
-from faceatlas.cli.common import AtlasOption, JsonOption, cli_errors, console, print_json
-from faceatlas.cli.common import settings_for as _settings
-from faceatlas.errors import InvalidRequestError, NotFoundError
+from faceatlas.accounts import User
+from faceatlas.cli.common import (
+    AtlasOption,
+    JsonOption,
+    cli_errors,
+    console,
+    open_service,
+    print_json,
+    read_files,
+    settings_for,
+)
 from faceatlas.privacy import ErasureCounts, OptOutReceipt, OptOutRequest, OptOutStatus
+from faceatlas.services import PrivacyDesk, local_operator
 
 __all__ = ["register"]
 
@@ -31,23 +44,20 @@ retention_app = typer.Typer(
 )
 privacy_app = typer.Typer(help="Privacy status and the privacy action log.", no_args_is_help=True)
 
-ByOption = Annotated[str, typer.Option("--by", help="Administrator carrying this out (logged).")]
+ByOption = Annotated[
+    str, typer.Option("--by", help="Administrator carrying this out (logged as cli:NAME).")
+]
 CaseOption = Annotated[str | None, typer.Option("--case", help="Case or ticket number (logged).")]
 Selfies = Annotated[
     list[Path], typer.Argument(help="Selfie photo(s) showing only the requester's face.")
 ]
 
 
-def _read(paths: list[Path]) -> list[bytes]:
-    out = []
-    for path in paths:
-        try:
-            out.append(path.read_bytes())
-        except FileNotFoundError:
-            raise NotFoundError(f"no such file: {path}") from None
-        except OSError as exc:
-            raise InvalidRequestError(f"cannot read {path}: {exc.strerror or exc}") from None
-    return out
+@contextmanager
+def _desk(atlas: Path | None, by: str | None = None) -> Iterator[tuple[PrivacyDesk, User]]:
+    """The privacy desk over the atlas, and the local operator acting (``cli:BY``)."""
+    with open_service(settings_for(atlas)) as service:
+        yield PrivacyDesk(service, case_optional=True), local_operator(by)
 
 
 def _show_request(req: OptOutRequest) -> None:
@@ -93,9 +103,9 @@ def optout_request(
     as_json: JsonOption = False,
 ) -> None:
     """Ask to be removed: every matching face is erased once approved, and kept out."""
-    data = _read(selfies)
-    with Atlas.open(settings=_settings(atlas)) as at:
-        req = at.privacy.optout_request(data, contact, channel="cli")
+    data = read_files(selfies)
+    with open_service(settings_for(atlas)) as service:
+        req = service.optout_request(data, contact, channel="cli")
     if as_json:
         print_json(req.as_dict())
     else:
@@ -112,8 +122,8 @@ def optout_list(
     as_json: JsonOption = False,
 ) -> None:
     """Opt-out requests, oldest first."""
-    with Atlas.open(settings=_settings(atlas)) as at:
-        requests = at.privacy.optouts(status)
+    with _desk(atlas) as (desk, _user):
+        requests = desk.optouts(status)
     if as_json:
         print_json([r.as_dict() for r in requests])
         return
@@ -136,8 +146,8 @@ def optout_list(
 @cli_errors
 def optout_show(request_id: int, atlas: AtlasOption = None, as_json: JsonOption = False) -> None:
     """One request and, once carried out, its receipt."""
-    with Atlas.open(settings=_settings(atlas)) as at:
-        req = at.privacy.optout(request_id)
+    with _desk(atlas) as (desk, _user):
+        req = desk.optout(request_id)
     if as_json:
         print_json(req.as_dict())
     else:
@@ -154,8 +164,8 @@ def optout_approve(
     as_json: JsonOption = False,
 ) -> None:
     """Approve a request: erase every matching face now; prints the receipt."""
-    with Atlas.open(settings=_settings(atlas)) as at:
-        receipt = at.privacy.optout_approve(request_id, actor=by, note=note)
+    with _desk(atlas, by) as (desk, user):
+        receipt = desk.approve(user, request_id, note)
     if as_json:
         print_json(receipt.as_dict())
     else:
@@ -172,8 +182,8 @@ def optout_reject(
     as_json: JsonOption = False,
 ) -> None:
     """Reject a pending request; its templates are deleted."""
-    with Atlas.open(settings=_settings(atlas)) as at:
-        req = at.privacy.optout_reject(request_id, actor=by, note=note)
+    with _desk(atlas, by) as (desk, user):
+        req = desk.reject(user, request_id, note)
     if as_json:
         print_json(req.as_dict())
     else:
@@ -183,7 +193,15 @@ def optout_reject(
 # --- erasure ---------------------------------------------------------------------------
 
 
-def _erased(counts: ErasureCounts, as_json: bool) -> None:
+def _erase(
+    atlas: Path | None,
+    by: str,
+    as_json: bool,
+    erase: Callable[[PrivacyDesk, User], ErasureCounts],
+) -> None:
+    """Run one erasure through the desk as ``cli:BY`` and show what it erased."""
+    with _desk(atlas, by) as (desk, user):
+        counts = erase(desk, user)
     if as_json:
         print_json(counts.as_dict())
     else:
@@ -200,8 +218,7 @@ def erase_face(
     as_json: JsonOption = False,
 ) -> None:
     """Erase faces (rows, vectors, thumbnails; the image too when no face is left)."""
-    with Atlas.open(settings=_settings(atlas)) as at:
-        _erased(at.privacy.erase_faces(face_ids, actor=by, case_ref=case), as_json)
+    _erase(atlas, by, as_json, lambda d, u: d.erase_faces(u, face_ids, case))
 
 
 @erase_app.command("image")
@@ -214,8 +231,7 @@ def erase_image(
     as_json: JsonOption = False,
 ) -> None:
     """Erase images with all their faces and sightings."""
-    with Atlas.open(settings=_settings(atlas)) as at:
-        _erased(at.privacy.erase_images(image_ids, actor=by, case_ref=case), as_json)
+    _erase(atlas, by, as_json, lambda d, u: d.erase_images(u, image_ids, case))
 
 
 @erase_app.command("url")
@@ -228,8 +244,7 @@ def erase_url(
     as_json: JsonOption = False,
 ) -> None:
     """Erase what was seen at URL; images seen elsewhere too keep their other sightings."""
-    with Atlas.open(settings=_settings(atlas)) as at:
-        _erased(at.privacy.erase_source_url(url, actor=by, case_ref=case), as_json)
+    _erase(atlas, by, as_json, lambda d, u: d.erase_url(u, url, case))
 
 
 @erase_app.command("domain")
@@ -242,8 +257,7 @@ def erase_domain(
     as_json: JsonOption = False,
 ) -> None:
     """Take down a whole domain: images seen only there disappear, and it is not ingested again."""
-    with Atlas.open(settings=_settings(atlas)) as at:
-        _erased(at.privacy.takedown_domain(domain, actor=by, case_ref=case), as_json)
+    _erase(atlas, by, as_json, lambda d, u: d.takedown(u, domain, case))
 
 
 # --- subject access, retention, log ------------------------------------------------------
@@ -265,9 +279,10 @@ def access_export(
     atlas: AtlasOption = None,
 ) -> None:
     """Export what the atlas holds that matches a verified requester's selfie, as JSON."""
-    data = _read(selfies)
-    with Atlas.open(settings=_settings(atlas)) as at:
-        export = at.privacy.subject_access(
+    data = read_files(selfies)
+    with _desk(atlas) as (desk, user):
+        export = desk.subject_access(
+            user,
             data,
             requester=requester,
             verified_by=verified_by,
@@ -286,8 +301,8 @@ def access_export(
 @cli_errors
 def retention_run(atlas: AtlasOption = None, as_json: JsonOption = False) -> None:
     """Delete expired thumbnails, probes and log entries (safe to run repeatedly)."""
-    with Atlas.open(settings=_settings(atlas)) as at:
-        report = at.privacy.run_retention()
+    with _desk(atlas) as (desk, user):
+        report = desk.retention(user)
     if as_json:
         print_json(report.as_dict())
     else:
@@ -305,8 +320,8 @@ def privacy_log(
     as_json: JsonOption = False,
 ) -> None:
     """Recent privacy actions, newest first (identifiers and counts only)."""
-    with Atlas.open(settings=_settings(atlas)) as at:
-        entries = at.privacy.privacy_log(limit)
+    with _desk(atlas) as (desk, _user):
+        entries = desk.log(limit)
     if as_json:
         print_json([e.as_dict() for e in entries])
         return

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import getpass
 import logging
 from pathlib import Path
 from typing import Annotated
@@ -11,8 +10,6 @@ import typer
 from rich.table import Table
 
 from faceatlas.accounts import Role
-from faceatlas.atlas import Atlas
-from faceatlas.audit import AuditEvent
 from faceatlas.audit.anchor import (
     check_anchors,
     generate_key,
@@ -28,6 +25,8 @@ from faceatlas.cli.common import (
     cli_errors,
     console,
     err_console,
+    open_service,
+    operator,
     print_json,
     settings_for,
 )
@@ -66,28 +65,19 @@ def serve(
     """
     import uvicorn
 
-    from faceatlas.api import create_app
+    from faceatlas.server import create_app
 
     logging.basicConfig(level=log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
     settings = settings_for(atlas)
-    with Atlas.open(settings=settings) as at:
+    with open_service(settings) as service:
+        at = service.atlas
         password = at.accounts.bootstrap_admin(admin)
         if password is not None:
-            at.audit.append(_cli_event("admin_bootstrapped", user=admin))
+            service.record(operator(), "admin_bootstrapped", user=admin)
             _show_password(admin, password)
         app = create_app(settings, atlas=at)
         err_console.print(f"serving {at.root} on http://{host}:{port}/", highlight=False)
         uvicorn.run(app, host=host, port=port, log_level=log_level, proxy_headers=False)
-
-
-def _cli_event(action: str, **details: object) -> AuditEvent:
-    return AuditEvent(
-        actor=f"cli:{getpass.getuser()}",
-        actor_role="operator",
-        actor_unit="",
-        action=action,
-        details=dict(details),
-    )
 
 
 @users_app.command("create-admin")
@@ -113,9 +103,8 @@ def add_user(
 
 
 def _add(username: str, role: Role, unit: str, atlas: Path | None) -> None:
-    with Atlas.open(settings=settings_for(atlas)) as at:
-        user, password = at.accounts.create_user(username, role, unit=unit)
-        at.audit.append(_cli_event("user_created", user=user.username, role=role.value, unit=unit))
+    with open_service(settings_for(atlas)) as service:
+        user, password = service.accounts.create_user(operator(), username, role, unit)
     _show_password(user.username, password)
 
 
@@ -123,8 +112,8 @@ def _add(username: str, role: Role, unit: str, atlas: Path | None) -> None:
 @cli_errors
 def list_users(atlas: AtlasOption = None, as_json: JsonOption = False) -> None:
     """List users."""
-    with Atlas.open(settings=settings_for(atlas)) as at:
-        users = at.accounts.list_users()
+    with open_service(settings_for(atlas)) as service:
+        users = service.accounts.list_users()
     if as_json:
         print_json(
             [
@@ -147,10 +136,9 @@ def reset_password(
     username: Annotated[str, typer.Argument(help="User name.")], atlas: AtlasOption = None
 ) -> None:
     """Give a user a new one-time password (revokes their sessions and tokens)."""
-    with Atlas.open(settings=settings_for(atlas)) as at:
-        user = at.accounts.by_name(username)
-        password = at.accounts.reset_password(user.id)
-        at.audit.append(_cli_event("password_reset", user=user.username))
+    with open_service(settings_for(atlas)) as service:
+        target = service.accounts.by_name(username)
+        user, password = service.accounts.reset_password(operator(), target.id)
     _show_password(user.username, password)
 
 
@@ -176,12 +164,12 @@ def verify(
     log against every signed anchor (cut short, wiped or rewritten). Exit 24 if anything."""
     if (anchor is None) != (public_key is None):
         raise InvalidRequestError("--anchor and --public-key go together")
-    with Atlas.open(settings=settings_for(atlas)) as at:
-        report = at.audit.verify()
+    with open_service(settings_for(atlas)) as service:
+        report = service.review.verify()
         anchored = []
         if anchor is not None and public_key is not None:
             anchors = read_anchors(anchor)
-            hashes = at.audit.entry_hashes([a.seq for a in anchors])
+            hashes = service.atlas.audit.entry_hashes([a.seq for a in anchors])
             anchored = check_anchors(anchors, load_public_key(public_key), hashes)
     ok = report.ok and not anchored
     if as_json:
@@ -232,11 +220,11 @@ def anchor_now(
     Run it on demand and periodically (from cron, say); the log must verify first."""
     settings = settings_for(atlas)
     signer = load_private_key(key, settings.atlas_dir)
-    with Atlas.open(settings=settings) as at:
-        report = at.audit.verify()
+    with open_service(settings) as service:
+        report = service.review.verify()
         if not report.ok:
             raise AuditIntegrityError("the audit log does not verify; it is not anchored")
-        last = at.audit.last_entry()
+        last = service.atlas.audit.last_entry()
     if last is None:
         raise InvalidRequestError("the audit log is empty; there is nothing to anchor")
     signed = sign_anchor(signer, *last)
@@ -258,10 +246,10 @@ def export(
     if out.exists() and not out.is_dir():
         raise InvalidRequestError(f"{out} exists and is not a folder")
     out.mkdir(parents=True, exist_ok=True)
-    with Atlas.open(settings=settings_for(atlas)) as at:
-        (out / "audit.csv").write_text(export_csv(at.audit))
-        (out / "audit.json").write_text(export_json(at.audit))
-        report = at.audit.verify()
+    with open_service(settings_for(atlas)) as service:
+        (out / "audit.csv").write_text(export_csv(service.atlas.audit))
+        (out / "audit.json").write_text(export_json(service.atlas.audit))
+        report = service.review.verify()
     status = "verifies" if report.ok else f"DOES NOT VERIFY ({len(report.problems)} problems)"
     console.print(
         f"wrote {out / 'audit.csv'} and {out / 'audit.json'}: {report.entries} entries, "

@@ -10,13 +10,13 @@ import typer
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from faceatlas.atlas import Atlas
 from faceatlas.cli.common import (
     AtlasOption,
     JsonOption,
     cli_errors,
     console,
     err_console,
+    open_service,
     print_json,
     settings_for,
 )
@@ -96,9 +96,9 @@ def crawl(
         max_pages=max_pages,
     )
     settings = settings_for(atlas, workers=workers, crawl_per_host=per_host)
-    with Atlas.open(settings=settings) as at:
+    with open_service(settings) as service:
         if quiet or as_json:
-            report = at.crawl(options, ray_address=ray)
+            report = service.collection.crawl(options, ray_address=ray)
         else:
             columns = (
                 SpinnerColumn(),
@@ -112,7 +112,7 @@ def crawl(
                 def on_progress(p: IngestProgress) -> None:
                     bar.update(task, completed=p.done, rate=f"{p.rate:.1f}", faces=p.faces)
 
-                report = at.crawl(options, progress=on_progress, ray_address=ray)
+                report = service.collection.crawl(options, progress=on_progress, ray_address=ray)
     write_summary(summary, report)
     if as_json:
         print_json(report.as_dict())

@@ -1,6 +1,7 @@
 """The web app: server-rendered pages (Jinja2) with a little JavaScript, phone-friendly.
 
-Pages talk to the same :class:`~faceatlas.api.service.Service` as the REST API.
+Pages talk to the same :class:`~faceatlas.services.Service` as the REST API and the
+command line.
 Other packages add pages with their own router module and the shared
 :class:`Pages` renderer (``request.app.state.pages``).
 """
@@ -24,11 +25,15 @@ __all__ = ["Pages", "install_web"]
 STATIC_DIR = Path(__file__).parent / "static"
 
 
-def install_web(app: FastAPI) -> None:
-    app.state.pages = Pages()
+def install_web(app: FastAPI) -> Pages:
+    """Add the pages and static files; they expect ``app.state.service``. Returns the
+    renderer (also ``app.state.pages``), whose ``error_page`` shows errors on web pages."""
+    pages = Pages()
+    app.state.pages = pages
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(router, include_in_schema=False)
     app.include_router(evaluation_router, include_in_schema=False)
     app.include_router(optout_router, include_in_schema=False)
     app.include_router(identities_router, include_in_schema=False)
     app.include_router(privacy_router, include_in_schema=False)
+    return pages

@@ -35,8 +35,8 @@ def _report(request: Request) -> tuple[dict[str, Any] | None, str]:
 def evaluation_page(request: Request) -> Response:
     credential = session(request)
     service = service_of(request)
-    record = service.atlas.searcher.calibration()
-    threshold, source = service.atlas.threshold()
+    record = service.collection.calibration()
+    threshold, source = service.collection.threshold()
     report, problem = _report(request)
     return pages_of(request).render(
         request,

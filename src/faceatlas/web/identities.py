@@ -1,7 +1,7 @@
 """Identity pages: the list, one person (photos, where found, candidate names, curation
 log and curation forms), and identity search with one or more photos of one person.
 
-They use the same :class:`~faceatlas.api.identities.IdentityDesk` as the REST API, so
+They use the same :class:`~faceatlas.services.IdentityDesk` as the REST API, so
 the same rules hold: searches are accountable, curation names who acted and is audited,
 investigators open only identities their own searches showed them.
 """
@@ -18,21 +18,20 @@ from fastapi.responses import RedirectResponse, Response
 from starlette.datastructures import FormData
 
 from faceatlas.accounts import Credential, Role, User
-from faceatlas.api.identities import MAX_PROBE_PHOTOS, IdentityDesk
-from faceatlas.api.schemas import SightingOut
-from faceatlas.api.schemas_identities import NAMES_NOTICE
-from faceatlas.api.service import SearchRequest, similarity_band
 from faceatlas.errors import CsrfError, FaceAtlasError, InvalidRequestError, NotFoundError
+from faceatlas.http.uploads import read_photos
 from faceatlas.identity import IdentityPhoto
+from faceatlas.services import (
+    MAX_PROBE_PHOTOS,
+    NAMES_NOTICE,
+    IdentityDesk,
+    Interface,
+    SearchRequest,
+    sighting_view,
+)
 from faceatlas.store import FaceRecord
 from faceatlas.types import MAX_ROW_ID, RowId
-from faceatlas.web.pages import (
-    check_form_csrf,
-    pages_of,
-    read_photos,
-    service_of,
-    session,
-)
+from faceatlas.web.pages import check_form_csrf, pages_of, service_of, session
 from faceatlas.web.searchform import SearchPage, accountable_search, search_form
 
 __all__ = ["router"]
@@ -130,7 +129,7 @@ def _with_sightings(
     return [
         {
             "photo": p,
-            "sightings": [SightingOut.of(s) for s in faces[p.face_id].sightings]
+            "sightings": [sighting_view(s) for s in faces[p.face_id].sightings]
             if p.face_id in faces
             else [],
         }
@@ -257,15 +256,11 @@ async def _identity_search(
         _desk(request).search,
         credential.user,
         photos,
-        SearchRequest(fields["case_number"], fields["purpose"], interface="web"),
+        SearchRequest(fields["case_number"], fields["purpose"], interface=Interface.WEB),
     )
     result = outcome.result
     hits = [
-        {
-            "hit": h,
-            "band": similarity_band(h.score, result.threshold),
-            "photos": _with_sightings(h.photos, outcome.faces),
-        }
-        for h in result.hits
+        {"hit": h, "band": band, "photos": _with_sightings(h.photos, outcome.faces)}
+        for h, band in zip(result.hits, outcome.bands, strict=True)
     ]
     return {"outcome": outcome, "result": result, "hits": hits}

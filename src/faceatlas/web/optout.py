@@ -9,15 +9,10 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
 from faceatlas.errors import FaceAtlasError
+from faceatlas.http.session import client_of, token_matches_cookie
+from faceatlas.http.uploads import read_photos
 from faceatlas.privacy import MAX_SELFIES
-from faceatlas.web.pages import (
-    client_of,
-    pages_of,
-    read_photos,
-    service_of,
-    set_strict_cookie,
-    token_matches_cookie,
-)
+from faceatlas.web.pages import pages_of, service_of, set_strict_cookie
 
 __all__ = ["router"]
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hmac
 import secrets
 from pathlib import Path
 from typing import Any
@@ -10,21 +9,26 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import HTMLResponse, Response
 from fastapi.templating import Jinja2Templates
-from starlette.datastructures import FormData, UploadFile
 
 from faceatlas import __version__
 from faceatlas.accounts import Credential, Role, TokenKind
-from faceatlas.api.deps import SESSION_COOKIE, check_csrf
-from faceatlas.api.service import LEADS_NOTICE, Service
-from faceatlas.api.uploads import read_upload
-from faceatlas.errors import (
-    AuthenticationError,
-    InvalidRequestError,
-    PermissionDeniedError,
-)
+from faceatlas.errors import AuthenticationError, PermissionDeniedError
+from faceatlas.http.session import SESSION_COOKIE, check_csrf
+from faceatlas.services import LEADS_NOTICE, Service
 from faceatlas.types import is_web_url
 
-__all__ = ["LOGIN_CSRF_COOKIE", "Pages", "client_of"]
+__all__ = [
+    "LOGIN_CSRF_COOKIE",
+    "Pages",
+    "check_form_csrf",
+    "new_login_csrf",
+    "optional_session",
+    "pages_of",
+    "posted_by",
+    "service_of",
+    "session",
+    "set_strict_cookie",
+]
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 LOGIN_CSRF_COOKIE = "fa_login_csrf"
@@ -84,7 +88,7 @@ def optional_session(request: Request) -> Credential | None:
     if not cookie:
         return None
     try:
-        return service_of(request).atlas.accounts.resolve(cookie, TokenKind.SESSION)
+        return service_of(request).accounts.resolve(cookie, TokenKind.SESSION)
     except AuthenticationError:
         return None
 
@@ -104,7 +108,7 @@ def session(
 
 
 def check_form_csrf(credential: Credential, form_token: object) -> None:
-    check_csrf(credential, form_token if isinstance(form_token, str) else None)
+    check_csrf(credential, form_token)
 
 
 def posted_by(
@@ -137,26 +141,3 @@ def set_strict_cookie(
         secure=service_of(request).settings.cookie_secure,
         path=path,
     )
-
-
-def token_matches_cookie(request: Request, cookie: str, presented: str) -> bool:
-    """The double-submit check of a form posted before signing in: the form's token is
-    the one its page set in ``cookie``."""
-    expected = request.cookies.get(cookie, "")
-    return bool(expected) and hmac.compare_digest(expected, presented)
-
-
-async def read_photos(
-    form: FormData, field: str, most: int, limit: int, refusal: str
-) -> list[bytes]:
-    """The photos posted as ``field``, each within ``limit`` bytes; ``refusal`` (an
-    ``invalid_request``) unless there are 1 to ``most`` of them."""
-    uploads = [u for u in form.getlist(field) if isinstance(u, UploadFile) and u.filename]
-    if not 1 <= len(uploads) <= most:
-        raise InvalidRequestError(refusal)
-    return [await read_upload(u, limit) for u in uploads]
-
-
-def client_of(request: Request) -> str:
-    """The client's address, as the server sees it (what wrong passwords are counted by)."""
-    return request.client.host if request.client else "unknown"

@@ -1,5 +1,5 @@
 """The privacy admin page: review pending opt-outs (approve or reject with a note) and take
-a domain down, through the same :class:`~faceatlas.api.privacy.PrivacyDesk` as the REST API."""
+a domain down, through the same :class:`~faceatlas.services.PrivacyDesk` as the REST API."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
 from faceatlas.accounts import Credential, Role
-from faceatlas.api.privacy import PrivacyDesk
 from faceatlas.errors import FaceAtlasError, InvalidRequestError
 from faceatlas.privacy import OptOutStatus
+from faceatlas.services import PrivacyDesk
 from faceatlas.types import RowId
 from faceatlas.web.pages import pages_of, posted_by, service_of, session
 

@@ -7,23 +7,22 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse, Response
-from starlette.datastructures import FormData, UploadFile
+from starlette.datastructures import FormData
 
 from faceatlas.accounts import Credential, Role, TokenKind, User
-from faceatlas.api.deps import SESSION_COOKIE
-from faceatlas.api.schemas import SightingOut
-from faceatlas.api.service import SearchRequest, similarity_band
-from faceatlas.api.uploads import read_upload
 from faceatlas.errors import (
     AuthenticationError,
     FaceAtlasError,
     InvalidRequestError,
+    PermissionDeniedError,
     RateLimitedError,
 )
+from faceatlas.http.session import SESSION_COOKIE, client_of, token_matches_cookie
+from faceatlas.http.uploads import read_upload
+from faceatlas.services import Interface, SearchRequest, sighting_view
 from faceatlas.types import RowId
 from faceatlas.web.pages import (
     LOGIN_CSRF_COOKIE,
-    client_of,
     new_login_csrf,
     optional_session,
     pages_of,
@@ -31,7 +30,6 @@ from faceatlas.web.pages import (
     service_of,
     session,
     set_strict_cookie,
-    token_matches_cookie,
 )
 from faceatlas.web.searchform import SearchPage, accountable_search, search_form
 
@@ -47,7 +45,7 @@ def _redirect(url: str) -> RedirectResponse:
 def _start_session(request: Request, user: User, url: str) -> Response:
     """Issue a web session for ``user`` and go to ``url`` with its cookie set."""
     ttl_s = service_of(request).settings.session_ttl_s
-    issued = service_of(request).atlas.accounts.issue(user, TokenKind.SESSION, ttl_s)
+    issued = service_of(request).accounts.issue(user, TokenKind.SESSION, ttl_s)
     response = _redirect(url)
     set_strict_cookie(request, response, SESSION_COOKIE, issued.secret, max_age=ttl_s, path="/")
     return response
@@ -82,7 +80,7 @@ def login(
         return login_form(request, "Your sign-in form expired; please try again.", 403)
     service = service_of(request)
     try:
-        user = service.authenticate(username, password, client_of(request))
+        user = service.accounts.authenticate(username, password, client_of(request))
     except AuthenticationError:
         return login_form(request, "Wrong username or password.", 401)
     except RateLimitedError as exc:
@@ -99,7 +97,7 @@ def login(
 def logout(request: Request, csrf_token: Annotated[str, Form(max_length=100)] = "") -> Response:
     credential = posted_by(request, csrf_token, allow_pending=True)
     service = service_of(request)
-    service.atlas.accounts.revoke(credential.token_id, user_id=credential.user.id)
+    service.accounts.revoke(credential.user, credential.token_id)
     service.record(credential.user, "signed_out", interface="web")
     response = _redirect("/login")
     response.delete_cookie(SESSION_COOKIE, path="/")
@@ -120,17 +118,19 @@ def change_password(
     csrf_token: Annotated[str, Form(max_length=100)] = "",
 ) -> Response:
     credential = posted_by(request, csrf_token, allow_pending=True)
-    service = service_of(request)
-    accounts = service.atlas.accounts
     try:
-        service.authenticate(credential.user.username, current_password, client_of(request))
-        accounts.set_password(credential.user.id, new_password)
+        user = service_of(request).accounts.change_password(
+            credential.user.username,
+            current_password,
+            new_password,
+            client_of(request),
+            interface=Interface.WEB,
+        )
     except (AuthenticationError, InvalidRequestError, RateLimitedError) as exc:
         return pages_of(request).render(
             request, "password.html", {"error": exc.message}, credential=credential, status=400
         )
-    service.record(credential.user, "password_changed", interface="web")
-    return _start_session(request, accounts.get(credential.user.id), "/search")
+    return _start_session(request, user, "/search")
 
 
 # --- search ----------------------------------------------------------------------------------
@@ -166,26 +166,23 @@ async def _search(
     service = service_of(request)
     face = _face_number(fields["face"])
     service.check_case(fields["case_number"], fields["purpose"])
-    upload = form.get("image")
-    data = await read_upload(
-        upload if isinstance(upload, UploadFile) else None, service.settings.max_upload_bytes
-    )
+    data = await read_upload(form.get("image"), service.settings.max_upload_bytes)
     outcome = await run_in_threadpool(
         service.search,
         credential.user,
         data,
-        SearchRequest(fields["case_number"], fields["purpose"], face=face, interface="web"),
+        SearchRequest(fields["case_number"], fields["purpose"], face=face, interface=Interface.WEB),
     )
     result = outcome.result
     hits = [
         {
             "hit": h,
-            "band": similarity_band(h.decision_score, result.threshold),
+            "band": band,
             "fmr": h.estimated_fmr,
             "fpir": h.estimated_fpir,
-            "sightings": [SightingOut.of(s) for s in h.sightings],
+            "sightings": [sighting_view(s) for s in h.sightings],
         }
-        for h in result.hits
+        for h, band in zip(result.hits, outcome.bands, strict=True)
     ]
     return {"outcome": outcome, "result": result, "hits": hits}
 
@@ -194,7 +191,7 @@ async def _search(
 def face_page(request: Request, face_id: RowId) -> Response:
     credential = session(request)
     record = service_of(request).face(credential.user, face_id)
-    sightings = [SightingOut.of(s) for s in record.sightings]
+    sightings = [sighting_view(s) for s in record.sightings]
     return pages_of(request).render(
         request, "face.html", {"face": record, "sightings": sightings}, credential=credential
     )
@@ -246,10 +243,13 @@ def start_ingest(
 
 # --- users (admin) ---------------------------------------------------------------------------
 
+USER_CHANGES: dict[str, bool | None] = {"activate": True, "deactivate": False, "update": None}
+"""The user-form actions that change an account, and the active flag each sets."""
+
 
 def _users_page(request: Request, credential: Any, **extra: Any) -> Response:
     status = int(extra.pop("status", 200))
-    users = service_of(request).atlas.accounts.list_users()
+    users = service_of(request).accounts.list_users()
     return pages_of(request).render(
         request,
         "users.html",
@@ -280,12 +280,11 @@ def create_user(
     csrf_token: Annotated[str, Form(max_length=100)] = "",
 ) -> Response:
     credential = posted_by(request, csrf_token, Role.ADMIN)
-    service = service_of(request)
+    desk = service_of(request).accounts
     try:
-        user, password = service.atlas.accounts.create_user(username, role, unit=unit)
+        user, password = desk.create_user(credential.user, username, role, unit)
     except FaceAtlasError as exc:
         return _users_page(request, credential, error=exc.message, status=exc.http_status)
-    service.record(credential.user, "user_created", user=user.username, role=role.value, unit=unit)
     return _users_page(request, credential, created={"user": user, "password": password})
 
 
@@ -300,37 +299,32 @@ def update_user(
 ) -> Response:
     credential = posted_by(request, csrf_token, Role.ADMIN)
     service = service_of(request)
-    accounts = service.atlas.accounts
-    if user_id == credential.user.id and action in ("deactivate", "update"):
-        return _users_page(
-            request, credential, error="Admins cannot change their own role or access.", status=403
+    admin = credential.user
+    try:
+        if action == "unlock":
+            target = service.accounts.get(user_id)
+            freed = service.accounts.unlock(admin, user_id)
+            notice = f"{target.username} unlocked ({freed} address(es) freed)."
+            return _users_page(request, credential, notice=notice)
+        if action == "reset":
+            target, password = service.accounts.reset_password(admin, user_id)
+            return _users_page(request, credential, created={"user": target, "password": password})
+        if action not in USER_CHANGES:
+            raise InvalidRequestError(f"unknown action {action!r}")
+        service.accounts.update_user(
+            admin,
+            user_id,
+            role=role if action == "update" else None,
+            unit=unit if action == "update" else None,
+            active=USER_CHANGES[action],
+            audit={
+                "action": action,
+                "role": None if role is None else role.value,
+                "unit": unit,
+            },
         )
-    target = accounts.get(user_id)
-    if action == "unlock":
-        freed = service.unlock(credential.user, user_id)
-        return _users_page(
-            request, credential, notice=f"{target.username} unlocked ({freed} address(es) freed)."
-        )
-    if action == "reset":
-        password = accounts.reset_password(user_id)
-        service.record(credential.user, "password_reset", user=target.username)
-        return _users_page(request, credential, created={"user": target, "password": password})
-    if action == "deactivate":
-        accounts.update_user(user_id, active=False)
-    elif action == "activate":
-        accounts.update_user(user_id, active=True)
-    elif action == "update":
-        accounts.update_user(user_id, role=role, unit=unit)
-    else:
-        raise InvalidRequestError(f"unknown action {action!r}")
-    service.record(
-        credential.user,
-        "user_updated",
-        user=target.username,
-        action=action,
-        role=None if role is None else role.value,
-        unit=unit,
-    )
+    except PermissionDeniedError as exc:
+        return _users_page(request, credential, error=exc.message, status=exc.http_status)
     return _redirect("/admin/users")
 
 
@@ -355,9 +349,11 @@ def audit_page(
     actor = actor or None
     case_number = case_number or None
     if actor is not None:
-        service.user_for_review(credential.user, actor)
-    entries = service.searches(credential.user, actor=actor, case_number=case_number, limit=200)
-    summary = service.search_summary(credential.user)
+        service.review.user_for_review(credential.user, actor)
+    entries = service.review.searches(
+        credential.user, actor=actor, case_number=case_number, limit=200
+    )
+    summary = service.review.search_summary(credential.user)
     return pages_of(request).render(
         request,
         "audit.html",

@@ -1,4 +1,4 @@
-"""Privacy administration for the REST API and the web app, over one :class:`Service`.
+"""Privacy administration for every front end, over one :class:`Service`.
 
 Every action goes through the :class:`~faceatlas.atlas.Atlas` facade with the
 signed-in user as the actor and their role, so the privacy log and the
@@ -12,13 +12,11 @@ never race a search.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from typing import Any, Protocol, TypeVar
 
 from faceatlas.accounts import User
-from faceatlas.api.service import Service
-from faceatlas.errors import CaseRequiredError, InvalidRequestError
+from faceatlas.errors import InvalidRequestError
 from faceatlas.privacy import (
     ErasureCounts,
     OptOutReceipt,
@@ -28,6 +26,8 @@ from faceatlas.privacy import (
     RetentionReport,
     Takedown,
 )
+from faceatlas.services.accounts import audit_role
+from faceatlas.services.service import Service
 
 __all__ = ["MAX_IDS_PER_ERASURE", "PrivacyDesk"]
 
@@ -47,22 +47,21 @@ class _Erasure(Protocol[T]):
 class PrivacyDesk:
     """What an administrator does with opt-outs, erasure, takedowns, access and retention."""
 
-    def __init__(self, service: Service) -> None:
+    def __init__(self, service: Service, *, case_optional: bool = False) -> None:
+        """``case_optional``: erasures may go without a case reference (the command line,
+        run by the atlas's owner); one that is given must still be well-formed."""
         self.service = service
         self.atlas = service.atlas
-        self._case_re = re.compile(service.settings.case_number_pattern)
+        self.case_optional = case_optional
 
     def check_case_ref(self, case_ref: str | None) -> str:
         """The case reference, stripped; ``case_required`` when missing or malformed."""
-        case = (case_ref or "").strip()
-        if not case:
-            raise CaseRequiredError("this privacy action needs a case reference")
-        if not self._case_re.fullmatch(case):
-            raise CaseRequiredError(
-                "the case reference has an invalid format (letters, digits, '.', '_', '/', "
-                "'-'; 3-64 characters)"
-            )
-        return case
+        return self.service.cases.case_ref(case_ref)
+
+    def _erasure_case(self, case_ref: str | None) -> str | None:
+        if self.case_optional and not (case_ref or "").strip():
+            return None
+        return self.check_case_ref(case_ref)
 
     # --- opt-outs -----------------------------------------------------------------------
 
@@ -76,38 +75,42 @@ class PrivacyDesk:
         """Approve an opt-out: its templates join the blocklist and matching faces are erased."""
         with self.service.gate.exclusive():
             return self.atlas.privacy.optout_approve(
-                request_id, actor=user.username, note=_note(note), role=user.role.value
+                request_id, actor=user.username, note=_note(note), role=audit_role(user)
             )
 
     def reject(self, user: User, request_id: int, note: str | None) -> OptOutRequest:
         with self.service.gate.exclusive():
             return self.atlas.privacy.optout_reject(
-                request_id, actor=user.username, note=_note(note), role=user.role.value
+                request_id, actor=user.username, note=_note(note), role=audit_role(user)
             )
 
     # --- erasure and takedown ------------------------------------------------------------
 
-    def erase_faces(self, user: User, face_ids: Sequence[int], case_ref: str) -> ErasureCounts:
-        case = self.check_case_ref(case_ref)
+    def erase_faces(
+        self, user: User, face_ids: Sequence[int], case_ref: str | None
+    ) -> ErasureCounts:
+        case = self._erasure_case(case_ref)
         return self._erase(user, case, self.atlas.privacy.erase_faces, _ids(face_ids, "face"))
 
-    def erase_images(self, user: User, image_ids: Sequence[int], case_ref: str) -> ErasureCounts:
-        case = self.check_case_ref(case_ref)
+    def erase_images(
+        self, user: User, image_ids: Sequence[int], case_ref: str | None
+    ) -> ErasureCounts:
+        case = self._erasure_case(case_ref)
         return self._erase(user, case, self.atlas.privacy.erase_images, _ids(image_ids, "image"))
 
-    def erase_url(self, user: User, url: str, case_ref: str) -> ErasureCounts:
-        case = self.check_case_ref(case_ref)
+    def erase_url(self, user: User, url: str, case_ref: str | None) -> ErasureCounts:
+        case = self._erasure_case(case_ref)
         return self._erase(user, case, self.atlas.privacy.erase_source_url, url)
 
-    def takedown(self, user: User, domain: str, case_ref: str) -> ErasureCounts:
+    def takedown(self, user: User, domain: str, case_ref: str | None) -> ErasureCounts:
         """Erase a domain (subdomains included); every later ingestion refuses it."""
-        case = self.check_case_ref(case_ref)
+        case = self._erasure_case(case_ref)
         return self._erase(user, case, self.atlas.privacy.takedown_domain, domain)
 
-    def _erase(self, user: User, case: str, erase: _Erasure[T], what: T) -> ErasureCounts:
+    def _erase(self, user: User, case: str | None, erase: _Erasure[T], what: T) -> ErasureCounts:
         """``erase(what)`` as ``user`` under ``case``, alone at the engine gate."""
         with self.service.gate.exclusive():
-            return erase(what, actor=user.username, case_ref=case, role=user.role.value)
+            return erase(what, actor=user.username, case_ref=case, role=audit_role(user))
 
     def takedowns(self) -> list[Takedown]:
         return self.atlas.privacy.takedowns()
@@ -125,7 +128,7 @@ class PrivacyDesk:
         include_thumbnails: bool = True,
     ) -> dict[str, Any]:
         """The export for a requester whose identity ``verified_by`` checked out of band."""
-        case = self.check_case_ref(case_ref)
+        case = self.check_access_request(case_ref, requester, verified_by)
         for data in selfies:
             self.service.check_upload(data)
         with self.service.gate.shared():
@@ -136,12 +139,20 @@ class PrivacyDesk:
                 case_ref=case,
                 include_thumbnails=include_thumbnails,
                 actor=user.username,
-                role=user.role.value,
+                role=audit_role(user),
             )
+
+    def check_access_request(self, case_ref: str | None, requester: str, verified_by: str) -> str:
+        """A subject access request's case reference; ``invalid_request`` unless it names
+        the requester and who verified them."""
+        case = self.check_case_ref(case_ref)
+        if not requester.strip() or not verified_by.strip():
+            raise InvalidRequestError("name the requester and who verified their identity")
+        return case
 
     def retention(self, user: User) -> RetentionReport:
         with self.service.gate.exclusive():
-            return self.atlas.privacy.run_retention(actor=user.username, role=user.role.value)
+            return self.atlas.privacy.run_retention(actor=user.username, role=audit_role(user))
 
     def log(self, limit: int = 100) -> list[PrivacyAction]:
         return self.atlas.privacy.privacy_log(limit)

@@ -1,4 +1,4 @@
-"""Identities for the REST API and the web app, over one :class:`Service`.
+"""Identities for every front end, over one :class:`Service`.
 
 Identity search is a search: it takes the same path as face search
 (:meth:`Service.accountable_search`: case number, purpose, rate limit, one
@@ -14,19 +14,32 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from faceatlas.accounts import User
-from faceatlas.api.service import SearchRecord, SearchRequest, Service
 from faceatlas.audit import AuditEntry
 from faceatlas.errors import InvalidRequestError, NotFoundError, PermissionDeniedError
 from faceatlas.identity import ClusterReport, IdentityDetail, IdentitySearchResult, IdentitySummary
+from faceatlas.search.bands import similarity_band
+from faceatlas.services.search import SearchRecord, SearchRequest, leads_dict, resolve_top_k
+from faceatlas.services.service import Service
 from faceatlas.store import FaceRecord
 
-__all__ = ["MAX_PROBE_PHOTOS", "IdentityDesk", "IdentitySearchOutcome", "IdentityView"]
+__all__ = [
+    "MAX_PROBE_PHOTOS",
+    "NAMES_NOTICE",
+    "IdentityDesk",
+    "IdentitySearchOutcome",
+    "IdentityView",
+]
 
 MAX_PROBE_PHOTOS = 10
 """Photos one identity search may hold (all of one person)."""
 MAX_FACES_PER_ACTION = 1000
+NAMES_NOTICE = (
+    "Candidate names are words found near these photos (alt text, captions, page titles, "
+    "file names). They are unverified leads, never an identification."
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +50,16 @@ class IdentitySearchOutcome:
     faces: dict[int, FaceRecord]
     """The records of every photo shown, keyed by face id."""
 
+    @property
+    def bands(self) -> list[tuple[str, str]]:
+        """Each hit's plain-language band ``(band, explanation)``, in rank order."""
+        r = self.result
+        return [similarity_band(h.score, r.threshold) for h in r.hits]
+
+    def as_dict(self) -> dict[str, Any]:
+        probes = {"probe_sha256s": self.probe_sha256s}
+        return leads_dict(self.audit, self.result.as_dict(), self.bands, probes)
+
 
 @dataclass(frozen=True, slots=True)
 class IdentityView:
@@ -45,7 +68,7 @@ class IdentityView:
 
 
 class IdentityDesk:
-    """What the REST API and the web app do with identities, on behalf of a user."""
+    """What a front end does with identities, on behalf of a user."""
 
     def __init__(self, service: Service) -> None:
         self.service = service
@@ -64,12 +87,13 @@ class IdentityDesk:
         settings = self.service.settings
 
         def run() -> tuple[IdentitySearchResult, SearchRecord]:
+            top_k = resolve_top_k(settings, request.top_k)
             result = self.atlas.identities.search_identities(
-                photos, top_k=request.top_k, min_similarity=request.threshold
+                photos, top_k=top_k, min_similarity=request.threshold
             )
             parameters = {
                 "probe_photos": len(photos),
-                "top_k": request.top_k or settings.top_k,
+                "top_k": top_k,
                 "threshold": round(result.threshold, 4),
                 "threshold_source": result.threshold_source,
                 "model_id": result.model_id,
@@ -93,7 +117,7 @@ class IdentityDesk:
         """The identity's summary; 404 when it does not exist, 403 when ``user`` may not
         open it."""
         summary = self.atlas.identities.summary(identity_id)
-        if not self.service.may_view_identity(user, identity_id):
+        if not self.service.ledger.may_view_identity(user, identity_id):
             raise PermissionDeniedError(
                 f"identity {identity_id} was not among the results of one of your searches "
                 "in the last 24 hours"
@@ -105,7 +129,7 @@ class IdentityDesk:
     ) -> list[IdentitySummary]:
         """Identities, largest first: every one for supervisors and admins, the ones they
         may open for investigators."""
-        viewable = self.service.viewable_identities(user)
+        viewable = self.service.ledger.viewable_identities(user)
         if viewable is None:
             return self.atlas.identities.list_identities(
                 min_faces=min_faces, limit=limit, offset=offset
@@ -137,7 +161,7 @@ class IdentityDesk:
         if len(chosen) > MAX_FACES_PER_ACTION:
             raise InvalidRequestError(f"at most {MAX_FACES_PER_ACTION} faces per action")
         for face_id in chosen:
-            self.service.ensure_may_view(user, face_id)
+            self.service.ledger.ensure_may_view(user, face_id)
         return chosen
 
     def merge(self, user: User, target: int, others: Sequence[int]) -> int:
@@ -152,7 +176,7 @@ class IdentityDesk:
         self.ensure_may_open(user, identity_id)
         chosen = self._faces(user, face_ids)
         new_id = self.atlas.identities.split_identity(identity_id, chosen, actor=user.username)
-        self.service.grant_identities(user, [new_id])
+        self.service.ledger.grant_identities(user, [new_id])
         self.service.record(
             user, "identity_split", identity_ids=[identity_id, new_id], face_ids=chosen
         )
@@ -164,7 +188,7 @@ class IdentityDesk:
         chosen = self._faces(user, face_ids)
         before = {self.atlas.identities.identity_of(f) for f in chosen} - {None, target}
         placed = self.atlas.identities.move_faces(chosen, target, actor=user.username)
-        self.service.grant_identities(user, [placed])
+        self.service.ledger.grant_identities(user, [placed])
         self.service.record(
             user,
             "identity_faces_moved",

@@ -2,12 +2,14 @@
 
 Codes come from :mod:`faceatlas.errors` and are stable; clients branch on the
 code, never on the message. Web pages (outside ``/api``) get an HTML page
-instead, and a sign-in redirect for ``unauthenticated``.
+instead (from the ``html_page`` the app factory passes in), and a sign-in redirect for
+``unauthenticated``.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -17,7 +19,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from faceatlas.errors import FaceAtlasError, RateLimitedError
 
-__all__ = ["error_body", "install_error_handlers"]
+__all__ = ["ErrorPage", "error_body", "install_error_handlers"]
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +36,10 @@ HTTP_CODES = {
 }
 
 
+ErrorPage = Callable[[Request, str, str, int], Response]
+"""Renders an error for a web page: ``(request, code, message, status)``."""
+
+
 def error_body(code: str, message: str, status: int) -> dict[str, Any]:
     return {"error": {"code": code, "message": message, "status": status}}
 
@@ -42,21 +48,21 @@ def _is_api(request: Request) -> bool:
     return request.url.path.startswith("/api/")
 
 
-def _respond(request: Request, code: str, message: str, status: int) -> Response:
-    headers: dict[str, str] = {}
-    if _is_api(request):
+def install_error_handlers(app: FastAPI, html_page: ErrorPage | None = None) -> None:
+    """One JSON error shape under ``/api``; elsewhere ``html_page`` (JSON without one)."""
+
+    def _respond(request: Request, code: str, message: str, status: int) -> Response:
+        headers: dict[str, str] = {}
+        if html_page is None or _is_api(request):
+            if status == 401:
+                headers["WWW-Authenticate"] = "Bearer"
+            return JSONResponse(
+                error_body(code, message, status), status_code=status, headers=headers
+            )
         if status == 401:
-            headers["WWW-Authenticate"] = "Bearer"
-        return JSONResponse(error_body(code, message, status), status_code=status, headers=headers)
-    if status == 401:
-        return RedirectResponse("/login", status_code=303)
-    from faceatlas.web.pages import Pages
+            return RedirectResponse("/login", status_code=303)
+        return html_page(request, code, message, status)
 
-    pages: Pages = request.app.state.pages
-    return pages.error_page(request, code, message, status)
-
-
-def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(FaceAtlasError)
     async def _domain(request: Request, exc: FaceAtlasError) -> Response:
         if exc.http_status >= 500:

@@ -1,0 +1,71 @@
+"""The app factory: REST API under ``/api/v1`` and the web app, over one :class:`Atlas`
+and one :class:`~faceatlas.services.Service`.
+
+It sits above both front ends, which never import each other. Other packages add routes
+with their own router module::
+
+    app = create_app(settings)
+    app.include_router(my_router, prefix=API_PREFIX)
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from faceatlas import __version__
+from faceatlas.api import API_PREFIX, install_api
+from faceatlas.atlas import Atlas
+from faceatlas.config import Settings
+from faceatlas.http.errors import install_error_handlers
+from faceatlas.http.middleware import BodyLimitMiddleware, SecurityHeadersMiddleware
+from faceatlas.services import Service
+from faceatlas.web import install_web
+
+__all__ = ["API_PREFIX", "BODY_SLACK_BYTES", "create_app"]
+
+BODY_SLACK_BYTES = 64 * 1024
+"""Room for multipart headers and form fields around the largest accepted upload."""
+
+
+def create_app(settings: Settings | None = None, *, atlas: Atlas | None = None) -> FastAPI:
+    """Build the ASGI app. Opens the atlas from ``settings`` unless one is given.
+
+    An atlas passed in stays the caller's to close; one opened here closes
+    with the app.
+    """
+    owned = atlas is None
+    if atlas is None:
+        atlas = Atlas.open(settings=settings or Settings())
+    service = Service(atlas)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        service.start()
+        try:
+            yield
+        finally:
+            service.stop()
+            if owned:
+                atlas.close()
+
+    app = FastAPI(
+        title="FaceAtlas",
+        version=__version__,
+        summary="Self-hosted face search: results are investigative leads, not identifications.",
+        openapi_url=f"{API_PREFIX}/openapi.json",
+        docs_url=None,
+        redoc_url=None,
+        lifespan=lifespan,
+    )
+    app.state.service = service
+    install_api(app)
+    pages = install_web(app)
+    install_error_handlers(app, pages.error_page)
+    app.add_middleware(
+        BodyLimitMiddleware, limit_bytes=atlas.settings.max_upload_bytes + BODY_SLACK_BYTES
+    )
+    app.add_middleware(SecurityHeadersMiddleware)
+    return app

@@ -1,0 +1,42 @@
+"""What front ends show of stored records: plain views, never a server path."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from faceatlas.store.records import SightingRecord
+
+__all__ = ["SightingView", "sighting_view"]
+
+
+@dataclass(frozen=True, slots=True)
+class SightingView:
+    """Where an image was seen. ``location`` is the image URL for web sources and the path
+    inside the ingested folder for folder sources (never a server path)."""
+
+    source_kind: str
+    location: str
+    page_url: str | None
+    page_title: str | None
+    alt_text: str | None
+    caption: str | None
+    first_seen: str
+    last_seen: str
+
+
+def sighting_view(s: SightingRecord) -> SightingView:
+    location = s.locator
+    if s.source_kind == "folder":
+        root = s.source_locator.rstrip("/") + "/"
+        location = s.locator[len(root) :] if s.locator.startswith(root) else s.locator
+        location = location.rsplit("/", 1)[-1] if location.startswith("/") else location
+    return SightingView(
+        source_kind=s.source_kind,
+        location=location,
+        page_url=s.page_url or None,
+        page_title=s.page_title,
+        alt_text=s.alt_text,
+        caption=s.caption,
+        first_seen=s.first_seen,
+        last_seen=s.last_seen,
+    )
