@@ -1,10 +1,14 @@
-"""Plain records of the identity layer, shared by every front end."""
+"""Plain records of the identity layer, shared by every front end.
+
+``Decision``, ``DecisionKind`` and ``IdentitySummary`` are records of the identity tables,
+defined in :mod:`faceatlas.store.identity_records` and re-exported here."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import StrEnum
 from typing import Any
+
+from faceatlas.store.identity_records import Decision, DecisionKind, IdentitySummary
 
 __all__ = [
     "ClusterReport",
@@ -17,15 +21,6 @@ __all__ = [
     "IdentitySummary",
     "NameCandidate",
 ]
-
-
-class DecisionKind(StrEnum):
-    MERGE = "merge"
-    SPLIT = "split"
-    MOVE = "move"
-    LABEL = "label"
-    REJECT = "reject"
-    """"Not this person": the faces leave the identity and never rejoin it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,32 +52,6 @@ class ClusterReport:
 
 
 @dataclass(frozen=True, slots=True)
-class Decision:
-    """A manual curation decision and who made it."""
-
-    id: int
-    kind: DecisionKind
-    identity_id: int
-    other_identity_id: int | None
-    face_ids: tuple[int, ...]
-    detail: str | None
-    actor: str
-    at: str
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "kind": self.kind.value,
-            "identity_id": self.identity_id,
-            "other_identity_id": self.other_identity_id,
-            "face_ids": list(self.face_ids),
-            "detail": self.detail,
-            "actor": self.actor,
-            "at": self.at,
-        }
-
-
-@dataclass(frozen=True, slots=True)
 class NameCandidate:
     """A name seen near this identity's photos: a lead to verify, never a fact.
 
@@ -109,28 +78,6 @@ class NameCandidate:
             "faces": self.faces,
             "fields": list(self.fields),
             "pages": list(self.pages),
-        }
-
-
-@dataclass(frozen=True, slots=True)
-class IdentitySummary:
-    id: int
-    label: str | None
-    labelled_by: str | None
-    faces: int
-    manual_faces: int
-    created_by: str
-    created_at: str
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "label": self.label,
-            "labelled_by": self.labelled_by,
-            "faces": self.faces,
-            "manual_faces": self.manual_faces,
-            "created_by": self.created_by,
-            "created_at": self.created_at,
         }
 
 
