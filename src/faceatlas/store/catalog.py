@@ -14,7 +14,7 @@ from faceatlas.store import schema as t
 from faceatlas.store.migrations import apply_migrations
 from faceatlas.store.provenance import ContentHash
 from faceatlas.store.records import FaceRecord, ImageRecord, SightingRecord, StoredFace
-from faceatlas.store.rows import chunks, utc_now
+from faceatlas.store.rows import Database, chunks, utc_now
 from faceatlas.store.writer import CatalogWriter, NewSighting
 from faceatlas.types import Box, FaceQuality, Vectors
 
@@ -42,7 +42,7 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
 class Catalog:
     """Typed access to the catalog tables. Writes go through :meth:`writer`."""
 
-    def __init__(self, db: sa.Engine) -> None:
+    def __init__(self, db: Database) -> None:
         self.db = db
 
     @classmethod
