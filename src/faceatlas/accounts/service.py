@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
-import sqlalchemy as sa
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from zxcvbn import zxcvbn
@@ -26,7 +25,8 @@ from faceatlas.errors import (
     InvalidRequestError,
     NotFoundError,
 )
-from faceatlas.store import schema as t
+from faceatlas.store.accounts import AccountStore, NewToken, NewUser, TokenRow, UserRow
+from faceatlas.store.rows import Database
 
 __all__ = ["Accounts", "Credential", "IssuedToken", "TokenKind", "User"]
 
@@ -93,31 +93,40 @@ def generate_password() -> str:
     return secrets.token_urlsafe(15)
 
 
-def _user(row: sa.Row[tuple[object, ...]]) -> User:
-    m = row._mapping
+def _user(row: UserRow) -> User:
     return User(
-        id=int(m["id"]),
-        username=str(m["username"]),
-        role=Role(m["role"]),
-        unit=str(m["unit"]),
-        active=bool(m["active"]),
-        must_change_password=bool(m["must_change_password"]),
-        created_at=str(m["created_at"]),
+        id=row.id,
+        username=row.username,
+        role=Role(row.role),
+        unit=row.unit,
+        active=row.active,
+        must_change_password=row.must_change_password,
+        created_at=row.created_at,
     )
+
+
+def _token_listing(row: TokenRow) -> dict[str, object]:
+    return {
+        "id": row.id,
+        "kind": row.kind,
+        "name": row.name,
+        "created_at": row.created_at,
+        "expires_at": row.expires_at,
+        "revoked_at": row.revoked_at,
+    }
 
 
 class Accounts:
     """Users and their credentials over the catalog's database."""
 
-    def __init__(self, db: sa.Engine) -> None:
-        self.db = db
+    def __init__(self, db: Database) -> None:
+        self.rows = AccountStore(db)
         self._hasher = PasswordHasher()
 
     # --- users -----------------------------------------------------------------
 
     def count_users(self) -> int:
-        with self.db.connect() as conn:
-            return int(conn.execute(sa.select(sa.func.count()).select_from(t.users)).scalar_one())
+        return self.rows.count_users()
 
     def create_user(
         self, username: str, role: Role, *, unit: str = "", password: str | None = None
@@ -134,46 +143,34 @@ class Accounts:
         generated = password is None
         secret = generate_password() if password is None else password
         _check_password(secret, username)
-        with self.db.begin() as conn:
-            exists = conn.execute(
-                sa.select(t.users.c.id).where(t.users.c.username == username)
-            ).first()
-            if exists is not None:
-                raise ConflictError(f"user {username!r} already exists")
-            result = conn.execute(
-                t.users.insert().values(
-                    username=username,
-                    password_hash=self._hasher.hash(secret),
-                    role=role.value,
-                    unit=unit.strip(),
-                    active=True,
-                    must_change_password=generated,
-                    created_at=_iso(_now()),
-                )
+        user_id = self.rows.add_user(
+            NewUser(
+                username=username,
+                password_hash=self._hasher.hash(secret),
+                role=role.value,
+                unit=unit.strip(),
+                must_change_password=generated,
+                created_at=_iso(_now()),
             )
-            user_id = int(result.inserted_primary_key[0])  # type: ignore[index]
+        )
+        if user_id is None:
+            raise ConflictError(f"user {username!r} already exists")
         return self.get(user_id), secret
 
     def get(self, user_id: int) -> User:
-        with self.db.connect() as conn:
-            row = conn.execute(sa.select(t.users).where(t.users.c.id == user_id)).first()
+        row = self.rows.user(user_id)
         if row is None:
             raise NotFoundError(f"user {user_id} does not exist")
         return _user(row)
 
     def by_name(self, username: str) -> User:
-        with self.db.connect() as conn:
-            row = conn.execute(
-                sa.select(t.users).where(t.users.c.username == username.strip().lower())
-            ).first()
+        row = self.rows.user_named(username.strip().lower())
         if row is None:
             raise NotFoundError(f"user {username!r} does not exist")
         return _user(row)
 
     def list_users(self) -> list[User]:
-        with self.db.connect() as conn:
-            rows = conn.execute(sa.select(t.users).order_by(t.users.c.username)).all()
-        return [_user(r) for r in rows]
+        return [_user(r) for r in self.rows.users()]
 
     def update_user(
         self,
@@ -184,17 +181,13 @@ class Accounts:
         active: bool | None = None,
     ) -> User:
         """Change role, unit or active flag. Deactivating revokes every credential."""
-        values: dict[str, object] = {}
-        if role is not None:
-            values["role"] = role.value
-        if unit is not None:
-            values["unit"] = unit.strip()
-        if active is not None:
-            values["active"] = active
         self.get(user_id)
-        if values:
-            with self.db.begin() as conn:
-                conn.execute(t.users.update().where(t.users.c.id == user_id).values(**values))
+        self.rows.update_user(
+            user_id,
+            role=None if role is None else role.value,
+            unit=None if unit is None else unit.strip(),
+            active=active,
+        )
         if active is False or role is not None:
             self.revoke_all(user_id)
         return self.get(user_id)
@@ -210,21 +203,15 @@ class Accounts:
             raise InvalidRequestError(
                 "choose a new password: it must differ from the current (or one-time) password"
             )
-        with self.db.begin() as conn:
-            conn.execute(
-                t.users.update()
-                .where(t.users.c.id == user_id)
-                .values(password_hash=self._hasher.hash(password), must_change_password=must_change)
-            )
+        self.rows.set_password_hash(
+            user_id, self._hasher.hash(password), must_change_password=must_change
+        )
         self.revoke_all(user_id)
 
     def _is_current(self, user_id: int, password: str) -> bool:
-        with self.db.connect() as conn:
-            stored = conn.execute(
-                sa.select(t.users.c.password_hash).where(t.users.c.id == user_id)
-            ).scalar()
+        row = self.rows.user(user_id)
         try:
-            return stored is not None and self._hasher.verify(stored, password)
+            return row is not None and self._hasher.verify(row.password_hash, password)
         except (VerifyMismatchError, VerificationError, InvalidHashError):
             return False
 
@@ -236,29 +223,21 @@ class Accounts:
 
     def authenticate(self, username: str, password: str) -> User:
         """The active user with this password; one vague error for every failure."""
-        with self.db.connect() as conn:
-            row = conn.execute(
-                sa.select(t.users).where(t.users.c.username == username.strip().lower())
-            ).first()
+        row = self.rows.user_named(username.strip().lower())
         failure = AuthenticationError("wrong username or password")
         if row is None:
             # Spend the same time as a real check, so user names cannot be probed by timing.
             _ = self._hasher.hash(password)
             raise failure
         try:
-            self._hasher.verify(row._mapping["password_hash"], password)
+            self._hasher.verify(row.password_hash, password)
         except (VerifyMismatchError, VerificationError, InvalidHashError):
             raise failure from None
         user = _user(row)
         if not user.active:
             raise failure
-        if self._hasher.check_needs_rehash(row._mapping["password_hash"]):
-            with self.db.begin() as conn:
-                conn.execute(
-                    t.users.update()
-                    .where(t.users.c.id == user.id)
-                    .values(password_hash=self._hasher.hash(password))
-                )
+        if self._hasher.check_needs_rehash(row.password_hash):
+            self.rows.set_password_hash(user.id, self._hasher.hash(password))
         return user
 
     # --- tokens ------------------------------------------------------------------
@@ -268,87 +247,44 @@ class Accounts:
         csrf = secrets.token_urlsafe(32) if kind is TokenKind.SESSION else None
         now = _now()
         expires = _iso(now + timedelta(seconds=ttl_s))
-        with self.db.begin() as conn:
-            result = conn.execute(
-                t.api_tokens.insert().values(
-                    user_id=user.id,
-                    token_sha256=_sha(secret),
-                    kind=kind.value,
-                    name=name[:100],
-                    csrf_token=csrf,
-                    created_at=_iso(now),
-                    expires_at=expires,
-                )
+        token_id = self.rows.add_token(
+            NewToken(
+                user_id=user.id,
+                token_sha256=_sha(secret),
+                kind=kind.value,
+                name=name[:100],
+                csrf_token=csrf,
+                created_at=_iso(now),
+                expires_at=expires,
             )
-            token_id = int(result.inserted_primary_key[0])  # type: ignore[index]
+        )
         return IssuedToken(token_id, secret, csrf, expires)
 
     def resolve(self, secret: str, kind: TokenKind) -> Credential:
         """The credential for a presented secret; raises when unknown, expired or revoked."""
-        with self.db.connect() as conn:
-            row = conn.execute(
-                sa.select(t.api_tokens, t.users)
-                .join(t.users, t.api_tokens.c.user_id == t.users.c.id)
-                .where(t.api_tokens.c.token_sha256 == _sha(secret))
-            ).first()
-        if row is None:
+        found = self.rows.token_with_user(_sha(secret))
+        if found is None:
             raise AuthenticationError("unknown or revoked credentials")
-        m = row._mapping
+        token, user = found
         if (
-            m["kind"] != kind.value
-            or m["revoked_at"] is not None
-            or m["expires_at"] <= _iso(_now())
-            or not m["active"]
+            token.kind != kind.value
+            or token.revoked_at is not None
+            or token.expires_at <= _iso(_now())
+            or not user.active
         ):
             raise AuthenticationError("unknown, expired or revoked credentials")
-        user = User(
-            id=int(m["user_id"]),
-            username=str(m["username"]),
-            role=Role(m["role"]),
-            unit=str(m["unit"]),
-            active=bool(m["active"]),
-            must_change_password=bool(m["must_change_password"]),
-            created_at=str(m[t.users.c.created_at]),
-        )
-        return Credential(user, int(m[t.api_tokens.c.id]), kind, m["csrf_token"])
+        return Credential(_user(user), token.id, kind, token.csrf_token)
 
     def list_tokens(self, user_id: int) -> list[dict[str, object]]:
-        with self.db.connect() as conn:
-            rows = conn.execute(
-                sa.select(
-                    t.api_tokens.c.id,
-                    t.api_tokens.c.kind,
-                    t.api_tokens.c.name,
-                    t.api_tokens.c.created_at,
-                    t.api_tokens.c.expires_at,
-                    t.api_tokens.c.revoked_at,
-                )
-                .where(t.api_tokens.c.user_id == user_id)
-                .order_by(t.api_tokens.c.id)
-            ).all()
-        return [dict(r._mapping) for r in rows]
+        return [_token_listing(r) for r in self.rows.tokens(user_id)]
 
     def revoke(self, token_id: int, *, user_id: int | None = None) -> None:
         """Revoke one token (only the given user's, when ``user_id`` is set)."""
-        where = [t.api_tokens.c.id == token_id, t.api_tokens.c.revoked_at.is_(None)]
-        if user_id is not None:
-            where.append(t.api_tokens.c.user_id == user_id)
-        with self.db.begin() as conn:
-            done = conn.execute(
-                t.api_tokens.update().where(*where).values(revoked_at=_iso(_now()))
-            ).rowcount
-        if not done:
+        if not self.rows.revoke_token(token_id, _iso(_now()), user_id=user_id):
             raise NotFoundError(f"no active token {token_id}")
 
     def revoke_all(self, user_id: int) -> int:
-        with self.db.begin() as conn:
-            return int(
-                conn.execute(
-                    t.api_tokens.update()
-                    .where(t.api_tokens.c.user_id == user_id, t.api_tokens.c.revoked_at.is_(None))
-                    .values(revoked_at=_iso(_now()))
-                ).rowcount
-            )
+        return self.rows.revoke_tokens(user_id, _iso(_now()))
 
     # --- first run ------------------------------------------------------------------
 

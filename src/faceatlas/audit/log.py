@@ -18,17 +18,14 @@ import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal
 
-import sqlalchemy as sa
-from sqlalchemy.exc import IntegrityError
-
-from faceatlas.store import schema as t
+from faceatlas.store.audit import AuditQuery, AuditRow, AuditStore, Link
+from faceatlas.store.rows import Database
 
 __all__ = ["AuditEntry", "AuditEvent", "AuditLog", "ChainProblem", "VerifyReport"]
 
 GENESIS = "0" * 64
-HEAD_META = "audit_head"
 FIELDS = (
     "seq",
     "at",
@@ -129,28 +126,39 @@ def _body(seq: int, at: str, event_fields: dict[str, Any], details_json: str) ->
     }
 
 
-def _entry(row: sa.Row[Any]) -> AuditEntry:
-    m = row._mapping
+def _event_fields(row: AuditRow) -> dict[str, Any]:
+    return {
+        "actor": row.actor,
+        "actor_role": row.actor_role,
+        "actor_unit": row.actor_unit,
+        "action": row.action,
+        "case_number": row.case_number,
+        "purpose": row.purpose,
+    }
+
+
+def _entry(row: AuditRow) -> AuditEntry:
     return AuditEntry(
-        seq=int(m["seq"]),
-        at=m["at"],
-        actor=m["actor"],
-        actor_role=m["actor_role"],
-        actor_unit=m["actor_unit"],
-        action=m["action"],
-        case_number=m["case_number"],
-        purpose=m["purpose"],
-        details=json.loads(m["details"]),
-        prev_hash=m["prev_hash"],
-        entry_hash=m["entry_hash"],
+        seq=row.seq,
+        at=row.at,
+        details=json.loads(row.details),
+        prev_hash=row.prev_hash,
+        entry_hash=row.entry_hash,
+        **_event_fields(row),
     )
+
+
+_GROUPINGS: tuple[tuple[str, Literal["actor", "case_number"]], ...] = (
+    ("by_user", "actor"),
+    ("by_case", "case_number"),
+)
 
 
 class AuditLog:
     """Appends and reads audit entries; :meth:`verify` checks the whole chain."""
 
-    def __init__(self, db: sa.Engine) -> None:
-        self.db = db
+    def __init__(self, db: Database) -> None:
+        self.rows = AuditStore(db)
         self._lock = threading.Lock()
 
     def append(self, event: AuditEvent) -> AuditEntry:
@@ -166,44 +174,11 @@ class AuditLog:
         }
         with self._lock:
             for _attempt in range(50):
-                try:
-                    return self._append_once(fields, details_json)
-                except IntegrityError:
-                    continue  # another process took this sequence number; chain onto it
+                row = self.rows.append(lambda last: _chained(last, fields, details_json))
+                if row is not None:
+                    return _entry(row)
+                # another process took this sequence number; chain onto it
         raise RuntimeError("could not append to the audit log under contention")
-
-    def _append_once(self, fields: dict[str, Any], details_json: str) -> AuditEntry:
-        with self.db.begin() as conn:
-            last = _newest(conn)
-            seq = 1 if last is None else last[0] + 1
-            prev = GENESIS if last is None else last[1]
-            at = datetime.now(UTC).isoformat(timespec="milliseconds")
-            body = _body(seq, at, fields, details_json)
-            entry_hash = _hash(prev, body)
-            conn.execute(
-                t.audit_log.insert().values(
-                    **fields,
-                    seq=seq,
-                    at=at,
-                    details=details_json,
-                    prev_hash=prev,
-                    entry_hash=entry_hash,
-                )
-            )
-            head = json.dumps({"seq": seq, "hash": entry_hash})
-            updated = conn.execute(
-                t.atlas_meta.update().where(t.atlas_meta.c.key == HEAD_META).values(value=head)
-            ).rowcount
-            if not updated:
-                conn.execute(t.atlas_meta.insert().values(key=HEAD_META, value=head))
-        return AuditEntry(
-            seq=seq,
-            at=at,
-            details=json.loads(details_json),
-            prev_hash=prev,
-            entry_hash=entry_hash,
-            **fields,
-        )
 
     # --- reads ----------------------------------------------------------------------
 
@@ -219,59 +194,24 @@ class AuditLog:
         before_seq: int | None = None,
     ) -> list[AuditEntry]:
         """Newest first, filtered. ``units`` restricts to actors of those units."""
-        q = sa.select(t.audit_log).order_by(t.audit_log.c.seq.desc()).limit(limit)
-        if action is not None:
-            q = q.where(t.audit_log.c.action == action)
-        if actor is not None:
-            q = q.where(t.audit_log.c.actor == actor)
-        if actors is not None:
-            q = q.where(t.audit_log.c.actor.in_(list(actors)))
-        if case_number is not None:
-            q = q.where(t.audit_log.c.case_number == case_number)
-        if units is not None:
-            q = q.where(t.audit_log.c.actor_unit.in_(list(units)))
-        if before_seq is not None:
-            q = q.where(t.audit_log.c.seq < before_seq)
-        with self.db.connect() as conn:
-            return [_entry(r) for r in conn.execute(q).all()]
+        query = AuditQuery(action, actors, actor, case_number, units, limit, before_seq)
+        return [_entry(r) for r in self.rows.entries(query)]
 
     def summary(
         self, *, action: str = "search", units: Sequence[str] | None = None
     ) -> dict[str, list[dict[str, Any]]]:
         """Counts of ``action`` entries by actor and by case number (optionally by unit)."""
-        out: dict[str, list[dict[str, Any]]] = {}
-        for name, col in (("by_user", t.audit_log.c.actor), ("by_case", t.audit_log.c.case_number)):
-            q = (
-                sa.select(col, sa.func.count(), sa.func.max(t.audit_log.c.at))
-                .where(t.audit_log.c.action == action)
-                .group_by(col)
-                .order_by(sa.func.max(t.audit_log.c.at).desc())
-            )
-            if units is not None:
-                q = q.where(t.audit_log.c.actor_unit.in_(list(units)))
-            with self.db.connect() as conn:
-                rows = conn.execute(q).all()
-            out[name] = [{"key": r[0], "searches": int(r[1]), "last_at": r[2]} for r in rows]
-        return out
+        return {
+            name: [
+                {"key": key, "searches": n, "last_at": last_at}
+                for key, n, last_at in self.rows.counts(by, action, units)
+            ]
+            for name, by in _GROUPINGS
+        }
 
     def iter_all(self, batch: int = 1000) -> Iterator[AuditEntry]:
-        for r in self._rows_after(None, batch):
+        for r in self.rows.rows(batch):
             yield _entry(r)
-
-    def _rows_after(self, last: int | None, batch: int) -> Iterator[sa.Row[Any]]:
-        """Every row with ``seq`` above ``last`` (``None``: every row, whatever its ``seq``, so
-        that verification, export and every reader see one and the same set), in order, read
-        ``batch`` rows at a time."""
-        while True:
-            q = sa.select(t.audit_log).order_by(t.audit_log.c.seq).limit(batch)
-            if last is not None:
-                q = q.where(t.audit_log.c.seq > last)
-            with self.db.connect() as conn:
-                rows = conn.execute(q).all()
-            if not rows:
-                return
-            yield from rows
-            last = int(rows[-1]._mapping["seq"])
 
     # --- verification -------------------------------------------------------------------
 
@@ -282,9 +222,9 @@ class AuditLog:
         prev_hash = GENESIS
         count = 0
         last_seq = 0
-        for raw in self._raw_rows():
+        for raw in self.rows.rows(2000):
             count += 1
-            seq = int(raw["seq"])
+            seq = raw.seq
             if seq < expected_seq:
                 problems.append(
                     ChainProblem(
@@ -303,15 +243,15 @@ class AuditLog:
                 )
                 for gone in range(expected_seq, seq):
                     problems.append(ChainProblem(gone, "deleted", f"{missing} deleted"))
-            body = _body(seq, raw["at"], raw, raw["details"])
-            recomputed = _hash(raw["prev_hash"], body)
-            if recomputed != raw["entry_hash"]:
+            body = _body(seq, raw.at, _event_fields(raw), raw.details)
+            recomputed = _hash(raw.prev_hash, body)
+            if recomputed != raw.entry_hash:
                 problems.append(
                     ChainProblem(
                         seq, "edited", f"entry {seq} edited: its content no longer matches its hash"
                     )
                 )
-            elif raw["prev_hash"] != prev_hash and seq == expected_seq:
+            elif raw.prev_hash != prev_hash and seq == expected_seq:
                 # Content and own hash agree, but the link to the entry before is broken:
                 # the entry before was edited and re-hashed.
                 problems.append(
@@ -321,10 +261,10 @@ class AuditLog:
                         f"entry {seq - 1} edited and re-hashed: entry {seq} no longer links to it",
                     )
                 )
-            prev_hash = raw["entry_hash"]
+            prev_hash = raw.entry_hash
             expected_seq = seq + 1
             last_seq = seq
-        head = self._head()
+        head = self.rows.head()
         if head is not None:
             head_seq, head_hash = head
             if head_seq > last_seq:
@@ -347,40 +287,24 @@ class AuditLog:
 
     def last_entry(self) -> tuple[int, str] | None:
         """``(seq, entry_hash)`` of the newest entry, or None for an empty log."""
-        with self.db.connect() as conn:
-            return _newest(conn)
+        return self.rows.newest()
 
     def entry_hashes(self, seqs: Sequence[int]) -> dict[int, str]:
         """The stored hash of each entry of ``seqs`` that exists."""
-        wanted = sorted(set(seqs))
-        with self.db.connect() as conn:
-            rows = conn.execute(
-                sa.select(t.audit_log.c.seq, t.audit_log.c.entry_hash).where(
-                    t.audit_log.c.seq.in_(wanted)
-                )
-            ).all()
-        return {int(r[0]): str(r[1]) for r in rows}
-
-    def _raw_rows(self, batch: int = 2000) -> Iterator[dict[str, Any]]:
-        for r in self._rows_after(None, batch):
-            yield dict(r._mapping)
-
-    def _head(self) -> tuple[int, str] | None:
-        with self.db.connect() as conn:
-            row = conn.execute(
-                sa.select(t.atlas_meta.c.value).where(t.atlas_meta.c.key == HEAD_META)
-            ).first()
-        if row is None:
-            return None
-        data = json.loads(row[0])
-        return int(data["seq"]), str(data["hash"])
+        return self.rows.entry_hashes(seqs)
 
 
-def _newest(conn: sa.Connection) -> tuple[int, str] | None:
-    """``(seq, entry_hash)`` of the entry with the highest sequence number."""
-    row = conn.execute(
-        sa.select(t.audit_log.c.seq, t.audit_log.c.entry_hash)
-        .order_by(t.audit_log.c.seq.desc())
-        .limit(1)
-    ).first()
-    return None if row is None else (int(row[0]), str(row[1]))
+def _chained(last: Link | None, fields: dict[str, Any], details_json: str) -> AuditRow:
+    """The next entry after ``last`` (``None``: the first), hashed onto it."""
+    seq = 1 if last is None else last[0] + 1
+    prev = GENESIS if last is None else last[1]
+    at = datetime.now(UTC).isoformat(timespec="milliseconds")
+    entry_hash = _hash(prev, _body(seq, at, fields, details_json))
+    return AuditRow(
+        seq=seq,
+        at=at,
+        details=details_json,
+        prev_hash=prev,
+        entry_hash=entry_hash,
+        **fields,
+    )

@@ -1,11 +1,14 @@
-"""Plain records of the identity layer, shared by every front end."""
+"""Plain records of the identity layer, shared by every front end.
+
+``Decision``, ``DecisionKind`` and ``IdentitySummary`` are records of the identity tables,
+defined in :mod:`faceatlas.store.identity_records` and re-exported here."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import StrEnum
 from typing import Any
 
+from faceatlas.store.identity_records import Decision, DecisionKind, IdentitySummary
 from faceatlas.types import record_dict
 
 __all__ = [
@@ -19,15 +22,6 @@ __all__ = [
     "IdentitySummary",
     "NameCandidate",
 ]
-
-
-class DecisionKind(StrEnum):
-    MERGE = "merge"
-    SPLIT = "split"
-    MOVE = "move"
-    LABEL = "label"
-    REJECT = "reject"
-    """"Not this person": the faces leave the identity and never rejoin it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,23 +40,6 @@ class ClusterReport:
 
     def as_dict(self) -> dict[str, Any]:
         return record_dict(self, digits={"elapsed_s": 3})
-
-
-@dataclass(frozen=True, slots=True)
-class Decision:
-    """A manual curation decision and who made it."""
-
-    id: int
-    kind: DecisionKind
-    identity_id: int
-    other_identity_id: int | None
-    face_ids: tuple[int, ...]
-    detail: str | None
-    actor: str
-    at: str
-
-    def as_dict(self) -> dict[str, Any]:
-        return record_dict(self)
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,20 +70,6 @@ class NameCandidate:
             "fields": list(self.fields),
             "pages": list(self.pages),
         }
-
-
-@dataclass(frozen=True, slots=True)
-class IdentitySummary:
-    id: int
-    label: str | None
-    labelled_by: str | None
-    faces: int
-    manual_faces: int
-    created_by: str
-    created_at: str
-
-    def as_dict(self) -> dict[str, Any]:
-        return record_dict(self)
 
 
 @dataclass(frozen=True, slots=True)

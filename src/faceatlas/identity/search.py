@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from faceatlas.identity import store
 from faceatlas.identity.ranking import probe_vector, rank_identities
 from faceatlas.identity.records import IdentityHit, IdentitySearchResult
 from faceatlas.identity.service import Identities, photos_of
+from faceatlas.store.identities import IdentityRepository
 from faceatlas.types import Vectors
 
 __all__ = ["CANDIDATE_FACES", "search_identities"]
@@ -32,11 +32,11 @@ def search_identities(
     query = probe_vector(probe)
     hits = identities.index.search(query[None, :], max(CANDIDATE_FACES, 4 * top_k))[0]
     catalog = identities.catalog
-    with catalog.db.connect() as conn:
-        assigned = store.identities_of(conn, [h.id for h in hits])
-        members = store.members(conn, sorted(set(assigned.values())))
-        names = store.labels(conn, sorted(members))
-        manual = store.manual_among(conn, sorted({f for fs in members.values() for f in fs}))
+    with IdentityRepository.read(catalog.db) as rows:
+        assigned = rows.identities_of([h.id for h in hits])
+        members = rows.members(sorted(set(assigned.values())))
+        names = rows.labels(sorted(members))
+        manual = rows.manual_among(sorted({f for fs in members.values() for f in fs}))
     for identity, member_faces in members.items():
         assigned.update(dict.fromkeys(member_faces, identity))
     wanted = sorted(set(assigned) | {h.id for h in hits})

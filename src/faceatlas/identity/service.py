@@ -11,7 +11,6 @@ from urllib.parse import urlsplit
 import numpy as np
 
 from faceatlas.errors import NotFoundError
-from faceatlas.identity import store
 from faceatlas.identity.clustering import ClusterOutcome, ClusterParams, ClusterState, cluster_faces
 from faceatlas.identity.evidence import name_candidates
 from faceatlas.identity.records import (
@@ -22,9 +21,13 @@ from faceatlas.identity.records import (
 )
 from faceatlas.index.protocol import VectorIndex
 from faceatlas.store.catalog import Catalog
+from faceatlas.store.identities import IdentityRepository
 from faceatlas.store.records import FaceRecord
 
-__all__ = ["Identities", "photos_of"]
+__all__ = ["CLUSTER_ACTOR", "Identities", "photos_of"]
+
+CLUSTER_ACTOR = "clustering"
+"""``created_by``/``assigned_by`` of what the clusterer, not a person, decided."""
 
 
 class Identities:
@@ -47,20 +50,18 @@ class Identities:
     def cluster_pending(self) -> ClusterReport:
         """Cluster faces that have no identity yet (new ones and those left waiting)."""
         started = time.perf_counter()
-        with self.catalog.db.connect() as conn:
-            pending = store.pending_faces(conn, self.model_id)
-            assigned, manual = store.assignments(conn)
-            excluded = store.exclusions(conn)
+        with IdentityRepository.read(self.catalog.db) as rows:
+            pending = rows.pending_faces(self.model_id)
+            assigned, manual = rows.assignments()
+            excluded = rows.exclusions()
         state = ClusterState(assigned, frozenset(manual), excluded, self._sums(assigned))
         ids, vectors = self._vectors(pending)
         outcome = cluster_faces(ids, vectors, self.index, state, self.params, _temp_ids())
-        with self.catalog.db.begin() as conn:
-            created = {
-                tmp: store.create_identity(conn, store.CLUSTER_ACTOR) for tmp in outcome.founded
-            }
+        with IdentityRepository.write(self.catalog.db) as rows:
+            created = {tmp: rows.create_identity(CLUSTER_ACTOR) for tmp in outcome.founded}
             placements = {f: created.get(i, i) for f, i in outcome.assigned.items()}
-            store.assign(conn, placements, manual=False, actor=store.CLUSTER_ACTOR)
-            store.delete_empty_identities(conn)
+            rows.assign(placements, manual=False, actor=CLUSTER_ACTOR)
+            rows.delete_empty_identities()
         return self._report("incremental", len(ids), outcome, started)
 
     def recluster(self) -> ClusterReport:
@@ -69,9 +70,9 @@ class Identities:
         Identities keep their ids where most of their faces stay together.
         """
         started = time.perf_counter()
-        with self.catalog.db.connect() as conn:
-            everything, manual = store.assignments(conn)
-            excluded = store.exclusions(conn)
+        with IdentityRepository.read(self.catalog.db) as rows:
+            everything, manual = rows.assignments()
+            excluded = rows.exclusions()
         pinned = {f: everything[f] for f in manual}
         previous = {f: i for f, i in everything.items() if f not in manual}
         ids: list[int] = []
@@ -85,17 +86,15 @@ class Identities:
         state = ClusterState(pinned, frozenset(manual), excluded, self._sums(pinned))
         outcome = cluster_faces(ids, vectors, self.index, state, self.params, _temp_ids())
         reuse = _reuse_ids(outcome, previous, set(pinned.values()))
-        with self.catalog.db.begin() as conn:
-            store.clear_automatic(conn)
+        with IdentityRepository.write(self.catalog.db) as rows:
+            rows.clear_automatic()
             created = {
-                tmp: reuse[tmp]
-                if tmp in reuse
-                else store.create_identity(conn, store.CLUSTER_ACTOR)
+                tmp: reuse[tmp] if tmp in reuse else rows.create_identity(CLUSTER_ACTOR)
                 for tmp in outcome.founded
             }
             placements = {f: created.get(i, i) for f, i in outcome.assigned.items()}
-            store.assign(conn, placements, manual=False, actor=store.CLUSTER_ACTOR)
-            store.delete_empty_identities(conn)
+            rows.assign(placements, manual=False, actor=CLUSTER_ACTOR)
+            rows.delete_empty_identities()
         return self._report("recluster", len(ids), outcome, started)
 
     def _sums(self, assigned: dict[int, int]) -> dict[int, np.ndarray]:
@@ -119,8 +118,8 @@ class Identities:
     def _report(
         self, mode: str, considered: int, outcome: ClusterOutcome, started: float
     ) -> ClusterReport:
-        with self.catalog.db.connect() as conn:
-            total = store.count_identities(conn)
+        with IdentityRepository.read(self.catalog.db) as rows:
+            total = rows.count_identities()
         return ClusterReport(
             mode=mode,
             faces_considered=considered,
@@ -138,22 +137,22 @@ class Identities:
     def summaries(
         self, *, min_faces: int = 1, limit: int = 100, offset: int = 0
     ) -> list[IdentitySummary]:
-        with self.catalog.db.connect() as conn:
-            return store.summaries(conn, min_faces=min_faces, limit=limit, offset=offset)
+        with IdentityRepository.read(self.catalog.db) as rows:
+            return rows.summaries(min_faces=min_faces, limit=limit, offset=offset)
 
     def summary(self, identity_id: int) -> IdentitySummary:
-        with self.catalog.db.connect() as conn:
-            found = store.summaries(conn, [identity_id])
+        with IdentityRepository.read(self.catalog.db) as rows:
+            found = rows.summaries([identity_id])
         if not found:
             raise NotFoundError(f"identity {identity_id} does not exist")
         return found[0]
 
     def detail(self, identity_id: int) -> IdentityDetail:
         summary = self.summary(identity_id)
-        with self.catalog.db.connect() as conn:
-            face_ids = store.members(conn, [identity_id])[identity_id]
-            manual = store.manual_among(conn, face_ids)
-            log = store.decisions(conn, identity_id)
+        with IdentityRepository.read(self.catalog.db) as rows:
+            face_ids = rows.members([identity_id])[identity_id]
+            manual = rows.manual_among(face_ids)
+            log = rows.decisions(identity_id)
         records = self.catalog.faces(face_ids)
         faces = [records[f] for f in face_ids if f in records]
         photos, sightings, domains = photos_of(faces, manual)
@@ -167,8 +166,8 @@ class Identities:
         )
 
     def identity_of(self, face_id: int) -> int | None:
-        with self.catalog.db.connect() as conn:
-            return store.identities_of(conn, [face_id]).get(face_id)
+        with IdentityRepository.read(self.catalog.db) as rows:
+            return rows.identities_of([face_id]).get(face_id)
 
 
 def photos_of(

@@ -25,7 +25,6 @@ an item fetched before a takedown made during the run is not stored either.
 
 from __future__ import annotations
 
-import hashlib
 import time
 from collections import deque
 from collections.abc import Callable, Iterator
@@ -38,28 +37,12 @@ import numpy as np
 
 from faceatlas.errors import FaceAtlasError, TakenDownError
 from faceatlas.index.protocol import VectorIndex
-from faceatlas.ingest.phash import NearDuplicateIndex, PerceptualHash, hamming, perceptual_hash
+from faceatlas.ingest.dedupe import Duplicates, Loaded, load_item
 from faceatlas.ingest.report import IngestOptions, IngestProgress, IngestReport
-from faceatlas.ingest.source import (
-    CommitAwareSource,
-    FetchingSource,
-    ItemContent,
-    ResumableSource,
-    Source,
-    SourceItem,
-)
+from faceatlas.ingest.source import CommitAwareSource, ResumableSource, Source, SourceItem
 from faceatlas.ingest.takedown import TakedownList
 from faceatlas.ingest.worker import Analysis, Executor
 from faceatlas.store.catalog import Catalog, CatalogWriter, NewSighting
-from faceatlas.store.provenance import (
-    ContentHash,
-    add_content_hash,
-    face_vectors,
-    image_for_content,
-    iter_content_hashes,
-    read_checkpoint,
-    write_checkpoint,
-)
 from faceatlas.types import AnalyzedFace
 
 __all__ = ["FaceFilter", "IngestOptions", "IngestProgress", "IngestReport", "run_ingest"]
@@ -69,22 +52,11 @@ FaceFilter = Callable[[list[AnalyzedFace]], list[AnalyzedFace]]
 
 
 @dataclass(slots=True)
-class _Loaded:
-    """What the fetch stage produces for one item (computed in a fetch thread)."""
-
-    data: bytes | None
-    sha256: str
-    size: int
-    phash: PerceptualHash | None
-    http_last_modified: str | None
-
-
-@dataclass(slots=True)
 class _Pending:
     item: SourceItem
     position: int
-    load: Future[_Loaded]
-    loaded: _Loaded | None = None
+    load: Future[Loaded]
+    loaded: Loaded | None = None
     future: Future[Analysis] | None = None
     error: FaceAtlasError | None = None
     near: tuple[int, int] | None = None
@@ -121,11 +93,12 @@ class _Run:
         self.report = IngestReport(run_id=self.run_id, source=source.locator)
         self.total = source.count_hint()
         self.fingerprint = source.fingerprint if isinstance(source, ResumableSource) else None
-        self.inflight: dict[str, PerceptualHash | None] = {}
-        self.near = NearDuplicateIndex(options.near_duplicate_bits)
-        for h in iter_content_hashes(catalog.db):
-            assert h.phash is not None
-            self.near.add(h.image_id, PerceptualHash(h.phash, h.width, h.height))
+        self.dupes = Duplicates(
+            catalog,
+            options.near_duplicate_bits,
+            options.model_id,
+            options.same_face_min_similarity,
+        )
         self.watermark = 0
         self.since_checkpoint = 0
         self.done = 0
@@ -151,7 +124,7 @@ class _Run:
     def _items(self) -> Iterator[tuple[int, SourceItem]]:
         skip = 0
         if self.fingerprint is not None:
-            skip = read_checkpoint(self.catalog.db, self.source_id, self.fingerprint)
+            skip = self.catalog.read_checkpoint(self.source_id, self.fingerprint)
         for position, item in enumerate(self.source.items()):
             if position < skip:  # committed by an earlier run: not even read
                 self.report.counts["items"] += 1
@@ -218,10 +191,11 @@ class _Run:
             return None
         refused = self._refusal(item)
         if refused is not None:  # never read: recorded in order with the others
-            load: Future[_Loaded] = Future()
+            load: Future[Loaded] = Future()
             load.set_exception(refused)
             return _Pending(item=item, position=position, load=load)
-        return _Pending(item=item, position=position, load=fetch_pool.submit(self._load, item))
+        load = fetch_pool.submit(load_item, self.source, item, self.options.max_pixels)
+        return _Pending(item=item, position=position, load=load)
 
     def _refusal(self, item: SourceItem) -> TakenDownError | None:
         if self.takedowns is None:
@@ -232,21 +206,6 @@ class _Run:
             return exc
         return None
 
-    def _load(self, item: SourceItem) -> _Loaded:
-        """Runs in a fetch thread: read, hash and perceptually hash one item."""
-        if isinstance(self.source, FetchingSource):
-            content = self.source.fetch(item)
-        else:
-            content = ItemContent(self.source.read(item))
-        data = content.data
-        return _Loaded(
-            data=data,
-            sha256=hashlib.sha256(data).hexdigest(),
-            size=len(data),
-            phash=perceptual_hash(data, max_pixels=self.options.max_pixels),
-            http_last_modified=content.http_last_modified or item.http_last_modified,
-        )
-
     def _prepare(self, entry: _Pending) -> None:
         """In source order: decide exact copy, near copy or new content to analyse."""
         try:
@@ -256,33 +215,15 @@ class _Run:
             return
         entry.loaded = loaded
         self.report.counts["fetched"] += 1
-        sha = loaded.sha256
-        if sha in self.inflight:
-            loaded.data = None
-            return  # exact copy of an item in flight: a sighting once that one is written
-        with self.catalog.db.connect() as conn:
-            known = image_for_content(conn, sha)
-        if known is not None:
-            loaded.data = None
+        if self.dupes.is_exact_copy(loaded.sha256):
+            loaded.data = None  # a sighting of the stored (or, once written, in-flight) image
             return
-        if loaded.phash is not None:  # a candidate: folded at write time if its faces agree
-            entry.near = self.near.find(loaded.phash)
-            if entry.near is None:
-                entry.near_sha = self._near_inflight(loaded.phash)
+        # a near copy is a candidate only: folded at write time if its faces agree
+        entry.near, entry.near_sha = self.dupes.candidates(loaded.phash)
         assert loaded.data is not None
-        self.inflight[sha] = loaded.phash
+        self.dupes.start(loaded)
         entry.future = self.executor.submit(loaded.data)
         loaded.data = None  # the executor holds it now; drop ours
-
-    def _near_inflight(self, h: PerceptualHash) -> tuple[str, int] | None:
-        best: tuple[str, int] | None = None
-        for sha, other in self.inflight.items():
-            if other is None or abs(other.width / other.height / (h.width / h.height) - 1) > 0.03:
-                continue
-            bits = hamming(other.bits, h.bits)
-            if bits <= self.options.near_duplicate_bits and (best is None or bits < best[1]):
-                best = (sha, bits)
-        return best
 
     def _commit(self, batch: list[_Pending]) -> None:
         if not batch:
@@ -295,12 +236,12 @@ class _Run:
             for entry in batch:
                 self._write(w, entry, ids, vectors)
             if self.fingerprint is not None:
-                write_checkpoint(w.conn, self.source_id, self.fingerprint, batch[-1].position + 1)
+                w.write_checkpoint(self.source_id, self.fingerprint, batch[-1].position + 1)
         if ids:
             self.index.add(np.asarray(ids, dtype=np.int64), np.stack(vectors))
         for entry in batch:
             if entry.loaded is not None:
-                self.inflight.pop(entry.loaded.sha256, None)
+                self.dupes.finish(entry.loaded)
         if isinstance(self.source, CommitAwareSource):
             self.source.committed([entry.item for entry in batch])
         self.since_checkpoint += len(batch)
@@ -357,7 +298,7 @@ class _Run:
             faces=faces,
             model_id=self.options.model_id,
         )
-        self._add_hash(w, image_id, loaded, 0)
+        self.dupes.record(w, image_id, loaded, 0)
         w.add_sighting(image_id, sighting)
         w.clear_failure(self.source_id, item.locator)
         counts["new_images"] += 1
@@ -371,10 +312,10 @@ class _Run:
         self._tick()
 
     def _write_copy(
-        self, w: CatalogWriter, entry: _Pending, loaded: _Loaded, sighting: NewSighting
+        self, w: CatalogWriter, entry: _Pending, loaded: Loaded, sighting: NewSighting
     ) -> None:
         """An exact copy: one more sighting of the stored image."""
-        image_id = image_for_content(w.conn, loaded.sha256)
+        image_id = w.image_for_content(loaded.sha256)
         if image_id is None:  # the first copy failed to decode: so does this one
             self._fail(w, entry.item, "duplicate_of_failed", "same content as an item that failed")
             return
@@ -387,53 +328,24 @@ class _Run:
         self,
         w: CatalogWriter,
         entry: _Pending,
-        loaded: _Loaded,
+        loaded: Loaded,
         sighting: NewSighting,
         faces: list[AnalyzedFace],
     ) -> bool:
-        """Fold a near-duplicate into the stored image when its faces are that image's faces.
-
-        A perceptual hash alone can match two different photos of the same composition;
-        folding one person's photo into another's would attach a page to the wrong face,
-        so every face of the copy must match a distinct stored face of the image.
-        """
-        if entry.near is not None:
-            image_id, bits = entry.near
-        elif entry.near_sha is not None:
-            found = image_for_content(w.conn, entry.near_sha[0])
-            if found is None:  # the in-flight original failed: this one is new
-                return False
-            image_id, bits = found, entry.near_sha[1]
-        else:
+        """Fold a near-duplicate into the stored image when its faces are that image's faces."""
+        embeddings = [f.embedding for f in faces]
+        copy = self.dupes.near_copy(w, entry.near, entry.near_sha, embeddings)
+        if copy is None:
             return False
-        stored = face_vectors(w.conn, image_id, self.options.model_id)
-        same = self.options.same_face_min_similarity
-        if not _same_faces([f.embedding for f in faces], stored, same):
+        if not copy.same_faces:
             self.report.counts["near_duplicates_rejected"] += 1
             return False
-        self._add_hash(w, image_id, loaded, bits)
-        w.add_sighting(image_id, sighting)
+        self.dupes.record(w, copy.image_id, loaded, copy.bits)
+        w.add_sighting(copy.image_id, sighting)
         w.clear_failure(self.source_id, entry.item.locator)
         self.report.counts["near_duplicates"] += 1
         self._tick()
         return True
-
-    def _add_hash(self, w: CatalogWriter, image_id: int, loaded: _Loaded, bits: int) -> None:
-        h = loaded.phash
-        add_content_hash(
-            w.conn,
-            ContentHash(
-                image_id=image_id,
-                sha256=loaded.sha256,
-                phash=None if h is None else h.bits,
-                width=0 if h is None else h.width,
-                height=0 if h is None else h.height,
-                byte_size=loaded.size,
-                distance=bits,
-            ),
-        )
-        if h is not None:
-            self.near.add(image_id, h)
 
     def _fail(self, w: CatalogWriter, item: SourceItem, code: str, message: str) -> None:
         w.record_failure(self.source_id, item.locator, code, message)
@@ -456,23 +368,6 @@ class _Run:
         self.since_checkpoint = 0
         _, watermark = self.catalog.embedding_watermark(self.options.model_id)
         self.index.save(watermark)
-
-
-def _same_faces(new: list[np.ndarray], stored: list[np.ndarray], min_similarity: float) -> bool:
-    """True when every new face matches a distinct stored face at ``min_similarity`` or above
-    (greedy, best first)."""
-    if len(new) > len(stored):
-        return False
-    if not new:
-        return True
-    sims = np.stack(new) @ np.stack(stored).T
-    used: set[int] = set()
-    for row in np.argsort(-sims.max(axis=1)):
-        order = [int(c) for c in np.argsort(-sims[row]) if int(c) not in used]
-        if not order or sims[row, order[0]] < min_similarity:
-            return False
-        used.add(order[0])
-    return True
 
 
 def _outcome(future: Future[Analysis]) -> Analysis:

@@ -20,13 +20,12 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import sqlalchemy as sa
 
 from faceatlas.engine import FaceEngine, decode_image
 from faceatlas.errors import FaceAtlasError
 from faceatlas.store import Catalog
-from faceatlas.store import schema as t
-from faceatlas.types import Box, RGBImage
+from faceatlas.store.records import StoredFace
+from faceatlas.types import RGBImage
 
 __all__ = [
     "ImageReader",
@@ -43,13 +42,6 @@ log = logging.getLogger(__name__)
 ImageReader = Callable[[str, str, str], bytes | None]
 """``(source kind, source locator, sighting locator) -> bytes``, or ``None`` when that
 sighting cannot be read again (for example a web page that is not fetched again)."""
-
-
-@dataclass(frozen=True, slots=True)
-class StoredFace:
-    face_id: int
-    image_id: int
-    box: Box
 
 
 @dataclass(slots=True)
@@ -96,53 +88,15 @@ def local_file_reader(kind: str, source_locator: str, locator: str) -> bytes | N
         return None
 
 
-def _count_faces(catalog: Catalog) -> int:
-    with catalog.db.connect() as conn:
-        return int(conn.execute(sa.select(sa.func.count()).select_from(t.faces)).scalar_one())
-
-
 def pending_faces(catalog: Catalog, model_id: str) -> dict[int, list[StoredFace]]:
     """Faces without an embedding of ``model_id``, grouped by image id."""
-    done = sa.select(t.embeddings.c.face_id).where(t.embeddings.c.model_id == model_id)
-    query = (
-        sa.select(
-            t.faces.c.id,
-            t.faces.c.image_id,
-            t.faces.c.box_left,
-            t.faces.c.box_top,
-            t.faces.c.box_right,
-            t.faces.c.box_bottom,
-        )
-        .where(t.faces.c.id.not_in(done))
-        .order_by(t.faces.c.image_id, t.faces.c.id)
-    )
-    out: dict[int, list[StoredFace]] = {}
-    with catalog.db.connect() as conn:
-        for r in conn.execute(query):
-            box = Box(int(r.box_left), int(r.box_top), int(r.box_right), int(r.box_bottom))
-            out.setdefault(int(r.image_id), []).append(StoredFace(int(r.id), int(r.image_id), box))
-    return out
-
-
-def _image_places(catalog: Catalog, image_id: int) -> tuple[str, list[tuple[str, str, str]]]:
-    """The stored SHA-256 of an image and every ``(kind, source locator, locator)`` seen."""
-    with catalog.db.connect() as conn:
-        sha = conn.execute(
-            sa.select(t.images.c.sha256).where(t.images.c.id == image_id)
-        ).scalar_one()
-        rows = conn.execute(
-            sa.select(t.sources.c.kind, t.sources.c.locator, t.sightings.c.locator)
-            .join(t.sources, t.sightings.c.source_id == t.sources.c.id)
-            .where(t.sightings.c.image_id == image_id)
-            .order_by(t.sightings.c.last_seen.desc())
-        ).all()
-    return str(sha), [(str(k), str(s), str(loc)) for k, s, loc in rows]
+    return catalog.faces_without_embedding(model_id)
 
 
 def _read_image(
     catalog: Catalog, image_id: int, reader: ImageReader, max_pixels: int
 ) -> RGBImage | None:
-    sha, places = _image_places(catalog, image_id)
+    sha, places = catalog.image_places(image_id)
     for kind, source_locator, locator in places:
         data = reader(kind, source_locator, locator)
         if data is None or hashlib.sha256(data).hexdigest() != sha:
@@ -176,7 +130,7 @@ def reembed_faces(
     whether every face of the atlas now has an embedding of the new model.
     """
     engine.load()
-    report = ReembedReport(model_id=engine.model_id, faces_total=_count_faces(catalog))
+    report = ReembedReport(model_id=engine.model_id, faces_total=catalog.face_count())
     pending = pending_faces(catalog, engine.model_id)
     report.faces_done_before = report.faces_total - sum(len(v) for v in pending.values())
     done_images = 0

@@ -15,17 +15,14 @@ index up from the catalog when the job ends.
 
 from __future__ import annotations
 
-import json
 import logging
 import queue
 import threading
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any
-
-import sqlalchemy as sa
+from dataclasses import replace
+from typing import TYPE_CHECKING
 
 from faceatlas.config import Settings
 from faceatlas.errors import FaceAtlasError, InvalidRequestError, NotFoundError
@@ -38,8 +35,7 @@ from faceatlas.jobs.targets import (
     listed_files,
     listed_target,
 )
-from faceatlas.store import schema as t
-from faceatlas.store.catalog import utc_now
+from faceatlas.store.jobs import JobRecord, JobStore
 
 if TYPE_CHECKING:
     from faceatlas.atlas import Atlas
@@ -57,65 +53,12 @@ URL_LIST_DIR = "jobs"
 MAX_POSTED_URLS = 10_000
 
 
-@dataclass(frozen=True, slots=True)
-class JobRecord:
-    id: int
-    kind: str
-    target: str
-    status: str
-    created_by: str
-    created_at: str
-    started_at: str | None
-    finished_at: str | None
-    done: int
-    total: int | None
-    faces: int
-    report: dict[str, Any]
-    error: str | None
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "kind": self.kind,
-            "target": self.target,
-            "status": self.status,
-            "created_by": self.created_by,
-            "created_at": self.created_at,
-            "started_at": self.started_at,
-            "finished_at": self.finished_at,
-            "done": self.done,
-            "total": self.total,
-            "faces": self.faces,
-            "report": self.report,
-            "error": self.error,
-        }
-
-
-def _record(row: sa.Row[Any]) -> JobRecord:
-    m = row._mapping
-    return JobRecord(
-        id=int(m["id"]),
-        kind=m["kind"],
-        target=m["target"],
-        status=m["status"],
-        created_by=m["created_by"],
-        created_at=m["created_at"],
-        started_at=m["started_at"],
-        finished_at=m["finished_at"],
-        done=int(m["done"]),
-        total=None if m["total"] is None else int(m["total"]),
-        faces=int(m["faces"]),
-        report=json.loads(m["report"] or "{}"),
-        error=m["error"],
-    )
-
-
 class JobRunner:
     """Queue of ingestion jobs, persisted in ``ingest_jobs``, run by one thread."""
 
     def __init__(self, atlas: Atlas, *, on_finished: Callable[[], None] | None = None) -> None:
         self.atlas = atlas
-        self.engine = atlas.catalog.db
+        self.rows = JobStore(atlas.catalog.db)
         self._factories: dict[str, SourceFactory] = {
             "folder": folder_target,
             "warc": listed_target(SourceKind.WARC, WARC_SUFFIXES),
@@ -141,16 +84,9 @@ class JobRunner:
 
     def start(self) -> None:
         """Mark jobs left unfinished by an earlier process, then start the worker thread."""
-        with self.engine.begin() as conn:
-            conn.execute(
-                t.ingest_jobs.update()
-                .where(t.ingest_jobs.c.status.in_(("queued", "running")))
-                .values(
-                    status="interrupted",
-                    finished_at=utc_now(),
-                    error="the server stopped before the job finished; start it again to resume",
-                )
-            )
+        self.rows.interrupt_unfinished(
+            "the server stopped before the job finished; start it again to resume"
+        )
         self._thread = threading.Thread(target=self._work, name="ingest-jobs", daemon=True)
         self._thread.start()
 
@@ -207,26 +143,15 @@ class JobRunner:
     def _enqueue(
         self, kind: str, target: str, created_by: str, source: JobInput | Source
     ) -> JobRecord:
-        with self.engine.begin() as conn:
-            result = conn.execute(
-                t.ingest_jobs.insert().values(
-                    kind=kind,
-                    target=target,
-                    status="queued",
-                    created_by=created_by,
-                    created_at=utc_now(),
-                )
-            )
-            job_id = int(result.inserted_primary_key[0])  # type: ignore[index]
+        job_id = self.rows.add(kind, target, created_by)
         self._queue.put((job_id, source))
         return self.get(job_id)
 
     def get(self, job_id: int) -> JobRecord:
-        with self.engine.connect() as conn:
-            row = conn.execute(sa.select(t.ingest_jobs).where(t.ingest_jobs.c.id == job_id)).first()
-        if row is None:
+        job = self.rows.get(job_id)
+        if job is None:
             raise NotFoundError(f"job {job_id} does not exist")
-        return self._with_live(_record(row))
+        return self._with_live(job)
 
     def _with_live(self, job: JobRecord) -> JobRecord:
         with self._live_lock:
@@ -236,11 +161,7 @@ class JobRunner:
         return replace(job, done=live.done, total=live.total, faces=live.faces)
 
     def list(self, limit: int = 50) -> list[JobRecord]:
-        with self.engine.connect() as conn:
-            rows = conn.execute(
-                sa.select(t.ingest_jobs).order_by(t.ingest_jobs.c.id.desc()).limit(limit)
-            ).all()
-        return [self._with_live(_record(r)) for r in rows]
+        return [self._with_live(job) for job in self.rows.newest(limit)]
 
     def wait(self, job_id: int, timeout_s: float = 60.0) -> JobRecord:
         """Block until the job ends (for tests and scripts)."""
@@ -253,12 +174,6 @@ class JobRunner:
 
     # --- worker --------------------------------------------------------------------------
 
-    def _update(self, job_id: int, **values: Any) -> None:
-        with self.engine.begin() as conn:
-            conn.execute(
-                t.ingest_jobs.update().where(t.ingest_jobs.c.id == job_id).values(**values)
-            )
-
     def _work(self) -> None:
         while True:
             item = self._queue.get()
@@ -270,7 +185,7 @@ class JobRunner:
             except Exception:  # the worker must survive any job
                 log.exception("ingest job %d crashed", job_id)
                 self._after_job()
-                self._update(job_id, status="failed", finished_at=utc_now(), error="internal error")
+                self.rows.fail(job_id, "internal error")
             finally:
                 with self._live_lock:
                     self._live.pop(job_id, None)
@@ -287,7 +202,7 @@ class JobRunner:
     def _run(self, job_id: int, source: JobInput | Source) -> None:
         from faceatlas.atlas import Atlas
 
-        self._update(job_id, status="running", started_at=utc_now())
+        self.rows.start(job_id)
 
         def on_progress(p: IngestProgress) -> None:
             with self._live_lock:
@@ -301,21 +216,13 @@ class JobRunner:
                     report = job_atlas.ingest(source, progress=on_progress)
         except FaceAtlasError as exc:
             self._after_job()
-            self._update(
-                job_id, status="failed", finished_at=utc_now(), error=f"{exc.code}: {exc.message}"
-            )
+            self.rows.fail(job_id, f"{exc.code}: {exc.message}")
             return
         self._after_job()
         summary = report.as_dict()
         summary["failures"] = summary["failures"][:50]  # type: ignore[index]
-        self._update(
-            job_id,
-            status="finished",
-            finished_at=utc_now(),
-            done=report.counts["items"],
-            total=report.counts["items"],
-            faces=report.counts["faces"],
-            report=json.dumps(summary),
+        self.rows.finish(
+            job_id, items=report.counts["items"], faces=report.counts["faces"], report=summary
         )
         with self._live_lock:
             self._live.pop(job_id, None)

@@ -2,42 +2,23 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
 import sqlalchemy as sa
 
+from faceatlas.store import provenance
 from faceatlas.store import schema as t
-from faceatlas.store.ids import with_fresh_id
 from faceatlas.store.migrations import apply_migrations
-from faceatlas.store.records import FaceRecord, ImageRecord, SightingRecord
-from faceatlas.types import AnalyzedFace, Box, FaceQuality, Vectors, is_web_url
+from faceatlas.store.provenance import ContentHash
+from faceatlas.store.records import FaceRecord, ImageRecord, SightingRecord, StoredFace
+from faceatlas.store.rows import Database, chunks, utc_now
+from faceatlas.store.writer import CatalogWriter, NewSighting
+from faceatlas.types import Box, FaceQuality, Vectors
 
 __all__ = ["Catalog", "CatalogWriter", "NewSighting", "normalize_url", "utc_now"]
-
-
-def utc_now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
-
-
-@dataclass(frozen=True, slots=True)
-class NewSighting:
-    """Where an image was seen, as written by an ingester."""
-
-    source_id: int
-    locator: str
-    page_url: str = ""
-    page_title: str | None = None
-    alt_text: str | None = None
-    caption: str | None = None
-    http_last_modified: str | None = None
-    file_size: int | None = None
-    file_mtime_ns: int | None = None
 
 
 def normalize_url(url: str) -> str:
@@ -61,7 +42,7 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
 class Catalog:
     """Typed access to the catalog tables. Writes go through :meth:`writer`."""
 
-    def __init__(self, db: sa.Engine) -> None:
+    def __init__(self, db: Database) -> None:
         self.db = db
 
     @classmethod
@@ -118,6 +99,21 @@ class Catalog:
             ).first()
         return row is not None
 
+    # --- content hashes and checkpoints (web provenance) ------------------------------
+
+    def image_for_content(self, sha256: str) -> int | None:
+        """The image holding these exact bytes: as its original or as a folded copy."""
+        with self.db.connect() as conn:
+            return provenance.image_for_content(conn, sha256)
+
+    def content_hashes(self) -> Iterator[ContentHash]:
+        """Every stored hash with a perceptual hash, in id order."""
+        return provenance.iter_content_hashes(self.db)
+
+    def read_checkpoint(self, source_id: int, fingerprint: str) -> int:
+        """Items already committed for this source, or 0 when its content changed since."""
+        return provenance.read_checkpoint(self.db, source_id, fingerprint)
+
     # --- embeddings -----------------------------------------------------------
 
     def embedding_models(self) -> dict[str, int]:
@@ -165,7 +161,7 @@ class Catalog:
     ) -> dict[int, np.ndarray[Any, np.dtype[np.float32]]]:
         out: dict[int, np.ndarray[Any, np.dtype[np.float32]]] = {}
         with self.db.connect() as conn:
-            for chunk in _chunks(list(face_ids), 500):
+            for chunk in chunks(list(face_ids)):
                 rows = conn.execute(
                     sa.select(t.embeddings.c.face_id, t.embeddings.c.vector).where(
                         t.embeddings.c.model_id == model_id, t.embeddings.c.face_id.in_(chunk)
@@ -182,7 +178,7 @@ class Catalog:
             return {}
         with self.db.connect() as conn:
             face_rows: list[Any] = []
-            for chunk in _chunks(list(face_ids), 500):
+            for chunk in chunks(list(face_ids)):
                 face_rows.extend(
                     conn.execute(
                         sa.select(t.faces, t.images)
@@ -222,7 +218,7 @@ class Catalog:
         self, conn: sa.Connection, image_ids: Sequence[int]
     ) -> dict[int, list[SightingRecord]]:
         out: dict[int, list[SightingRecord]] = {}
-        for chunk in _chunks(list(image_ids), 500):
+        for chunk in chunks(list(image_ids)):
             rows = conn.execute(
                 sa.select(
                     t.sightings, t.sources.c.kind, t.sources.c.locator.label("source_locator")
@@ -248,6 +244,45 @@ class Catalog:
                     )
                 )
         return out
+
+    def faces_without_embedding(self, model_id: str) -> dict[int, list[StoredFace]]:
+        """Faces with no embedding of ``model_id``, grouped by image id (ids ascending)."""
+        done = sa.select(t.embeddings.c.face_id).where(t.embeddings.c.model_id == model_id)
+        f = t.faces
+        query = (
+            sa.select(
+                f.c.id, f.c.image_id, f.c.box_left, f.c.box_top, f.c.box_right, f.c.box_bottom
+            )
+            .where(f.c.id.not_in(done))
+            .order_by(f.c.image_id, f.c.id)
+        )
+        out: dict[int, list[StoredFace]] = {}
+        with self.db.connect() as conn:
+            for r in conn.execute(query):
+                box = Box(int(r.box_left), int(r.box_top), int(r.box_right), int(r.box_bottom))
+                out.setdefault(int(r.image_id), []).append(
+                    StoredFace(int(r.id), int(r.image_id), box)
+                )
+        return out
+
+    def image_places(self, image_id: int) -> tuple[str, list[tuple[str, str, str]]]:
+        """An image's stored SHA-256 and every ``(source kind, source locator, locator)`` it
+        was seen at, most recently seen first."""
+        with self.db.connect() as conn:
+            sha = conn.execute(
+                sa.select(t.images.c.sha256).where(t.images.c.id == image_id)
+            ).scalar_one()
+            rows = conn.execute(
+                sa.select(t.sources.c.kind, t.sources.c.locator, t.sightings.c.locator)
+                .join(t.sources, t.sightings.c.source_id == t.sources.c.id)
+                .where(t.sightings.c.image_id == image_id)
+                .order_by(t.sightings.c.last_seen.desc())
+            ).all()
+        return str(sha), [(str(k), str(s), str(loc)) for k, s, loc in rows]
+
+    def face_count(self) -> int:
+        with self.db.connect() as conn:
+            return int(conn.execute(sa.select(sa.func.count()).select_from(t.faces)).scalar_one())
 
     def thumbnail(self, face_id: int) -> bytes | None:
         with self.db.connect() as conn:
@@ -282,215 +317,3 @@ class Catalog:
                 .limit(limit)
             ).all()
         return [{"locator": r[0], "code": r[1], "message": r[2]} for r in rows]
-
-
-class CatalogWriter:
-    """Writes inside one transaction (see :meth:`Catalog.writer`)."""
-
-    def __init__(self, conn: sa.Connection) -> None:
-        self.conn = conn
-
-    def set_meta(self, key: str, value: str) -> None:
-        updated = self.conn.execute(
-            t.atlas_meta.update().where(t.atlas_meta.c.key == key).values(value=value)
-        ).rowcount
-        if not updated:
-            self.conn.execute(t.atlas_meta.insert().values(key=key, value=value))
-
-    def image_id_for_sha(self, sha256: str) -> int | None:
-        row = self.conn.execute(sa.select(t.images.c.id).where(t.images.c.sha256 == sha256)).first()
-        return None if row is None else int(row[0])
-
-    def ensure_source(self, kind: str, locator: str) -> int:
-        row = self.conn.execute(
-            sa.select(t.sources.c.id).where(
-                t.sources.c.kind == kind, t.sources.c.locator == locator
-            )
-        ).first()
-        if row is not None:
-            return int(row[0])
-        result = self.conn.execute(
-            t.sources.insert().values(kind=kind, locator=locator, created_at=utc_now())
-        )
-        return _new_id(result)
-
-    def start_run(self, source_id: int) -> int:
-        result = self.conn.execute(
-            t.ingest_runs.insert().values(
-                source_id=source_id, started_at=utc_now(), status="running"
-            )
-        )
-        return _new_id(result)
-
-    def finish_run(self, run_id: int, status: str, counts: dict[str, int]) -> None:
-        self.conn.execute(
-            t.ingest_runs.update()
-            .where(t.ingest_runs.c.id == run_id)
-            .values(finished_at=utc_now(), status=status, counts=json.dumps(counts, sort_keys=True))
-        )
-
-    def add_image(
-        self,
-        *,
-        sha256: str,
-        byte_size: int,
-        width: int,
-        height: int,
-        format: str,
-        faces: Sequence[AnalyzedFace],
-        model_id: str,
-    ) -> tuple[int, list[tuple[int, int]]]:
-        """Insert an image with its faces, thumbnails and embeddings.
-
-        Returns ``(image_id, [(face_id, embedding_id), ...])`` in face order.
-        """
-        now = utc_now()
-        image_row = {
-            "sha256": sha256,
-            "byte_size": byte_size,
-            "width": width,
-            "height": height,
-            "format": format,
-            "face_count": len(faces),
-            "created_at": now,
-        }
-        image_id = _new_id(
-            self.conn.execute(
-                t.images.insert().values(with_fresh_id(self.conn, t.images, image_row))
-            )
-        )
-        written: list[tuple[int, int]] = []
-        for ordinal, face in enumerate(faces):
-            b = face.box
-            q = face.quality
-            face_row = {
-                "image_id": image_id,
-                "ordinal": ordinal,
-                "box_left": b.left,
-                "box_top": b.top,
-                "box_right": b.right,
-                "box_bottom": b.bottom,
-                "landmarks": json.dumps(
-                    [[round(x, 2), round(y, 2)] for x, y in face.detection.landmarks]
-                ),
-                "detector_score": float(q.detector_score),
-                "sharpness": float(q.sharpness),
-                "frontal": float(q.frontal),
-                "box_px": int(q.box_px),
-            }
-            face_id = _new_id(
-                self.conn.execute(
-                    t.faces.insert().values(with_fresh_id(self.conn, t.faces, face_row))
-                )
-            )
-            self.conn.execute(
-                t.thumbnails.insert().values(
-                    face_id=face_id, jpeg=face.thumbnail_jpeg, created_at=now
-                )
-            )
-            embedding_id = self.add_embedding(face_id, model_id, face.embedding)
-            written.append((face_id, embedding_id))
-        return image_id, written
-
-    def add_embedding(
-        self, face_id: int, model_id: str, vector: np.ndarray[Any, np.dtype[np.float32]]
-    ) -> int:
-        vec = np.ascontiguousarray(vector, dtype=np.float32)
-        result = self.conn.execute(
-            t.embeddings.insert().values(
-                face_id=face_id,
-                model_id=model_id,
-                dim=int(vec.shape[0]),
-                vector=vec.tobytes(),
-                created_at=utc_now(),
-            )
-        )
-        return _new_id(result)
-
-    def add_sighting(self, image_id: int, sighting: NewSighting) -> bool:
-        """Record a sighting; an existing one (same image, locator, page) is refreshed.
-
-        Returns True when a new sighting row was created.
-        """
-        now = utc_now()
-        page_url = sighting.page_url if is_web_url(sighting.page_url) else ""
-        where = (
-            (t.sightings.c.image_id == image_id)
-            & (t.sightings.c.locator == sighting.locator)
-            & (t.sightings.c.page_url == page_url)
-        )
-        existing = self.conn.execute(sa.select(t.sightings.c.id).where(where)).first()
-        values = {
-            "page_title": sighting.page_title,
-            "alt_text": sighting.alt_text,
-            "caption": sighting.caption,
-            "http_last_modified": sighting.http_last_modified,
-            "file_size": sighting.file_size,
-            "file_mtime_ns": sighting.file_mtime_ns,
-            "last_seen": now,
-        }
-        if existing is not None:
-            self.conn.execute(
-                t.sightings.update().where(t.sightings.c.id == existing[0]).values(**values)
-            )
-            return False
-        self.conn.execute(
-            t.sightings.insert().values(
-                image_id=image_id,
-                source_id=sighting.source_id,
-                locator=sighting.locator,
-                page_url=page_url,
-                first_seen=now,
-                **values,
-            )
-        )
-        return True
-
-    def record_failure(self, source_id: int, locator: str, code: str, message: str) -> None:
-        where = (t.ingest_failures.c.source_id == source_id) & (
-            t.ingest_failures.c.locator == locator
-        )
-        updated = self.conn.execute(
-            t.ingest_failures.update()
-            .where(where)
-            .values(code=code, message=message[:1000], at=utc_now())
-        ).rowcount
-        if not updated:
-            self.conn.execute(
-                t.ingest_failures.insert().values(
-                    source_id=source_id,
-                    locator=locator,
-                    code=code,
-                    message=message[:1000],
-                    at=utc_now(),
-                )
-            )
-
-    def delete_faces(self, face_ids: Sequence[int]) -> int:
-        """Delete faces with their embeddings and thumbnails; returns how many faces existed."""
-        deleted = 0
-        for chunk in _chunks(sorted({int(i) for i in face_ids}), 500):
-            self.conn.execute(t.embeddings.delete().where(t.embeddings.c.face_id.in_(chunk)))
-            self.conn.execute(t.thumbnails.delete().where(t.thumbnails.c.face_id.in_(chunk)))
-            deleted += self.conn.execute(t.faces.delete().where(t.faces.c.id.in_(chunk))).rowcount
-        return deleted
-
-    def clear_failure(self, source_id: int, locator: str) -> None:
-        self.conn.execute(
-            t.ingest_failures.delete().where(
-                (t.ingest_failures.c.source_id == source_id)
-                & (t.ingest_failures.c.locator == locator)
-            )
-        )
-
-
-def _new_id(result: sa.CursorResult[Any]) -> int:
-    key = result.inserted_primary_key
-    if key is None:  # pragma: no cover - every table here has an integer key
-        raise RuntimeError("insert returned no primary key")
-    return int(key[0])
-
-
-def _chunks(items: list[int], size: int) -> Iterator[list[int]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]

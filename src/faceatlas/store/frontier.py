@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 
 from faceatlas.store import schema as t
-from faceatlas.store.catalog import utc_now
+from faceatlas.store.rows import utc_now
 
 __all__ = ["Frontier", "FrontierImage", "FrontierPage"]
 

@@ -9,7 +9,7 @@ import numpy as np
 import sqlalchemy as sa
 
 from faceatlas.store import schema as t
-from faceatlas.store.catalog import utc_now
+from faceatlas.store.rows import utc_now
 from faceatlas.types import Vector
 
 __all__ = [

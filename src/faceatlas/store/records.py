@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from faceatlas.types import Box, FaceQuality
 
-__all__ = ["FaceRecord", "ImageRecord", "SightingRecord"]
+__all__ = ["FaceRecord", "ImageRecord", "SightingRecord", "StoredFace"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,3 +45,12 @@ class FaceRecord:
     box: Box
     quality: FaceQuality
     sightings: tuple[SightingRecord, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class StoredFace:
+    """A stored face's place: its image and its box in that image's pixels."""
+
+    face_id: int
+    image_id: int
+    box: Box

@@ -1,0 +1,252 @@
+"""Catalog writes: everything an ingest, re-embed or erasure changes, in one transaction."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import sqlalchemy as sa
+
+from faceatlas.store import provenance
+from faceatlas.store import schema as t
+from faceatlas.store.ids import with_fresh_id
+from faceatlas.store.provenance import ContentHash
+from faceatlas.store.rows import chunks, new_id, utc_now
+from faceatlas.types import AnalyzedFace, Vector, is_web_url
+
+__all__ = ["CatalogWriter", "NewSighting"]
+
+
+@dataclass(frozen=True, slots=True)
+class NewSighting:
+    """Where an image was seen, as written by an ingester."""
+
+    source_id: int
+    locator: str
+    page_url: str = ""
+    page_title: str | None = None
+    alt_text: str | None = None
+    caption: str | None = None
+    http_last_modified: str | None = None
+    file_size: int | None = None
+    file_mtime_ns: int | None = None
+
+
+class CatalogWriter:
+    """Writes inside one transaction (see :meth:`Catalog.writer`)."""
+
+    def __init__(self, conn: sa.Connection) -> None:
+        self.conn = conn
+
+    def set_meta(self, key: str, value: str) -> None:
+        updated = self.conn.execute(
+            t.atlas_meta.update().where(t.atlas_meta.c.key == key).values(value=value)
+        ).rowcount
+        if not updated:
+            self.conn.execute(t.atlas_meta.insert().values(key=key, value=value))
+
+    def image_id_for_sha(self, sha256: str) -> int | None:
+        row = self.conn.execute(sa.select(t.images.c.id).where(t.images.c.sha256 == sha256)).first()
+        return None if row is None else int(row[0])
+
+    def ensure_source(self, kind: str, locator: str) -> int:
+        row = self.conn.execute(
+            sa.select(t.sources.c.id).where(
+                t.sources.c.kind == kind, t.sources.c.locator == locator
+            )
+        ).first()
+        if row is not None:
+            return int(row[0])
+        result = self.conn.execute(
+            t.sources.insert().values(kind=kind, locator=locator, created_at=utc_now())
+        )
+        return new_id(result)
+
+    def start_run(self, source_id: int) -> int:
+        result = self.conn.execute(
+            t.ingest_runs.insert().values(
+                source_id=source_id, started_at=utc_now(), status="running"
+            )
+        )
+        return new_id(result)
+
+    def finish_run(self, run_id: int, status: str, counts: dict[str, int]) -> None:
+        self.conn.execute(
+            t.ingest_runs.update()
+            .where(t.ingest_runs.c.id == run_id)
+            .values(finished_at=utc_now(), status=status, counts=json.dumps(counts, sort_keys=True))
+        )
+
+    def add_image(
+        self,
+        *,
+        sha256: str,
+        byte_size: int,
+        width: int,
+        height: int,
+        format: str,
+        faces: Sequence[AnalyzedFace],
+        model_id: str,
+    ) -> tuple[int, list[tuple[int, int]]]:
+        """Insert an image with its faces, thumbnails and embeddings.
+
+        Returns ``(image_id, [(face_id, embedding_id), ...])`` in face order.
+        """
+        now = utc_now()
+        image_row = {
+            "sha256": sha256,
+            "byte_size": byte_size,
+            "width": width,
+            "height": height,
+            "format": format,
+            "face_count": len(faces),
+            "created_at": now,
+        }
+        image_id = new_id(
+            self.conn.execute(
+                t.images.insert().values(with_fresh_id(self.conn, t.images, image_row))
+            )
+        )
+        written: list[tuple[int, int]] = []
+        for ordinal, face in enumerate(faces):
+            b = face.box
+            q = face.quality
+            face_row = {
+                "image_id": image_id,
+                "ordinal": ordinal,
+                "box_left": b.left,
+                "box_top": b.top,
+                "box_right": b.right,
+                "box_bottom": b.bottom,
+                "landmarks": json.dumps(
+                    [[round(x, 2), round(y, 2)] for x, y in face.detection.landmarks]
+                ),
+                "detector_score": float(q.detector_score),
+                "sharpness": float(q.sharpness),
+                "frontal": float(q.frontal),
+                "box_px": int(q.box_px),
+            }
+            face_id = new_id(
+                self.conn.execute(
+                    t.faces.insert().values(with_fresh_id(self.conn, t.faces, face_row))
+                )
+            )
+            self.conn.execute(
+                t.thumbnails.insert().values(
+                    face_id=face_id, jpeg=face.thumbnail_jpeg, created_at=now
+                )
+            )
+            embedding_id = self.add_embedding(face_id, model_id, face.embedding)
+            written.append((face_id, embedding_id))
+        return image_id, written
+
+    def add_embedding(
+        self, face_id: int, model_id: str, vector: np.ndarray[Any, np.dtype[np.float32]]
+    ) -> int:
+        vec = np.ascontiguousarray(vector, dtype=np.float32)
+        result = self.conn.execute(
+            t.embeddings.insert().values(
+                face_id=face_id,
+                model_id=model_id,
+                dim=int(vec.shape[0]),
+                vector=vec.tobytes(),
+                created_at=utc_now(),
+            )
+        )
+        return new_id(result)
+
+    def add_sighting(self, image_id: int, sighting: NewSighting) -> bool:
+        """Record a sighting; an existing one (same image, locator, page) is refreshed.
+
+        Returns True when a new sighting row was created.
+        """
+        now = utc_now()
+        page_url = sighting.page_url if is_web_url(sighting.page_url) else ""
+        where = (
+            (t.sightings.c.image_id == image_id)
+            & (t.sightings.c.locator == sighting.locator)
+            & (t.sightings.c.page_url == page_url)
+        )
+        existing = self.conn.execute(sa.select(t.sightings.c.id).where(where)).first()
+        values = {
+            "page_title": sighting.page_title,
+            "alt_text": sighting.alt_text,
+            "caption": sighting.caption,
+            "http_last_modified": sighting.http_last_modified,
+            "file_size": sighting.file_size,
+            "file_mtime_ns": sighting.file_mtime_ns,
+            "last_seen": now,
+        }
+        if existing is not None:
+            self.conn.execute(
+                t.sightings.update().where(t.sightings.c.id == existing[0]).values(**values)
+            )
+            return False
+        self.conn.execute(
+            t.sightings.insert().values(
+                image_id=image_id,
+                source_id=sighting.source_id,
+                locator=sighting.locator,
+                page_url=page_url,
+                first_seen=now,
+                **values,
+            )
+        )
+        return True
+
+    def record_failure(self, source_id: int, locator: str, code: str, message: str) -> None:
+        where = (t.ingest_failures.c.source_id == source_id) & (
+            t.ingest_failures.c.locator == locator
+        )
+        updated = self.conn.execute(
+            t.ingest_failures.update()
+            .where(where)
+            .values(code=code, message=message[:1000], at=utc_now())
+        ).rowcount
+        if not updated:
+            self.conn.execute(
+                t.ingest_failures.insert().values(
+                    source_id=source_id,
+                    locator=locator,
+                    code=code,
+                    message=message[:1000],
+                    at=utc_now(),
+                )
+            )
+
+    def delete_faces(self, face_ids: Sequence[int]) -> int:
+        """Delete faces with their embeddings and thumbnails; returns how many faces existed."""
+        deleted = 0
+        for chunk in chunks(sorted({int(i) for i in face_ids})):
+            self.conn.execute(t.embeddings.delete().where(t.embeddings.c.face_id.in_(chunk)))
+            self.conn.execute(t.thumbnails.delete().where(t.thumbnails.c.face_id.in_(chunk)))
+            deleted += self.conn.execute(t.faces.delete().where(t.faces.c.id.in_(chunk))).rowcount
+        return deleted
+
+    def clear_failure(self, source_id: int, locator: str) -> None:
+        self.conn.execute(
+            t.ingest_failures.delete().where(
+                (t.ingest_failures.c.source_id == source_id)
+                & (t.ingest_failures.c.locator == locator)
+            )
+        )
+
+    # --- content hashes and checkpoints (web provenance) ---------------------------------
+
+    def image_for_content(self, sha256: str) -> int | None:
+        """The image holding these exact bytes: as its original or as a folded copy."""
+        return provenance.image_for_content(self.conn, sha256)
+
+    def face_vectors(self, image_id: int, model_id: str) -> list[Vector]:
+        """The embeddings (``float32 (dim,)``) of an image's stored faces, in face order."""
+        return provenance.face_vectors(self.conn, image_id, model_id)
+
+    def add_content_hash(self, content: ContentHash) -> None:
+        provenance.add_content_hash(self.conn, content)
+
+    def write_checkpoint(self, source_id: int, fingerprint: str, items_done: int) -> None:
+        """Items of a stable-order source committed so far, in this same transaction."""
+        provenance.write_checkpoint(self.conn, source_id, fingerprint, items_done)
