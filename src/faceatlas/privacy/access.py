@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from faceatlas.errors import InvalidRequestError
-from faceatlas.privacy.log import mirror_to_audit, record_action
+from faceatlas.privacy.log import Actor, PrivacyEntry, log_entry
 from faceatlas.privacy.matching import optout_threshold
 from faceatlas.privacy.optout import matching_faces, templates_from_selfies
 from faceatlas.store import utc_now
@@ -92,24 +92,8 @@ def subject_access_export(
     logged: dict[str, Any] = {"faces": len(faces), "source_urls": len(urls)}
     if actor is not None and actor != verified_by:
         logged["verified_by"] = verified_by
-    with scope.gallery.catalog.writer() as w:
-        record_action(
-            w.conn,
-            "subject_access",
-            actor=actor or verified_by,
-            case_ref=case_ref,
-            target=f"requester:{requester}",
-            details=logged,
-        )
-    mirror_to_audit(
-        scope,
-        "subject_access",
-        actor=actor or verified_by,
-        case_ref=case_ref,
-        target=f"requester:{requester}",
-        details=logged,
-        role=role,
-    )
+    by = Actor(actor or verified_by, case_ref, role)
+    log_entry(scope, PrivacyEntry("subject_access", f"requester:{requester}", by, logged))
     return {
         "generated_at": utc_now(),
         "requester": requester,
