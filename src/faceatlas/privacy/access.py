@@ -31,19 +31,18 @@ def subject_access_export(
     *,
     requester: str,
     verified_by: str,
-    case_ref: str,
+    by: Actor,
     include_thumbnails: bool = True,
-    actor: str | None = None,
-    role: str = "operator",
 ) -> dict[str, Any]:
     """JSON-ready export of every stored face matching the selfies.
 
-    ``actor`` is who carries the export out (the signed-in user of the REST API;
-    ``verified_by`` when not given), logged with ``role``.
+    ``by`` is who carries the export out (the signed-in user of the REST API, else
+    ``verified_by``), with the case it is under, which is required.
 
     The threshold is the more inclusive of the search threshold and the opt-out
     threshold: a person sees every face that search or an opt-out would treat as theirs.
     """
+    case_ref = by.case_ref or ""
     for name, value in (("requester", requester), ("verified_by", verified_by), ("case", case_ref)):
         if not value.strip():
             raise InvalidRequestError(f"{name} is required for a subject access export")
@@ -90,9 +89,8 @@ def subject_access_export(
             )
         faces.append(entry)
     logged: dict[str, Any] = {"faces": len(faces), "source_urls": len(urls)}
-    if actor is not None and actor != verified_by:
+    if by.name != verified_by:
         logged["verified_by"] = verified_by
-    by = Actor(actor or verified_by, case_ref, role)
     log_entry(scope, PrivacyEntry("subject_access", f"requester:{requester}", by, logged))
     return {
         "generated_at": utc_now(),

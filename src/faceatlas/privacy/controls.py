@@ -116,15 +116,18 @@ class PrivacyControls:
         actor: str | None = None,
         role: str = "operator",
     ) -> dict[str, Any]:
+        """Export what the atlas holds matching a verified requester's selfies (logged).
+
+        ``actor`` is who carries the export out (``verified_by`` when not given).
+        """
+        by = Actor(actor or verified_by, case_ref, role)
         return subject_access_export(
             self.scope,
             selfies,
             requester=requester,
             verified_by=verified_by,
-            case_ref=case_ref,
+            by=by,
             include_thumbnails=include_thumbnails,
-            actor=actor,
-            role=role,
         )
 
     def run_retention(

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
@@ -260,17 +260,8 @@ def reject_optout(
 
 
 def _request(row: stored.OptOutRow) -> OptOutRequest:
-    return OptOutRequest(
-        id=row.id,
-        contact=row.contact,
-        status=OptOutStatus(row.status),
-        channel=row.channel,
-        created_at=row.created_at,
-        decided_at=row.decided_at,
-        decided_by=row.decided_by,
-        templates=row.templates,
-        receipt=None if row.receipt is None else OptOutReceipt.from_dict(row.receipt),
-    )
+    receipt = None if row.receipt is None else OptOutReceipt.from_dict(row.receipt)
+    return OptOutRequest(**{**asdict(row), "status": OptOutStatus(row.status), "receipt": receipt})
 
 
 def get_optout(scope: PrivacyScope, request_id: int) -> OptOutRequest:

@@ -97,18 +97,7 @@ def read_actions(catalog: Catalog, *, limit: int = 100) -> list[PrivacyAction]:
         rows = conn.execute(
             sa.select(t.privacy_actions).order_by(t.privacy_actions.c.id.desc()).limit(limit)
         ).all()
-    return [
-        PrivacyAction(
-            id=int(r.id),
-            at=r.at,
-            action=r.action,
-            actor=r.actor,
-            case_ref=r.case_ref,
-            target=r.target,
-            details=json.loads(r.details),
-        )
-        for r in rows
-    ]
+    return [PrivacyAction(**{**r._mapping, "details": json.loads(r.details)}) for r in rows]
 
 
 def delete_privacy_actions_before(conn: sa.Connection, cutoff: str) -> int:
