@@ -6,8 +6,7 @@ from faceatlas.privacy.erasure import (
     ErasurePlan,
     Takedown,
     complete_takedowns,
-    erase_faces,
-    erase_images,
+    erase_by_id,
     erase_source_url,
     host_matches,
     normalize_domain,
@@ -16,7 +15,7 @@ from faceatlas.privacy.erasure import (
     takedowns,
     taken_down_domains,
 )
-from faceatlas.privacy.log import PrivacyAction, log_action, read_actions
+from faceatlas.privacy.log import Actor, PrivacyAction, PrivacyEntry, log_action, read_actions
 from faceatlas.privacy.matching import (
     OPTOUT_TARGET_FMR,
     Blocklist,
@@ -45,6 +44,7 @@ __all__ = [
     "MAX_SELFIES",
     "OPTOUT_TARGET_FMR",
     "SELFIE_MAX_PIXELS",
+    "Actor",
     "Blocklist",
     "ErasureCounts",
     "ErasurePlan",
@@ -52,14 +52,14 @@ __all__ = [
     "OptOutRequest",
     "OptOutStatus",
     "PrivacyAction",
+    "PrivacyEntry",
     "RetentionReport",
     "Takedown",
     "approve_optout",
     "best_similarity",
     "complete_takedowns",
     "count_probes",
-    "erase_faces",
-    "erase_images",
+    "erase_by_id",
     "erase_source_url",
     "get_optout",
     "host_matches",

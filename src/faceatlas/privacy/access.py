@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from faceatlas.errors import InvalidRequestError
-from faceatlas.privacy.log import mirror_to_audit, record_action
+from faceatlas.privacy.log import Actor, PrivacyEntry, log_entry
 from faceatlas.privacy.matching import optout_threshold
 from faceatlas.privacy.optout import matching_faces, templates_from_selfies
 from faceatlas.store import utc_now
@@ -31,19 +31,18 @@ def subject_access_export(
     *,
     requester: str,
     verified_by: str,
-    case_ref: str,
+    by: Actor,
     include_thumbnails: bool = True,
-    actor: str | None = None,
-    role: str = "operator",
 ) -> dict[str, Any]:
     """JSON-ready export of every stored face matching the selfies.
 
-    ``actor`` is who carries the export out (the signed-in user of the REST API;
-    ``verified_by`` when not given), logged with ``role``.
+    ``by`` is who carries the export out (the signed-in user of the REST API, else
+    ``verified_by``), with the case it is under, which is required.
 
     The threshold is the more inclusive of the search threshold and the opt-out
     threshold: a person sees every face that search or an opt-out would treat as theirs.
     """
+    case_ref = by.case_ref or ""
     for name, value in (("requester", requester), ("verified_by", verified_by), ("case", case_ref)):
         if not value.strip():
             raise InvalidRequestError(f"{name} is required for a subject access export")
@@ -90,26 +89,9 @@ def subject_access_export(
             )
         faces.append(entry)
     logged: dict[str, Any] = {"faces": len(faces), "source_urls": len(urls)}
-    if actor is not None and actor != verified_by:
+    if by.name != verified_by:
         logged["verified_by"] = verified_by
-    with scope.gallery.catalog.writer() as w:
-        record_action(
-            w.conn,
-            "subject_access",
-            actor=actor or verified_by,
-            case_ref=case_ref,
-            target=f"requester:{requester}",
-            details=logged,
-        )
-    mirror_to_audit(
-        scope,
-        "subject_access",
-        actor=actor or verified_by,
-        case_ref=case_ref,
-        target=f"requester:{requester}",
-        details=logged,
-        role=role,
-    )
+    log_entry(scope, PrivacyEntry("subject_access", f"requester:{requester}", by, logged))
     return {
         "generated_at": utc_now(),
         "requester": requester,

@@ -12,13 +12,12 @@ from faceatlas.privacy.access import subject_access_export
 from faceatlas.privacy.erasure import (
     ErasureCounts,
     Takedown,
-    erase_faces,
-    erase_images,
+    erase_by_id,
     erase_source_url,
     takedown_domain,
     takedowns,
 )
-from faceatlas.privacy.log import PrivacyAction, read_actions
+from faceatlas.privacy.log import Actor, PrivacyAction, read_actions
 from faceatlas.privacy.optout import (
     OptOutReceipt,
     OptOutRequest,
@@ -36,6 +35,8 @@ from faceatlas.privacy.scope import PrivacyScope
 from faceatlas.types import Vectors
 
 __all__ = ["PrivacyControls"]
+
+Ids = Sequence[int]
 
 
 class PrivacyControls:
@@ -63,12 +64,12 @@ class PrivacyControls:
     def optout_approve(
         self, request_id: int, *, actor: str, note: str | None = None, role: str = "operator"
     ) -> OptOutReceipt:
-        return approve_optout(self.scope, request_id, actor=actor, note=note, role=role)
+        return approve_optout(self.scope, request_id, Actor(actor, role=role), note)
 
     def optout_reject(
         self, request_id: int, *, actor: str, note: str | None = None, role: str = "operator"
     ) -> OptOutRequest:
-        return reject_optout(self.scope, request_id, actor=actor, note=note, role=role)
+        return reject_optout(self.scope, request_id, Actor(actor, role=role), note)
 
     def optout(self, request_id: int) -> OptOutRequest:
         return get_optout(self.scope, request_id)
@@ -77,35 +78,28 @@ class PrivacyControls:
         return list_optouts(self.scope, status)
 
     def erase_faces(
-        self,
-        face_ids: Sequence[int],
-        *,
-        actor: str,
-        case_ref: str | None = None,
-        role: str = "operator",
+        self, face_ids: Ids, *, actor: str, case_ref: str | None = None, role: str = "operator"
     ) -> ErasureCounts:
-        return erase_faces(self.scope, face_ids, actor=actor, case_ref=case_ref, role=role)
+        """Erase faces by id (their image goes too when no face is left in it)."""
+        return erase_by_id(self.scope, "face", face_ids, Actor(actor, case_ref, role))
 
     def erase_images(
-        self,
-        image_ids: Sequence[int],
-        *,
-        actor: str,
-        case_ref: str | None = None,
-        role: str = "operator",
+        self, image_ids: Ids, *, actor: str, case_ref: str | None = None, role: str = "operator"
     ) -> ErasureCounts:
-        return erase_images(self.scope, image_ids, actor=actor, case_ref=case_ref, role=role)
+        """Erase images by id with every face and sighting of them."""
+        return erase_by_id(self.scope, "image", image_ids, Actor(actor, case_ref, role))
 
     def erase_source_url(
         self, url: str, *, actor: str, case_ref: str | None = None, role: str = "operator"
     ) -> ErasureCounts:
-        return erase_source_url(self.scope, url, actor=actor, case_ref=case_ref, role=role)
+        """Erase the sightings at an image or page URL (images seen only there go too)."""
+        return erase_source_url(self.scope, url, Actor(actor, case_ref, role))
 
     def takedown_domain(
         self, domain: str, *, actor: str, case_ref: str | None = None, role: str = "operator"
     ) -> ErasureCounts:
         """Erase a domain (subdomains included) and refuse it in every later ingest."""
-        return takedown_domain(self.scope, domain, actor=actor, case_ref=case_ref, role=role)
+        return takedown_domain(self.scope, domain, Actor(actor, case_ref, role))
 
     def takedowns(self) -> list[Takedown]:
         """The taken-down domains, with when, by whom and the case reference."""
@@ -122,15 +116,18 @@ class PrivacyControls:
         actor: str | None = None,
         role: str = "operator",
     ) -> dict[str, Any]:
+        """Export what the atlas holds matching a verified requester's selfies (logged).
+
+        ``actor`` is who carries the export out (``verified_by`` when not given).
+        """
+        by = Actor(actor or verified_by, case_ref, role)
         return subject_access_export(
             self.scope,
             selfies,
             requester=requester,
             verified_by=verified_by,
-            case_ref=case_ref,
+            by=by,
             include_thumbnails=include_thumbnails,
-            actor=actor,
-            role=role,
         )
 
     def run_retention(

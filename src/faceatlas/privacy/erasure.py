@@ -14,19 +14,19 @@ is checkpointed and truncated so erased bytes do not linger in it
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import asdict, dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass, field, replace
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
-import sqlalchemy as sa
 
 from faceatlas.errors import AtlasLockedError, InvalidRequestError, NotFoundError
 from faceatlas.identity.store import delete_empty_identities
 from faceatlas.ingest.takedown import host_matches, normalize_domain
-from faceatlas.privacy.log import log_action, mirror_to_audit, record_action
-from faceatlas.store import Catalog, utc_now
-from faceatlas.store import schema as t
+from faceatlas.privacy.log import Actor, PrivacyEntry, log_entry, mirror_to_audit, record_action
+from faceatlas.store import Catalog, CatalogWriter
+from faceatlas.store import privacy_erasure as rows
+from faceatlas.store.privacy import Takedown, add_takedown, checkpoint_wal, takedowns
 
 if TYPE_CHECKING:
     from faceatlas.privacy.scope import PrivacyScope
@@ -37,8 +37,7 @@ __all__ = [
     "Takedown",
     "complete_takedowns",
     "erase",
-    "erase_faces",
-    "erase_images",
+    "erase_by_id",
     "erase_source_url",
     "host_matches",
     "normalize_domain",
@@ -49,8 +48,6 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
-
-CHUNK = 500
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,255 +79,87 @@ class ErasurePlan:
         return bool(self.face_ids or self.image_ids or self.sighting_ids)
 
 
-@dataclass(frozen=True, slots=True)
-class _Audit:
-    action: str
-    actor: str
-    target: str
-    case_ref: str | None
-    details: dict[str, Any]
-    role: str = "operator"
-
-
-def erase(
-    scope: PrivacyScope,
-    plan: ErasurePlan,
-    *,
-    action: str,
-    actor: str,
-    target: str,
-    case_ref: str | None = None,
-    details: dict[str, Any] | None = None,
-    role: str = "operator",
-) -> ErasureCounts:
-    """Carry out ``plan``; the caller holds the atlas writer lock. Always logs the action.
-
-    ``role`` is the actor's role in the audit log (``operator`` for the CLI, the
-    signed-in user's role for the REST API and the web app).
-    """
-    return _carry_out(
-        scope, plan, _Audit(action, actor, target, case_ref, dict(details or {}), role)
-    )
-
-
-def _carry_out(scope: PrivacyScope, plan: ErasurePlan, audit: _Audit) -> ErasureCounts:
-    """:func:`erase`, with the log entry's fields in ``audit``."""
+def erase(scope: PrivacyScope, plan: ErasurePlan, entry: PrivacyEntry) -> ErasureCounts:
+    """Carry out ``plan``; the caller holds the atlas writer lock. Always logs ``entry``,
+    with what was erased added to its details."""
     if not plan:
-        with scope.gallery.catalog.writer() as w:
-            _record(w.conn, audit, ErasureCounts())
-        _mirror(scope, audit, ErasureCounts())
+        log_entry(scope, entry.with_details(erased=ErasureCounts().as_dict()))
         return ErasureCounts()
-    scope.gallery.mark_index_dirty()
-    with scope.gallery.catalog.writer() as w:
-        counts, face_ids = _delete(w.conn, plan)
-        _record(w.conn, audit, counts)
-    removed = scope.gallery.index.remove(np.asarray(sorted(face_ids), dtype=np.int64))
-    _, watermark = scope.gallery.catalog.embedding_watermark(scope.gallery.model_id)
-    scope.gallery.index.save(watermark)
-    scope.gallery.catalog.set_meta("index_dirty", "0")
-    scrub_catalog(scope.gallery.catalog)
-    counts = ErasureCounts(**{**counts.as_dict(), "index_vectors": removed})
-    _mirror(scope, audit, counts)
-    log.info("%s on %s erased %s", audit.action, audit.target, counts.as_dict())
+    gallery = scope.gallery
+    gallery.mark_index_dirty()
+    with gallery.catalog.writer() as w:
+        counts, face_ids = _delete(w, plan)
+        record_action(w, entry.with_details(erased=counts.as_dict()))
+    removed = gallery.index.remove(np.asarray(sorted(face_ids), dtype=np.int64))
+    _, watermark = gallery.catalog.embedding_watermark(gallery.model_id)
+    gallery.index.save(watermark)
+    gallery.catalog.set_meta("index_dirty", "0")
+    scrub_catalog(gallery.catalog)
+    counts = replace(counts, index_vectors=removed)
+    mirror_to_audit(scope, entry.with_details(erased=counts.as_dict()))
+    log.info("%s on %s erased %s", entry.action, entry.target, counts.as_dict())
     return counts
 
 
-def _record(conn: sa.Connection, audit: _Audit, counts: ErasureCounts) -> None:
-    record_action(conn, audit.action, **_entry(audit, counts))
-
-
-def _mirror(scope: PrivacyScope, audit: _Audit, counts: ErasureCounts) -> None:
-    mirror_to_audit(scope, audit.action, role=audit.role, **_entry(audit, counts))
-
-
-def _entry(audit: _Audit, counts: ErasureCounts) -> dict[str, Any]:
-    """The log entry's fields, with what was erased."""
-    return {
-        "actor": audit.actor,
-        "target": audit.target,
-        "case_ref": audit.case_ref,
-        "details": {**audit.details, "erased": counts.as_dict()},
-    }
-
-
-def _delete(conn: sa.Connection, plan: ErasurePlan) -> tuple[ErasureCounts, set[int]]:
-    sightings_deleted = 0
+def _delete(w: CatalogWriter, plan: ErasurePlan) -> tuple[ErasureCounts, set[int]]:
+    """Delete what ``plan`` names and what it leaves without purpose: images whose every
+    sighting, or every face, is erased, and identities left with no face."""
+    conn = w.conn
     drop_images = set(plan.image_ids)
+    sightings = 0
     if plan.sighting_ids:
-        touched: set[int] = set()
-        for chunk in _chunks(plan.sighting_ids):
-            touched.update(
-                conn.execute(
-                    sa.select(t.sightings.c.image_id).where(t.sightings.c.id.in_(chunk))
-                ).scalars()
-            )
-            sightings_deleted += conn.execute(
-                t.sightings.delete().where(t.sightings.c.id.in_(chunk))
-            ).rowcount
-        seen_elsewhere = _with_rows(conn, t.sightings.c.image_id, touched)
-        drop_images |= touched - seen_elsewhere
-    face_ids = set(plan.face_ids)
-    for chunk in _chunks(drop_images):
-        face_ids.update(
-            conn.execute(sa.select(t.faces.c.id).where(t.faces.c.image_id.in_(chunk))).scalars()
-        )
-    face_images: set[int] = set()
-    touched_identities: set[int] = set()
-    embeddings = thumbnails = faces = 0
-    for chunk in _chunks(face_ids):
-        face_images.update(
-            conn.execute(sa.select(t.faces.c.image_id).where(t.faces.c.id.in_(chunk))).scalars()
-        )
-        touched_identities.update(
-            conn.execute(
-                sa.select(t.face_identities.c.identity_id).where(
-                    t.face_identities.c.face_id.in_(chunk)
-                )
-            ).scalars()
-        )
-        embeddings += conn.execute(
-            t.embeddings.delete().where(t.embeddings.c.face_id.in_(chunk))
-        ).rowcount
-        thumbnails += conn.execute(
-            t.thumbnails.delete().where(t.thumbnails.c.face_id.in_(chunk))
-        ).rowcount
-        conn.execute(t.face_identities.delete().where(t.face_identities.c.face_id.in_(chunk)))
-        conn.execute(
-            t.identity_exclusions.delete().where(t.identity_exclusions.c.face_id.in_(chunk))
-        )
-        faces += conn.execute(t.faces.delete().where(t.faces.c.id.in_(chunk))).rowcount
-    keep = face_images - drop_images
-    with_faces = _with_rows(conn, t.faces.c.image_id, keep)
+        touched, sightings = rows.delete_sightings(conn, plan.sighting_ids)
+        drop_images |= touched - rows.images_with_sightings(conn, touched)  # seen nowhere else
+    face_ids = set(plan.face_ids) | rows.faces_of_images(conn, drop_images)
+    gone = rows.delete_faces(conn, face_ids)
+    keep = gone.images - drop_images
+    with_faces = rows.images_with_faces(conn, keep)
     drop_images |= keep - with_faces  # held faces, all erased: no purpose left
-    for image_id in sorted(with_faces):
-        remaining = conn.execute(
-            sa.select(sa.func.count()).select_from(t.faces).where(t.faces.c.image_id == image_id)
-        ).scalar_one()
-        conn.execute(
-            t.images.update().where(t.images.c.id == image_id).values(face_count=remaining)
-        )
-    images = 0
-    for chunk in _chunks(drop_images):
-        sightings_deleted += conn.execute(
-            t.sightings.delete().where(t.sightings.c.image_id.in_(chunk))
-        ).rowcount
-        images += conn.execute(t.images.delete().where(t.images.c.id.in_(chunk))).rowcount
+    rows.recount_faces(conn, with_faces)
+    images, image_sightings = rows.delete_images(conn, drop_images)
+    identities = 0
+    if gone.identities:
+        identities = delete_empty_identities(conn)
+        rows.forget_identity_decisions(conn, gone.identities)  # they hold labels
     counts = ErasureCounts(
-        faces=faces,
-        embeddings=embeddings,
-        thumbnails=thumbnails,
+        faces=gone.faces,
+        embeddings=gone.embeddings,
+        thumbnails=gone.thumbnails,
         images=images,
-        sightings=sightings_deleted,
-        identities=_drop_empty_identities(conn, touched_identities),
+        sightings=sightings + image_sightings,
+        identities=identities,
     )
     return counts, face_ids
 
 
-def _drop_empty_identities(conn: sa.Connection, touched: set[int]) -> int:
-    """Delete identities left with no face, and their curation entries (which hold labels)."""
-    if not touched:
-        return 0
-    dropped = delete_empty_identities(conn)
-    gone = touched - _with_rows(conn, t.identities.c.id, touched)
-    for chunk in _chunks(gone):
-        conn.execute(
-            t.identity_decisions.delete().where(
-                t.identity_decisions.c.identity_id.in_(chunk)
-                | t.identity_decisions.c.other_identity_id.in_(chunk)
-            )
-        )
-    return dropped
-
-
-def _with_rows(conn: sa.Connection, column: sa.Column[Any], ids: Iterable[int]) -> set[int]:
-    """The subset of ``ids`` that still appear in ``column``."""
-    found: set[int] = set()
-    for chunk in _chunks(ids):
-        found.update(conn.execute(sa.select(column).where(column.in_(chunk)).distinct()).scalars())
-    return found
-
-
-def _chunks(ids: Iterable[int]) -> Iterator[list[int]]:
-    items = sorted(ids)
-    for start in range(0, len(items), CHUNK):
-        yield items[start : start + CHUNK]
-
-
 def scrub_catalog(catalog: Catalog) -> None:
     """Move the WAL into the main file and truncate it, so deleted bytes leave the WAL."""
-    if catalog.db.dialect.name != "sqlite":
-        return
-    with catalog.db.connect() as conn:
-        busy = conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").first()
-    if busy is not None and busy[0]:
+    if not checkpoint_wal(catalog):
         log.warning("WAL checkpoint incomplete: a reader holds it; rerun `retention run` later")
 
 
-# --- erasure by id -------------------------------------------------------------------
+# --- erasure by id, source URL and domain -------------------------------------------------
 
 
-def _existing(catalog: Catalog, column: sa.Column[Any], ids: Sequence[int], what: str) -> set[int]:
-    wanted = set(ids)
-    with catalog.db.connect() as conn:
-        found = _with_rows(conn, column, wanted)
-    missing = sorted(wanted - found)
-    if missing:
-        raise NotFoundError(f"{what} {', '.join(map(str, missing[:10]))} does not exist")
-    return found
-
-
-def erase_faces(
-    scope: PrivacyScope,
-    face_ids: Sequence[int],
-    *,
-    actor: str,
-    case_ref: str | None = None,
-    role: str = "operator",
+def erase_by_id(
+    scope: PrivacyScope, kind: Literal["face", "image"], ids: Sequence[int], by: Actor
 ) -> ErasureCounts:
-    """Erase faces by id (their image goes too when no face is left in it)."""
-    return _erase_by_id(scope, "face", face_ids, actor=actor, case_ref=case_ref, role=role)
-
-
-def erase_images(
-    scope: PrivacyScope,
-    image_ids: Sequence[int],
-    *,
-    actor: str,
-    case_ref: str | None = None,
-    role: str = "operator",
-) -> ErasureCounts:
-    """Erase images by id with every face and sighting of them."""
-    return _erase_by_id(scope, "image", image_ids, actor=actor, case_ref=case_ref, role=role)
-
-
-def _erase_by_id(
-    scope: PrivacyScope,
-    kind: Literal["face", "image"],
-    ids: Sequence[int],
-    *,
-    actor: str,
-    case_ref: str | None,
-    role: str,
-) -> ErasureCounts:
-    """Erase the faces or images ``ids``, all of which must exist; logged as ``erase_<kind>s``."""
+    """Erase faces (their image goes too when no face is left in it) or whole images (with
+    every face and sighting of them) by id, all of which must exist; logged as
+    ``erase_<kind>s``."""
     if not ids:
         raise InvalidRequestError(f"give at least one {kind} id")
-    column = t.faces.c.id if kind == "face" else t.images.c.id
     with scope.gallery.writer_lock():
-        found = _existing(scope.gallery.catalog, column, ids, kind)
+        found = rows.existing_ids(scope.gallery.catalog, kind, ids)
+        missing = sorted(set(ids) - found)
+        if missing:
+            raise NotFoundError(f"{kind} {', '.join(map(str, missing[:10]))} does not exist")
         plan = ErasurePlan(face_ids=found) if kind == "face" else ErasurePlan(image_ids=found)
         target = f"{kind}s:" + ",".join(map(str, sorted(found)))
-        return _carry_out(scope, plan, _Audit(f"erase_{kind}s", actor, target, case_ref, {}, role))
+        return erase(scope, plan, PrivacyEntry(f"erase_{kind}s", target, by))
 
 
-def erase_source_url(
-    scope: PrivacyScope,
-    url: str,
-    *,
-    actor: str,
-    case_ref: str | None = None,
-    role: str = "operator",
-) -> ErasureCounts:
+def erase_source_url(scope: PrivacyScope, url: str, by: Actor) -> ErasureCounts:
     """Erase every sighting whose image locator or page URL is ``url``.
 
     Images seen only there are erased with their faces; images also seen
@@ -340,51 +169,12 @@ def erase_source_url(
     if not url:
         raise InvalidRequestError("give a source URL")
     with scope.gallery.writer_lock():
-        return _erase_sightings(
-            scope,
-            (t.sightings.c.locator == url) | (t.sightings.c.page_url == url),
-            lambda _locator, _page_url: True,
-            _Audit("erase_source_url", actor, f"url:{url}", case_ref, {}, role),
-        )
+        found = rows.sightings_at_url(scope.gallery.catalog, url)
+        plan = ErasurePlan(sighting_ids={s.id for s in found})
+        return erase(scope, plan, PrivacyEntry("erase_source_url", f"url:{url}", by))
 
 
-def _erase_sightings(
-    scope: PrivacyScope,
-    where: sa.ColumnElement[bool],
-    keep: Callable[[str, str], bool],
-    audit: _Audit,
-) -> ErasureCounts:
-    """Erase the sightings ``where`` selects and ``keep`` confirms from their image and
-    page URLs; the caller holds the writer lock."""
-    with scope.gallery.catalog.db.connect() as conn:
-        rows = conn.execute(
-            sa.select(t.sightings.c.id, t.sightings.c.locator, t.sightings.c.page_url).where(where)
-        ).all()
-    ids = {int(sid) for sid, locator, page_url in rows if keep(locator, page_url)}
-    return _carry_out(scope, ErasurePlan(sighting_ids=ids), audit)
-
-
-@dataclass(frozen=True, slots=True)
-class Takedown:
-    """A taken-down domain: when, by whom, under which case."""
-
-    domain: str
-    at: str
-    actor: str
-    case_ref: str | None
-
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-
-def takedown_domain(
-    scope: PrivacyScope,
-    domain: str,
-    *,
-    actor: str,
-    case_ref: str | None = None,
-    role: str = "operator",
-) -> ErasureCounts:
+def takedown_domain(scope: PrivacyScope, domain: str, by: Actor) -> ErasureCounts:
     """Erase every sighting on ``domain`` (and subdomains), image URL or page URL.
 
     Images seen only on the domain disappear with their faces; images also
@@ -395,29 +185,13 @@ def takedown_domain(
     stored from it when it finishes. Taking a domain down again erases again.
     """
     domain = normalize_domain(domain)
-    with scope.gallery.catalog.writer() as w:
-        exists = w.conn.execute(
-            sa.select(t.takedown_domains.c.domain).where(t.takedown_domains.c.domain == domain)
-        ).first()
-        if exists is None:
-            w.conn.execute(
-                t.takedown_domains.insert().values(
-                    domain=domain, at=utc_now(), actor=actor[:200], case_ref=case_ref
-                )
-            )
+    add_takedown(scope.gallery.catalog, domain, actor=by.name, case_ref=by.case_ref)
     try:
         with scope.gallery.writer_lock():
-            return _erase_domain(scope, domain, actor=actor, case_ref=case_ref, role=role)
+            return _erase_domain(scope, domain, by)
     except AtlasLockedError as exc:
-        log_action(
-            scope,
-            "takedown_recorded",
-            actor=actor,
-            target=f"domain:{domain}",
-            case_ref=case_ref,
-            details={"erasure": "deferred: the atlas writer is busy"},
-            role=role,
-        )
+        deferred = {"erasure": "deferred: the atlas writer is busy"}
+        log_entry(scope, PrivacyEntry("takedown_recorded", f"domain:{domain}", by, deferred))
         raise AtlasLockedError(
             f"{exc.message}. The takedown of {domain} is recorded and ingestion refuses it "
             "from now on (a running ingest from its next batch, erasing what it stored from "
@@ -426,17 +200,15 @@ def takedown_domain(
         ) from None
 
 
-def _erase_domain(
-    scope: PrivacyScope, domain: str, *, actor: str, case_ref: str | None, role: str
-) -> ErasureCounts:
+def _erase_domain(scope: PrivacyScope, domain: str, by: Actor) -> ErasureCounts:
     """Erase the domain's sightings; the caller holds the writer lock."""
-    pattern = f"%{domain}%"
-    return _erase_sightings(
-        scope,
-        t.sightings.c.locator.like(pattern) | t.sightings.c.page_url.like(pattern),
-        lambda locator, page_url: host_matches(locator, domain) or host_matches(page_url, domain),
-        _Audit("takedown_domain", actor, f"domain:{domain}", case_ref, {}, role),
-    )
+    ids = {
+        s.id
+        for s in rows.sightings_mentioning(scope.gallery.catalog, domain)
+        if host_matches(s.locator, domain) or host_matches(s.page_url, domain)
+    }
+    entry = PrivacyEntry("takedown_domain", f"domain:{domain}", by)
+    return erase(scope, ErasurePlan(sighting_ids=ids), entry)
 
 
 def complete_takedowns(scope: PrivacyScope, domains: Iterable[str]) -> ErasureCounts:
@@ -451,21 +223,10 @@ def complete_takedowns(scope: PrivacyScope, domains: Iterable[str]) -> ErasureCo
         entry = recorded.get(domain)
         if entry is None:
             continue
-        counts = _erase_domain(
-            scope, domain, actor=entry.actor, case_ref=entry.case_ref, role="operator"
-        )
+        counts = _erase_domain(scope, domain, Actor(entry.actor, entry.case_ref))
         for key, value in counts.as_dict().items():
             total[key] = total.get(key, 0) + value
     return ErasureCounts(**total)
-
-
-def takedowns(catalog: Catalog) -> list[Takedown]:
-    """Every taken-down domain, alphabetically."""
-    with catalog.db.connect() as conn:
-        rows = conn.execute(
-            sa.select(t.takedown_domains).order_by(t.takedown_domains.c.domain)
-        ).all()
-    return [Takedown(str(r.domain), str(r.at), str(r.actor), r.case_ref) for r in rows]
 
 
 def taken_down_domains(catalog: Catalog) -> list[str]:

@@ -10,83 +10,84 @@ append-only).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
-import sqlalchemy as sa
-
 from faceatlas.audit import AuditEvent
-from faceatlas.store import Catalog, utc_now
-from faceatlas.store import schema as t
+from faceatlas.store import CatalogWriter
+from faceatlas.store.privacy import PrivacyAction, add_privacy_action, read_actions
 
 if TYPE_CHECKING:
     from faceatlas.privacy.scope import PrivacyScope
 
-__all__ = ["PrivacyAction", "log_action", "mirror_to_audit", "read_actions", "record_action"]
-
-MAX_LABEL = 200
+__all__ = [
+    "Actor",
+    "PrivacyAction",
+    "PrivacyEntry",
+    "log_action",
+    "log_entry",
+    "mirror_to_audit",
+    "read_actions",
+    "record_action",
+]
 
 
 @dataclass(frozen=True, slots=True)
-class PrivacyAction:
-    id: int
-    at: str
+class Actor:
+    """Who carries an action out, under which case, and their role in the audit log
+    (``operator`` for the CLI, the signed-in user's role for the REST API and web app)."""
+
+    name: str
+    case_ref: str | None = None
+    role: str = "operator"
+
+
+@dataclass(frozen=True, slots=True)
+class PrivacyEntry:
+    """One action as logged: what, on which target, by whom, with which counts."""
+
     action: str
-    actor: str
-    case_ref: str | None
     target: str
-    details: dict[str, Any]
+    by: Actor
+    details: Mapping[str, Any] = field(default_factory=dict)
 
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+    def with_details(self, **more: Any) -> PrivacyEntry:
+        return replace(self, details={**self.details, **more})
 
 
-def record_action(
-    conn: sa.Connection,
-    action: str,
-    *,
-    actor: str,
-    target: str,
-    case_ref: str | None = None,
-    details: Mapping[str, Any] | None = None,
-    at: str | None = None,
-) -> None:
-    """Append one entry inside the caller's transaction (``at`` defaults to now)."""
-    conn.execute(
-        t.privacy_actions.insert().values(
-            at=at or utc_now(),
-            action=action,
-            actor=actor[:MAX_LABEL],
-            case_ref=None if case_ref is None else case_ref[:MAX_LABEL],
-            target=target,
-            details=json.dumps(dict(details or {}), sort_keys=True),
-        )
+def record_action(w: CatalogWriter, entry: PrivacyEntry, *, at: str | None = None) -> None:
+    """Append ``entry`` to the privacy log inside the writer's transaction (``at``: now)."""
+    add_privacy_action(
+        w.conn,
+        entry.action,
+        actor=entry.by.name,
+        target=entry.target,
+        case_ref=entry.by.case_ref,
+        details=entry.details,
+        at=at,
     )
 
 
-def mirror_to_audit(
-    scope: PrivacyScope,
-    action: str,
-    *,
-    actor: str,
-    target: str,
-    case_ref: str | None = None,
-    details: Mapping[str, Any] | None = None,
-    role: str = "operator",
-) -> None:
-    """Append the action to the hash-chained audit log too (after its transaction commits)."""
+def mirror_to_audit(scope: PrivacyScope, entry: PrivacyEntry) -> None:
+    """Append ``entry`` to the hash-chained audit log too (after its transaction commits)."""
     scope.audit.append(
         AuditEvent(
-            actor=actor[:64],
-            actor_role=role,
+            actor=entry.by.name[:64],
+            actor_role=entry.by.role,
             actor_unit="",
-            action=f"privacy_{action}"[:40],
-            case_number=case_ref,
-            details={"target": target, **dict(details or {})},
+            action=f"privacy_{entry.action}"[:40],
+            case_number=entry.by.case_ref,
+            details={"target": entry.target, **dict(entry.details)},
         )
     )
+
+
+def log_entry(scope: PrivacyScope, entry: PrivacyEntry) -> None:
+    """Record ``entry`` in the privacy log, then in the hash-chained audit log."""
+    with scope.gallery.catalog.writer() as w:
+        record_action(w, entry)
+    mirror_to_audit(scope, entry)
 
 
 def log_action(
@@ -100,30 +101,4 @@ def log_action(
     role: str = "operator",
 ) -> None:
     """Record an action in the privacy log, then in the hash-chained audit log."""
-    with scope.gallery.catalog.writer() as w:
-        record_action(
-            w.conn, action, actor=actor, target=target, case_ref=case_ref, details=details
-        )
-    mirror_to_audit(
-        scope, action, actor=actor, target=target, case_ref=case_ref, details=details, role=role
-    )
-
-
-def read_actions(catalog: Catalog, *, limit: int = 100) -> list[PrivacyAction]:
-    """The most recent entries, newest first."""
-    with catalog.db.connect() as conn:
-        rows = conn.execute(
-            sa.select(t.privacy_actions).order_by(t.privacy_actions.c.id.desc()).limit(limit)
-        ).all()
-    return [
-        PrivacyAction(
-            id=int(r.id),
-            at=r.at,
-            action=r.action,
-            actor=r.actor,
-            case_ref=r.case_ref,
-            target=r.target,
-            details=json.loads(r.details),
-        )
-        for r in rows
-    ]
+    log_entry(scope, PrivacyEntry(action, target, Actor(actor, case_ref, role), details or {}))

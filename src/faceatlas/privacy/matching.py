@@ -26,13 +26,12 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import sqlalchemy as sa
 
 from faceatlas.errors import InvalidRequestError, NoFaceError
 from faceatlas.index.protocol import IndexHit
 from faceatlas.ingest import FaceFilter
 from faceatlas.store import Catalog
-from faceatlas.store import schema as t
+from faceatlas.store.privacy import active_templates
 from faceatlas.types import AnalyzedFace, Vector, Vectors
 
 if TYPE_CHECKING:
@@ -125,18 +124,7 @@ class Blocklist:
         """Active templates, float32 ``(m, dim)``."""
         version = self.catalog.get_meta(META_BLOCKLIST_VERSION) or "0"
         if version != self._version:
-            with self.catalog.db.connect() as conn:
-                rows = conn.execute(
-                    sa.select(t.optout_templates.c.vector).where(
-                        t.optout_templates.c.model_id == self.model_id,
-                        t.optout_templates.c.active.is_(True),
-                    )
-                ).all()
-            self._templates = (
-                np.stack([np.frombuffer(r[0], dtype=np.float32) for r in rows])
-                if rows
-                else np.zeros((0, self.dim), dtype=np.float32)
-            )
+            self._templates = active_templates(self.catalog, self.model_id, self.dim)
             self._version = version
         return self._templates
 

@@ -9,20 +9,18 @@ the erasure threshold is erased.
 
 from __future__ import annotations
 
-import json
 import re
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import sqlalchemy as sa
 
 from faceatlas.errors import ConflictError, FaceAtlasError, InvalidRequestError, NotFoundError
 from faceatlas.privacy.erasure import ErasureCounts, ErasurePlan, erase
-from faceatlas.privacy.log import mirror_to_audit, record_action
+from faceatlas.privacy.log import Actor, PrivacyEntry, mirror_to_audit, record_action
 from faceatlas.privacy.matching import (
     META_BLOCKLIST_VERSION,
     best_similarity,
@@ -30,7 +28,7 @@ from faceatlas.privacy.matching import (
     selfie_template,
 )
 from faceatlas.store import Catalog, utc_now
-from faceatlas.store import schema as t
+from faceatlas.store import privacy as stored
 from faceatlas.types import Vectors
 
 if TYPE_CHECKING:
@@ -171,44 +169,23 @@ def record_optout(
     auto-approval on, carry it out at once."""
     contact = contact.strip()
     check_contact(contact)
-    now = utc_now()
     with scope.gallery.catalog.writer() as w:
-        result = w.conn.execute(
-            t.optout_requests.insert().values(
-                contact=contact, status=OptOutStatus.PENDING.value, channel=channel, created_at=now
-            )
-        )
-        key = result.inserted_primary_key
-        assert key is not None
-        request_id = int(key[0])
-        for vector in templates:
-            w.conn.execute(
-                t.optout_templates.insert().values(
-                    request_id=request_id,
-                    model_id=scope.gallery.model_id,
-                    dim=int(vector.shape[0]),
-                    vector=np.ascontiguousarray(vector, dtype=np.float32).tobytes(),
-                    active=False,
-                    created_at=now,
-                )
-            )
-        record_action(
+        request_id = stored.add_optout_request(
             w.conn,
-            "optout_requested",
-            actor=channel,
-            target=f"optout:{request_id}",
-            details={"templates": len(templates)},
+            contact=contact,
+            status=OptOutStatus.PENDING.value,
+            channel=channel,
+            model_id=scope.gallery.model_id,
+            templates=templates,
         )
-    mirror_to_audit(
-        scope,
-        "optout_requested",
-        actor=channel,
-        target=f"optout:{request_id}",
-        details={"templates": len(templates)},
-        role="public",
-    )
+        by = Actor(channel, role="public")
+        entry = PrivacyEntry(
+            "optout_requested", f"optout:{request_id}", by, {"templates": len(templates)}
+        )
+        record_action(w, entry)
+    mirror_to_audit(scope, entry)
     if scope.gallery.settings.optout_auto_approve:
-        approve_optout(scope, request_id, actor="auto-approve")
+        approve_optout(scope, request_id, Actor("auto-approve"))
     return get_optout(scope, request_id)
 
 
@@ -222,64 +199,32 @@ def matching_faces(scope: PrivacyScope, templates: Vectors, threshold: float) ->
     return found
 
 
-def _templates_of(scope: PrivacyScope, request_id: int) -> Vectors:
-    with scope.gallery.catalog.db.connect() as conn:
-        rows = conn.execute(
-            sa.select(t.optout_templates.c.vector).where(
-                t.optout_templates.c.request_id == request_id,
-                t.optout_templates.c.model_id == scope.gallery.model_id,
-            )
-        ).all()
-    if not rows:
-        return np.zeros((0, scope.gallery.engine.dim), dtype=np.float32)
-    return np.stack([np.frombuffer(r[0], dtype=np.float32) for r in rows])
-
-
 def approve_optout(
-    scope: PrivacyScope,
-    request_id: int,
-    *,
-    actor: str,
-    note: str | None = None,
-    role: str = "operator",
+    scope: PrivacyScope, request_id: int, by: Actor, note: str | None = None
 ) -> OptOutReceipt:
     """Activate the request's templates and erase every matching face; returns the receipt.
 
     Approving a request whose erasure was interrupted resumes it.
     """
-    with scope.gallery.writer_lock():
+    gallery = scope.gallery
+    with gallery.writer_lock():
         request = get_optout(scope, request_id)
         if request.status in (OptOutStatus.COMPLETED, OptOutStatus.REJECTED):
             raise ConflictError(f"opt-out {request_id} is already {request.status.value}")
         threshold, source = optout_threshold(scope)
-        with scope.gallery.catalog.writer() as w:
-            w.conn.execute(
-                t.optout_templates.update()
-                .where(t.optout_templates.c.request_id == request_id)
-                .values(active=True)
-            )
-            w.conn.execute(
-                t.optout_requests.update()
-                .where(t.optout_requests.c.id == request_id)
-                .values(
-                    status=OptOutStatus.APPROVED.value,
-                    decided_at=utc_now(),
-                    decided_by=actor,
-                    note=note,
-                )
+        with gallery.catalog.writer() as w:
+            stored.activate_optout_templates(w.conn, request_id)
+            stored.decide_optout(
+                w.conn, request_id, status=OptOutStatus.APPROVED.value, actor=by.name, note=note
             )
             w.set_meta(META_BLOCKLIST_VERSION, str(time.time_ns()))
-        templates = _templates_of(scope, request_id)
-        matches = matching_faces(scope, templates, threshold)
-        counts = erase(
-            scope,
-            ErasurePlan(face_ids=set(matches)),
-            action="optout_erasure",
-            actor=actor,
-            target=f"optout:{request_id}",
-            details={"threshold": round(threshold, 4), "templates": int(templates.shape[0])},
-            role=role,
+        templates = stored.request_templates(
+            gallery.catalog, request_id, gallery.model_id, gallery.engine.dim
         )
+        matches = matching_faces(scope, templates, threshold)
+        details = {"threshold": round(threshold, 4), "templates": int(templates.shape[0])}
+        entry = PrivacyEntry("optout_erasure", f"optout:{request_id}", by, details)
+        counts = erase(scope, ErasurePlan(face_ids=set(matches)), entry)
         receipt = OptOutReceipt(
             request_id=request_id,
             completed_at=utc_now(),
@@ -288,83 +233,42 @@ def approve_optout(
             templates=int(templates.shape[0]),
             erased=counts,
         )
-        with scope.gallery.catalog.writer() as w:
-            w.conn.execute(
-                t.optout_requests.update()
-                .where(t.optout_requests.c.id == request_id)
-                .values(
-                    status=OptOutStatus.COMPLETED.value,
-                    receipt=json.dumps(receipt.as_dict(), sort_keys=True),
-                )
+        with gallery.catalog.writer() as w:
+            stored.store_optout_receipt(
+                w.conn, request_id, status=OptOutStatus.COMPLETED.value, receipt=receipt.as_dict()
             )
     return receipt
 
 
 def reject_optout(
-    scope: PrivacyScope,
-    request_id: int,
-    *,
-    actor: str,
-    note: str | None = None,
-    role: str = "operator",
+    scope: PrivacyScope, request_id: int, by: Actor, note: str | None = None
 ) -> OptOutRequest:
     """Refuse a pending request; its templates are deleted."""
     with scope.gallery.writer_lock():
         request = get_optout(scope, request_id)
         if request.status is not OptOutStatus.PENDING:
             raise ConflictError(f"opt-out {request_id} is {request.status.value}, not pending")
+        entry = PrivacyEntry("optout_rejected", f"optout:{request_id}", by)
         with scope.gallery.catalog.writer() as w:
-            w.conn.execute(
-                t.optout_templates.delete().where(t.optout_templates.c.request_id == request_id)
+            stored.delete_optout_templates(w.conn, request_id)
+            stored.decide_optout(
+                w.conn, request_id, status=OptOutStatus.REJECTED.value, actor=by.name, note=note
             )
-            w.conn.execute(
-                t.optout_requests.update()
-                .where(t.optout_requests.c.id == request_id)
-                .values(
-                    status=OptOutStatus.REJECTED.value,
-                    decided_at=utc_now(),
-                    decided_by=actor,
-                    note=note,
-                )
-            )
-            record_action(
-                w.conn, "optout_rejected", actor=actor, target=f"optout:{request_id}", details={}
-            )
-        mirror_to_audit(
-            scope, "optout_rejected", actor=actor, target=f"optout:{request_id}", role=role
-        )
+            record_action(w, entry)
+        mirror_to_audit(scope, entry)
     return get_optout(scope, request_id)
 
 
-def _query() -> sa.Select[Any]:
-    count = (
-        sa.select(sa.func.count())
-        .where(t.optout_templates.c.request_id == t.optout_requests.c.id)
-        .scalar_subquery()
-    )
-    return sa.select(t.optout_requests, count.label("n_templates"))
-
-
-def _record(row: Any) -> OptOutRequest:
-    return OptOutRequest(
-        id=int(row.id),
-        contact=row.contact,
-        status=OptOutStatus(row.status),
-        channel=row.channel,
-        created_at=row.created_at,
-        decided_at=row.decided_at,
-        decided_by=row.decided_by,
-        templates=int(row.n_templates),
-        receipt=None if row.receipt is None else OptOutReceipt.from_dict(json.loads(row.receipt)),
-    )
+def _request(row: stored.OptOutRow) -> OptOutRequest:
+    receipt = None if row.receipt is None else OptOutReceipt.from_dict(row.receipt)
+    return OptOutRequest(**{**asdict(row), "status": OptOutStatus(row.status), "receipt": receipt})
 
 
 def get_optout(scope: PrivacyScope, request_id: int) -> OptOutRequest:
-    with scope.gallery.catalog.db.connect() as conn:
-        row = conn.execute(_query().where(t.optout_requests.c.id == request_id)).first()
+    row = stored.optout_row(scope.gallery.catalog, request_id)
     if row is None:
         raise NotFoundError(f"opt-out request {request_id} does not exist")
-    return _record(row)
+    return _request(row)
 
 
 def unprotected_optouts(catalog: Catalog, model_id: str) -> list[int]:
@@ -373,20 +277,10 @@ def unprotected_optouts(catalog: Catalog, model_id: str) -> list[int]:
     An atlas searching with ``model_id`` would no longer keep those people out of new
     ingestion or search results; the selfies are not kept to make new templates.
     """
-    tpl = t.optout_templates
-    with catalog.db.connect() as conn:
-        rows = conn.execute(
-            sa.select(tpl.c.request_id, tpl.c.model_id).where(tpl.c.active.is_(True)).distinct()
-        ).all()
-    models: dict[int, set[str]] = {}
-    for request_id, template_model in rows:
-        models.setdefault(int(request_id), set()).add(str(template_model))
+    models = stored.active_template_models(catalog)
     return sorted(r for r, found in models.items() if model_id not in found)
 
 
 def list_optouts(scope: PrivacyScope, status: OptOutStatus | None = None) -> list[OptOutRequest]:
-    query = _query().order_by(t.optout_requests.c.id)
-    if status is not None:
-        query = query.where(t.optout_requests.c.status == status.value)
-    with scope.gallery.catalog.db.connect() as conn:
-        return [_record(r) for r in conn.execute(query).all()]
+    rows = stored.optout_rows(scope.gallery.catalog, None if status is None else status.value)
+    return [_request(r) for r in rows]

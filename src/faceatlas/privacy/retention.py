@@ -7,18 +7,20 @@ safe to schedule (cron, systemd timer) as often as wanted.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
-import sqlalchemy as sa
-
 from faceatlas.privacy.erasure import scrub_catalog
-from faceatlas.privacy.log import mirror_to_audit, record_action
-from faceatlas.store import Catalog, utc_now
-from faceatlas.store import schema as t
+from faceatlas.privacy.log import Actor, PrivacyEntry, mirror_to_audit, record_action
+from faceatlas.store.privacy import (
+    count_probes,
+    delete_privacy_actions_before,
+    delete_probes_before,
+    delete_thumbnails_before,
+    keep_probe,
+)
 
 if TYPE_CHECKING:
     from faceatlas.privacy.scope import PrivacyScope
@@ -58,55 +60,23 @@ def run_retention(
     with scope.gallery.writer_lock(), scope.gallery.catalog.writer() as w:
         thumbs = probes = entries = 0
         if settings.retention_thumbnail_days is not None:
-            cut = _cutoff(now, settings.retention_thumbnail_days)
-            thumbs = w.conn.execute(
-                t.thumbnails.delete().where(t.thumbnails.c.created_at < cut)
-            ).rowcount
+            thumbs = delete_thumbnails_before(
+                w.conn, _cutoff(now, settings.retention_thumbnail_days)
+            )
         probe_cut = (
             _cutoff(now, settings.retention_probe_days) if settings.store_probes else "9999"
         )  # probes are not to be kept at all when storing them is off
-        probes = w.conn.execute(
-            t.probe_images.delete().where(t.probe_images.c.created_at < probe_cut)
-        ).rowcount
+        probes = delete_probes_before(w.conn, probe_cut)
         if settings.retention_audit_days is not None:
-            cut = _cutoff(now, settings.retention_audit_days)
-            entries = w.conn.execute(
-                t.privacy_actions.delete().where(t.privacy_actions.c.at < cut)
-            ).rowcount
-        report = RetentionReport(thumbnails=thumbs, probes=probes, audit_entries=entries)
-        if thumbs or probes or entries:
-            record_action(
-                w.conn,
-                "retention",
-                actor=actor,
-                target="atlas",
-                details=report.as_dict(),
-                at=now.isoformat(timespec="seconds"),
+            entries = delete_privacy_actions_before(
+                w.conn, _cutoff(now, settings.retention_audit_days)
             )
+        report = RetentionReport(thumbnails=thumbs, probes=probes, audit_entries=entries)
+        entry = PrivacyEntry("retention", "atlas", Actor(actor, role=role), report.as_dict())
+        if thumbs or probes or entries:
+            record_action(w, entry, at=now.isoformat(timespec="seconds"))
     if thumbs or probes or entries:
-        mirror_to_audit(
-            scope, "retention", actor=actor, target="atlas", details=report.as_dict(), role=role
-        )
+        mirror_to_audit(scope, entry)
     scrub_catalog(scope.gallery.catalog)
     log.info("retention deleted %s", report.as_dict())
     return report
-
-
-def keep_probe(catalog: Catalog, data: bytes) -> int:
-    """Store a probe photo (only called when ``store_probes`` is on); returns its id."""
-    with catalog.writer() as w:
-        result = w.conn.execute(
-            t.probe_images.insert().values(
-                sha256=hashlib.sha256(data).hexdigest(), data=data, created_at=utc_now()
-            )
-        )
-    key = result.inserted_primary_key
-    assert key is not None
-    return int(key[0])
-
-
-def count_probes(catalog: Catalog) -> int:
-    with catalog.db.connect() as conn:
-        return int(
-            conn.execute(sa.select(sa.func.count()).select_from(t.probe_images)).scalar_one()
-        )
