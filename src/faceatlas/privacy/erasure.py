@@ -21,11 +21,11 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 
 from faceatlas.errors import AtlasLockedError, InvalidRequestError, NotFoundError
-from faceatlas.identity.store import delete_empty_identities
 from faceatlas.ingest.takedown import host_matches, normalize_domain
 from faceatlas.privacy.log import Actor, PrivacyEntry, log_entry, mirror_to_audit, record_action
 from faceatlas.store import Catalog, CatalogWriter
 from faceatlas.store import privacy_erasure as rows
+from faceatlas.store.identities import delete_empty_identities
 from faceatlas.store.privacy import Takedown, add_takedown, checkpoint_wal, takedowns
 
 if TYPE_CHECKING:
