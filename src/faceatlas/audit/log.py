@@ -23,6 +23,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
+from faceatlas.audit.records import RECORD_ACTIONS, check_case_records
 from faceatlas.store import schema as t
 
 __all__ = ["AuditEntry", "AuditEvent", "AuditLog", "ChainProblem", "VerifyReport"]
@@ -276,15 +277,20 @@ class AuditLog:
     # --- verification -------------------------------------------------------------------
 
     def verify(self) -> VerifyReport:
-        """Recompute the chain and report exactly which entries were edited or deleted."""
+        """Recompute the chain and report exactly which entries were edited or deleted, and
+        which case decision or verification rows disagree with their entries
+        (:mod:`faceatlas.audit.records`)."""
         problems: list[ChainProblem] = []
         expected_seq = 1
         prev_hash = GENESIS
         count = 0
         last_seq = 0
+        recorded: list[tuple[int, str, dict[str, Any]]] = []
         for raw in self._raw_rows():
             count += 1
             seq = int(raw["seq"])
+            if raw["action"] in RECORD_ACTIONS:
+                recorded.append((seq, raw["action"], json.loads(raw["details"])))
             if seq < expected_seq:
                 problems.append(
                     ChainProblem(
@@ -343,6 +349,9 @@ class AuditLog:
                 )
         elif count:
             problems.append(ChainProblem(last_seq, "truncated", "the audit head record is missing"))
+        problems.extend(
+            ChainProblem(p.seq, p.kind, p.message) for p in check_case_records(self.db, recorded)
+        )
         return VerifyReport(count, last_seq, tuple(problems))
 
     def last_entry(self) -> tuple[int, str] | None:
