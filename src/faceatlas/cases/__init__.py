@@ -14,6 +14,8 @@ from faceatlas.cases.records import (
     VerificationTask,
     parse_conclusion,
 )
+from faceatlas.cases.report import CaseReport, build_report, render_html
+from faceatlas.cases.report_pdf import render_pdf
 from faceatlas.store.case_records import CaseRecord, CaseRole, CaseStatus, Conclusion
 
 __all__ = [
@@ -21,6 +23,7 @@ __all__ = [
     "CaseAction",
     "CaseDesk",
     "CaseRecord",
+    "CaseReport",
     "CaseRole",
     "CaseStatus",
     "ComparisonForm",
@@ -31,7 +34,10 @@ __all__ = [
     "Finding",
     "SearchInput",
     "VerificationTask",
+    "build_report",
     "is_reviewer",
     "parse_conclusion",
+    "render_html",
+    "render_pdf",
     "verify_records",
 ]
