@@ -19,7 +19,6 @@ import hashlib
 import re
 from collections.abc import Callable
 from datetime import UTC, date, datetime
-from typing import Any
 
 import sqlalchemy as sa
 
@@ -48,7 +47,7 @@ from faceatlas.store.case_records import (
     CaseSearch,
     CaseStatus,
 )
-from faceatlas.store.cases import CaseStore, NewCandidate, NewCase, NewSearch
+from faceatlas.store.cases import CaseStore, NewCase, NewSearch
 
 __all__ = ["CaseDesk"]
 
@@ -224,7 +223,7 @@ class CaseDesk(Examinations):
                 threshold=search.threshold,
                 threshold_source=search.threshold_source,
                 recorded_at=now,
-                candidates=tuple(NewCandidate(**_fields(c)) for c in search.candidates),
+                candidates=search.candidates,
             )
         )
         self.ledger.record(
@@ -258,7 +257,3 @@ class CaseDesk(Examinations):
 
     def probes(self, user: User, number: str, *, with_data: bool = False) -> list[CaseProbe]:
         return self.store.probes(self.case(user, number).id, with_data=with_data)
-
-
-def _fields(candidate: Any) -> dict[str, Any]:
-    return {n: getattr(candidate, n) for n in NewCandidate.__dataclass_fields__}

@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 
 from faceatlas.errors import InvalidRequestError
 from faceatlas.store.case_records import (
+    CandidateInput,
     CandidateRecord,
     Conclusion,
     DecisionRecord,
@@ -143,20 +144,6 @@ class ComparisonForm:
 
     def as_dict(self) -> dict[str, Any]:
         return {"features": {f.value: v.value for f, v in self.findings}, "notes": self.notes}
-
-
-@dataclass(frozen=True, slots=True)
-class CandidateInput:
-    """One candidate as a search showed it (plain numbers: no search internals)."""
-
-    face_id: int
-    rank: int
-    similarity: float
-    score: float | None = None
-    estimated_fmr: float | None = None
-    estimated_fmr_upper: float | None = None
-    estimated_fpir: float | None = None
-    estimated_fpir_upper: float | None = None
 
 
 @dataclass(frozen=True, slots=True)

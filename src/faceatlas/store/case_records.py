@@ -17,6 +17,7 @@ from typing import Any
 from faceatlas.types import record_dict
 
 __all__ = [
+    "CandidateInput",
     "CandidateRecord",
     "CaseMember",
     "CaseProbe",
@@ -122,6 +123,20 @@ class CaseSearch:
 
     def as_dict(self) -> dict[str, Any]:
         return record_dict(self)
+
+
+@dataclass(frozen=True, slots=True)
+class CandidateInput:
+    """One candidate as a search showed it: plain numbers, no search internals."""
+
+    face_id: int
+    rank: int
+    similarity: float
+    score: float | None = None
+    estimated_fmr: float | None = None
+    estimated_fmr_upper: float | None = None
+    estimated_fpir: float | None = None
+    estimated_fpir_upper: float | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,6 +14,7 @@ from faceatlas.errors import ConflictError
 from faceatlas.store import schema_cases as t
 from faceatlas.store.case_decisions import new_id
 from faceatlas.store.case_records import (
+    CandidateInput,
     CandidateRecord,
     CaseMember,
     CaseProbe,
@@ -23,7 +24,7 @@ from faceatlas.store.case_records import (
     CaseStatus,
 )
 
-__all__ = ["CaseStore", "NewCandidate", "NewCase", "NewSearch"]
+__all__ = ["CaseStore", "NewCase", "NewSearch"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,18 +39,6 @@ class NewCase:
 
 
 @dataclass(frozen=True, slots=True)
-class NewCandidate:
-    face_id: int
-    rank: int
-    similarity: float
-    score: float | None = None
-    estimated_fmr: float | None = None
-    estimated_fmr_upper: float | None = None
-    estimated_fpir: float | None = None
-    estimated_fpir_upper: float | None = None
-
-
-@dataclass(frozen=True, slots=True)
 class NewSearch:
     case_id: int
     probe_id: int
@@ -59,7 +48,7 @@ class NewSearch:
     threshold: float
     threshold_source: str
     recorded_at: str
-    candidates: tuple[NewCandidate, ...]
+    candidates: tuple[CandidateInput, ...]
 
 
 def _case(m: sa.RowMapping) -> CaseRecord:
@@ -127,16 +116,8 @@ class CaseStore:
                         created_at=new.created_at,
                     )
                 )
-                case_id = new_id(result)
-                conn.execute(
-                    t.case_members.insert().values(
-                        case_id=case_id,
-                        username=new.owner,
-                        role=CaseRole.OWNER.value,
-                        added_by=new.owner,
-                        added_at=new.created_at,
-                    )
-                )
+                owner = CaseMember(new.owner, CaseRole.OWNER, new.owner, new.created_at)
+                _insert_member(conn, new_id(result), owner)
         except IntegrityError as exc:
             raise ConflictError(f"case {new.number} already exists") from exc
         found = self.by_number(new.number)
@@ -201,15 +182,7 @@ class CaseStore:
                 t.case_members.c.username == member.username
             )
             conn.execute(t.case_members.delete().where(key))
-            conn.execute(
-                t.case_members.insert().values(
-                    case_id=case_id,
-                    username=member.username,
-                    role=member.role.value,
-                    added_by=member.added_by,
-                    added_at=member.added_at,
-                )
-            )
+            _insert_member(conn, case_id, member)
 
     def remove_member(self, case_id: int, username: str) -> int:
         with self.db.begin() as conn:
@@ -319,5 +292,17 @@ class CaseStore:
         return None if row is None else (_candidate(row._mapping), int(row.case_id))
 
 
-def _candidate_values(c: NewCandidate) -> dict[str, Any]:
-    return {n: getattr(c, n) for n in NewCandidate.__dataclass_fields__}
+def _insert_member(conn: sa.Connection, case_id: int, member: CaseMember) -> None:
+    conn.execute(
+        t.case_members.insert().values(
+            case_id=case_id,
+            username=member.username,
+            role=member.role.value,
+            added_by=member.added_by,
+            added_at=member.added_at,
+        )
+    )
+
+
+def _candidate_values(c: CandidateInput) -> dict[str, Any]:
+    return {n: getattr(c, n) for n in CandidateInput.__dataclass_fields__}
