@@ -32,6 +32,7 @@ __all__ = [
     "RateLimitedError",
     "ReembedIncompleteError",
     "RobotsDisallowedError",
+    "SelfVerificationError",
     "TakenDownError",
     "TooManyRedirectsError",
     "UnexpectedContentError",
@@ -67,6 +68,7 @@ ERROR_STATUS: dict[str, tuple[int, int]] = {
     "unauthenticated": (401, 20),
     "forbidden": (403, 21),
     "csrf_failed": (403, 21),
+    "self_verification": (403, 21),
     "conflict": (409, 22),
     "rate_limited": (429, 23),
     "audit_tampered": (500, 24),
@@ -200,6 +202,10 @@ class PermissionDeniedError(FaceAtlasError, code="forbidden"):
 
 class CsrfError(PermissionDeniedError, code="csrf_failed"):
     """A cookie-authenticated form or request without the matching CSRF token."""
+
+
+class SelfVerificationError(PermissionDeniedError, code="self_verification"):
+    """An examiner tried to verify their own decision: verification needs a second person."""
 
 
 class CaseRequiredError(InvalidRequestError, code="case_required"):

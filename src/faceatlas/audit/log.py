@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
 
+from faceatlas.audit.records import RECORD_ACTIONS, check_case_records
 from faceatlas.store.audit import AuditQuery, AuditRow, AuditStore, Link
 from faceatlas.store.rows import Database
 
@@ -216,15 +217,20 @@ class AuditLog:
     # --- verification -------------------------------------------------------------------
 
     def verify(self) -> VerifyReport:
-        """Recompute the chain and report exactly which entries were edited or deleted."""
+        """Recompute the chain and report exactly which entries were edited or deleted, and
+        which case decision or verification rows disagree with their entries
+        (:mod:`faceatlas.audit.records`)."""
         problems: list[ChainProblem] = []
         expected_seq = 1
         prev_hash = GENESIS
         count = 0
         last_seq = 0
+        recorded: list[tuple[int, str, dict[str, Any]]] = []
         for raw in self.rows.rows(2000):
             count += 1
             seq = raw.seq
+            if raw.action in RECORD_ACTIONS:
+                recorded.append((seq, raw.action, json.loads(raw.details)))
             if seq < expected_seq:
                 problems.append(
                     ChainProblem(
@@ -283,6 +289,10 @@ class AuditLog:
                 )
         elif count:
             problems.append(ChainProblem(last_seq, "truncated", "the audit head record is missing"))
+        problems.extend(
+            ChainProblem(p.seq, p.kind, p.message)
+            for p in check_case_records(self.rows.db, recorded)
+        )
         return VerifyReport(count, last_seq, tuple(problems))
 
     def last_entry(self) -> tuple[int, str] | None:

@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 
 import sqlalchemy as sa
 
-from faceatlas.store import schema
+from faceatlas.store import schema, schema_cases
 
 __all__ = ["GENERATION_META", "MIGRATIONS", "Migration", "apply_migrations"]
 
@@ -91,6 +91,11 @@ MIGRATIONS: tuple[Migration, ...] = (
         "catalog generation: a counter every change to the stored embeddings bumps (triggers), "
         "so every process sees another's ingest or erasure on its next request",
         lambda conn: _generation_triggers(conn),
+    ),
+    Migration(
+        8,
+        "cases: members, probes, searches, candidates, examiner decisions and verifications",
+        _create(*schema_cases.CASE_TABLES),
     ),
 )
 
