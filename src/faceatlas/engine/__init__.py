@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 from faceatlas.config import DetectorKind, DlibBackend, EngineName, Settings
 from faceatlas.engine.analyze import analyze_faces, thumbnail_jpeg
@@ -37,13 +37,8 @@ class EngineSpec:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> EngineSpec:
-        return cls(
-            engine=settings.engine,
-            detector=settings.detector,
-            upsample=settings.upsample,
-            min_face_px=settings.min_face_px,
-            dlib_backend=settings.dlib_backend,
-        )
+        """The spec's fields are the settings of the same names."""
+        return cls(**{f.name: getattr(settings, f.name) for f in fields(cls)})
 
     @classmethod
     def for_engine(cls, engine: EngineName, **changes: object) -> EngineSpec:

@@ -6,10 +6,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 if TYPE_CHECKING:
+    from faceatlas.eval.audit import AuditResult
+    from faceatlas.eval.identify import IdentifyResult
     from faceatlas.eval.lab import LabResult
+    from faceatlas.eval.verify import VerifyResult
 
 __all__ = ["write_plots"]
 
@@ -27,6 +31,13 @@ def _figure(width: float, height: float) -> Figure:
     return Figure(figsize=(width, height))
 
 
+def _label(ax: Axes, xlabel: str, ylabel: str | None, title: str) -> None:
+    ax.set_xlabel(xlabel)
+    if ylabel is not None:
+        ax.set_ylabel(ylabel)
+    ax.set_title(title)
+
+
 def _calibration(result: LabResult, out_dir: Path) -> str:
     cal = result.calibration
     m = cal.mapping
@@ -39,18 +50,18 @@ def _calibration(result: LabResult, out_dir: Path) -> str:
         cal.threshold, color="C3", ls="--", label=f"calibrated threshold {cal.threshold:.3f}"
     )
     ax.axhline(cal.target_fmr, color="C2", ls=":", label=f"target FMR {cal.target_fmr:g}")
-    ax.set_xlabel("similarity s (cosine)")
-    ax.set_ylabel("false-match rate")
-    ax.set_title("Calibration: similarity to false-match rate")
+    _label(
+        ax,
+        "similarity s (cosine)",
+        "false-match rate",
+        "Calibration: similarity to false-match rate",
+    )
     ax.set_xlim(max(0.5, float(m.grid[keep][0])) if keep.any() else 0.5, 1.0)
     ax.legend(fontsize=8)
     return _save(fig, out_dir, "calibration.png")
 
 
-def _verify(result: LabResult, out_dir: Path) -> list[str]:
-    v = result.verify
-    if v is None:
-        return []
+def _verify(v: VerifyResult, out_dir: Path) -> str:
     fig = _figure(10, 4)
     (det, roc) = fig.subplots(1, 2)
     for curve in (v.view2, v.extended):
@@ -59,30 +70,26 @@ def _verify(result: LabResult, out_dir: Path) -> list[str]:
         ok = fmr > 0
         det.loglog(fmr[ok], np.maximum(fnmr[ok], 1e-4), label=curve.name[:40])
         roc.semilogx(fmr[ok], 1 - fnmr[ok], label=curve.name[:40])
-    det.set_xlabel("false-match rate (FMR)")
-    det.set_ylabel("false non-match rate (FNMR)")
-    det.set_title("DET curve")
-    roc.set_xlabel("false-match rate (FMR)")
-    roc.set_ylabel("true-match rate (1 - FNMR)")
-    roc.set_title("ROC curve")
+    _label(det, "false-match rate (FMR)", "false non-match rate (FNMR)", "DET curve")
+    _label(roc, "false-match rate (FMR)", "true-match rate (1 - FNMR)", "ROC curve")
     for ax in (det, roc):
         ax.grid(True, which="both", alpha=0.3)
         ax.legend(fontsize=7)
-    return [_save(fig, out_dir, "verify.png")]
+    return _save(fig, out_dir, "verify.png")
 
 
-def _identify(result: LabResult, out_dir: Path) -> list[str]:
-    ident = result.identify
-    if ident is None:
-        return []
+def _identify(ident: IdentifyResult, out_dir: Path) -> str:
     fig = _figure(10, 4)
     (tradeoff, growth) = fig.subplots(1, 2)
     fpir = np.asarray(ident.curve_fpir)
     ok = fpir > 0
     tradeoff.semilogx(fpir[ok], np.asarray(ident.curve_fnir)[ok])
-    tradeoff.set_xlabel("FPIR (non-mated searches returning a candidate)")
-    tradeoff.set_ylabel("FNIR (mated searches missing the mate at rank 1)")
-    tradeoff.set_title(f"1:N trade-off, gallery {ident.gallery_people:,}")
+    _label(
+        tradeoff,
+        "FPIR (non-mated searches returning a candidate)",
+        "FNIR (mated searches missing the mate at rank 1)",
+        f"1:N trade-off, gallery {ident.gallery_people:,}",
+    )
     tradeoff.grid(True, which="both", alpha=0.3)
     steps = ident.distractor_steps
     if steps:
@@ -98,7 +105,7 @@ def _identify(result: LabResult, out_dir: Path) -> list[str]:
         growth.legend(fontsize=8)
     growth.set_title("Adding distractors to the gallery")
     growth.grid(True, alpha=0.3)
-    return [_save(fig, out_dir, "identify.png")]
+    return _save(fig, out_dir, "identify.png")
 
 
 def _demographics(result: LabResult, out_dir: Path) -> list[str]:
@@ -114,19 +121,20 @@ def _demographics(result: LabResult, out_dir: Path) -> list[str]:
         high = np.asarray([r.high for r in rates])
         ax.errorbar(values, y, xerr=[values - low, high - values], fmt="o", capsize=3)
         ax.set_yticks(y, [f"{g.group} ({g.fmr['calibrated'].trials:,})" for g in groups])
-        ax.set_xlabel("FMR within group at the calibrated threshold (95% CI)")
+        _label(
+            ax,
+            "FMR within group at the calibrated threshold (95% CI)",
+            None,
+            f"{d.corpus}: {d.attribute}",
+        )
         ax.set_xscale("symlog", linthresh=1e-6)
-        ax.set_title(f"{d.corpus}: {d.attribute}")
         ax.grid(True, axis="x", alpha=0.3)
         slug = f"demographics-{d.corpus.split()[0]}-{d.attribute}.png"
         names.append(_save(fig, out_dir, slug))
     return names
 
 
-def _audit(result: LabResult, out_dir: Path) -> list[str]:
-    if not result.audits:
-        return []
-    audit = result.audits[0]
+def _audit(result: LabResult, audit: AuditResult, out_dir: Path) -> str:
     fig = _figure(6.4, 4.2)
     ax = fig.subplots()
     for i, row in enumerate(audit.rows):
@@ -141,20 +149,23 @@ def _audit(result: LabResult, out_dir: Path) -> list[str]:
             pred = [-np.expm1(n * np.log1p(-min(f, 1 - 1e-16))) for n in pred_sizes]
             ax.plot(pred_sizes, pred, "-", color=f"C{i}", alpha=0.6, label=f"{name}: predicted")
     ax.set_xscale("log")
-    ax.set_xlabel("faces in the gallery (N)")
-    ax.set_ylabel("share of searches with a false match (FPIR)")
-    ax.set_title("False matches grow with gallery size")
+    _label(
+        ax,
+        "faces in the gallery (N)",
+        "share of searches with a false match (FPIR)",
+        "False matches grow with gallery size",
+    )
     ax.grid(True, which="both", alpha=0.3)
     ax.legend(fontsize=7)
-    return [_save(fig, out_dir, "audit-growth.png")]
+    return _save(fig, out_dir, "audit-growth.png")
 
 
 def write_plots(result: LabResult, out_dir: Path) -> dict[str, list[str]]:
     out_dir.mkdir(parents=True, exist_ok=True)
     return {
         "calibration": [_calibration(result, out_dir)],
-        "verify": _verify(result, out_dir),
-        "identify": _identify(result, out_dir),
+        "verify": [] if result.verify is None else [_verify(result.verify, out_dir)],
+        "identify": [] if result.identify is None else [_identify(result.identify, out_dir)],
         "demographics": _demographics(result, out_dir),
-        "audit": _audit(result, out_dir),
+        "audit": [_audit(result, result.audits[0], out_dir)] if result.audits else [],
     }

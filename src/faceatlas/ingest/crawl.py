@@ -25,7 +25,7 @@ from faceatlas.errors import FaceAtlasError, InvalidRequestError, OffAllowlistEr
 from faceatlas.ingest.fetch import Expect
 from faceatlas.ingest.html import PageInfo, decode_html, parse_page
 from faceatlas.ingest.polite import Politeness
-from faceatlas.ingest.source import ItemContent, SourceItem
+from faceatlas.ingest.source import ItemContent, SourceItem, page_item
 from faceatlas.store.frontier import Frontier, FrontierImage, FrontierPage
 
 __all__ = ["CrawlOptions", "CrawlSource", "crawl_locator"]
@@ -101,7 +101,7 @@ class CrawlSource:
     def items(self) -> Iterator[SourceItem]:
         self.frontier.seed(self.options.seeds)
         for image in self.frontier.pending_images():  # queued before a stop: resume them first
-            yield _item(image)
+            yield page_item(image.url, image)
         batch = self.options.page_threads * 2
         with ThreadPoolExecutor(self.options.page_threads, thread_name_prefix="crawl") as pool:
             while True:
@@ -113,7 +113,7 @@ class CrawlSource:
                 for page, visit in visits:
                     outcome, info = visit.result()
                     for image in self._record(page, outcome, info):
-                        yield _item(image)
+                        yield page_item(image.url, image)
 
     def _visit(self, page: FrontierPage) -> tuple[str, PageInfo | None]:
         try:
@@ -149,13 +149,3 @@ class CrawlSource:
 
     def committed(self, items: Sequence[SourceItem]) -> None:
         self.frontier.images_done([(item.locator, item.page_url) for item in items])
-
-
-def _item(image: FrontierImage) -> SourceItem:
-    return SourceItem(
-        locator=image.url,
-        page_url=image.page_url,
-        page_title=image.page_title,
-        alt_text=image.alt_text,
-        caption=image.caption,
-    )

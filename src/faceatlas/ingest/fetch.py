@@ -41,6 +41,7 @@ from faceatlas.errors import (
     TooManyRedirectsError,
     UnexpectedContentError,
 )
+from faceatlas.types import Closing
 
 __all__ = [
     "Expect",
@@ -152,7 +153,7 @@ class _GuardedBackend(httpcore.SyncBackend):
         )
 
 
-class Fetcher:
+class Fetcher(Closing):
     """Thread-safe HTTP GETs under a :class:`FetchPolicy` (one connection pool)."""
 
     def __init__(
@@ -172,12 +173,6 @@ class Fetcher:
 
     def close(self) -> None:
         self._pool.close()
-
-    def __enter__(self) -> Fetcher:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     def get(
         self,

@@ -13,10 +13,12 @@ __all__ = [
     "CommitAwareSource",
     "FetchingSource",
     "ItemContent",
+    "PageRef",
     "ResumableSource",
     "Source",
     "SourceItem",
     "existing_path",
+    "page_item",
 ]
 
 
@@ -37,6 +39,34 @@ class SourceItem:
     http_last_modified: str | None = None
     file_size: int | None = None
     file_mtime_ns: int | None = None
+
+
+class PageRef(Protocol):
+    """A page that shows an image: its URL and title, the image's alt text and caption there."""
+
+    @property
+    def page_url(self) -> str: ...
+
+    @property
+    def page_title(self) -> str | None: ...
+
+    @property
+    def alt_text(self) -> str | None: ...
+
+    @property
+    def caption(self) -> str | None: ...
+
+
+def page_item(locator: str, ref: PageRef, *, http_last_modified: str | None = None) -> SourceItem:
+    """The item for the image at ``locator`` as the page of ``ref`` shows it."""
+    return SourceItem(
+        locator=locator,
+        page_url=ref.page_url,
+        page_title=ref.page_title,
+        alt_text=ref.alt_text,
+        caption=ref.caption,
+        http_last_modified=http_last_modified,
+    )
 
 
 def existing_path(path: Path, what: str, *, file_only: bool = True) -> Path:

@@ -25,7 +25,7 @@ from warcio.archiveiterator import ArchiveIterator
 from faceatlas.errors import ImageTooLargeError, InvalidRequestError, NotFoundError
 from faceatlas.ingest.fetch import looks_like_image
 from faceatlas.ingest.html import decode_html, parse_page
-from faceatlas.ingest.source import SourceItem, existing_path
+from faceatlas.ingest.source import SourceItem, existing_path, page_item
 
 __all__ = ["WarcSource"]
 
@@ -37,10 +37,10 @@ _HTML_TYPES = ("text/html", "application/xhtml+xml")
 
 @dataclass(frozen=True, slots=True)
 class _PageRef:
-    page_url: str
-    title: str | None
-    alt: str | None
-    caption: str | None
+    page_url: str = ""
+    page_title: str | None = None
+    alt_text: str | None = None
+    caption: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,16 +138,8 @@ class WarcSource:
 
     def items(self) -> Iterator[SourceItem]:
         for image in self._scan():
-            refs = self._pages.get(image.url) or [_PageRef("", None, None, None)]
-            for ref in refs:
-                yield SourceItem(
-                    locator=image.url,
-                    page_url=ref.page_url,
-                    page_title=ref.title,
-                    alt_text=ref.alt,
-                    caption=ref.caption,
-                    http_last_modified=image.last_modified,
-                )
+            for ref in self._pages.get(image.url) or [_PageRef()]:
+                yield page_item(image.url, ref, http_last_modified=image.last_modified)
 
     def read(self, item: SourceItem) -> bytes:
         offset = self._offsets.get(item.locator)

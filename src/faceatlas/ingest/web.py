@@ -13,6 +13,7 @@ from faceatlas.ingest.polite import Politeness
 from faceatlas.ingest.source import Source
 from faceatlas.ingest.urllist import UrlListSource
 from faceatlas.ingest.warc import WarcSource
+from faceatlas.types import Closing
 
 __all__ = ["SourceKind", "WebSession", "fetch_policy", "open_path_source"]
 
@@ -42,7 +43,7 @@ def fetch_policy(settings: Settings) -> FetchPolicy:
     )
 
 
-class WebSession:
+class WebSession(Closing):
     """One connection pool and one set of per-host manners for a run; close when done.
 
     ``refuse`` vets every URL before it is requested (the taken-down domains).
@@ -59,12 +60,6 @@ class WebSession:
 
     def close(self) -> None:
         self.fetcher.close()
-
-    def __enter__(self) -> WebSession:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
 
 def resolve_kind(path: Path, kind: SourceKind) -> SourceKind:

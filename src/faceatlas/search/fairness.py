@@ -34,6 +34,7 @@ from faceatlas.search.fmr import (
     FmrMapping,
     count_at,
     counts_at_or_above,
+    grid_dict,
     grid_of,
     wilson_interval,
 )
@@ -149,9 +150,7 @@ class FpirMapping:
 
     def as_dict(self) -> dict[str, Any]:
         return {
-            "grid_start": float(self.grid[0]),
-            "grid_stop": float(self.grid[-1]),
-            "grid_points": len(self.grid),
+            **grid_dict(self.grid),
             "hits": self.hits.tolist(),
             "searches": self.searches,
             "gallery_size": self.gallery_size,

@@ -22,6 +22,7 @@ __all__ = [
     "FmrMapping",
     "count_at",
     "counts_at_or_above",
+    "grid_dict",
     "grid_of",
     "wilson_interval",
 ]
@@ -70,9 +71,7 @@ class FmrMapping:
 
     def as_dict(self) -> dict[str, Any]:
         return {
-            "grid_start": float(self.grid[0]),
-            "grid_stop": float(self.grid[-1]),
-            "grid_points": len(self.grid),
+            **grid_dict(self.grid),
             "false_matches": self.false_matches.tolist(),
             "comparisons": self.comparisons,
         }
@@ -105,8 +104,13 @@ def count_at(
     return total if i < 0 else int(counts[i])
 
 
+def grid_dict(grid: npt.NDArray[np.float64]) -> dict[str, Any]:
+    """An evenly spaced grid stored as ``grid_start``, ``grid_stop`` and ``grid_points``."""
+    return {"grid_start": float(grid[0]), "grid_stop": float(grid[-1]), "grid_points": len(grid)}
+
+
 def grid_of(data: dict[str, Any]) -> npt.NDArray[np.float64]:
-    """The grid stored as ``grid_start``, ``grid_stop`` and ``grid_points``."""
+    """The grid that :func:`grid_dict` stored."""
     return np.linspace(
         float(data["grid_start"]), float(data["grid_stop"]), int(data["grid_points"])
     )

@@ -10,7 +10,7 @@ from faceatlas.search.fairness import FpirEstimate
 from faceatlas.store.records import ImageRecord, SightingRecord
 from faceatlas.types import Box, FaceQuality
 
-__all__ = ["Hit", "ProbeFace", "SearchResult"]
+__all__ = ["Hit", "ProbeFace", "SearchResult", "image_dict", "sighting_dict"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,28 +66,38 @@ class Hit:
             else self.estimated_fpir.as_dict(),
             "box": self.box.as_dict(),
             "quality": self.quality.as_dict(),
-            "image": {
-                "id": self.image.id,
-                "sha256": self.image.sha256,
-                "width": self.image.width,
-                "height": self.image.height,
-                "format": self.image.format,
-            },
-            "sightings": [
-                {
-                    "source_kind": s.source_kind,
-                    "locator": s.locator,
-                    "page_url": s.page_url or None,
-                    "page_title": s.page_title,
-                    "alt_text": s.alt_text,
-                    "caption": s.caption,
-                    "http_last_modified": s.http_last_modified,
-                    "first_seen": s.first_seen,
-                    "last_seen": s.last_seen,
-                }
-                for s in self.sightings
-            ],
+            "image": image_dict(self.image),
+            "sightings": [sighting_dict(s) for s in self.sightings],
         }
+
+
+def image_dict(image: ImageRecord) -> dict[str, Any]:
+    """A stored image as results show it: id, content hash, size and format."""
+    return {
+        "id": image.id,
+        "sha256": image.sha256,
+        "width": image.width,
+        "height": image.height,
+        "format": image.format,
+    }
+
+
+def sighting_dict(s: SightingRecord, *, last_modified: bool = True) -> dict[str, Any]:
+    """Where an image was seen, as results show it; ``last_modified`` keeps the
+    ``Last-Modified`` date its server gave (``http_last_modified``)."""
+    out: dict[str, Any] = {
+        "source_kind": s.source_kind,
+        "locator": s.locator,
+        "page_url": s.page_url or None,
+        "page_title": s.page_title,
+        "alt_text": s.alt_text,
+        "caption": s.caption,
+    }
+    if last_modified:
+        out["http_last_modified"] = s.http_last_modified
+    out["first_seen"] = s.first_seen
+    out["last_seen"] = s.last_seen
+    return out
 
 
 def _sig(value: float | None) -> float | None:
