@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Generic, Literal, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from faceatlas.store import schema as t
 from faceatlas.store.rows import Repository, record_from, values_of
 
-__all__ = ["HEAD_META", "AuditQuery", "AuditRow", "AuditStore", "Link"]
+__all__ = ["HEAD_META", "AuditQuery", "AuditRecord", "AuditRow", "AuditStore", "Link"]
 
 HEAD_META = "audit_head"
 """``atlas_meta`` key of the newest entry's ``{"seq": ..., "hash": ...}``, written with it, so
@@ -27,9 +27,12 @@ Link = tuple[int, str]
 """``(seq, entry_hash)`` of one entry."""
 
 
+Details = TypeVar("Details")
+
+
 @dataclass(frozen=True, slots=True)
-class AuditRow:
-    """One stored entry; ``details`` is the canonical JSON text the hash covers."""
+class AuditRecord(Generic[Details]):
+    """One audit entry: stored (:class:`AuditRow`) or as read (``faceatlas.audit.AuditEntry``)."""
 
     seq: int
     at: str
@@ -39,9 +42,14 @@ class AuditRow:
     action: str
     case_number: str | None
     purpose: str | None
-    details: str
+    details: Details
     prev_hash: str
     entry_hash: str
+
+
+@dataclass(frozen=True, slots=True)
+class AuditRow(AuditRecord[str]):
+    """One stored entry; ``details`` is the canonical JSON text the hash covers."""
 
 
 @dataclass(frozen=True, slots=True)
