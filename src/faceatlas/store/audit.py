@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
 from faceatlas.store import schema as t
-from faceatlas.store.rows import Repository, record_from, values_of
+from faceatlas.store.rows import Repository, record_from, upsert, values_of
 
 __all__ = ["HEAD_META", "AuditQuery", "AuditRecord", "AuditRow", "AuditStore", "Link"]
 
@@ -85,12 +85,7 @@ class AuditStore(Repository):
                 row = build(_newest(conn))
                 conn.execute(t.audit_log.insert().values(**values_of(row)))
                 head = json.dumps({"seq": row.seq, "hash": row.entry_hash})
-                meta = t.atlas_meta
-                updated = conn.execute(
-                    meta.update().where(meta.c.key == HEAD_META).values(value=head)
-                ).rowcount
-                if not updated:
-                    conn.execute(meta.insert().values(key=HEAD_META, value=head))
+                upsert(conn, t.atlas_meta, {"key": HEAD_META}, {"value": head})
         except IntegrityError:
             return None
         return row

@@ -14,7 +14,7 @@ from faceatlas.store import schema as t
 from faceatlas.store.migrations import apply_migrations
 from faceatlas.store.provenance import ContentHash
 from faceatlas.store.records import FaceRecord, ImageRecord, SightingRecord, StoredFace
-from faceatlas.store.rows import Repository, chunks, record_from, utc_now
+from faceatlas.store.rows import Repository, record_from, rows_in, utc_now
 from faceatlas.store.writer import CatalogWriter, NewSighting
 from faceatlas.types import Box, FaceQuality, Vectors
 
@@ -147,16 +147,11 @@ class Catalog(Repository):
     def vectors_for_faces(
         self, model_id: str, face_ids: Sequence[int]
     ) -> dict[int, np.ndarray[Any, np.dtype[np.float32]]]:
-        out: dict[int, np.ndarray[Any, np.dtype[np.float32]]] = {}
+        e = t.embeddings
+        query = sa.select(e.c.face_id, e.c.vector).where(e.c.model_id == model_id)
         with self.db.connect() as conn:
-            for chunk in chunks(list(face_ids)):
-                rows = conn.execute(
-                    sa.select(t.embeddings.c.face_id, t.embeddings.c.vector).where(
-                        t.embeddings.c.model_id == model_id, t.embeddings.c.face_id.in_(chunk)
-                    )
-                ).all()
-                out.update({int(r[0]): np.frombuffer(r[1], dtype=np.float32) for r in rows})
-        return out
+            rows = rows_in(conn, query, e.c.face_id, face_ids)
+            return {int(r[0]): np.frombuffer(r[1], dtype=np.float32) for r in rows}
 
     # --- reads for results --------------------------------------------------------
 
@@ -164,16 +159,9 @@ class Catalog(Repository):
         """Face records with their image and every sighting, keyed by face id."""
         if not face_ids:
             return {}
+        query = sa.select(t.faces, t.images).join(t.images, t.faces.c.image_id == t.images.c.id)
         with self.db.connect() as conn:
-            face_rows: list[Any] = []
-            for chunk in chunks(list(face_ids)):
-                face_rows.extend(
-                    conn.execute(
-                        sa.select(t.faces, t.images)
-                        .join(t.images, t.faces.c.image_id == t.images.c.id)
-                        .where(t.faces.c.id.in_(chunk))
-                    ).all()
-                )
+            face_rows = list(rows_in(conn, query, t.faces.c.id, face_ids))
             image_ids = sorted({int(r.image_id) for r in face_rows})
             sightings = self._sightings(conn, image_ids)
         out: dict[int, FaceRecord] = {}
@@ -197,20 +185,18 @@ class Catalog(Repository):
     def _sightings(
         self, conn: sa.Connection, image_ids: Sequence[int]
     ) -> dict[int, list[SightingRecord]]:
+        query = (
+            sa.select(
+                t.sightings,
+                t.sources.c.kind.label("source_kind"),
+                t.sources.c.locator.label("source_locator"),
+            )
+            .join(t.sources, t.sightings.c.source_id == t.sources.c.id)
+            .order_by(t.sightings.c.first_seen, t.sightings.c.id)
+        )
         out: dict[int, list[SightingRecord]] = {}
-        for chunk in chunks(list(image_ids)):
-            rows = conn.execute(
-                sa.select(
-                    t.sightings,
-                    t.sources.c.kind.label("source_kind"),
-                    t.sources.c.locator.label("source_locator"),
-                )
-                .join(t.sources, t.sightings.c.source_id == t.sources.c.id)
-                .where(t.sightings.c.image_id.in_(chunk))
-                .order_by(t.sightings.c.first_seen, t.sightings.c.id)
-            ).all()
-            for r in rows:
-                out.setdefault(int(r.image_id), []).append(record_from(SightingRecord, r))
+        for r in rows_in(conn, query, t.sightings.c.image_id, image_ids):
+            out.setdefault(int(r.image_id), []).append(record_from(SightingRecord, r))
         return out
 
     def faces_without_embedding(self, model_id: str) -> dict[int, list[StoredFace]]:

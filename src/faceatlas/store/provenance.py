@@ -9,7 +9,7 @@ import numpy as np
 import sqlalchemy as sa
 
 from faceatlas.store import schema as t
-from faceatlas.store.rows import record_from, utc_now, values_of
+from faceatlas.store.rows import record_from, upsert, utc_now, values_of
 from faceatlas.types import Vector
 
 __all__ = [
@@ -94,10 +94,4 @@ def write_checkpoint(
     conn: sa.Connection, source_id: int, fingerprint: str, items_done: int
 ) -> None:
     values = {"fingerprint": fingerprint, "items_done": items_done, "updated_at": utc_now()}
-    updated = conn.execute(
-        t.ingest_checkpoints.update()
-        .where(t.ingest_checkpoints.c.source_id == source_id)
-        .values(**values)
-    ).rowcount
-    if not updated:
-        conn.execute(t.ingest_checkpoints.insert().values(source_id=source_id, **values))
+    upsert(conn, t.ingest_checkpoints, {"source_id": source_id}, values)

@@ -17,6 +17,8 @@ __all__ = [
     "chunks",
     "new_id",
     "record_from",
+    "rows_in",
+    "upsert",
     "utc_now",
     "values_of",
 ]
@@ -47,6 +49,23 @@ def new_id(result: sa.CursorResult[Any]) -> int:
 def chunks(items: Sequence[int], size: int = CHUNK) -> Iterator[list[int]]:
     for start in range(0, len(items), size):
         yield list(items[start : start + size])
+
+
+def rows_in(
+    conn: sa.Connection, query: sa.Select[*Ts], column: sa.ColumnElement[Any], ids: Sequence[int]
+) -> Iterator[sa.Row[*Ts]]:
+    """The rows of ``query`` whose ``column`` is one of ``ids``, read a chunk of ids at a time."""
+    for chunk in chunks(list(ids)):
+        yield from conn.execute(query.where(column.in_(chunk)))
+
+
+def upsert(
+    conn: sa.Connection, table: sa.Table, key: dict[str, Any], values: dict[str, Any]
+) -> None:
+    """Set ``values`` on the row whose columns equal ``key``, inserting it when there is none."""
+    where = [table.c[name] == value for name, value in key.items()]
+    if not conn.execute(table.update().where(*where).values(**values)).rowcount:
+        conn.execute(table.insert().values(**key, **values))
 
 
 def record_from(cls: type[R], row: Any, table: sa.Table | None = None, **given: Any) -> R:
