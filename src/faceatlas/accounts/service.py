@@ -25,7 +25,14 @@ from faceatlas.errors import (
     InvalidRequestError,
     NotFoundError,
 )
-from faceatlas.store.accounts import AccountStore, NewToken, NewUser, TokenRow, UserRow
+from faceatlas.store.accounts import (
+    AccountStore,
+    NewToken,
+    NewUser,
+    TokenRow,
+    UserChange,
+    UserRow,
+)
 from faceatlas.store.rows import Database
 
 __all__ = ["Accounts", "Credential", "IssuedToken", "TokenKind", "User"]
@@ -184,9 +191,11 @@ class Accounts:
         self.get(user_id)
         self.rows.update_user(
             user_id,
-            role=None if role is None else role.value,
-            unit=None if unit is None else unit.strip(),
-            active=active,
+            UserChange(
+                role=None if role is None else role.value,
+                unit=None if unit is None else unit.strip(),
+                active=active,
+            ),
         )
         if active is False or role is not None:
             self.revoke_all(user_id)

@@ -12,6 +12,7 @@ detects an edit made by someone who bypasses them.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import threading
@@ -21,25 +22,14 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 
 from faceatlas.audit.records import RECORD_ACTIONS, check_case_records
-from faceatlas.store.audit import AuditQuery, AuditRow, AuditStore, Link
+from faceatlas.store.audit import AuditQuery, AuditRecord, AuditRow, AuditStore, Link
 from faceatlas.store.rows import Database
 
 __all__ = ["AuditEntry", "AuditEvent", "AuditLog", "ChainProblem", "VerifyReport"]
 
 GENESIS = "0" * 64
-FIELDS = (
-    "seq",
-    "at",
-    "actor",
-    "actor_role",
-    "actor_unit",
-    "action",
-    "case_number",
-    "purpose",
-    "details",
-    "prev_hash",
-    "entry_hash",
-)
+EVENT_FIELDS = ("actor", "actor_role", "actor_unit", "action", "case_number", "purpose")
+"""The fields an event gives and its entry keeps, in entry order."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,21 +50,15 @@ class AuditEvent:
 
 
 @dataclass(frozen=True, slots=True)
-class AuditEntry:
-    seq: int
-    at: str
-    actor: str
-    actor_role: str
-    actor_unit: str
-    action: str
-    case_number: str | None
-    purpose: str | None
-    details: dict[str, Any]
-    prev_hash: str
-    entry_hash: str
+class AuditEntry(AuditRecord[dict[str, Any]]):
+    """An entry as read: its ``details`` parsed from the JSON text the hash covers."""
 
     def as_dict(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in FIELDS}
+
+
+FIELDS = tuple(f.name for f in dataclasses.fields(AuditEntry))
+"""Every field of an entry, in order (the columns of an export)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,28 +98,12 @@ def _hash(prev_hash: str, body: dict[str, Any]) -> str:
 
 
 def _body(seq: int, at: str, event_fields: dict[str, Any], details_json: str) -> dict[str, Any]:
-    return {
-        "seq": seq,
-        "at": at,
-        "actor": event_fields["actor"],
-        "actor_role": event_fields["actor_role"],
-        "actor_unit": event_fields["actor_unit"],
-        "action": event_fields["action"],
-        "case_number": event_fields["case_number"],
-        "purpose": event_fields["purpose"],
-        "details": details_json,
-    }
+    event = {name: event_fields[name] for name in EVENT_FIELDS}
+    return {"seq": seq, "at": at, **event, "details": details_json}
 
 
-def _event_fields(row: AuditRow) -> dict[str, Any]:
-    return {
-        "actor": row.actor,
-        "actor_role": row.actor_role,
-        "actor_unit": row.actor_unit,
-        "action": row.action,
-        "case_number": row.case_number,
-        "purpose": row.purpose,
-    }
+def _event_fields(event: AuditEvent | AuditRow) -> dict[str, Any]:
+    return {name: getattr(event, name) for name in EVENT_FIELDS}
 
 
 def _entry(row: AuditRow) -> AuditEntry:
@@ -165,14 +133,7 @@ class AuditLog:
     def append(self, event: AuditEvent) -> AuditEntry:
         """Append one event. Concurrent writers (threads or processes) never fork the chain."""
         details_json = json.dumps(event.details, sort_keys=True, separators=(",", ":"))
-        fields = {
-            "actor": event.actor,
-            "actor_role": event.actor_role,
-            "actor_unit": event.actor_unit,
-            "action": event.action,
-            "case_number": event.case_number,
-            "purpose": event.purpose,
-        }
+        fields = _event_fields(event)
         with self._lock:
             for _attempt in range(50):
                 row = self.rows.append(lambda last: _chained(last, fields, details_json))

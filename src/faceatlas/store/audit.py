@@ -9,15 +9,15 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Generic, Literal, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
 from faceatlas.store import schema as t
-from faceatlas.store.rows import Database
+from faceatlas.store.rows import Repository, record_from, upsert, values_of
 
-__all__ = ["HEAD_META", "AuditQuery", "AuditRow", "AuditStore", "Link"]
+__all__ = ["HEAD_META", "AuditQuery", "AuditRecord", "AuditRow", "AuditStore", "Link"]
 
 HEAD_META = "audit_head"
 """``atlas_meta`` key of the newest entry's ``{"seq": ..., "hash": ...}``, written with it, so
@@ -27,9 +27,12 @@ Link = tuple[int, str]
 """``(seq, entry_hash)`` of one entry."""
 
 
+Details = TypeVar("Details")
+
+
 @dataclass(frozen=True, slots=True)
-class AuditRow:
-    """One stored entry; ``details`` is the canonical JSON text the hash covers."""
+class AuditRecord(Generic[Details]):
+    """One audit entry: stored (:class:`AuditRow`) or as read (``faceatlas.audit.AuditEntry``)."""
 
     seq: int
     at: str
@@ -39,9 +42,14 @@ class AuditRow:
     action: str
     case_number: str | None
     purpose: str | None
-    details: str
+    details: Details
     prev_hash: str
     entry_hash: str
+
+
+@dataclass(frozen=True, slots=True)
+class AuditRow(AuditRecord[str]):
+    """One stored entry; ``details`` is the canonical JSON text the hash covers."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,22 +65,6 @@ class AuditQuery:
     before_seq: int | None = None
 
 
-def _row(m: Any) -> AuditRow:
-    return AuditRow(
-        seq=int(m["seq"]),
-        at=m["at"],
-        actor=m["actor"],
-        actor_role=m["actor_role"],
-        actor_unit=m["actor_unit"],
-        action=m["action"],
-        case_number=m["case_number"],
-        purpose=m["purpose"],
-        details=m["details"],
-        prev_hash=m["prev_hash"],
-        entry_hash=m["entry_hash"],
-    )
-
-
 def _newest(conn: sa.Connection) -> Link | None:
     row = conn.execute(
         sa.select(t.audit_log.c.seq, t.audit_log.c.entry_hash)
@@ -82,11 +74,8 @@ def _newest(conn: sa.Connection) -> Link | None:
     return None if row is None else (int(row[0]), str(row[1]))
 
 
-class AuditStore:
+class AuditStore(Repository):
     """The ``audit_log`` table and its head record."""
-
-    def __init__(self, db: Database) -> None:
-        self.db = db
 
     def append(self, build: Callable[[Link | None], AuditRow]) -> AuditRow | None:
         """Write the row ``build`` makes from the newest entry, and the new head, in one
@@ -94,28 +83,9 @@ class AuditStore:
         try:
             with self.db.begin() as conn:
                 row = build(_newest(conn))
-                conn.execute(
-                    t.audit_log.insert().values(
-                        seq=row.seq,
-                        at=row.at,
-                        actor=row.actor,
-                        actor_role=row.actor_role,
-                        actor_unit=row.actor_unit,
-                        action=row.action,
-                        case_number=row.case_number,
-                        purpose=row.purpose,
-                        details=row.details,
-                        prev_hash=row.prev_hash,
-                        entry_hash=row.entry_hash,
-                    )
-                )
+                conn.execute(t.audit_log.insert().values(**values_of(row)))
                 head = json.dumps({"seq": row.seq, "hash": row.entry_hash})
-                meta = t.atlas_meta
-                updated = conn.execute(
-                    meta.update().where(meta.c.key == HEAD_META).values(value=head)
-                ).rowcount
-                if not updated:
-                    conn.execute(meta.insert().values(key=HEAD_META, value=head))
+                upsert(conn, t.atlas_meta, {"key": HEAD_META}, {"value": head})
         except IntegrityError:
             return None
         return row
@@ -127,10 +97,7 @@ class AuditStore:
 
     def head(self) -> Link | None:
         """The head record, as last written (``None`` when missing)."""
-        with self.db.connect() as conn:
-            row = conn.execute(
-                sa.select(t.atlas_meta.c.value).where(t.atlas_meta.c.key == HEAD_META)
-            ).first()
+        row = self._first(sa.select(t.atlas_meta.c.value).where(t.atlas_meta.c.key == HEAD_META))
         if row is None:
             return None
         data = json.loads(row[0])
@@ -151,8 +118,7 @@ class AuditStore:
             q = q.where(log.c.actor_unit.in_(list(query.units)))
         if query.before_seq is not None:
             q = q.where(log.c.seq < query.before_seq)
-        with self.db.connect() as conn:
-            return [_row(r._mapping) for r in conn.execute(q).all()]
+        return [record_from(AuditRow, r) for r in self._all(q)]
 
     def counts(
         self, by: Literal["actor", "case_number"], action: str, units: Sequence[str] | None
@@ -169,9 +135,7 @@ class AuditStore:
         )
         if units is not None:
             q = q.where(log.c.actor_unit.in_(list(units)))
-        with self.db.connect() as conn:
-            rows = conn.execute(q).all()
-        return [(r[0], int(r[1]), r[2]) for r in rows]
+        return [(r[0], int(r[1]), r[2]) for r in self._all(q)]
 
     def rows(self, batch: int) -> Iterator[AuditRow]:
         """Every row, whatever its ``seq`` (so that verification, export and every reader see
@@ -181,21 +145,19 @@ class AuditStore:
             q = sa.select(t.audit_log).order_by(t.audit_log.c.seq).limit(batch)
             if last is not None:
                 q = q.where(t.audit_log.c.seq > last)
-            with self.db.connect() as conn:
-                found = conn.execute(q).all()
+            found = self._all(q)
             if not found:
                 return
             for r in found:
-                yield _row(r._mapping)
+                yield record_from(AuditRow, r)
             last = int(found[-1]._mapping["seq"])
 
     def entry_hashes(self, seqs: Sequence[int]) -> dict[int, str]:
         """The stored hash of each entry of ``seqs`` that exists."""
         wanted = sorted(set(seqs))
-        with self.db.connect() as conn:
-            rows = conn.execute(
-                sa.select(t.audit_log.c.seq, t.audit_log.c.entry_hash).where(
-                    t.audit_log.c.seq.in_(wanted)
-                )
-            ).all()
+        rows = self._all(
+            sa.select(t.audit_log.c.seq, t.audit_log.c.entry_hash).where(
+                t.audit_log.c.seq.in_(wanted)
+            )
+        )
         return {int(r[0]): str(r[1]) for r in rows}

@@ -7,7 +7,7 @@ in the same transaction, so the search threshold and its evidence never disagree
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -15,6 +15,7 @@ import sqlalchemy as sa
 
 from faceatlas.store import schema as t
 from faceatlas.store.catalog import Catalog
+from faceatlas.store.rows import new_id, record_from, values_of
 
 __all__ = ["CalibrationRecord", "latest_calibration", "save_calibration", "threshold_meta_key"]
 
@@ -39,33 +40,17 @@ class CalibrationRecord:
 def save_calibration(catalog: Catalog, record: CalibrationRecord) -> CalibrationRecord:
     """Store ``record`` as the model's current calibration and set its threshold."""
     created = record.created_at or datetime.now(UTC).isoformat(timespec="seconds")
+    values = {
+        **values_of(record),
+        "created_at": created,
+        "mapping": json.dumps(record.mapping),
+        "provenance": json.dumps(record.provenance),
+    }
+    del values["id"]
     with catalog.writer() as w:
-        result = w.conn.execute(
-            t.calibrations.insert().values(
-                model_id=record.model_id,
-                created_at=created,
-                target_fmr=record.target_fmr,
-                threshold=record.threshold,
-                comparisons=record.comparisons,
-                false_matches=record.false_matches,
-                mapping=json.dumps(record.mapping),
-                provenance=json.dumps(record.provenance),
-            )
-        )
-        key = result.inserted_primary_key
-        new_id = int(key[0]) if key is not None else 0
+        calibration_id = new_id(w.conn.execute(t.calibrations.insert().values(**values)))
         w.set_meta(threshold_meta_key(record.model_id), repr(float(record.threshold)))
-    return CalibrationRecord(
-        record.model_id,
-        record.target_fmr,
-        record.threshold,
-        record.comparisons,
-        record.false_matches,
-        record.mapping,
-        record.provenance,
-        created,
-        new_id,
-    )
+    return replace(record, created_at=created, id=calibration_id)
 
 
 def latest_calibration(catalog: Catalog, model_id: str) -> CalibrationRecord | None:
@@ -78,14 +63,9 @@ def latest_calibration(catalog: Catalog, model_id: str) -> CalibrationRecord | N
         ).first()
     if row is None:
         return None
-    return CalibrationRecord(
-        model_id=row.model_id,
-        target_fmr=float(row.target_fmr),
-        threshold=float(row.threshold),
-        comparisons=int(row.comparisons),
-        false_matches=int(row.false_matches),
+    return record_from(
+        CalibrationRecord,
+        row,
         mapping=json.loads(row.mapping),
         provenance=json.loads(row.provenance),
-        created_at=row.created_at,
-        id=int(row.id),
     )

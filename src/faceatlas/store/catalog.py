@@ -14,7 +14,7 @@ from faceatlas.store import schema as t
 from faceatlas.store.migrations import apply_migrations
 from faceatlas.store.provenance import ContentHash
 from faceatlas.store.records import FaceRecord, ImageRecord, SightingRecord, StoredFace
-from faceatlas.store.rows import Database, chunks, utc_now
+from faceatlas.store.rows import Repository, record_from, rows_in, utc_now
 from faceatlas.store.writer import CatalogWriter, NewSighting
 from faceatlas.types import Box, FaceQuality, Vectors
 
@@ -39,11 +39,8 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.close()
 
 
-class Catalog:
+class Catalog(Repository):
     """Typed access to the catalog tables. Writes go through :meth:`writer`."""
-
-    def __init__(self, db: Database) -> None:
-        self.db = db
 
     @classmethod
     def open(cls, url: str) -> Catalog:
@@ -69,10 +66,7 @@ class Catalog:
     # --- meta -------------------------------------------------------------
 
     def get_meta(self, key: str) -> str | None:
-        with self.db.connect() as conn:
-            row = conn.execute(
-                sa.select(t.atlas_meta.c.value).where(t.atlas_meta.c.key == key)
-            ).first()
+        row = self._first(sa.select(t.atlas_meta.c.value).where(t.atlas_meta.c.key == key))
         return None if row is None else str(row[0])
 
     def set_meta(self, key: str, value: str) -> None:
@@ -82,21 +76,19 @@ class Catalog:
     # --- lookups used by ingest --------------------------------------------
 
     def image_id_for_sha(self, sha256: str) -> int | None:
-        with self.db.connect() as conn:
-            row = conn.execute(sa.select(t.images.c.id).where(t.images.c.sha256 == sha256)).first()
+        row = self._first(sa.select(t.images.c.id).where(t.images.c.sha256 == sha256))
         return None if row is None else int(row[0])
 
     def known_file(self, source_id: int, locator: str, size: int, mtime_ns: int) -> bool:
         """True when this exact file (path, size, mtime) is already catalogued."""
-        with self.db.connect() as conn:
-            row = conn.execute(
-                sa.select(t.sightings.c.id).where(
-                    t.sightings.c.source_id == source_id,
-                    t.sightings.c.locator == locator,
-                    t.sightings.c.file_size == size,
-                    t.sightings.c.file_mtime_ns == mtime_ns,
-                )
-            ).first()
+        row = self._first(
+            sa.select(t.sightings.c.id).where(
+                t.sightings.c.source_id == source_id,
+                t.sightings.c.locator == locator,
+                t.sightings.c.file_size == size,
+                t.sightings.c.file_mtime_ns == mtime_ns,
+            )
+        )
         return row is not None
 
     # --- content hashes and checkpoints (web provenance) ------------------------------
@@ -118,12 +110,9 @@ class Catalog:
 
     def embedding_models(self) -> dict[str, int]:
         """Model id -> number of embeddings stored for it."""
-        with self.db.connect() as conn:
-            rows = conn.execute(
-                sa.select(t.embeddings.c.model_id, sa.func.count()).group_by(
-                    t.embeddings.c.model_id
-                )
-            ).all()
+        rows = self._all(
+            sa.select(t.embeddings.c.model_id, sa.func.count()).group_by(t.embeddings.c.model_id)
+        )
         return {str(m): int(n) for m, n in rows}
 
     def embedding_watermark(self, model_id: str) -> tuple[int, int]:
@@ -142,13 +131,12 @@ class Catalog:
         """Yield ``(face_ids int64 (n,), vectors float32 (n, dim), last embedding id)`` batches."""
         last = after_id
         while True:
-            with self.db.connect() as conn:
-                rows = conn.execute(
-                    sa.select(t.embeddings.c.id, t.embeddings.c.face_id, t.embeddings.c.vector)
-                    .where(t.embeddings.c.model_id == model_id, t.embeddings.c.id > last)
-                    .order_by(t.embeddings.c.id)
-                    .limit(batch)
-                ).all()
+            rows = self._all(
+                sa.select(t.embeddings.c.id, t.embeddings.c.face_id, t.embeddings.c.vector)
+                .where(t.embeddings.c.model_id == model_id, t.embeddings.c.id > last)
+                .order_by(t.embeddings.c.id)
+                .limit(batch)
+            )
             if not rows:
                 return
             last = int(rows[-1][0])
@@ -159,16 +147,11 @@ class Catalog:
     def vectors_for_faces(
         self, model_id: str, face_ids: Sequence[int]
     ) -> dict[int, np.ndarray[Any, np.dtype[np.float32]]]:
-        out: dict[int, np.ndarray[Any, np.dtype[np.float32]]] = {}
+        e = t.embeddings
+        query = sa.select(e.c.face_id, e.c.vector).where(e.c.model_id == model_id)
         with self.db.connect() as conn:
-            for chunk in chunks(list(face_ids)):
-                rows = conn.execute(
-                    sa.select(t.embeddings.c.face_id, t.embeddings.c.vector).where(
-                        t.embeddings.c.model_id == model_id, t.embeddings.c.face_id.in_(chunk)
-                    )
-                ).all()
-                out.update({int(r[0]): np.frombuffer(r[1], dtype=np.float32) for r in rows})
-        return out
+            rows = rows_in(conn, query, e.c.face_id, face_ids)
+            return {int(r[0]): np.frombuffer(r[1], dtype=np.float32) for r in rows}
 
     # --- reads for results --------------------------------------------------------
 
@@ -176,29 +159,14 @@ class Catalog:
         """Face records with their image and every sighting, keyed by face id."""
         if not face_ids:
             return {}
+        query = sa.select(t.faces, t.images).join(t.images, t.faces.c.image_id == t.images.c.id)
         with self.db.connect() as conn:
-            face_rows: list[Any] = []
-            for chunk in chunks(list(face_ids)):
-                face_rows.extend(
-                    conn.execute(
-                        sa.select(t.faces, t.images)
-                        .join(t.images, t.faces.c.image_id == t.images.c.id)
-                        .where(t.faces.c.id.in_(chunk))
-                    ).all()
-                )
+            face_rows = list(rows_in(conn, query, t.faces.c.id, face_ids))
             image_ids = sorted({int(r.image_id) for r in face_rows})
             sightings = self._sightings(conn, image_ids)
         out: dict[int, FaceRecord] = {}
         for r in face_rows:
-            image = ImageRecord(
-                id=int(r.image_id),
-                sha256=r.sha256,
-                byte_size=int(r.byte_size),
-                width=int(r.width),
-                height=int(r.height),
-                format=r.format,
-                face_count=int(r.face_count),
-            )
+            image = record_from(ImageRecord, r, t.images)
             out[int(r.id)] = FaceRecord(
                 id=int(r.id),
                 image=image,
@@ -217,32 +185,18 @@ class Catalog:
     def _sightings(
         self, conn: sa.Connection, image_ids: Sequence[int]
     ) -> dict[int, list[SightingRecord]]:
+        query = (
+            sa.select(
+                t.sightings,
+                t.sources.c.kind.label("source_kind"),
+                t.sources.c.locator.label("source_locator"),
+            )
+            .join(t.sources, t.sightings.c.source_id == t.sources.c.id)
+            .order_by(t.sightings.c.first_seen, t.sightings.c.id)
+        )
         out: dict[int, list[SightingRecord]] = {}
-        for chunk in chunks(list(image_ids)):
-            rows = conn.execute(
-                sa.select(
-                    t.sightings, t.sources.c.kind, t.sources.c.locator.label("source_locator")
-                )
-                .join(t.sources, t.sightings.c.source_id == t.sources.c.id)
-                .where(t.sightings.c.image_id.in_(chunk))
-                .order_by(t.sightings.c.first_seen, t.sightings.c.id)
-            ).all()
-            for r in rows:
-                out.setdefault(int(r.image_id), []).append(
-                    SightingRecord(
-                        id=int(r.id),
-                        source_kind=r.kind,
-                        source_locator=r.source_locator,
-                        locator=r.locator,
-                        page_url=r.page_url,
-                        page_title=r.page_title,
-                        alt_text=r.alt_text,
-                        caption=r.caption,
-                        http_last_modified=r.http_last_modified,
-                        first_seen=r.first_seen,
-                        last_seen=r.last_seen,
-                    )
-                )
+        for r in rows_in(conn, query, t.sightings.c.image_id, image_ids):
+            out.setdefault(int(r.image_id), []).append(record_from(SightingRecord, r))
         return out
 
     def faces_without_embedding(self, model_id: str) -> dict[int, list[StoredFace]]:
@@ -281,39 +235,33 @@ class Catalog:
         return str(sha), [(str(k), str(s), str(loc)) for k, s, loc in rows]
 
     def face_count(self) -> int:
-        with self.db.connect() as conn:
-            return int(conn.execute(sa.select(sa.func.count()).select_from(t.faces)).scalar_one())
+        return self._count(t.faces)
 
     def thumbnail(self, face_id: int) -> bytes | None:
-        with self.db.connect() as conn:
-            row = conn.execute(
-                sa.select(t.thumbnails.c.jpeg).where(t.thumbnails.c.face_id == face_id)
-            ).first()
+        row = self._first(sa.select(t.thumbnails.c.jpeg).where(t.thumbnails.c.face_id == face_id))
         return None if row is None else bytes(row[0])
 
     def counts(self) -> dict[str, int]:
-        with self.db.connect() as conn:
-            return {
-                name: int(conn.execute(sa.select(sa.func.count()).select_from(table)).scalar_one())
-                for name, table in (
-                    ("sources", t.sources),
-                    ("images", t.images),
-                    ("sightings", t.sightings),
-                    ("faces", t.faces),
-                    ("embeddings", t.embeddings),
-                    ("failures", t.ingest_failures),
-                )
-            }
+        return {
+            name: self._count(table)
+            for name, table in (
+                ("sources", t.sources),
+                ("images", t.images),
+                ("sightings", t.sightings),
+                ("faces", t.faces),
+                ("embeddings", t.embeddings),
+                ("failures", t.ingest_failures),
+            )
+        }
 
     def failures(self, limit: int = 100) -> list[dict[str, str]]:
-        with self.db.connect() as conn:
-            rows = conn.execute(
-                sa.select(
-                    t.ingest_failures.c.locator,
-                    t.ingest_failures.c.code,
-                    t.ingest_failures.c.message,
-                )
-                .order_by(t.ingest_failures.c.id)
-                .limit(limit)
-            ).all()
+        rows = self._all(
+            sa.select(
+                t.ingest_failures.c.locator,
+                t.ingest_failures.c.code,
+                t.ingest_failures.c.message,
+            )
+            .order_by(t.ingest_failures.c.id)
+            .limit(limit)
+        )
         return [{"locator": r[0], "code": r[1], "message": r[2]} for r in rows]

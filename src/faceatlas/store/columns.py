@@ -10,7 +10,16 @@ from typing import Any
 
 import sqlalchemy as sa
 
-__all__ = ["key", "metadata", "owner", "page_context", "person", "stamp", "vector_columns"]
+__all__ = [
+    "key",
+    "keyed_table",
+    "metadata",
+    "owner",
+    "page_context",
+    "person",
+    "stamp",
+    "vector_columns",
+]
 
 metadata = sa.MetaData()
 
@@ -18,6 +27,11 @@ metadata = sa.MetaData()
 def key() -> sa.Column[Any]:
     """The table's integer primary key, ``id``."""
     return sa.Column("id", sa.Integer, primary_key=True)
+
+
+def keyed_table(name: str, *columns: sa.schema.SchemaItem, **options: Any) -> sa.Table:
+    """A catalog table whose first column is the integer primary key ``id``."""
+    return sa.Table(name, metadata, key(), *columns, **options)
 
 
 def stamp(name: str = "created_at", *, required: bool = True) -> sa.Column[Any]:

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 from faceatlas.store import schema as t
 from faceatlas.store.identity_records import Decision, DecisionKind, IdentitySummary
-from faceatlas.store.rows import Database, chunks, new_id, utc_now
+from faceatlas.store.rows import Database, chunks, new_id, record_from, rows_in, utc_now
 
 __all__ = ["IdentityRepository", "delete_empty_identities"]
 
@@ -73,14 +73,9 @@ class IdentityRepository:
 
     def manual_among(self, face_ids: Sequence[int]) -> set[int]:
         """The faces among ``face_ids`` that a person placed."""
-        out: set[int] = set()
         fi = t.face_identities
-        for chunk in chunks(list(face_ids)):
-            rows = self.conn.execute(
-                sa.select(fi.c.face_id).where(fi.c.face_id.in_(chunk), fi.c.manual.is_(True))
-            )
-            out.update(int(r[0]) for r in rows)
-        return out
+        query = sa.select(fi.c.face_id).where(fi.c.manual.is_(True))
+        return {int(r[0]) for r in rows_in(self.conn, query, fi.c.face_id, face_ids)}
 
     def exclusions(self) -> dict[int, frozenset[int]]:
         out: dict[int, set[int]] = {}
@@ -156,27 +151,17 @@ class IdentityRepository:
 
     def members(self, identity_ids: Sequence[int]) -> dict[int, list[int]]:
         """Identity id -> its face ids (ascending)."""
+        fi = t.face_identities
         out: dict[int, list[int]] = {i: [] for i in identity_ids}
-        for chunk in chunks(list(identity_ids)):
-            rows = self.conn.execute(
-                sa.select(t.face_identities.c.identity_id, t.face_identities.c.face_id)
-                .where(t.face_identities.c.identity_id.in_(chunk))
-                .order_by(t.face_identities.c.face_id)
-            )
-            for identity_id, face_id in rows:
-                out[int(identity_id)].append(int(face_id))
+        query = sa.select(fi.c.identity_id, fi.c.face_id).order_by(fi.c.face_id)
+        for identity_id, face_id in rows_in(self.conn, query, fi.c.identity_id, identity_ids):
+            out[int(identity_id)].append(int(face_id))
         return out
 
     def identities_of(self, face_ids: Sequence[int]) -> dict[int, int]:
-        out: dict[int, int] = {}
-        for chunk in chunks(list(face_ids)):
-            rows = self.conn.execute(
-                sa.select(t.face_identities.c.face_id, t.face_identities.c.identity_id).where(
-                    t.face_identities.c.face_id.in_(chunk)
-                )
-            )
-            out.update({int(f): int(i) for f, i in rows})
-        return out
+        fi = t.face_identities
+        query = sa.select(fi.c.face_id, fi.c.identity_id)
+        return {int(f): int(i) for f, i in rows_in(self.conn, query, fi.c.face_id, face_ids)}
 
     def set_label(self, identity_id: int, label: str | None, actor: str) -> None:
         self.conn.execute(
@@ -212,15 +197,7 @@ class IdentityRepository:
                 .offset(offset)
             )
         out = [
-            IdentitySummary(
-                id=int(r.id),
-                label=r.label,
-                labelled_by=r.labelled_by,
-                faces=int(r.faces),
-                manual_faces=int(r.manual or 0),
-                created_by=r.created_by,
-                created_at=r.created_at,
-            )
+            record_from(IdentitySummary, r, manual_faces=int(r.manual or 0))
             for r in self.conn.execute(query)
         ]
         if identity_ids is not None:
@@ -234,15 +211,9 @@ class IdentityRepository:
         )
 
     def labels(self, identity_ids: Sequence[int]) -> dict[int, str | None]:
-        out: dict[int, str | None] = {}
-        for chunk in chunks(list(identity_ids)):
-            rows = self.conn.execute(
-                sa.select(t.identities.c.id, t.identities.c.label).where(
-                    t.identities.c.id.in_(chunk)
-                )
-            )
-            out.update({int(i): lab for i, lab in rows})
-        return out
+        query = sa.select(t.identities.c.id, t.identities.c.label)
+        rows = rows_in(self.conn, query, t.identities.c.id, identity_ids)
+        return {int(i): lab for i, lab in rows}
 
     def record_decision(
         self,
@@ -274,15 +245,11 @@ class IdentityRepository:
                 (d.c.identity_id == identity_id) | (d.c.other_identity_id == identity_id)
             )
         return [
-            Decision(
-                id=int(r.id),
+            record_from(
+                Decision,
+                r,
                 kind=DecisionKind(r.kind),
-                identity_id=int(r.identity_id),
-                other_identity_id=None if r.other_identity_id is None else int(r.other_identity_id),
                 face_ids=tuple(int(f) for f in json.loads(r.face_ids)),
-                detail=r.detail,
-                actor=r.actor,
-                at=r.at,
             )
             for r in self.conn.execute(query)
         ]
@@ -291,11 +258,8 @@ class IdentityRepository:
 
     def existing_faces(self, face_ids: Sequence[int]) -> set[int]:
         """The faces among ``face_ids`` that exist."""
-        found: set[int] = set()
-        for chunk in chunks(list(face_ids)):
-            rows = self.conn.execute(sa.select(t.faces.c.id).where(t.faces.c.id.in_(chunk)))
-            found.update(int(r[0]) for r in rows)
-        return found
+        rows = rows_in(self.conn, sa.select(t.faces.c.id), t.faces.c.id, face_ids)
+        return {int(r[0]) for r in rows}
 
     def move_exclusions(self, source: int, target: int) -> None:
         """Faces ruled out of ``source`` become ruled out of ``target`` (same decider)."""

@@ -17,6 +17,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from faceatlas.store import schema as t
+from faceatlas.store.rows import upsert
 
 __all__ = ["HIGH_WATER_PREFIX", "with_fresh_id"]
 
@@ -31,10 +32,5 @@ def with_fresh_id(conn: sa.Connection, table: sa.Table, values: dict[str, Any]) 
     stored = conn.execute(sa.select(t.atlas_meta.c.value).where(t.atlas_meta.c.key == key)).scalar()
     largest = conn.execute(sa.select(sa.func.max(table.c.id))).scalar() or 0
     new_id = max(int(stored or 0), int(largest)) + 1
-    if stored is None:
-        conn.execute(t.atlas_meta.insert().values(key=key, value=str(new_id)))
-    else:
-        conn.execute(
-            t.atlas_meta.update().where(t.atlas_meta.c.key == key).values(value=str(new_id))
-        )
+    upsert(conn, t.atlas_meta, {"key": key}, {"value": str(new_id)})
     return {**values, "id": new_id}

@@ -9,7 +9,8 @@ from typing import Any
 import sqlalchemy as sa
 
 from faceatlas.store import schema as t
-from faceatlas.store.rows import Database, new_id, utc_now
+from faceatlas.store.rows import Repository, record_from, utc_now
+from faceatlas.types import record_dict
 
 __all__ = ["JobRecord", "JobStore"]
 
@@ -33,83 +34,42 @@ class JobRecord:
     error: str | None
 
     def as_dict(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "kind": self.kind,
-            "target": self.target,
-            "status": self.status,
-            "created_by": self.created_by,
-            "created_at": self.created_at,
-            "started_at": self.started_at,
-            "finished_at": self.finished_at,
-            "done": self.done,
-            "total": self.total,
-            "faces": self.faces,
-            "report": self.report,
-            "error": self.error,
-        }
+        return record_dict(self)
 
 
 def _record(row: sa.Row[Any]) -> JobRecord:
-    m = row._mapping
-    return JobRecord(
-        id=int(m["id"]),
-        kind=m["kind"],
-        target=m["target"],
-        status=m["status"],
-        created_by=m["created_by"],
-        created_at=m["created_at"],
-        started_at=m["started_at"],
-        finished_at=m["finished_at"],
-        done=int(m["done"]),
-        total=None if m["total"] is None else int(m["total"]),
-        faces=int(m["faces"]),
-        report=json.loads(m["report"] or "{}"),
-        error=m["error"],
-    )
+    return record_from(JobRecord, row, report=json.loads(row._mapping["report"] or "{}"))
 
 
-class JobStore:
+class JobStore(Repository):
     """The ``ingest_jobs`` table."""
-
-    def __init__(self, db: Database) -> None:
-        self.db = db
 
     def interrupt_unfinished(self, error: str) -> None:
         """Mark every queued or running job interrupted (left so by an earlier process)."""
-        with self.db.begin() as conn:
-            conn.execute(
-                t.ingest_jobs.update()
-                .where(t.ingest_jobs.c.status.in_(UNFINISHED))
-                .values(status="interrupted", finished_at=utc_now(), error=error)
-            )
+        self._write(
+            t.ingest_jobs.update()
+            .where(t.ingest_jobs.c.status.in_(UNFINISHED))
+            .values(status="interrupted", finished_at=utc_now(), error=error)
+        )
 
     def add(self, kind: str, target: str, created_by: str) -> int:
         """A new queued job; returns its id."""
-        with self.db.begin() as conn:
-            return new_id(
-                conn.execute(
-                    t.ingest_jobs.insert().values(
-                        kind=kind,
-                        target=target,
-                        status="queued",
-                        created_by=created_by,
-                        created_at=utc_now(),
-                    )
-                )
-            )
+        return self._insert(
+            t.ingest_jobs,
+            kind=kind,
+            target=target,
+            status="queued",
+            created_by=created_by,
+            created_at=utc_now(),
+        )
 
     def get(self, job_id: int) -> JobRecord | None:
-        with self.db.connect() as conn:
-            row = conn.execute(sa.select(t.ingest_jobs).where(t.ingest_jobs.c.id == job_id)).first()
+        row = self._first(sa.select(t.ingest_jobs).where(t.ingest_jobs.c.id == job_id))
         return None if row is None else _record(row)
 
     def newest(self, limit: int) -> list[JobRecord]:
         """The ``limit`` newest jobs, newest first."""
-        with self.db.connect() as conn:
-            rows = conn.execute(
-                sa.select(t.ingest_jobs).order_by(t.ingest_jobs.c.id.desc()).limit(limit)
-            ).all()
+        rows = self._all(sa.select(t.ingest_jobs).order_by(t.ingest_jobs.c.id.desc()).limit(limit))
         return [_record(r) for r in rows]
 
     def start(self, job_id: int) -> None:
@@ -130,7 +90,4 @@ class JobStore:
         )
 
     def _update(self, job_id: int, **values: Any) -> None:
-        with self.db.begin() as conn:
-            conn.execute(
-                t.ingest_jobs.update().where(t.ingest_jobs.c.id == job_id).values(**values)
-            )
+        self._write(t.ingest_jobs.update().where(t.ingest_jobs.c.id == job_id).values(**values))

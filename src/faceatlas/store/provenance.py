@@ -9,7 +9,7 @@ import numpy as np
 import sqlalchemy as sa
 
 from faceatlas.store import schema as t
-from faceatlas.store.rows import utc_now
+from faceatlas.store.rows import record_from, upsert, utc_now, values_of
 from faceatlas.types import Vector
 
 __all__ = [
@@ -56,18 +56,7 @@ def face_vectors(conn: sa.Connection, image_id: int, model_id: str) -> list[Vect
 
 
 def add_content_hash(conn: sa.Connection, h: ContentHash) -> None:
-    conn.execute(
-        t.image_hashes.insert().values(
-            image_id=h.image_id,
-            sha256=h.sha256,
-            phash=h.phash,
-            width=h.width,
-            height=h.height,
-            byte_size=h.byte_size,
-            distance=h.distance,
-            created_at=utc_now(),
-        )
-    )
+    conn.execute(t.image_hashes.insert().values(**values_of(h), created_at=utc_now()))
 
 
 def iter_content_hashes(db: sa.Engine, *, batch: int = 50_000) -> Iterator[ContentHash]:
@@ -85,15 +74,7 @@ def iter_content_hashes(db: sa.Engine, *, batch: int = 50_000) -> Iterator[Conte
             return
         last = int(rows[-1].id)
         for r in rows:
-            yield ContentHash(
-                image_id=int(r.image_id),
-                sha256=r.sha256,
-                phash=int(r.phash),
-                width=int(r.width),
-                height=int(r.height),
-                byte_size=int(r.byte_size),
-                distance=int(r.distance),
-            )
+            yield record_from(ContentHash, r)
 
 
 def read_checkpoint(db: sa.Engine, source_id: int, fingerprint: str) -> int:
@@ -113,10 +94,4 @@ def write_checkpoint(
     conn: sa.Connection, source_id: int, fingerprint: str, items_done: int
 ) -> None:
     values = {"fingerprint": fingerprint, "items_done": items_done, "updated_at": utc_now()}
-    updated = conn.execute(
-        t.ingest_checkpoints.update()
-        .where(t.ingest_checkpoints.c.source_id == source_id)
-        .values(**values)
-    ).rowcount
-    if not updated:
-        conn.execute(t.ingest_checkpoints.insert().values(source_id=source_id, **values))
+    upsert(conn, t.ingest_checkpoints, {"source_id": source_id}, values)

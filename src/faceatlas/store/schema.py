@@ -14,7 +14,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from faceatlas.store.columns import (
-    key,
+    keyed_table,
     metadata,
     owner,
     page_context,
@@ -82,20 +82,16 @@ atlas_meta = sa.Table(
     sa.Column("value", sa.Text, nullable=False),
 )
 
-sources = sa.Table(
+sources = keyed_table(
     "sources",
-    metadata,
-    key(),
     sa.Column("kind", sa.String(40), nullable=False),
     sa.Column("locator", sa.Text, nullable=False),
     stamp(),
     sa.UniqueConstraint("kind", "locator", name="uq_sources_kind_locator"),
 )
 
-images = sa.Table(
+images = keyed_table(
     "images",
-    metadata,
-    key(),
     sa.Column("sha256", sa.String(64), nullable=False, unique=True),
     sa.Column("byte_size", sa.BigInteger, nullable=False),
     sa.Column("width", sa.Integer, nullable=False),
@@ -105,10 +101,8 @@ images = sa.Table(
     stamp(),
 )
 
-sightings = sa.Table(
+sightings = keyed_table(
     "sightings",
-    metadata,
-    key(),
     owner("image_id", "images"),
     owner("source_id", "sources"),
     sa.Column("locator", sa.Text, nullable=False),
@@ -123,10 +117,8 @@ sightings = sa.Table(
 )
 sa.Index("ix_sightings_locator", sightings.c.locator)
 
-faces = sa.Table(
+faces = keyed_table(
     "faces",
-    metadata,
-    key(),
     owner("image_id", "images"),
     sa.Column("ordinal", sa.Integer, nullable=False),
     sa.Column("box_left", sa.Integer, nullable=False),
@@ -149,10 +141,8 @@ thumbnails = sa.Table(
     stamp(),
 )
 
-embeddings = sa.Table(
+embeddings = keyed_table(
     "embeddings",
-    metadata,
-    key(),
     owner("face_id", "faces"),
     *vector_columns(),
     stamp(),
@@ -160,10 +150,8 @@ embeddings = sa.Table(
 )
 sa.Index("ix_embeddings_model", embeddings.c.model_id, embeddings.c.id)
 
-ingest_runs = sa.Table(
+ingest_runs = keyed_table(
     "ingest_runs",
-    metadata,
-    key(),
     owner("source_id", "sources"),
     stamp("started_at"),
     stamp("finished_at", required=False),
@@ -171,10 +159,8 @@ ingest_runs = sa.Table(
     sa.Column("counts", sa.Text, nullable=False, server_default="{}"),
 )
 
-ingest_failures = sa.Table(
+ingest_failures = keyed_table(
     "ingest_failures",
-    metadata,
-    key(),
     owner("source_id", "sources"),
     sa.Column("locator", sa.Text, nullable=False),
     sa.Column("code", sa.String(60), nullable=False),
@@ -185,10 +171,8 @@ ingest_failures = sa.Table(
 
 # --- migration 2: web provenance, near-duplicates, checkpoints, crawl frontier ---------
 
-image_hashes = sa.Table(
+image_hashes = keyed_table(
     "image_hashes",
-    metadata,
-    key(),
     owner("image_id", "images"),
     sa.Column("sha256", sa.String(64), nullable=False, unique=True),
     sa.Column("phash", sa.BigInteger),
@@ -213,10 +197,8 @@ ingest_checkpoints = sa.Table(
 """How many items of a stable-order source (WARC, URL list) are committed, in the
 same transaction as those items, so a rerun skips them without reading."""
 
-crawl_frontier = sa.Table(
+crawl_frontier = keyed_table(
     "crawl_frontier",
-    metadata,
-    key(),
     owner("source_id", "sources"),
     sa.Column("kind", sa.String(8), nullable=False),
     sa.Column("url", sa.Text, nullable=False),
@@ -236,10 +218,8 @@ sa.Index(
 
 # --- migration 5: calibrations ------------------------------------------------------------
 
-calibrations = sa.Table(
+calibrations = keyed_table(
     "calibrations",
-    metadata,
-    key(),
     sa.Column("model_id", sa.String(100), nullable=False),
     stamp(),
     sa.Column("target_fmr", sa.Float, nullable=False),

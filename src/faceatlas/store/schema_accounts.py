@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from faceatlas.store.columns import key, metadata, owner, stamp
+from faceatlas.store.columns import keyed_table, metadata, owner, stamp
 
 __all__ = ["api_tokens", "audit_log", "ingest_jobs", "users"]
 
-users = sa.Table(
+users = keyed_table(
     "users",
-    metadata,
-    key(),
     sa.Column("username", sa.String(64), nullable=False, unique=True),
     sa.Column("password_hash", sa.Text, nullable=False),
     sa.Column("role", sa.String(20), nullable=False),
@@ -21,10 +19,8 @@ users = sa.Table(
     stamp(),
 )
 
-api_tokens = sa.Table(
+api_tokens = keyed_table(
     "api_tokens",
-    metadata,
-    key(),
     owner("user_id", "users"),
     sa.Column("token_sha256", sa.String(64), nullable=False, unique=True),
     sa.Column("kind", sa.String(20), nullable=False),
@@ -36,10 +32,8 @@ api_tokens = sa.Table(
 )
 sa.Index("ix_api_tokens_user", api_tokens.c.user_id)
 
-ingest_jobs = sa.Table(
+ingest_jobs = keyed_table(
     "ingest_jobs",
-    metadata,
-    key(),
     sa.Column("kind", sa.String(20), nullable=False),
     sa.Column("target", sa.Text, nullable=False),
     sa.Column("status", sa.String(20), nullable=False),

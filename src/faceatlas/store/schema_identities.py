@@ -8,14 +8,12 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from faceatlas.store.columns import key, metadata, owner, person, stamp
+from faceatlas.store.columns import keyed_table, metadata, owner, person, stamp
 
 __all__ = ["face_identities", "identities", "identity_decisions", "identity_exclusions"]
 
-identities = sa.Table(
+identities = keyed_table(
     "identities",
-    metadata,
-    key(),
     sa.Column("label", sa.Text),
     person("labelled_by", required=False),
     stamp("labelled_at", required=False),
@@ -44,10 +42,8 @@ identity_exclusions = sa.Table(
     stamp("decided_at"),
 )
 
-identity_decisions = sa.Table(
+identity_decisions = keyed_table(
     "identity_decisions",
-    metadata,
-    key(),
     sa.Column("kind", sa.String(20), nullable=False),
     sa.Column("identity_id", sa.Integer, nullable=False),
     sa.Column("other_identity_id", sa.Integer),

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from faceatlas.store.columns import key, metadata, owner, person, stamp, vector_columns
+from faceatlas.store.columns import keyed_table, metadata, owner, person, stamp, vector_columns
 
 __all__ = [
     "optout_requests",
@@ -15,10 +15,8 @@ __all__ = [
     "takedown_domains",
 ]
 
-optout_requests = sa.Table(
+optout_requests = keyed_table(
     "optout_requests",
-    metadata,
-    key(),
     sa.Column("contact", sa.String(320), nullable=False),
     sa.Column("status", sa.String(20), nullable=False),
     sa.Column("channel", sa.String(20), nullable=False),
@@ -29,10 +27,8 @@ optout_requests = sa.Table(
     sa.Column("receipt", sa.Text),
 )
 
-optout_templates = sa.Table(
+optout_templates = keyed_table(
     "optout_templates",
-    metadata,
-    key(),
     owner("request_id", "optout_requests"),
     *vector_columns(),
     sa.Column("active", sa.Boolean, nullable=False),
@@ -40,10 +36,8 @@ optout_templates = sa.Table(
 )
 sa.Index("ix_optout_templates_model", optout_templates.c.model_id, optout_templates.c.active)
 
-privacy_actions = sa.Table(
+privacy_actions = keyed_table(
     "privacy_actions",
-    metadata,
-    key(),
     stamp("at"),
     sa.Column("action", sa.String(40), nullable=False),
     person("actor"),
@@ -61,10 +55,8 @@ takedown_domains = sa.Table(
     person("case_ref", required=False),
 )
 
-probe_images = sa.Table(
+probe_images = keyed_table(
     "probe_images",
-    metadata,
-    key(),
     sa.Column("sha256", sa.String(64), nullable=False),
     sa.Column("data", sa.LargeBinary, nullable=False),
     stamp(),

@@ -14,7 +14,7 @@ from faceatlas.store import provenance
 from faceatlas.store import schema as t
 from faceatlas.store.ids import with_fresh_id
 from faceatlas.store.provenance import ContentHash
-from faceatlas.store.rows import chunks, new_id, utc_now
+from faceatlas.store.rows import chunks, new_id, upsert, utc_now
 from faceatlas.types import AnalyzedFace, Vector, is_web_url
 
 __all__ = ["CatalogWriter", "NewSighting"]
@@ -42,11 +42,7 @@ class CatalogWriter:
         self.conn = conn
 
     def set_meta(self, key: str, value: str) -> None:
-        updated = self.conn.execute(
-            t.atlas_meta.update().where(t.atlas_meta.c.key == key).values(value=value)
-        ).rowcount
-        if not updated:
-            self.conn.execute(t.atlas_meta.insert().values(key=key, value=value))
+        upsert(self.conn, t.atlas_meta, {"key": key}, {"value": value})
 
     def image_id_for_sha(self, sha256: str) -> int | None:
         row = self.conn.execute(sa.select(t.images.c.id).where(t.images.c.sha256 == sha256)).first()
@@ -198,24 +194,12 @@ class CatalogWriter:
         return True
 
     def record_failure(self, source_id: int, locator: str, code: str, message: str) -> None:
-        where = (t.ingest_failures.c.source_id == source_id) & (
-            t.ingest_failures.c.locator == locator
+        upsert(
+            self.conn,
+            t.ingest_failures,
+            {"source_id": source_id, "locator": locator},
+            {"code": code, "message": message[:1000], "at": utc_now()},
         )
-        updated = self.conn.execute(
-            t.ingest_failures.update()
-            .where(where)
-            .values(code=code, message=message[:1000], at=utc_now())
-        ).rowcount
-        if not updated:
-            self.conn.execute(
-                t.ingest_failures.insert().values(
-                    source_id=source_id,
-                    locator=locator,
-                    code=code,
-                    message=message[:1000],
-                    at=utc_now(),
-                )
-            )
 
     def delete_faces(self, face_ids: Sequence[int]) -> int:
         """Delete faces with their embeddings and thumbnails; returns how many faces existed."""
