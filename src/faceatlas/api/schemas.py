@@ -3,18 +3,17 @@ paths, password hashes, token hashes) is ever part of them."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Protocol, Self
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
-from faceatlas.audit import AuditEntry, VerifyReport
+from faceatlas.audit import AuditEntry
 from faceatlas.engine.probe_gate import ProbeVerdict
-from faceatlas.jobs import JobRecord
 from faceatlas.search import Hit, ProbeFace
 from faceatlas.search.fairness import FpirEstimate
+from faceatlas.services import LEADS_NOTICE
 from faceatlas.services.records import sighting_view
 from faceatlas.store import FaceRecord, SightingRecord
-from faceatlas.types import Box, FaceQuality
 
 __all__ = [
     "AuditEntryOut",
@@ -25,9 +24,25 @@ __all__ = [
     "HealthOut",
     "JobCreate",
     "JobOut",
+    "RecordOut",
     "SearchOut",
     "VerifyOut",
+    "leads_header",
 ]
+
+
+class Record(Protocol):
+    """A core record with its JSON view."""
+
+    def as_dict(self) -> dict[str, Any]: ...
+
+
+class RecordOut(BaseModel):
+    """A response model with exactly the fields of a core record's JSON view."""
+
+    @classmethod
+    def of(cls, record: Record) -> Self:
+        return cls(**record.as_dict())
 
 
 class ErrorBody(BaseModel):
@@ -42,26 +57,18 @@ class ErrorResponse(BaseModel):
     error: ErrorBody
 
 
-class BoxOut(BaseModel):
+class BoxOut(RecordOut):
     left: int
     top: int
     right: int
     bottom: int
 
-    @classmethod
-    def of(cls, box: Box) -> BoxOut:
-        return cls(**box.as_dict())
 
-
-class QualityOut(BaseModel):
+class QualityOut(RecordOut):
     box_px: int
     detector_score: float
     sharpness: float
     frontal: float
-
-    @classmethod
-    def of(cls, q: FaceQuality) -> QualityOut:
-        return cls(**q.as_dict())
 
 
 class ProbeFaceOut(BaseModel):
@@ -97,6 +104,8 @@ class SightingOut(BaseModel):
 
 
 class ImageOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     id: int
     sha256: str
     width: int
@@ -154,6 +163,17 @@ class HitOut(BaseModel):
     thumbnail_url: str
 
 
+def leads_header(audit: AuditEntry) -> dict[str, Any]:
+    """What every search response opens with: its audit entry's sequence number, case and
+    purpose, and the leads notice."""
+    return {
+        "search_id": audit.seq,
+        "case_number": audit.case_number or "",
+        "purpose": audit.purpose or "",
+        "notice": LEADS_NOTICE,
+    }
+
+
 class SearchOut(BaseModel):
     search_id: int = Field(description="Sequence number of this search's audit entry.")
     case_number: str
@@ -178,18 +198,6 @@ class SearchOut(BaseModel):
     hits: list[HitOut]
 
 
-def image_out(rec: FaceRecord) -> ImageOut:
-    i = rec.image
-    return ImageOut(
-        id=i.id,
-        sha256=i.sha256,
-        width=i.width,
-        height=i.height,
-        format=i.format,
-        face_count=i.face_count,
-    )
-
-
 def hit_out(h: Hit, band: tuple[str, str], prefix: str) -> HitOut:
     return HitOut(
         rank=h.rank,
@@ -203,14 +211,7 @@ def hit_out(h: Hit, band: tuple[str, str], prefix: str) -> HitOut:
         estimated_fpir=FpirOut.of(h.estimated_fpir),
         box=BoxOut.of(h.box),
         quality=QualityOut.of(h.quality),
-        image=ImageOut(
-            id=h.image.id,
-            sha256=h.image.sha256,
-            width=h.image.width,
-            height=h.image.height,
-            format=h.image.format,
-            face_count=h.image.face_count,
-        ),
+        image=ImageOut.model_validate(h.image),
         sightings=[SightingOut.of(s) for s in h.sightings],
         thumbnail_url=f"{prefix}/faces/{h.face_id}/thumbnail",
     )
@@ -230,7 +231,7 @@ class FaceDetailOut(BaseModel):
             face_id=rec.id,
             box=BoxOut.of(rec.box),
             quality=QualityOut.of(rec.quality),
-            image=image_out(rec),
+            image=ImageOut.model_validate(rec.image),
             sightings=[SightingOut.of(s) for s in rec.sightings],
             thumbnail_url=f"{prefix}/faces/{rec.id}/thumbnail",
         )
@@ -254,7 +255,7 @@ class JobCreate(BaseModel):
     )
 
 
-class JobOut(BaseModel):
+class JobOut(RecordOut):
     id: int
     kind: str
     target: str
@@ -269,10 +270,6 @@ class JobOut(BaseModel):
     report: dict[str, Any]
     error: str | None
 
-    @classmethod
-    def of(cls, job: JobRecord) -> JobOut:
-        return cls(**job.as_dict())
-
 
 class JobsOut(BaseModel):
     jobs: list[JobOut]
@@ -281,7 +278,7 @@ class JobsOut(BaseModel):
     targets: dict[str, list[str]] = Field(description="What each kind may name, by kind.")
 
 
-class AuditEntryOut(BaseModel):
+class AuditEntryOut(RecordOut):
     seq: int
     at: str
     actor: str
@@ -293,10 +290,6 @@ class AuditEntryOut(BaseModel):
     details: dict[str, Any]
     prev_hash: str
     entry_hash: str
-
-    @classmethod
-    def of(cls, e: AuditEntry) -> AuditEntryOut:
-        return cls(**e.as_dict())
 
 
 class AuditEntriesOut(BaseModel):
@@ -320,15 +313,11 @@ class ProblemOut(BaseModel):
     message: str
 
 
-class VerifyOut(BaseModel):
+class VerifyOut(RecordOut):
     ok: bool
     entries: int
     head_seq: int
     problems: list[ProblemOut]
-
-    @classmethod
-    def of(cls, r: VerifyReport) -> VerifyOut:
-        return cls(**r.as_dict())
 
 
 class HealthOut(BaseModel):

@@ -3,7 +3,7 @@ token hash."""
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from faceatlas.accounts import Role, User
 
@@ -22,6 +22,8 @@ __all__ = [
 
 
 class UserOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     id: int
     username: str
     role: Role
@@ -32,15 +34,7 @@ class UserOut(BaseModel):
 
     @classmethod
     def of(cls, u: User) -> UserOut:
-        return cls(
-            id=u.id,
-            username=u.username,
-            role=u.role,
-            unit=u.unit,
-            active=u.active,
-            must_change_password=u.must_change_password,
-            created_at=u.created_at,
-        )
+        return cls.model_validate(u)
 
 
 class UserCreate(BaseModel):
