@@ -3,17 +3,20 @@ paths, password hashes, token hashes) is ever part of them."""
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Any, Protocol, Self
 
 from pydantic import BaseModel, ConfigDict, Field
+from pydantic.dataclasses import dataclass as pydantic_dataclass
 
 from faceatlas.audit import AuditEntry
 from faceatlas.engine.probe_gate import ProbeVerdict
 from faceatlas.search import Hit, ProbeFace
 from faceatlas.search.fairness import FpirEstimate
 from faceatlas.services import LEADS_NOTICE
-from faceatlas.services.records import sighting_view
-from faceatlas.store import FaceRecord, SightingRecord
+from faceatlas.services.records import SightingView, sighting_view
+from faceatlas.store import FaceRecord, ImageRecord, SightingRecord
+from faceatlas.types import Box, FaceQuality
 
 __all__ = [
     "AuditEntryOut",
@@ -25,6 +28,7 @@ __all__ = [
     "JobCreate",
     "JobOut",
     "RecordOut",
+    "RecordView",
     "SearchOut",
     "VerifyOut",
     "leads_header",
@@ -39,6 +43,18 @@ class Record(Protocol):
 
 class RecordOut(BaseModel):
     """A response model with exactly the fields of a core record's JSON view."""
+
+    @classmethod
+    def of(cls, record: Record) -> Self:
+        return cls(**record.as_dict())
+
+
+class RecordView:
+    """Mixin of a REST model that is its core record itself (a pydantic dataclass subclassing
+    the record), built from the record's JSON view: the fields are listed once, in the
+    record. Only for records with nothing private in them."""
+
+    __slots__ = ()
 
     @classmethod
     def of(cls, record: Record) -> Self:
@@ -85,22 +101,14 @@ class FacesOut(BaseModel):
     faces: list[ProbeFaceOut] = Field(description="Largest first; boxes in upright pixels.")
 
 
-class SightingOut(BaseModel):
+@pydantic_dataclass(frozen=True)
+class SightingOut(SightingView):
     """Where the image was seen. ``location`` is the image URL for web sources and the
     path inside the ingested folder for folder sources (never a server path)."""
 
-    source_kind: str
-    location: str
-    page_url: str | None
-    page_title: str | None
-    alt_text: str | None
-    caption: str | None
-    first_seen: str
-    last_seen: str
-
     @classmethod
     def of(cls, s: SightingRecord) -> SightingOut:
-        return cls.model_validate(sighting_view(s), from_attributes=True)
+        return cls(**asdict(sighting_view(s)))
 
 
 class ImageOut(BaseModel):
@@ -198,6 +206,31 @@ class SearchOut(BaseModel):
     hits: list[HitOut]
 
 
+class StoredFace(Protocol):
+    """A stored face as a search hit or a face record holds it."""
+
+    @property
+    def box(self) -> Box: ...
+    @property
+    def quality(self) -> FaceQuality: ...
+    @property
+    def image(self) -> ImageRecord: ...
+    @property
+    def sightings(self) -> tuple[SightingRecord, ...]: ...
+
+
+def stored_face(face_id: int, face: StoredFace, prefix: str) -> dict[str, Any]:
+    """The fields a hit and a face's details share: box, quality, image, sightings and the
+    thumbnail's URL."""
+    return {
+        "box": BoxOut.of(face.box),
+        "quality": QualityOut.of(face.quality),
+        "image": ImageOut.model_validate(face.image),
+        "sightings": [SightingOut.of(s) for s in face.sightings],
+        "thumbnail_url": f"{prefix}/faces/{face_id}/thumbnail",
+    }
+
+
 def hit_out(h: Hit, band: tuple[str, str], prefix: str) -> HitOut:
     return HitOut(
         rank=h.rank,
@@ -209,11 +242,7 @@ def hit_out(h: Hit, band: tuple[str, str], prefix: str) -> HitOut:
         estimated_fmr_upper=h.estimated_fmr_upper,
         score=None if h.score is None else round(h.score, 4),
         estimated_fpir=FpirOut.of(h.estimated_fpir),
-        box=BoxOut.of(h.box),
-        quality=QualityOut.of(h.quality),
-        image=ImageOut.model_validate(h.image),
-        sightings=[SightingOut.of(s) for s in h.sightings],
-        thumbnail_url=f"{prefix}/faces/{h.face_id}/thumbnail",
+        **stored_face(h.face_id, h, prefix),
     )
 
 
@@ -227,14 +256,7 @@ class FaceDetailOut(BaseModel):
 
     @classmethod
     def of(cls, rec: FaceRecord, prefix: str) -> FaceDetailOut:
-        return cls(
-            face_id=rec.id,
-            box=BoxOut.of(rec.box),
-            quality=QualityOut.of(rec.quality),
-            image=ImageOut.model_validate(rec.image),
-            sightings=[SightingOut.of(s) for s in rec.sightings],
-            thumbnail_url=f"{prefix}/faces/{rec.id}/thumbnail",
-        )
+        return cls(face_id=rec.id, **stored_face(rec.id, rec, prefix))
 
 
 class JobCreate(BaseModel):
@@ -278,18 +300,9 @@ class JobsOut(BaseModel):
     targets: dict[str, list[str]] = Field(description="What each kind may name, by kind.")
 
 
-class AuditEntryOut(RecordOut):
-    seq: int
-    at: str
-    actor: str
-    actor_role: str
-    actor_unit: str
-    action: str
-    case_number: str | None
-    purpose: str | None
-    details: dict[str, Any]
-    prev_hash: str
-    entry_hash: str
+@pydantic_dataclass(frozen=True)
+class AuditEntryOut(AuditEntry, RecordView):
+    pass
 
 
 class AuditEntriesOut(BaseModel):

@@ -7,9 +7,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from pydantic import BaseModel, Field
+from pydantic.dataclasses import dataclass as pydantic_dataclass
 
-from faceatlas.api.schemas import RecordOut, SightingOut, leads_header
+from faceatlas.api.schemas import RecordOut, RecordView, SightingOut, leads_header
 from faceatlas.identity import (
+    ClusterReport,
     IdentityHit,
     IdentityPhoto,
     IdentitySummary,
@@ -163,16 +165,9 @@ class ClusterIn(BaseModel):
     )
 
 
-class ClusterOut(RecordOut):
-    mode: str
-    faces_considered: int
-    assigned: int
-    founded: int
-    core_faces: int
-    border_faces: int
-    unassigned: int
-    identities: int
-    elapsed_s: float
+@pydantic_dataclass(frozen=True)
+class ClusterOut(ClusterReport, RecordView):
+    pass
 
 
 class IdentityHitOut(BaseModel):

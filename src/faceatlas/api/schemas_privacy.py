@@ -6,14 +6,14 @@ address is shown to administrators (who send the receipt) and never logged.
 
 from __future__ import annotations
 
-from typing import Any
-
 from pydantic import BaseModel, Field
+from pydantic.dataclasses import dataclass as pydantic_dataclass
 
-from faceatlas.api.schemas import RecordOut
+from faceatlas.api.schemas import RecordOut, RecordView
 from faceatlas.privacy import (
     OptOutReceipt,
     OptOutRequest,
+    PrivacyAction,
 )
 from faceatlas.types import RowId
 
@@ -154,14 +154,9 @@ class RetentionOut(RecordOut):
     audit_entries: int = Field(description="Privacy-log entries pruned (the audit log is kept).")
 
 
-class PrivacyActionOut(RecordOut):
-    id: int
-    at: str
-    action: str
-    actor: str
-    case_ref: str | None
-    target: str
-    details: dict[str, Any]
+@pydantic_dataclass(frozen=True)
+class PrivacyActionOut(PrivacyAction, RecordView):
+    pass
 
 
 class PrivacyLogOut(BaseModel):

@@ -3,7 +3,10 @@ token hash."""
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from dataclasses import asdict
+
+from pydantic import BaseModel, Field
+from pydantic.dataclasses import dataclass as pydantic_dataclass
 
 from faceatlas.accounts import Role, User
 
@@ -21,20 +24,11 @@ __all__ = [
 ]
 
 
-class UserOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
-    id: int
-    username: str
-    role: Role
-    unit: str
-    active: bool
-    must_change_password: bool
-    created_at: str
-
+@pydantic_dataclass(frozen=True)
+class UserOut(User):
     @classmethod
     def of(cls, u: User) -> UserOut:
-        return cls.model_validate(u)
+        return cls(**asdict(u))
 
 
 class UserCreate(BaseModel):
