@@ -11,7 +11,6 @@ __all__ = ["app", "main"]
 app = CliApp(
     name="faceatlas",
     help="Self-hosted face search: results are investigative leads, never identifications.",
-    no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
 )

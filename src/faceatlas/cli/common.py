@@ -90,7 +90,10 @@ RecordT = TypeVar("RecordT", bound=Record)
 
 class CliApp(typer.Typer):
     """A Typer app whose every command reports FaceAtlas errors as :func:`cli_errors` does:
-    one line on stderr and the mapped exit code."""
+    one line on stderr and the mapped exit code. Without arguments it shows its help."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**{"no_args_is_help": True, **kwargs})
 
     def command(
         self, *args: Any, **kwargs: Any

@@ -26,7 +26,7 @@ from faceatlas.eval.lfw import run_lfw
 
 __all__ = ["eval_app", "register"]
 
-eval_app = CliApp(help="Measure accuracy on labelled datasets.", no_args_is_help=True)
+eval_app = CliApp(help="Measure accuracy on labelled datasets.")
 
 
 @eval_app.command("lfw")

@@ -40,7 +40,6 @@ __all__ = ["register"]
 identities_app = CliApp(
     name="identities",
     help="People: faces clustered into identities, curated by hand. Names are leads, not facts.",
-    no_args_is_help=True,
 )
 
 ByOption = Annotated[

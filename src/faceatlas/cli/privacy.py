@@ -30,13 +30,11 @@ from faceatlas.services import PrivacyDesk, local_operator
 
 __all__ = ["register"]
 
-optout_app = CliApp(help="Opt-out by face: requests, decisions, receipts.", no_args_is_help=True)
-erase_app = CliApp(help="Erase faces, images, source URLs or a whole domain.", no_args_is_help=True)
-access_app = CliApp(help="Subject access exports (administrator-mediated).", no_args_is_help=True)
-retention_app = CliApp(
-    help="Retention of thumbnails, probes and log entries.", no_args_is_help=True
-)
-privacy_app = CliApp(help="Privacy status and the privacy action log.", no_args_is_help=True)
+optout_app = CliApp(help="Opt-out by face: requests, decisions, receipts.")
+erase_app = CliApp(help="Erase faces, images, source URLs or a whole domain.")
+access_app = CliApp(help="Subject access exports (administrator-mediated).")
+retention_app = CliApp(help="Retention of thumbnails, probes and log entries.")
+privacy_app = CliApp(help="Privacy status and the privacy action log.")
 
 ByOption = Annotated[
     str, typer.Option("--by", help="Administrator carrying this out (logged as cli:NAME).")

@@ -35,8 +35,8 @@ from faceatlas.errors import AuditIntegrityError, InvalidRequestError
 
 __all__ = ["register"]
 
-users_app = CliApp(help="Manage users (admin, supervisor, investigator).", no_args_is_help=True)
-audit_app = CliApp(help="Verify and export the hash-chained audit log.", no_args_is_help=True)
+users_app = CliApp(help="Manage users (admin, supervisor, investigator).")
+audit_app = CliApp(help="Verify and export the hash-chained audit log.")
 
 
 def _show_password(username: str, password: str) -> None:
