@@ -17,9 +17,10 @@ from faceatlas.api.schemas import (
     PurposesOut,
     SearchOut,
     hit_out,
+    leads_header,
 )
 from faceatlas.http.uploads import read_upload
-from faceatlas.services import LEADS_NOTICE, MAX_TOP_K, Interface, SearchOutcome, SearchRequest
+from faceatlas.services import MAX_TOP_K, Interface, SearchOutcome, SearchRequest
 from faceatlas.types import RowId
 
 __all__ = ["API_PREFIX", "router", "search_out"]
@@ -36,10 +37,7 @@ ImageField = Annotated[
 def search_out(outcome: SearchOutcome) -> SearchOut:
     r = outcome.result
     return SearchOut(
-        search_id=outcome.audit.seq,
-        case_number=outcome.audit.case_number or "",
-        purpose=outcome.audit.purpose or "",
-        notice=LEADS_NOTICE,
+        **leads_header(outcome.audit),
         probe_sha256=outcome.probe_sha256,
         model_id=r.model_id,
         probe_faces=[ProbeFaceOut.of(f) for f in r.probe_faces],

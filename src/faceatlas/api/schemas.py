@@ -3,17 +3,19 @@ paths, password hashes, token hashes) is ever part of them."""
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import asdict
+from typing import Any, Protocol, Self
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic.dataclasses import dataclass as pydantic_dataclass
 
-from faceatlas.audit import AuditEntry, VerifyReport
+from faceatlas.audit import AuditEntry
 from faceatlas.engine.probe_gate import ProbeVerdict
-from faceatlas.jobs import JobRecord
 from faceatlas.search import Hit, ProbeFace
 from faceatlas.search.fairness import FpirEstimate
-from faceatlas.services.records import sighting_view
-from faceatlas.store import FaceRecord, SightingRecord
+from faceatlas.services import LEADS_NOTICE
+from faceatlas.services.records import SightingView, sighting_view
+from faceatlas.store import FaceRecord, ImageRecord, SightingRecord
 from faceatlas.types import Box, FaceQuality
 
 __all__ = [
@@ -25,9 +27,38 @@ __all__ = [
     "HealthOut",
     "JobCreate",
     "JobOut",
+    "RecordOut",
+    "RecordView",
     "SearchOut",
     "VerifyOut",
+    "leads_header",
 ]
+
+
+class Record(Protocol):
+    """A core record with its JSON view."""
+
+    def as_dict(self) -> dict[str, Any]: ...
+
+
+class RecordOut(BaseModel):
+    """A response model with exactly the fields of a core record's JSON view."""
+
+    @classmethod
+    def of(cls, record: Record) -> Self:
+        return cls(**record.as_dict())
+
+
+class RecordView:
+    """Mixin of a REST model that is its core record itself (a pydantic dataclass subclassing
+    the record), built from the record's JSON view: the fields are listed once, in the
+    record. Only for records with nothing private in them."""
+
+    __slots__ = ()
+
+    @classmethod
+    def of(cls, record: Record) -> Self:
+        return cls(**record.as_dict())
 
 
 class ErrorBody(BaseModel):
@@ -42,26 +73,18 @@ class ErrorResponse(BaseModel):
     error: ErrorBody
 
 
-class BoxOut(BaseModel):
+class BoxOut(RecordOut):
     left: int
     top: int
     right: int
     bottom: int
 
-    @classmethod
-    def of(cls, box: Box) -> BoxOut:
-        return cls(**box.as_dict())
 
-
-class QualityOut(BaseModel):
+class QualityOut(RecordOut):
     box_px: int
     detector_score: float
     sharpness: float
     frontal: float
-
-    @classmethod
-    def of(cls, q: FaceQuality) -> QualityOut:
-        return cls(**q.as_dict())
 
 
 class ProbeFaceOut(BaseModel):
@@ -78,25 +101,19 @@ class FacesOut(BaseModel):
     faces: list[ProbeFaceOut] = Field(description="Largest first; boxes in upright pixels.")
 
 
-class SightingOut(BaseModel):
+@pydantic_dataclass(frozen=True)
+class SightingOut(SightingView):
     """Where the image was seen. ``location`` is the image URL for web sources and the
     path inside the ingested folder for folder sources (never a server path)."""
 
-    source_kind: str
-    location: str
-    page_url: str | None
-    page_title: str | None
-    alt_text: str | None
-    caption: str | None
-    first_seen: str
-    last_seen: str
-
     @classmethod
     def of(cls, s: SightingRecord) -> SightingOut:
-        return cls.model_validate(sighting_view(s), from_attributes=True)
+        return cls(**asdict(sighting_view(s)))
 
 
 class ImageOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     id: int
     sha256: str
     width: int
@@ -154,6 +171,17 @@ class HitOut(BaseModel):
     thumbnail_url: str
 
 
+def leads_header(audit: AuditEntry) -> dict[str, Any]:
+    """What every search response opens with: its audit entry's sequence number, case and
+    purpose, and the leads notice."""
+    return {
+        "search_id": audit.seq,
+        "case_number": audit.case_number or "",
+        "purpose": audit.purpose or "",
+        "notice": LEADS_NOTICE,
+    }
+
+
 class SearchOut(BaseModel):
     search_id: int = Field(description="Sequence number of this search's audit entry.")
     case_number: str
@@ -178,16 +206,29 @@ class SearchOut(BaseModel):
     hits: list[HitOut]
 
 
-def image_out(rec: FaceRecord) -> ImageOut:
-    i = rec.image
-    return ImageOut(
-        id=i.id,
-        sha256=i.sha256,
-        width=i.width,
-        height=i.height,
-        format=i.format,
-        face_count=i.face_count,
-    )
+class StoredFace(Protocol):
+    """A stored face as a search hit or a face record holds it."""
+
+    @property
+    def box(self) -> Box: ...
+    @property
+    def quality(self) -> FaceQuality: ...
+    @property
+    def image(self) -> ImageRecord: ...
+    @property
+    def sightings(self) -> tuple[SightingRecord, ...]: ...
+
+
+def stored_face(face_id: int, face: StoredFace, prefix: str) -> dict[str, Any]:
+    """The fields a hit and a face's details share: box, quality, image, sightings and the
+    thumbnail's URL."""
+    return {
+        "box": BoxOut.of(face.box),
+        "quality": QualityOut.of(face.quality),
+        "image": ImageOut.model_validate(face.image),
+        "sightings": [SightingOut.of(s) for s in face.sightings],
+        "thumbnail_url": f"{prefix}/faces/{face_id}/thumbnail",
+    }
 
 
 def hit_out(h: Hit, band: tuple[str, str], prefix: str) -> HitOut:
@@ -201,18 +242,7 @@ def hit_out(h: Hit, band: tuple[str, str], prefix: str) -> HitOut:
         estimated_fmr_upper=h.estimated_fmr_upper,
         score=None if h.score is None else round(h.score, 4),
         estimated_fpir=FpirOut.of(h.estimated_fpir),
-        box=BoxOut.of(h.box),
-        quality=QualityOut.of(h.quality),
-        image=ImageOut(
-            id=h.image.id,
-            sha256=h.image.sha256,
-            width=h.image.width,
-            height=h.image.height,
-            format=h.image.format,
-            face_count=h.image.face_count,
-        ),
-        sightings=[SightingOut.of(s) for s in h.sightings],
-        thumbnail_url=f"{prefix}/faces/{h.face_id}/thumbnail",
+        **stored_face(h.face_id, h, prefix),
     )
 
 
@@ -226,14 +256,7 @@ class FaceDetailOut(BaseModel):
 
     @classmethod
     def of(cls, rec: FaceRecord, prefix: str) -> FaceDetailOut:
-        return cls(
-            face_id=rec.id,
-            box=BoxOut.of(rec.box),
-            quality=QualityOut.of(rec.quality),
-            image=image_out(rec),
-            sightings=[SightingOut.of(s) for s in rec.sightings],
-            thumbnail_url=f"{prefix}/faces/{rec.id}/thumbnail",
-        )
+        return cls(face_id=rec.id, **stored_face(rec.id, rec, prefix))
 
 
 class JobCreate(BaseModel):
@@ -254,7 +277,7 @@ class JobCreate(BaseModel):
     )
 
 
-class JobOut(BaseModel):
+class JobOut(RecordOut):
     id: int
     kind: str
     target: str
@@ -269,10 +292,6 @@ class JobOut(BaseModel):
     report: dict[str, Any]
     error: str | None
 
-    @classmethod
-    def of(cls, job: JobRecord) -> JobOut:
-        return cls(**job.as_dict())
-
 
 class JobsOut(BaseModel):
     jobs: list[JobOut]
@@ -281,22 +300,9 @@ class JobsOut(BaseModel):
     targets: dict[str, list[str]] = Field(description="What each kind may name, by kind.")
 
 
-class AuditEntryOut(BaseModel):
-    seq: int
-    at: str
-    actor: str
-    actor_role: str
-    actor_unit: str
-    action: str
-    case_number: str | None
-    purpose: str | None
-    details: dict[str, Any]
-    prev_hash: str
-    entry_hash: str
-
-    @classmethod
-    def of(cls, e: AuditEntry) -> AuditEntryOut:
-        return cls(**e.as_dict())
+@pydantic_dataclass(frozen=True)
+class AuditEntryOut(AuditEntry, RecordView):
+    pass
 
 
 class AuditEntriesOut(BaseModel):
@@ -320,15 +326,11 @@ class ProblemOut(BaseModel):
     message: str
 
 
-class VerifyOut(BaseModel):
+class VerifyOut(RecordOut):
     ok: bool
     entries: int
     head_seq: int
     problems: list[ProblemOut]
-
-    @classmethod
-    def of(cls, r: VerifyReport) -> VerifyOut:
-        return cls(**r.as_dict())
 
 
 class HealthOut(BaseModel):

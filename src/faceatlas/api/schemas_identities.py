@@ -7,17 +7,17 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from pydantic import BaseModel, Field
+from pydantic.dataclasses import dataclass as pydantic_dataclass
 
-from faceatlas.api.schemas import SightingOut
+from faceatlas.api.schemas import RecordOut, RecordView, SightingOut, leads_header
 from faceatlas.identity import (
     ClusterReport,
-    Decision,
     IdentityHit,
     IdentityPhoto,
     IdentitySummary,
     NameCandidate,
 )
-from faceatlas.services import LEADS_NOTICE, NAMES_NOTICE, IdentitySearchOutcome, IdentityView
+from faceatlas.services import NAMES_NOTICE, IdentitySearchOutcome, IdentityView
 from faceatlas.store import FaceRecord
 from faceatlas.types import RowId
 
@@ -98,7 +98,7 @@ class NameCandidateOut(BaseModel):
         return cls(**data)
 
 
-class DecisionOut(BaseModel):
+class DecisionOut(RecordOut):
     id: int
     kind: str = Field(description="merge, split, move, label or reject.")
     identity_id: int
@@ -107,10 +107,6 @@ class DecisionOut(BaseModel):
     detail: str | None
     actor: str = Field(description="Who made the decision.")
     at: str
-
-    @classmethod
-    def of(cls, d: Decision) -> DecisionOut:
-        return cls(**d.as_dict())
 
 
 class IdentityOut(IdentitySummaryOut):
@@ -169,20 +165,9 @@ class ClusterIn(BaseModel):
     )
 
 
-class ClusterOut(BaseModel):
-    mode: str
-    faces_considered: int
-    assigned: int
-    founded: int
-    core_faces: int
-    border_faces: int
-    unassigned: int
-    identities: int
-    elapsed_s: float
-
-    @classmethod
-    def of(cls, r: ClusterReport) -> ClusterOut:
-        return cls(**r.as_dict())
+@pydantic_dataclass(frozen=True)
+class ClusterOut(ClusterReport, RecordView):
+    pass
 
 
 class IdentityHitOut(BaseModel):
@@ -241,10 +226,7 @@ class IdentitySearchOut(BaseModel):
     def of(cls, outcome: IdentitySearchOutcome, prefix: str) -> IdentitySearchOut:
         r = outcome.result
         return cls(
-            search_id=outcome.audit.seq,
-            case_number=outcome.audit.case_number or "",
-            purpose=outcome.audit.purpose or "",
-            notice=LEADS_NOTICE,
+            **leads_header(outcome.audit),
             probe_sha256s=outcome.probe_sha256s,
             model_id=r.model_id,
             probe_photos=r.probe_photos,

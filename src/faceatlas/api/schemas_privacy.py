@@ -6,17 +6,14 @@ address is shown to administrators (who send the receipt) and never logged.
 
 from __future__ import annotations
 
-from typing import Any
-
 from pydantic import BaseModel, Field
+from pydantic.dataclasses import dataclass as pydantic_dataclass
 
+from faceatlas.api.schemas import RecordOut, RecordView
 from faceatlas.privacy import (
-    ErasureCounts,
     OptOutReceipt,
     OptOutRequest,
     PrivacyAction,
-    RetentionReport,
-    Takedown,
 )
 from faceatlas.types import RowId
 
@@ -43,7 +40,7 @@ CaseRef = Field(
 )
 
 
-class ErasureOut(BaseModel):
+class ErasureOut(RecordOut):
     faces: int
     embeddings: int
     thumbnails: int
@@ -51,10 +48,6 @@ class ErasureOut(BaseModel):
     sightings: int
     identities: int = Field(description="Identities left with no face, deleted with any label.")
     index_vectors: int
-
-    @classmethod
-    def of(cls, counts: ErasureCounts) -> ErasureOut:
-        return cls(**counts.as_dict())
 
 
 class ReceiptOut(BaseModel):
@@ -138,15 +131,11 @@ class TakedownIn(BaseModel):
     case_ref: str = CaseRef
 
 
-class TakedownOut(BaseModel):
+class TakedownOut(RecordOut):
     domain: str
     at: str
     actor: str
     case_ref: str | None
-
-    @classmethod
-    def of(cls, takedown: Takedown) -> TakedownOut:
-        return cls(**takedown.as_dict())
 
 
 class TakedownsOut(BaseModel):
@@ -159,28 +148,15 @@ class TakedownDoneOut(BaseModel):
     refused_from_now_on: bool = True
 
 
-class RetentionOut(BaseModel):
+class RetentionOut(RecordOut):
     thumbnails: int
     probes: int
     audit_entries: int = Field(description="Privacy-log entries pruned (the audit log is kept).")
 
-    @classmethod
-    def of(cls, report: RetentionReport) -> RetentionOut:
-        return cls(**report.as_dict())
 
-
-class PrivacyActionOut(BaseModel):
-    id: int
-    at: str
-    action: str
-    actor: str
-    case_ref: str | None
-    target: str
-    details: dict[str, Any]
-
-    @classmethod
-    def of(cls, action: PrivacyAction) -> PrivacyActionOut:
-        return cls(**action.as_dict())
+@pydantic_dataclass(frozen=True)
+class PrivacyActionOut(PrivacyAction, RecordView):
+    pass
 
 
 class PrivacyLogOut(BaseModel):

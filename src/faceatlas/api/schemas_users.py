@@ -3,7 +3,10 @@ token hash."""
 
 from __future__ import annotations
 
+from dataclasses import asdict
+
 from pydantic import BaseModel, Field
+from pydantic.dataclasses import dataclass as pydantic_dataclass
 
 from faceatlas.accounts import Role, User
 
@@ -21,26 +24,11 @@ __all__ = [
 ]
 
 
-class UserOut(BaseModel):
-    id: int
-    username: str
-    role: Role
-    unit: str
-    active: bool
-    must_change_password: bool
-    created_at: str
-
+@pydantic_dataclass(frozen=True)
+class UserOut(User):
     @classmethod
     def of(cls, u: User) -> UserOut:
-        return cls(
-            id=u.id,
-            username=u.username,
-            role=u.role,
-            unit=u.unit,
-            active=u.active,
-            must_change_password=u.must_change_password,
-            created_at=u.created_at,
-        )
+        return cls(**asdict(u))
 
 
 class UserCreate(BaseModel):

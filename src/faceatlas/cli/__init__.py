@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import typer
-
 from faceatlas.cli import core, evaluate, fairness, identities, lab, models, service, web
 from faceatlas.cli import privacy as privacy_cli
+from faceatlas.cli.common import CliApp
 
 __all__ = ["app", "main"]
 
-app = typer.Typer(
+app = CliApp(
     name="faceatlas",
     help="Self-hosted face search: results are investigative leads, never identifications.",
-    no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
 )

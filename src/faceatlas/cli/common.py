@@ -6,12 +6,13 @@ import functools
 import json
 import sys
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
-from typing import Annotated, Any, ParamSpec, TypeVar
+from typing import Annotated, Any, ParamSpec, Protocol, TypeVar
 
 import typer
 from rich.console import Console
+from typer.models import CommandFunctionType
 
 from faceatlas.accounts import User
 from faceatlas.atlas import Atlas
@@ -22,18 +23,21 @@ from faceatlas.services import Service, local_operator
 __all__ = [
     "AtlasOption",
     "CaseOption",
+    "CliApp",
     "DetectorOption",
     "DlibBackendOption",
     "EngineOption",
     "JsonOption",
     "PurposeOption",
     "UpsampleOption",
+    "atlas_service",
     "cli_errors",
     "console",
     "err_console",
     "open_service",
     "operator",
     "print_json",
+    "print_record",
     "read_files",
     "settings_for",
 ]
@@ -75,6 +79,34 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 
+class Record(Protocol):
+    """A core record with its JSON view."""
+
+    def as_dict(self) -> dict[str, Any]: ...
+
+
+RecordT = TypeVar("RecordT", bound=Record)
+
+
+class CliApp(typer.Typer):
+    """A Typer app whose every command reports FaceAtlas errors as :func:`cli_errors` does:
+    one line on stderr and the mapped exit code. Without arguments it shows its help."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**{"no_args_is_help": True, **kwargs})
+
+    def command(
+        self, *args: Any, **kwargs: Any
+    ) -> Callable[[CommandFunctionType], CommandFunctionType]:
+        register = super().command(*args, **kwargs)
+
+        def decorator(func: CommandFunctionType) -> CommandFunctionType:
+            register(cli_errors(func))
+            return func
+
+        return decorator
+
+
 def settings_for(atlas: Path | None, **overrides: Any) -> Settings:
     """Settings from the environment and config file, with command-line overrides."""
     try:
@@ -88,6 +120,11 @@ def open_service(settings: Settings) -> Iterator[Service]:
     """The services over the atlas ``settings`` name, closed on the way out."""
     with Atlas.open(settings=settings) as atlas:
         yield Service(atlas)
+
+
+def atlas_service(atlas: Path | None) -> AbstractContextManager[Service]:
+    """The services over the atlas folder ``--atlas`` names (or the configured one)."""
+    return open_service(settings_for(atlas))
 
 
 def operator() -> User:
@@ -127,3 +164,11 @@ def read_files(paths: Sequence[Path]) -> list[bytes]:
 
 def print_json(data: Any) -> None:
     sys.stdout.write(json.dumps(data, indent=2, sort_keys=False) + "\n")
+
+
+def print_record(record: RecordT, as_json: bool, render: Callable[[RecordT], None]) -> None:
+    """``record`` as JSON (its ``as_dict``) with ``--json``, else drawn by ``render``."""
+    if as_json:
+        print_json(record.as_dict())
+    else:
+        render(record)

@@ -20,11 +20,12 @@ from rich.table import Table
 from faceatlas.cli.common import (
     AtlasOption,
     CaseOption,
+    CliApp,
     DetectorOption,
     JsonOption,
     PurposeOption,
     UpsampleOption,
-    cli_errors,
+    atlas_service,
     console,
     err_console,
     open_service,
@@ -33,7 +34,7 @@ from faceatlas.cli.common import (
     read_files,
     settings_for,
 )
-from faceatlas.cli.web import RayOption, SummaryOption, write_summary
+from faceatlas.cli.web import RayOption, SummaryOption, print_report, write_summary
 from faceatlas.ingest import IngestProgress, SourceKind
 from faceatlas.search import ProbeFace, SearchResult
 from faceatlas.search.fairness import FpirEstimate
@@ -47,7 +48,6 @@ def _read_photo(photo: Path) -> bytes:
     return read_files([photo])[0]
 
 
-@cli_errors
 def ingest(
     path: Annotated[
         Path,
@@ -98,17 +98,8 @@ def ingest(
     if as_json:
         print_json(report.as_dict())
         return
-    table = Table(title=f"ingest {report.source}", show_header=True)
-    table.add_column("outcome")
-    table.add_column("count", justify="right")
-    for key, value in sorted(report.counts.items()):
-        table.add_row(key, str(value))
-    console.print(table)
-    console.print(
-        f"{report.elapsed_s:.1f} s, {report.images_per_s:.2f} images/s, {report.faces_per_s:.2f} faces/s"
-    )
-    for locator, code, message in report.failures[:20]:
-        err_console.print(f"failed [{code}] {locator}: {message}", markup=False, highlight=False)
+    rates = f"{report.images_per_s:.2f} images/s, {report.faces_per_s:.2f} faces/s"
+    print_report(report, f"ingest {report.source}", rates)
     if len(report.failures) > 20:
         err_console.print(
             f"... and {len(report.failures) - 20} more failures (see `faceatlas stats`)"
@@ -183,7 +174,6 @@ def _results_table(result: SearchResult) -> Table:
     return table
 
 
-@cli_errors
 def search(
     photo: Annotated[Path, typer.Argument(help="Probe photo.")],
     atlas: AtlasOption = None,
@@ -215,7 +205,7 @@ def search(
 ) -> None:
     """Find stored faces similar to a face in PHOTO: an accountable search, like the web's
     and the API's. It needs --case and --purpose and is audited (interface "cli")."""
-    with open_service(settings_for(atlas)) as service:
+    with atlas_service(atlas) as service:
         if list_faces:
             faces = service.detect(_read_photo(photo))
             if as_json:
@@ -247,18 +237,16 @@ def search(
         console.print(fpir_line(result), style="dim")
 
 
-@cli_errors
 def reindex(atlas: AtlasOption = None) -> None:
     """Rebuild the vector index from the catalog."""
-    with open_service(settings_for(atlas)) as service:
+    with atlas_service(atlas) as service:
         count = service.collection.reindex()
     console.print(f"index rebuilt with {count} vectors")
 
 
-@cli_errors
 def stats(atlas: AtlasOption = None, as_json: JsonOption = False) -> None:
     """Counts of what the atlas holds, and recent ingest failures."""
-    with open_service(settings_for(atlas)) as service:
+    with atlas_service(atlas) as service:
         data = service.collection.stats()
     if as_json:
         print_json(data)
@@ -277,7 +265,7 @@ def stats(atlas: AtlasOption = None, as_json: JsonOption = False) -> None:
         )
 
 
-def register(app: typer.Typer) -> None:
+def register(app: CliApp) -> None:
     app.command()(ingest)
     app.command()(search)
     app.command()(reindex)

@@ -10,12 +10,12 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemaining
 from rich.table import Table
 
 from faceatlas.cli.common import (
+    CliApp,
     DetectorOption,
     DlibBackendOption,
     EngineOption,
     JsonOption,
     UpsampleOption,
-    cli_errors,
     console,
     err_console,
     print_json,
@@ -26,11 +26,10 @@ from faceatlas.eval.lfw import run_lfw
 
 __all__ = ["eval_app", "register"]
 
-eval_app = typer.Typer(help="Measure accuracy on labelled datasets.", no_args_is_help=True)
+eval_app = CliApp(help="Measure accuracy on labelled datasets.")
 
 
 @eval_app.command("lfw")
-@cli_errors
 def lfw(
     pairs_file: Annotated[Path, typer.Argument(help="LFW pairs.txt (View 2).")],
     images_dir: Annotated[Path, typer.Argument(help="Folder of LFW person folders.")],
@@ -90,5 +89,5 @@ def lfw(
     console.print(table)
 
 
-def register(app: typer.Typer) -> None:
+def register(app: CliApp) -> None:
     app.add_typer(eval_app, name="eval")

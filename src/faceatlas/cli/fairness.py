@@ -9,7 +9,7 @@ import typer
 from rich.progress import TaskID
 
 import faceatlas.search
-from faceatlas.cli.common import JsonOption, cli_errors, console, print_json, settings_for
+from faceatlas.cli.common import CliApp, JsonOption, console, print_json, settings_for
 from faceatlas.cli.lab import CacheOption, LfwOption, UtkOption, WorkersOption, progress_bar
 from faceatlas.engine import EngineSpec, create_engine
 from faceatlas.eval.corpus import Half, lfw_corpus, utkface_corpus
@@ -26,7 +26,6 @@ def shipped_path(model_id: str) -> Path:
     return Path(faceatlas.search.__file__).parent / DATA_DIR / shipped_name(model_id)
 
 
-@cli_errors
 def fit_fairness(
     lfw: LfwOption,
     utkface: UtkOption = None,
@@ -82,7 +81,7 @@ def fit_fairness(
     )
 
 
-def register(app: typer.Typer) -> None:
+def register(app: CliApp) -> None:
     from faceatlas.cli.evaluate import eval_app
 
     eval_app.command("fit-fairness")(fit_fairness)

@@ -16,14 +16,14 @@ from faceatlas.accounts import User
 from faceatlas.cli.common import (
     AtlasOption,
     CaseOption,
+    CliApp,
     JsonOption,
     PurposeOption,
-    cli_errors,
+    atlas_service,
     console,
-    open_service,
     print_json,
+    print_record,
     read_files,
-    settings_for,
 )
 from faceatlas.errors import InvalidRequestError
 from faceatlas.identity import ClusterReport, IdentityDetail, IdentitySearchResult
@@ -37,10 +37,9 @@ from faceatlas.services import (
 
 __all__ = ["register"]
 
-identities_app = typer.Typer(
+identities_app = CliApp(
     name="identities",
     help="People: faces clustered into identities, curated by hand. Names are leads, not facts.",
-    no_args_is_help=True,
 )
 
 ByOption = Annotated[
@@ -55,7 +54,7 @@ FacesArgument = Annotated[list[int], typer.Argument(help="Face ids.")]
 @contextmanager
 def _desk(atlas: Path | None, by: str | None = None) -> Iterator[tuple[IdentityDesk, User]]:
     """The identity desk over the atlas, and the local operator acting (``cli:BY``)."""
-    with open_service(settings_for(atlas)) as service:
+    with atlas_service(atlas) as service:
         yield IdentityDesk(service), local_operator(by)
 
 
@@ -71,21 +70,18 @@ def _print_report(report: ClusterReport, as_json: bool) -> None:
     )
 
 
-@cli_errors
 def recluster(atlas: AtlasOption = None, as_json: JsonOption = False) -> None:
     """Rebuild every identity from scratch. Manual decisions hold."""
     with _desk(atlas) as (desk, user):
         _print_report(desk.cluster(user, rebuild=True), as_json)
 
 
-@cli_errors
 def cluster(atlas: AtlasOption = None, as_json: JsonOption = False) -> None:
     """Cluster faces that have no identity yet (ingest does this by default)."""
     with _desk(atlas) as (desk, user):
         _print_report(desk.cluster(user, rebuild=False), as_json)
 
 
-@cli_errors
 def list_identities(
     atlas: AtlasOption = None,
     min_faces: Annotated[int, typer.Option("--min-faces", min=1, help="Smallest size.")] = 1,
@@ -157,7 +153,6 @@ def _print_detail(d: IdentityDetail) -> None:
         )
 
 
-@cli_errors
 def show(
     identity_id: Annotated[int, typer.Argument(help="Identity id.")],
     atlas: AtlasOption = None,
@@ -166,13 +161,9 @@ def show(
     """An identity's photos, sightings, domains, candidate names and decisions."""
     with _desk(atlas) as (desk, user):
         detail = desk.show(user, identity_id).detail
-    if as_json:
-        print_json(detail.as_dict())
-    else:
-        _print_detail(detail)
+    print_record(detail, as_json, _print_detail)
 
 
-@cli_errors
 def merge(
     target: Annotated[int, typer.Argument(help="Identity that remains.")],
     others: Annotated[list[int], typer.Argument(help="Identities folded into TARGET.")],
@@ -185,7 +176,6 @@ def merge(
     console.print(f"merged {', '.join(map(str, others))} into identity {kept}")
 
 
-@cli_errors
 def split(
     identity_id: Annotated[int, typer.Argument(help="Identity to split.")],
     faces: FacesArgument,
@@ -198,7 +188,6 @@ def split(
     console.print(f"faces {', '.join(map(str, faces))} now form identity {new_id}")
 
 
-@cli_errors
 def move(
     faces: FacesArgument,
     to: Annotated[
@@ -213,7 +202,6 @@ def move(
     console.print(f"faces {', '.join(map(str, faces))} moved to identity {target}")
 
 
-@cli_errors
 def reject(
     identity_id: Annotated[int, typer.Argument(help="Identity the faces do not belong to.")],
     faces: FacesArgument,
@@ -226,7 +214,6 @@ def reject(
     console.print(f"faces {', '.join(map(str, faces))} marked as not identity {identity_id}")
 
 
-@cli_errors
 def label(
     identity_id: Annotated[int, typer.Argument(help="Identity to name.")],
     name: Annotated[str | None, typer.Argument(help="Label; omit with --clear.")] = None,
@@ -265,7 +252,6 @@ def _print_search(result: IdentitySearchResult) -> None:
     console.print(table)
 
 
-@cli_errors
 def search(
     photos: Annotated[list[Path], typer.Argument(help="One or more photos of the same person.")],
     atlas: AtlasOption = None,
@@ -292,7 +278,7 @@ def search(
         console.print(f"no identity reaches score {result.threshold:.3f}")
 
 
-def register(app: typer.Typer) -> None:
+def register(app: CliApp) -> None:
     identities_app.command("list")(list_identities)
     for command in (show, merge, split, move, reject, label, search, cluster, recluster):
         identities_app.command()(command)

@@ -2,17 +2,27 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeRemainingColumn,
+)
 from rich.table import Table
 
 from faceatlas.cli.common import (
     AtlasOption,
+    CliApp,
     JsonOption,
-    cli_errors,
+    atlas_service,
     console,
     err_console,
     open_service,
@@ -80,7 +90,7 @@ StoredOption = Annotated[
 def _stored_calibration(atlas_dir: Path | None) -> Calibration | None:
     if atlas_dir is None:
         return None
-    with open_service(settings_for(atlas_dir)) as service:
+    with atlas_service(atlas_dir) as service:
         record = service.collection.calibration()
     if record is None:
         raise NotFoundError(f"the atlas at {atlas_dir} has no calibration; run faceatlas calibrate")
@@ -98,20 +108,27 @@ def progress_bar(quiet: bool) -> Progress:
     )
 
 
-def _run(suites: tuple[Suite, ...], *, out: Path, as_json: bool, **kw: Any) -> None:
-    stored = _stored_calibration(kw.pop("calibration_from"))
-    options = LabOptions(
-        suites=suites, calibration=stored, distractor_dirs=tuple(kw.pop("distractors") or ()), **kw
-    )
-    spec = EngineSpec.from_settings(settings_for(None))
-    with progress_bar(as_json) as bar:
-        tasks: dict[str, Any] = {}
+@contextmanager
+def lab_progress(quiet: bool) -> Iterator[Callable[[str, int, int], None]]:
+    """A progress callback for :func:`run_lab`: one bar per step it names, on stderr."""
+    with progress_bar(quiet) as bar:
+        tasks: dict[str, TaskID] = {}
 
         def progress(name: str, done: int, total: int) -> None:
             if name not in tasks:
                 tasks[name] = bar.add_task(name, total=total)
             bar.update(tasks[name], completed=done, total=total)
 
+        yield progress
+
+
+def _run(suites: tuple[Suite, ...], *, out: Path, as_json: bool, **kw: Any) -> None:
+    stored = _stored_calibration(kw.pop("calibration_from"))
+    options = LabOptions(
+        suites=suites, calibration=stored, distractor_dirs=tuple(kw.pop("distractors") or ()), **kw
+    )
+    spec = EngineSpec.from_settings(settings_for(None))
+    with lab_progress(as_json) as progress:
         result = run_lab(options, spec, progress)
     html = write_report(result, out)
     if as_json:
@@ -206,7 +223,6 @@ def demographics_table(d: dict[str, Any], target: float) -> Table:
 
 
 def _suite_command(suites: tuple[Suite, ...], doc: str) -> Any:
-    @cli_errors
     def command(
         lfw: LfwOption,
         utkface: UtkOption = None,
@@ -241,7 +257,6 @@ def _suite_command(suites: tuple[Suite, ...], doc: str) -> Any:
     return command
 
 
-@cli_errors
 def show(
     report: Annotated[Path, typer.Argument(help="Report folder or report.json.")] = Path(
         "eval-report"
@@ -256,7 +271,6 @@ def show(
         _show(data)
 
 
-@cli_errors
 def calibrate(
     lfw: LfwOption,
     utkface: UtkOption = None,
@@ -280,14 +294,7 @@ def calibrate(
         cache_dir=cache_dir,
     )
     with open_service(settings) as service:
-        with progress_bar(as_json) as bar:
-            tasks: dict[str, Any] = {}
-
-            def progress(name: str, done: int, total: int) -> None:
-                if name not in tasks:
-                    tasks[name] = bar.add_task(name, total=total)
-                bar.update(tasks[name], completed=done, total=total)
-
+        with lab_progress(as_json) as progress:
             result = run_lab(options, EngineSpec.from_settings(settings), progress)
         saved = service.collection.save_calibration(result.calibration.record())
         threshold, source = service.collection.threshold()
@@ -313,7 +320,7 @@ def calibrate(
         )
 
 
-def register(app: typer.Typer) -> None:
+def register(app: CliApp) -> None:
     from faceatlas.cli.evaluate import eval_app
 
     eval_app.command("run")(_suite_command(tuple(Suite), "Run every suite and write the report."))

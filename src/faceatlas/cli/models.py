@@ -9,12 +9,12 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemaining
 
 from faceatlas.cli.common import (
     AtlasOption,
+    CliApp,
     DetectorOption,
     DlibBackendOption,
     EngineOption,
     JsonOption,
     UpsampleOption,
-    cli_errors,
     console,
     err_console,
     print_json,
@@ -27,7 +27,6 @@ from faceatlas.services.collection import reembed as reembed_atlas
 __all__ = ["register"]
 
 
-@cli_errors
 def reembed(
     engine: EngineOption = None,
     atlas: AtlasOption = None,
@@ -94,5 +93,5 @@ def reembed(
         )
 
 
-def register(app: typer.Typer) -> None:
+def register(app: CliApp) -> None:
     app.command("reembed")(reembed)

@@ -17,32 +17,24 @@ from rich.table import Table
 from faceatlas.accounts import User
 from faceatlas.cli.common import (
     AtlasOption,
+    CliApp,
     JsonOption,
-    cli_errors,
+    atlas_service,
     console,
-    open_service,
     print_json,
+    print_record,
     read_files,
-    settings_for,
 )
 from faceatlas.privacy import ErasureCounts, OptOutReceipt, OptOutRequest, OptOutStatus
 from faceatlas.services import PrivacyDesk, local_operator
 
 __all__ = ["register"]
 
-optout_app = typer.Typer(
-    help="Opt-out by face: requests, decisions, receipts.", no_args_is_help=True
-)
-erase_app = typer.Typer(
-    help="Erase faces, images, source URLs or a whole domain.", no_args_is_help=True
-)
-access_app = typer.Typer(
-    help="Subject access exports (administrator-mediated).", no_args_is_help=True
-)
-retention_app = typer.Typer(
-    help="Retention of thumbnails, probes and log entries.", no_args_is_help=True
-)
-privacy_app = typer.Typer(help="Privacy status and the privacy action log.", no_args_is_help=True)
+optout_app = CliApp(help="Opt-out by face: requests, decisions, receipts.")
+erase_app = CliApp(help="Erase faces, images, source URLs or a whole domain.")
+access_app = CliApp(help="Subject access exports (administrator-mediated).")
+retention_app = CliApp(help="Retention of thumbnails, probes and log entries.")
+privacy_app = CliApp(help="Privacy status and the privacy action log.")
 
 ByOption = Annotated[
     str, typer.Option("--by", help="Administrator carrying this out (logged as cli:NAME).")
@@ -56,7 +48,7 @@ Selfies = Annotated[
 @contextmanager
 def _desk(atlas: Path | None, by: str | None = None) -> Iterator[tuple[PrivacyDesk, User]]:
     """The privacy desk over the atlas, and the local operator acting (``cli:BY``)."""
-    with open_service(settings_for(atlas)) as service:
+    with atlas_service(atlas) as service:
         yield PrivacyDesk(service, case_optional=True), local_operator(by)
 
 
@@ -95,7 +87,6 @@ def _show_counts(counts: ErasureCounts) -> None:
 
 
 @optout_app.command("request")
-@cli_errors
 def optout_request(
     selfies: Selfies,
     contact: Annotated[str, typer.Option("--contact", help="E-mail address for the receipt.")],
@@ -104,16 +95,12 @@ def optout_request(
 ) -> None:
     """Ask to be removed: every matching face is erased once approved, and kept out."""
     data = read_files(selfies)
-    with open_service(settings_for(atlas)) as service:
+    with atlas_service(atlas) as service:
         req = service.optout_request(data, contact, channel="cli")
-    if as_json:
-        print_json(req.as_dict())
-    else:
-        _show_request(req)
+    print_record(req, as_json, _show_request)
 
 
 @optout_app.command("list")
-@cli_errors
 def optout_list(
     status: Annotated[
         OptOutStatus | None, typer.Option("--status", help="Only requests in this state.")
@@ -143,19 +130,14 @@ def optout_list(
 
 
 @optout_app.command("show")
-@cli_errors
 def optout_show(request_id: int, atlas: AtlasOption = None, as_json: JsonOption = False) -> None:
     """One request and, once carried out, its receipt."""
     with _desk(atlas) as (desk, _user):
         req = desk.optout(request_id)
-    if as_json:
-        print_json(req.as_dict())
-    else:
-        _show_request(req)
+    print_record(req, as_json, _show_request)
 
 
 @optout_app.command("approve")
-@cli_errors
 def optout_approve(
     request_id: int,
     by: ByOption,
@@ -166,14 +148,10 @@ def optout_approve(
     """Approve a request: erase every matching face now; prints the receipt."""
     with _desk(atlas, by) as (desk, user):
         receipt = desk.approve(user, request_id, note)
-    if as_json:
-        print_json(receipt.as_dict())
-    else:
-        _show_receipt(receipt)
+    print_record(receipt, as_json, _show_receipt)
 
 
 @optout_app.command("reject")
-@cli_errors
 def optout_reject(
     request_id: int,
     by: ByOption,
@@ -184,10 +162,7 @@ def optout_reject(
     """Reject a pending request; its templates are deleted."""
     with _desk(atlas, by) as (desk, user):
         req = desk.reject(user, request_id, note)
-    if as_json:
-        print_json(req.as_dict())
-    else:
-        _show_request(req)
+    print_record(req, as_json, _show_request)
 
 
 # --- erasure ---------------------------------------------------------------------------
@@ -202,14 +177,10 @@ def _erase(
     """Run one erasure through the desk as ``cli:BY`` and show what it erased."""
     with _desk(atlas, by) as (desk, user):
         counts = erase(desk, user)
-    if as_json:
-        print_json(counts.as_dict())
-    else:
-        _show_counts(counts)
+    print_record(counts, as_json, _show_counts)
 
 
 @erase_app.command("face")
-@cli_errors
 def erase_face(
     face_ids: Annotated[list[int], typer.Argument(help="Face id(s).")],
     by: ByOption,
@@ -222,7 +193,6 @@ def erase_face(
 
 
 @erase_app.command("image")
-@cli_errors
 def erase_image(
     image_ids: Annotated[list[int], typer.Argument(help="Image id(s).")],
     by: ByOption,
@@ -235,7 +205,6 @@ def erase_image(
 
 
 @erase_app.command("url")
-@cli_errors
 def erase_url(
     url: Annotated[str, typer.Argument(help="Image URL or page URL (exact).")],
     by: ByOption,
@@ -248,7 +217,6 @@ def erase_url(
 
 
 @erase_app.command("domain")
-@cli_errors
 def erase_domain(
     domain: Annotated[str, typer.Argument(help="Domain; its subdomains are included.")],
     by: ByOption,
@@ -264,7 +232,6 @@ def erase_domain(
 
 
 @access_app.command("export")
-@cli_errors
 def access_export(
     selfies: Selfies,
     requester: Annotated[str, typer.Option("--requester", help="Who asked (as verified).")],
@@ -298,7 +265,6 @@ def access_export(
 
 
 @retention_app.command("run")
-@cli_errors
 def retention_run(atlas: AtlasOption = None, as_json: JsonOption = False) -> None:
     """Delete expired thumbnails, probes and log entries (safe to run repeatedly)."""
     with _desk(atlas) as (desk, user):
@@ -313,7 +279,6 @@ def retention_run(atlas: AtlasOption = None, as_json: JsonOption = False) -> Non
 
 
 @privacy_app.command("log")
-@cli_errors
 def privacy_log(
     limit: Annotated[int, typer.Option("--limit", "-n", min=1, max=10_000)] = 50,
     atlas: AtlasOption = None,
@@ -335,7 +300,7 @@ def privacy_log(
     console.print(table)
 
 
-def register(app: typer.Typer) -> None:
+def register(app: CliApp) -> None:
     app.add_typer(optout_app, name="optout")
     app.add_typer(erase_app, name="erase")
     app.add_typer(access_app, name="access")

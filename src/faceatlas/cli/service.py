@@ -21,8 +21,9 @@ from faceatlas.audit.anchor import (
 from faceatlas.audit.export import export_csv, export_json
 from faceatlas.cli.common import (
     AtlasOption,
+    CliApp,
     JsonOption,
-    cli_errors,
+    atlas_service,
     console,
     err_console,
     open_service,
@@ -34,10 +35,8 @@ from faceatlas.errors import AuditIntegrityError, InvalidRequestError
 
 __all__ = ["register"]
 
-users_app = typer.Typer(
-    help="Manage users (admin, supervisor, investigator).", no_args_is_help=True
-)
-audit_app = typer.Typer(help="Verify and export the hash-chained audit log.", no_args_is_help=True)
+users_app = CliApp(help="Manage users (admin, supervisor, investigator).")
+audit_app = CliApp(help="Verify and export the hash-chained audit log.")
 
 
 def _show_password(username: str, password: str) -> None:
@@ -48,7 +47,6 @@ def _show_password(username: str, password: str) -> None:
     )
 
 
-@cli_errors
 def serve(
     atlas: AtlasOption = None,
     host: Annotated[str, typer.Option("--host", help="Interface to listen on.")] = "127.0.0.1",
@@ -81,7 +79,6 @@ def serve(
 
 
 @users_app.command("create-admin")
-@cli_errors
 def create_admin(
     username: Annotated[str, typer.Argument(help="User name.")] = "admin",
     atlas: AtlasOption = None,
@@ -91,7 +88,6 @@ def create_admin(
 
 
 @users_app.command("add")
-@cli_errors
 def add_user(
     username: Annotated[str, typer.Argument(help="User name.")],
     role: Annotated[Role, typer.Option("--role", help="investigator, supervisor or admin.")],
@@ -103,16 +99,15 @@ def add_user(
 
 
 def _add(username: str, role: Role, unit: str, atlas: Path | None) -> None:
-    with open_service(settings_for(atlas)) as service:
+    with atlas_service(atlas) as service:
         user, password = service.accounts.create_user(operator(), username, role, unit)
     _show_password(user.username, password)
 
 
 @users_app.command("list")
-@cli_errors
 def list_users(atlas: AtlasOption = None, as_json: JsonOption = False) -> None:
     """List users."""
-    with open_service(settings_for(atlas)) as service:
+    with atlas_service(atlas) as service:
         users = service.accounts.list_users()
     if as_json:
         print_json(
@@ -131,12 +126,11 @@ def list_users(atlas: AtlasOption = None, as_json: JsonOption = False) -> None:
 
 
 @users_app.command("reset-password")
-@cli_errors
 def reset_password(
     username: Annotated[str, typer.Argument(help="User name.")], atlas: AtlasOption = None
 ) -> None:
     """Give a user a new one-time password (revokes their sessions and tokens)."""
-    with open_service(settings_for(atlas)) as service:
+    with atlas_service(atlas) as service:
         target = service.accounts.by_name(username)
         user, password = service.accounts.reset_password(operator(), target.id)
     _show_password(user.username, password)
@@ -153,7 +147,6 @@ PublicKeyOption = Annotated[
 
 
 @audit_app.command("verify")
-@cli_errors
 def verify(
     atlas: AtlasOption = None,
     anchor: AnchorFileOption = None,
@@ -164,7 +157,7 @@ def verify(
     log against every signed anchor (cut short, wiped or rewritten). Exit 24 if anything."""
     if (anchor is None) != (public_key is None):
         raise InvalidRequestError("--anchor and --public-key go together")
-    with open_service(settings_for(atlas)) as service:
+    with atlas_service(atlas) as service:
         report = service.review.verify()
         anchored = []
         if anchor is not None and public_key is not None:
@@ -198,7 +191,6 @@ def verify(
 
 
 @audit_app.command("keygen")
-@cli_errors
 def keygen(
     key: Annotated[Path, typer.Argument(help="Where to write the private key (0600).")],
     atlas: AtlasOption = None,
@@ -209,7 +201,6 @@ def keygen(
 
 
 @audit_app.command("anchor")
-@cli_errors
 def anchor_now(
     key: Annotated[Path, typer.Option("--key", help="The private key from `audit keygen`.")],
     to: Annotated[Path, typer.Option("--to", help="Anchor file to append to (kept elsewhere).")],
@@ -235,7 +226,6 @@ def anchor_now(
 
 
 @audit_app.command("export")
-@cli_errors
 def export(
     out: Annotated[
         Path, typer.Argument(help="Output folder; writes audit.csv and audit.json there.")
@@ -246,7 +236,7 @@ def export(
     if out.exists() and not out.is_dir():
         raise InvalidRequestError(f"{out} exists and is not a folder")
     out.mkdir(parents=True, exist_ok=True)
-    with open_service(settings_for(atlas)) as service:
+    with atlas_service(atlas) as service:
         (out / "audit.csv").write_text(export_csv(service.atlas.audit))
         (out / "audit.json").write_text(export_json(service.atlas.audit))
         report = service.review.verify()
@@ -258,7 +248,7 @@ def export(
     )
 
 
-def register(app: typer.Typer) -> None:
+def register(app: CliApp) -> None:
     app.command()(serve)
     app.add_typer(users_app, name="users")
     app.add_typer(audit_app, name="audit")

@@ -12,8 +12,8 @@ from rich.table import Table
 
 from faceatlas.cli.common import (
     AtlasOption,
+    CliApp,
     JsonOption,
-    cli_errors,
     console,
     err_console,
     open_service,
@@ -23,7 +23,7 @@ from faceatlas.cli.common import (
 from faceatlas.errors import InvalidRequestError
 from faceatlas.ingest import CrawlOptions, IngestProgress, IngestReport
 
-__all__ = ["RayOption", "SummaryOption", "register", "write_summary"]
+__all__ = ["RayOption", "SummaryOption", "print_report", "register", "write_summary"]
 
 RayOption = Annotated[
     str | None,
@@ -47,19 +47,20 @@ def write_summary(path: Path | None, report: IngestReport) -> None:
         raise InvalidRequestError(f"cannot write {path}: {exc.strerror or exc}") from None
 
 
-def print_report(report: IngestReport) -> None:
-    table = Table(title=f"{report.source}", show_header=True)
+def print_report(report: IngestReport, title: str, rates: str) -> None:
+    """An ingest or crawl report: its outcome counts under ``title``, the time it took with
+    ``rates``, and its first 20 failures."""
+    table = Table(title=title, show_header=True)
     table.add_column("outcome")
     table.add_column("count", justify="right")
     for key, value in sorted(report.counts.items()):
         table.add_row(key, str(value))
     console.print(table)
-    console.print(f"{report.elapsed_s:.1f} s, {report.images_per_s:.2f} items/s")
+    console.print(f"{report.elapsed_s:.1f} s, {rates}")
     for locator, code, message in report.failures[:20]:
         err_console.print(f"failed [{code}] {locator}: {message}", markup=False, highlight=False)
 
 
-@cli_errors
 def crawl(
     seed: Annotated[list[str], typer.Option("--seed", help="Start URL (repeatable).")],
     allow_domain: Annotated[
@@ -117,8 +118,8 @@ def crawl(
     if as_json:
         print_json(report.as_dict())
     else:
-        print_report(report)
+        print_report(report, report.source, f"{report.images_per_s:.2f} items/s")
 
 
-def register(app: typer.Typer) -> None:
+def register(app: CliApp) -> None:
     app.command()(crawl)
