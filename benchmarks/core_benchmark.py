@@ -29,7 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from faceatlas import Atlas, Settings
-from faceatlas.config import EngineName
+from faceatlas.choices import EngineName
 
 
 def pick_photos(lfw: Path, n: int, n_probes: int) -> tuple[list[Path], list[Path]]:

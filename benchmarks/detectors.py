@@ -22,7 +22,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from faceatlas.config import DetectorKind, EngineName
+from faceatlas.choices import DetectorKind, EngineName
 from faceatlas.engine import EngineSpec, FaceEngine, create_engine, decode_image
 from faceatlas.engine.sface_engine import SFaceEngine, SFaceOptions
 from faceatlas.types import Box

@@ -34,7 +34,7 @@ from typing import Any
 import numpy as np
 
 from faceatlas import Atlas, Settings
-from faceatlas.config import DlibBackend, EngineName
+from faceatlas.choices import DlibBackend, EngineName
 from faceatlas.engine import decode_image
 from faceatlas.engine.dlib_engine import DlibEngine, DlibOptions
 

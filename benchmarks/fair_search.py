@@ -23,7 +23,7 @@ import time
 from pathlib import Path
 
 from faceatlas import Atlas, Settings
-from faceatlas.config import EngineName
+from faceatlas.choices import EngineName
 from faceatlas.errors import FaceAtlasError
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from faceatlas.config import EngineName
+from faceatlas.choices import EngineName
 from faceatlas.engine import EngineSpec, create_engine, decode_image
 from faceatlas.eval.corpus import Corpus, Half, lfw_corpus, utkface_corpus
 from faceatlas.eval.datasets import read_lfw_pairs

@@ -32,7 +32,8 @@ from typing import Any
 
 import numpy as np
 
-from faceatlas.config import EngineName, Settings
+from faceatlas.choices import EngineName
+from faceatlas.config import Settings
 from faceatlas.engine import EngineSpec, create_engine
 from faceatlas.eval.clustering import score_clusters
 from faceatlas.eval.datasets import lfw_people

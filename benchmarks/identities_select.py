@@ -19,7 +19,8 @@ from dataclasses import replace
 from pathlib import Path
 
 from benchmarks.identities_lfw import ROOT, load, run_density, split_of
-from faceatlas.config import EngineName, Settings
+from faceatlas.choices import EngineName
+from faceatlas.config import Settings
 from faceatlas.eval.clustering import score_clusters
 from faceatlas.identity.clustering import ClusterParams
 

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from faceatlas.config import EngineName
+from faceatlas.choices import EngineName
 from faceatlas.engine import EngineSpec
 from faceatlas.eval.datasets import read_lfw_pairs
 from faceatlas.eval.embed import default_cache_dir

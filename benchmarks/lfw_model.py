@@ -22,16 +22,21 @@ Method (stated in ``docs/scaling.md``):
 from __future__ import annotations
 
 import os
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from faceatlas.config import EngineName
-from faceatlas.engine import EngineSpec, create_engine
-from faceatlas.eval.embed import _cache_file
+from faceatlas.choices import EngineName
+from faceatlas.engine import EngineSpec
+from faceatlas.eval.embed import embed_photos
 
-LFW_IMAGES = Path(os.environ.get("FACEATLAS_TEST_FACES", "/work/shared/faces")) / "lfw" / "images"
+FACES = Path(
+    os.environ.get("FACEATLAS_TEST_FACES", Path(__file__).resolve().parents[2] / "shared" / "faces")
+)
+"""The shared photos (``../shared/faces``, or ``$FACEATLAS_TEST_FACES``)."""
+LFW_IMAGES = FACES / "lfw" / "images"
 MAX_FACES_PER_PERSON = 30
 
 
@@ -42,15 +47,21 @@ class RealSet:
     names: list[str]
 
 
-def load_lfw_embeddings(cache_dir: Path) -> RealSet:
-    """The cached LFW embeddings (detected or centred-box; unreadable photos dropped)."""
+def embedding_progress(done: int, total: int) -> None:
+    """Progress of building the embedding cache, on stderr (about every 5%)."""
+    if done == total or done % max(1, total // 20) < 32:
+        sys.stderr.write(f"embedding LFW: {done}/{total} photos\n")
+
+
+def load_lfw_embeddings(cache_dir: Path, faces_dir: Path = FACES, workers: int = 2) -> RealSet:
+    """LFW's embeddings by dlib (detected or centred-box; unreadable photos dropped), from the
+    evaluation cache, which is built here (with progress) for whatever photos it lacks."""
     spec = EngineSpec.for_engine(EngineName.DLIB)
-    model_id = create_engine(spec).model_id
-    cache = _cache_file(cache_dir, spec, model_id, [])
-    with np.load(cache, allow_pickle=False) as data:
-        paths = [str(p) for p in data["paths"].tolist()]
-        vectors = data["vectors"].astype(np.float32)
-        status = data["status"]
+    photos = sorted((faces_dir / "lfw" / "images").glob("*/*.jpg"))
+    emb = embed_photos(
+        photos, spec, workers=workers, cache_dir=cache_dir, progress=embedding_progress
+    )
+    paths, vectors, status = list(emb.paths), emb.vectors, emb.status
     keep = [i for i, p in enumerate(paths) if status[i] != 2 and "/lfw/images/" in p]
     names = [Path(paths[i]).parent.name for i in keep]
     uniq = sorted(set(names))

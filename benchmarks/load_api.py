@@ -45,18 +45,18 @@ from PIL import Image
 
 from faceatlas import Atlas, Settings
 from faceatlas.accounts import Role, TokenKind
-from faceatlas.config import EngineName
-from faceatlas.engine import EngineSpec, create_engine
+from faceatlas.choices import EngineName
+from faceatlas.engine import EngineSpec
 from faceatlas.errors import ConflictError
 from faceatlas.eval.embed import (
     CENTRE_FRACTION,
     STATUS_FAILED,
-    _cache_file,
     default_cache_dir,
     embed_photos,
 )
 from faceatlas.store import NewSighting
 from faceatlas.types import AnalyzedFace, Box, DetectedFace, FaceQuality
+from lfw_model import embedding_progress
 
 REPO = Path(__file__).resolve().parent.parent
 FACES = Path(os.environ.get("FACEATLAS_TEST_FACES", REPO.parent / "shared" / "faces"))
@@ -72,14 +72,10 @@ def lfw_photos() -> list[Path]:
 def build(atlas_dir: Path, n_faces: int, clients: int, engine: EngineName) -> None:
     t0 = time.perf_counter()
     spec = EngineSpec.from_settings(Settings(atlas_dir=atlas_dir, engine=engine))
-    cache = _cache_file(default_cache_dir(), spec, create_engine(spec).model_id, [])
-    with np.load(cache, allow_pickle=False) as data:
-        cached = {str(p) for p in data["paths"].tolist()}
-    # Only photos already in the cache: this benchmark never re-embeds LFW.
-    photos = [p for p in lfw_photos() if str(p.resolve()) in cached][:n_faces]
-    if len(photos) < n_faces:
-        raise SystemExit(f"only {len(photos)} LFW photos are cached in {cache}; wait for the cache")
-    emb = embed_photos(photos, spec, cache_dir=default_cache_dir())
+    photos = lfw_photos()[:n_faces]  # embedded now where the evaluation cache lacks them
+    emb = embed_photos(
+        photos, spec, workers=2, cache_dir=default_cache_dir(), progress=embedding_progress
+    )
     print(f"embeddings for {len(photos)} photos from the cache in {time.perf_counter() - t0:.1f} s")
     settings = Settings(atlas_dir=atlas_dir, engine=engine)
     with Atlas.open(settings=settings) as atlas:
@@ -142,14 +138,14 @@ def build(atlas_dir: Path, n_faces: int, clients: int, engine: EngineName) -> No
 
 
 def _detected_photos(engine: EngineName) -> list[Path]:
-    """Photos the server's engine (the atlas's) finds a face in, per the cache."""
+    """Photos the server's engine (the atlas's) finds a face in (the evaluation cache, built
+    where it lacks them)."""
     spec = EngineSpec.from_settings(Settings(engine=engine))
-    cache = _cache_file(default_cache_dir(), spec, create_engine(spec).model_id, [])
-    with np.load(cache, allow_pickle=False) as data:
-        detected = {
-            str(p) for p, st in zip(data["paths"].tolist(), data["status"], strict=True) if st == 0
-        }
-    return [p for p in lfw_photos() if str(p.resolve()) in detected]
+    photos = lfw_photos()
+    emb = embed_photos(
+        photos, spec, workers=2, cache_dir=default_cache_dir(), progress=embedding_progress
+    )
+    return [p for p, st in zip(photos, emb.status, strict=True) if st == 0]
 
 
 def _free_port() -> int:

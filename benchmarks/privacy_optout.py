@@ -39,7 +39,7 @@ from pathlib import Path
 
 import numpy as np
 
-from faceatlas.config import EngineName
+from faceatlas.choices import EngineName
 from faceatlas.engine import EngineSpec, create_engine, shipped_card
 from faceatlas.eval.datasets import lfw_people
 from faceatlas.eval.embed import default_cache_dir, embed_photos

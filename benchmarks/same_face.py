@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from faceatlas.config import EngineName
+from faceatlas.choices import EngineName
 from faceatlas.engine import EngineSpec, analyze_faces, create_engine, decode_image
 from faceatlas.eval.corpus import Half, lfw_corpus
 

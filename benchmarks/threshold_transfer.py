@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from faceatlas.config import DlibBackend, EngineName
+from faceatlas.choices import DlibBackend, EngineName
 from faceatlas.engine import EngineSpec
 from faceatlas.eval.datasets import read_lfw_pairs
 from faceatlas.eval.embed import embed_photos

@@ -18,7 +18,7 @@ import pytest
 import sqlalchemy as sa
 
 from faceatlas import Atlas, Settings
-from faceatlas.config import DEFAULT_ENGINE, EngineName, IndexBackend
+from faceatlas.choices import DEFAULT_ENGINE, EngineName, IndexBackend
 from faceatlas.engine import EngineSpec, create_engine
 
 # FAISS's OpenMP threads sleep rather than spin while waiting: on a shared 2-core CI

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from faceatlas.config import EngineName
+from faceatlas.choices import EngineName
 from faceatlas.engine import EngineSpec, analyze_faces, create_engine, decode_image
 from faceatlas.engine.dlib_engine import DlibEngine, dlib_model_paths
 from faceatlas.engine.protocol import FaceEngine

@@ -10,7 +10,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from faceatlas.config import DetectorKind, DlibBackend, EngineName, Settings
+from faceatlas.choices import DetectorKind, DlibBackend, EngineName
+from faceatlas.config import Settings
 from faceatlas.engine import (
     EngineSpec,
     analyze_faces,

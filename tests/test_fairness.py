@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from faceatlas import Atlas
-from faceatlas.config import EngineName
+from faceatlas.choices import EngineName
 from faceatlas.engine.sface_engine import SFACE_MODEL_ID
 from faceatlas.eval.corpus import Half, lfw_corpus, utkface_corpus, utkface_same_person
 from faceatlas.eval.embedded import count_cross_identity_above, embed_corpus, identity_codes

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from faceatlas import Atlas
-from faceatlas.config import EngineName
+from faceatlas.choices import EngineName
 from faceatlas.errors import InvalidRequestError, NotFoundError
 from faceatlas.ingest import SourceItem
 

@@ -9,7 +9,7 @@ import pytest
 from PIL import Image, ImageFilter
 
 from faceatlas import Atlas
-from faceatlas.config import EngineName
+from faceatlas.choices import EngineName
 from faceatlas.engine.card import ModelCard
 from faceatlas.engine.probe_gate import ProbeFloors, Verdict, assess_probe
 from faceatlas.engine.sface_card import SFACE_CARD

@@ -14,7 +14,7 @@ import pytest
 from PIL import Image
 
 from faceatlas import Atlas, Settings
-from faceatlas.config import EngineName
+from faceatlas.choices import EngineName
 from faceatlas.engine.sface_engine import SFaceEngine
 from faceatlas.errors import ImageTooLargeError, RateLimitedError
 from faceatlas.privacy import SELFIE_MAX_PIXELS

@@ -11,8 +11,8 @@ import sqlalchemy as sa
 from typer.testing import CliRunner
 
 from faceatlas import Atlas
+from faceatlas.choices import EngineName
 from faceatlas.cli import app
-from faceatlas.config import EngineName
 from faceatlas.engine.dlib_engine import DLIB_CARD, DLIB_MODEL_ID
 from faceatlas.engine.sface_engine import SFACE_MODEL_ID, SFaceEngine
 from faceatlas.errors import ModelMismatchError

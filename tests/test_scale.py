@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from faceatlas import Atlas, Settings
-from faceatlas.config import IndexBackend
+from faceatlas.choices import IndexBackend
 from faceatlas.errors import NotFoundError
 
 from .conftest import BackendSettings, atlas_settings

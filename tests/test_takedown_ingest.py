@@ -15,8 +15,8 @@ import pytest
 from typer.testing import CliRunner
 
 from faceatlas import Atlas
+from faceatlas.choices import EngineName
 from faceatlas.cli import app
-from faceatlas.config import EngineName
 from faceatlas.errors import AtlasLockedError, InvalidRequestError, TakenDownError
 from faceatlas.ingest import CrawlOptions, SourceItem, TakedownList, WarcSource, normalize_domain
 

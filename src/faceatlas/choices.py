@@ -1,5 +1,5 @@
 """The enumerated choices of the settings (engines, detectors, index backends), and which
-settings default per engine. :mod:`faceatlas.config` re-exports them."""
+settings default per engine."""
 
 from __future__ import annotations
 

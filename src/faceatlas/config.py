@@ -28,15 +28,7 @@ from faceatlas.choices import (
     MilvusIndexType,
 )
 
-__all__ = [
-    "DetectorKind",
-    "DlibBackend",
-    "EngineName",
-    "IndexBackend",
-    "IvfCodes",
-    "MilvusIndexType",
-    "Settings",
-]
+__all__ = ["Settings"]
 
 CONFIG_ENV = "FACEATLAS_CONFIG"
 

@@ -16,7 +16,8 @@ from typer.models import CommandFunctionType
 
 from faceatlas.accounts import User
 from faceatlas.atlas import Atlas
-from faceatlas.config import DetectorKind, DlibBackend, EngineName, Settings
+from faceatlas.choices import DetectorKind, DlibBackend, EngineName
+from faceatlas.config import Settings
 from faceatlas.errors import FaceAtlasError, InvalidRequestError, NotFoundError
 from faceatlas.services import Service, local_operator
 

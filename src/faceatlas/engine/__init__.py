@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields
 
-from faceatlas.config import DetectorKind, DlibBackend, EngineName, Settings
+from faceatlas.choices import DetectorKind, DlibBackend, EngineName
+from faceatlas.config import Settings
 from faceatlas.engine.analyze import analyze_faces, thumbnail_jpeg
 from faceatlas.engine.card import ModelCard, card_of
 from faceatlas.engine.decode import DecodedImage, decode_image

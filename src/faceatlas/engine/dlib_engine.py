@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from faceatlas.config import DetectorKind, DlibBackend
+from faceatlas.choices import DetectorKind, DlibBackend
 from faceatlas.engine.card import ModelCard
 from faceatlas.errors import ConfigError
 from faceatlas.types import Box, DetectedFace, Point, RGBImage, Vectors

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from faceatlas.config import EngineName
+from faceatlas.choices import EngineName
 from faceatlas.engine import EngineSpec, FaceEngine, create_engine, decode_image
 from faceatlas.errors import FaceAtlasError
 from faceatlas.types import Box, Vectors

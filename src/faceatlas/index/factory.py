@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from faceatlas.config import IndexBackend, Settings
+from faceatlas.choices import IndexBackend
+from faceatlas.config import Settings
 from faceatlas.errors import ConfigError
 from faceatlas.index.flat import FlatIndex
 from faceatlas.index.ivf import IvfIndex, IvfOptions

@@ -17,6 +17,7 @@ from faceatlas.errors import InvalidRequestError
 from faceatlas.privacy.log import Actor, PrivacyEntry, log_entry
 from faceatlas.privacy.matching import optout_threshold
 from faceatlas.privacy.optout import matching_faces, templates_from_selfies
+from faceatlas.search.results import image_dict, sighting_dict
 from faceatlas.store import utc_now
 
 if TYPE_CHECKING:
@@ -54,32 +55,14 @@ def subject_access_export(
     urls: set[str] = set()
     for face_id in sorted(records, key=lambda f: -matches[f]):
         rec = records[face_id]
-        sightings = []
+        sightings = [sighting_dict(s, last_modified=False) for s in rec.sightings]
         for s in rec.sightings:
-            sightings.append(
-                {
-                    "source_kind": s.source_kind,
-                    "locator": s.locator,
-                    "page_url": s.page_url or None,
-                    "page_title": s.page_title,
-                    "alt_text": s.alt_text,
-                    "caption": s.caption,
-                    "first_seen": s.first_seen,
-                    "last_seen": s.last_seen,
-                }
-            )
             urls.update(u for u in (s.locator, s.page_url) if u)
         entry: dict[str, Any] = {
             "face_id": rec.id,
             "similarity": round(matches[face_id], 4),
             "box": rec.box.as_dict(),
-            "image": {
-                "id": rec.image.id,
-                "sha256": rec.image.sha256,
-                "width": rec.image.width,
-                "height": rec.image.height,
-                "format": rec.image.format,
-            },
+            "image": image_dict(rec.image),
             "sightings": sightings,
         }
         if include_thumbnails:
