@@ -137,6 +137,18 @@ ENDPOINTS = [
     ("post", "/api/v1/privacy/access", "admin"),
     ("post", "/api/v1/privacy/retention", "admin"),
     ("get", "/api/v1/privacy/log", "admin"),
+    ("get", "/api/v1/cases", "investigator"),
+    ("post", "/api/v1/cases", "investigator"),
+    ("get", "/api/v1/cases/1", "investigator"),
+    ("post", "/api/v1/cases/1/members", "investigator"),
+    ("post", "/api/v1/cases/1/members/remove", "investigator"),
+    ("post", "/api/v1/cases/1/close", "investigator"),
+    ("get", "/api/v1/cases/1/report.html", "investigator"),
+    ("get", "/api/v1/cases/1/report.pdf", "investigator"),
+    ("get", "/api/v1/cases/candidates/1/comparison", "investigator"),
+    ("post", "/api/v1/cases/candidates/1/decision", "investigator"),
+    ("get", "/api/v1/cases/decisions/1/verification-task", "investigator"),
+    ("post", "/api/v1/cases/decisions/1/verify", "investigator"),
 ]
 PUBLIC = [
     ("get", "/api/v1/health"),
@@ -156,6 +168,9 @@ def test_openapi_documents_every_endpoint_with_the_error_shape(env: Env) -> None
         "tokens": "{token_id}",
         "identities": "{identity_id}",
         "optouts": "{request_id}",
+        "cases": "{case_id}",
+        "candidates": "{candidate_id}",
+        "decisions": "{decision_id}",
     }
 
     def template(path: str) -> str:

@@ -31,8 +31,13 @@ from faceatlas.cases import (
     CaseDesk,
     CaseRecord,
     CaseRole,
+    CaseStatus,
     ComparisonForm,
+    Conclusion,
+    DecisionStatus,
     DecisionView,
+    Feature,
+    Finding,
     SearchInput,
     VerificationTask,
     build_report,
@@ -47,7 +52,23 @@ from faceatlas.services.gate import EngineGate
 from faceatlas.store.case_records import CandidateRecord, CaseMember, CaseProbe, CaseSearch
 from faceatlas.types import record_dict
 
-__all__ = ["OPENED_BY_SEARCH", "CaseService", "CaseView", "candidates_of", "parse_case_role"]
+__all__ = [
+    "OPENED_BY_SEARCH",
+    "CaseRecord",
+    "CaseRole",
+    "CaseService",
+    "CaseStatus",
+    "CaseView",
+    "Conclusion",
+    "DecisionStatus",
+    "DecisionView",
+    "Feature",
+    "Finding",
+    "VerificationTask",
+    "candidates_of",
+    "parse_case_role",
+]
+"""The case vocabulary front ends use comes from here, beside the service."""
 
 OPENED_BY_SEARCH = "not stated (opened by a search)"
 """The legal basis of a case that a search opened."""
