@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from faceatlas.cli import core, evaluate, fairness, identities, lab, models, service, web
+from faceatlas.cli import cases, core, evaluate, fairness, identities, lab, models, service, web
 from faceatlas.cli import privacy as privacy_cli
 
 __all__ = ["app", "main"]
@@ -25,6 +25,7 @@ service.register(app)
 lab.register(app)
 fairness.register(app)
 privacy_cli.register(app)
+cases.register(app)
 
 
 def main() -> None:

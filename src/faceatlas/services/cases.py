@@ -45,8 +45,9 @@ from faceatlas.cases import (
     render_html,
     render_pdf,
 )
-from faceatlas.errors import ConflictError, InvalidRequestError
+from faceatlas.errors import ConflictError, InvalidRequestError, PermissionDeniedError
 from faceatlas.search import SearchResult
+from faceatlas.services.accounts import local_operator
 from faceatlas.services.case_comparison import Comparison, compare
 from faceatlas.services.gate import EngineGate
 from faceatlas.store.case_records import CandidateRecord, CaseMember, CaseProbe, CaseSearch
@@ -136,6 +137,17 @@ class CaseService:
         self.atlas = atlas
         self.gate = gate
         self.desk = CaseDesk(atlas.catalog.db, atlas.audit, atlas.accounts, atlas.settings)
+
+    def acting(self, username: str | None) -> User:
+        """Who a command-line case command acts as: the active account ``username`` (case
+        work is personal: decisions and verifications need two different people), else the
+        local operator (``cli:<os user>``)."""
+        if username is None:
+            return local_operator()
+        user = self.atlas.accounts.by_name(username)
+        if not user.active:
+            raise PermissionDeniedError(f"user {user.username} is deactivated")
+        return user
 
     # --- cases ---------------------------------------------------------------------------
 
