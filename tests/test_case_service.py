@@ -24,7 +24,7 @@ from faceatlas.errors import (
     SelfVerificationError,
 )
 from faceatlas.services import SearchRequest, Service
-from faceatlas.services.cases import OPENED_BY_SEARCH
+from faceatlas.services.cases import OPENED_BY_SEARCH, Submission
 from tests.conftest import LEAD_SIMILARITY, atlas_settings
 
 PURPOSE = "criminal investigation"
@@ -79,16 +79,20 @@ def test_a_search_opens_its_case_and_is_recorded_into_it(
 
     # Decisions and verification on plain inputs; never one's own.
     top = view.candidates[0]
-    decision = cases.decide(alice, top.id, "possible_lead", LEAD_FORM, "alike", "nose alike")
+    decision = cases.decide(
+        alice, top.id, Submission("possible_lead", LEAD_FORM, "nose alike", "alike")
+    )
     with pytest.raises(InvalidRequestError, match="conclusion"):
-        cases.decide(bob, view.candidates[1].id, "match", LEAD_FORM, "", "x")
+        cases.decide(bob, view.candidates[1].id, Submission("match", LEAD_FORM, "x"))
     with pytest.raises(SelfVerificationError):
-        cases.verify(alice, decision.decision_id, "possible_lead", LEAD_FORM, "", "mine")
+        cases.verify(alice, decision.decision_id, Submission("possible_lead", LEAD_FORM, "mine"))
     task = cases.verification_task(vera, decision.decision_id)
     assert task.examiner == "alice" and task.candidate.id == top.id
     sealed = cases.show(vera, NUMBER).decision_for(top.id)
     assert sealed is not None and sealed.sealed and sealed.conclusion is None
-    verified = cases.verify(vera, decision.decision_id, "possible_lead", LEAD_FORM, "", "agree")
+    verified = cases.verify(
+        vera, decision.decision_id, Submission("possible_lead", LEAD_FORM, "agree")
+    )
     assert verified.verified_lead and verified.conclusion is Conclusion.POSSIBLE_LEAD
 
     # Side by side: both faces upright at the photo's resolution, with their landmarks.

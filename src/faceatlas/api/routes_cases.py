@@ -156,8 +156,7 @@ async def comparison(candidate_id: RowId, cases: Cases, user: Investigator) -> C
     summary="Record an examiner's decision on a candidate",
 )
 def decide(candidate_id: RowId, body: DecisionIn, cases: Cases, user: Investigator) -> DecisionOut:
-    features = {k: v.value for k, v in body.features.items()}
-    view = cases.decide(user, candidate_id, body.conclusion, features, body.notes, body.reason)
+    view = cases.decide(user, candidate_id, body.submission())
     return DecisionOut.model_validate(view)
 
 
@@ -178,6 +177,5 @@ def verification_task(decision_id: RowId, cases: Cases, user: Investigator) -> V
 )
 def verify(decision_id: RowId, body: DecisionIn, cases: Cases, user: Investigator) -> DecisionOut:
     """Refused with `self_verification` (403) on your own decision."""
-    features = {k: v.value for k, v in body.features.items()}
-    view = cases.verify(user, decision_id, body.conclusion, features, body.notes, body.reason)
+    view = cases.verify(user, decision_id, body.submission())
     return DecisionOut.model_validate(view)

@@ -17,6 +17,7 @@ from faceatlas.services.cases import (
     Conclusion,
     DecisionStatus,
     Finding,
+    Submission,
     VerificationTask,
 )
 
@@ -174,6 +175,10 @@ class DecisionIn(BaseModel):
     )
     notes: str = Field(default="", max_length=TEXT)
     reason: str = Field(min_length=1, max_length=TEXT)
+
+    def submission(self) -> Submission:
+        features = {k: v.value for k, v in self.features.items()}
+        return Submission(self.conclusion, features, self.reason, self.notes)
 
 
 class CaseDetailOut(CaseOut):

@@ -28,7 +28,7 @@ from faceatlas.cli.common import (
 )
 from faceatlas.errors import InvalidRequestError
 from faceatlas.services import CaseService
-from faceatlas.services.cases import DecisionView, Feature
+from faceatlas.services.cases import DecisionView, Feature, Submission
 
 __all__ = ["register"]
 
@@ -67,7 +67,9 @@ def _cases(atlas: Path | None, by: str | None) -> Iterator[tuple[CaseService, Us
         yield service.casework, service.casework.acting(by)
 
 
-def _features(given: list[str] | None, others: str | None) -> dict[str, object]:
+def _submission(
+    conclusion: str, given: list[str] | None, others: str | None, notes: str, reason: str
+) -> Submission:
     features: dict[str, object] = {}
     for item in given or []:
         name, sep, finding = item.partition("=")
@@ -77,10 +79,13 @@ def _features(given: list[str] | None, others: str | None) -> dict[str, object]:
     if others is not None:
         for f in Feature:
             features.setdefault(f.value, others)
-    return features
+    return Submission(conclusion, features, reason, notes)
 
 
-def _show_decision(view: DecisionView) -> None:
+def _show_decision(view: DecisionView, as_json: bool) -> None:
+    if as_json:
+        print_json(view.as_dict())
+        return
     shown = "sealed" if view.sealed else (view.conclusion or "")
     console.print(
         f"decision {view.decision_id} on candidate {view.candidate_id} by {view.examiner}: "
@@ -212,12 +217,9 @@ def decide(
     """Record an examiner's decision on a candidate, with the FISWG comparison form."""
     with _cases(atlas, by) as (cases, user):
         view = cases.decide(
-            user, candidate_id, conclusion, _features(feature, others), notes, reason
+            user, candidate_id, _submission(conclusion, feature, others, notes, reason)
         )
-    if as_json:
-        print_json(view.as_dict())
-    else:
-        _show_decision(view)
+    _show_decision(view, as_json)
 
 
 @cases_app.command("verify")
@@ -236,12 +238,9 @@ def verify(
     """Verify another examiner's decision with your own conclusion (never your own)."""
     with _cases(atlas, by) as (cases, user):
         view = cases.verify(
-            user, decision_id, conclusion, _features(feature, others), notes, reason
+            user, decision_id, _submission(conclusion, feature, others, notes, reason)
         )
-    if as_json:
-        print_json(view.as_dict())
-    else:
-        _show_decision(view)
+    _show_decision(view, as_json)
 
 
 @cases_app.command("report")

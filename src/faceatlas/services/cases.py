@@ -65,6 +65,7 @@ __all__ = [
     "DecisionView",
     "Feature",
     "Finding",
+    "Submission",
     "VerificationTask",
     "candidates_of",
     "parse_case_role",
@@ -100,6 +101,20 @@ def candidates_of(result: SearchResult) -> tuple[CandidateInput, ...]:
         )
         for h in result.hits
     )
+
+
+@dataclass(frozen=True, slots=True)
+class Submission:
+    """An examiner's conclusion on a candidate as a front end received it: the conclusion,
+    a finding per FISWG feature (:class:`ComparisonForm`), notes and the reason."""
+
+    conclusion: object
+    features: Mapping[str, object]
+    reason: str
+    notes: object = ""
+
+    def parse(self) -> tuple[Conclusion, ComparisonForm]:
+        return parse_conclusion(self.conclusion), ComparisonForm.parse(self.features, self.notes)
 
 
 @dataclass(frozen=True, slots=True)
@@ -206,18 +221,10 @@ class CaseService:
 
     # --- decisions and verification ------------------------------------------------------
 
-    def decide(
-        self,
-        user: User,
-        candidate_id: int,
-        conclusion: object,
-        features: Mapping[str, object],
-        notes: object,
-        reason: str,
-    ) -> DecisionView:
-        """Record a decision from the submitted form (see :class:`ComparisonForm`)."""
-        form = ComparisonForm.parse(features, notes)
-        return self.desk.decide(user, candidate_id, parse_conclusion(conclusion), form, reason)
+    def decide(self, user: User, candidate_id: int, submitted: Submission) -> DecisionView:
+        """Record an examiner's decision on a candidate."""
+        conclusion, form = submitted.parse()
+        return self.desk.decide(user, candidate_id, conclusion, form, submitted.reason)
 
     def decisions(self, user: User, number: str) -> list[DecisionView]:
         return self.desk.decisions(user, number)
@@ -225,18 +232,10 @@ class CaseService:
     def verification_task(self, user: User, decision_id: int) -> VerificationTask:
         return self.desk.verification_task(user, decision_id)
 
-    def verify(
-        self,
-        user: User,
-        decision_id: int,
-        conclusion: object,
-        features: Mapping[str, object],
-        notes: object,
-        reason: str,
-    ) -> DecisionView:
+    def verify(self, user: User, decision_id: int, submitted: Submission) -> DecisionView:
         """Record a second examiner's own conclusion (never on their own decision)."""
-        form = ComparisonForm.parse(features, notes)
-        return self.desk.verify(user, decision_id, parse_conclusion(conclusion), form, reason)
+        conclusion, form = submitted.parse()
+        return self.desk.verify(user, decision_id, conclusion, form, submitted.reason)
 
     # --- comparison and report -----------------------------------------------------------
 
