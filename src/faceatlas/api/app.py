@@ -9,6 +9,7 @@ from fastapi import FastAPI
 
 from faceatlas.api import (
     routes_admin,
+    routes_cases,
     routes_identities,
     routes_privacy,
     routes_search,
@@ -35,5 +36,12 @@ ERROR_RESPONSES: dict[int | str, dict[str, object]] = {
 
 def install_api(app: FastAPI) -> None:
     """Add the REST routes under :data:`API_PREFIX`; they expect ``app.state.service``."""
-    for module in (routes_search, routes_users, routes_admin, routes_identities, routes_privacy):
+    for module in (
+        routes_search,
+        routes_users,
+        routes_admin,
+        routes_identities,
+        routes_privacy,
+        routes_cases,
+    ):
         app.include_router(module.router, prefix=API_PREFIX, responses=ERROR_RESPONSES)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from faceatlas.cli import core, evaluate, fairness, identities, lab, models, service, web
+from faceatlas.cli import cases, core, evaluate, fairness, identities, lab, models, service, web
 from faceatlas.cli import privacy as privacy_cli
 from faceatlas.cli.common import CliApp
 
@@ -23,6 +23,7 @@ service.register(app)
 lab.register(app)
 fairness.register(app)
 privacy_cli.register(app)
+cases.register(app)
 
 
 def main() -> None:
