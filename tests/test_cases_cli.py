@@ -14,17 +14,24 @@ from typer.testing import CliRunner
 from faceatlas import Atlas
 from faceatlas.accounts import Role
 from faceatlas.cli import app
-from faceatlas.errors import NotFoundError, SelfVerificationError
+from faceatlas.errors import AuthenticationError, NotFoundError, SelfVerificationError
 from faceatlas.services import SearchRequest, Service
 from tests.conftest import LEAD_SIMILARITY, atlas_settings
 
 runner = CliRunner()
 NUMBER = "2026/CLI-4"
+NAMES = ("alice", "bob", "olly")
 PURPOSE = "criminal investigation"
 
 
-def run(*args: str) -> tuple[int, str, str]:
-    result = runner.invoke(app, list(args))
+PASSWORDS = {name: f"{name} crosses the harbour bridge at dawn 2026" for name in NAMES}
+
+
+def run(*args: str, password: str | None = None) -> tuple[int, str, str]:
+    """Run a command; ``--by NAME`` signs in with NAME's password (or ``password``)."""
+    by = args[args.index("--by") + 1] if "--by" in args else None
+    env = {"FACEATLAS_PASSWORD": password or PASSWORDS.get(by or "", "")}
+    result = runner.invoke(app, list(args), env=env)
     return result.exit_code, result.stdout, result.stderr
 
 
@@ -33,9 +40,11 @@ def test_case_commands(people_atlas_dir: Path, tmp_path: Path, probe_photos: Pat
     shutil.copytree(people_atlas_dir, root)
     atlas = ("--atlas", str(root))
     with Atlas.open(settings=atlas_settings(root)) as at:
-        alice = at.accounts.create_user("alice", Role.INVESTIGATOR, unit="A")[0]
-        at.accounts.create_user("bob", Role.INVESTIGATOR, unit="A")
-        at.accounts.create_user("olly", Role.INVESTIGATOR, unit="B")
+        alice = at.accounts.create_user(
+            "alice", Role.INVESTIGATOR, unit="A", password=PASSWORDS["alice"]
+        )[0]
+        at.accounts.create_user("bob", Role.INVESTIGATOR, unit="A", password=PASSWORDS["bob"])
+        at.accounts.create_user("olly", Role.INVESTIGATOR, unit="B", password=PASSWORDS["olly"])
 
     code, out, err = run(
         "cases", "open", NUMBER, "--purpose", PURPOSE, "--legal-basis", "order 4", "--by", "alice",
@@ -71,6 +80,10 @@ def test_case_commands(people_atlas_dir: Path, tmp_path: Path, probe_photos: Pat
     code, out, err = run(*verify, "--reason", "agree", "--by", "bob", *atlas)
     assert code == 0, err
     assert "verified by bob: possible_lead (agrees)" in out
+
+    # Acting as an account needs its password: bob cannot verify as someone else.
+    code, out, err = run(*verify, "--reason", "x", "--by", "alice", *atlas, password="guess")
+    assert code == AuthenticationError.exit_code and "error [unauthenticated]" in err
 
     # An outsider finds nothing.
     code, _, err = run("cases", "show", NUMBER, "--by", "olly", *atlas)

@@ -1,13 +1,15 @@
 """Case commands: open, list, show, add-member, decide, verify, report, close.
 
 They go through the same :class:`~faceatlas.services.CaseService` as the web and the API.
-``--by NAME`` acts as the account NAME (case work is personal: a decision and its
-verification need two different people); without it the local operator (``cli:<os user>``)
-acts. Verifying your own decision is refused like everywhere else (exit code 21).
+``--by NAME`` acts as the account NAME, signed in with its password (``FACEATLAS_PASSWORD``
+or a prompt: case work is personal, and a decision and its verification need two people who
+each prove who they are); without it the local operator (``cli:<os user>``) acts.
+Verifying your own decision is refused like everywhere else (exit code 21).
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -36,9 +38,15 @@ cases_app = typer.Typer(
     help="Cases: members, examiner decisions, verification, reports.", no_args_is_help=True
 )
 
+PASSWORD_ENV = "FACEATLAS_PASSWORD"
+"""Where ``--by`` reads the account's password from (else it is asked for, unechoed)."""
 ByOption = Annotated[
     str | None,
-    typer.Option("--by", help="Act as this account (default: the local operator cli:USER)."),
+    typer.Option(
+        "--by",
+        help="Act as this account, signed in with its password (from FACEATLAS_PASSWORD, "
+        "else asked for); default: the local operator cli:USER.",
+    ),
 ]
 Number = Annotated[str, typer.Argument(help="The case number.")]
 ConclusionOption = Annotated[
@@ -64,7 +72,12 @@ ReasonOption = Annotated[str, typer.Option("--reason", help="Why you conclude so
 @contextmanager
 def _cases(atlas: Path | None, by: str | None) -> Iterator[tuple[CaseService, User]]:
     with open_service(settings_for(atlas)) as service:
-        yield service.casework, service.casework.acting(by)
+        password = None
+        if by is not None:
+            password = os.environ.get(PASSWORD_ENV) or typer.prompt(
+                f"password for {by}", hide_input=True
+            )
+        yield service.casework, service.casework.acting(by, password)
 
 
 def _submission(

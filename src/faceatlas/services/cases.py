@@ -45,7 +45,7 @@ from faceatlas.cases import (
     render_html,
     render_pdf,
 )
-from faceatlas.errors import ConflictError, InvalidRequestError, PermissionDeniedError
+from faceatlas.errors import AuthenticationError, ConflictError, InvalidRequestError
 from faceatlas.search import SearchResult
 from faceatlas.services.accounts import local_operator
 from faceatlas.services.case_comparison import Comparison, compare
@@ -153,16 +153,15 @@ class CaseService:
         self.gate = gate
         self.desk = CaseDesk(atlas.catalog.db, atlas.audit, atlas.accounts, atlas.settings)
 
-    def acting(self, username: str | None) -> User:
-        """Who a command-line case command acts as: the active account ``username`` (case
-        work is personal: decisions and verifications need two different people), else the
-        local operator (``cli:<os user>``)."""
+    def acting(self, username: str | None, password: str | None = None) -> User:
+        """Who a command-line case command acts as: the account ``username``, signed in with
+        its password (case work is personal: a decision and its verification need two
+        people, each proving who they are), else the local operator (``cli:<os user>``)."""
         if username is None:
             return local_operator()
-        user = self.atlas.accounts.by_name(username)
-        if not user.active:
-            raise PermissionDeniedError(f"user {user.username} is deactivated")
-        return user
+        if not password:
+            raise AuthenticationError(f"acting as {username} needs that account's password")
+        return self.atlas.accounts.authenticate(username, password)
 
     # --- cases ---------------------------------------------------------------------------
 
