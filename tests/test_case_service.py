@@ -138,3 +138,27 @@ def test_opening_a_case_checks_its_fields(service: Service) -> None:
     assert case.owner == "alice" and case.legal_basis == "court order"
     with pytest.raises(ConflictError):
         cases.open(alice, "2026/X-1", PURPOSE, "court order", "2999-01-01")
+
+
+def test_retention_run_erases_the_probes_of_closed_cases_whose_date_has_come(
+    service: Service, probe_photos: Path
+) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from faceatlas.services.privacy import PrivacyDesk
+
+    alice = service.atlas.accounts.create_user("alice", Role.INVESTIGATOR, unit="A")[0]
+    admin = service.atlas.accounts.create_user("root", Role.ADMIN, unit="A")[0]
+    cases = service.casework
+    today = datetime.now(UTC).date()
+    cases.open(alice, "2026/RET-1", PURPOSE, "order 7", today + timedelta(days=3))
+    _search(service, alice, probe_photos / "obama1.jpg", "2026/RET-1")
+    cases.close(alice, "2026/RET-1")
+    assert all(p.erased_at is None for p in cases.show(alice, "2026/RET-1").probes)
+
+    desk = PrivacyDesk(service)
+    assert desk.retention(admin).case_probes == 0  # the retention date has not come
+    later = datetime.now(UTC) + timedelta(days=4)
+    cases.desk.clock = lambda: later  # the clock seam: four days on
+    assert desk.retention(admin).case_probes == 1
+    assert all(p.erased_at is not None for p in cases.show(alice, "2026/RET-1").probes)
