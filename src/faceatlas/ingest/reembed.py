@@ -34,6 +34,7 @@ __all__ = [
     "StoredFace",
     "local_file_reader",
     "pending_faces",
+    "read_image",
     "reembed_faces",
 ]
 
@@ -93,9 +94,11 @@ def pending_faces(catalog: Catalog, model_id: str) -> dict[int, list[StoredFace]
     return catalog.faces_without_embedding(model_id)
 
 
-def _read_image(
+def read_image(
     catalog: Catalog, image_id: int, reader: ImageReader, max_pixels: int
 ) -> RGBImage | None:
+    """A stored image's pixels, read again from where it was seen (bytes that still match
+    its SHA-256); ``None`` when no place still holds it."""
     sha, places = catalog.image_places(image_id)
     for kind, source_locator, locator in places:
         data = reader(kind, source_locator, locator)
@@ -138,7 +141,7 @@ def reembed_faces(
         rows: list[tuple[int, np.ndarray[Any, np.dtype[np.float32]]]] = []
         for image_id in image_ids:
             faces = pending[image_id]
-            image = _read_image(catalog, image_id, reader, max_pixels)
+            image = read_image(catalog, image_id, reader, max_pixels)
             if image is None:
                 report.images_unreadable += 1
                 report.faces_failed += len(faces)

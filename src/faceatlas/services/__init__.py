@@ -8,6 +8,8 @@ raise the errors of :mod:`faceatlas.errors`; they know nothing of HTTP.
 """
 
 from faceatlas.services.accounts import AccountDesk, check_self_change, local_operator
+from faceatlas.services.case_comparison import ComparedFace, Comparison
+from faceatlas.services.cases import CaseService, CaseView
 from faceatlas.services.gate import EngineGate
 from faceatlas.services.identities import (
     MAX_PROBE_PHOTOS,
@@ -34,6 +36,10 @@ __all__ = [
     "MAX_TOP_K",
     "NAMES_NOTICE",
     "AccountDesk",
+    "CaseService",
+    "CaseView",
+    "ComparedFace",
+    "Comparison",
     "EngineGate",
     "IdentityDesk",
     "IdentitySearchOutcome",

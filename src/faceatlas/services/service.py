@@ -24,6 +24,7 @@ from faceatlas.privacy.optout import check_contact
 from faceatlas.search import ProbeFace, SearchResult
 from faceatlas.services.access import ViewLedger
 from faceatlas.services.accounts import AccountDesk, audit_role
+from faceatlas.services.cases import CaseService
 from faceatlas.services.collection import Collection
 from faceatlas.services.gate import EngineGate
 from faceatlas.services.review import AuditReview
@@ -66,6 +67,7 @@ class Service:
         self.review = AuditReview(atlas)
         self.accounts = AccountDesk(atlas, self.record)
         self.collection = Collection(atlas, self.gate)
+        self.casework = CaseService(atlas, self.gate)
         self._public_analyses = threading.BoundedSemaphore(PUBLIC_ANALYSES)
 
     def start(self) -> None:
@@ -154,10 +156,13 @@ class Service:
             return self.atlas.detect(data)
 
     def search(self, user: User, data: bytes, request: SearchRequest) -> SearchOutcome:
-        """An accountable search: checked, rate-limited, audited, then returned."""
+        """An accountable search: checked, rate-limited, audited, then returned; it belongs
+        to a case (admitted or opened before the search, recorded into it after)."""
+        case, purpose = self.check_case(request.case_number, request.purpose)
 
         def run() -> tuple[SearchResult, SearchRecord]:
             top_k = resolve_top_k(self.settings, request.top_k)
+            self.casework.admit_search(user, case, purpose)
             result = self.atlas.search(
                 data, face=request.face, top_k=top_k, min_similarity=request.threshold
             )
@@ -172,6 +177,7 @@ class Service:
             return result, SearchRecord(parameters, [h.face_id for h in result.hits])
 
         result, entry, hashes = self.accountable_search(user, request, [data], run)
+        self.casework.record_search(user, case, entry, data, result)
         return SearchOutcome(result, entry, hashes[0])
 
     def accountable_search(

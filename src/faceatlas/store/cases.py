@@ -198,22 +198,30 @@ class CaseStore:
     # --- probes and searches ----------------------------------------------------------
 
     def keep_probe(self, case_id: int, sha256: str, data: bytes, by: str, at: str) -> CaseProbe:
-        """The case's probe with this SHA-256, stored now if it is new."""
-        with self.db.begin() as conn:
-            row = conn.execute(
-                sa.select(*_PROBE_COLUMNS).where(
-                    (t.case_probes.c.case_id == case_id) & (t.case_probes.c.sha256 == sha256)
-                )
-            ).first()
-            if row is not None:
-                return _probe(row._mapping, with_data=False)
-            probe_id = new_id(
-                conn.execute(
-                    t.case_probes.insert().values(
-                        case_id=case_id, sha256=sha256, data=data, uploaded_by=by, uploaded_at=at
+        """The case's probe with this SHA-256, stored now if it is new (by whichever of two
+        searches at once stores it first)."""
+        same = (t.case_probes.c.case_id == case_id) & (t.case_probes.c.sha256 == sha256)
+        try:
+            with self.db.begin() as conn:
+                row = conn.execute(sa.select(*_PROBE_COLUMNS).where(same)).first()
+                if row is not None:
+                    return _probe(row._mapping, with_data=False)
+                probe_id = new_id(
+                    conn.execute(
+                        t.case_probes.insert().values(
+                            case_id=case_id,
+                            sha256=sha256,
+                            data=data,
+                            uploaded_by=by,
+                            uploaded_at=at,
+                        )
                     )
                 )
-            )
+        except IntegrityError:
+            with self.db.connect() as conn:
+                return _probe(
+                    conn.execute(sa.select(*_PROBE_COLUMNS).where(same)).one()._mapping, False
+                )
         return CaseProbe(probe_id, case_id, sha256, by, at, None)
 
     def probes(self, case_id: int, *, with_data: bool = False) -> list[CaseProbe]:
