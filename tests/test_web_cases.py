@@ -50,7 +50,7 @@ def test_case_pages_decision_and_outsiders(env: Env, probe_photos: Path) -> None
     opened = ivy.post(
         "/cases",
         data={
-            "number": NUMBER,
+            "case_number": NUMBER,
             "purpose": PURPOSE,
             "legal_basis": "Missing Persons Act s. 4",
             "csrf_token": ivy_csrf,
@@ -62,7 +62,7 @@ def test_case_pages_decision_and_outsiders(env: Env, probe_photos: Path) -> None
     assert re.fullmatch(r"/cases/\d+", case_url)
     refused = ivy.post(
         "/cases",
-        data={"number": "x", "purpose": PURPOSE, "legal_basis": "y", "csrf_token": ivy_csrf},
+        data={"case_number": "x", "purpose": PURPOSE, "legal_basis": "y", "csrf_token": ivy_csrf},
     )
     assert refused.status_code == 400 and 'id="case-error"' in refused.text
     forged = ivy.post(case_url + "/members", data={"username": "vera.verifier", "role": "verifier"})

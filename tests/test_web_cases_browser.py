@@ -114,8 +114,8 @@ def test_decision_and_blind_verification_in_a_real_browser(
 
             # The investigator opens a case, then searches for it.
             ivy.click("nav a[href='/cases']")
-            ivy.fill("#case-number", NUMBER)
-            ivy.select_option("#case-purpose", PURPOSE)
+            ivy.fill("#case_number", NUMBER)
+            ivy.select_option("#purpose", PURPOSE)
             ivy.fill("#legal-basis", "Missing Persons Act s. 4; report 2026/4471")
             ivy.click("#open-case")
             ivy.wait_for_url(re.compile(r"/cases/\d+$"))

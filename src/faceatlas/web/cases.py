@@ -11,13 +11,14 @@ verification pages are :mod:`faceatlas.web.examination`.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse, Response
 
-from faceatlas.accounts import Credential
+from faceatlas.accounts import Credential, User
 from faceatlas.errors import FaceAtlasError, NotFoundError
 from faceatlas.services import CaseRole, CaseService, CaseStatus, CaseView
 from faceatlas.types import RowId
@@ -65,7 +66,7 @@ def cases_page(request: Request) -> Response:
 @router.post("/cases")
 def open_case(
     request: Request,
-    number: Annotated[str, Form(max_length=64)] = "",
+    case_number: Annotated[str, Form(max_length=64)] = "",
     purpose: Annotated[str, Form(max_length=200)] = "",
     legal_basis: Annotated[str, Form(max_length=4000)] = "",
     retention_until: Annotated[str, Form(max_length=20)] = "",
@@ -73,14 +74,14 @@ def open_case(
 ) -> Response:
     credential = posted_by(request, csrf_token)
     typed = {
-        "number": number,
+        "case_number": case_number,
         "purpose": purpose,
         "legal_basis": legal_basis,
         "retention_until": retention_until,
     }
     try:
         case = casework_of(request).open(
-            credential.user, number, purpose, legal_basis, retention_until
+            credential.user, case_number, purpose, legal_basis, retention_until
         )
     except FaceAtlasError as exc:
         return _list_page(
@@ -168,6 +169,23 @@ def _refused(
         raise exc from None
 
 
+def _manage(
+    request: Request,
+    case_id: int,
+    csrf_token: str,
+    act: Callable[[CaseService, User, str], object],
+) -> Response:
+    """Run a case page form's action on the case's number; back to the case page, or the
+    refusal shown there."""
+    credential = posted_by(request, csrf_token)
+    casework = casework_of(request)
+    try:
+        act(casework, credential.user, casework.number_of(credential.user, case_id))
+    except FaceAtlasError as exc:
+        return _refused(request, credential, case_id, exc)
+    return _redirect(f"/cases/{case_id}")
+
+
 @router.post("/cases/{case_id}/members")
 def add_member(
     request: Request,
@@ -176,14 +194,9 @@ def add_member(
     role: Annotated[str, Form(max_length=20)] = "",
     csrf_token: Annotated[str, Form(max_length=100)] = "",
 ) -> Response:
-    credential = posted_by(request, csrf_token)
-    casework = casework_of(request)
-    try:
-        number = casework.number_of(credential.user, case_id)
-        casework.add_member(credential.user, number, username, role)
-    except FaceAtlasError as exc:
-        return _refused(request, credential, case_id, exc)
-    return _redirect(f"/cases/{case_id}")
+    return _manage(
+        request, case_id, csrf_token, lambda c, user, n: c.add_member(user, n, username, role)
+    )
 
 
 @router.post("/cases/{case_id}/members/remove")
@@ -193,14 +206,9 @@ def remove_member(
     username: Annotated[str, Form(max_length=64)] = "",
     csrf_token: Annotated[str, Form(max_length=100)] = "",
 ) -> Response:
-    credential = posted_by(request, csrf_token)
-    casework = casework_of(request)
-    try:
-        number = casework.number_of(credential.user, case_id)
-        casework.remove_member(credential.user, number, username)
-    except FaceAtlasError as exc:
-        return _refused(request, credential, case_id, exc)
-    return _redirect(f"/cases/{case_id}")
+    return _manage(
+        request, case_id, csrf_token, lambda c, user, n: c.remove_member(user, n, username)
+    )
 
 
 @router.post("/cases/{case_id}/close")
@@ -210,14 +218,10 @@ def close_case(
     erase_probes: Annotated[str, Form(max_length=10)] = "",
     csrf_token: Annotated[str, Form(max_length=100)] = "",
 ) -> Response:
-    credential = posted_by(request, csrf_token)
-    casework = casework_of(request)
-    try:
-        number = casework.number_of(credential.user, case_id)
-        casework.close(credential.user, number, erase_probes=bool(erase_probes))
-    except FaceAtlasError as exc:
-        return _refused(request, credential, case_id, exc)
-    return _redirect(f"/cases/{case_id}")
+    erase = bool(erase_probes)
+    return _manage(
+        request, case_id, csrf_token, lambda c, user, n: c.close(user, n, erase_probes=erase)
+    )
 
 
 @router.get("/cases/{case_id}/report.{kind}")

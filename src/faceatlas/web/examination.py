@@ -10,6 +10,7 @@ shown on the page.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -17,7 +18,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse, Response
 from starlette.datastructures import FormData
 
-from faceatlas.accounts import Credential
+from faceatlas.accounts import Credential, User
 from faceatlas.errors import (
     CsrfError,
     FaceAtlasError,
@@ -106,13 +107,31 @@ async def compare_page(request: Request, candidate_id: RowId) -> Response:
 @router.post("/cases/candidates/{candidate_id}/decision")
 async def decide(request: Request, candidate_id: RowId) -> Response:
     """Record the examiner's decision from the comparison form; back to the comparison."""
+    return await _record(
+        request,
+        candidate_id,
+        casework_of(request).decide,
+        _compare_page,
+        f"/cases/candidates/{candidate_id}#decision",
+    )
+
+
+async def _record(
+    request: Request,
+    row_id: int,
+    record: Callable[[User, int, object, Mapping[str, object], object, str], object],
+    page: Callable[..., Awaitable[Response]],
+    done_url: str,
+) -> Response:
+    """Record a posted comparison form (a decision, a verification) on ``row_id``; then
+    ``done_url``, or the form on its ``page`` again with the refusal and what was typed."""
     credential, form = await _posted(request)
     typed = submitted_form(form)
     try:
         await run_in_threadpool(
-            casework_of(request).decide,
+            record,
             credential.user,
-            candidate_id,
+            row_id,
             typed["conclusion"],
             typed["features"],
             typed["notes"],
@@ -121,15 +140,10 @@ async def decide(request: Request, candidate_id: RowId) -> Response:
     except FaceAtlasError as exc:
         if isinstance(exc, NotFoundError | CsrfError):
             raise
-        return await _compare_page(
-            request,
-            credential,
-            candidate_id,
-            typed=typed,
-            error=exc.message,
-            status=exc.http_status,
+        return await page(
+            request, credential, row_id, typed=typed, error=exc.message, status=exc.http_status
         )
-    return RedirectResponse(f"/cases/candidates/{candidate_id}#decision", status_code=303)
+    return RedirectResponse(done_url, status_code=303)
 
 
 # --- blind verification ----------------------------------------------------------------------
@@ -178,22 +192,10 @@ async def verify_page(request: Request, decision_id: RowId) -> Response:
 @router.post("/cases/decisions/{decision_id}/verify")
 async def verify(request: Request, decision_id: RowId) -> Response:
     """Record the second examiner's own comparison and conclusion, then show the agreement."""
-    credential, form = await _posted(request)
-    typed = submitted_form(form)
-    try:
-        await run_in_threadpool(
-            casework_of(request).verify,
-            credential.user,
-            decision_id,
-            typed["conclusion"],
-            typed["features"],
-            typed["notes"],
-            typed["reason"],
-        )
-    except FaceAtlasError as exc:
-        if isinstance(exc, NotFoundError | CsrfError):
-            raise
-        return await _verify_page(
-            request, credential, decision_id, typed=typed, error=exc.message, status=exc.http_status
-        )
-    return RedirectResponse(f"/cases/decisions/{decision_id}/verify", status_code=303)
+    return await _record(
+        request,
+        decision_id,
+        casework_of(request).verify,
+        _verify_page,
+        f"/cases/decisions/{decision_id}/verify",
+    )
