@@ -7,6 +7,15 @@ plain inputs (bytes, strings, numbers, records, a :class:`~faceatlas.accounts.Us
 raise the errors of :mod:`faceatlas.errors`; they know nothing of HTTP.
 """
 
+from faceatlas.cases import (
+    CaseRole,
+    CaseStatus,
+    Conclusion,
+    DecisionStatus,
+    DecisionView,
+    Feature,
+    Finding,
+)
 from faceatlas.services.accounts import AccountDesk, check_self_change, local_operator
 from faceatlas.services.case_comparison import ComparedFace, Comparison
 from faceatlas.services.cases import CaseService, CaseView, Submission
@@ -36,11 +45,18 @@ __all__ = [
     "MAX_TOP_K",
     "NAMES_NOTICE",
     "AccountDesk",
+    "CaseRole",
     "CaseService",
+    "CaseStatus",
     "CaseView",
     "ComparedFace",
     "Comparison",
+    "Conclusion",
+    "DecisionStatus",
+    "DecisionView",
     "EngineGate",
+    "Feature",
+    "Finding",
     "IdentityDesk",
     "IdentitySearchOutcome",
     "IdentityView",

@@ -13,7 +13,9 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
+from faceatlas.web.cases import router as cases_router
 from faceatlas.web.evaluation import router as evaluation_router
+from faceatlas.web.examination import router as examination_router
 from faceatlas.web.identities import router as identities_router
 from faceatlas.web.optout import router as optout_router
 from faceatlas.web.pages import Pages
@@ -36,4 +38,6 @@ def install_web(app: FastAPI) -> Pages:
     app.include_router(optout_router, include_in_schema=False)
     app.include_router(identities_router, include_in_schema=False)
     app.include_router(privacy_router, include_in_schema=False)
+    app.include_router(cases_router, include_in_schema=False)
+    app.include_router(examination_router, include_in_schema=False)
     return pages
