@@ -152,9 +152,6 @@ class RetentionOut(RecordOut):
     thumbnails: int
     probes: int
     audit_entries: int = Field(description="Privacy-log entries pruned (the audit log is kept).")
-    case_probes: int = Field(
-        default=0, description="Probe photos of closed cases whose retention date has come."
-    )
 
 
 @pydantic_dataclass(frozen=True)

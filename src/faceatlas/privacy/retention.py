@@ -35,8 +35,6 @@ class RetentionReport:
     thumbnails: int
     probes: int
     audit_entries: int
-    case_probes: int = 0
-    """Probe photos of closed cases whose retention date has come (docs/cases.md)."""
 
     def as_dict(self) -> dict[str, int]:
         return asdict(self)

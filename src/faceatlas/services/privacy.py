@@ -13,7 +13,6 @@ never race a search.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
 from typing import Any, Protocol, TypeVar
 
 from faceatlas.accounts import User
@@ -153,12 +152,13 @@ class PrivacyDesk:
 
     def retention(self, user: User) -> RetentionReport:
         """Every retention rule at once: thumbnails, kept probes and the privacy log
-        (:mod:`faceatlas.privacy.retention`), and the probes of closed cases whose retention
-        date has come."""
+        (:mod:`faceatlas.privacy.retention`, whose report this is), and the probes of closed
+        cases whose retention date has come (each erasure audited as ``case_probes_erased``
+        on its case)."""
         with self.service.gate.exclusive():
             report = self.atlas.privacy.run_retention(actor=user.username, role=audit_role(user))
-            erased = self.service.casework.desk.apply_retention(actor=user.username)
-        return replace(report, case_probes=erased)
+            self.service.casework.desk.apply_retention(actor=user.username)
+        return report
 
     def log(self, limit: int = 100) -> list[PrivacyAction]:
         return self.atlas.privacy.privacy_log(limit)
