@@ -158,7 +158,7 @@ def test_investigators_open_only_identities_their_searches_showed(env: Env) -> N
     assert blair not in [
         i["id"] for i in env.client.get("/api/v1/identities", headers=olly).json()["identities"]
     ]
-    env.search("other_unit", person="Tony_Blair")
+    env.search("other_unit", person="Tony_Blair", case_number="2026-0143")  # its own case
     listed = env.client.get("/api/v1/identities", headers=olly).json()["identities"]
     assert blair in [i["id"] for i in listed]
     detail = env.client.get(f"/api/v1/identities/{blair}", headers=olly).json()

@@ -158,11 +158,10 @@ class Service:
     def search(self, user: User, data: bytes, request: SearchRequest) -> SearchOutcome:
         """An accountable search: checked, rate-limited, audited, then returned; it belongs
         to a case (admitted or opened before the search, recorded into it after)."""
-        case, purpose = self.check_case(request.case_number, request.purpose)
+        case, _ = self.check_case(request.case_number, request.purpose)
 
         def run() -> tuple[SearchResult, SearchRecord]:
             top_k = resolve_top_k(self.settings, request.top_k)
-            self.casework.admit_search(user, case, purpose)
             result = self.atlas.search(
                 data, face=request.face, top_k=top_k, min_similarity=request.threshold
             )
@@ -188,7 +187,8 @@ class Service:
         run: Callable[[], tuple[R, SearchRecord]],
     ) -> tuple[R, AuditEntry, list[str]]:
         """The one path of every search (by face, by identity): case number and purpose
-        checked, uploads bounded, the user's rate limit counted, ``run`` called with shared
+        checked, uploads bounded, the user's rate limit counted, the search admitted into its
+        case (opened for the searcher when no case has that number), ``run`` called with shared
         entry to the engine gate, then one ``search`` audit event appended before anything
         is returned.
 
@@ -200,6 +200,7 @@ class Service:
         for data in probes:
             self.check_upload(data)
         self.limiter.hit(user.username)
+        self.casework.admit_search(user, case, purpose)
         self.refresh()
         started = time.perf_counter()
         with self.gate.shared():
