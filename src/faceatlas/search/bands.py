@@ -2,7 +2,20 @@
 
 from __future__ import annotations
 
-__all__ = ["similarity_band"]
+__all__ = ["BANDS", "band_floor", "similarity_band"]
+
+BANDS: tuple[tuple[str, float, str], ...] = (
+    ("strong", 0.5, "much more similar than the threshold requires"),
+    ("moderate", 0.25, "clearly above the threshold"),
+    ("weak", 0.0, "just above the threshold: similar-looking strangers often score here"),
+)
+"""Each band above the threshold, strongest first: ``(band, position, explanation)``, where
+``position`` is the share of the way from the threshold to 1.0 where the band begins."""
+
+
+def band_floor(position: float, threshold: float) -> float:
+    """The score at ``position`` of the way from ``threshold`` to 1.0 (identical)."""
+    return threshold + position * max(1.0 - threshold, 1e-6)
 
 
 def similarity_band(similarity: float, threshold: float) -> tuple[str, str]:
@@ -14,10 +27,7 @@ def similarity_band(similarity: float, threshold: float) -> tuple[str, str]:
     """
     if similarity < threshold:
         return "below threshold", "below the threshold: unlikely to be the same person"
-    headroom = max(1.0 - threshold, 1e-6)
-    position = (similarity - threshold) / headroom
-    if position >= 0.5:
-        return "strong", "much more similar than the threshold requires"
-    if position >= 0.25:
-        return "moderate", "clearly above the threshold"
-    return "weak", "just above the threshold: similar-looking strangers often score here"
+    for band, position, text in BANDS:
+        if similarity >= band_floor(position, threshold):
+            return band, text
+    return BANDS[-1][0], BANDS[-1][2]

@@ -64,6 +64,14 @@ class Searcher:
             g.card,
         )
 
+    def search_threshold(self) -> tuple[float, str]:
+        """The threshold a search without its own uses: :meth:`threshold`, raised to meet
+        the target false-candidate rate at the gallery's current size."""
+        g = self.gallery
+        return tighten_for_fpir(
+            *self.threshold(), self.fair_scorer(), g.settings.target_fpir, len(g.index)
+        )
+
     # --- calibration -------------------------------------------------------------------
 
     def calibration(self) -> CalibrationRecord | None:
@@ -151,9 +159,7 @@ class Searcher:
         g = self.gallery
         scorer = self.fair_scorer()
         if min_similarity is None:
-            threshold, source = tighten_for_fpir(
-                *self.threshold(), scorer, g.settings.target_fpir, len(g.index)
-            )
+            threshold, source = self.search_threshold()
         else:
             threshold, source = min_similarity, "request"
         setup = SearchSetup(

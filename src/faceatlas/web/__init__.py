@@ -20,6 +20,7 @@ from faceatlas.web.identities import router as identities_router
 from faceatlas.web.optout import router as optout_router
 from faceatlas.web.pages import Pages
 from faceatlas.web.privacy import router as privacy_router
+from faceatlas.web.results import router as results_router
 from faceatlas.web.routes import router
 
 __all__ = ["Pages", "install_web"]
@@ -34,6 +35,7 @@ def install_web(app: FastAPI) -> Pages:
     app.state.pages = pages
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(router, include_in_schema=False)
+    app.include_router(results_router, include_in_schema=False)
     app.include_router(evaluation_router, include_in_schema=False)
     app.include_router(optout_router, include_in_schema=False)
     app.include_router(identities_router, include_in_schema=False)

@@ -1,15 +1,13 @@
-"""Pages: sign-in, search, results, face details, ingestion, users and audit review."""
+"""Pages: sign-in, face details, ingestion, users and audit review (search: ``results``)."""
 
 from __future__ import annotations
 
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
-from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse, Response
-from starlette.datastructures import FormData
 
-from faceatlas.accounts import Credential, Role, TokenKind, User
+from faceatlas.accounts import Role, TokenKind, User
 from faceatlas.errors import (
     AuthenticationError,
     FaceAtlasError,
@@ -18,8 +16,7 @@ from faceatlas.errors import (
     RateLimitedError,
 )
 from faceatlas.http.session import SESSION_COOKIE, client_of, token_matches_cookie
-from faceatlas.http.uploads import read_upload
-from faceatlas.services import Interface, SearchRequest, sighting_view
+from faceatlas.services import Interface, sighting_view
 from faceatlas.types import RowId
 from faceatlas.web.pages import (
     LOGIN_CSRF_COOKIE,
@@ -31,7 +28,6 @@ from faceatlas.web.pages import (
     session,
     set_strict_cookie,
 )
-from faceatlas.web.searchform import SearchPage, accountable_search, search_form
 
 __all__ = ["router"]
 
@@ -133,58 +129,7 @@ def change_password(
     return _start_session(request, user, "/search")
 
 
-# --- search ----------------------------------------------------------------------------------
-
-
-SEARCH = SearchPage("search.html", "results.html", ("case_number", "purpose", "face"))
-
-
-@router.get("/search")
-def search_page(request: Request) -> Response:
-    return search_form(request, SEARCH, session(request))
-
-
-@router.post("/search")
-async def search(request: Request) -> Response:
-    return await accountable_search(request, SEARCH, _search)
-
-
-def _face_number(text: str) -> int | None:
-    """The face picked on the photo (none: the largest), never negative."""
-    try:
-        face = int(text) if text.strip() else None
-    except ValueError:
-        face = -1
-    if face is not None and face < 0:
-        raise InvalidRequestError("Pick a face on the photo.")
-    return face
-
-
-async def _search(
-    request: Request, credential: Credential, form: FormData, fields: dict[str, str]
-) -> dict[str, Any]:
-    service = service_of(request)
-    face = _face_number(fields["face"])
-    service.check_case(fields["case_number"], fields["purpose"])
-    data = await read_upload(form.get("image"), service.settings.max_upload_bytes)
-    outcome = await run_in_threadpool(
-        service.search,
-        credential.user,
-        data,
-        SearchRequest(fields["case_number"], fields["purpose"], face=face, interface=Interface.WEB),
-    )
-    result = outcome.result
-    hits = [
-        {
-            "hit": h,
-            "band": band,
-            "fmr": h.estimated_fmr,
-            "fpir": h.estimated_fpir,
-            "sightings": [sighting_view(s) for s in h.sightings],
-        }
-        for h, band in zip(result.hits, outcome.bands, strict=True)
-    ]
-    return {"outcome": outcome, "result": result, "hits": hits}
+# --- result details ---------------------------------------------------------------------
 
 
 @router.get("/faces/{face_id}")

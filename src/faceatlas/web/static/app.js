@@ -13,11 +13,18 @@ function setupSearch() {
   const camera = document.getElementById("camera");
   const zone = document.getElementById("dropzone");
   const probe = document.getElementById("probe");
-  const img = document.getElementById("probe-img");
+  let img = null;
   const status = document.getElementById("faces-status");
   const faceField = document.getElementById("face");
   const button = document.getElementById("search-button");
   let objectUrl = null;
+
+  // Problems show as a visible alert; progress stays quiet text.
+  function say(text, problem) {
+    status.textContent = text;
+    status.className = problem ? "error" : "muted";
+    if (problem) status.setAttribute("role", "alert"); else status.removeAttribute("role");
+  }
 
   function choose(index) {
     faceField.value = String(index);
@@ -26,7 +33,7 @@ function setupSearch() {
       b.setAttribute("aria-pressed", b.dataset.face === String(index) ? "true" : "false");
     });
     button.disabled = false;
-    status.textContent = "Face " + (index + 1) + " selected. Check the case number and purpose, then search.";
+    say("Face #" + index + " selected. Check the case number and purpose, then search.");
   }
 
   function drawBoxes(faces) {
@@ -37,13 +44,13 @@ function setupSearch() {
       b.type = "button";
       b.className = "facebox";
       b.dataset.face = String(f.index);
-      b.setAttribute("aria-label", "face " + (f.index + 1));
+      b.setAttribute("aria-label", "face #" + f.index);
       b.style.left = (100 * f.box.left / w) + "%";
       b.style.top = (100 * f.box.top / h) + "%";
       b.style.width = (100 * (f.box.right - f.box.left) / w) + "%";
       b.style.height = (100 * (f.box.bottom - f.box.top) / h) + "%";
       const label = document.createElement("span");
-      label.textContent = String(f.index + 1);
+      label.textContent = "#" + f.index;
       b.appendChild(label);
       b.addEventListener("click", () => choose(f.index));
       probe.appendChild(b);
@@ -53,7 +60,7 @@ function setupSearch() {
   async function detect(file) {
     faceField.value = "";
     button.disabled = true;
-    status.textContent = "Looking for faces…";
+    say("Looking for faces…");
     const body = new FormData();
     body.append("image", file);
     let reply;
@@ -63,22 +70,22 @@ function setupSearch() {
         headers: { "X-CSRF-Token": csrfToken() },
       });
     } catch (e) {
-      status.textContent = "The server could not be reached.";
+      say("The server could not be reached.", true);
       return;
     }
     const data = await reply.json();
     if (!reply.ok) {
-      status.textContent = data.error ? data.error.message : "The photo could not be read.";
+      say(data.error ? data.error.message : "The photo could not be read.", true);
       return;
     }
     if (!img.complete) await new Promise((r) => img.addEventListener("load", r, { once: true }));
     drawBoxes(data.faces);
     if (data.faces.length === 0) {
-      status.textContent = "No face found in this photo. Try another one.";
+      say("No face found in this photo. Try another one.", true);
     } else if (data.faces.length === 1) {
       choose(0);
     } else {
-      status.textContent = data.faces.length + " faces found: tap the one to search for.";
+      say(data.faces.length + " faces found (numbered from #0): tap the one to search for.");
     }
   }
 
@@ -86,6 +93,12 @@ function setupSearch() {
     if (!file) return;
     if (objectUrl) URL.revokeObjectURL(objectUrl);
     objectUrl = URL.createObjectURL(file);
+    if (!img) {
+      img = document.createElement("img");
+      img.id = "probe-img";
+      img.alt = "the photo to search with";
+      probe.appendChild(img);
+    }
     img.src = objectUrl;
     probe.hidden = false;
     detect(file);
@@ -109,7 +122,7 @@ function setupSearch() {
   }));
   zone.addEventListener("drop", (e) => adopt(e.dataTransfer.files));
   form.addEventListener("submit", (e) => {
-    if (!faceField.value) { e.preventDefault(); status.textContent = "Pick a face first."; }
+    if (!faceField.value) { e.preventDefault(); say("Pick a face first.", true); }
   });
 }
 
