@@ -8,18 +8,19 @@ import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
-from typing import Annotated, Any, ParamSpec, Protocol, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, ParamSpec, Protocol, TypeVar
 
 import typer
 from rich.console import Console
 from typer.models import CommandFunctionType
 
-from faceatlas.accounts import User
-from faceatlas.atlas import Atlas
 from faceatlas.choices import DetectorKind, DlibBackend, EngineName
-from faceatlas.config import Settings
 from faceatlas.errors import FaceAtlasError, InvalidRequestError, NotFoundError
-from faceatlas.services import Service, local_operator
+
+if TYPE_CHECKING:
+    from faceatlas.accounts import User
+    from faceatlas.config import Settings
+    from faceatlas.services import Service
 
 __all__ = [
     "AtlasOption",
@@ -110,6 +111,8 @@ class CliApp(typer.Typer):
 
 def settings_for(atlas: Path | None, **overrides: Any) -> Settings:
     """Settings from the environment and config file, with command-line overrides."""
+    from faceatlas.config import Settings
+
     try:
         return Settings().with_overrides(atlas_dir=atlas, **overrides)
     except ValueError as exc:
@@ -119,6 +122,9 @@ def settings_for(atlas: Path | None, **overrides: Any) -> Settings:
 @contextmanager
 def open_service(settings: Settings) -> Iterator[Service]:
     """The services over the atlas ``settings`` name, closed on the way out."""
+    from faceatlas.atlas import Atlas
+    from faceatlas.services import Service
+
     with Atlas.open(settings=settings) as atlas:
         yield Service(atlas)
 
@@ -130,6 +136,8 @@ def atlas_service(atlas: Path | None) -> AbstractContextManager[Service]:
 
 def operator() -> User:
     """Who the command line acts as (see :func:`faceatlas.services.local_operator`)."""
+    from faceatlas.services import local_operator
+
     return local_operator()
 
 
