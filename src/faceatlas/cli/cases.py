@@ -16,12 +16,12 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from faceatlas.accounts import User
 from faceatlas.cli.common import (
     AtlasOption,
     JsonOption,
+    Table,
     cli_errors,
     console,
     open_service,

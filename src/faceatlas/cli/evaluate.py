@@ -7,7 +7,6 @@ from typing import Annotated
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
-from rich.table import Table
 
 from faceatlas.cli.common import (
     CliApp,
@@ -15,6 +14,7 @@ from faceatlas.cli.common import (
     DlibBackendOption,
     EngineOption,
     JsonOption,
+    Table,
     UpsampleOption,
     console,
     err_console,

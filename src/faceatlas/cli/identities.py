@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from faceatlas.accounts import User
 from faceatlas.cli.common import (
@@ -19,6 +18,7 @@ from faceatlas.cli.common import (
     CliApp,
     JsonOption,
     PurposeOption,
+    Table,
     atlas_service,
     console,
     print_json,

@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from faceatlas.accounts import Role
 from faceatlas.audit.anchor import (
@@ -23,6 +22,7 @@ from faceatlas.cli.common import (
     AtlasOption,
     CliApp,
     JsonOption,
+    Table,
     atlas_service,
     console,
     err_console,

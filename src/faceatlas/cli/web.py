@@ -8,12 +8,12 @@ from typing import Annotated
 
 import typer
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
 from faceatlas.cli.common import (
     AtlasOption,
     CliApp,
     JsonOption,
+    Table,
     console,
     err_console,
     open_service,
