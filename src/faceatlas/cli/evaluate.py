@@ -21,8 +21,6 @@ from faceatlas.cli.common import (
     print_json,
     settings_for,
 )
-from faceatlas.engine import EngineSpec
-from faceatlas.eval.lfw import run_lfw
 
 __all__ = ["eval_app", "register"]
 
@@ -50,6 +48,9 @@ def lfw(
     as_json: JsonOption = False,
 ) -> None:
     """LFW View 2 10-fold verification: accuracy, ROC AUC, TAR at FAR=1e-3."""
+    from faceatlas.engine import EngineSpec
+    from faceatlas.eval.lfw import run_lfw
+
     settings = settings_for(
         None, engine=engine, detector=detector, upsample=upsample, dlib_backend=dlib_backend
     )
