@@ -29,3 +29,20 @@ def test_the_listed_commands_are_the_registered_ones_with_their_own_help() -> No
         for name in group.list_commands(ctx)
     }
     assert {name: help_line for name, (_, help_line) in COMMANDS.items()} == real
+
+
+def test_loading_commands_twice_registers_each_once() -> None:
+    """The lazy root and :func:`full_app` may both load a module in one process."""
+    from typer.testing import CliRunner
+
+    from faceatlas.cli import app
+
+    for _ in range(2):
+        full_app()
+        assert CliRunner().invoke(app, ["eval", "--help"]).exit_code == 0
+        assert CliRunner().invoke(app, ["identities", "--help"]).exit_code == 0
+    for name in ("eval", "identities"):
+        group = next(g for g in full_app().registered_groups if g.name == name)
+        assert group.typer_instance is not None
+        names = [c.name or c.callback.__name__ for c in group.typer_instance.registered_commands]
+        assert len(names) == len(set(names)), names

@@ -9,6 +9,7 @@ import typer
 from rich.progress import TaskID
 
 from faceatlas.cli.common import CliApp, JsonOption, console, print_json, settings_for
+from faceatlas.cli.evaluate import eval_app
 from faceatlas.cli.lab import CacheOption, LfwOption, UtkOption, WorkersOption, progress_bar
 from faceatlas.eval.fairness import DEFAULT_REGIONS  # an option's default, at import
 
@@ -84,7 +85,9 @@ def fit_fairness(
     )
 
 
-def register(app: CliApp) -> None:
-    from faceatlas.cli.evaluate import eval_app
+# ``fit-fairness`` joins ``faceatlas eval`` once, when this module is first imported.
+eval_app.command("fit-fairness")(fit_fairness)
 
-    eval_app.command("fit-fairness")(fit_fairness)
+
+def register(app: CliApp) -> None:
+    """Nothing at the top level: ``fit-fairness`` joins ``eval_app`` on import."""

@@ -279,8 +279,10 @@ def search(
         console.print(f"no identity reaches score {result.threshold:.3f}")
 
 
+identities_app.command("list")(list_identities)
+for _command in (show, merge, split, move, reject, label, search, cluster, recluster):
+    identities_app.command()(_command)
+
+
 def register(app: CliApp) -> None:
-    identities_app.command("list")(list_identities)
-    for command in (show, merge, split, move, reject, label, search, cluster, recluster):
-        identities_app.command()(command)
     app.add_typer(identities_app, name="identities")

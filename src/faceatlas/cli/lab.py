@@ -29,6 +29,7 @@ from faceatlas.cli.common import (
     print_json,
     settings_for,
 )
+from faceatlas.cli.evaluate import eval_app
 from faceatlas.errors import NotFoundError
 from faceatlas.eval.lab import Scoring, Suite  # option choices and command names, at import
 
@@ -336,13 +337,15 @@ def calibrate(
         )
 
 
-def register(app: CliApp) -> None:
-    from faceatlas.cli.evaluate import eval_app
+# The suites join ``faceatlas eval`` once, when this module is first imported.
+eval_app.command("run")(_suite_command(tuple(Suite), "Run every suite and write the report."))
+for _suite in Suite:
+    eval_app.command(_suite.value)(
+        _suite_command((_suite,), f"Run the {_suite.value} suite and write the report.")
+    )
+eval_app.command("show")(show)
 
-    eval_app.command("run")(_suite_command(tuple(Suite), "Run every suite and write the report."))
-    for suite in Suite:
-        eval_app.command(suite.value)(
-            _suite_command((suite,), f"Run the {suite.value} suite and write the report.")
-        )
-    eval_app.command("show")(show)
+
+def register(app: CliApp) -> None:
+    """``faceatlas calibrate`` (the ``eval`` commands join ``eval_app`` on import)."""
     app.command("calibrate")(calibrate)
