@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from faceatlas.cli import app
+from faceatlas.cli import full_app
 from faceatlas.config import Settings
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
@@ -25,7 +25,7 @@ def command_paths(typer_app: typer.Typer, prefix: str = "faceatlas") -> list[str
 
 def test_every_command_is_in_the_cli_reference() -> None:
     text = (DOCS / "cli.md").read_text()
-    paths = command_paths(app)
+    paths = command_paths(full_app())
     assert "faceatlas search" in paths and "faceatlas eval lfw" in paths
     missing = [p for p in paths if f"`{p}" not in text]
     assert not missing, f"undocumented commands: {missing}"

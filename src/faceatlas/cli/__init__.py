@@ -1,29 +1,119 @@
-"""The ``faceatlas`` command line. Each module registers its own commands."""
+"""The ``faceatlas`` command line. Each module registers its own commands.
+
+The root group loads a command's module only when that command runs (or shows its own
+help): ``faceatlas --help`` and ``import faceatlas.cli`` import none of the engine, the
+catalog or the evaluation code. The top-level help lists each command's first help line
+from :data:`COMMANDS` (a test pins it to the commands' own help).
+"""
 
 from __future__ import annotations
 
-from faceatlas.cli import cases, core, evaluate, fairness, identities, lab, models, service, web
-from faceatlas.cli import privacy as privacy_cli
+import importlib
+from typing import Any
+
+import typer
+from typer import _click as click  # the Click that Typer 0.29 vendors and builds on
+from typer.core import TyperCommand, TyperGroup
+
 from faceatlas.cli.common import CliApp
 
-__all__ = ["app", "main"]
+__all__ = ["COMMANDS", "app", "full_app", "main"]
+
+HELP = "Self-hosted face search: results are investigative leads, never identifications."
+
+COMMANDS: dict[str, tuple[tuple[str, ...], str]] = {
+    "ingest": (("core",), "Index every image under PATH."),
+    "search": (
+        ("core",),
+        "Find stored faces similar to a face in PHOTO: an accountable search, like the web's "
+        "and the API's.",
+    ),
+    "reindex": (("core",), "Rebuild the vector index from the catalog."),
+    "stats": (("core",), "Counts of what the atlas holds, and recent ingest failures."),
+    "reembed": (("models",), "Embed every face with ENGINE's model and make it the atlas's model."),
+    "crawl": (("web",), "Crawl politely from SEED within the allowlist and index the faces found."),
+    "serve": (("service",), "Serve the REST API and the web app on the atlas."),
+    "calibrate": (
+        ("lab",),
+        "Estimate the score-to-FMR mapping and store it, with its threshold, in the atlas.",
+    ),
+    "eval": (("evaluate", "lab", "fairness"), "Measure accuracy on labelled datasets."),
+    "identities": (("identities",), "People: faces clustered into identities, curated by hand."),
+    "users": (("service",), "Manage users (admin, supervisor, investigator)."),
+    "audit": (("service",), "Verify and export the hash-chained audit log."),
+    "optout": (("privacy",), "Opt-out by face: requests, decisions, receipts."),
+    "erase": (("privacy",), "Erase faces, images, source URLs or a whole domain."),
+    "access": (("privacy",), "Subject access exports (administrator-mediated)."),
+    "retention": (("privacy",), "Retention of thumbnails, probes and log entries."),
+    "privacy": (("privacy",), "Privacy status and the privacy action log."),
+    "cases": (("cases",), "Cases: members, examiner decisions, verification, reports."),
+}
+"""Each top-level command: the ``faceatlas.cli`` modules whose ``register`` defines it, and
+its first help line."""
+
+_ORDER = ("core", "evaluate", "identities", "models", "web", "service", "lab", "fairness")
+_ORDER_REST = ("privacy", "cases")
+
+
+def _register(app: CliApp, modules: tuple[str, ...]) -> None:
+    for name in modules:
+        importlib.import_module(f"faceatlas.cli.{name}").register(app)
+
+
+def full_app() -> CliApp:
+    """Every command registered at once (imports every command module): for tools and tests
+    that walk the whole command tree."""
+    app = CliApp(name="faceatlas", help=HELP, pretty_exceptions_enable=False, add_completion=False)
+    _register(app, _ORDER + _ORDER_REST)
+    return app
+
+
+class LazyGroup(TyperGroup):
+    """A root group that imports a command's module on first use."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._loaded = CliApp(add_completion=False)
+        self._modules: set[str] = set()
+        self._listing = False
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        entry = COMMANDS.get(cmd_name)
+        if entry is None:
+            return None
+        modules, short_help = entry
+        if self._listing:
+            return TyperCommand(cmd_name, help=short_help, short_help=short_help)
+        if cmd_name not in self.commands:
+            _register(self._loaded, tuple(m for m in modules if m not in self._modules))
+            self._modules.update(modules)
+            group = typer.main.get_group(self._loaded)
+            self.commands[cmd_name] = group.commands[cmd_name]
+        return self.commands[cmd_name]
+
+    def format_help(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        self._listing = True
+        try:
+            super().format_help(ctx, formatter)
+        finally:
+            self._listing = False
+
 
 app = CliApp(
     name="faceatlas",
-    help="Self-hosted face search: results are investigative leads, never identifications.",
+    help=HELP,
+    cls=LazyGroup,
     pretty_exceptions_enable=False,
     add_completion=False,
 )
-core.register(app)
-evaluate.register(app)
-identities.register(app)
-models.register(app)
-web.register(app)
-service.register(app)
-lab.register(app)
-fairness.register(app)
-privacy_cli.register(app)
-cases.register(app)
+
+
+@app.callback()
+def _root() -> None:
+    """The root group has no options of its own; its commands load on use."""
 
 
 def main() -> None:

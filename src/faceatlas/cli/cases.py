@@ -13,15 +13,14 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.table import Table
 
-from faceatlas.accounts import User
 from faceatlas.cli.common import (
     AtlasOption,
     JsonOption,
+    Table,
     cli_errors,
     console,
     open_service,
@@ -29,8 +28,12 @@ from faceatlas.cli.common import (
     settings_for,
 )
 from faceatlas.errors import InvalidRequestError
-from faceatlas.services import CaseService
-from faceatlas.services.cases import DecisionView, Feature, Submission
+from faceatlas.services.cases import Feature  # listed in an option's help at import
+
+if TYPE_CHECKING:
+    from faceatlas.accounts import User
+    from faceatlas.services import CaseService
+    from faceatlas.services.cases import DecisionView, Submission
 
 __all__ = ["register"]
 
@@ -71,6 +74,7 @@ ReasonOption = Annotated[str, typer.Option("--reason", help="Why you conclude so
 
 @contextmanager
 def _cases(atlas: Path | None, by: str | None) -> Iterator[tuple[CaseService, User]]:
+
     with open_service(settings_for(atlas)) as service:
         password = None
         if by is not None:
@@ -83,6 +87,8 @@ def _cases(atlas: Path | None, by: str | None) -> Iterator[tuple[CaseService, Us
 def _submission(
     conclusion: str, given: list[str] | None, others: str | None, notes: str, reason: str
 ) -> Submission:
+    from faceatlas.services.cases import Submission
+
     features: dict[str, object] = {}
     for item in given or []:
         name, sep, finding = item.partition("=")

@@ -8,18 +8,20 @@ import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
-from typing import Annotated, Any, ParamSpec, Protocol, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn, ParamSpec, Protocol, TypeVar
 
 import typer
-from rich.console import Console
+from rich.console import Console, RenderableType
+from rich.table import Table as RichTable
 from typer.models import CommandFunctionType
 
-from faceatlas.accounts import User
-from faceatlas.atlas import Atlas
 from faceatlas.choices import DetectorKind, DlibBackend, EngineName
-from faceatlas.config import Settings
 from faceatlas.errors import FaceAtlasError, InvalidRequestError, NotFoundError
-from faceatlas.services import Service, local_operator
+
+if TYPE_CHECKING:
+    from faceatlas.accounts import User
+    from faceatlas.config import Settings
+    from faceatlas.services import Service
 
 __all__ = [
     "AtlasOption",
@@ -30,11 +32,13 @@ __all__ = [
     "EngineOption",
     "JsonOption",
     "PurposeOption",
+    "Table",
     "UpsampleOption",
     "atlas_service",
     "cli_errors",
     "console",
     "err_console",
+    "fail",
     "open_service",
     "operator",
     "print_json",
@@ -108,8 +112,21 @@ class CliApp(typer.Typer):
         return decorator
 
 
+class Table(RichTable):
+    """A rich table that fits the terminal: long cells (paths, URLs) wrap, folding words
+    longer than the column, and are never cut with an ellipsis."""
+
+    def add_column(
+        self, header: RenderableType = "", footer: RenderableType = "", **kwargs: Any
+    ) -> None:
+        kwargs.setdefault("overflow", "fold")
+        super().add_column(header, footer, **kwargs)
+
+
 def settings_for(atlas: Path | None, **overrides: Any) -> Settings:
     """Settings from the environment and config file, with command-line overrides."""
+    from faceatlas.config import Settings
+
     try:
         return Settings().with_overrides(atlas_dir=atlas, **overrides)
     except ValueError as exc:
@@ -119,6 +136,9 @@ def settings_for(atlas: Path | None, **overrides: Any) -> Settings:
 @contextmanager
 def open_service(settings: Settings) -> Iterator[Service]:
     """The services over the atlas ``settings`` name, closed on the way out."""
+    from faceatlas.atlas import Atlas
+    from faceatlas.services import Service
+
     with Atlas.open(settings=settings) as atlas:
         yield Service(atlas)
 
@@ -130,24 +150,47 @@ def atlas_service(atlas: Path | None) -> AbstractContextManager[Service]:
 
 def operator() -> User:
     """Who the command line acts as (see :func:`faceatlas.services.local_operator`)."""
+    from faceatlas.services import local_operator
+
     return local_operator()
 
 
 def cli_errors(func: Callable[P, R]) -> Callable[P, R]:
-    """Turn FaceAtlas errors into one line on stderr and the mapped exit code."""
+    """Turn FaceAtlas errors into one line on stderr and the mapped exit code.
+
+    With ``--json`` (a command's ``as_json`` argument) the error is one JSON document on
+    stdout instead, ``{"error": {"code", "message", "exit_code"}}``, with the same exit code:
+    the output of a ``--json`` command always parses, and the exit code tells failure."""
 
     @functools.wraps(func)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        as_json = bool(kwargs.get("as_json"))
         try:
             return func(*args, **kwargs)
         except FaceAtlasError as exc:
-            typer.echo(f"error [{exc.code}]: {exc.message}", err=True)
-            raise typer.Exit(exc.exit_code) from None
+            fail(exc.code, exc.message, exc.exit_code, as_json=as_json)
+        except typer.BadParameter as exc:
+            if not as_json:
+                raise
+            fail(InvalidRequestError.code, exc.format_message(), exc.exit_code, as_json=True)
         except KeyboardInterrupt:
-            typer.echo("interrupted; rerun the same command to resume", err=True)
+            message = "interrupted; rerun the same command to resume"
+            if as_json:
+                fail("interrupted", message, 130, as_json=True)
+            typer.echo(message, err=True)
             raise typer.Exit(130) from None
 
     return wrapper
+
+
+def fail(code: str, message: str, exit_code: int, *, as_json: bool = False) -> NoReturn:
+    """End the command with an error: ``error [code]: message`` on stderr, or with ``as_json``
+    the JSON error document on stdout; either way the process exits with ``exit_code``."""
+    if as_json:
+        print_json({"error": {"code": code, "message": message, "exit_code": exit_code}})
+    else:
+        typer.echo(f"error [{code}]: {message}", err=True)
+    raise typer.Exit(exit_code)
 
 
 def read_files(paths: Sequence[Path]) -> list[bytes]:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.progress import (
@@ -15,7 +16,6 @@ from rich.progress import (
     TimeElapsedColumn,
     TimeRemainingColumn,
 )
-from rich.table import Table
 
 from faceatlas.cli.common import (
     AtlasOption,
@@ -24,6 +24,7 @@ from faceatlas.cli.common import (
     DetectorOption,
     JsonOption,
     PurposeOption,
+    Table,
     UpsampleOption,
     atlas_service,
     console,
@@ -35,17 +36,37 @@ from faceatlas.cli.common import (
     settings_for,
 )
 from faceatlas.cli.web import RayOption, SummaryOption, print_report, write_summary
-from faceatlas.ingest import IngestProgress, SourceKind
-from faceatlas.search import ProbeFace, SearchResult
-from faceatlas.search.fairness import FpirEstimate
-from faceatlas.services import MAX_TOP_K, Interface, SearchRequest
-from faceatlas.store.records import SightingRecord
+from faceatlas.errors import ERROR_STATUS, NoFaceError
+
+# Typer needs these at import: an option's choices and an option's bound.
+from faceatlas.ingest import SourceKind
+from faceatlas.services import MAX_TOP_K
+
+if TYPE_CHECKING:
+    from faceatlas.ingest import IngestProgress, IngestReport
+    from faceatlas.search import ProbeFace, SearchResult
+    from faceatlas.search.fairness import FpirEstimate
+    from faceatlas.store.records import SightingRecord
 
 __all__ = ["register"]
 
 
 def _read_photo(photo: Path) -> bytes:
     return read_files([photo])[0]
+
+
+def failed_run_exit_code(report: IngestReport) -> int:
+    """0 unless every item of the run failed (nothing new, nothing already there): then the
+    exit code of the most frequent failure's error code (e.g. 3 for an unreadable image,
+    10 for a fetch error). A run that adds nothing because everything is already stored is 0."""
+    failed = report.counts["failed"]
+    if not failed or failed < report.counts["items"]:
+        return 0
+    codes = Counter(
+        {k.removeprefix("failed:"): v for k, v in report.counts.items() if k.startswith("failed:")}
+    )
+    code = codes.most_common(1)[0][0] if codes else "internal_error"
+    return ERROR_STATUS.get(code, ERROR_STATUS["internal_error"])[1]
 
 
 def ingest(
@@ -95,15 +116,22 @@ def ingest(
                     path, progress=on_progress, kind=kind, ray_address=ray
                 )
     write_summary(summary, report)
+    exit_code = failed_run_exit_code(report)
     if as_json:
         print_json(report.as_dict())
-        return
-    rates = f"{report.images_per_s:.2f} images/s, {report.faces_per_s:.2f} faces/s"
-    print_report(report, f"ingest {report.source}", rates)
-    if len(report.failures) > 20:
-        err_console.print(
-            f"... and {len(report.failures) - 20} more failures (see `faceatlas stats`)"
-        )
+    else:
+        rates = f"{report.images_per_s:.2f} images/s, {report.faces_per_s:.2f} faces/s"
+        print_report(report, f"ingest {report.source}", rates)
+        if len(report.failures) > 20:
+            err_console.print(
+                f"... and {len(report.failures) - 20} more failures (see `faceatlas stats`)"
+            )
+        if exit_code:
+            err_console.print(
+                f"nothing ingested: every item failed ({report.counts['failed']})", highlight=False
+            )
+    if exit_code:
+        raise typer.Exit(exit_code)
 
 
 def _faces_table(faces: list[ProbeFace]) -> Table:
@@ -208,14 +236,15 @@ def search(
     with atlas_service(atlas) as service:
         if list_faces:
             faces = service.detect(_read_photo(photo))
+            if not faces:
+                raise NoFaceError("no face found in the photo")
             if as_json:
                 print_json({"faces": [f.as_dict() for f in faces]})
-            elif faces:
+            else:
                 console.print(_faces_table(faces))
-            if not faces:
-                typer.echo("error [no_face]: no face found in the photo", err=True)
-                raise typer.Exit(5)
             return
+        from faceatlas.services import Interface, SearchRequest
+
         service.check_case(case, purpose)
         request = SearchRequest(
             case or "", purpose or "", face, top_k, threshold, interface=Interface.CLI

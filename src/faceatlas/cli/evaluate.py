@@ -7,7 +7,6 @@ from typing import Annotated
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
-from rich.table import Table
 
 from faceatlas.cli.common import (
     CliApp,
@@ -15,14 +14,13 @@ from faceatlas.cli.common import (
     DlibBackendOption,
     EngineOption,
     JsonOption,
+    Table,
     UpsampleOption,
     console,
     err_console,
     print_json,
     settings_for,
 )
-from faceatlas.engine import EngineSpec
-from faceatlas.eval.lfw import run_lfw
 
 __all__ = ["eval_app", "register"]
 
@@ -50,6 +48,9 @@ def lfw(
     as_json: JsonOption = False,
 ) -> None:
     """LFW View 2 10-fold verification: accuracy, ROC AUC, TAR at FAR=1e-3."""
+    from faceatlas.engine import EngineSpec
+    from faceatlas.eval.lfw import run_lfw
+
     settings = settings_for(
         None, engine=engine, detector=detector, upsample=upsample, dlib_backend=dlib_backend
     )

@@ -8,21 +8,19 @@ from typing import Annotated
 import typer
 from rich.progress import TaskID
 
-import faceatlas.search
 from faceatlas.cli.common import CliApp, JsonOption, console, print_json, settings_for
+from faceatlas.cli.evaluate import eval_app
 from faceatlas.cli.lab import CacheOption, LfwOption, UtkOption, WorkersOption, progress_bar
-from faceatlas.engine import EngineSpec, create_engine
-from faceatlas.eval.corpus import Half, lfw_corpus, utkface_corpus
-from faceatlas.eval.embedded import embed_corpus
-from faceatlas.eval.fairness import DEFAULT_REGIONS, FairnessFit, fit_fair_scorer
-from faceatlas.eval.lab import SPLIT_NOTE
-from faceatlas.search.fairness import DATA_DIR, shipped_name
+from faceatlas.eval.fairness import DEFAULT_REGIONS  # an option's default, at import
 
 __all__ = ["register"]
 
 
 def shipped_path(model_id: str) -> Path:
     """Where the package keeps the scorer of ``model_id`` (the source tree when editable)."""
+    import faceatlas.search
+    from faceatlas.search.fairness import DATA_DIR, shipped_name
+
     return Path(faceatlas.search.__file__).parent / DATA_DIR / shipped_name(model_id)
 
 
@@ -41,6 +39,12 @@ def fit_fairness(
     as_json: JsonOption = False,
 ) -> None:
     """Fit regions, offsets, threshold and error mappings on the calibration half only."""
+    from faceatlas.engine import EngineSpec, create_engine
+    from faceatlas.eval.corpus import Half, lfw_corpus, utkface_corpus
+    from faceatlas.eval.embedded import embed_corpus
+    from faceatlas.eval.fairness import FairnessFit, fit_fair_scorer
+    from faceatlas.eval.lab import SPLIT_NOTE
+
     settings = settings_for(None)
     spec = EngineSpec.from_settings(settings)
     model_id = create_engine(spec).model_id
@@ -81,7 +85,9 @@ def fit_fairness(
     )
 
 
-def register(app: CliApp) -> None:
-    from faceatlas.cli.evaluate import eval_app
+# ``fit-fairness`` joins ``faceatlas eval`` once, when this module is first imported.
+eval_app.command("fit-fairness")(fit_fairness)
 
-    eval_app.command("fit-fairness")(fit_fairness)
+
+def register(app: CliApp) -> None:
+    """Nothing at the top level: ``fit-fairness`` joins ``eval_app`` on import."""

@@ -7,18 +7,17 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.table import Table
 
-from faceatlas.accounts import User
 from faceatlas.cli.common import (
     AtlasOption,
     CaseOption,
     CliApp,
     JsonOption,
     PurposeOption,
+    Table,
     atlas_service,
     console,
     print_json,
@@ -26,14 +25,12 @@ from faceatlas.cli.common import (
     read_files,
 )
 from faceatlas.errors import InvalidRequestError
-from faceatlas.identity import ClusterReport, IdentityDetail, IdentitySearchResult
-from faceatlas.services import (
-    MAX_TOP_K,
-    IdentityDesk,
-    Interface,
-    SearchRequest,
-    local_operator,
-)
+from faceatlas.services import MAX_TOP_K  # an option's bound: Typer needs it at import
+
+if TYPE_CHECKING:
+    from faceatlas.accounts import User
+    from faceatlas.identity import ClusterReport, IdentityDetail, IdentitySearchResult
+    from faceatlas.services import IdentityDesk
 
 __all__ = ["register"]
 
@@ -54,6 +51,8 @@ FacesArgument = Annotated[list[int], typer.Argument(help="Face ids.")]
 @contextmanager
 def _desk(atlas: Path | None, by: str | None = None) -> Iterator[tuple[IdentityDesk, User]]:
     """The identity desk over the atlas, and the local operator acting (``cli:BY``)."""
+    from faceatlas.services import IdentityDesk, local_operator
+
     with atlas_service(atlas) as service:
         yield IdentityDesk(service), local_operator(by)
 
@@ -263,6 +262,8 @@ def search(
 ) -> None:
     """Search for people (grouped by identity) with 1-10 photos of one person: an accountable
     search like ``faceatlas search`` (needs --case and --purpose; audited)."""
+    from faceatlas.services import Interface, SearchRequest
+
     with _desk(atlas) as (desk, user):
         desk.service.check_case(case, purpose)
         request = SearchRequest(
@@ -278,8 +279,10 @@ def search(
         console.print(f"no identity reaches score {result.threshold:.3f}")
 
 
+identities_app.command("list")(list_identities)
+for _command in (show, merge, split, move, reject, label, search, cluster, recluster):
+    identities_app.command()(_command)
+
+
 def register(app: CliApp) -> None:
-    identities_app.command("list")(list_identities)
-    for command in (show, merge, split, move, reject, label, search, cluster, recluster):
-        identities_app.command()(command)
     app.add_typer(identities_app, name="identities")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.progress import (
@@ -16,12 +16,12 @@ from rich.progress import (
     TextColumn,
     TimeRemainingColumn,
 )
-from rich.table import Table
 
 from faceatlas.cli.common import (
     AtlasOption,
     CliApp,
     JsonOption,
+    Table,
     atlas_service,
     console,
     err_console,
@@ -29,11 +29,12 @@ from faceatlas.cli.common import (
     print_json,
     settings_for,
 )
-from faceatlas.engine import EngineSpec
+from faceatlas.cli.evaluate import eval_app
 from faceatlas.errors import NotFoundError
-from faceatlas.eval.calibration import Calibration
-from faceatlas.eval.lab import LabOptions, Scoring, Suite, run_lab
-from faceatlas.eval.report import fmt_rate, load_report, write_report
+from faceatlas.eval.lab import Scoring, Suite  # option choices and command names, at import
+
+if TYPE_CHECKING:
+    from faceatlas.eval.calibration import Calibration
 
 __all__ = ["register"]
 
@@ -88,6 +89,8 @@ StoredOption = Annotated[
 
 
 def _stored_calibration(atlas_dir: Path | None) -> Calibration | None:
+    from faceatlas.eval.calibration import Calibration
+
     if atlas_dir is None:
         return None
     with atlas_service(atlas_dir) as service:
@@ -123,6 +126,10 @@ def lab_progress(quiet: bool) -> Iterator[Callable[[str, int, int], None]]:
 
 
 def _run(suites: tuple[Suite, ...], *, out: Path, as_json: bool, **kw: Any) -> None:
+    from faceatlas.engine import EngineSpec
+    from faceatlas.eval.lab import LabOptions, run_lab
+    from faceatlas.eval.report import load_report, write_report
+
     stored = _stored_calibration(kw.pop("calibration_from"))
     options = LabOptions(
         suites=suites, calibration=stored, distractor_dirs=tuple(kw.pop("distractors") or ()), **kw
@@ -139,6 +146,8 @@ def _run(suites: tuple[Suite, ...], *, out: Path, as_json: bool, **kw: Any) -> N
 
 
 def _show(data: dict[str, Any]) -> None:
+    from faceatlas.eval.report import fmt_rate
+
     cal = data["calibration"]
     console.print(
         f"[bold]calibration[/bold] target FMR {cal['target_fmr']:g} -> threshold "
@@ -200,6 +209,8 @@ DEMOGRAPHIC_SETTINGS = ("calibrated", "fmr-1e-4", "fmr-1e-3")
 def demographics_table(d: dict[str, Any], target: float) -> Table:
     """FMR within each group at the default threshold (with its multiple of the target) and
     at the thresholds for FMR 1e-4 and 1e-3, with the worst-to-best ratio under each."""
+    from faceatlas.eval.report import fmt_rate
+
     names = [n for n in DEMOGRAPHIC_SETTINGS if n in d["thresholds"]]
     t = Table(title=f"{d['corpus']}: {d['attribute']} (FMR within group, 95% interval)")
     t.add_column("group")
@@ -264,6 +275,8 @@ def show(
     as_json: JsonOption = False,
 ) -> None:
     """Print a report written by ``faceatlas eval run`` (open report.html for the plots)."""
+    from faceatlas.eval.report import load_report
+
     data = load_report(report)
     if as_json:
         print_json(data)
@@ -282,6 +295,10 @@ def calibrate(
     as_json: JsonOption = False,
 ) -> None:
     """Estimate the score-to-FMR mapping and store it, with its threshold, in the atlas."""
+    from faceatlas.engine import EngineSpec
+    from faceatlas.eval.lab import LabOptions, run_lab
+    from faceatlas.eval.report import fmt_rate
+
     settings = settings_for(atlas)
     options = LabOptions(
         lfw_dir=lfw,
@@ -320,13 +337,15 @@ def calibrate(
         )
 
 
-def register(app: CliApp) -> None:
-    from faceatlas.cli.evaluate import eval_app
+# The suites join ``faceatlas eval`` once, when this module is first imported.
+eval_app.command("run")(_suite_command(tuple(Suite), "Run every suite and write the report."))
+for _suite in Suite:
+    eval_app.command(_suite.value)(
+        _suite_command((_suite,), f"Run the {_suite.value} suite and write the report.")
+    )
+eval_app.command("show")(show)
 
-    eval_app.command("run")(_suite_command(tuple(Suite), "Run every suite and write the report."))
-    for suite in Suite:
-        eval_app.command(suite.value)(
-            _suite_command((suite,), f"Run the {suite.value} suite and write the report.")
-        )
-    eval_app.command("show")(show)
+
+def register(app: CliApp) -> None:
+    """``faceatlas calibrate`` (the ``eval`` commands join ``eval_app`` on import)."""
     app.command("calibrate")(calibrate)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
@@ -21,8 +21,9 @@ from faceatlas.cli.common import (
     settings_for,
 )
 from faceatlas.errors import ReembedIncompleteError
-from faceatlas.ingest.reembed import ReembedProgress
-from faceatlas.services.collection import reembed as reembed_atlas
+
+if TYPE_CHECKING:
+    from faceatlas.ingest.reembed import ReembedProgress
 
 __all__ = ["register"]
 
@@ -53,6 +54,8 @@ def reembed(
     catalog (switching back is free) and the index holds only the new model.
     Rerunning resumes. Exits 9 (``reembed_incomplete``) when faces are left without one.
     """
+    from faceatlas.services.collection import reembed as reembed_atlas
+
     settings = settings_for(
         atlas, engine=engine, detector=detector, upsample=upsample, dlib_backend=dlib_backend
     )

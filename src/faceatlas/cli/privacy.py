@@ -9,24 +9,27 @@ import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.table import Table
 
-from faceatlas.accounts import User
 from faceatlas.cli.common import (
     AtlasOption,
     CliApp,
     JsonOption,
+    Table,
     atlas_service,
     console,
     print_json,
     print_record,
     read_files,
 )
-from faceatlas.privacy import ErasureCounts, OptOutReceipt, OptOutRequest, OptOutStatus
-from faceatlas.services import PrivacyDesk, local_operator
+from faceatlas.privacy import OptOutStatus  # an option's choices: Typer needs it at import
+
+if TYPE_CHECKING:
+    from faceatlas.accounts import User
+    from faceatlas.privacy import ErasureCounts, OptOutReceipt, OptOutRequest
+    from faceatlas.services import PrivacyDesk
 
 __all__ = ["register"]
 
@@ -48,6 +51,8 @@ Selfies = Annotated[
 @contextmanager
 def _desk(atlas: Path | None, by: str | None = None) -> Iterator[tuple[PrivacyDesk, User]]:
     """The privacy desk over the atlas, and the local operator acting (``cli:BY``)."""
+    from faceatlas.services import PrivacyDesk, local_operator
+
     with atlas_service(atlas) as service:
         yield PrivacyDesk(service, case_optional=True), local_operator(by)
 

@@ -7,22 +7,13 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
-from faceatlas.accounts import Role
-from faceatlas.audit.anchor import (
-    check_anchors,
-    generate_key,
-    load_private_key,
-    load_public_key,
-    read_anchors,
-    sign_anchor,
-)
-from faceatlas.audit.export import export_csv, export_json
+from faceatlas.accounts import Role  # an option's choices: Typer needs it at import
 from faceatlas.cli.common import (
     AtlasOption,
     CliApp,
     JsonOption,
+    Table,
     atlas_service,
     console,
     err_console,
@@ -155,6 +146,8 @@ def verify(
 ) -> None:
     """Recompute the hash chain; name every edited or deleted entry; with --anchor, check the
     log against every signed anchor (cut short, wiped or rewritten). Exit 24 if anything."""
+    from faceatlas.audit.anchor import check_anchors, load_public_key, read_anchors
+
     if (anchor is None) != (public_key is None):
         raise InvalidRequestError("--anchor and --public-key go together")
     with atlas_service(atlas) as service:
@@ -196,6 +189,8 @@ def keygen(
     atlas: AtlasOption = None,
 ) -> None:
     """Make the Ed25519 key that signs anchors; it must live outside the atlas folder."""
+    from faceatlas.audit.anchor import generate_key
+
     public = generate_key(key, settings_for(atlas).atlas_dir)
     console.print(f"private key {key} (keep it away from the atlas); public key {public}")
 
@@ -209,6 +204,8 @@ def anchor_now(
     """Append a signed statement of the log's head to an anchor file outside the atlas.
 
     Run it on demand and periodically (from cron, say); the log must verify first."""
+    from faceatlas.audit.anchor import load_private_key, sign_anchor
+
     settings = settings_for(atlas)
     signer = load_private_key(key, settings.atlas_dir)
     with open_service(settings) as service:
@@ -233,6 +230,8 @@ def export(
     atlas: AtlasOption = None,
 ) -> None:
     """Export every audit entry, with its hashes, as CSV and JSON."""
+    from faceatlas.audit.export import export_csv, export_json
+
     if out.exists() and not out.is_dir():
         raise InvalidRequestError(f"{out} exists and is not a folder")
     out.mkdir(parents=True, exist_ok=True)

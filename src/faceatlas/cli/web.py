@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
 from faceatlas.cli.common import (
     AtlasOption,
     CliApp,
     JsonOption,
+    Table,
     console,
     err_console,
     open_service,
@@ -21,7 +21,9 @@ from faceatlas.cli.common import (
     settings_for,
 )
 from faceatlas.errors import InvalidRequestError
-from faceatlas.ingest import CrawlOptions, IngestProgress, IngestReport
+
+if TYPE_CHECKING:
+    from faceatlas.ingest import IngestProgress, IngestReport
 
 __all__ = ["RayOption", "SummaryOption", "print_report", "register", "write_summary"]
 
@@ -88,6 +90,8 @@ def crawl(
     Obeys robots.txt (with Crawl-delay), never leaves the allowlist, never submits a
     form or logs in. The frontier is kept in the atlas: rerun the same command to resume.
     """
+    from faceatlas.ingest import CrawlOptions
+
     if not allow_domain:
         raise InvalidRequestError("refusing to crawl without an allowlist: give --allow-domain")
     options = CrawlOptions(
