@@ -20,6 +20,7 @@ from typing import Any
 
 from faceatlas.accounts import Accounts
 from faceatlas.audit import AuditLog
+from faceatlas.cases import CaseDesk
 from faceatlas.config import Settings
 from faceatlas.engine import FaceEngine, ModelCard
 from faceatlas.errors import ConflictError
@@ -260,6 +261,11 @@ class Atlas:
     ) -> SearchResult:
         """Search with one face of a probe photo (the largest unless ``face`` is given)."""
         return self.searcher.search(data, face=face, top_k=top_k, min_similarity=min_similarity)
+
+    @property
+    def cases(self) -> CaseDesk:
+        """Cases, examiner decisions and their verification (:mod:`faceatlas.cases`)."""
+        return CaseDesk(self.catalog.db, self.audit, self.accounts, self.settings)
 
     # --- identities (faceatlas.identity) -----------------------------------------------
 

@@ -28,7 +28,6 @@ from faceatlas.audit import AuditEntry
 from faceatlas.cases import (
     CandidateInput,
     CaseAction,
-    CaseDesk,
     CaseRecord,
     CaseRole,
     CaseStatus,
@@ -151,7 +150,7 @@ class CaseService:
     def __init__(self, atlas: Atlas, gate: EngineGate) -> None:
         self.atlas = atlas
         self.gate = gate
-        self.desk = CaseDesk(atlas.catalog.db, atlas.audit, atlas.accounts, atlas.settings)
+        self.desk = atlas.cases
 
     def acting(self, username: str | None, password: str | None = None) -> User:
         """Who a command-line case command acts as: the account ``username``, signed in with
