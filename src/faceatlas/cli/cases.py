@@ -19,13 +19,12 @@ import typer
 
 from faceatlas.cli.common import (
     AtlasOption,
+    CliApp,
     JsonOption,
     Table,
-    cli_errors,
+    atlas_service,
     console,
-    open_service,
     print_json,
-    settings_for,
 )
 from faceatlas.errors import InvalidRequestError
 from faceatlas.services.cases import Feature  # listed in an option's help at import
@@ -37,9 +36,7 @@ if TYPE_CHECKING:
 
 __all__ = ["register"]
 
-cases_app = typer.Typer(
-    help="Cases: members, examiner decisions, verification, reports.", no_args_is_help=True
-)
+cases_app = CliApp(help="Cases: members, examiner decisions, verification, reports.")
 
 PASSWORD_ENV = "FACEATLAS_PASSWORD"
 """Where ``--by`` reads the account's password from (else it is asked for, unechoed)."""
@@ -75,7 +72,7 @@ ReasonOption = Annotated[str, typer.Option("--reason", help="Why you conclude so
 @contextmanager
 def _cases(atlas: Path | None, by: str | None) -> Iterator[tuple[CaseService, User]]:
 
-    with open_service(settings_for(atlas)) as service:
+    with atlas_service(atlas) as service:
         password = None
         if by is not None:
             password = os.environ.get(PASSWORD_ENV) or typer.prompt(
@@ -122,7 +119,6 @@ def _show_decision(view: DecisionView, as_json: bool) -> None:
 
 
 @cases_app.command("open")
-@cli_errors
 def open_case(
     number: Number,
     purpose: Annotated[str, typer.Option("--purpose", help="One of the configured purposes.")],
@@ -145,7 +141,6 @@ def open_case(
 
 
 @cases_app.command("list")
-@cli_errors
 def list_cases(by: ByOption = None, atlas: AtlasOption = None, as_json: JsonOption = False) -> None:
     """Cases the acting user is a member of or reviews, newest first."""
     with _cases(atlas, by) as (cases, user):
@@ -162,7 +157,6 @@ def list_cases(by: ByOption = None, atlas: AtlasOption = None, as_json: JsonOpti
 
 
 @cases_app.command("show")
-@cli_errors
 def show(
     number: Number, by: ByOption = None, atlas: AtlasOption = None, as_json: JsonOption = False
 ) -> None:
@@ -204,7 +198,6 @@ def show(
 
 
 @cases_app.command("add-member")
-@cli_errors
 def add_member(
     number: Number,
     username: Annotated[str, typer.Argument(help="The account to add.")],
@@ -221,7 +214,6 @@ def add_member(
 
 
 @cases_app.command("decide")
-@cli_errors
 def decide(
     candidate_id: Annotated[int, typer.Argument(help="The candidate (see cases show).", min=1)],
     conclusion: ConclusionOption,
@@ -242,7 +234,6 @@ def decide(
 
 
 @cases_app.command("verify")
-@cli_errors
 def verify(
     decision_id: Annotated[int, typer.Argument(help="The decision to verify.", min=1)],
     conclusion: ConclusionOption,
@@ -263,7 +254,6 @@ def verify(
 
 
 @cases_app.command("report")
-@cli_errors
 def report(
     number: Number,
     pdf: Annotated[Path | None, typer.Option("--pdf", help="Write the PDF report here.")] = None,
@@ -284,7 +274,6 @@ def report(
 
 
 @cases_app.command("close")
-@cli_errors
 def close(
     number: Number,
     erase_probes: Annotated[
