@@ -77,6 +77,17 @@ def test_report_has_every_suite_with_evidence(full_report: Path) -> None:
         for g in d["groups"]:
             r = g["fmr"]["calibrated"]
             assert r["comparisons"] > 0 and r["ci95"][0] <= r["rate"] <= r["ci95"][1]
+    searched = {(g["corpus"], g["attribute"]): g for g in data["group_search"]}
+    assert set(searched) == attributes
+    for g in searched.values():
+        assert g["gallery_size"] > 40 and g["groups"]
+        for row in g["groups"]:
+            lead, wrong = row["stranger_lead"]["calibrated"], row["wrong_on_top"]["calibrated"]
+            assert lead["comparisons"] == wrong["comparisons"] == row["searches"] >= 2
+            assert wrong["errors"] <= lead["errors"]  # a wrong first candidate is a stranger lead
+            by_threshold = sorted(g["thresholds"], key=lambda n: g["thresholds"][n])
+            errors = [row["stranger_lead"][n]["errors"] for n in by_threshold]
+            assert errors == sorted(errors, reverse=True)  # fewer leads at a stricter threshold
     held_out, everyone = data["audit"]
     assert "held-out" in held_out["description"]
     rows = {r["setting"]: r for r in everyone["rows"]}

@@ -10,9 +10,15 @@ import pytest
 from faceatlas import Atlas
 from faceatlas.choices import EngineName
 from faceatlas.engine.sface_engine import SFACE_MODEL_ID
-from faceatlas.eval.corpus import Half, lfw_corpus, utkface_corpus, utkface_same_person
-from faceatlas.eval.embedded import count_cross_identity_above, embed_corpus, identity_codes
+from faceatlas.eval.corpus import Corpus, Half, lfw_corpus, utkface_corpus, utkface_same_person
+from faceatlas.eval.embedded import (
+    EmbeddedCorpus,
+    count_cross_identity_above,
+    embed_corpus,
+    identity_codes,
+)
 from faceatlas.eval.fairness import FairnessFit, fit_fair_scorer, region_offsets
+from faceatlas.eval.group_search import run_group_search
 from faceatlas.search import FmrMapping
 from faceatlas.search.fairness import FairScorer, FpirMapping, fpir_at
 
@@ -105,6 +111,34 @@ def test_region_offsets_by_hand() -> None:
         x, codes, centroids, fit_fmr=0.5, max_region_fmr=0.9, min_pairs_above=3
     )
     assert offsets.tolist() == [0.0, 0.0]
+
+
+def test_searches_by_group_by_hand() -> None:
+    """Four photos: ann twice (young), bob (young), cy (old). Scores by hand (unit vectors):
+    ann1-ann2 0.8, ann1-bob 0.6, bob-cy 0.0, ann-cy 0.0 on the raw scale."""
+    ann1, ann2, bob, cy = unit(1, 0, 0), unit(0.8, 0.6, 0), unit(0.6, 0.8, 0), unit(0, 0, 1)
+    corpus = Corpus(
+        "toy",
+        tuple(Path(f"{n}.jpg") for n in ("ann1", "ann2", "bob", "cy")),
+        ("ann", "ann", "bob", "cy"),
+        {"age": ("young", "young", "young", "old")},
+    )
+    data = EmbeddedCorpus(corpus, np.stack([ann1, ann2, bob, cy]), np.zeros(4, np.int8))
+    result = run_group_search(data, "age", {"strict": 0.9, "default": 0.7, "loose": 0.5})
+    assert result.gallery_size == 3  # four faces less the probe photo itself
+    young = next(g for g in result.groups if g.group == "young")
+    # ann1 probes: ann2 0.8 on top (her own), bob 0.6 a stranger below it; bob probes: ann2
+    # 0.96, a stranger on top
+    assert young.searches == 2
+    assert [young.stranger_lead[n].errors for n in ("strict", "default", "loose")] == [1, 1, 2]
+    assert [young.wrong_on_top[n].errors for n in ("strict", "default", "loose")] == [1, 1, 1]
+    assert [g.group for g in result.groups] == ["young"]  # one old searcher is too few
+    tightened = np.asarray([0, 0, 0.3, 0], np.float32)
+    fair = run_group_search(
+        EmbeddedCorpus(corpus, data.vectors, data.status, tightened), "age", {"default": 0.7}
+    )
+    # bob's region tightens by 0.3: bob-ann2 0.96 - 0.3 = 0.66, ann1-bob 0.3
+    assert next(g for g in fair.groups if g.group == "young").stranger_lead["default"].errors == 0
 
 
 def test_utkface_people_under_two_file_names_share_one_identity(faces_dir: Path) -> None:

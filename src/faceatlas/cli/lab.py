@@ -30,6 +30,7 @@ from faceatlas.cli.common import (
     settings_for,
 )
 from faceatlas.cli.evaluate import eval_app
+from faceatlas.cli.lab_tables import demographics_table, group_search_table
 from faceatlas.errors import NotFoundError
 from faceatlas.eval.lab import Scoring, Suite  # option choices and command names, at import
 
@@ -186,6 +187,8 @@ def _show(data: dict[str, Any]) -> None:
     target = float(data["calibration"]["target_fmr"])
     for d in data.get("demographics") or []:
         console.print(demographics_table(d, target))
+    for g in data.get("group_search") or []:
+        console.print(group_search_table(g))
     for a in data.get("audit") or []:
         t = Table(title=f"false-match audit: {a['gallery_size']:,} gallery, {a['probes']:,} probes")
         for col in ("setting", "similarity", "searches with a false match", "predicted"):
@@ -200,37 +203,6 @@ def _show(data: dict[str, Any]) -> None:
             )
         console.print(t)
         console.print(a["description"], style="dim")
-
-
-DEMOGRAPHIC_SETTINGS = ("calibrated", "fmr-1e-4", "fmr-1e-3")
-"""The operating points the demographics table shows: the default and two looser ones."""
-
-
-def demographics_table(d: dict[str, Any], target: float) -> Table:
-    """FMR within each group at the default threshold (with its multiple of the target) and
-    at the thresholds for FMR 1e-4 and 1e-3, with the worst-to-best ratio under each."""
-    from faceatlas.eval.report import fmt_rate
-
-    names = [n for n in DEMOGRAPHIC_SETTINGS if n in d["thresholds"]]
-    t = Table(title=f"{d['corpus']}: {d['attribute']} (FMR within group, 95% interval)")
-    t.add_column("group")
-    for n in names:
-        t.add_column(f"{n} {d['thresholds'][n]:.4f}")
-    t.add_column("x target")
-    for g in d["groups"]:
-        r = g["fmr"]["calibrated"]
-        t.add_row(
-            f"{g['group']} ({g['people']:,})",
-            *(fmt_rate(g["fmr"][n]) for n in names),
-            f"{r['rate'] / target:.1f} (<= {r['ci95'][1] / target:.0f})",
-        )
-    ratios = d.get("worst_to_best", {}).get("fmr", {})
-    cells = []
-    for n in names:
-        r = ratios.get(n, {})
-        cells.append("n/a (best group 0)" if r.get("ratio") is None else f"{r['ratio']:.1f}")
-    t.add_row("worst / best", *cells, "", style="bold")
-    return t
 
 
 def _suite_command(suites: tuple[Suite, ...], doc: str) -> Any:

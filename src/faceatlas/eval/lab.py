@@ -39,6 +39,7 @@ from faceatlas.eval.corpus import (
 from faceatlas.eval.datasets import read_lfw_pairs
 from faceatlas.eval.demographics import DemographicsResult, run_demographics
 from faceatlas.eval.embedded import EmbeddedCorpus, embed_corpus
+from faceatlas.eval.group_search import GroupSearchResult, run_group_search
 from faceatlas.eval.identify import IdentifyResult, gallery_split, run_identify
 from faceatlas.eval.lfw import select_pairs
 from faceatlas.eval.verify import VerifyResult, run_verify
@@ -102,6 +103,7 @@ class LabResult:
     identify: IdentifyResult | None = None
     demographics: list[DemographicsResult] = field(default_factory=list)
     audits: list[AuditResult] = field(default_factory=list)
+    group_searches: list[GroupSearchResult] = field(default_factory=list)
     fair_scoring: bool = False
     generated_at: str = field(
         default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds")
@@ -125,12 +127,15 @@ class LabResult:
             "verify": None if self.verify is None else self.verify.as_dict(),
             "identify": None if self.identify is None else self.identify.as_dict(),
             "demographics": [d.as_dict() for d in self.demographics],
+            "group_search": [g.as_dict() for g in self.group_searches],
             "audit": [a.as_dict() for a in self.audits],
         }
 
 
 Progress = Callable[[str, int, int], None]
 GROWTH_SIZES = (10, 30, 100, 300, 1000, 3000)
+SEARCH_SETTINGS = ("calibrated", "fmr-1e-4", "fmr-1e-3")
+"""The thresholds the searches by group are counted at: the default and two looser ones."""
 
 
 def _embed(
@@ -281,7 +286,18 @@ def run_lab(options: LabOptions, spec: EngineSpec, progress: Progress | None = N
             for c in labelled
             for attribute in c.corpus.groups
         ]
-        result = replace(result, demographics=demo)
+        searches = [
+            run_group_search(
+                c.half(Half.HELD_OUT),
+                attribute,
+                {n: thresholds[n] for n in SEARCH_SETTINGS},
+                others=[o.half(Half.HELD_OUT) for o in labelled if o is not c],
+                scorer=scorer,
+            )
+            for c in labelled
+            for attribute in c.corpus.groups
+        ]
+        result = replace(result, demographics=demo, group_searches=searches)
     if Suite.AUDIT in options.suites:
         audits = [
             _audit(

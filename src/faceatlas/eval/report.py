@@ -222,6 +222,20 @@ def render_html(data: dict[str, Any]) -> str:
                 f"{escape(str(ratio.get('ratio')))} ({escape(str(ratio.get('worst', '')))} vs "
                 f"{escape(str(ratio.get('best', '')))}) {escape(ratio.get('note', ''))}</p>"
             )
+        for g in data.get("group_search") or []:
+            names = list(g["thresholds"])
+            body += f"<h3>{escape(g['corpus'])}: {escape(g['attribute'])}, searches</h3>" + _table(
+                ["group", "searches", *(f"stranger lead @ {n}" for n in names), "wrong on top"],
+                [
+                    [
+                        r["group"],
+                        str(r["searches"]),
+                        *(fmt_rate(r["stranger_lead"][n]) for n in names),
+                        fmt_rate(r["wrong_on_top"][names[0]]),
+                    ]
+                    for r in g["groups"]
+                ],
+            )
         parts.append(
             _section(
                 "Demographic differentials", "demographics", body, plots.get("demographics", [])

@@ -1,0 +1,177 @@
+"""Searches by group: how often a search of a person in each group shows a stranger as a lead.
+
+The demographics suite counts false matches per *comparison*, the rate a threshold is
+calibrated on. What an investigator meets is the *search*: one probe against every face of
+an atlas. Here one photo of each person of a labelled set (its held-out half) is searched
+against a gallery of every face of that set and of the other data sets given (as an atlas
+would hold them). Per group and threshold:
+
+* **stranger lead** (FPIR): the search returns somebody else at or above the threshold;
+* **wrong person on top**: the first candidate is at or above the threshold and is
+  somebody else (the person's own other photos stay in the gallery; where a data set has
+  one photo per person the two rates coincide).
+
+Beside each stands what every search's own estimate predicts at this gallery size (the
+fair scorer's FPIR mapping, the same for everybody): a group whose measured rate lies above
+its interval is one the estimate under-warns.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from faceatlas.errors import InvalidRequestError
+from faceatlas.eval.embedded import EmbeddedCorpus, identity_codes, score_block
+from faceatlas.eval.rates import Rate, rate
+from faceatlas.search.fairness import FairScorer
+
+__all__ = ["GroupSearch", "GroupSearchResult", "Probes", "run_group_search", "top_scores"]
+
+BLOCK = 512
+MIN_GROUP_SEARCHES = 2
+
+
+@dataclass(frozen=True, slots=True)
+class GroupSearch:
+    group: str
+    searches: int
+    stranger_lead: dict[str, Rate]
+    wrong_on_top: dict[str, Rate]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "group": self.group,
+            "searches": self.searches,
+            "stranger_lead": {k: v.as_dict() for k, v in self.stranger_lead.items()},
+            "wrong_on_top": {k: v.as_dict() for k, v in self.wrong_on_top.items()},
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class GroupSearchResult:
+    corpus: str
+    attribute: str
+    gallery_size: int
+    thresholds: dict[str, float]
+    groups: tuple[GroupSearch, ...]
+    estimate: dict[str, dict[str, Any]]
+
+    def ratio(self, threshold_name: str) -> float | None:
+        """Worst group's stranger-lead rate over the best's; None where the best is zero."""
+        values = [g.stranger_lead[threshold_name].value for g in self.groups]
+        return max(values) / min(values) if values and min(values) > 0 else None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "corpus": self.corpus,
+            "attribute": self.attribute,
+            "gallery_size": self.gallery_size,
+            "thresholds": {k: round(v, 6) for k, v in self.thresholds.items()},
+            "groups": [g.as_dict() for g in self.groups],
+            "search_estimate_fpir": self.estimate,
+            "worst_to_best": {
+                n: None if (r := self.ratio(n)) is None else round(r, 3) for n in self.thresholds
+            },
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Probes:
+    """Probe photos: vectors, fair offsets and their rows in the gallery."""
+
+    vectors: np.ndarray
+    offsets: np.ndarray | None
+    gallery_rows: np.ndarray
+
+
+def top_scores(
+    probes: Probes, probe_codes: np.ndarray, gallery: EmbeddedCorpus, codes: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """For each probe: the top score of anybody else, and the top score of anybody at all
+    with whether that first candidate is somebody else (as ``(stranger_top, wrong_top)``,
+    ``wrong_top`` being ``-inf`` where the first candidate is the person)."""
+    stranger = np.empty(len(probes.vectors), np.float64)
+    wrong = np.empty(len(probes.vectors), np.float64)
+    for start in range(0, len(probes.vectors), BLOCK):
+        stop = start + BLOCK
+        s = score_block(
+            probes.vectors[start:stop],
+            gallery.vectors,
+            None if probes.offsets is None else probes.offsets[start:stop],
+            gallery.offsets,
+        ).astype(np.float64)
+        same = probe_codes[start:stop, None] == codes[None, :]
+        s[probes.gallery_rows[start:stop, None] == np.arange(len(codes))[None, :]] = -np.inf
+        best = s.max(axis=1)
+        others = np.where(same, -np.inf, s)
+        stranger[start:stop] = others.max(axis=1)
+        wrong[start:stop] = np.where(others.max(axis=1) >= best, best, -np.inf)
+    return stranger, wrong
+
+
+def run_group_search(
+    labelled: EmbeddedCorpus,
+    attribute: str,
+    thresholds: Mapping[str, float],
+    *,
+    others: Sequence[EmbeddedCorpus] = (),
+    scorer: FairScorer | None = None,
+) -> GroupSearchResult:
+    """Search one photo of each person of ``labelled`` (grouped by ``attribute``) against
+    every usable face of ``labelled`` and ``others``; the probe photo itself is left out."""
+    if attribute not in labelled.corpus.groups:
+        raise InvalidRequestError(f"{labelled.corpus.name} has no {attribute!r} labels")
+    data = labelled.usable()
+    parts = [data, *(o.usable() for o in others)]
+    names = [f"{p.corpus.name}|{i}" for p in parts for i in p.corpus.identities]
+    codes = identity_codes(names)
+    offsets = [p.offsets for p in parts if p.offsets is not None]
+    gallery = EmbeddedCorpus(
+        data.corpus,
+        np.concatenate([p.vectors for p in parts]),
+        np.concatenate([p.status for p in parts]),
+        np.concatenate(offsets) if len(offsets) == len(parts) else None,
+    )
+    firsts = np.asarray([idx[0] for idx in data.corpus.by_identity().values()], np.int64)
+    probes = Probes(
+        data.vectors[firsts], None if data.offsets is None else data.offsets[firsts], firsts
+    )
+    stranger, wrong = top_scores(probes, codes[firsts], gallery, codes)
+    labels = data.corpus.groups[attribute]
+    groups: list[GroupSearch] = []
+    for group in sorted({labels[i] for i in firsts if labels[i] is not None}):
+        mine = np.asarray([labels[i] == group for i in firsts])
+        if int(mine.sum()) < MIN_GROUP_SEARCHES:
+            continue
+        groups.append(
+            GroupSearch(
+                group=str(group),
+                searches=int(mine.sum()),
+                stranger_lead={
+                    n: rate(int((stranger[mine] >= t).sum()), int(mine.sum()))
+                    for n, t in thresholds.items()
+                },
+                wrong_on_top={
+                    n: rate(int((wrong[mine] >= t).sum()), int(mine.sum()))
+                    for n, t in thresholds.items()
+                },
+            )
+        )
+    size = len(gallery.vectors) - 1
+    estimate = (
+        {}
+        if scorer is None
+        else {n: scorer.fpir.estimate(float(t), size).as_dict() for n, t in thresholds.items()}
+    )
+    return GroupSearchResult(
+        corpus=data.corpus.name,
+        attribute=attribute,
+        gallery_size=size,
+        thresholds={n: float(t) for n, t in thresholds.items()},
+        groups=tuple(groups),
+        estimate=estimate,
+    )
