@@ -48,6 +48,7 @@ from faceatlas.privacy.scope import PrivacyScope
 from faceatlas.search import ProbeFace, SearchResult
 from faceatlas.search.searcher import Searcher
 from faceatlas.store import Catalog
+from faceatlas.timing import StageTimer
 from faceatlas.types import AnalyzedFace
 
 __all__ = ["Atlas"]
@@ -258,9 +259,13 @@ class Atlas:
         face: int | None = None,
         top_k: int | None = None,
         min_similarity: float | None = None,
+        timer: StageTimer | None = None,
     ) -> SearchResult:
-        """Search with one face of a probe photo (the largest unless ``face`` is given)."""
-        return self.searcher.search(data, face=face, top_k=top_k, min_similarity=min_similarity)
+        """Search with one face of a probe photo (the largest unless ``face`` is given);
+        ``timer`` times its stages."""
+        return self.searcher.search(
+            data, face=face, top_k=top_k, min_similarity=min_similarity, timer=timer
+        )
 
     @property
     def cases(self) -> CaseDesk:

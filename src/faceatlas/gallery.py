@@ -30,6 +30,7 @@ from faceatlas.errors import AtlasLockedError, ModelMismatchError, NotFoundError
 from faceatlas.index import VectorIndex, open_index
 from faceatlas.store import Catalog, FaceRecord
 from faceatlas.store.migrations import GENERATION_META
+from faceatlas.timing import StageTimer
 from faceatlas.types import AnalyzedFace
 
 __all__ = ["CATALOG_FILE", "Gallery"]
@@ -229,18 +230,31 @@ class Gallery:
     # --- probes ----------------------------------------------------------------------
 
     def analyze_probe(
-        self, data: bytes, *, max_pixels: int | None = None, fit_pixels: int | None = None
+        self,
+        data: bytes,
+        *,
+        max_pixels: int | None = None,
+        fit_pixels: int | None = None,
+        timer: StageTimer | None = None,
     ) -> list[AnalyzedFace]:
-        """Decode and analyse a probe photo, largest face first (bounded before decoding)."""
+        """Decode and analyse a probe photo, largest face first (bounded before decoding);
+        ``timer`` times the ``decode``, ``detect`` and ``embed`` stages."""
+        timer = timer or StageTimer()
         limit = (
             self.settings.max_pixels
             if max_pixels is None
             else min(max_pixels, self.settings.max_pixels)
         )
-        image = decode_image(
-            data, max_pixels=limit, max_bytes=self.settings.max_file_bytes, fit_pixels=fit_pixels
+        with timer.stage("decode"):
+            image = decode_image(
+                data,
+                max_pixels=limit,
+                max_bytes=self.settings.max_file_bytes,
+                fit_pixels=fit_pixels,
+            )
+        return analyze_faces(
+            self.engine, image.pixels, thumbnail_px=self.settings.thumbnail_px, timer=timer
         )
-        return analyze_faces(self.engine, image.pixels, thumbnail_px=self.settings.thumbnail_px)
 
 
 def _guard_model(catalog: Catalog, engine: FaceEngine) -> None:

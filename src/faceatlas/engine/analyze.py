@@ -9,6 +9,7 @@ from PIL import Image
 
 from faceatlas.engine.protocol import FaceEngine
 from faceatlas.engine.quality import measure_quality
+from faceatlas.timing import StageTimer
 from faceatlas.types import AnalyzedFace, Box, DetectedFace, RGBImage
 
 __all__ = ["analyze_faces", "thumbnail_jpeg"]
@@ -35,10 +36,21 @@ def analyze_faces(
     *,
     thumbnail_px: int,
     faces: Sequence[DetectedFace] | None = None,
+    timer: StageTimer | None = None,
 ) -> list[AnalyzedFace]:
-    """Analyse every face of ``image`` (or the given detections), largest first."""
-    detections = list(engine.detect(image) if faces is None else faces)
+    """Analyse every face of ``image`` (or the given detections), largest first; ``timer``
+    times the ``detect`` and ``embed`` (align, embed, measure, thumbnail) stages."""
+    timer = timer or StageTimer()
+    with timer.stage("detect"):
+        detections = list(engine.detect(image) if faces is None else faces)
     detections.sort(key=lambda f: (-f.box.area, f.box.top, f.box.left))
+    with timer.stage("embed"):
+        return _analyzed(engine, image, detections, thumbnail_px)
+
+
+def _analyzed(
+    engine: FaceEngine, image: RGBImage, detections: list[DetectedFace], thumbnail_px: int
+) -> list[AnalyzedFace]:
     chips = [engine.align(image, face) for face in detections]
     vectors = engine.embed_chips(chips)
     return [

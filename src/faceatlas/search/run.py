@@ -22,6 +22,7 @@ from faceatlas.search.fairness import UNREACHABLE, FairScorer
 from faceatlas.search.fmr import FmrMapping
 from faceatlas.search.results import Hit, ProbeFace, SearchResult
 from faceatlas.store.records import FaceRecord
+from faceatlas.timing import StageTimer
 
 __all__ = ["SearchSetup", "run_search", "threshold_in_force", "tighten_for_fpir"]
 
@@ -88,23 +89,29 @@ def run_search(
     top_k: int,
     probe_faces: Sequence[ProbeFace] = (),
     selected: int = 0,
+    timer: StageTimer | None = None,
 ) -> SearchResult:
-    """Candidates at or above ``threshold`` on the score in force, best first."""
+    """Candidates at or above ``threshold`` on the score in force, best first. ``timer``
+    times the ``index`` stage (candidates, filtered and re-ranked) and the ``catalog`` one
+    (their records)."""
     if not 1 <= top_k <= MAX_TOP_K:
         raise InvalidRequestError(f"top_k must be between 1 and {MAX_TOP_K}")
+    timer = timer or StageTimer()
     scorer = setup.scorer
     gallery_size = len(setup.index)
     query = np.asarray(vector, dtype=np.float32).reshape(1, -1)
-    raw = setup.index.search(query, fetch_size(top_k, scorer))[0]
-    candidates = rank_candidates(
-        query[0],
-        setup.unblocked(raw),
-        threshold=threshold,
-        top_k=top_k,
-        scorer=scorer,
-        vectors=setup.vectors,
-    )
-    records = setup.records([c.id for c in candidates])
+    with timer.stage("index"):
+        raw = setup.index.search(query, fetch_size(top_k, scorer))[0]
+        candidates = rank_candidates(
+            query[0],
+            setup.unblocked(raw),
+            threshold=threshold,
+            top_k=top_k,
+            scorer=scorer,
+            vectors=setup.vectors,
+        )
+    with timer.stage("catalog"):
+        records = setup.records([c.id for c in candidates])
     hits: list[Hit] = []
     for c in candidates:
         rec = records.get(c.id)

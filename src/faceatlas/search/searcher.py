@@ -22,6 +22,7 @@ from faceatlas.search.fmr import FmrMapping
 from faceatlas.search.results import ProbeFace, SearchResult
 from faceatlas.search.run import SearchSetup, run_search, threshold_in_force, tighten_for_fpir
 from faceatlas.store.calibrations import CalibrationRecord, latest_calibration, save_calibration
+from faceatlas.timing import StageTimer
 
 __all__ = ["HitFilter", "Searcher"]
 
@@ -119,13 +120,15 @@ class Searcher:
         face: int | None = None,
         top_k: int | None = None,
         min_similarity: float | None = None,
+        timer: StageTimer | None = None,
     ) -> SearchResult:
-        """Search with one face of a probe photo (the largest unless ``face`` is given).
+        """Search with one face of a probe photo (the largest unless ``face`` is given);
+        ``timer`` times its stages (``decode``, ``detect``, ``embed``, ``index``, ``catalog``).
 
         Raises :class:`NoFaceError` when the photo has no face and
         :class:`ProbeQualityError` when the chosen face is too poor to search.
         """
-        faces = self.gallery.analyze_probe(data)
+        faces = self.gallery.analyze_probe(data, timer=timer)
         if self.gallery.settings.store_probes:
             self._keep_probe(data)
         if not faces:
@@ -142,7 +145,12 @@ class Searcher:
             )
         probe = [ProbeFace(i, f.box, f.quality) for i, f in enumerate(faces)]
         result = self.search_vector(
-            faces[chosen].embedding, probe, chosen, top_k=top_k, min_similarity=min_similarity
+            faces[chosen].embedding,
+            probe,
+            chosen,
+            top_k=top_k,
+            min_similarity=min_similarity,
+            timer=timer,
         )
         return replace(result, probe_quality=verdict)
 
@@ -154,8 +162,10 @@ class Searcher:
         *,
         top_k: int | None = None,
         min_similarity: float | None = None,
+        timer: StageTimer | None = None,
     ) -> SearchResult:
-        """Search with an embedding already computed by this gallery's engine."""
+        """Search with an embedding already computed by this gallery's engine (``timer``:
+        the ``index`` and ``catalog`` stages)."""
         g = self.gallery
         scorer = self.fair_scorer()
         if min_similarity is None:
@@ -179,4 +189,5 @@ class Searcher:
             top_k=top_k or g.settings.top_k,
             probe_faces=probe_faces or (),
             selected=selected,
+            timer=timer,
         )
