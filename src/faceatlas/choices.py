@@ -13,8 +13,11 @@ __all__ = [
     "DetectorKind",
     "DlibBackend",
     "EngineName",
+    "ExecutionProvider",
     "IndexBackend",
     "IvfCodes",
+    "LogFormat",
+    "MetricsAccess",
     "MilvusIndexType",
 ]
 
@@ -73,3 +76,28 @@ class MilvusIndexType(StrEnum):
     IVF_SQ8 = "IVF_SQ8"
     IVF_PQ = "IVF_PQ"
     HNSW = "HNSW"
+
+
+class ExecutionProvider(StrEnum):
+    """What runs the ONNX models (``docs/operations.md``); CPU is always the last resort."""
+
+    CUDA = "cuda"
+    TENSORRT = "tensorrt"
+    OPENVINO = "openvino"
+    COREML = "coreml"
+    ROCM = "rocm"
+    DIRECTML = "directml"
+    CPU = "cpu"
+
+
+class MetricsAccess(StrEnum):
+    """Who may read ``/metrics``: nobody, clients on this machine, or holders of the token."""
+
+    OFF = "off"
+    LOCALHOST = "localhost"
+    TOKEN = "token"
+
+
+class LogFormat(StrEnum):
+    TEXT = "text"
+    JSON = "json"

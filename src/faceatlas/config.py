@@ -4,13 +4,15 @@ optional TOML file, passed explicitly to everything that needs it."""
 from __future__ import annotations
 
 import ipaddress
+import json
 import os
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
+    NoDecode,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
     TomlConfigSettingsSource,
@@ -23,8 +25,11 @@ from faceatlas.choices import (
     DetectorKind,
     DlibBackend,
     EngineName,
+    ExecutionProvider,
     IndexBackend,
     IvfCodes,
+    LogFormat,
+    MetricsAccess,
     MilvusIndexType,
 )
 
@@ -64,6 +69,12 @@ class Settings(BaseSettings):
     dlib_backend: DlibBackend = Field(
         default=DlibBackend.ONNX,
         description="What runs the dlib ResNet: onnx (batched) or dlib; same embeddings.",
+    )
+    execution_providers: Annotated[tuple[ExecutionProvider, ...], NoDecode] = Field(
+        default=(ExecutionProvider.CPU,),
+        min_length=1,
+        description="What runs the ONNX models, in order of preference (cuda,cpu); "
+        "unavailable ones fall back to CPU with a logged reason.",
     )
     min_face_px: int = Field(default=20, ge=1, description="Smallest face box side kept, pixels.")
     max_pixels: int = Field(
@@ -294,6 +305,15 @@ class Settings(BaseSettings):
             )
         return self
 
+    @field_validator("execution_providers", mode="before")
+    @classmethod
+    def _provider_list(cls, value: Any) -> Any:
+        """``cuda,cpu`` or a JSON list."""
+        if not isinstance(value, str):
+            return value
+        names = json.loads(value) if value.lstrip().startswith("[") else value.split(",")
+        return [str(v).strip() for v in names if str(v).strip()]
+
     @field_validator("fetch_allow_networks")
     @classmethod
     def _networks(cls, value: list[str]) -> list[str]:
@@ -329,6 +349,20 @@ class Settings(BaseSettings):
         default={},
         description="Folders admins may ingest from the web app, by name; no other path is used.",
     )
+    metrics: MetricsAccess = Field(
+        default=MetricsAccess.LOCALHOST,
+        description="Who may scrape /metrics: off, localhost, token.",
+    )
+    metrics_token: SecretStr | None = Field(
+        default=None, min_length=24, description="Bearer token of /metrics when metrics=token."
+    )
+    log_format: LogFormat = Field(default=LogFormat.TEXT, description="Log lines: text or json.")
+
+    @model_validator(mode="after")
+    def _metrics_token_given(self) -> Settings:
+        if self.metrics is MetricsAccess.TOKEN and self.metrics_token is None:
+            raise ValueError("metrics=token needs FACEATLAS_METRICS_TOKEN (24 characters or more)")
+        return self
 
     @field_validator("atlas_dir")
     @classmethod

@@ -30,6 +30,10 @@ COMMANDS: dict[str, tuple[tuple[str, ...], str]] = {
     ),
     "reindex": (("core",), "Rebuild the vector index from the catalog."),
     "stats": (("core",), "Counts of what the atlas holds, and recent ingest failures."),
+    "models": (
+        ("models",),
+        "Show the face engine, its model and the execution providers it runs on.",
+    ),
     "reembed": (("models",), "Embed every face with ENGINE's model and make it the atlas's model."),
     "crawl": (("web",), "Crawl politely from SEED within the allowlist and index the faces found."),
     "serve": (("service",), "Serve the REST API and the web app on the atlas."),

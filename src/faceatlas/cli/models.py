@@ -1,4 +1,5 @@
-"""``faceatlas reembed``: move an atlas to another face model, keeping its faces."""
+"""``faceatlas models``: what runs the face models; ``faceatlas reembed``: move an atlas to
+another face model, keeping its faces."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from faceatlas.cli.common import (
     DlibBackendOption,
     EngineOption,
     JsonOption,
+    Table,
     UpsampleOption,
     console,
     err_console,
@@ -96,5 +98,39 @@ def reembed(
         )
 
 
+def models(
+    engine: EngineOption = None,
+    dlib_backend: DlibBackendOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Show the face engine, its model and the execution providers it runs on.
+
+    Providers come from FACEATLAS_EXECUTION_PROVIDERS (e.g. cuda,cpu); one this onnxruntime
+    cannot use falls back to CPU, and the reason is shown here.
+    """
+    from faceatlas.services.models import engine_report
+
+    report = engine_report(settings_for(None, engine=engine, dlib_backend=dlib_backend))
+    if as_json:
+        print_json(report.as_dict())
+        return
+    table = Table(title="face models", show_header=False)
+    table.add_column("what", style="bold")
+    table.add_column("value")
+    table.add_row("engine", f"{report.engine} (detector {report.detector})")
+    table.add_row("model", f"{report.model_id} ({report.dim}-d)")
+    table.add_row("available providers", ", ".join(report.available))
+    choice = report.providers
+    if choice is None:
+        table.add_row("runs on", "dlib's own code (CPU); no ONNX sessions")
+    else:
+        table.add_row("requested providers", ", ".join(p.value for p in choice.requested))
+        table.add_row("runs on", ", ".join(choice.active))
+        for reason in choice.reasons:
+            table.add_row("fell back to CPU", reason)
+    console.print(table)
+
+
 def register(app: CliApp) -> None:
+    app.command("models")(models)
     app.command("reembed")(reembed)

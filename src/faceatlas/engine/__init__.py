@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields
 
-from faceatlas.choices import DetectorKind, DlibBackend, EngineName
+from faceatlas.choices import DetectorKind, DlibBackend, EngineName, ExecutionProvider
 from faceatlas.config import Settings
 from faceatlas.engine.analyze import analyze_faces, thumbnail_jpeg
 from faceatlas.engine.card import ModelCard, card_of
@@ -35,6 +35,7 @@ class EngineSpec:
     upsample: int = 1
     min_face_px: int = 20
     dlib_backend: DlibBackend = DlibBackend.ONNX
+    execution_providers: tuple[ExecutionProvider, ...] = (ExecutionProvider.CPU,)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> EngineSpec:
@@ -58,6 +59,7 @@ def create_engine(spec: EngineSpec) -> FaceEngine:
                 upsample=spec.upsample,
                 min_face_px=spec.min_face_px,
                 backend=spec.dlib_backend,
+                providers=spec.execution_providers,
             )
         )
     if spec.engine is EngineName.SFACE:
@@ -65,7 +67,13 @@ def create_engine(spec: EngineSpec) -> FaceEngine:
 
         if spec.detector is not DetectorKind.YUNET:
             raise ConfigError(f"engine sface detects with yunet, not {spec.detector}")
-        return SFaceEngine(SFaceOptions(upsample=spec.upsample, min_face_px=spec.min_face_px))
+        return SFaceEngine(
+            SFaceOptions(
+                upsample=spec.upsample,
+                min_face_px=spec.min_face_px,
+                providers=spec.execution_providers,
+            )
+        )
     raise ConfigError(f"unknown engine {spec.engine!r}")
 
 

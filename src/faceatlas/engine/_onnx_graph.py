@@ -7,6 +7,9 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from faceatlas.choices import ExecutionProvider
+from faceatlas.engine.providers import onnx_session
+
 __all__ = ["GraphBuilder", "cpu_session"]
 
 OPSET = 17
@@ -63,15 +66,7 @@ class GraphBuilder:
 
 
 def cpu_session(model: bytes, *, threads: int = 1) -> Any:
-    """An ONNX Runtime CPU session over a serialised model, ``threads`` intra-op threads.
-
-    One thread by default: ingest parallelism comes from worker processes.
-    """
-    import onnxruntime as ort
-
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = threads
-    options.inter_op_num_threads = 1
-    options.log_severity_level = 3
-    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-    return ort.InferenceSession(model, options, providers=["CPUExecutionProvider"])
+    """An ONNX Runtime CPU session over a serialised model, ``threads`` intra-op threads
+    (sessions on the configured providers: :func:`faceatlas.engine.providers.onnx_session`)."""
+    session, _ = onnx_session(model, (ExecutionProvider.CPU,), threads=threads)
+    return session

@@ -11,8 +11,9 @@ from typing import Any
 
 import numpy as np
 
-from faceatlas.choices import DetectorKind, DlibBackend
+from faceatlas.choices import DetectorKind, DlibBackend, ExecutionProvider
 from faceatlas.engine.card import ModelCard
+from faceatlas.engine.providers import ProviderChoice
 from faceatlas.errors import ConfigError
 from faceatlas.types import Box, DetectedFace, Point, RGBImage, Vectors
 
@@ -52,6 +53,8 @@ class DlibOptions:
     upsample: int = 1
     min_face_px: int = 20
     backend: DlibBackend = DlibBackend.ONNX
+    providers: tuple[ExecutionProvider, ...] = (ExecutionProvider.CPU,)
+    """Execution providers of the ONNX ResNet, best first (:mod:`faceatlas.engine.providers`)."""
 
 
 def dlib_model_paths() -> dict[str, Path]:
@@ -83,6 +86,8 @@ class DlibEngine:
         self._shape: Any = None
         self._resnet: Any = None
         self._session: Any = None
+        self.providers: ProviderChoice | None = None
+        """The execution providers the ONNX ResNet runs on, once loaded (backend onnx)."""
 
     @property
     def model_id(self) -> str:
@@ -114,10 +119,12 @@ class DlibEngine:
         else:
             raise ConfigError(f"the dlib engine cannot detect with {self.options.detector}")
         if self.options.backend is DlibBackend.ONNX:
-            from faceatlas.engine._onnx_graph import cpu_session
             from faceatlas.engine.dlib_resnet import build_onnx, read_dlib_network
+            from faceatlas.engine.providers import onnx_session
 
-            self._session = cpu_session(build_onnx(read_dlib_network(paths["resnet"])))
+            model = build_onnx(read_dlib_network(paths["resnet"]))
+            self._session, self.providers = onnx_session(model, self.options.providers)
+            self.providers.log_fallbacks()
         else:
             self._resnet = dlib.face_recognition_model_v1(str(paths["resnet"]))
         self._shape = dlib.shape_predictor(str(paths["shape_predictor_5"]))

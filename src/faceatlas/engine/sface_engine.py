@@ -17,8 +17,9 @@ from typing import Any
 
 import numpy as np
 
-from faceatlas.engine._onnx_graph import cpu_session
+from faceatlas.choices import ExecutionProvider
 from faceatlas.engine.card import ModelCard
+from faceatlas.engine.providers import ProviderChoice, onnx_session
 from faceatlas.engine.sface_card import SFACE_CARD, SFACE_MODEL_ID
 from faceatlas.engine.sface_models import (
     MODEL_SHA256,
@@ -78,6 +79,8 @@ class SFaceOptions:
     max_side_px: int = 1280
     upsample: int = 1
     min_face_px: int = 20
+    providers: tuple[ExecutionProvider, ...] = (ExecutionProvider.CPU,)
+    """Execution providers, best first (:mod:`faceatlas.engine.providers`)."""
 
 
 def similarity_transform(src: np.ndarray, dst: np.ndarray) -> np.ndarray:
@@ -130,6 +133,8 @@ class SFaceEngine:
         self._detector: Any = None
         self._embedder: Any = None
         self._cv2: Any = None
+        self.providers: ProviderChoice | None = None
+        """The execution providers the sessions run on, once loaded."""
 
     @property
     def model_id(self) -> str:
@@ -154,8 +159,11 @@ class SFaceEngine:
 
         files = sface_model_files()
         self._cv2 = cv2
-        self._detector = cpu_session(dynamic_yunet(files[YUNET_FILE]))
-        self._embedder = cpu_session(batched_sface(files[SFACE_FILE]))
+        providers = self.options.providers
+        self._detector, on_detect = onnx_session(dynamic_yunet(files[YUNET_FILE]), providers)
+        self._embedder, on_embed = onnx_session(batched_sface(files[SFACE_FILE]), providers)
+        self.providers = on_detect.joined(on_embed)
+        self.providers.log_fallbacks()
 
     # --- detection ---------------------------------------------------------------------
 
