@@ -13,18 +13,21 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import uvicorn
 from fastapi import FastAPI
 
 from faceatlas import __version__
 from faceatlas.api import API_PREFIX, install_api
 from faceatlas.atlas import Atlas
 from faceatlas.config import Settings
+from faceatlas.http.access_log import AccessLogMiddleware
 from faceatlas.http.errors import install_error_handlers
+from faceatlas.http.metrics import install_metrics
 from faceatlas.http.middleware import BodyLimitMiddleware, SecurityHeadersMiddleware
 from faceatlas.services import Service
-from faceatlas.web import install_web
+from faceatlas.web import STATIC_PREFIX, install_web
 
-__all__ = ["API_PREFIX", "BODY_SLACK_BYTES", "create_app"]
+__all__ = ["API_PREFIX", "BODY_SLACK_BYTES", "create_app", "server_config"]
 
 BODY_SLACK_BYTES = 64 * 1024
 """Room for multipart headers and form fields around the largest accepted upload."""
@@ -61,6 +64,7 @@ def create_app(settings: Settings | None = None, *, atlas: Atlas | None = None) 
         lifespan=lifespan,
     )
     app.state.service = service
+    install_metrics(app)
     install_api(app)
     pages = install_web(app)
     install_error_handlers(app, pages.error_page)
@@ -68,4 +72,20 @@ def create_app(settings: Settings | None = None, *, atlas: Atlas | None = None) 
         BodyLimitMiddleware, limit_bytes=atlas.settings.max_upload_bytes + BODY_SLACK_BYTES
     )
     app.add_middleware(SecurityHeadersMiddleware)
+    app.add_middleware(AccessLogMiddleware, prefixes=("", API_PREFIX, STATIC_PREFIX))
     return app
+
+
+def server_config(app: FastAPI, host: str, port: int, log_level: str) -> uvicorn.Config:
+    """How ``faceatlas serve`` runs ``app``: its log lines go to the handler that
+    :func:`faceatlas.services.logs.configure_logging` set up, and the access log is
+    FaceAtlas's own (route templates and request ids; never query strings)."""
+    return uvicorn.Config(
+        app,
+        host=host,
+        port=port,
+        log_level=log_level,
+        log_config=None,
+        access_log=False,
+        proxy_headers=False,
+    )

@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from faceatlas.accounts import Role  # an option's choices: Typer needs it at import
+from faceatlas.choices import LogFormat
 from faceatlas.cli.common import (
     AtlasOption,
     CliApp,
@@ -54,10 +55,11 @@ def serve(
     """
     import uvicorn
 
-    from faceatlas.server import create_app
+    from faceatlas.server import create_app, server_config
+    from faceatlas.services.logs import configure_logging
 
-    logging.basicConfig(level=log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
     settings = settings_for(atlas)
+    configure_logging(settings.log_format, log_level)
     with open_service(settings) as service:
         at = service.atlas
         password = at.accounts.bootstrap_admin(admin)
@@ -65,8 +67,11 @@ def serve(
             service.record(operator(), "admin_bootstrapped", user=admin)
             _show_password(admin, password)
         app = create_app(settings, atlas=at)
-        err_console.print(f"serving {at.root} on http://{host}:{port}/", highlight=False)
-        uvicorn.run(app, host=host, port=port, log_level=log_level, proxy_headers=False)
+        if settings.log_format is LogFormat.JSON:
+            logging.getLogger(__name__).info("serving %s on http://%s:%d/", at.root, host, port)
+        else:
+            err_console.print(f"serving {at.root} on http://{host}:{port}/", highlight=False)
+        uvicorn.Server(server_config(app, host, port, log_level)).run()
 
 
 @users_app.command("create-admin")

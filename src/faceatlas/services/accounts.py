@@ -13,7 +13,7 @@ from faceatlas.accounts import Credential, IssuedToken, Role, TokenKind, User
 from faceatlas.accounts.throttle import LoginThrottle
 from faceatlas.atlas import Atlas
 from faceatlas.audit import AuditEntry
-from faceatlas.errors import AuthenticationError, PermissionDeniedError
+from faceatlas.errors import AuthenticationError, PermissionDeniedError, RateLimitedError
 
 __all__ = [
     "LOCAL_OPERATOR_ROLE",
@@ -78,19 +78,32 @@ def check_self_change(actor: User, user_id: int, *, role: Role | None, active: b
 class AccountDesk:
     """Sign-in and user management; ``record`` audits an action as its actor."""
 
-    def __init__(self, atlas: Atlas, record: Record) -> None:
+    def __init__(
+        self,
+        atlas: Atlas,
+        record: Record,
+        *,
+        on_login_failure: Callable[[str], None] | None = None,
+    ) -> None:
         self.atlas = atlas
         self.throttle = LoginThrottle()
         self._record = record
+        self._on_failure = on_login_failure or (lambda _reason: None)
 
     def authenticate(self, username: str, password: str, client: str) -> User:
         """Check a password; wrong ones slow down that account from that address only
-        (:class:`faceatlas.accounts.throttle.LoginThrottle`)."""
-        self.throttle.check(username, client)
+        (:class:`faceatlas.accounts.throttle.LoginThrottle`). ``on_login_failure`` hears of
+        each refusal: ``wrong_password`` or ``throttled``."""
+        try:
+            self.throttle.check(username, client)
+        except RateLimitedError:
+            self._on_failure("throttled")
+            raise
         try:
             user = self.atlas.accounts.authenticate(username, password)
         except AuthenticationError:
             self.throttle.failed(username, client)
+            self._on_failure("wrong_password")
             raise
         self.throttle.succeeded(username, client)
         return user

@@ -27,6 +27,7 @@ from faceatlas.services.accounts import AccountDesk, audit_role
 from faceatlas.services.cases import CaseService
 from faceatlas.services.collection import Collection
 from faceatlas.services.gate import EngineGate
+from faceatlas.services.metrics import ServiceMetrics
 from faceatlas.services.review import AuditReview
 from faceatlas.services.search import (
     CaseRule,
@@ -38,6 +39,7 @@ from faceatlas.services.search import (
     resolve_top_k,
 )
 from faceatlas.store import FaceRecord
+from faceatlas.timing import StageTimer
 
 __all__ = ["OPTOUT_REQUESTS_PER_MINUTE", "PUBLIC_ANALYSES", "Service"]
 
@@ -63,9 +65,10 @@ class Service:
         self.optout_limiter = RateLimiter(OPTOUT_REQUESTS_PER_MINUTE, 60.0, what="opt-out request")
         self.gate = EngineGate(concurrent=atlas.engine.thread_safe)
         self.jobs = JobRunner(atlas, on_finished=self.catch_up_index)
+        self.metrics = ServiceMetrics(atlas, self.jobs.rows)
         self.ledger = ViewLedger(atlas)
         self.review = AuditReview(atlas)
-        self.accounts = AccountDesk(atlas, self.record)
+        self.accounts = AccountDesk(atlas, self.record, on_login_failure=self.metrics.login_failed)
         self.collection = Collection(atlas, self.gate)
         self.casework = CaseService(atlas, self.gate)
         self._public_analyses = threading.BoundedSemaphore(PUBLIC_ANALYSES)
@@ -159,12 +162,20 @@ class Service:
         """An accountable search: checked, rate-limited, audited, then returned; it belongs
         to a case (admitted or opened before the search, recorded into it after)."""
         case, _ = self.check_case(request.case_number, request.purpose)
+        timer = StageTimer()
 
         def run() -> tuple[SearchResult, SearchRecord]:
             top_k = resolve_top_k(self.settings, request.top_k)
-            result = self.atlas.search(
-                data, face=request.face, top_k=top_k, min_similarity=request.threshold
-            )
+            try:
+                result = self.atlas.search(
+                    data,
+                    face=request.face,
+                    top_k=top_k,
+                    min_similarity=request.threshold,
+                    timer=timer,
+                )
+            finally:
+                self.metrics.observe_stages(timer)
             parameters = {
                 "face": result.selected,
                 "faces_in_probe": len(result.probe_faces),
@@ -228,6 +239,7 @@ class Service:
             )
         )
         self.ledger.shown(user, record.result_face_ids, record.extra.get("result_identity_ids", []))
+        self.metrics.observe_search(time.perf_counter() - started)
         return result, entry, hashes
 
     # --- result details ------------------------------------------------------------------

@@ -67,6 +67,12 @@ class JobStore(Repository):
         row = self._first(sa.select(t.ingest_jobs).where(t.ingest_jobs.c.id == job_id))
         return None if row is None else _record(row)
 
+    def status_counts(self) -> dict[str, int]:
+        """How many jobs are in each status."""
+        col = t.ingest_jobs.c.status
+        rows = self._all(sa.select(col, sa.func.count()).group_by(col))
+        return {str(status): int(n) for status, n in rows}
+
     def newest(self, limit: int) -> list[JobRecord]:
         """The ``limit`` newest jobs, newest first."""
         rows = self._all(sa.select(t.ingest_jobs).order_by(t.ingest_jobs.c.id.desc()).limit(limit))

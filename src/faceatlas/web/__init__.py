@@ -23,9 +23,10 @@ from faceatlas.web.privacy import router as privacy_router
 from faceatlas.web.results import router as results_router
 from faceatlas.web.routes import router
 
-__all__ = ["Pages", "install_web"]
+__all__ = ["STATIC_PREFIX", "Pages", "install_web"]
 
 STATIC_DIR = Path(__file__).parent / "static"
+STATIC_PREFIX = "/static"
 
 
 def install_web(app: FastAPI) -> Pages:
@@ -33,7 +34,7 @@ def install_web(app: FastAPI) -> Pages:
     renderer (also ``app.state.pages``), whose ``error_page`` shows errors on web pages."""
     pages = Pages()
     app.state.pages = pages
-    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.mount(STATIC_PREFIX, StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(router, include_in_schema=False)
     app.include_router(results_router, include_in_schema=False)
     app.include_router(evaluation_router, include_in_schema=False)
