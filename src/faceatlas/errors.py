@@ -9,6 +9,7 @@ __all__ = [
     "AtlasLockedError",
     "AuditIntegrityError",
     "AuthenticationError",
+    "BackupIntegrityError",
     "BlockedAddressError",
     "CaseRequiredError",
     "ConfigError",
@@ -72,6 +73,7 @@ ERROR_STATUS: dict[str, tuple[int, int]] = {
     "conflict": (409, 22),
     "rate_limited": (429, 23),
     "audit_tampered": (500, 24),
+    "backup_tampered": (422, 25),
 }
 """Every stable error code with the HTTP status the API answers and the exit code the CLI
 returns: the one place they are mapped. An error class names its code; the rest comes from here."""
@@ -227,3 +229,8 @@ class RateLimitedError(FaceAtlasError, code="rate_limited"):
 
 class AuditIntegrityError(FaceAtlasError, code="audit_tampered"):
     """The audit log's hash chain does not verify: an entry was edited or deleted."""
+
+
+class BackupIntegrityError(FaceAtlasError, code="backup_tampered"):
+    """A backup (or a privacy journal) does not match its manifest or its audit chain: a file
+    was changed, added or removed. Nothing is restored from it."""

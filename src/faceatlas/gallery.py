@@ -10,7 +10,7 @@ from __future__ import annotations
 import fcntl
 import os
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +33,7 @@ from faceatlas.store.migrations import GENERATION_META
 from faceatlas.timing import StageTimer
 from faceatlas.types import AnalyzedFace
 
-__all__ = ["CATALOG_FILE", "Gallery"]
+__all__ = ["CATALOG_FILE", "INDEX_DIR", "LOCK_FILE", "Gallery", "writer_lock"]
 
 CATALOG_FILE = "catalog.sqlite3"
 INDEX_DIR = "index"
@@ -119,19 +119,9 @@ class Gallery:
             w.set_meta(META_MODEL_ID, self.engine.model_id)
             w.set_meta(META_DIM, str(self.engine.dim))
 
-    @contextmanager
-    def writer_lock(self) -> Iterator[None]:
+    def writer_lock(self) -> AbstractContextManager[None]:
         """Exclusive lock for writers (ingest, reindex, erasure) across processes."""
-        path = self.root / LOCK_FILE
-        fd = os.open(path, os.O_CREAT | os.O_RDWR, 0o600)
-        try:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                raise AtlasLockedError(f"another process is writing to {self.root}") from None
-            yield
-        finally:
-            os.close(fd)
+        return writer_lock(self.root)
 
     # --- index consistency ----------------------------------------------------------
 
@@ -255,6 +245,21 @@ class Gallery:
         return analyze_faces(
             self.engine, image.pixels, thumbnail_px=self.settings.thumbnail_px, timer=timer
         )
+
+
+@contextmanager
+def writer_lock(root: Path) -> Iterator[None]:
+    """The atlas folder ``root``'s writer lock (:class:`AtlasLockedError` when another
+    process holds it)."""
+    fd = os.open(root / LOCK_FILE, os.O_CREAT | os.O_RDWR, 0o600)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise AtlasLockedError(f"another process is writing to {root}") from None
+        yield
+    finally:
+        os.close(fd)
 
 
 def _guard_model(catalog: Catalog, engine: FaceEngine) -> None:

@@ -25,7 +25,14 @@ from faceatlas.audit.records import RECORD_ACTIONS, check_case_records
 from faceatlas.store.audit import AuditQuery, AuditRecord, AuditRow, AuditStore, Link
 from faceatlas.store.rows import Database
 
-__all__ = ["AuditEntry", "AuditEvent", "AuditLog", "ChainProblem", "VerifyReport"]
+__all__ = [
+    "AuditEntry",
+    "AuditEvent",
+    "AuditLog",
+    "ChainProblem",
+    "VerifyReport",
+    "recomputed_hash",
+]
 
 GENESIS = "0" * 64
 EVENT_FIELDS = ("actor", "actor_role", "actor_unit", "action", "case_number", "purpose")
@@ -102,7 +109,14 @@ def _body(seq: int, at: str, event_fields: dict[str, Any], details_json: str) ->
     return {"seq": seq, "at": at, **event, "details": details_json}
 
 
-def _event_fields(event: AuditEvent | AuditRow) -> dict[str, Any]:
+def recomputed_hash(entry: AuditEntry) -> str:
+    """The hash ``entry`` must carry, recomputed from its content and ``prev_hash``: an entry
+    read back from an export is intact when this equals its ``entry_hash``."""
+    details = json.dumps(entry.details, sort_keys=True, separators=(",", ":"))
+    return _hash(entry.prev_hash, _body(entry.seq, entry.at, _event_fields(entry), details))
+
+
+def _event_fields(event: AuditEvent | AuditRow | AuditEntry) -> dict[str, Any]:
     return {name: getattr(event, name) for name in EVENT_FIELDS}
 
 

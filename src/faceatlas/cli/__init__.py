@@ -51,12 +51,20 @@ COMMANDS: dict[str, tuple[tuple[str, ...], str]] = {
     "retention": (("privacy",), "Retention of thumbnails, probes and log entries."),
     "privacy": (("privacy",), "Privacy status and the privacy action log."),
     "cases": (("cases",), "Cases: members, examiner decisions, verification, reports."),
+    "backup": (
+        ("ops",),
+        "Back up a live atlas into DEST: a consistent snapshot, with a manifest of hashes.",
+    ),
+    "restore": (
+        ("ops",),
+        "Restore the atlas from a backup; erasures made since its snapshot are replayed.",
+    ),
 }
 """Each top-level command: the ``faceatlas.cli`` modules whose ``register`` defines it, and
 its first help line."""
 
 _ORDER = ("core", "evaluate", "identities", "models", "web", "service", "lab", "fairness")
-_ORDER_REST = ("privacy", "cases")
+_ORDER_REST = ("privacy", "cases", "ops")
 
 
 def _register(app: CliApp, modules: tuple[str, ...]) -> None:

@@ -23,6 +23,7 @@ from faceatlas.cli.common import (
     print_json,
     print_record,
     read_files,
+    settings_for,
 )
 from faceatlas.privacy import OptOutStatus  # an option's choices: Typer needs it at import
 
@@ -303,6 +304,18 @@ def privacy_log(
             str(e.id), e.at, e.action, e.actor, e.case_ref or "-", e.target, json.dumps(e.details)
         )
     console.print(table)
+
+
+@privacy_app.command("journal")
+def privacy_journal(
+    out: Annotated[Path, typer.Argument(help="The journal file, kept beside the backups.")],
+    atlas: AtlasOption = None,
+) -> None:
+    """Rewrite the privacy journal a restore replays erasures from (docs/operations.md)."""
+    from faceatlas.services.backup import refresh_journal
+
+    written = refresh_journal(settings_for(atlas), out)
+    console.print(f"privacy journal written to {written}", highlight=False)
 
 
 def register(app: CliApp) -> None:

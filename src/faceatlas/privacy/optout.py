@@ -9,6 +9,7 @@ the erasure threshold is erased.
 
 from __future__ import annotations
 
+import hashlib
 import re
 import time
 from collections.abc import Sequence
@@ -179,9 +180,12 @@ def record_optout(
             templates=templates,
         )
         by = Actor(channel, role="public")
-        entry = PrivacyEntry(
-            "optout_requested", f"optout:{request_id}", by, {"templates": len(templates)}
-        )
+        vectors = np.ascontiguousarray(templates, dtype=np.float32)
+        details = {
+            "templates": len(templates),
+            "templates_sha256": hashlib.sha256(vectors.tobytes()).hexdigest(),
+        }  # a restore checks the templates it brings back against this
+        entry = PrivacyEntry("optout_requested", f"optout:{request_id}", by, details)
         record_action(w, entry)
     mirror_to_audit(scope, entry)
     if scope.gallery.settings.optout_auto_approve:
@@ -200,18 +204,25 @@ def matching_faces(scope: PrivacyScope, templates: Vectors, threshold: float) ->
 
 
 def approve_optout(
-    scope: PrivacyScope, request_id: int, by: Actor, note: str | None = None
+    scope: PrivacyScope,
+    request_id: int,
+    by: Actor,
+    note: str | None = None,
+    *,
+    at_threshold: tuple[float, str] | None = None,
 ) -> OptOutReceipt:
     """Activate the request's templates and erase every matching face; returns the receipt.
 
-    Approving a request whose erasure was interrupted resumes it.
+    Approving a request whose erasure was interrupted resumes it. ``at_threshold`` (value and
+    source) replaces the one in force: a restore replays an erasure at the threshold it was
+    carried out with.
     """
     gallery = scope.gallery
     with gallery.writer_lock():
         request = get_optout(scope, request_id)
         if request.status in (OptOutStatus.COMPLETED, OptOutStatus.REJECTED):
             raise ConflictError(f"opt-out {request_id} is already {request.status.value}")
-        threshold, source = optout_threshold(scope)
+        threshold, source = at_threshold or optout_threshold(scope)
         with gallery.catalog.writer() as w:
             stored.activate_optout_templates(w.conn, request_id)
             stored.decide_optout(
