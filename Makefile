@@ -10,10 +10,8 @@ PORT ?= 8000
 
 install: $(VENV)/.installed
 
-$(VENV)/.installed: pyproject.toml
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e '.[dev]'
+$(VENV)/.installed: pyproject.toml .ci/install-python
+	PYTHON=$(PYTHON) .ci/install-python $(VENV) dev --editable
 	# The face_recognition package is the measured baseline; its declared dlib dependency would
 	# compile dlib from source, so it installs without dependencies beside dlib-bin.
 	$(BIN)/python -m pip install -q --no-deps 'face_recognition==1.3.0' 'click>=8'

@@ -44,15 +44,15 @@ def value(samples: Samples, name: str, **labels: str) -> float:
 
 @pytest.fixture(scope="module")
 def env(
-    pages_atlas_dir: Path, tmp_path_factory: pytest.TempPathFactory, faces_dir: Path
+    pages_atlas_dir: Path, tmp_path_factory: pytest.TempPathFactory, lfw_sample: list[Path]
 ) -> Iterator[Env]:
-    root = tmp_path_factory.mktemp("metrics") / "atlas"
+    base = tmp_path_factory.mktemp("metrics")
+    root, incoming = base / "atlas", base / "incoming"
     shutil.copytree(pages_atlas_dir, root)
-    incoming = tmp_path_factory.mktemp("incoming")
-    for name in ("Colin_Powell_0001.jpg", "Colin_Powell_0002.jpg"):
-        shutil.copy(faces_dir / "lfw" / "images" / "Colin_Powell" / name, incoming / name)
-    whole = (incoming / "Colin_Powell_0001.jpg").read_bytes()
-    (incoming / "truncated.jpg").write_bytes(whole[: len(whole) // 3])
+    incoming.mkdir()
+    for photo in lfw_sample[:2]:  # two new faces, and one photo cut short
+        shutil.copy(photo, incoming)
+    (incoming / "truncated.jpg").write_bytes(lfw_sample[2].read_bytes()[:4000])
     settings = Settings(
         atlas_dir=root,
         metrics="token",  # type: ignore[arg-type]

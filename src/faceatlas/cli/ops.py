@@ -48,6 +48,7 @@ def backup(
         f"{size:,} bytes, {manifest.counts.get('faces', 0)} faces, audit head {head}\n"
         f"manifest SHA-256 {report.manifest_sha256}\nprivacy journal {report.journal}",
         highlight=False,
+        soft_wrap=True,
     )
 
 
