@@ -151,6 +151,12 @@ def test_a_tampered_backup_is_refused_before_anything_moves(
     code, out = cli("restore", str(rewritten), "--atlas", str(root))
     assert code == 25 and "the backup's audit chain does not verify" in out
 
+    other = tmp_path / "other"  # an atlas that did not grow from this backup
+    shutil.copytree(people_atlas_dir, other)
+    code, out = cli("restore", str(good), "--atlas", str(other))
+    assert code == 22 and "did not grow from this backup" in out
+    shutil.rmtree(other)
+
     (good / "extra.txt").write_text("planted")
     code, out = cli("restore", str(good), "--atlas", str(root))
     assert code == 25 and "files not in the manifest: extra.txt" in out

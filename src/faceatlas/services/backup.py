@@ -145,35 +145,34 @@ def backup(settings: Settings, dest: Path, actor: User) -> BackupReport:
         raise InvalidRequestError(f"{dest} exists and is not an empty folder")
     dest.mkdir(mode=0o700, parents=True, exist_ok=True)
     with_index = settings.index_backend is not IndexBackend.MILVUS
-    try:
-        _copy_atlas(root, dest, with_index)
-        manifest = replace(_manifest(dest), index_included=with_index)
-    except BaseException:
-        shutil.rmtree(dest, ignore_errors=True)
-        raise
-    text = json.dumps(manifest.as_dict(), indent=2)
-    _write_private(dest / MANIFEST_FILE, text)
-    sha = hashlib.sha256(text.encode()).hexdigest()
     with _catalog(root) as catalog:
+        audit = AuditLog(catalog.db)
+        # in the snapshot: its head, so a restore can tell the atlases that grew from it
+        _audit(audit, actor, "backup", {"folder": str(dest)})
+        try:
+            _copy_atlas(root, dest, with_index)
+            manifest = replace(_manifest(dest), index_included=with_index)
+        except BaseException:
+            shutil.rmtree(dest, ignore_errors=True)
+            raise
+        text = json.dumps(manifest.as_dict(), indent=2)
+        _write_private(dest / MANIFEST_FILE, text)
+        sha = hashlib.sha256(text.encode()).hexdigest()
         journal = write_journal(catalog.db, dest.parent / JOURNAL_FILE)
-        AuditLog(catalog.db).append(
-            AuditEvent(
-                actor=actor.username,
-                actor_role=audit_role(actor),
-                actor_unit=actor.unit,
-                action="backup",
-                details={
-                    "folder": str(dest),
-                    "manifest_sha256": sha,
-                    "audit_head_seq": None
-                    if manifest.audit_head is None
-                    else manifest.audit_head[0],
-                    "files": len(manifest.files),
-                    "bytes": sum(f.bytes for f in manifest.files),
-                },
-            )
-        )
+        details = {
+            "folder": str(dest),
+            "manifest_sha256": sha,
+            "audit_head_seq": None if manifest.audit_head is None else manifest.audit_head[0],
+            "files": len(manifest.files),
+            "bytes": sum(f.bytes for f in manifest.files),
+        }
+        _audit(audit, actor, "backup_written", details)
     return BackupReport(dest, manifest, sha, journal)
+
+
+def _audit(log: AuditLog, actor: User, action: str, details: dict[str, Any]) -> None:
+    event = AuditEvent(actor.username, audit_role(actor), actor.unit, action, details=details)
+    log.append(event)
 
 
 def _copy_atlas(root: Path, dest: Path, with_index: bool) -> None:

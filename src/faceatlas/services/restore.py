@@ -45,7 +45,7 @@ from faceatlas.privacy.replay import ReplayAction, ReplayOutcome, replay_actions
 from faceatlas.services.accounts import audit_role
 from faceatlas.services.backup import FORMAT, JOURNAL_FILE, MANIFEST_FILE, Manifest, file_digest
 from faceatlas.store import Catalog
-from faceatlas.store.backup import BackupStore, OptOutCopy, read_only_database
+from faceatlas.store.backup import BackupStore, OptOutCopy, read_only_database, sqlite_problem
 from faceatlas.store.rows import Database
 
 __all__ = ["RestoreReport", "read_manifest", "restore"]
@@ -228,6 +228,12 @@ def _replays(manifest: Manifest, target: Path, journal: Path | None) -> _Replays
     head = manifest.audit_head
     replays = _Replays(0 if head is None else head[0], manifest.audit_first)
     if (target / CATALOG_FILE).is_file():
+        problem = sqlite_problem(target / CATALOG_FILE)
+        if problem is not None:
+            raise ConflictError(
+                f"the atlas at {target} cannot be read ({problem}): move it away, then "
+                "restore with --privacy-journal"
+            )
         db = read_only_database(target / CATALOG_FILE)
         try:
             _from_live(replays, db, manifest, target)
@@ -272,8 +278,7 @@ def _from_journal(replays: _Replays, path: Path) -> None:
         raise NotFoundError(f"no privacy journal at {path}") from None
     except (ValueError, IndexError) as exc:
         raise BackupIntegrityError(f"{path} is not a privacy journal: {exc}") from None
-    first = header.get("audit_first")
-    if replays.audit_first is not None and first is not None and first != replays.audit_first:
+    if header.get("audit_first") != replays.audit_first:  # the atlas's first audit entry
         raise BackupIntegrityError(f"the privacy journal {path} belongs to another atlas")
     for number, row in enumerate(rows, start=2):
         try:

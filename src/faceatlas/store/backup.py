@@ -30,6 +30,7 @@ __all__ = [
     "is_sqlite_file",
     "read_only_database",
     "snapshot_sqlite",
+    "sqlite_problem",
 ]
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
@@ -65,6 +66,19 @@ def snapshot_sqlite(source: Path, dest: Path) -> None:
         raise ConfigError(
             f"the snapshot of {source.name} fails SQLite's integrity check: {verdict}"
         )
+
+
+def sqlite_problem(path: Path) -> str | None:
+    """Why the SQLite file ``path`` cannot be read whole (``PRAGMA quick_check``), or ``None``."""
+    try:
+        db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_S)
+        try:
+            (verdict,) = db.execute("PRAGMA quick_check").fetchone()
+        finally:
+            db.close()
+    except sqlite3.Error as exc:
+        return str(exc)
+    return None if verdict == "ok" else str(verdict)
 
 
 def read_only_database(path: Path) -> Database:
