@@ -1,25 +1,27 @@
 """Restoring an atlas from a backup (:mod:`faceatlas.services.backup`) without undoing an
 erasure (docs/operations.md).
 
-Nothing is put in place before the backup checks out: every file is copied into a staging
-folder beside the atlas while its SHA-256 is computed, and must match the manifest (no file
-changed, missing or added); the staged catalog's audit chain must verify and end at the head
-the manifest names; the model must be the one the settings use. Then the atlas folder is moved
-aside (kept, never deleted) and the staged one takes its place.
+Nothing moves before the backup checks out: every file is copied into a staging folder beside
+the atlas while its SHA-256 is computed, and must match the manifest (no file changed, missing
+or added); the staged catalog's audit chain must verify and end at the head the manifest names;
+the model must be the one the settings use.
 
-The erasures made after the snapshot are then carried out again
-(:mod:`faceatlas.privacy.replay`). They are read from the audit log of the atlas being replaced,
-when it grew from this backup (its entry at the snapshot's head has the same hash) and its
-chain verifies, and from a privacy journal (``--privacy-journal``, by default the one beside
-the backup), whose entries must carry their own hashes, whose atlas must be this one, and
-whose opt-out templates must match the digest their request recorded. Ids given out after the
-snapshot are never given out again. The restore is audited in the restored atlas.
+The erasures made after the snapshot are then carried out again in the staged atlas
+(:mod:`faceatlas.privacy.replay`). They are read from the audit log of the atlas being
+replaced, when it grew from this backup (its entry at the snapshot's head has the same hash)
+and its chain verifies, and from a privacy journal (``--privacy-journal``, by default the one
+beside the backup), whose entries must carry their own hashes, whose atlas must be this one,
+and whose opt-out templates must match the digest their request recorded. Ids given out after
+the snapshot are never given out again. The restore is audited in the restored atlas. Only
+then is the atlas folder moved aside (kept, never deleted) and the staged one put in its
+place; the atlas's writer lock is held throughout, and a failure leaves it as it was.
 """
 
 from __future__ import annotations
 
 import json
 import shutil
+from contextlib import nullcontext
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -148,28 +150,55 @@ def restore(
             f"the backup holds {manifest.model_id} embeddings; the settings use {model_id}"
         )
     target = settings.atlas_dir
+    if target.exists() and not target.is_dir():
+        raise InvalidRequestError(f"{target} is not a folder")
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
     staging = target.with_name(f".{target.name}.restoring-{stamp}")
-    try:
-        _stage(source, manifest, staging)
-        replays = _replays(manifest, target, journal or _beside(source))
-        if not replays.sources and not without_replay:
-            raise InvalidRequestError(
-                f"nothing says which erasures came after this snapshot: there is no atlas at "
-                f"{target} and no privacy journal; give --privacy-journal, or --without-replay "
-                "to restore knowing that erasures made since the snapshot come back"
-            )
-        aside = _put_in_place(target, staging, stamp)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    with Atlas.open(settings=settings) as atlas:
+    live = target.is_dir() and any(target.iterdir())
+    aside = target.with_name(f"{target.name}.before-restore-{stamp}") if live else None
+    with writer_lock(target) if live else nullcontext():  # no erasure slips in meanwhile
+        try:
+            _stage(source, manifest, staging)
+            replays = _replays(manifest, target, journal or _beside(source))
+            if not replays.sources and not without_replay:
+                raise InvalidRequestError(
+                    f"nothing says which erasures came after this snapshot: there is no atlas "
+                    f"at {target} and no privacy journal; give --privacy-journal, or "
+                    "--without-replay to restore knowing that erasures made since come back"
+                )
+            report = _replayed(settings, staging, replays, actor, source, manifest, aside)
+            _swap(target, staging, aside)
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
+    return report
+
+
+def _replayed(
+    settings: Settings,
+    staging: Path,
+    replays: _Replays,
+    actor: User,
+    source: Path,
+    manifest: Manifest,
+    aside: Path | None,
+) -> RestoreReport:
+    """Replay into the staged atlas, before it takes the atlas's place: a replay that fails
+    leaves the atlas as it was."""
+    actions = replays.checked()
+    with Atlas.open(settings=settings.with_overrides(atlas_dir=staging)) as atlas:
         if not manifest.index_included:
             atlas.gallery.rebuild_index()
         BackupStore(atlas.catalog.db).raise_id_high_waters(replays.high_water)
-        outcomes = tuple(replay_actions(atlas.scope, replays.checked()))
+        outcomes = tuple(replay_actions(atlas.scope, actions))
         report = RestoreReport(
-            target, source, manifest, aside, tuple(replays.sources), outcomes, len(atlas.index)
+            settings.atlas_dir,
+            source,
+            manifest,
+            aside,
+            tuple(replays.sources),
+            outcomes,
+            len(atlas.index),
         )
         atlas.audit.append(
             AuditEvent(
@@ -297,16 +326,16 @@ def _from_journal(replays: _Replays, path: Path) -> None:
     replays.sources.append(f"the privacy journal {path}")
 
 
-def _put_in_place(target: Path, staging: Path, stamp: str) -> Path | None:
-    """Move the atlas folder aside (under its writer lock) and the staged one in its place."""
-    aside = None
-    if target.exists() and not target.is_dir():
-        raise InvalidRequestError(f"{target} is not a folder")
-    if target.is_dir() and not any(target.iterdir()):
-        target.rmdir()
-    elif target.exists():
-        aside = target.with_name(f"{target.name}.before-restore-{stamp}")
-        with writer_lock(target):
-            target.rename(aside)
-    staging.rename(target)
-    return aside
+def _swap(target: Path, staging: Path, aside: Path | None) -> None:
+    """Move the atlas folder aside (kept, never deleted) and the staged one in its place."""
+    if aside is None:
+        if target.is_dir():
+            target.rmdir()  # an empty folder
+        staging.rename(target)
+        return
+    target.rename(aside)
+    try:
+        staging.rename(target)
+    except BaseException:
+        aside.rename(target)
+        raise
