@@ -21,6 +21,7 @@ from typing import Any
 from faceatlas.accounts import Accounts
 from faceatlas.audit import AuditLog
 from faceatlas.cases import CaseDesk
+from faceatlas.cases.watchlist import Watchlists
 from faceatlas.config import Settings
 from faceatlas.engine import FaceEngine, ModelCard
 from faceatlas.errors import ConflictError
@@ -77,6 +78,8 @@ class Atlas:
         self.scope = PrivacyScope(self.gallery, self.audit, self.blocklist, self.searcher)
         self.privacy = PrivacyControls(self.scope)
         """Opt-out, erasure, takedown, subject access, retention (docs/privacy.md)."""
+        self.watchlists = Watchlists(self.gallery, self.audit, self.searcher)
+        """Case-bound watchlists: entries, and alerts on new material (docs/search-modes.md)."""
 
     @classmethod
     def open(
@@ -231,9 +234,12 @@ class Atlas:
                 faces = f(faces)
             return faces
 
+        watch = self.watchlists.watch_ingest()  # what is stored now; the run adds the rest
+
         def after(report: IngestReport) -> None:
             if self.settings.identity_cluster_on_ingest and report.counts["faces"]:
                 self.identities.cluster_pending()
+            watch(report)
 
         return IngestHooks(
             face_filter=face_filter,

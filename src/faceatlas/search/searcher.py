@@ -23,6 +23,7 @@ from faceatlas.search.results import ProbeFace, SearchResult
 from faceatlas.search.run import SearchSetup, run_search, threshold_in_force, tighten_for_fpir
 from faceatlas.store.calibrations import CalibrationRecord, latest_calibration, save_calibration
 from faceatlas.timing import StageTimer
+from faceatlas.types import AnalyzedFace
 
 __all__ = ["HitFilter", "Searcher"]
 
@@ -113,6 +114,18 @@ class Searcher:
         faces = self.gallery.analyze_probe(data)
         return [ProbeFace(i, f.box, f.quality) for i, f in enumerate(faces)]
 
+    def analyze(self, data: bytes, *, timer: StageTimer | None = None) -> list[AnalyzedFace]:
+        """The faces of a probe photo, largest first; the photo is kept where the settings
+        ask for it (``store_probes``)."""
+        faces = self.gallery.analyze_probe(data, timer=timer)
+        if self.gallery.settings.store_probes:
+            self._keep_probe(data)
+        return faces
+
+    def unblocked(self, hits: list[IndexHit]) -> list[IndexHit]:
+        """``hits`` less those that may never be shown (opt-outs)."""
+        return self._unblocked(hits)
+
     def search(
         self,
         data: bytes,
@@ -128,9 +141,7 @@ class Searcher:
         Raises :class:`NoFaceError` when the photo has no face and
         :class:`ProbeQualityError` when the chosen face is too poor to search.
         """
-        faces = self.gallery.analyze_probe(data, timer=timer)
-        if self.gallery.settings.store_probes:
-            self._keep_probe(data)
+        faces = self.analyze(data, timer=timer)
         if not faces:
             raise NoFaceError("no face found in the photo")
         chosen = 0 if face is None else face

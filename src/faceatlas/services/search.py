@@ -33,6 +33,7 @@ __all__ = [
     "leads_dict",
     "probe_digests",
     "resolve_top_k",
+    "search_parameters",
 ]
 
 LEADS_NOTICE = (
@@ -161,3 +162,15 @@ def resolve_top_k(settings: Settings, top_k: int | None) -> int:
 def probe_digests(probes: Sequence[bytes]) -> list[str]:
     """The probes' SHA-256 digests (what the audit log keeps instead of the photos)."""
     return [hashlib.sha256(data).hexdigest() for data in probes]
+
+
+def search_parameters(result: SearchResult, top_k: int) -> dict[str, Any]:
+    """What a face search's audit entry records of how it searched."""
+    return {
+        "face": result.selected,
+        "faces_in_probe": len(result.probe_faces),
+        "top_k": top_k,
+        "threshold": round(result.threshold, 4),
+        "threshold_source": result.threshold_source,
+        "model_id": result.model_id,
+    }

@@ -19,6 +19,7 @@ from faceatlas.atlas import Atlas
 from faceatlas.audit import AuditEntry, AuditEvent
 from faceatlas.errors import AtlasLockedError, InvalidRequestError, RateLimitedError
 from faceatlas.jobs import JobRunner
+from faceatlas.jobs.batches import BatchRunner
 from faceatlas.privacy import OptOutRequest
 from faceatlas.privacy.optout import check_contact
 from faceatlas.search import ProbeFace, SearchResult
@@ -37,6 +38,7 @@ from faceatlas.services.search import (
     check_upload,
     probe_digests,
     resolve_top_k,
+    search_parameters,
 )
 from faceatlas.store import FaceRecord
 from faceatlas.timing import StageTimer
@@ -66,6 +68,7 @@ class Service:
         self.gate = EngineGate(concurrent=atlas.engine.thread_safe)
         self.jobs = JobRunner(atlas, on_finished=self.catch_up_index)
         self.metrics = ServiceMetrics(atlas, self.jobs.rows)
+        self.batches = BatchRunner(atlas.catalog.db)
         self.ledger = ViewLedger(atlas)
         self.review = AuditReview(atlas)
         self.accounts = AccountDesk(atlas, self.record, on_login_failure=self.metrics.login_failed)
@@ -76,9 +79,11 @@ class Service:
     def start(self) -> None:
         self.atlas.engine.load()  # before requests arrive, so no two of them load it
         self.jobs.start()
+        self.batches.start()
 
     def stop(self) -> None:
         self.jobs.stop()
+        self.batches.stop()
 
     def refresh(self) -> None:
         """Before serving: pick up what another process (a CLI ingest or erasure) changed in
@@ -158,9 +163,19 @@ class Service:
         with self.gate.shared():
             return self.atlas.detect(data)
 
-    def search(self, user: User, data: bytes, request: SearchRequest) -> SearchOutcome:
+    def search(
+        self,
+        user: User,
+        data: bytes,
+        request: SearchRequest,
+        *,
+        extra: dict[str, Any] | None = None,
+        counted: bool = True,
+    ) -> SearchOutcome:
         """An accountable search: checked, rate-limited, audited, then returned; it belongs
-        to a case (admitted or opened before the search, recorded into it after)."""
+        to a case (admitted or opened before the search, recorded into it after). ``extra``
+        goes into its audit entry; ``counted`` False is for the searches of a batch or group
+        request, which counted once against the rate limit."""
         case, _ = self.check_case(request.case_number, request.purpose)
         timer = StageTimer()
 
@@ -176,17 +191,10 @@ class Service:
                 )
             finally:
                 self.metrics.observe_stages(timer)
-            parameters = {
-                "face": result.selected,
-                "faces_in_probe": len(result.probe_faces),
-                "top_k": top_k,
-                "threshold": round(result.threshold, 4),
-                "threshold_source": result.threshold_source,
-                "model_id": result.model_id,
-            }
-            return result, SearchRecord(parameters, [h.face_id for h in result.hits])
+            parameters = search_parameters(result, top_k)
+            return result, SearchRecord(parameters, [h.face_id for h in result.hits], extra or {})
 
-        result, entry, hashes = self.accountable_search(user, request, [data], run)
+        result, entry, hashes = self.accountable_search(user, request, [data], run, counted=counted)
         self.casework.record_search(user, case, entry, data, result)
         return SearchOutcome(result, entry, hashes[0])
 
@@ -196,6 +204,8 @@ class Service:
         request: SearchRequest,
         probes: Sequence[bytes],
         run: Callable[[], tuple[R, SearchRecord]],
+        *,
+        counted: bool = True,
     ) -> tuple[R, AuditEntry, list[str]]:
         """The one path of every search (by face, by identity): case number and purpose
         checked, uploads bounded, the user's rate limit counted, the search admitted into its
@@ -210,7 +220,8 @@ class Service:
             raise InvalidRequestError("attach at least one probe photo")
         for data in probes:
             self.check_upload(data)
-        self.limiter.hit(user.username)
+        if counted:
+            self.limiter.hit(user.username)
         self.casework.admit_search(user, case, purpose)
         self.refresh()
         started = time.perf_counter()

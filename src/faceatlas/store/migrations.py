@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 
 import sqlalchemy as sa
 
-from faceatlas.store import schema, schema_cases
+from faceatlas.store import schema, schema_cases, schema_watchlists
 
 __all__ = ["GENERATION_META", "MIGRATIONS", "Migration", "apply_migrations"]
 
@@ -96,6 +96,16 @@ MIGRATIONS: tuple[Migration, ...] = (
         8,
         "cases: members, probes, searches, candidates, examiner decisions and verifications",
         _create(*schema_cases.CASE_TABLES),
+    ),
+    Migration(
+        10,
+        "watchlists: case-bound entries, their probe templates, alerts and webhook deliveries",
+        _create(*schema_watchlists.WATCHLIST_TABLES),
+    ),
+    Migration(
+        11,
+        "batch searches: background jobs with progress and their combined report",
+        _create(*schema_watchlists.BATCH_TABLES),
     ),
 )
 
