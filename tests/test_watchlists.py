@@ -26,7 +26,7 @@ from faceatlas.errors import (
     PermissionDeniedError,
 )
 from faceatlas.services import Service
-from faceatlas.services.watchlists import EntryStatus, WatchlistDesk
+from faceatlas.services.watchlists import EntryStatus, WatchlistDesk, WatchRequest
 from faceatlas.store.schema_watchlists import watchlist_templates
 from tests.conftest import atlas_settings
 from tests.watchkit import MovableClock, Receiver
@@ -89,8 +89,8 @@ def test_an_approved_entry_alerts_once_signed_and_stops_after_expiry(env: Env) -
     examples = env.faces / "face_recognition" / "examples"
     probe = (examples / "knn_examples" / "test" / "obama1.jpg").read_bytes()
     ivy, sam = env.people.investigator, env.people.supervisor
-    entry = env.desk.add_photo(ivy, CASE, probe, days=7, label="the man in the blue suit")
-    pending = env.desk.add_photo(ivy, CASE, probe, days=7, label="never approved")
+    entry = env.desk.add_photo(ivy, probe, WatchRequest(CASE, 7, "the man in the blue suit"))
+    pending = env.desk.add_photo(ivy, probe, WatchRequest(CASE, 7, "never approved"))
     assert entry.status is EntryStatus.PENDING and entry.has_template
 
     with pytest.raises(PermissionDeniedError):  # an investigator does not approve
@@ -153,9 +153,13 @@ def test_an_approved_entry_alerts_once_signed_and_stops_after_expiry(env: Env) -
 def test_renewal_deletion_and_a_closed_case_purge_entries(env: Env) -> None:
     probe = env.faces / "face_recognition" / "examples" / "knn_examples" / "test" / "obama1.jpg"
     ivy, sam = env.people.investigator, env.people.supervisor
-    first = env.desk.add_photo(ivy, CASE, probe.read_bytes(), days=3)
-    second = env.desk.add_photo(ivy, CASE, probe.read_bytes(), days=3)
+    first = env.desk.add_photo(ivy, probe.read_bytes(), WatchRequest(CASE, 3))
+    second = env.desk.add_photo(ivy, probe.read_bytes(), WatchRequest(CASE, 3))
     env.desk.approve(sam, first.id)
+    env.service.casework.add_member(ivy, CASE, sam.username, "examiner")
+    own = env.desk.add_photo(sam, probe.read_bytes(), WatchRequest(CASE, 3))
+    with pytest.raises(PermissionDeniedError, match="second person"):
+        env.desk.approve(sam, own.id)
     env.clock.advance(days=2)
     renewed = env.desk.renew(sam, first.id, 30)
     assert renewed.renewed_by == sam.username and renewed.expires_at is not None
@@ -165,11 +169,11 @@ def test_renewal_deletion_and_a_closed_case_purge_entries(env: Env) -> None:
     deleted = env.desk.delete(ivy, second.id)
     assert deleted.status is EntryStatus.ENDED and templates_of(env.atlas, second.id) == 0
     env.service.casework.close(ivy, CASE)
-    assert env.desk.sweep() == 1
+    assert env.desk.sweep() == 2  # the active entry and sam's pending one
     gone = env.desk.entry(ivy, first.id)
     assert gone.ended_reason is not None and gone.ended_reason.value == "case_closed"
     assert templates_of(env.atlas, first.id) == 0
     with pytest.raises(NotFoundError):
         env.desk.entry(env.people.other_unit, first.id)
     reasons = [e.details["reason"] for e in env.atlas.audit.entries(action="watchlist_entry_ended")]
-    assert sorted(reasons) == ["case_closed", "deleted"]
+    assert sorted(reasons) == ["case_closed", "case_closed", "deleted"]

@@ -68,8 +68,11 @@ def create_app(settings: Settings | None = None, *, atlas: Atlas | None = None) 
     install_api(app)
     pages = install_web(app)
     install_error_handlers(app, pages.error_page)
+    batch_bytes = atlas.settings.batch_max_bytes + BODY_SLACK_BYTES
     app.add_middleware(
-        BodyLimitMiddleware, limit_bytes=atlas.settings.max_upload_bytes + BODY_SLACK_BYTES
+        BodyLimitMiddleware,
+        limit_bytes=atlas.settings.max_upload_bytes + BODY_SLACK_BYTES,
+        wider={f"{API_PREFIX}/search/batch": batch_bytes, "/search/batch": batch_bytes},
     )
     app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(AccessLogMiddleware, prefixes=("", API_PREFIX, STATIC_PREFIX))

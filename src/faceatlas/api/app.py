@@ -9,11 +9,13 @@ from fastapi import FastAPI
 
 from faceatlas.api import (
     routes_admin,
+    routes_batch,
     routes_cases,
     routes_identities,
     routes_privacy,
     routes_search,
     routes_users,
+    routes_watchlists,
 )
 from faceatlas.api.routes_search import API_PREFIX
 from faceatlas.api.schemas import ErrorResponse
@@ -43,5 +45,7 @@ def install_api(app: FastAPI) -> None:
         routes_identities,
         routes_privacy,
         routes_cases,
+        routes_batch,
+        routes_watchlists,
     ):
         app.include_router(module.router, prefix=API_PREFIX, responses=ERROR_RESPONSES)

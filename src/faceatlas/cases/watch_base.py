@@ -11,16 +11,18 @@ from typing import Protocol
 from faceatlas.accounts import Role, User
 from faceatlas.audit import AuditEntry, AuditEvent, AuditLog
 from faceatlas.cases.access import CaseAction, check_case_access
+from faceatlas.cases.ledger import CaseLedger
 from faceatlas.cases.webhook import WebhookDispatcher
 from faceatlas.errors import InvalidRequestError, NotFoundError
 from faceatlas.gallery import Gallery
 from faceatlas.search.searcher import Searcher
+from faceatlas.store.case_decisions import DecisionStore
 from faceatlas.store.case_records import CaseRecord
 from faceatlas.store.cases import CaseStore
 from faceatlas.store.watchlists import EntryKind, WatchlistEntry, WatchlistStore
 from faceatlas.types import Vector
 
-__all__ = ["SYSTEM_ACTOR", "Clock", "SystemClock", "WatchProbe", "WatchlistBase"]
+__all__ = ["SYSTEM_ACTOR", "Clock", "SystemClock", "WatchProbe", "WatchRequest", "WatchlistBase"]
 
 SYSTEM_ACTOR = "watchlist"
 """The actor of the audit entries the watchlist writes by itself (alerts, purges)."""
@@ -47,6 +49,17 @@ class WatchProbe:
     identity_id: int | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class WatchRequest:
+    """What a requester asks of a new entry: its case, how many days, a label, and a threshold
+    (``None``: the one in force; only a stricter one is accepted)."""
+
+    case_number: str
+    days: int
+    label: str = ""
+    threshold: float | None = None
+
+
 class WatchlistBase:
     """The watchlist's stores, audit log, searcher, clock and webhook."""
 
@@ -61,6 +74,7 @@ class WatchlistBase:
         db = gallery.catalog.db
         self.store = WatchlistStore(db)
         self.cases = CaseStore(db)
+        self.ledger = CaseLedger(self.cases, DecisionStore(db), audit, lambda: self.clock.now())
         self.webhook = WebhookDispatcher(self.store, gallery.settings, self._payload)
 
     @property
@@ -102,19 +116,6 @@ class WatchlistBase:
             return None
         units = [user.unit] if user.role.allows(Role.SUPERVISOR) else []
         return [c.id for c in self.cases.listed(user.username, units)]
-
-    def _record(self, user: User, case: CaseRecord, action: str, **details: object) -> None:
-        self.audit.append(
-            AuditEvent(
-                actor=user.username,
-                actor_role=user.role.value,
-                actor_unit=user.unit,
-                action=action,
-                case_number=case.number,
-                purpose=case.purpose,
-                details=details,
-            )
-        )
 
     def _system_record(
         self, case: CaseRecord, action: str, details: Mapping[str, object]

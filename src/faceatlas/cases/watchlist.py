@@ -33,7 +33,14 @@ from faceatlas.cases.access import CaseAction, is_reviewer
 from faceatlas.cases.ledger import iso
 from faceatlas.cases.records import checked_text
 from faceatlas.cases.watch_alerts import Match, alert_payload, find_matches
-from faceatlas.cases.watch_base import SYSTEM_ACTOR, Clock, SystemClock, WatchlistBase, WatchProbe
+from faceatlas.cases.watch_base import (
+    SYSTEM_ACTOR,
+    Clock,
+    SystemClock,
+    WatchlistBase,
+    WatchProbe,
+    WatchRequest,
+)
 from faceatlas.errors import ConflictError, InvalidRequestError, PermissionDeniedError
 from faceatlas.ingest import IngestReport
 from faceatlas.store.case_records import CaseRecord, CaseStatus
@@ -47,7 +54,7 @@ from faceatlas.store.watchlists import (
     WatchlistEntry,
 )
 
-__all__ = ["SYSTEM_ACTOR", "Clock", "SystemClock", "WatchProbe", "Watchlists"]
+__all__ = ["SYSTEM_ACTOR", "Clock", "SystemClock", "WatchProbe", "WatchRequest", "Watchlists"]
 
 
 class Watchlists(WatchlistBase):
@@ -55,20 +62,12 @@ class Watchlists(WatchlistBase):
 
     # --- entries -------------------------------------------------------------------------
 
-    def create(
-        self,
-        user: User,
-        number: str,
-        probe: WatchProbe,
-        *,
-        days: int,
-        label: str = "",
-        threshold: float | None = None,
-    ) -> WatchlistEntry:
-        """A pending entry on case ``number``'s watchlist (see the module docstring)."""
-        case = self._grant(user, number, CaseAction.SEARCH)
-        days = self._days(days)
+    def create(self, user: User, probe: WatchProbe, request: WatchRequest) -> WatchlistEntry:
+        """A pending entry on the case's watchlist (see the module docstring)."""
+        case = self._grant(user, request.case_number, CaseAction.SEARCH)
+        days = self._days(request.days)
         floor, source = self.searcher.threshold()
+        threshold = request.threshold
         if threshold is None:
             threshold = floor
         elif threshold < floor:
@@ -78,7 +77,7 @@ class Watchlists(WatchlistBase):
             )
         else:
             source = f"request (stricter than {source})"
-        text = checked_text(label, "the label", required=False)
+        text = checked_text(request.label, "the label", required=False)
         entry_id = self.store.add(
             NewEntry(
                 case_id=case.id,
@@ -96,7 +95,7 @@ class Watchlists(WatchlistBase):
             probe.vector,
         )
         entry = self._entry(entry_id)
-        self._record(
+        self.ledger.record(
             user,
             case,
             "watchlist_entry_created",
@@ -120,7 +119,9 @@ class Watchlists(WatchlistBase):
         expires = iso(now + timedelta(days=days))
         if not self.store.approve(entry_id, user.username, iso(now), expires):
             raise ConflictError(f"watchlist entry {entry_id} is no longer pending")
-        self._record(user, case, "watchlist_entry_approved", entry_id=entry_id, expires_at=expires)
+        self.ledger.record(
+            user, case, "watchlist_entry_approved", entry_id=entry_id, expires_at=expires
+        )
         return self._entry(entry_id)
 
     def renew(self, user: User, entry_id: int, days: int) -> WatchlistEntry:
@@ -136,7 +137,9 @@ class Watchlists(WatchlistBase):
         expires = iso(now + timedelta(days=self._days(days)))
         if not self.store.renew(entry_id, user.username, iso(now), expires):
             raise ConflictError(f"watchlist entry {entry_id} is no longer active")
-        self._record(user, case, "watchlist_entry_renewed", entry_id=entry_id, expires_at=expires)
+        self.ledger.record(
+            user, case, "watchlist_entry_renewed", entry_id=entry_id, expires_at=expires
+        )
         return self._entry(entry_id)
 
     def delete(self, user: User, entry_id: int) -> WatchlistEntry:
@@ -206,7 +209,7 @@ class Watchlists(WatchlistBase):
         if user is None:
             self._system_record(case, "watchlist_entry_ended", details)
         else:
-            self._record(user, case, "watchlist_entry_ended", **details)
+            self.ledger.record(user, case, "watchlist_entry_ended", **details)
         return 1
 
     # --- matching new material ----------------------------------------------------------

@@ -59,12 +59,23 @@ COMMANDS: dict[str, tuple[tuple[str, ...], str]] = {
         ("ops",),
         "Restore the atlas from a backup; erasures made since its snapshot are replayed.",
     ),
+    "search-batch": (
+        ("batch",),
+        "Search with every photo in a folder or zip: one audited search per probe under "
+        "--case and --purpose, and one combined report (a table, --json, --csv, --report).",
+    ),
+    "search-group": (
+        ("batch",),
+        "Search with every face of PHOTO (largest first, numbered from 0): each face gets its "
+        "own candidates and its own audited search under --case and --purpose.",
+    ),
+    "watchlist": (("watchlists",), "Case-bound watchlists: entries, approvals, alerts."),
 }
 """Each top-level command: the ``faceatlas.cli`` modules whose ``register`` defines it, and
 its first help line."""
 
 _ORDER = ("core", "evaluate", "identities", "models", "web", "service", "lab", "fairness")
-_ORDER_REST = ("privacy", "cases", "ops")
+_ORDER_REST = ("privacy", "cases", "ops", "batch", "watchlists")
 
 
 def _register(app: CliApp, modules: tuple[str, ...]) -> None:

@@ -34,7 +34,7 @@ if TYPE_CHECKING:
     from faceatlas.services import CaseService
     from faceatlas.services.cases import DecisionView, Submission
 
-__all__ = ["register"]
+__all__ = ["ByOption", "acting", "register"]
 
 cases_app = CliApp(help="Cases: members, examiner decisions, verification, reports.")
 
@@ -69,16 +69,21 @@ NotesOption = Annotated[str, typer.Option("--notes", help="Free-text comparison 
 ReasonOption = Annotated[str, typer.Option("--reason", help="Why you conclude so (required).")]
 
 
+def acting(casework: CaseService, by: str | None) -> User:
+    """Who ``--by`` names, signed in with the password from :data:`PASSWORD_ENV` or a
+    prompt; without ``--by`` the local operator."""
+    password = None
+    if by is not None:
+        password = os.environ.get(PASSWORD_ENV) or typer.prompt(
+            f"password for {by}", hide_input=True
+        )
+    return casework.acting(by, password)
+
+
 @contextmanager
 def _cases(atlas: Path | None, by: str | None) -> Iterator[tuple[CaseService, User]]:
-
     with atlas_service(atlas) as service:
-        password = None
-        if by is not None:
-            password = os.environ.get(PASSWORD_ENV) or typer.prompt(
-                f"password for {by}", hide_input=True
-            )
-        yield service.casework, service.casework.acting(by, password)
+        yield service.casework, acting(service.casework, by)
 
 
 def _submission(

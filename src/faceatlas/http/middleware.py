@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -51,24 +52,29 @@ class SecurityHeadersMiddleware:
 
 
 class BodyLimitMiddleware:
-    """Refuses request bodies over ``limit_bytes`` before they are parsed or spooled."""
+    """Refuses request bodies over ``limit_bytes`` before they are parsed or spooled;
+    ``wider`` gives the paths that take more (batch uploads) their own limit."""
 
-    def __init__(self, app: ASGIApp, limit_bytes: int) -> None:
+    def __init__(
+        self, app: ASGIApp, limit_bytes: int, wider: Mapping[str, int] | None = None
+    ) -> None:
         self.app = app
-        self.limit_bytes = limit_bytes
+        self.default_bytes = limit_bytes
+        self.wider = dict(wider or {})
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit_bytes = self.wider.get(scope.get("path", ""), self.default_bytes)
         for key, value in scope.get("headers", []):
             if key == b"content-length":
                 try:
                     declared = int(value)
                 except ValueError:
                     declared = -1
-                if declared < 0 or declared > self.limit_bytes:
-                    await _too_large(send, self.limit_bytes)
+                if declared < 0 or declared > limit_bytes:
+                    await _too_large(send, limit_bytes)
                     return
         seen = 0
         over = False  # a body without Content-Length (chunked) grew past the limit
@@ -79,9 +85,9 @@ class BodyLimitMiddleware:
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
-                if seen > self.limit_bytes:
+                if seen > limit_bytes:
                     over = True
-                    raise ImageTooLargeError(f"request body exceeds {self.limit_bytes} bytes")
+                    raise ImageTooLargeError(f"request body exceeds {limit_bytes} bytes")
             return message
 
         async def guarded_send(message: Message) -> None:
@@ -92,7 +98,7 @@ class BodyLimitMiddleware:
                 await send(message)
             elif not answered:
                 answered = True
-                await _too_large(send, self.limit_bytes)
+                await _too_large(send, limit_bytes)
 
         try:
             await self.app(scope, counting_receive, guarded_send)
@@ -100,7 +106,7 @@ class BodyLimitMiddleware:
             if not over:
                 raise
         if over and not answered:
-            await _too_large(send, self.limit_bytes)
+            await _too_large(send, limit_bytes)
 
 
 async def _too_large(send: Send, limit: int) -> None:

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from faceatlas.engine.probe_gate import Verdict, assess_probe
+from faceatlas.engine.probe_gate import ProbeVerdict, Verdict, assess_probe
 from faceatlas.errors import InvalidRequestError, ModelMismatchError, NoFaceError, ProbeQualityError
 from faceatlas.gallery import Gallery
 from faceatlas.index.protocol import IndexHit
@@ -142,6 +142,25 @@ class Searcher:
         :class:`ProbeQualityError` when the chosen face is too poor to search.
         """
         faces = self.analyze(data, timer=timer)
+        chosen, verdict = self.probe_face(faces, face)
+        probe = [ProbeFace(i, f.box, f.quality) for i, f in enumerate(faces)]
+        result = self.search_vector(
+            faces[chosen].embedding,
+            probe,
+            chosen,
+            top_k=top_k,
+            min_similarity=min_similarity,
+            timer=timer,
+        )
+        return replace(result, probe_quality=verdict)
+
+    def probe_face(self, faces: list[AnalyzedFace], face: int | None) -> tuple[int, ProbeVerdict]:
+        """Which of a probe photo's ``faces`` to search with (``face``, else the largest) and
+        the probe quality gate's verdict on it.
+
+        Raises :class:`NoFaceError` when there is no face, :class:`InvalidRequestError` for a
+        face that does not exist and :class:`ProbeQualityError` when it is too poor to search.
+        """
         if not faces:
             raise NoFaceError("no face found in the photo")
         chosen = 0 if face is None else face
@@ -154,16 +173,7 @@ class Searcher:
             raise ProbeQualityError(
                 f"face {chosen} is too poor to search: " + "; ".join(verdict.reasons)
             )
-        probe = [ProbeFace(i, f.box, f.quality) for i, f in enumerate(faces)]
-        result = self.search_vector(
-            faces[chosen].embedding,
-            probe,
-            chosen,
-            top_k=top_k,
-            min_similarity=min_similarity,
-            timer=timer,
-        )
-        return replace(result, probe_quality=verdict)
+        return chosen, verdict
 
     def search_vector(
         self,

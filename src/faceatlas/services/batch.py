@@ -85,15 +85,19 @@ class BatchDesk:
             if progress is not None:
                 progress(len(items), sum(1 for i in items if i.status != "searched"))
         found = service.casework.desk.store.by_number(case)
+        searched = sum(1 for i in items if i.status == "searched")
         report = BatchReport(
-            ref,
-            case,
-            None if found is None else found.id,
-            purpose,
-            user.username,
-            started,
-            _now(),
-            tuple(items),
+            ref=ref,
+            case_number=case,
+            case_id=None if found is None else found.id,
+            purpose=purpose,
+            searched_by=user.username,
+            started_at=started,
+            finished_at=_now(),
+            total=len(items),
+            searched=searched,
+            failed=len(items) - searched,
+            items=tuple(items),
         )
         self._record_batch(user, report, request)
         return report

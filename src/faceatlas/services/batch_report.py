@@ -83,24 +83,14 @@ class BatchReport:
     searched_by: str
     started_at: str
     finished_at: str
+    total: int
+    searched: int
+    failed: int
     items: tuple[BatchItem, ...]
     notice: str = LEADS_NOTICE
 
-    @property
-    def searched(self) -> int:
-        return sum(1 for i in self.items if i.status == "searched")
-
-    @property
-    def failed(self) -> int:
-        return len(self.items) - self.searched
-
     def as_dict(self) -> dict[str, Any]:
-        return {
-            **record_dict(self),
-            "total": len(self.items),
-            "searched": self.searched,
-            "failed": self.failed,
-        }
+        return record_dict(self)
 
 
 def item_of(index: int, name: str, sha256: str, search_id: int, result: SearchResult) -> BatchItem:

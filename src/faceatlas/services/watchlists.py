@@ -13,20 +13,21 @@ from __future__ import annotations
 import hashlib
 
 from faceatlas.accounts import Role, User
-from faceatlas.cases.watchlist import WatchProbe
-from faceatlas.engine.probe_gate import Verdict, assess_probe
-from faceatlas.errors import (
-    InvalidRequestError,
-    NoFaceError,
-    NotFoundError,
-    PermissionDeniedError,
-    ProbeQualityError,
-)
+from faceatlas.cases.watch_alerts import ALERT_NOTICE
+from faceatlas.cases.watchlist import WatchProbe, WatchRequest
+from faceatlas.errors import InvalidRequestError, NotFoundError, PermissionDeniedError
 from faceatlas.services.identities import IdentityDesk
 from faceatlas.services.service import Service
 from faceatlas.store.watchlists import AlertRecord, EntryKind, EntryStatus, WatchlistEntry
 
-__all__ = ["AlertRecord", "EntryStatus", "WatchlistDesk", "WatchlistEntry"]
+__all__ = [
+    "ALERT_NOTICE",
+    "AlertRecord",
+    "EntryStatus",
+    "WatchRequest",
+    "WatchlistDesk",
+    "WatchlistEntry",
+]
 
 
 class WatchlistDesk:
@@ -41,49 +42,21 @@ class WatchlistDesk:
         return self.watch.max_days
 
     def add_photo(
-        self,
-        user: User,
-        number: str,
-        data: bytes,
-        *,
-        face: int | None = None,
-        days: int,
-        label: str = "",
-        threshold: float | None = None,
+        self, user: User, data: bytes, request: WatchRequest, face: int | None = None
     ) -> WatchlistEntry:
         """A pending entry watching for face ``face`` (default the largest) of a photo."""
         service = self.service
         service.check_upload(data)
         service.limiter.hit(user.username)
+        searcher = service.atlas.searcher
         with service.gate.shared():
-            faces = service.atlas.searcher.analyze(data)
-        if not faces:
-            raise NoFaceError("no face found in the photo")
-        chosen = 0 if face is None else face
-        if not 0 <= chosen < len(faces):
-            raise InvalidRequestError(
-                f"face {chosen} does not exist; the photo has {len(faces)} face(s)"
-            )
-        verdict = assess_probe(faces[chosen].quality, service.atlas.card.probe_floors)
-        if verdict.verdict is Verdict.REFUSE:
-            raise ProbeQualityError(
-                f"face {chosen} is too poor to watch for: " + "; ".join(verdict.reasons)
-            )
-        probe = WatchProbe(
-            EntryKind.PHOTO, faces[chosen].embedding, probe_sha256=hashlib.sha256(data).hexdigest()
-        )
-        return self.watch.create(user, number, probe, days=days, label=label, threshold=threshold)
+            faces = searcher.analyze(data)
+        chosen, _ = searcher.probe_face(faces, face)
+        sha = hashlib.sha256(data).hexdigest()
+        probe = WatchProbe(EntryKind.PHOTO, faces[chosen].embedding, probe_sha256=sha)
+        return self.watch.create(user, probe, request)
 
-    def add_identity(
-        self,
-        user: User,
-        number: str,
-        identity_id: int,
-        *,
-        days: int,
-        label: str = "",
-        threshold: float | None = None,
-    ) -> WatchlistEntry:
+    def add_identity(self, user: User, identity_id: int, request: WatchRequest) -> WatchlistEntry:
         """A pending entry watching for an identity, through its largest, sharpest face."""
         IdentityDesk(self.service).ensure_may_open(user, identity_id)
         atlas = self.service.atlas
@@ -96,7 +69,7 @@ class WatchlistDesk:
         if vector is None:
             raise NotFoundError(f"face {best.id} of identity {identity_id} has no embedding")
         probe = WatchProbe(EntryKind.IDENTITY, vector, identity_id=identity_id)
-        return self.watch.create(user, number, probe, days=days, label=label, threshold=threshold)
+        return self.watch.create(user, probe, request)
 
     def approve(self, user: User, entry_id: int, days: int | None = None) -> WatchlistEntry:
         return self.watch.approve(user, entry_id, days)

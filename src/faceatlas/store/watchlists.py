@@ -90,21 +90,13 @@ class NewEntry:
 
 
 @dataclass(frozen=True, slots=True)
-class WatchlistEntry:
+class WatchlistEntry(NewEntry):
+    """An entry as stored: what was asked for (:class:`NewEntry`), its case's number, where
+    it stands, who approved or renewed it until when, and how it ended."""
+
     id: int
-    case_id: int
     case_number: str
-    kind: EntryKind
-    label: str
-    probe_sha256: str | None
-    identity_id: int | None
-    model_id: str
-    threshold: float
-    threshold_source: str
     status: EntryStatus
-    requested_days: int
-    requested_by: str
-    requested_at: str
     approved_by: str | None
     approved_at: str | None
     expires_at: str | None
@@ -134,20 +126,14 @@ class NewAlert:
 
 
 @dataclass(frozen=True, slots=True)
-class AlertRecord:
+class AlertRecord(NewAlert):
+    """An alert as stored: what was raised (:class:`NewAlert`), the entry's label and case
+    number, its audit entry, and where its webhook delivery stands."""
+
     id: int
-    entry_id: int
     entry_label: str
-    case_id: int
     case_number: str
-    face_id: int
-    image_id: int
-    similarity: float
-    score: float
-    threshold: float
-    raised_at: str
     audit_seq: int | None
-    delivery: Delivery
     attempts: int
     last_error: str | None
     delivered_at: str | None
@@ -222,28 +208,25 @@ class WatchlistStore(Repository):
 
     def approve(self, entry_id: int, by: str, at: str, expires_at: str) -> bool:
         """Activate a pending entry; ``False`` when it is no longer pending."""
-        return bool(
-            self._write(
-                e.update()
-                .where(e.c.id == entry_id, e.c.status == EntryStatus.PENDING.value)
-                .values(
-                    status=EntryStatus.ACTIVE.value,
-                    approved_by=by,
-                    approved_at=at,
-                    expires_at=expires_at,
-                )
-            )
+        return self._move(
+            entry_id,
+            EntryStatus.PENDING,
+            status=EntryStatus.ACTIVE.value,
+            approved_by=by,
+            approved_at=at,
+            expires_at=expires_at,
         )
 
     def renew(self, entry_id: int, by: str, at: str, expires_at: str) -> bool:
         """Move an active entry's expiry; ``False`` when it is not active."""
-        return bool(
-            self._write(
-                e.update()
-                .where(e.c.id == entry_id, e.c.status == EntryStatus.ACTIVE.value)
-                .values(expires_at=expires_at, renewed_by=by, renewed_at=at)
-            )
+        return self._move(
+            entry_id, EntryStatus.ACTIVE, expires_at=expires_at, renewed_by=by, renewed_at=at
         )
+
+    def _move(self, entry_id: int, current: EntryStatus, **values: Any) -> bool:
+        """Set ``values`` on the entry if its status is ``current``; whether it was."""
+        where = (e.c.id == entry_id, e.c.status == current.value)
+        return bool(self._write(e.update().where(*where).values(**values)))
 
     def end(self, entry_id: int, reason: EndReason, by: str, at: str) -> bool:
         """End an entry and delete its template; ``False`` when it had already ended."""

@@ -13,6 +13,7 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
+from faceatlas.web.batch import router as batch_router
 from faceatlas.web.cases import router as cases_router
 from faceatlas.web.evaluation import router as evaluation_router
 from faceatlas.web.examination import router as examination_router
@@ -22,6 +23,7 @@ from faceatlas.web.pages import Pages
 from faceatlas.web.privacy import router as privacy_router
 from faceatlas.web.results import router as results_router
 from faceatlas.web.routes import router
+from faceatlas.web.watchlists import router as watchlists_router
 
 __all__ = ["STATIC_PREFIX", "Pages", "install_web"]
 
@@ -43,4 +45,6 @@ def install_web(app: FastAPI) -> Pages:
     app.include_router(privacy_router, include_in_schema=False)
     app.include_router(cases_router, include_in_schema=False)
     app.include_router(examination_router, include_in_schema=False)
+    app.include_router(batch_router, include_in_schema=False)
+    app.include_router(watchlists_router, include_in_schema=False)
     return pages

@@ -27,7 +27,7 @@ from faceatlas.types import RowId
 from faceatlas.web.pages import service_of, session
 from faceatlas.web.searchform import SearchPage, accountable_search, search_form
 
-__all__ = ["THUMB_PX", "TOP_K_CHOICES", "router"]
+__all__ = ["THUMB_PX", "TOP_K_CHOICES", "parse_top_k", "router"]
 
 router = APIRouter()
 
@@ -68,7 +68,7 @@ def _face_number(text: str) -> int | None:
     return face
 
 
-def _top_k(text: str) -> int | None:
+def parse_top_k(text: str) -> int | None:
     """The number of candidates asked for (none: the configured default)."""
     if not text.strip():
         return None
@@ -83,7 +83,7 @@ async def _search(
 ) -> dict[str, Any]:
     service = service_of(request)
     face = _face_number(fields["face"])
-    top_k = _top_k(fields["top_k"])
+    top_k = parse_top_k(fields["top_k"])
     service.check_case(fields["case_number"], fields["purpose"])
     data = await read_upload(form.get("image"), service.settings.max_upload_bytes)
     usual = search_threshold(service)

@@ -1,0 +1,168 @@
+"""Batch search (a background job with progress and a combined report) and group-photo
+search (every face of one photo, each with its own candidates)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, File, Form, Response, UploadFile
+from fastapi.concurrency import run_in_threadpool
+
+from faceatlas.api.deps import Investigator, ServiceDep
+from faceatlas.api.routes_search import search_out
+from faceatlas.api.schemas import BoxOut, QualityOut
+from faceatlas.api.schemas_batch import (
+    BatchesOut,
+    BatchOut,
+    BatchReportOut,
+    GroupFaceOut,
+    GroupOut,
+)
+from faceatlas.http.batch_uploads import read_batch
+from faceatlas.http.uploads import read_upload
+from faceatlas.services import MAX_TOP_K, Interface, SearchRequest
+from faceatlas.services.batch import BatchDesk
+from faceatlas.services.group import GroupDesk, GroupOutcome
+from faceatlas.types import RowId
+
+__all__ = ["group_out", "router"]
+
+router = APIRouter(tags=["batch and group search"])
+
+CaseField = Annotated[str | None, Form(max_length=200)]
+TopKField = Annotated[int | None, Form(ge=1, le=MAX_TOP_K)]
+ThresholdField = Annotated[float | None, Form(ge=-1.0, le=1.0)]
+
+
+def _request(
+    case_number: str | None, purpose: str | None, top_k: int | None, threshold: float | None
+) -> SearchRequest:
+    return SearchRequest(
+        case_number or "", purpose or "", top_k=top_k, threshold=threshold, interface=Interface.API
+    )
+
+
+@router.post(
+    "/search/batch",
+    response_model=BatchOut,
+    status_code=202,
+    summary="Search with many probe photos (a background job)",
+    description=(
+        "Several photos (`images`) or one zip archive (`archive`), each searched with its "
+        "largest face under one case and purpose: one audited `search` per probe, recorded into "
+        "the case. Bounded by `batch_max_probes` and `batch_max_bytes`; the batch counts once "
+        "against the rate limit. Poll `GET /search/batches/{id}`, then fetch the report. "
+        "Results are investigative leads, not identifications."
+    ),
+)
+async def batch_search(
+    service: ServiceDep,
+    user: Investigator,
+    images: Annotated[list[UploadFile] | None, File(description="The probe photos.")] = None,
+    archive: Annotated[UploadFile | None, File(description="A zip of probe photos.")] = None,
+    case_number: CaseField = None,
+    purpose: CaseField = None,
+    top_k: TopKField = None,
+    threshold: ThresholdField = None,
+) -> BatchOut:
+    service.check_case(case_number, purpose)
+    probes = await read_batch(images or [], archive, service.settings)
+    request = _request(case_number, purpose, top_k, threshold)
+    batch = await run_in_threadpool(BatchDesk(service).submit, user, probes, request)
+    return BatchOut.of(batch)
+
+
+@router.get("/search/batches", response_model=BatchesOut, summary="Your recent batch searches")
+def my_batches(service: ServiceDep, user: Investigator) -> BatchesOut:
+    return BatchesOut(batches=[BatchOut.of(b) for b in BatchDesk(service).mine(user)])
+
+
+@router.get(
+    "/search/batches/{batch_id}", response_model=BatchOut, summary="A batch search's progress"
+)
+def batch_status(batch_id: RowId, service: ServiceDep, user: Investigator) -> BatchOut:
+    return BatchOut.of(BatchDesk(service).get(user, batch_id))
+
+
+@router.get(
+    "/search/batches/{batch_id}/report",
+    response_model=BatchReportOut,
+    summary="A finished batch's combined report",
+)
+def batch_report(batch_id: RowId, service: ServiceDep, user: Investigator) -> BatchReportOut:
+    return BatchReportOut(**BatchDesk(service).report(user, batch_id))
+
+
+def _download(body: str | bytes, media_type: str, name: str | None = None) -> Response:
+    headers = {} if name is None else {"Content-Disposition": f'attachment; filename="{name}"'}
+    return Response(body, media_type=media_type, headers=headers)
+
+
+@router.get(
+    "/search/batches/{batch_id}/report.csv",
+    summary="A finished batch's combined report as CSV (one row per candidate)",
+    response_class=Response,
+    responses={200: {"content": {"text/csv": {}}, "description": "The report."}},
+)
+def batch_report_csv(batch_id: RowId, service: ServiceDep, user: Investigator) -> Response:
+    text = BatchDesk(service).report_csv(user, batch_id)
+    return _download(text, "text/csv; charset=utf-8", f"batch-{batch_id}.csv")
+
+
+@router.get(
+    "/search/batches/{batch_id}/case-report.html",
+    summary="The HTML report of the batch's case (every search of the case)",
+    response_class=Response,
+    responses={200: {"content": {"text/html": {}}, "description": "The case report."}},
+)
+def batch_case_report(batch_id: RowId, service: ServiceDep, user: Investigator) -> Response:
+    return _download(
+        BatchDesk(service).case_report_html(user, batch_id), "text/html; charset=utf-8"
+    )
+
+
+def group_out(outcome: GroupOutcome) -> GroupOut:
+    return GroupOut(
+        probe_sha256=outcome.probe_sha256,
+        faces_found=outcome.faces_found,
+        faces_searched=sum(1 for f in outcome.faces if f.outcome is not None),
+        faces_skipped=outcome.skipped,
+        max_faces=outcome.max_faces,
+        faces=[
+            GroupFaceOut(
+                index=f.face.index,
+                box=BoxOut.of(f.face.box),
+                quality=QualityOut.of(f.face.quality),
+                refused=f.refused,
+                search=None if f.outcome is None else search_out(f.outcome),
+            )
+            for f in outcome.faces
+        ],
+    )
+
+
+@router.post(
+    "/search/group",
+    response_model=GroupOut,
+    summary="Search with every face of a group photo",
+    description=(
+        "Each face (the `group_max_faces` largest, numbered largest first) gets its own "
+        "candidates and its own audited search under the case; a face too poor to search is "
+        "listed with the reasons. Counts once against the rate limit. Results are "
+        "investigative leads, not identifications."
+    ),
+)
+async def group_search(
+    service: ServiceDep,
+    user: Investigator,
+    image: Annotated[UploadFile | None, File(description="The group photo.")] = None,
+    case_number: CaseField = None,
+    purpose: CaseField = None,
+    top_k: TopKField = None,
+    threshold: ThresholdField = None,
+) -> GroupOut:
+    service.check_case(case_number, purpose)
+    data = await read_upload(image, service.settings.max_upload_bytes)
+    request = _request(case_number, purpose, top_k, threshold)
+    outcome = await run_in_threadpool(GroupDesk(service).search, user, data, request)
+    return group_out(outcome)
