@@ -149,6 +149,21 @@ ENDPOINTS = [
     ("post", "/api/v1/cases/candidates/1/decision", "investigator"),
     ("get", "/api/v1/cases/decisions/1/verification-task", "investigator"),
     ("post", "/api/v1/cases/decisions/1/verify", "investigator"),
+    ("post", "/api/v1/search/batch", "investigator"),
+    ("get", "/api/v1/search/batches", "investigator"),
+    ("get", "/api/v1/search/batches/1", "investigator"),
+    ("get", "/api/v1/search/batches/1/report", "investigator"),
+    ("get", "/api/v1/search/batches/1/report.csv", "investigator"),
+    ("get", "/api/v1/search/batches/1/case-report.html", "investigator"),
+    ("post", "/api/v1/search/group", "investigator"),
+    ("post", "/api/v1/watchlist/entries", "investigator"),
+    ("get", "/api/v1/watchlist/entries", "investigator"),
+    ("get", "/api/v1/watchlist/entries/1", "investigator"),
+    ("delete", "/api/v1/watchlist/entries/1", "investigator"),
+    ("post", "/api/v1/watchlist/entries/1/approve", "investigator"),
+    ("post", "/api/v1/watchlist/entries/1/renew", "investigator"),
+    ("get", "/api/v1/watchlist/alerts", "investigator"),
+    ("post", "/api/v1/watchlist/deliveries", "admin"),
 ]
 PUBLIC = [
     ("get", "/api/v1/health"),
@@ -171,6 +186,8 @@ def test_openapi_documents_every_endpoint_with_the_error_shape(env: Env) -> None
         "cases": "{case_id}",
         "candidates": "{candidate_id}",
         "decisions": "{decision_id}",
+        "batches": "{batch_id}",
+        "entries": "{entry_id}",
     }
 
     def template(path: str) -> str:
