@@ -107,6 +107,27 @@ def test_rest_batch_job_reports_and_keeps_it_to_its_submitter(env: Env) -> None:
     assert nothing.json()["error"]["code"] == "case_required"
 
 
+def test_web_batch_form_then_its_report_page(env: Env) -> None:
+    web, token = signed_in(env.client, "ivy.investigator")
+    assert 'id="batch-form"' in web.get("/search/batch").text
+    form = {"case_number": "2026/WEB-B1", "purpose": PURPOSE, "csrf_token": token}
+    files = [
+        ("images", ("obama1.jpg", env.photo("obama1.jpg"), "image/jpeg")),
+        ("images", ("alex.jpg", env.photo("alex_lacamoire1.jpg"), "image/jpeg")),
+    ]
+    sent = web.post("/search/batch", data=form, files=files, follow_redirects=False)
+    assert sent.status_code == 303, sent.text
+    batch_id = int(sent.headers["location"].rsplit("/", 1)[1])
+    env.service.batches.wait(batch_id, 60)
+    page = web.get(sent.headers["location"]).text
+    assert page.count('class="batch-item searched"') == 2 and 'id="csv-link"' in page
+    assert 'id="case-report-link"' in page
+    refused = web.post("/search/batch", data={**form, "case_number": ""}, files=files)
+    assert refused.status_code == 400 and 'id="form-error"' in refused.text
+    other, _ = signed_in(env.client, "olly.other")
+    assert other.get(f"/search/batches/{batch_id}").status_code == 404
+
+
 def test_group_photo_over_rest_and_on_the_web_page(env: Env) -> None:
     form = {"case_number": "2026/GROUP-1", "purpose": PURPOSE}
     photo = env.photo("kit_with_rose.jpg")

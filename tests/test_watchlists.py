@@ -166,14 +166,25 @@ def test_renewal_deletion_and_a_closed_case_purge_entries(env: Env) -> None:
     assert renewed.expires_at > (first.expires_at or renewed.requested_at)
     with pytest.raises(NotFoundError):  # the other unit's investigator cannot delete
         env.desk.delete(env.people.other_unit, second.id)
+    identity = env.atlas.identities.list_identities(min_faces=1, limit=1)[0].id
+    watched = env.desk.add_identity(sam, identity, WatchRequest(CASE, 3, "an identity"))
+    assert watched.identity_id == identity and watched.has_template
+
+    # the person opts out: new photos of them are never stored, so never matched
+    selfie = env.faces / "face_recognition" / "examples" / "obama-240p.jpg"
+    request = env.atlas.privacy.optout_request([selfie.read_bytes()], "o@example.org")
+    env.atlas.privacy.optout_approve(request.id, actor="admin")
+    new = env.folder("new", env.faces / "face_recognition" / "test_images" / "obama3.jpg")
+    assert env.atlas.ingest(new).counts["blocked_faces"] == 1
+    assert env.desk.alerts(sam) == []
     deleted = env.desk.delete(ivy, second.id)
     assert deleted.status is EntryStatus.ENDED and templates_of(env.atlas, second.id) == 0
     env.service.casework.close(ivy, CASE)
-    assert env.desk.sweep() == 2  # the active entry and sam's pending one
+    assert env.desk.sweep() == 3  # the active entry and sam's two pending ones
     gone = env.desk.entry(ivy, first.id)
     assert gone.ended_reason is not None and gone.ended_reason.value == "case_closed"
     assert templates_of(env.atlas, first.id) == 0
     with pytest.raises(NotFoundError):
         env.desk.entry(env.people.other_unit, first.id)
     reasons = [e.details["reason"] for e in env.atlas.audit.entries(action="watchlist_entry_ended")]
-    assert sorted(reasons) == ["case_closed", "case_closed", "deleted"]
+    assert sorted(reasons) == ["case_closed"] * 3 + ["deleted"]
