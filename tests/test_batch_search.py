@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from faceatlas import Atlas
+from faceatlas.accounts import Role
 from faceatlas.errors import ImageTooLargeError, InvalidRequestError
 from faceatlas.services import Interface, SearchRequest, Service, local_operator
 from faceatlas.services.batch import BatchDesk
@@ -22,11 +23,12 @@ from faceatlas.services.batch_probes import BatchProbe, probes_from_folder, prob
 from faceatlas.services.batch_report import report_csv
 from tests.conftest import atlas_settings
 from tests.webfixtures import no_face_png
-from tests.webkit import make_people
+from tests.webkit import PASSWORD
 
 CASE = "2026/BATCH-50"
 PURPOSE = "fraud investigation"
 PEOPLE = 25
+IVY = "ivy.investigator"
 
 
 def lfw_people(faces_dir: Path) -> list[Path]:
@@ -49,6 +51,7 @@ def lfw_atlas_dir(tmp_path_factory: pytest.TempPathFactory, faces_dir: Path) -> 
     root = tmp_path_factory.mktemp("lfw-atlas") / "atlas"
     with Atlas.open(settings=atlas_settings(root)) as atlas:
         assert atlas.ingest(photos).counts["faces"] >= PEOPLE
+        atlas.accounts.create_user(IVY, Role.INVESTIGATOR, unit="unit-a", password=PASSWORD)
     return root
 
 
@@ -63,8 +66,7 @@ def service(lfw_atlas_dir: Path, tmp_path: Path) -> Iterator[Service]:
 def test_fifty_probes_audited_one_by_one_and_equal_to_single_searches(
     service: Service, faces_dir: Path
 ) -> None:
-    people = make_people(service.atlas)
-    ivy = people.investigator
+    ivy = service.atlas.accounts.by_name(IVY)
     probes = [
         BatchProbe(f"{p.name}_{n:04d}.jpg", (p / f"{p.name}_{n:04d}.jpg").read_bytes())
         for p in lfw_people(faces_dir)

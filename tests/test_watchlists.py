@@ -55,10 +55,22 @@ class Env:
         return folder
 
 
-@pytest.fixture
-def env(people_atlas_dir: Path, tmp_path: Path, faces_dir: Path) -> Iterator[Env]:
-    root = tmp_path / "atlas"
+@pytest.fixture(scope="module")
+def people_dir(
+    people_atlas_dir: Path, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[Path, People]:
+    """The known-people atlas with the test accounts, made once for the module. Copy it."""
+    root = tmp_path_factory.mktemp("watch-people") / "atlas"
     shutil.copytree(people_atlas_dir, root)
+    with Atlas.open(settings=atlas_settings(root)) as atlas:
+        return root, make_people(atlas)
+
+
+@pytest.fixture
+def env(people_dir: tuple[Path, People], tmp_path: Path, faces_dir: Path) -> Iterator[Env]:
+    root = tmp_path / "atlas"
+    shutil.copytree(people_dir[0], root)
+    people = people_dir[1]
     with Receiver() as receiver:
         settings = atlas_settings(
             root, watchlist_webhook_url=receiver.url, watchlist_webhook_secret=SECRET
@@ -67,7 +79,6 @@ def env(people_atlas_dir: Path, tmp_path: Path, faces_dir: Path) -> Iterator[Env
             clock = MovableClock()
             atlas.watchlists.clock = clock
             service = Service(atlas)
-            people = make_people(atlas)
             service.casework.open(people.investigator, CASE, "missing person", "court order 17")
             yield Env(
                 atlas, service, WatchlistDesk(service), people, clock, receiver, faces_dir, tmp_path
@@ -188,3 +199,18 @@ def test_renewal_deletion_and_a_closed_case_purge_entries(env: Env) -> None:
         env.desk.entry(env.people.other_unit, first.id)
     reasons = [e.details["reason"] for e in env.atlas.audit.entries(action="watchlist_entry_ended")]
     assert sorted(reasons) == ["case_closed"] * 3 + ["deleted"]
+
+
+def test_a_failing_webhook_is_retried_a_bounded_number_of_times_and_recorded(env: Env) -> None:
+    probe = env.faces / "face_recognition" / "examples" / "knn_examples" / "test" / "obama1.jpg"
+    entry = env.desk.add_photo(env.people.investigator, probe.read_bytes(), WatchRequest(CASE, 2))
+    env.desk.approve(env.people.supervisor, entry.id)
+    env.receiver.status = 503
+    env.atlas.watchlists.webhook.retries = 1
+    new = env.folder("new", env.faces / "face_recognition" / "test_images" / "obama3.jpg")
+    env.atlas.ingest(new)  # returns while the deliveries are still being tried
+    env.atlas.watchlists.webhook.join(30)
+    (alert,) = env.desk.alerts(env.people.supervisor)
+    assert (alert.delivery.value, alert.attempts, alert.last_error) == ("failed", 2, "HTTP 503")
+    assert len(env.receiver.posts) == 2
+    assert env.atlas.audit.entries(action="watchlist_alert")[0].details["alert_id"] == alert.id

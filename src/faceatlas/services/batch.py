@@ -37,7 +37,14 @@ from faceatlas.errors import (
 from faceatlas.jobs.batches import Progress
 from faceatlas.services.accounts import audit_role
 from faceatlas.services.batch_probes import BatchProbe, check_batch
-from faceatlas.services.batch_report import BatchItem, BatchReport, item_of, report_csv
+from faceatlas.services.batch_report import (
+    BatchItem,
+    BatchReport,
+    item_of,
+    report_csv,
+    stored_form,
+    with_places,
+)
 from faceatlas.services.search import SearchRequest
 from faceatlas.services.service import Service
 from faceatlas.store.batches import BatchRecord
@@ -172,7 +179,7 @@ class BatchDesk:
         held = list(probes)
 
         def work(progress: Progress) -> dict[str, Any]:
-            return self.run(user, held, request, progress, counted=False).as_dict()
+            return stored_form(self.run(user, held, request, progress, counted=False))
 
         return service.batches.submit(case, purpose, user.username, len(held), work)
 
@@ -187,12 +194,14 @@ class BatchDesk:
         return self.service.batches.newest(user.username, limit)
 
     def report(self, user: User, batch_id: int) -> dict[str, Any]:
-        """The finished batch's combined report (``conflict`` while it runs)."""
+        """The finished batch's combined report (``conflict`` while it runs), each
+        candidate with where its face is found now (an erased face has left the report)."""
         batch = self.get(user, batch_id)
         report = self.service.batches.report(batch_id)
         if report is None:
             raise ConflictError(f"batch {batch_id} is {batch.status}: no report yet")
-        return report
+        ids = [h["face_id"] for item in report["items"] for h in item["hits"]]
+        return with_places(report, self.service.atlas.gallery.faces(ids))
 
     def report_csv(self, user: User, batch_id: int) -> str:
         return report_csv(self.report(user, batch_id))

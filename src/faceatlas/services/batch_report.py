@@ -12,9 +12,19 @@ from typing import Any
 from faceatlas.search import SearchResult
 from faceatlas.search.bands import similarity_band
 from faceatlas.services.search import LEADS_NOTICE
+from faceatlas.store import FaceRecord
 from faceatlas.types import record_dict
 
-__all__ = ["CSV_COLUMNS", "BatchHit", "BatchItem", "BatchReport", "item_of", "report_csv"]
+__all__ = [
+    "CSV_COLUMNS",
+    "BatchHit",
+    "BatchItem",
+    "BatchReport",
+    "item_of",
+    "report_csv",
+    "stored_form",
+    "with_places",
+]
 
 CSV_COLUMNS = (
     "item",
@@ -118,6 +128,34 @@ def item_of(index: int, name: str, sha256: str, search_id: int, result: SearchRe
         threshold=result.threshold,
         hits=hits,
     )
+
+
+def _found_at(face: FaceRecord) -> list[str]:
+    return [s.page_url or s.locator for s in face.sightings]
+
+
+def stored_form(report: BatchReport) -> dict[str, Any]:
+    """The report as a batch job keeps it: without where each face was found, which
+    :func:`with_places` reads from the catalog again when the report is read."""
+    data = report.as_dict()
+    for item in data["items"]:
+        for hit in item["hits"]:
+            hit["found_at"] = []
+    return data
+
+
+def with_places(report: Mapping[str, Any], faces: Mapping[int, FaceRecord]) -> dict[str, Any]:
+    """A stored report as read now: each candidate with where its face was found, and
+    candidates whose face has been erased since (opt-out, erasure) left out."""
+    items = []
+    for item in report["items"]:
+        hits = [
+            {**h, "found_at": _found_at(faces[h["face_id"]])}
+            for h in item["hits"]
+            if h["face_id"] in faces
+        ]
+        items.append({**item, "hits": hits})
+    return {**report, "items": items}
 
 
 def _cell(value: object) -> object:
