@@ -68,8 +68,8 @@ def _show(entry: WatchlistEntry, as_json: bool) -> None:
 
 @watchlist_app.command("add")
 def add(
+    case: Annotated[str, typer.Option("--case", help="An open case you may search in.")],
     photo: Annotated[Path | None, typer.Argument(help="The probe photo.")] = None,
-    case: Annotated[str, typer.Option("--case", help="An open case you may search in.")] = "",
     days: DaysOption = None,
     identity: Annotated[
         int | None, typer.Option("--identity", min=1, help="Watch for an identity instead.")
