@@ -12,7 +12,6 @@ from fastapi.responses import RedirectResponse, Response
 from starlette.datastructures import FormData
 
 from faceatlas.accounts import Credential
-from faceatlas.errors import CsrfError, FaceAtlasError
 from faceatlas.http.batch_uploads import read_batch
 from faceatlas.http.uploads import read_upload
 from faceatlas.services import Interface, SearchRequest, sighting_view
@@ -20,7 +19,7 @@ from faceatlas.services.batch import BatchDesk
 from faceatlas.services.group import GroupDesk, photo_view
 from faceatlas.services.probe_view import judge_hits, search_threshold
 from faceatlas.types import RowId
-from faceatlas.web.pages import check_form_csrf, pages_of, service_of, session
+from faceatlas.web.pages import pages_of, service_of, session
 from faceatlas.web.results import parse_top_k
 from faceatlas.web.searchform import SearchPage, accountable_search, search_form
 
@@ -44,9 +43,15 @@ def _request(fields: dict[str, str]) -> SearchRequest:
     )
 
 
-def _limits(request: Request) -> dict[str, Any]:
+def _batch_page(request: Request, credential: Credential) -> SearchPage:
+    """The batch form with the user's recent batches and the batch bounds."""
     st = service_of(request).settings
-    return {"max_probes": st.batch_max_probes, "max_mb": st.batch_max_bytes // (1024 * 1024)}
+    context = {
+        "batches": BatchDesk(service_of(request)).mine(credential.user),
+        "max_probes": st.batch_max_probes,
+        "max_mb": st.batch_max_bytes // (1024 * 1024),
+    }
+    return SearchPage(BATCH.form, BATCH.results, BATCH.fields, context)
 
 
 # --- batch ------------------------------------------------------------------------------------
@@ -55,38 +60,24 @@ def _limits(request: Request) -> dict[str, Any]:
 @router.get("/search/batch")
 def batch_page(request: Request) -> Response:
     credential = session(request)
-    batches = BatchDesk(service_of(request)).mine(credential.user)
-    return search_form(request, BATCH, credential, batches=batches, **_limits(request))
+    return search_form(request, _batch_page(request, credential), credential)
 
 
 @router.post("/search/batch")
 async def batch_submit(request: Request) -> Response:
-    credential = session(request)
-    form = await request.form()
+    page = _batch_page(request, session(request))
+    return await accountable_search(request, page, _batch)
+
+
+async def _batch(
+    request: Request, credential: Credential, form: FormData, fields: dict[str, str]
+) -> Response:
     service = service_of(request)
-    try:
-        check_form_csrf(credential, form.get("csrf_token"))
-    except CsrfError as exc:
-        return search_form(request, BATCH, credential, error=exc.message, status=exc.http_status)
-    typed = {k: str(form.get(k) or "") for k in BATCH.fields}
-    try:
-        search = _request(typed)
-        service.check_case(search.case_number, search.purpose)
-        probes = await read_batch(form.getlist("images"), form.get("archive"), service.settings)
-        desk = BatchDesk(service)
-        batch = await run_in_threadpool(desk.submit, credential.user, probes, search)
-    except FaceAtlasError as exc:
-        batches = BatchDesk(service).mine(credential.user)
-        return search_form(
-            request,
-            BATCH,
-            credential,
-            form=typed,
-            error=exc.message,
-            status=exc.http_status,
-            batches=batches,
-            **_limits(request),
-        )
+    search = _request(fields)
+    service.check_case(search.case_number, search.purpose)
+    probes = await read_batch(form.getlist("images"), form.get("archive"), service.settings)
+    desk = BatchDesk(service)
+    batch = await run_in_threadpool(desk.submit, credential.user, probes, search)
     return RedirectResponse(f"/search/batches/{batch.id}", status_code=303)
 
 

@@ -21,8 +21,11 @@ from faceatlas.web.pages import check_form_csrf, pages_of, service_of, session
 
 __all__ = ["SearchPage", "SearchRun", "accountable_search", "search_form"]
 
-SearchRun = Callable[[Request, Credential, FormData, dict[str, str]], Awaitable[dict[str, Any]]]
-"""Runs the search from the form and its typed fields; the results page's context."""
+SearchRun = Callable[
+    [Request, Credential, FormData, dict[str, str]], Awaitable[dict[str, Any] | Response]
+]
+"""Runs the search from the form and its typed fields; the results page's context, or a
+response of its own (a redirect to a job's page)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,4 +73,6 @@ async def accountable_search(request: Request, page: SearchPage, run: SearchRun)
         return search_form(
             request, page, credential, form=typed, error=exc.message, status=exc.http_status
         )
+    if isinstance(results, Response):
+        return results
     return pages_of(request).render(request, page.results, results, credential=credential)
