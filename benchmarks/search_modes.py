@@ -12,6 +12,8 @@
   entry, then (into a fresh copy) with ``--entries`` active entries (their second photos):
   the cost of matching new faces at ingest. Ratio: with entries / without.
 
+Each is run ``--repeat`` times (3), alternating with its baseline, and the medians printed.
+
     python benchmarks/search_modes.py [--faces ../shared/faces] [--people 100] [--entries 50]
 """
 
@@ -20,9 +22,12 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
+import statistics
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from faceatlas import Atlas, Settings
 from faceatlas.services import SearchRequest, Service, local_operator
@@ -52,75 +57,93 @@ def copy_photos(paths: list[Path], folder: Path) -> Path:
     return folder
 
 
-def timed(label: str, seconds: float, count: int) -> float:
-    print(f"  {label:<38} {seconds:7.2f} s  ({1000 * seconds / max(count, 1):6.1f} ms each)")
-    return seconds
+def median_of(runs: list[float]) -> float:
+    return statistics.median(runs)
 
 
-def batch_vs_single(service: Service, people: list[Path]) -> None:
+def show(label: str, runs: list[float], count: int) -> float:
+    mid = median_of(runs)
+    print(
+        f"  {label:<34} {mid:7.2f} s median of {len(runs)}  ({1000 * mid / max(count, 1):6.1f} ms each)"
+    )
+    return mid
+
+
+def clock(work: Callable[..., object], *args: Any) -> float:
+    started = time.perf_counter()
+    work(*args)
+    return time.perf_counter() - started
+
+
+def one_by_one(service: Service, probes: list[bytes], requests: list[SearchRequest]) -> None:
+    user = local_operator("bench")
+    for data, request in zip(probes, requests, strict=True):
+        service.search(user, data, request)
+
+
+def batch_vs_single(service: Service, people: list[Path], repeat: int) -> None:
     user = local_operator("bench")
     probes = [BatchProbe(photo(p, 2).name, photo(p, 2).read_bytes()) for p in people]
-    request = SearchRequest("BENCH-BATCH", PURPOSE)
-    service.search(user, photo(people[0], 1).read_bytes(), request)  # warm-up, not timed
+    service.search(user, photo(people[0], 1).read_bytes(), SearchRequest("BENCH-W", PURPOSE))
+    desk = BatchDesk(service)
+    batch_runs: list[float] = []
+    single_runs: list[float] = []
+    for r in range(repeat):  # alternated, so that both see the same machine
+        batch_runs.append(clock(desk.run, user, probes, SearchRequest(f"BENCH-B{r}", PURPOSE)))
+        single = [SearchRequest(f"BENCH-S{r}", PURPOSE)] * len(probes)
+        single_runs.append(clock(one_by_one, service, [p.data for p in probes], single))
     print(f"batch of {len(probes)} probes")
-    started = time.perf_counter()
-    report = BatchDesk(service).run(user, probes, request)
-    batch = timed("one batch", time.perf_counter() - started, len(probes))
-    started = time.perf_counter()
-    for probe in probes:
-        service.search(user, probe.data, SearchRequest("BENCH-SINGLE", PURPOSE))
-    single = timed("single searches", time.perf_counter() - started, len(probes))
-    print(
-        f"  searched {report.searched}, failed {report.failed}; ratio batch/single {batch / single:.2f}"
-    )
+    batch = show("one batch", batch_runs, len(probes))
+    singles = show("single searches", single_runs, len(probes))
+    print(f"  ratio batch/single {batch / singles:.2f}")
 
 
-def group_vs_single(service: Service, faces: Path) -> None:
+def group_vs_single(service: Service, faces: Path, repeat: int) -> None:
     user = local_operator("bench")
     data = (faces / "groups" / "insightface" / "worlds-largest-selfie.jpg").read_bytes()
     request = SearchRequest("BENCH-GROUP", PURPOSE)
-    started = time.perf_counter()
     outcome = GroupDesk(service).search(user, data, request)
-    group = time.perf_counter() - started
     searched = [f.face.index for f in outcome.faces if f.outcome is not None]
+    group_runs: list[float] = []
+    single_runs: list[float] = []
+    for _ in range(repeat):
+        group_runs.append(clock(GroupDesk(service).search, user, data, request))
+        per_face = [SearchRequest("BENCH-GROUP", PURPOSE, face=i) for i in searched]
+        single_runs.append(clock(one_by_one, service, [data] * len(searched), per_face))
     print(f"group photo: {outcome.faces_found} faces found, {len(searched)} searched")
-    timed("one group search", group, len(searched))
-    started = time.perf_counter()
-    for i in searched:
-        service.search(user, data, SearchRequest("BENCH-GROUP", PURPOSE, face=i))
-    single = timed("single searches, one per face", time.perf_counter() - started, len(searched))
-    print(f"  ratio group/single {group / single:.2f}")
+    group = show("one group search", group_runs, len(searched))
+    singles = show("single searches, one per face", single_runs, len(searched))
+    print(f"  ratio group/single {group / singles:.2f}")
 
 
 def watchlist_ingest(
-    root: Path, settings: Settings, people: list[Path], entries: int, work: Path
+    root: Path, settings: Settings, people: list[Path], entries: int, work: Path, repeat: int
 ) -> None:
     *people, extra = people
-    spare = photo(extra, 1)
     third = [photo(p, 3) for p in people]
-    print(f"ingest of {len(third)} new photos")
-    costs = {}
-    for n in (0, entries):
-        copy = work / f"atlas-{n}"
-        shutil.copytree(root, copy)
-        with Atlas.open(settings=settings.with_overrides(atlas_dir=copy)) as atlas:
-            service = Service(atlas)
-            desk = WatchlistDesk(service)
-            user, approver = local_operator("bench"), local_operator("supervisor")
-            service.casework.open(user, "BENCH-WATCH", PURPOSE, "benchmark")
-            for person in people[:n]:
-                entry = desk.add_photo(
-                    user, photo(person, 2).read_bytes(), WatchRequest("BENCH-WATCH", 30)
-                )
-                desk.approve(approver, entry.id)
-            folder = copy_photos(third, work / f"third-{n}")
-            atlas.ingest(copy_photos([spare], work / f"spare-{n}"))  # warm-up, not timed
-            started = time.perf_counter()
-            atlas.ingest(folder)
-            costs[n] = timed(f"with {n} active entries", time.perf_counter() - started, len(third))
-            alerts = len(desk.alerts(user, limit=1000))
-            print(f"  alerts raised: {alerts}")
-    print(f"  ratio with/without entries {costs[entries] / costs[0]:.2f}")
+    runs: dict[int, list[float]] = {0: [], entries: []}
+    alerts: dict[int, int] = {}
+    for r in range(repeat):
+        for n in (0, entries):
+            copy = work / f"atlas-{r}-{n}"
+            shutil.copytree(root, copy)
+            with Atlas.open(settings=settings.with_overrides(atlas_dir=copy)) as atlas:
+                service = Service(atlas)
+                desk = WatchlistDesk(service)
+                user, approver = local_operator("bench"), local_operator("supervisor")
+                service.casework.open(user, "BENCH-WATCH", PURPOSE, "benchmark")
+                for person in people[:n]:
+                    probe = photo(person, 2).read_bytes()
+                    entry = desk.add_photo(user, probe, WatchRequest("BENCH-WATCH", 30))
+                    desk.approve(approver, entry.id)
+                atlas.ingest(copy_photos([photo(extra, 1)], work / f"spare-{r}-{n}"))  # warm-up
+                folder = copy_photos(third, work / f"third-{r}-{n}")
+                runs[n].append(clock(atlas.ingest, folder))
+                alerts[n] = len(desk.alerts(user, limit=1000))
+    print(f"ingest of {len(third)} new photos (alerts raised: {alerts[0]}, {alerts[entries]})")
+    without = show("with no active entry", runs[0], len(third))
+    with_entries = show(f"with {entries} active entries", runs[entries], len(third))
+    print(f"  ratio with/without entries {with_entries / without:.2f}")
 
 
 def main() -> None:
@@ -130,6 +153,7 @@ def main() -> None:
     parser.add_argument("--faces", type=Path, default=default_faces)
     parser.add_argument("--people", type=int, default=100)
     parser.add_argument("--entries", type=int, default=50)
+    parser.add_argument("--repeat", type=int, default=3, help="Alternated runs; medians shown.")
     args = parser.parse_args()
     people = lfw_people(args.faces, args.people + 1)  # one more: a warm-up photo
     with tempfile.TemporaryDirectory() as tmp:
@@ -140,9 +164,10 @@ def main() -> None:
             atlas.ingest(copy_photos([photo(p, 1) for p in people[:-1]], work / "first"))
         with Atlas.open(settings=settings) as atlas:
             service = Service(atlas)
-            batch_vs_single(service, people[:-1])
-            group_vs_single(service, args.faces)
-        watchlist_ingest(root, settings, people, min(args.entries, len(people)), work)
+            batch_vs_single(service, people[:-1], args.repeat)
+            group_vs_single(service, args.faces, args.repeat)
+        entries = min(args.entries, len(people) - 1)
+        watchlist_ingest(root, settings, people, entries, work, args.repeat)
 
 
 if __name__ == "__main__":
