@@ -122,7 +122,7 @@ def watchlist_ingest(
     *people, extra = people
     third = [photo(p, 3) for p in people]
     runs: dict[int, list[float]] = {0: [], entries: []}
-    alerts: dict[int, int] = {}
+    alerts: dict[int, tuple[int, int]] = {}
     for r in range(repeat):
         for n in (0, entries):
             copy = work / f"atlas-{r}-{n}"
@@ -134,13 +134,24 @@ def watchlist_ingest(
                 service.casework.open(user, "BENCH-WATCH", PURPOSE, "benchmark")
                 for person in people[:n]:
                     probe = photo(person, 2).read_bytes()
-                    entry = desk.add_photo(user, probe, WatchRequest("BENCH-WATCH", 30))
+                    watch = WatchRequest("BENCH-WATCH", 30, label=person.name)
+                    entry = desk.add_photo(user, probe, watch)
                     desk.approve(approver, entry.id)
                 atlas.ingest(copy_photos([photo(extra, 1)], work / f"spare-{r}-{n}"))  # warm-up
                 folder = copy_photos(third, work / f"third-{r}-{n}")
                 runs[n].append(clock(atlas.ingest, folder))
-                alerts[n] = len(desk.alerts(user, limit=1000))
-    print(f"ingest of {len(third)} new photos (alerts raised: {alerts[0]}, {alerts[entries]})")
+                raised = desk.alerts(user, limit=1000)
+                found = atlas.gallery.faces([a.face_id for a in raised])
+                right = sum(
+                    Path(found[a.face_id].sightings[0].locator).name.startswith(a.entry_label + "_")
+                    for a in raised
+                )
+                alerts[n] = (len(raised), right)
+    raised, right = alerts[entries]
+    print(
+        f"ingest of {len(third)} new photos: {alerts[0][0]} alerts without entries; with "
+        f"{entries} entries {raised} alerts, {right} of them the entry's own person"
+    )
     without = show("with no active entry", runs[0], len(third))
     with_entries = show(f"with {entries} active entries", runs[entries], len(third))
     print(f"  ratio with/without entries {with_entries / without:.2f}")

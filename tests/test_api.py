@@ -795,6 +795,7 @@ def test_admin_sees_the_settings_in_force(env: Env) -> None:
     assert body["ingest_folders"] == ["incoming"]
     assert body["threshold"]["source"] in {"fair default", "default", "calibration", "settings"}
     assert "database_url" not in body and "atlas_dir" not in body
+    assert body["watchlist_webhook"] is False and "watchlist_webhook_secret" not in body
 
 
 def test_calibrated_atlas_shows_false_match_rates(

@@ -291,6 +291,11 @@ class Service:
             "cookie_secure": st.cookie_secure,
             "ingest_folders": sorted(st.ingest_folders),
             "job_kinds": self.jobs.kinds,
+            "batch_max_probes": st.batch_max_probes,
+            "batch_max_bytes": st.batch_max_bytes,
+            "group_max_faces": st.group_max_faces,
+            "watchlist_max_days": st.watchlist_max_days,
+            "watchlist_webhook": bool(st.watchlist_webhook_url),
         }
 
 
