@@ -78,8 +78,7 @@ class Atlas:
         self.scope = PrivacyScope(self.gallery, self.audit, self.blocklist, self.searcher)
         self.privacy = PrivacyControls(self.scope)
         """Opt-out, erasure, takedown, subject access, retention (docs/privacy.md)."""
-        self.watchlists = Watchlists(self.gallery, self.audit, self.searcher)
-        """Case-bound watchlists: entries, and alerts on new material (docs/search-modes.md)."""
+        self.watchlists = Watchlists(self.gallery, self.audit, self.searcher)  # search-modes.md
 
     @classmethod
     def open(
@@ -234,18 +233,15 @@ class Atlas:
                 faces = f(faces)
             return faces
 
-        watch = self.watchlists.watch_ingest()  # what is stored now; the run adds the rest
-
         def after(report: IngestReport) -> None:
             if self.settings.identity_cluster_on_ingest and report.counts["faces"]:
                 self.identities.cluster_pending()
-            watch(report)
 
         return IngestHooks(
             face_filter=face_filter,
             taken_down=lambda: taken_down_domains(self.catalog),
             erase_taken_down=lambda domains: complete_takedowns(self.scope, domains).images,
-            after=after,
+            after=self.watchlists.watching(after),  # then new faces meet the watchlists
         )
 
     # --- search (faceatlas.search) ------------------------------------------------------

@@ -32,13 +32,14 @@ from faceatlas.choices import (
     MetricsAccess,
     MilvusIndexType,
 )
+from faceatlas.config_search_modes import SearchModeSettings
 
 __all__ = ["Settings"]
 
 CONFIG_ENV = "FACEATLAS_CONFIG"
 
 
-class Settings(BaseSettings):
+class Settings(SearchModeSettings, BaseSettings):
     """Every tunable of FaceAtlas. See ``docs/configuration.md``."""
 
     model_config = SettingsConfigDict(
@@ -362,37 +363,6 @@ class Settings(BaseSettings):
     def _metrics_token_given(self) -> Settings:
         if self.metrics is MetricsAccess.TOKEN and self.metrics_token is None:
             raise ValueError("metrics=token needs FACEATLAS_METRICS_TOKEN (24 characters or more)")
-        return self
-
-    # --- batch, group and watchlist searches (docs/search-modes.md) -------------
-    batch_max_probes: int = Field(default=200, ge=1, le=10_000, description="Probes per batch.")
-    batch_max_bytes: int = Field(
-        default=100 * 1024 * 1024, ge=1, description="Bytes per batch (a zip's unpacked size)."
-    )
-    group_max_faces: int = Field(
-        default=30, ge=1, le=500, description="Faces of a group photo searched (the largest)."
-    )
-    watchlist_max_days: int = Field(
-        default=30, ge=1, le=365, description="Longest a watchlist entry runs per approval."
-    )
-    watchlist_webhook_url: str | None = Field(
-        default=None, pattern=r"^https?://", description="Where watchlist alerts are POSTed."
-    )
-    watchlist_webhook_secret: SecretStr | None = Field(
-        default=None, description="HMAC-SHA256 key of the alert signature (16+ characters)."
-    )
-    watchlist_webhook_timeout_s: float = Field(
-        default=5.0, gt=0, le=60, description="Timeout of one webhook delivery."
-    )
-    watchlist_webhook_retries: int = Field(
-        default=3, ge=0, le=10, description="Retries of a failed webhook delivery."
-    )
-
-    @model_validator(mode="after")
-    def _webhook_secret(self) -> Settings:
-        secret = self.watchlist_webhook_secret
-        if self.watchlist_webhook_url and (secret is None or len(secret.get_secret_value()) < 16):
-            raise ValueError("watchlist_webhook_url needs a watchlist_webhook_secret of 16+ chars")
         return self
 
     @field_validator("atlas_dir")

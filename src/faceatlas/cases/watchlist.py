@@ -214,16 +214,18 @@ class Watchlists(WatchlistBase):
 
     # --- matching new material ----------------------------------------------------------
 
-    def watch_ingest(self) -> Callable[[IngestReport], None]:
-        """Call before an ingest run; the hook it returns, called after the run, matches
-        the faces stored since against the active entries."""
+    def watching(self, after: Callable[[IngestReport], None]) -> Callable[[IngestReport], None]:
+        """Wrap an ingest run's ``after`` hook, before the run: what is stored now is
+        remembered, and once ``after`` ran, the faces the run stored are matched against the
+        active entries."""
         _, watermark = self.gallery.catalog.embedding_watermark(self.gallery.model_id)
 
-        def after(report: IngestReport) -> None:
+        def hook(report: IngestReport) -> None:
+            after(report)
             if report.counts["faces"]:
                 self.match_new(watermark)
 
-        return after
+        return hook
 
     def match_new(self, after_embedding_id: int) -> list[AlertRecord]:
         """Raise an alert for every face stored after ``after_embedding_id`` that matches an
