@@ -32,13 +32,14 @@ from faceatlas.choices import (
     MetricsAccess,
     MilvusIndexType,
 )
+from faceatlas.video_settings import VideoSettings
 
 __all__ = ["Settings"]
 
 CONFIG_ENV = "FACEATLAS_CONFIG"
 
 
-class Settings(BaseSettings):
+class Settings(BaseSettings, VideoSettings):
     """Every tunable of FaceAtlas. See ``docs/configuration.md``."""
 
     model_config = SettingsConfigDict(

@@ -127,6 +127,7 @@ def run_search(
                 quality=rec.quality,
                 image=rec.image,
                 sightings=rec.sightings,
+                span=rec.span,
                 estimated_fmr=None if fmr is None else fmr.fmr,
                 estimated_fmr_upper=None if fmr is None else fmr.fmr_upper,
                 score=None if scorer is None else c.score,
