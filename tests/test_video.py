@@ -11,8 +11,9 @@ from pathlib import Path
 import pytest
 
 from faceatlas import Atlas
+from faceatlas.choices import EngineName
 from faceatlas.engine.video import Stop, VideoLimits, VideoSampler
-from faceatlas.errors import NotAVideoError, VideoDecodeError
+from faceatlas.errors import ImageTooLargeError, NotAVideoError, VideoDecodeError
 from faceatlas.search.results import Hit
 from tests.conftest import atlas_settings
 from tests.videoclips import CLIP_PEOPLE, encode, people_in_turn, photo_frames
@@ -150,6 +151,8 @@ def test_sampling_budgets_and_refusals(faces_dir: Path) -> None:
         list(video)
     with pytest.raises(NotAVideoError):
         VideoSampler(lfw(faces_dir, "Colin_Powell"), VideoLimits())
+    with pytest.raises(ImageTooLargeError):  # refused before a frame is decoded
+        VideoSampler(clip, VideoLimits(max_pixels=64 * 64 - 1))
 
 
 def test_web_sources_link_to_the_time_and_privacy_holds(
@@ -206,3 +209,13 @@ def test_url_lists_fetch_videos_and_refuse_what_is_not_one(faces_dir: Path, tmp_
     assert report.counts["videos"] == 1 and report.counts["failed:not_an_image"] == 1
     assert hits[0].image.format == "matroska"
     assert hits[0].as_dict()["sightings"][0]["at_time_url"] == site.url("/v/powell.webm#t=0")
+
+
+def test_reembedding_finds_video_faces_again_in_their_best_frames(
+    ingested: Ingested, tmp_path: Path
+) -> None:
+    shutil.copytree(ingested.root, tmp_path / "atlas")
+    settings = atlas_settings(tmp_path / "atlas", engine=EngineName.DLIB)
+    report = Atlas.reembed(settings=settings)
+    assert report.complete and report.images_unreadable == 0
+    assert report.faces_embedded == ingested.counts["faces"]  # the clip's three and the photo

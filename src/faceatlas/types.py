@@ -227,9 +227,10 @@ class Closing:
         self.close()
 
 
-def is_web_url(url: str) -> bool:
-    """Whether ``url`` is an http or https URL: the only kind stored as a page or made a link."""
-    return url.strip().lower().startswith(("http://", "https://"))
+def is_web_url(url: str | None) -> bool:
+    """Whether ``url`` is an http or https URL: the only kind stored as a page or made a link
+    (``None``, a sighting with no page, is not)."""
+    return url is not None and url.strip().lower().startswith(("http://", "https://"))
 
 
 MAX_ROW_ID = 2**63 - 1

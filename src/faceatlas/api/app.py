@@ -14,6 +14,7 @@ from faceatlas.api import (
     routes_privacy,
     routes_search,
     routes_users,
+    routes_video,
 )
 from faceatlas.api.routes_search import API_PREFIX
 from faceatlas.api.schemas import ErrorResponse
@@ -43,5 +44,6 @@ def install_api(app: FastAPI) -> None:
         routes_identities,
         routes_privacy,
         routes_cases,
+        routes_video,
     ):
         app.include_router(module.router, prefix=API_PREFIX, responses=ERROR_RESPONSES)
