@@ -1,18 +1,29 @@
-"""The video search page in a real headless Chromium: a clip is chosen, its face tracks are
-found and shown as buttons, one is picked and searched; no console errors, no failed request."""
+"""The video search page in a real headless Chromium against the app served on 127.0.0.1: a
+clip is chosen, its face tracks are found and shown as buttons, one is picked and searched; no
+console errors, no failed request."""
 
 from __future__ import annotations
 
 import shutil
+import socket
+import threading
+import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
 import pytest
+import uvicorn
 from PIL import Image
 
-from tests.test_web_e2e import CHROMIUM, CHROMIUM_ARGS, Server, _sign_in_first_time
+from faceatlas import Atlas
+from faceatlas.accounts import Role
+from faceatlas.server import create_app
+from tests.conftest import atlas_settings
+from tests.test_web_e2e import CHROMIUM, CHROMIUM_ARGS
 from tests.videoclips import encode
+from tests.webkit import PASSWORD
 
 pytestmark = pytest.mark.browser
 
@@ -28,6 +39,27 @@ def still_frames(photos: list[Path], seconds: int, fps: int) -> Iterator[np.ndar
         yield from [np.asarray(frame, dtype=np.uint8)] * (seconds * fps)
 
 
+@contextmanager
+def serving(atlas: Atlas) -> Iterator[str]:
+    """The app on a free port of 127.0.0.1, served from a thread of this process."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = int(s.getsockname()[1])
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(atlas=atlas), host="127.0.0.1", port=port, log_level="warning")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(10)
+
+
 def test_a_clip_is_searched_with_the_picked_face_track(
     pages_atlas_dir: Path, tmp_path: Path, probe_photos: Path
 ) -> None:
@@ -35,41 +67,42 @@ def test_a_clip_is_searched_with_the_picked_face_track(
 
     if not CHROMIUM.is_file():
         pytest.fail(f"Chromium not found at {CHROMIUM}; apt-get install chromium")
-    atlas = tmp_path / "atlas"
-    shutil.copytree(pages_atlas_dir, atlas)
+    shutil.copytree(pages_atlas_dir, tmp_path / "atlas")
     clip = tmp_path / "clip.mp4"
     people = [probe_photos / "obama1.jpg", probe_photos / "alex_lacamoire1.jpg"]
     clip.write_bytes(encode(still_frames(people, 2, 2), 2))
-    server = Server(atlas, tmp_path / "server.log")
     problems: list[str] = []
-    try:
-        with sync_playwright() as pw:
-            browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-            page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
-            page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
-            page.on("requestfailed", lambda r: problems.append(f"failed {r.url}"))
-            _sign_in_first_time(
-                page, server.url, "admin", server.admin_password(), "admin pw 2026!"
-            )
-            page.click("#video-search-link")
-            page.wait_for_url(f"{server.url}/search/video")
-            page.fill("#case_number", "2026-0311")
-            page.select_option("#purpose", "missing person")
-            page.set_input_files("#video", str(clip))
-            tracks = page.locator("#tracks .track")
-            expect(tracks).to_have_count(2, timeout=60_000)
-            expect(page.locator("#tracks-status")).to_contain_text("2 face tracks")
-            assert page.evaluate(
-                "() => [...document.querySelectorAll('#tracks img')].every(i => i.naturalWidth > 0)"
-            )
-            tracks.nth(1).click()
-            expect(page.locator("#video-search-button")).to_be_enabled()
-            page.click("#video-search-button")
-            expect(page.locator("#leads-notice")).to_be_visible(timeout=60_000)
-            expect(page.locator("#probe-track")).to_contain_text("face track #1 of 2")
-            top = page.locator("#results .result").first
-            expect(top).to_contain_text("Alex Lacamoire")
-            browser.close()
-    finally:
-        server.stop()
+    with (
+        Atlas.open(settings=atlas_settings(tmp_path / "atlas")) as atlas,
+        serving(atlas) as url,
+        sync_playwright() as pw,
+    ):
+        atlas.accounts.create_user("ivy", Role.INVESTIGATOR, unit="unit-a", password=PASSWORD)
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+        page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+        page.on("requestfailed", lambda r: problems.append(f"failed {r.url}"))
+        page.goto(f"{url}/login")
+        page.fill("#username", "ivy")
+        page.fill("#password", PASSWORD)
+        page.click("#login")
+        page.wait_for_url(f"{url}/search")
+        page.click("#video-search-link")
+        page.wait_for_url(f"{url}/search/video")
+        page.fill("#case_number", "2026-0311")
+        page.select_option("#purpose", "missing person")
+        page.set_input_files("#video", str(clip))
+        tracks = page.locator("#tracks .track")
+        expect(tracks).to_have_count(2, timeout=60_000)
+        expect(page.locator("#tracks-status")).to_contain_text("2 face tracks")
+        assert page.evaluate(
+            "() => [...document.querySelectorAll('#tracks img')].every(i => i.naturalWidth > 0)"
+        )
+        tracks.nth(1).click()
+        expect(page.locator("#video-search-button")).to_be_enabled()
+        page.click("#video-search-button")
+        expect(page.locator("#leads-notice")).to_be_visible(timeout=60_000)
+        expect(page.locator("#probe-track")).to_contain_text("face track #1 of 2")
+        expect(page.locator("#results .result").first).to_contain_text("Alex Lacamoire")
+        browser.close()
     assert not problems, problems
