@@ -5,22 +5,17 @@ console errors, no failed request."""
 from __future__ import annotations
 
 import shutil
-import socket
-import threading
-import time
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
 import pytest
-import uvicorn
 from PIL import Image
 
 from faceatlas import Atlas
 from faceatlas.accounts import Role
-from faceatlas.server import create_app
 from tests.conftest import atlas_settings
+from tests.test_logs import served
 from tests.test_web_e2e import CHROMIUM, CHROMIUM_ARGS
 from tests.videoclips import encode
 from tests.webkit import PASSWORD
@@ -39,27 +34,6 @@ def still_frames(photos: list[Path], seconds: int, fps: int) -> Iterator[np.ndar
         yield from [np.asarray(frame, dtype=np.uint8)] * (seconds * fps)
 
 
-@contextmanager
-def serving(atlas: Atlas) -> Iterator[str]:
-    """The app on a free port of 127.0.0.1, served from a thread of this process."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = int(s.getsockname()[1])
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(atlas=atlas), host="127.0.0.1", port=port, log_level="warning")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(10)
-
-
 def test_a_clip_is_searched_with_the_picked_face_track(
     pages_atlas_dir: Path, tmp_path: Path, probe_photos: Path
 ) -> None:
@@ -74,7 +48,7 @@ def test_a_clip_is_searched_with_the_picked_face_track(
     problems: list[str] = []
     with (
         Atlas.open(settings=atlas_settings(tmp_path / "atlas")) as atlas,
-        serving(atlas) as url,
+        served(atlas) as url,
         sync_playwright() as pw,
     ):
         atlas.accounts.create_user("ivy", Role.INVESTIGATOR, unit="unit-a", password=PASSWORD)
