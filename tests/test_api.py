@@ -98,6 +98,8 @@ ENDPOINTS = [
     ("get", "/api/v1/search/purposes", "investigator"),
     ("post", "/api/v1/faces/detect", "investigator"),
     ("post", "/api/v1/search", "investigator"),
+    ("post", "/api/v1/video/tracks", "investigator"),
+    ("post", "/api/v1/search/video", "investigator"),
     ("get", "/api/v1/faces/1", "investigator"),
     ("get", "/api/v1/faces/1/thumbnail", "investigator"),
     ("get", "/api/v1/auth/me", "investigator"),

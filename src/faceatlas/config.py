@@ -33,13 +33,14 @@ from faceatlas.choices import (
     MilvusIndexType,
 )
 from faceatlas.config_search_modes import SearchModeSettings
+from faceatlas.video_settings import VideoSettings
 
 __all__ = ["Settings"]
 
 CONFIG_ENV = "FACEATLAS_CONFIG"
 
 
-class Settings(SearchModeSettings, BaseSettings):
+class Settings(SearchModeSettings, VideoSettings, BaseSettings):
     """Every tunable of FaceAtlas. See ``docs/configuration.md``."""
 
     model_config = SettingsConfigDict(

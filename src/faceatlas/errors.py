@@ -25,6 +25,7 @@ __all__ = [
     "InvalidRequestError",
     "ModelMismatchError",
     "NoFaceError",
+    "NotAVideoError",
     "NotAnImageError",
     "NotFoundError",
     "OffAllowlistError",
@@ -38,6 +39,7 @@ __all__ = [
     "TooManyRedirectsError",
     "UnexpectedContentError",
     "UnsupportedImageError",
+    "VideoDecodeError",
 ]
 
 ERROR_STATUS: dict[str, tuple[int, int]] = {
@@ -49,6 +51,8 @@ ERROR_STATUS: dict[str, tuple[int, int]] = {
     "not_found": (404, 4),
     "image_decode_error": (422, 3),
     "unsupported_image": (422, 3),
+    "video_decode_error": (422, 3),
+    "not_a_video": (415, 3),
     "image_too_large": (413, 3),
     "no_face": (422, 5),
     "probe_quality": (422, 5),
@@ -119,6 +123,15 @@ class ImageDecodeError(FaceAtlasError, code="image_decode_error"):
 
 class UnsupportedImageError(ImageDecodeError, code="unsupported_image"):
     """A readable image in a format FaceAtlas does not accept."""
+
+
+class VideoDecodeError(FaceAtlasError, code="video_decode_error"):
+    """A video container that cannot be read through: corrupt, truncated, hostile, or with no
+    decodable video stream."""
+
+
+class NotAVideoError(FaceAtlasError, code="not_a_video"):
+    """A file named as a video (``.mp4``, ``.webm``, ...) whose content is no video container."""
 
 
 class ImageTooLargeError(FaceAtlasError, code="image_too_large"):

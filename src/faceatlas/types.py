@@ -27,6 +27,7 @@ __all__ = [
     "Closing",
     "DetectedFace",
     "FaceQuality",
+    "FaceSpan",
     "Point",
     "RGBImage",
     "RowId",
@@ -145,13 +146,30 @@ class FaceQuality:
 
 
 @dataclass(frozen=True, slots=True)
+class FaceSpan:
+    """When a face track of a video is on screen, in seconds from the video's first frame:
+    the first and last sampled frames it was seen in, and the frame its embedding and
+    thumbnail come from (``best_s``); ``frames``: sampled frames it was seen in."""
+
+    start_s: float
+    end_s: float
+    best_s: float
+    frames: int
+
+    def as_dict(self) -> dict[str, Any]:
+        return record_dict(self, digits=2)
+
+
+@dataclass(frozen=True, slots=True)
 class AnalyzedFace:
-    """A detected face with its quality, unit-norm embedding and JPEG thumbnail."""
+    """A detected face with its quality, unit-norm embedding and JPEG thumbnail; a face track
+    of a video also has its :class:`FaceSpan` (``None`` for a photo's face)."""
 
     detection: DetectedFace
     quality: FaceQuality
     embedding: Vector = field(repr=False)
     thumbnail_jpeg: bytes = field(repr=False)
+    span: FaceSpan | None = None
 
     @property
     def box(self) -> Box:
@@ -209,9 +227,10 @@ class Closing:
         self.close()
 
 
-def is_web_url(url: str) -> bool:
-    """Whether ``url`` is an http or https URL: the only kind stored as a page or made a link."""
-    return url.strip().lower().startswith(("http://", "https://"))
+def is_web_url(url: str | None) -> bool:
+    """Whether ``url`` is an http or https URL: the only kind stored as a page or made a link
+    (``None``, a sighting with no page, is not)."""
+    return url is not None and url.strip().lower().startswith(("http://", "https://"))
 
 
 MAX_ROW_ID = 2**63 - 1

@@ -15,6 +15,7 @@ from faceatlas.api import (
     routes_privacy,
     routes_search,
     routes_users,
+    routes_video,
     routes_watchlists,
 )
 from faceatlas.api.routes_search import API_PREFIX
@@ -47,5 +48,6 @@ def install_api(app: FastAPI) -> None:
         routes_cases,
         routes_batch,
         routes_watchlists,
+        routes_video,
     ):
         app.include_router(module.router, prefix=API_PREFIX, responses=ERROR_RESPONSES)

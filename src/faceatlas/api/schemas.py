@@ -16,7 +16,7 @@ from faceatlas.search.fairness import FpirEstimate
 from faceatlas.services import LEADS_NOTICE
 from faceatlas.services.records import SightingView, sighting_view
 from faceatlas.store import FaceRecord, ImageRecord, SightingRecord
-from faceatlas.types import Box, FaceQuality
+from faceatlas.types import Box, FaceQuality, FaceSpan
 
 __all__ = [
     "AuditEntryOut",
@@ -30,6 +30,7 @@ __all__ = [
     "RecordOut",
     "RecordView",
     "SearchOut",
+    "SpanOut",
     "VerifyOut",
     "leads_header",
 ]
@@ -107,8 +108,17 @@ class SightingOut(SightingView):
     path inside the ingested folder for folder sources (never a server path)."""
 
     @classmethod
-    def of(cls, s: SightingRecord) -> SightingOut:
-        return cls(**asdict(sighting_view(s)))
+    def of(cls, s: SightingRecord, span: FaceSpan | None = None) -> SightingOut:
+        return cls(**asdict(sighting_view(s, span)))
+
+
+class SpanOut(RecordOut):
+    """When a face track of a video is on screen: seconds from the video's first frame."""
+
+    start_s: float = Field(description="First sampled frame the face was seen in.")
+    end_s: float = Field(description="Last sampled frame the face was seen in.")
+    best_s: float = Field(description="The frame its embedding and thumbnail come from.")
+    frames: int = Field(description="Sampled frames it was seen in.")
 
 
 class ImageOut(BaseModel):
@@ -167,6 +177,7 @@ class HitOut(BaseModel):
     box: BoxOut
     quality: QualityOut
     image: ImageOut
+    video: SpanOut | None = Field(default=None, description="A video face's time span.")
     sightings: list[SightingOut]
     thumbnail_url: str
 
@@ -217,16 +228,19 @@ class StoredFace(Protocol):
     def image(self) -> ImageRecord: ...
     @property
     def sightings(self) -> tuple[SightingRecord, ...]: ...
+    @property
+    def span(self) -> FaceSpan | None: ...
 
 
 def stored_face(face_id: int, face: StoredFace, prefix: str) -> dict[str, Any]:
-    """The fields a hit and a face's details share: box, quality, image, sightings and the
-    thumbnail's URL."""
+    """The fields a hit and a face's details share: box, quality, image, sightings, a video
+    face's span and the thumbnail's URL."""
     return {
         "box": BoxOut.of(face.box),
         "quality": QualityOut.of(face.quality),
         "image": ImageOut.model_validate(face.image),
-        "sightings": [SightingOut.of(s) for s in face.sightings],
+        "video": None if face.span is None else SpanOut.of(face.span),
+        "sightings": [SightingOut.of(s, face.span) for s in face.sightings],
         "thumbnail_url": f"{prefix}/faces/{face_id}/thumbnail",
     }
 
@@ -251,6 +265,7 @@ class FaceDetailOut(BaseModel):
     box: BoxOut
     quality: QualityOut
     image: ImageOut
+    video: SpanOut | None = None
     sightings: list[SightingOut]
     thumbnail_url: str
 

@@ -77,7 +77,7 @@ class IdentityPhotoOut(BaseModel):
             image_id=p.image_id,
             manual=p.manual,
             thumbnail_url=f"{prefix}/faces/{p.face_id}/thumbnail",
-            sightings=[] if rec is None else [SightingOut.of(s) for s in rec.sightings],
+            sightings=[] if rec is None else [SightingOut.of(s, rec.span) for s in rec.sightings],
         )
 
 

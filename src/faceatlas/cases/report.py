@@ -26,6 +26,7 @@ from faceatlas.accounts import User
 from faceatlas.audit import AuditEntry
 from faceatlas.cases.desk import CaseDesk
 from faceatlas.cases.records import DecisionView
+from faceatlas.engine.video import VideoLimits, VideoSampler, looks_like_video
 from faceatlas.store import Catalog
 from faceatlas.store.case_records import (
     CandidateRecord,
@@ -93,8 +94,13 @@ def data_uri(jpeg: bytes) -> str:
 
 
 def _probe_jpeg(data: bytes) -> bytes:
-    with Image.open(io.BytesIO(data)) as img:
-        rgb = img.convert("RGB")
+    """A probe photo, or a probe clip's first frame, as the report shows it."""
+    if looks_like_video(data[:16]):
+        with VideoSampler(data, VideoLimits()) as video:
+            rgb = Image.fromarray(video.frame_at(0.0))
+    else:
+        with Image.open(io.BytesIO(data)) as img:
+            rgb = img.convert("RGB")
     rgb.thumbnail((PROBE_MAX_PX, PROBE_MAX_PX))
     out = io.BytesIO()
     rgb.save(out, format="JPEG", quality=85)

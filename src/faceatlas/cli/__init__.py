@@ -28,6 +28,11 @@ COMMANDS: dict[str, tuple[tuple[str, ...], str]] = {
         "Find stored faces similar to a face in PHOTO: an accountable search, like the web's "
         "and the API's.",
     ),
+    "search-video": (
+        ("video",),
+        "Find stored faces similar to a face track of a video CLIP: an accountable search, like "
+        "the web's and the API's, scored by the mean over the track's best frames.",
+    ),
     "reindex": (("core",), "Rebuild the vector index from the catalog."),
     "stats": (("core",), "Counts of what the atlas holds, and recent ingest failures."),
     "models": (
@@ -75,7 +80,7 @@ COMMANDS: dict[str, tuple[tuple[str, ...], str]] = {
 its first help line."""
 
 _ORDER = ("core", "evaluate", "identities", "models", "web", "service", "lab", "fairness")
-_ORDER_REST = ("privacy", "cases", "ops", "batch", "watchlists")
+_ORDER_REST = ("privacy", "cases", "ops", "batch", "video", "watchlists")
 
 
 def _register(app: CliApp, modules: tuple[str, ...]) -> None:

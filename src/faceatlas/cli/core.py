@@ -48,7 +48,21 @@ if TYPE_CHECKING:
     from faceatlas.search.fairness import FpirEstimate
     from faceatlas.store.records import SightingRecord
 
-__all__ = ["register"]
+__all__ = ["ThresholdOption", "TopKOption", "print_leads", "register"]
+
+TopKOption = Annotated[
+    int | None,
+    typer.Option("--top-k", "-k", min=1, max=MAX_TOP_K, help="Results to return."),
+]
+ThresholdOption = Annotated[
+    float | None,
+    typer.Option(
+        "--threshold",
+        min=-1.0,
+        max=1.0,
+        help="Minimum similarity; below the calibrated default returns weaker leads.",
+    ),
+]
 
 
 def _read_photo(photo: Path) -> bytes:
@@ -177,9 +191,10 @@ def fpir_line(result: SearchResult) -> str:
     )
 
 
-def _results_table(result: SearchResult) -> Table:
+def _results_table(result: SearchResult, probe: str = "face") -> Table:
+    """The leads of ``result`` (a video face's time span before where it was found)."""
     table = Table(
-        title=f"leads for face {result.selected} (threshold {result.threshold:.3f}, {result.threshold_source})",
+        title=f"leads for {probe} {result.selected} (threshold {result.threshold:.3f}, {result.threshold_source})",
         caption="Investigative leads, not identifications: verify every result independently.",
     )
     columns = ["rank", "similarity"]
@@ -190,6 +205,8 @@ def _results_table(result: SearchResult) -> Table:
     for h in result.hits:
         b = h.box
         where = "\n".join(_where(s) for s in h.sightings) or "-"
+        if h.span is not None:
+            where = f"[{h.span.start_s:.1f}-{h.span.end_s:.1f} s] {where}"
         fair = [f"{h.decision_score:.3f}", _fpir(h.estimated_fpir)] if result.fair_scoring else []
         table.add_row(
             str(h.rank),
@@ -214,19 +231,8 @@ def search(
     list_faces: Annotated[
         bool, typer.Option("--list-faces", help="Only list the faces in the photo.")
     ] = False,
-    top_k: Annotated[
-        int | None,
-        typer.Option("--top-k", "-k", min=1, max=MAX_TOP_K, help="Results to return."),
-    ] = None,
-    threshold: Annotated[
-        float | None,
-        typer.Option(
-            "--threshold",
-            min=-1.0,
-            max=1.0,
-            help="Minimum similarity; below the calibrated default returns weaker leads.",
-        ),
-    ] = None,
+    top_k: TopKOption = None,
+    threshold: ThresholdOption = None,
     case: CaseOption = None,
     purpose: PurposeOption = None,
     as_json: JsonOption = False,
@@ -256,10 +262,16 @@ def search(
         return
     if len(result.probe_faces) > 1:
         console.print(_faces_table(list(result.probe_faces)))
+    print_leads(result)
+
+
+def print_leads(result: SearchResult, probe: str = "face") -> None:
+    """A search's leads as a table (or that none reaches the threshold), the probe quality
+    gate's warnings on stderr, and what the threshold means for a stranger's search."""
     for reason in result.probe_quality.reasons:
         err_console.print(f"warning: {reason}; leads are weaker than usual")
     if result.hits:
-        console.print(_results_table(result))
+        console.print(_results_table(result, probe))
     else:
         console.print(f"no stored face reaches the threshold {result.threshold:.3f}")
     if result.threshold_fpir is not None:

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from faceatlas.engine.video import looks_like_video
+from faceatlas.ingest.media import check_video_name
 from faceatlas.ingest.phash import NearDuplicateIndex, PerceptualHash, hamming, perceptual_hash
 from faceatlas.ingest.source import FetchingSource, ItemContent, Source, SourceItem
 from faceatlas.store.catalog import Catalog, CatalogWriter
@@ -43,16 +45,18 @@ class Loaded:
 
 
 def load_item(source: Source, item: SourceItem, max_pixels: int) -> Loaded:
-    """Read, hash and perceptually hash one item (runs in a fetch thread)."""
+    """Read, hash and perceptually hash one item (runs in a fetch thread); a file named as a
+    video must hold one (``not_a_video``)."""
     content = (
         source.fetch(item) if isinstance(source, FetchingSource) else ItemContent(source.read(item))
     )
     data = content.data
+    check_video_name(item.locator, data)
     return Loaded(
         data=data,
         sha256=hashlib.sha256(data).hexdigest(),
         size=len(data),
-        phash=perceptual_hash(data, max_pixels=max_pixels),
+        phash=None if looks_like_video(data[:16]) else perceptual_hash(data, max_pixels=max_pixels),
         http_last_modified=content.http_last_modified or item.http_last_modified,
     )
 

@@ -5,7 +5,8 @@ Every request goes through :class:`Fetcher`, which enforces:
 * connect/read timeouts and a whole-response deadline (a slow drip is cut off);
 * a size cap, checked against ``Content-Length`` and again while streaming;
 * content sniffing: an expected image must say ``image/*`` (or a generic type)
-  *and* start with the magic bytes of an image format;
+  *and* start with the magic bytes of an image format (expected media: of an image, or of
+  an MP4/MOV/MKV/WebM video saying ``video/*``);
 * a capped number of redirects, only to ``http``/``https`` URLs, each hop
   re-checked by the caller's ``guard`` (the crawler's allowlist and robots.txt);
 * SSRF protection at connect time: the host name is resolved and the socket is
@@ -30,6 +31,7 @@ from urllib.parse import urljoin, urlsplit
 
 import httpcore
 
+from faceatlas.engine.video import looks_like_video
 from faceatlas.errors import (
     BlockedAddressError,
     FetchError,
@@ -51,6 +53,7 @@ __all__ = [
     "UrlGuard",
     "check_address",
     "looks_like_image",
+    "looks_like_media",
 ]
 
 log = logging.getLogger(__name__)
@@ -80,6 +83,8 @@ class Expect(StrEnum):
     """What a fetch is for; decides which content types are accepted."""
 
     IMAGE = "image"
+    MEDIA = "media"
+    """An image or a video (URL lists)."""
     HTML = "html"
     TEXT = "text"
 
@@ -112,6 +117,21 @@ class Fetched:
 def looks_like_image(head: bytes) -> bool:
     """True when ``head`` starts with the magic bytes of an accepted image format."""
     return any(head[offset : offset + len(magic)] == magic for offset, magic in _IMAGE_MAGIC)
+
+
+def looks_like_media(head: bytes) -> bool:
+    """True when ``head`` starts an accepted image or video file."""
+    return looks_like_image(head) or looks_like_video(head)
+
+
+def _sniffed(expect: Expect, head: bytes) -> bool:
+    """Whether content starting with ``head`` is what ``expect`` asks for (HTML and text are
+    not sniffed)."""
+    if expect is Expect.IMAGE:
+        return looks_like_image(head)
+    if expect is Expect.MEDIA:
+        return looks_like_media(head)
+    return True
 
 
 def check_address(address: str) -> None:
@@ -199,8 +219,8 @@ class Fetcher(Closing):
             if status >= 400:
                 raise HttpStatusError(f"HTTP {status} from {current}", status)
             assert body is not None  # read for every non-redirect success
-            if expect is Expect.IMAGE and not looks_like_image(body[:16]):
-                raise NotAnImageError(f"{current} did not return image bytes")
+            if not _sniffed(expect, body[:16]):
+                raise NotAnImageError(f"{current} did not return {expect.value} bytes")
             return Fetched(
                 url=current,
                 status=status,
@@ -265,13 +285,8 @@ class Fetcher(Closing):
                 chunks: list[bytes] = []
                 size = 0
                 for chunk in response.iter_stream():
-                    if (
-                        size == 0
-                        and expect is Expect.IMAGE
-                        and len(chunk) >= 16
-                        and not looks_like_image(chunk[:16])
-                    ):
-                        raise NotAnImageError(f"{url} did not return image bytes")
+                    if size == 0 and len(chunk) >= 16 and not _sniffed(expect, chunk[:16]):
+                        raise NotAnImageError(f"{url} did not return {expect.value} bytes")
                     size += len(chunk)
                     if size > limit:
                         raise ImageTooLargeError(f"{url} is larger than the {limit}-byte cap")
@@ -291,6 +306,7 @@ class Fetcher(Closing):
 
 _ACCEPT = {
     Expect.IMAGE: b"image/avif,image/webp,image/png,image/jpeg,image/*;q=0.8",
+    Expect.MEDIA: b"image/*,video/mp4,video/webm,video/*;q=0.8",
     Expect.HTML: b"text/html,application/xhtml+xml;q=0.9",
     Expect.TEXT: b"text/plain,*/*;q=0.5",
 }
@@ -311,6 +327,9 @@ def _check_declared(url: str, headers: dict[str, str], expect: Expect, limit: in
     ctype = headers.get("content-type", "").split(";", 1)[0].strip().lower()
     if expect is Expect.IMAGE and not (ctype.startswith("image/") or ctype in _GENERIC_TYPES):
         raise NotAnImageError(f"{url} is {ctype}, not an image")
+    media = ctype.startswith(("image/", "video/")) or ctype in _GENERIC_TYPES
+    if expect is Expect.MEDIA and not media:
+        raise NotAnImageError(f"{url} is {ctype}, not an image or a video")
     if expect is Expect.HTML and ctype not in ("text/html", "application/xhtml+xml"):
         raise UnexpectedContentError(f"{url} is {ctype or 'untyped'}, not an HTML page")
 

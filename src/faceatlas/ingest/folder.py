@@ -1,4 +1,4 @@
-"""A folder of image files, walked recursively in sorted order."""
+"""A folder of image and video files, walked recursively in sorted order."""
 
 from __future__ import annotations
 
@@ -6,19 +6,23 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
+from faceatlas.engine.video import VIDEO_SUFFIXES
 from faceatlas.errors import ImageTooLargeError, InvalidRequestError
 from faceatlas.ingest.source import SourceItem, existing_path
 
-__all__ = ["IMAGE_SUFFIXES", "FolderSource"]
+__all__ = ["IMAGE_SUFFIXES", "MEDIA_SUFFIXES", "FolderSource"]
 
 IMAGE_SUFFIXES = frozenset(
     {".jpg", ".jpeg", ".jpe", ".png", ".webp", ".bmp", ".dib", ".tif", ".tiff", ".gif"}
 )
-"""Files picked up by a folder walk. The content is sniffed, never trusted from the name."""
+"""Image files picked up by a folder walk. The content is sniffed, never trusted from the name
+(a file named as a video must hold one, though: ``not_a_video``)."""
+MEDIA_SUFFIXES = IMAGE_SUFFIXES | VIDEO_SUFFIXES
+"""Every file a folder walk picks up: images and videos."""
 
 
 class FolderSource:
-    """Image files under ``root`` (or ``root`` itself when it is a file)."""
+    """Image and video files under ``root`` (or ``root`` itself when it is a file)."""
 
     kind = "folder"
 
@@ -42,7 +46,7 @@ class FolderSource:
                     found.extend(
                         Path(dirpath) / name
                         for name in sorted(filenames)
-                        if Path(name).suffix.lower() in IMAGE_SUFFIXES
+                        if Path(name).suffix.lower() in MEDIA_SUFFIXES
                     )
                 self._paths = found
         return self._paths

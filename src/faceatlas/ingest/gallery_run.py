@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from faceatlas.engine import EngineSpec
+from faceatlas.engine.video import VideoLimits
 from faceatlas.gallery import Gallery
 from faceatlas.ingest.crawl import CrawlOptions, CrawlSource, crawl_locator
 from faceatlas.ingest.pipeline import FaceFilter, run_ingest
@@ -99,6 +100,7 @@ def _run(
         max_pixels=settings.max_pixels,
         max_file_bytes=settings.max_file_bytes,
         thumbnail_px=settings.thumbnail_px,
+        video=VideoLimits.from_settings(settings),
     )
     options = IngestOptions(
         model_id=gallery.model_id,

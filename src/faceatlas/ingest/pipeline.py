@@ -29,7 +29,6 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from typing import Any
 
@@ -38,10 +37,11 @@ import numpy as np
 from faceatlas.errors import FaceAtlasError, TakenDownError
 from faceatlas.index.protocol import VectorIndex
 from faceatlas.ingest.dedupe import Duplicates, Loaded, load_item
+from faceatlas.ingest.media import count_video
 from faceatlas.ingest.report import IngestOptions, IngestProgress, IngestReport
 from faceatlas.ingest.source import CommitAwareSource, ResumableSource, Source, SourceItem
 from faceatlas.ingest.takedown import TakedownList
-from faceatlas.ingest.worker import Analysis, Executor
+from faceatlas.ingest.worker import Analysis, Executor, outcome
 from faceatlas.store.catalog import Catalog, CatalogWriter, NewSighting
 from faceatlas.types import AnalyzedFace
 
@@ -274,7 +274,7 @@ class _Run:
         if entry.future is None:
             self._write_copy(w, entry, loaded, sighting)
             return
-        analysis = _outcome(entry.future)
+        analysis = outcome(entry.future)
         if analysis.error_code is not None:
             self._fail(w, item, analysis.error_code, analysis.error_message or "")
             return
@@ -303,6 +303,7 @@ class _Run:
         w.clear_failure(self.source_id, item.locator)
         counts["new_images"] += 1
         counts["faces"] += len(faces)
+        count_video(counts, analysis.video)
         if not faces:
             counts["no_face"] += 1
         for face, (face_id, embedding_id) in zip(faces, written, strict=True):
@@ -368,15 +369,6 @@ class _Run:
         self.since_checkpoint = 0
         _, watermark = self.catalog.embedding_watermark(self.options.model_id)
         self.index.save(watermark)
-
-
-def _outcome(future: Future[Analysis]) -> Analysis:
-    try:
-        return future.result()
-    except BrokenProcessPool:
-        return Analysis(
-            error_code="worker_crashed", error_message="the worker process died on this item"
-        )
 
 
 def run_ingest(

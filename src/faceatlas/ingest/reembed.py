@@ -4,7 +4,8 @@ Faces, their boxes, identities and every manual edit stay as they are: each
 face gets one more row in ``embeddings`` for the new model id. The new
 engine finds its own landmarks inside the stored box (``FaceEngine.locate``),
 aligns and embeds. Images are read again from where they were seen (local
-files for folder sources) and must still hash to the stored SHA-256. The run
+files for folder sources) and must still hash to the stored SHA-256; a face of a
+video is found again in its best frame (at its span's ``best_s``). The run
 is resumable: faces that already have an embedding of the new model are
 skipped. Old embeddings are kept, so switching back costs nothing; an index
 only ever holds one model's vectors.
@@ -22,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from faceatlas.engine import FaceEngine, decode_image
+from faceatlas.engine.video import VideoLimits, VideoSampler
 from faceatlas.errors import FaceAtlasError
 from faceatlas.store import Catalog
 from faceatlas.store.records import StoredFace
@@ -34,6 +36,7 @@ __all__ = [
     "StoredFace",
     "local_file_reader",
     "pending_faces",
+    "read_frame",
     "read_image",
     "reembed_faces",
 ]
@@ -99,16 +102,59 @@ def read_image(
 ) -> RGBImage | None:
     """A stored image's pixels, read again from where it was seen (bytes that still match
     its SHA-256); ``None`` when no place still holds it."""
+    return _read_back(
+        catalog, image_id, reader, lambda data: decode_image(data, max_pixels=max_pixels).pixels
+    )
+
+
+def read_frame(
+    catalog: Catalog, image_id: int, reader: ImageReader, time_s: float, limits: VideoLimits
+) -> RGBImage | None:
+    """The frame at ``time_s`` of a stored video, read again like :func:`read_image`."""
+
+    def frame(data: bytes) -> RGBImage:
+        with VideoSampler(data, limits) as video:
+            return video.frame_at(time_s)
+
+    return _read_back(catalog, image_id, reader, frame)
+
+
+def _read_back(
+    catalog: Catalog, image_id: int, reader: ImageReader, decode: Callable[[bytes], RGBImage]
+) -> RGBImage | None:
     sha, places = catalog.image_places(image_id)
     for kind, source_locator, locator in places:
         data = reader(kind, source_locator, locator)
         if data is None or hashlib.sha256(data).hexdigest() != sha:
             continue
         try:
-            return decode_image(data, max_pixels=max_pixels).pixels
+            return decode(data)
         except FaceAtlasError:
             continue
     return None
+
+
+def _pictures(
+    catalog: Catalog,
+    image_id: int,
+    faces: list[StoredFace],
+    reader: ImageReader,
+    max_pixels: int,
+) -> list[RGBImage] | None:
+    """What each face's box is in: the image, or for a face of a video its best frame."""
+    spans = {f: r.span for f, r in catalog.faces([f.face_id for f in faces]).items()}
+    if not any(spans.values()):
+        image = read_image(catalog, image_id, reader, max_pixels)
+        return None if image is None else [image] * len(faces)
+    limits = VideoLimits(max_pixels=max_pixels)
+    frames = []
+    for f in faces:
+        span = spans.get(f.face_id)
+        frame = None if span is None else read_frame(catalog, image_id, reader, span.best_s, limits)
+        if frame is None:
+            return None
+        frames.append(frame)
+    return frames
 
 
 def _batches(items: dict[int, list[StoredFace]], size: int) -> Iterator[list[int]]:
@@ -141,8 +187,8 @@ def reembed_faces(
         rows: list[tuple[int, np.ndarray[Any, np.dtype[np.float32]]]] = []
         for image_id in image_ids:
             faces = pending[image_id]
-            image = read_image(catalog, image_id, reader, max_pixels)
-            if image is None:
+            pictures = _pictures(catalog, image_id, faces, reader, max_pixels)
+            if pictures is None:
                 report.images_unreadable += 1
                 report.faces_failed += len(faces)
                 report.failures.append(
@@ -153,9 +199,10 @@ def reembed_faces(
                     }
                 )
                 continue
-            height, width = image.shape[:2]
-            located = [engine.locate(image, f.box.clip(width, height)) for f in faces]
-            chips = [engine.align(image, d) for d in located]
+            chips = []
+            for f, image in zip(faces, pictures, strict=True):
+                height, width = image.shape[:2]
+                chips.append(engine.align(image, engine.locate(image, f.box.clip(width, height))))
             vectors = engine.embed_chips(chips)
             rows.extend((f.face_id, vectors[i]) for i, f in enumerate(faces))
         with catalog.writer() as w:

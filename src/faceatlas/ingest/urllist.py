@@ -1,4 +1,4 @@
-"""A text or CSV file of image URLs as a :class:`Source`.
+"""A text or CSV file of image (or video) URLs as a :class:`Source`.
 
 * ``.txt``: one image URL per line, optionally followed by whitespace and the
   URL of the page it came from. Blank lines and ``#`` comments are ignored.
@@ -96,7 +96,7 @@ class UrlListSource:
         yield from self._items
 
     def fetch(self, item: SourceItem) -> ItemContent:
-        fetched = self.politeness.get(item.locator, expect=Expect.IMAGE)
+        fetched = self.politeness.get(item.locator, expect=Expect.MEDIA)
         return ItemContent(fetched.body, fetched.last_modified)
 
     def read(self, item: SourceItem) -> bytes:

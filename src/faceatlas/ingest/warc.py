@@ -2,8 +2,8 @@
 
 A first pass reads every ``response`` (and ``resource``) record once: HTML
 pages are parsed for their images (``<img>`` src/srcset/alt, ``og:image``),
-title and captions; image records are remembered by offset. Items are then
-the archived images in file order, one per page that shows the image (or one
+title and captions; image (and video) records are remembered by offset. Items
+are then the archived images and videos in file order, one per page that shows the image (or one
 with no page when no archived page shows it), so each page becomes its own
 sighting. Image bytes are read back by seeking to the record's offset, which
 works for per-record gzip members as Common Crawl writes them. Images a page
@@ -23,7 +23,7 @@ from typing import Any
 from warcio.archiveiterator import ArchiveIterator
 
 from faceatlas.errors import ImageTooLargeError, InvalidRequestError, NotFoundError
-from faceatlas.ingest.fetch import looks_like_image
+from faceatlas.ingest.fetch import looks_like_media
 from faceatlas.ingest.html import decode_html, parse_page
 from faceatlas.ingest.source import SourceItem, existing_path, page_item
 
@@ -114,7 +114,8 @@ class WarcSource:
             body = record.content_stream().read(_MAX_PAGE_BYTES)
             self._page(url, decode_html(body, ctype))
             return None
-        if ctype_main.startswith("image/") or looks_like_image(record.content_stream().read(16)):
+        media = ctype_main.startswith(("image/", "video/"))
+        if media or looks_like_media(record.content_stream().read(16)):
             # the offset is known only once the record is read (warcio reads it to its end)
             offset = int(it.get_record_offset())
             return _ImageRecord(url=url, offset=offset, last_modified=last_modified)

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from multiprocessing import get_context
 from typing import Protocol
 
 from faceatlas.engine import EngineSpec, FaceEngine, analyze_faces, create_engine, decode_image
+from faceatlas.engine.clip import ClipFacts, analyze_clip
+from faceatlas.engine.video import VideoLimits, looks_like_video
 from faceatlas.errors import FaceAtlasError
 from faceatlas.types import AnalyzedFace
 
-__all__ = ["Analysis", "AnalysisLimits", "Analyzer", "make_executor"]
+__all__ = ["Analysis", "AnalysisLimits", "Analyzer", "make_executor", "outcome"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,11 +22,13 @@ class AnalysisLimits:
     max_pixels: int
     max_file_bytes: int
     thumbnail_px: int
+    video: VideoLimits = field(default_factory=VideoLimits)
 
 
 @dataclass(frozen=True, slots=True)
 class Analysis:
-    """The outcome for one image: its size and faces, or a failure code and message."""
+    """The outcome for one image or video: its size and faces (a video's: one per face
+    track, with ``video`` telling what its analysis covered), or a failure code and message."""
 
     width: int = 0
     height: int = 0
@@ -32,6 +36,7 @@ class Analysis:
     faces: tuple[AnalyzedFace, ...] = ()
     error_code: str | None = None
     error_message: str | None = None
+    video: ClipFacts | None = None
 
 
 class Analyzer:
@@ -43,6 +48,8 @@ class Analyzer:
 
     def __call__(self, data: bytes) -> Analysis:
         try:
+            if looks_like_video(data[:16]):
+                return self._video(data)
             image = decode_image(
                 data, max_pixels=self.limits.max_pixels, max_bytes=self.limits.max_file_bytes
             )
@@ -54,6 +61,24 @@ class Analyzer:
                 error_code="internal_error", error_message=f"{type(exc).__name__}: {exc}"
             )
         return Analysis(image.width, image.height, image.format, tuple(faces))
+
+    def _video(self, data: bytes) -> Analysis:
+        """A video: one face per face track (:mod:`faceatlas.engine.clip`)."""
+        clip = analyze_clip(
+            self.engine, data, self.limits.video, thumbnail_px=self.limits.thumbnail_px
+        )
+        faces = tuple(t.face for t in clip.tracks)
+        return Analysis(clip.width, clip.height, clip.format, faces, video=clip.facts)
+
+
+def outcome(future: Future[Analysis]) -> Analysis:
+    """The analysis a future holds; ``worker_crashed`` when its worker process died."""
+    try:
+        return future.result()
+    except BrokenProcessPool:
+        return Analysis(
+            error_code="worker_crashed", error_message="the worker process died on this item"
+        )
 
 
 class Executor(Protocol):

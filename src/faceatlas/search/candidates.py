@@ -1,4 +1,10 @@
-"""Index neighbours -> ranked candidates on the score the threshold applies to."""
+"""Index neighbours -> ranked candidates on the score the threshold applies to.
+
+A probe is one face, or several frames of one face (a video probe's face track,
+:mod:`faceatlas.search.video`): then each candidate is scored against every frame exactly as
+against a single probe, and its score is the **mean** over the frames (why that stays
+calibrated: :mod:`faceatlas.search.video`).
+"""
 
 from __future__ import annotations
 
@@ -30,8 +36,10 @@ class Candidate:
     """What the threshold applies to: the fair score, or the similarity when scoring is raw."""
 
 
-def fetch_size(top_k: int, scorer: FairScorer | None) -> int:
-    if scorer is None:
+def fetch_size(top_k: int, scorer: FairScorer | None, frames: int = 1) -> int:
+    """Neighbours asked of the index per probe frame: ``top_k`` when the index's own ranking
+    is final (one frame, raw scores), else more (rescoring can reorder them)."""
+    if scorer is None and frames == 1:
         return top_k
     return min(MAX_FETCH, max(top_k * OVERFETCH, MIN_FETCH, top_k))
 
@@ -47,24 +55,30 @@ def rank_candidates(
 ) -> list[Candidate]:
     """Candidates scoring at least ``threshold``, best first, at most ``top_k``.
 
-    With a scorer each hit is rescored from its stored vector; a hit whose vector is gone
-    (erased since the index was saved) is dropped.
+    ``probe`` is one embedding ``(dim,)`` or the frames of one face ``(k, dim)``. With a
+    scorer, or several frames, each hit is rescored from its stored vector (the mean over the
+    frames); a hit whose vector is gone (erased since the index was saved) is dropped.
     """
-    if scorer is None:
+    probes = np.asarray(probe, np.float32)
+    probes = probes.reshape(-1, probes.shape[-1])
+    if scorer is None and len(probes) == 1:
         kept = [Candidate(h.id, h.similarity, h.similarity) for h in hits]
     else:
-        stored = vectors([h.id for h in hits])
-        present = [h for h in hits if h.id in stored]
+        ids = list(dict.fromkeys(h.id for h in hits))
+        stored = vectors(ids)
+        present = [i for i in ids if i in stored]
         if not present:
             return []
-        gallery = np.stack([stored[h.id] for h in present]).astype(np.float32)
-        sims = gallery @ np.asarray(probe, np.float32).reshape(-1)
-        scores = scorer.combine(
-            sims.reshape(1, -1), scorer.face_offsets(probe), scorer.face_offsets(gallery)
-        )[0]
+        gallery = np.stack([stored[i] for i in present]).astype(np.float32)
+        sims = probes @ gallery.T
+        scores = (
+            sims
+            if scorer is None
+            else scorer.combine(sims, scorer.face_offsets(probes), scorer.face_offsets(gallery))
+        )
         kept = [
-            Candidate(h.id, float(sim), float(score))
-            for h, sim, score in zip(present, sims, scores, strict=True)
+            Candidate(i, float(sim), float(score))
+            for i, sim, score in zip(present, sims.mean(axis=0), scores.mean(axis=0), strict=True)
         ]
     kept = [c for c in kept if c.score >= threshold]
     kept.sort(key=lambda c: (-c.score, c.id))

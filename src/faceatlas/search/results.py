@@ -2,15 +2,34 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import math
+from dataclasses import dataclass, field
 from typing import Any
 
 from faceatlas.engine.probe_gate import PASS, ProbeVerdict
 from faceatlas.search.fairness import FpirEstimate
 from faceatlas.store.records import ImageRecord, SightingRecord
-from faceatlas.types import Box, FaceQuality
+from faceatlas.types import Box, FaceQuality, FaceSpan, is_web_url
 
-__all__ = ["Hit", "ProbeFace", "SearchResult", "image_dict", "sighting_dict"]
+__all__ = [
+    "Hit",
+    "ProbeFace",
+    "ProbeTrack",
+    "SearchResult",
+    "image_dict",
+    "link_at_time",
+    "sighting_dict",
+]
+
+
+def link_at_time(locator: str, span: FaceSpan | None) -> str | None:
+    """The media URL ``locator`` opened where a video's face appears (``#t=START``, the Media
+    Fragments time, which browsers' players honour), for an http(s) URL of a video face;
+    ``None`` for a photo's face or a local file."""
+    if span is None or not is_web_url(locator):
+        return None
+    start = math.floor(span.start_s * 10) / 10
+    return f"{locator.split('#', 1)[0]}#t={start:g}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,6 +42,27 @@ class ProbeFace:
 
     def as_dict(self) -> dict[str, Any]:
         return {"index": self.index, "box": self.box.as_dict(), "quality": self.quality.as_dict()}
+
+
+@dataclass(frozen=True, slots=True)
+class ProbeTrack:
+    """A face track found in a probe clip. ``index`` is what ``track`` selects; ``box`` and
+    ``quality`` are its best frame's, ``thumbnail_jpeg`` that frame's face (shown for the
+    pick, never stored)."""
+
+    index: int
+    span: FaceSpan
+    box: Box
+    quality: FaceQuality
+    thumbnail_jpeg: bytes = field(repr=False)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "index": self.index,
+            "span": self.span.as_dict(),
+            "box": self.box.as_dict(),
+            "quality": self.quality.as_dict(),
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +87,8 @@ class Hit:
     estimated_fpir: FpirEstimate | None = None
     """Chance that a search of someone not in this atlas (at its current size) returns a
     candidate scoring at least this much: the false-candidate rate per search (FPIR)."""
+    span: FaceSpan | None = None
+    """When the face is on screen, for a face track of a video."""
 
     @property
     def decision_score(self) -> float:
@@ -67,7 +109,11 @@ class Hit:
             "box": self.box.as_dict(),
             "quality": self.quality.as_dict(),
             "image": image_dict(self.image),
-            "sightings": [sighting_dict(s) for s in self.sightings],
+            "video": None if self.span is None else self.span.as_dict(),
+            "sightings": [
+                {**sighting_dict(s), "at_time_url": link_at_time(s.locator, self.span)}
+                for s in self.sightings
+            ],
         }
 
 
@@ -121,6 +167,11 @@ class SearchResult:
     probe_quality: ProbeVerdict = PASS
     """The probe quality gate's verdict on the searched face: ``warn`` with its reasons when
     the leads are weaker than usual (a refused probe raises instead)."""
+    probe_tracks: tuple[ProbeTrack, ...] = ()
+    """A video probe's face tracks (``selected`` is the searched one; ``probe_faces`` are
+    their best frames); empty for a photo."""
+    frames_searched: int = 1
+    """Probe frames the scores are the mean over (a video probe's track's best frames)."""
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -135,5 +186,14 @@ class SearchResult:
             "threshold_fpir": None
             if self.threshold_fpir is None
             else self.threshold_fpir.as_dict(),
+            **self._video_dict(),
             "hits": [h.as_dict() for h in self.hits],
+        }
+
+    def _video_dict(self) -> dict[str, Any]:
+        if not self.probe_tracks:
+            return {}
+        return {
+            "probe_tracks": [t.as_dict() for t in self.probe_tracks],
+            "frames_searched": self.frames_searched,
         }

@@ -91,19 +91,22 @@ def run_search(
     selected: int = 0,
     timer: StageTimer | None = None,
 ) -> SearchResult:
-    """Candidates at or above ``threshold`` on the score in force, best first. ``timer``
-    times the ``index`` stage (candidates, filtered and re-ranked) and the ``catalog`` one
-    (their records)."""
+    """Candidates at or above ``threshold`` on the score in force, best first. ``vector`` is
+    one probe embedding ``(dim,)``, or the frames of one face ``(k, dim)`` scored by their mean
+    (:mod:`faceatlas.search.candidates`). ``timer`` times the ``index`` stage (candidates,
+    filtered and re-ranked) and the ``catalog`` one (their records)."""
     if not 1 <= top_k <= MAX_TOP_K:
         raise InvalidRequestError(f"top_k must be between 1 and {MAX_TOP_K}")
     timer = timer or StageTimer()
     scorer = setup.scorer
     gallery_size = len(setup.index)
-    query = np.asarray(vector, dtype=np.float32).reshape(1, -1)
+    query = np.asarray(vector, dtype=np.float32)
+    query = query.reshape(-1, query.shape[-1])
     with timer.stage("index"):
-        raw = setup.index.search(query, fetch_size(top_k, scorer))[0]
+        rows = setup.index.search(query, fetch_size(top_k, scorer, len(query)))
+        raw = list({h.id: h for row in rows for h in row}.values())  # each face once
         candidates = rank_candidates(
-            query[0],
+            query,
             setup.unblocked(raw),
             threshold=threshold,
             top_k=top_k,
@@ -127,6 +130,7 @@ def run_search(
                 quality=rec.quality,
                 image=rec.image,
                 sightings=rec.sightings,
+                span=rec.span,
                 estimated_fmr=None if fmr is None else fmr.fmr,
                 estimated_fmr_upper=None if fmr is None else fmr.fmr_upper,
                 score=None if scorer is None else c.score,

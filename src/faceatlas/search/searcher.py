@@ -13,14 +13,17 @@ from typing import Any
 
 import numpy as np
 
+from faceatlas.engine.clip import ClipAnalysis, analyze_clip
 from faceatlas.engine.probe_gate import ProbeVerdict, Verdict, assess_probe
+from faceatlas.engine.video import VideoLimits
 from faceatlas.errors import InvalidRequestError, ModelMismatchError, NoFaceError, ProbeQualityError
 from faceatlas.gallery import Gallery
 from faceatlas.index.protocol import IndexHit
 from faceatlas.search.fairness import FairScorer
 from faceatlas.search.fmr import FmrMapping
-from faceatlas.search.results import ProbeFace, SearchResult
+from faceatlas.search.results import ProbeFace, ProbeTrack, SearchResult
 from faceatlas.search.run import SearchSetup, run_search, threshold_in_force, tighten_for_fpir
+from faceatlas.search.video import TrackProbe, probe_tracks
 from faceatlas.store.calibrations import CalibrationRecord, latest_calibration, save_calibration
 from faceatlas.timing import StageTimer
 from faceatlas.types import AnalyzedFace
@@ -185,8 +188,9 @@ class Searcher:
         min_similarity: float | None = None,
         timer: StageTimer | None = None,
     ) -> SearchResult:
-        """Search with an embedding already computed by this gallery's engine (``timer``:
-        the ``index`` and ``catalog`` stages)."""
+        """Search with an embedding already computed by this gallery's engine (or several
+        frames of one face, ``(k, dim)``: scored by their mean); ``timer``: the ``index`` and
+        ``catalog`` stages."""
         g = self.gallery
         scorer = self.fair_scorer()
         if min_similarity is None:
@@ -211,4 +215,44 @@ class Searcher:
             probe_faces=probe_faces or (),
             selected=selected,
             timer=timer,
+        )
+
+    # --- video probes (faceatlas.search.video) -------------------------------------------
+
+    def clip(self, data: bytes) -> ClipAnalysis:
+        """A probe clip's face tracks, within the probe budget (``video_*`` settings)."""
+        st = self.gallery.settings
+        limits = VideoLimits.from_settings(st, probe=True)
+        return analyze_clip(self.gallery.engine, data, limits, thumbnail_px=st.thumbnail_px)
+
+    def video_tracks(self, data: bytes) -> list[ProbeTrack]:
+        """The face tracks of a probe clip, as selectable by :meth:`search_video`'s ``track``."""
+        return probe_tracks(self.clip(data))
+
+    def search_video(
+        self,
+        data: bytes,
+        *,
+        track: int | None = None,
+        top_k: int | None = None,
+        min_similarity: float | None = None,
+    ) -> SearchResult:
+        """Search with one face track of a probe clip (the one seen longest unless ``track``
+        is given): the mean score over its best frames (:mod:`faceatlas.search.video`)."""
+        clip = self.clip(data)
+        if self.gallery.settings.store_probes:
+            self._keep_probe(data)
+        probe = TrackProbe(clip, track, self.gallery.card.probe_floors)
+        result = self.search_vector(
+            probe.vectors,
+            probe.probe_faces,
+            probe.selected,
+            top_k=top_k,
+            min_similarity=min_similarity,
+        )
+        return replace(
+            result,
+            probe_quality=probe.verdict,
+            probe_tracks=tuple(probe.tracks),
+            frames_searched=len(probe.vectors),
         )

@@ -20,6 +20,7 @@ from faceatlas.atlas import Atlas
 from faceatlas.cases import CaseAction, CaseDesk
 from faceatlas.engine import analyze_faces, decode_image
 from faceatlas.engine.crop import AlignedCrop, aligned_crop
+from faceatlas.engine.video import VideoLimits, VideoSampler, looks_like_video
 from faceatlas.errors import NotFoundError
 from faceatlas.ingest.reembed import local_file_reader, read_image
 from faceatlas.services.records import SightingView, sighting_view
@@ -101,7 +102,7 @@ def compare(atlas: Atlas, desk: CaseDesk, user: User, candidate_id: int) -> Comp
         probe_sha256=probe.sha256,
         probe=None if probe.data is None else _probe_face(atlas, probe.data, search.audit_seq),
         face=_candidate_face(atlas, candidate.face_id, record),
-        sightings=tuple(sighting_view(s) for s in record.sightings) if record else (),
+        sightings=tuple(sighting_view(s, record.span) for s in record.sightings) if record else (),
     )
 
 
@@ -111,18 +112,34 @@ def _crop(atlas: Atlas, image: RGBImage, face: DetectedFace) -> AlignedCrop:
 
 
 def _probe_face(atlas: Atlas, data: bytes, search_seq: int) -> ComparedFace | None:
-    """The face the search used (its ``face`` parameter), as the search measured it."""
+    """The face the search used (its ``face`` parameter, or a clip's ``track``), as the
+    search measured it."""
     st = atlas.settings
+    entry = atlas.audit.entries(before_seq=search_seq + 1, limit=1)
+    parameters = (
+        entry[0].details.get("parameters", {}) if entry and entry[0].seq == search_seq else {}
+    )
+    if looks_like_video(data[:16]):
+        return _video_probe_face(atlas, data, int(parameters.get("track") or 0))
     image = decode_image(data, max_pixels=st.max_pixels, max_bytes=st.max_file_bytes).pixels
     faces = analyze_faces(atlas.engine, image, thumbnail_px=st.thumbnail_px)
-    entry = atlas.audit.entries(before_seq=search_seq + 1, limit=1)
-    selected = 0
-    if entry and entry[0].seq == search_seq:
-        selected = int(entry[0].details.get("parameters", {}).get("face") or 0)
+    selected = int(parameters.get("face") or 0)
     if not faces:
         return None
     face = faces[min(selected, len(faces) - 1)]
     return ComparedFace(_crop(atlas, image, face.detection), face.quality, "probe")
+
+
+def _video_probe_face(atlas: Atlas, data: bytes, track: int) -> ComparedFace | None:
+    """Face track ``track`` of a probe clip, cut from the frame its best face is in."""
+    tracks = atlas.searcher.clip(data).tracks
+    if not tracks:
+        return None
+    best = tracks[min(track, len(tracks) - 1)].face
+    assert best.span is not None
+    with VideoSampler(data, VideoLimits.from_settings(atlas.settings, probe=True)) as video:
+        frame = video.frame_at(best.span.best_s)
+    return ComparedFace(_crop(atlas, frame, best.detection), best.quality, "probe")
 
 
 def _candidate_face(atlas: Atlas, face_id: int, record: FaceRecord | None) -> ComparedFace | None:

@@ -15,7 +15,8 @@ from PIL import Image
 
 from faceatlas.accounts import User
 from faceatlas.engine import decode_image, thumbnail_jpeg
-from faceatlas.ingest.reembed import local_file_reader, read_image
+from faceatlas.engine.video import VideoLimits
+from faceatlas.ingest.reembed import local_file_reader, read_frame, read_image
 from faceatlas.search import SearchResult
 from faceatlas.search.bands import BANDS, band_floor, similarity_band
 from faceatlas.search.fairness import FpirEstimate
@@ -76,12 +77,20 @@ class SizedThumbnail:
 
 def sized_thumbnail(service: Service, user: User, face_id: int, side_px: int) -> SizedThumbnail:
     """Face ``face_id`` for ``user`` (who may open it: ``not_found`` otherwise), longest side
-    ``side_px`` when its image can still be read where it was ingested, else the largest
-    stored thumbnail."""
+    ``side_px`` when its image (a video's: the frame at the face's ``best_s``) can still be
+    read where it was ingested, else the largest stored thumbnail."""
     stored = service.thumbnail(user, face_id)
     atlas = service.atlas
     record = atlas.gallery.face(face_id)
-    image = read_image(atlas.catalog, record.image.id, local_file_reader, atlas.settings.max_pixels)
+    if record.span is not None:  # a face of a video: its best frame
+        limits = VideoLimits.from_settings(atlas.settings)
+        image = read_frame(
+            atlas.catalog, record.image.id, local_file_reader, record.span.best_s, limits
+        )
+    else:
+        image = read_image(
+            atlas.catalog, record.image.id, local_file_reader, atlas.settings.max_pixels
+        )
     if image is None:
         return SizedThumbnail(stored, "stored")
     height, width = image.shape[:2]

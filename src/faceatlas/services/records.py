@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from faceatlas.search.results import link_at_time
 from faceatlas.store.records import SightingRecord
+from faceatlas.types import FaceSpan
 
 __all__ = ["SightingView", "sighting_view"]
 
@@ -12,7 +14,8 @@ __all__ = ["SightingView", "sighting_view"]
 @dataclass(frozen=True, slots=True)
 class SightingView:
     """Where an image was seen. ``location`` is the image URL for web sources and the path
-    inside the ingested folder for folder sources (never a server path)."""
+    inside the ingested folder for folder sources (never a server path). For a face of a
+    video seen at an http(s) URL, ``at_time_url`` opens the video where the face appears."""
 
     source_kind: str
     location: str
@@ -22,9 +25,11 @@ class SightingView:
     caption: str | None
     first_seen: str
     last_seen: str
+    at_time_url: str | None = None
 
 
-def sighting_view(s: SightingRecord) -> SightingView:
+def sighting_view(s: SightingRecord, span: FaceSpan | None = None) -> SightingView:
+    """``s`` as front ends show it; ``span``: the face's, when it is a face of a video."""
     location = s.locator
     if s.source_kind == "folder":
         root = s.source_locator.rstrip("/") + "/"
@@ -39,4 +44,5 @@ def sighting_view(s: SightingRecord) -> SightingView:
         caption=s.caption,
         first_seen=s.first_seen,
         last_seen=s.last_seen,
+        at_time_url=link_at_time(s.locator, span),
     )

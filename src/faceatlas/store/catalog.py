@@ -15,6 +15,7 @@ from faceatlas.store.migrations import apply_migrations
 from faceatlas.store.provenance import ContentHash
 from faceatlas.store.records import FaceRecord, ImageRecord, SightingRecord, StoredFace
 from faceatlas.store.rows import Repository, record_from, rows_in, utc_now
+from faceatlas.store.spans import spans_of
 from faceatlas.store.writer import CatalogWriter, NewSighting
 from faceatlas.types import Box, FaceQuality, Vectors
 
@@ -156,7 +157,7 @@ class Catalog(Repository):
     # --- reads for results --------------------------------------------------------
 
     def faces(self, face_ids: Sequence[int]) -> dict[int, FaceRecord]:
-        """Face records with their image and every sighting, keyed by face id."""
+        """Face records with their image, every sighting and (a video's) span, by face id."""
         if not face_ids:
             return {}
         query = sa.select(t.faces, t.images).join(t.images, t.faces.c.image_id == t.images.c.id)
@@ -164,6 +165,7 @@ class Catalog(Repository):
             face_rows = list(rows_in(conn, query, t.faces.c.id, face_ids))
             image_ids = sorted({int(r.image_id) for r in face_rows})
             sightings = self._sightings(conn, image_ids)
+            spans = spans_of(conn, [int(r.id) for r in face_rows])
         out: dict[int, FaceRecord] = {}
         for r in face_rows:
             image = record_from(ImageRecord, r, t.images)
@@ -179,6 +181,7 @@ class Catalog(Repository):
                     frontal=float(r.frontal),
                 ),
                 sightings=tuple(sightings.get(image.id, ())),
+                span=spans.get(int(r.id)),
             )
         return out
 

@@ -97,6 +97,7 @@ MIGRATIONS: tuple[Migration, ...] = (
         "cases: members, probes, searches, candidates, examiner decisions and verifications",
         _create(*schema_cases.CASE_TABLES),
     ),
+    Migration(9, "video: the time span of each face track of a video", _create(schema.face_spans)),
     Migration(
         10,
         "watchlists: case-bound entries, their probe templates, alerts and webhook deliveries",

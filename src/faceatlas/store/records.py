@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from faceatlas.types import Box, FaceQuality
+from faceatlas.types import Box, FaceQuality, FaceSpan
 
 __all__ = ["FaceRecord", "ImageRecord", "SightingRecord", "StoredFace"]
 
@@ -45,6 +45,8 @@ class FaceRecord:
     box: Box
     quality: FaceQuality
     sightings: tuple[SightingRecord, ...]
+    span: FaceSpan | None = None
+    """When the face is on screen, for a face track of a video (``None`` for a photo's)."""
 
 
 @dataclass(frozen=True, slots=True)

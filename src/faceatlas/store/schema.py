@@ -35,6 +35,7 @@ from faceatlas.store.schema_privacy import (
     probe_images,
     takedown_domains,
 )
+from faceatlas.store.schema_video import face_spans
 
 __all__ = [
     "api_tokens",
@@ -44,6 +45,7 @@ __all__ = [
     "crawl_frontier",
     "embeddings",
     "face_identities",
+    "face_spans",
     "faces",
     "identities",
     "identity_decisions",

@@ -14,7 +14,7 @@ from faceatlas.store import provenance
 from faceatlas.store import schema as t
 from faceatlas.store.ids import with_fresh_id
 from faceatlas.store.provenance import ContentHash
-from faceatlas.store.rows import chunks, new_id, upsert, utc_now
+from faceatlas.store.rows import chunks, new_id, upsert, utc_now, values_of
 from faceatlas.types import AnalyzedFace, Vector, is_web_url
 
 __all__ = ["CatalogWriter", "NewSighting"]
@@ -87,7 +87,8 @@ class CatalogWriter:
         faces: Sequence[AnalyzedFace],
         model_id: str,
     ) -> tuple[int, list[tuple[int, int]]]:
-        """Insert an image with its faces, thumbnails and embeddings.
+        """Insert an image (or a video) with its faces, thumbnails and embeddings, and the
+        time span of each face track of a video.
 
         Returns ``(image_id, [(face_id, embedding_id), ...])`` in face order.
         """
@@ -135,6 +136,10 @@ class CatalogWriter:
                     face_id=face_id, jpeg=face.thumbnail_jpeg, created_at=now
                 )
             )
+            if face.span is not None:
+                self.conn.execute(
+                    t.face_spans.insert().values(face_id=face_id, **values_of(face.span))
+                )
             embedding_id = self.add_embedding(face_id, model_id, face.embedding)
             written.append((face_id, embedding_id))
         return image_id, written
@@ -202,9 +207,11 @@ class CatalogWriter:
         )
 
     def delete_faces(self, face_ids: Sequence[int]) -> int:
-        """Delete faces with their embeddings and thumbnails; returns how many faces existed."""
+        """Delete faces with their embeddings, thumbnails and spans; returns how many faces
+        existed."""
         deleted = 0
         for chunk in chunks(sorted({int(i) for i in face_ids})):
+            self.conn.execute(t.face_spans.delete().where(t.face_spans.c.face_id.in_(chunk)))
             self.conn.execute(t.embeddings.delete().where(t.embeddings.c.face_id.in_(chunk)))
             self.conn.execute(t.thumbnails.delete().where(t.thumbnails.c.face_id.in_(chunk)))
             deleted += self.conn.execute(t.faces.delete().where(t.faces.c.id.in_(chunk))).rowcount

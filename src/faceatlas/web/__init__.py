@@ -23,6 +23,7 @@ from faceatlas.web.pages import Pages
 from faceatlas.web.privacy import router as privacy_router
 from faceatlas.web.results import router as results_router
 from faceatlas.web.routes import router
+from faceatlas.web.video import router as video_router
 from faceatlas.web.watchlists import router as watchlists_router
 
 __all__ = ["STATIC_PREFIX", "Pages", "install_web"]
@@ -46,5 +47,6 @@ def install_web(app: FastAPI) -> Pages:
     app.include_router(cases_router, include_in_schema=False)
     app.include_router(examination_router, include_in_schema=False)
     app.include_router(batch_router, include_in_schema=False)
+    app.include_router(video_router, include_in_schema=False)
     app.include_router(watchlists_router, include_in_schema=False)
     return pages

@@ -4,6 +4,7 @@ bands with their error rates, and controls for how many candidates and weaker le
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
@@ -14,8 +15,16 @@ from starlette.datastructures import FormData
 from faceatlas.accounts import Credential
 from faceatlas.errors import InvalidRequestError
 from faceatlas.http.uploads import read_upload
-from faceatlas.services import MAX_TOP_K, Interface, SearchRequest, sighting_view
+from faceatlas.services import (
+    MAX_TOP_K,
+    Interface,
+    SearchOutcome,
+    SearchRequest,
+    Service,
+    sighting_view,
+)
 from faceatlas.services.probe_view import (
+    ProbeCrop,
     band_legend,
     judge_hits,
     probe_crop,
@@ -27,7 +36,16 @@ from faceatlas.types import RowId
 from faceatlas.web.pages import service_of, session
 from faceatlas.web.searchform import SearchPage, accountable_search, search_form
 
-__all__ = ["THUMB_PX", "TOP_K_CHOICES", "parse_top_k", "router"]
+__all__ = [
+    "THUMB_PX",
+    "TOP_K_CHOICES",
+    "WebSearch",
+    "form_context",
+    "parse_top_k",
+    "results_context",
+    "router",
+    "web_search",
+]
 
 router = APIRouter()
 
@@ -41,19 +59,19 @@ SEARCH = SearchPage(
 )
 
 
-def _form_context(request: Request) -> dict[str, Any]:
+def form_context(request: Request) -> dict[str, Any]:
     default = service_of(request).settings.top_k
     return {"top_k_choices": sorted({*TOP_K_CHOICES, default}), "top_k_default": default}
 
 
 @router.get("/search")
 def search_page(request: Request) -> Response:
-    return search_form(request, SEARCH, session(request), **_form_context(request))
+    return search_form(request, SEARCH, session(request), **form_context(request))
 
 
 @router.post("/search")
 async def search(request: Request) -> Response:
-    page = SearchPage(SEARCH.form, SEARCH.results, SEARCH.fields, _form_context(request))
+    page = SearchPage(SEARCH.form, SEARCH.results, SEARCH.fields, form_context(request))
     return await accountable_search(request, page, _search)
 
 
@@ -82,13 +100,30 @@ async def _search(
     request: Request, credential: Credential, form: FormData, fields: dict[str, str]
 ) -> dict[str, Any]:
     service = service_of(request)
-    face = _face_number(fields["face"])
+    search = web_search(service, fields, face=_face_number(fields["face"]))
+    data = await read_upload(form.get("image"), service.settings.max_upload_bytes)
+    outcome = await run_in_threadpool(service.search, credential.user, data, search.request)
+    crop = await run_in_threadpool(probe_crop, service, data, outcome.result, 2 * THUMB_PX)
+    return results_context(service, outcome, crop, search)
+
+
+@dataclass(frozen=True, slots=True)
+class WebSearch:
+    """A search as a posted form asks for it, and the threshold a search uses by default
+    (the leads are judged against it)."""
+
+    request: SearchRequest
+    usual: float
+
+
+def web_search(service: Service, fields: dict[str, str], face: int | None = None) -> WebSearch:
+    """The search of a posted form, its case number and purpose checked first; *show weaker
+    leads* lowers the threshold (:func:`weaker_threshold`)."""
     top_k = parse_top_k(fields["top_k"])
     service.check_case(fields["case_number"], fields["purpose"])
-    data = await read_upload(form.get("image"), service.settings.max_upload_bytes)
     usual = search_threshold(service)
     lowest = weaker_threshold(usual) if fields["weaker"] else None
-    request_ = SearchRequest(
+    request = SearchRequest(
         fields["case_number"],
         fields["purpose"],
         face=face,
@@ -96,9 +131,17 @@ async def _search(
         threshold=lowest,
         interface=Interface.WEB,
     )
-    outcome = await run_in_threadpool(service.search, credential.user, data, request_)
+    return WebSearch(request, usual)
+
+
+def results_context(
+    service: Service, outcome: SearchOutcome, crop: ProbeCrop, search: WebSearch
+) -> dict[str, Any]:
+    """What ``results.html`` shows of a search: its leads judged against the usual threshold
+    beside the probe ``crop``."""
     result = outcome.result
-    crop = await run_in_threadpool(probe_crop, service, data, result, 2 * THUMB_PX)
+    usual = search.usual
+    top_k = search.request.top_k
     judged = judge_hits(result, usual)
     hits = [
         {
@@ -107,7 +150,7 @@ async def _search(
             "weaker": j.weaker,
             "fmr": j.hit.estimated_fmr,
             "fpir": j.hit.estimated_fpir,
-            "sightings": [sighting_view(s) for s in j.hit.sightings],
+            "sightings": [sighting_view(s, j.hit.span) for s in j.hit.sightings],
         }
         for j in judged
     ]
@@ -118,7 +161,7 @@ async def _search(
         "probe": crop,
         "legend": band_legend(judged, usual, result.threshold),
         "usual_threshold": usual,
-        "weaker_asked": lowest is not None,
+        "weaker_asked": search.request.threshold is not None,
         "top_k": service.settings.top_k if top_k is None else top_k,
         "thumb_px": THUMB_PX,
         "stored_thumb_px": service.settings.thumbnail_px,

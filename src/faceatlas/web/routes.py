@@ -136,7 +136,7 @@ def change_password(
 def face_page(request: Request, face_id: RowId) -> Response:
     credential = session(request)
     record = service_of(request).face(credential.user, face_id)
-    sightings = [sighting_view(s) for s in record.sightings]
+    sightings = [sighting_view(s, record.span) for s in record.sightings]
     return pages_of(request).render(
         request, "face.html", {"face": record, "sightings": sightings}, credential=credential
     )

@@ -1,9 +1,34 @@
-// FaceAtlas web app: choose a photo (drop, picker, camera), pick a face, watch ingest jobs.
+// FaceAtlas web app: choose a photo (drop, picker, camera) or a clip, pick a face or a face
+// track, watch ingest jobs.
 "use strict";
 
 function csrfToken() {
   const meta = document.querySelector('meta[name="csrf-token"]');
   return meta ? meta.content : "";
+}
+
+// Problems show as a visible alert; progress stays quiet text.
+function statusLine(status) {
+  return function say(text, problem) {
+    status.textContent = text;
+    status.className = problem ? "error" : "muted";
+    if (problem) status.setAttribute("role", "alert"); else status.removeAttribute("role");
+  };
+}
+
+// POST one file to the API as the signed-in user; the JSON answer, or null when unreachable.
+async function postFile(url, field, file) {
+  const body = new FormData();
+  body.append(field, file);
+  try {
+    const reply = await fetch(url, {
+      method: "POST", body, credentials: "same-origin",
+      headers: { "X-CSRF-Token": csrfToken() },
+    });
+    return { ok: reply.ok, data: await reply.json() };
+  } catch (e) {
+    return null;
+  }
 }
 
 function setupSearch() {
@@ -18,13 +43,7 @@ function setupSearch() {
   const faceField = document.getElementById("face");
   const button = document.getElementById("search-button");
   let objectUrl = null;
-
-  // Problems show as a visible alert; progress stays quiet text.
-  function say(text, problem) {
-    status.textContent = text;
-    status.className = problem ? "error" : "muted";
-    if (problem) status.setAttribute("role", "alert"); else status.removeAttribute("role");
-  }
+  const say = statusLine(status);
 
   function choose(index) {
     faceField.value = String(index);
@@ -61,19 +80,12 @@ function setupSearch() {
     faceField.value = "";
     button.disabled = true;
     say("Looking for faces…");
-    const body = new FormData();
-    body.append("image", file);
-    let reply;
-    try {
-      reply = await fetch("/api/v1/faces/detect", {
-        method: "POST", body, credentials: "same-origin",
-        headers: { "X-CSRF-Token": csrfToken() },
-      });
-    } catch (e) {
+    const reply = await postFile("/api/v1/faces/detect", "image", file);
+    if (!reply) {
       say("The server could not be reached.", true);
       return;
     }
-    const data = await reply.json();
+    const data = reply.data;
     if (!reply.ok) {
       say(data.error ? data.error.message : "The photo could not be read.", true);
       return;
@@ -147,4 +159,78 @@ function setupJobs() {
   });
 }
 
-document.addEventListener("DOMContentLoaded", () => { setupSearch(); setupJobs(); });
+function setupVideoSearch() {
+  const form = document.getElementById("video-search-form");
+  if (!form) return;
+  const input = document.getElementById("video");
+  const list = document.getElementById("tracks");
+  const trackField = document.getElementById("track");
+  const button = document.getElementById("video-search-button");
+  const say = statusLine(document.getElementById("tracks-status"));
+  const seconds = (s) => s.toFixed(1) + " s";
+
+  function choose(index) {
+    trackField.value = String(index);
+    list.querySelectorAll(".track").forEach((b) => {
+      const on = b.dataset.track === String(index);
+      b.classList.toggle("chosen", on);
+      b.setAttribute("aria-pressed", on ? "true" : "false");
+    });
+    button.disabled = false;
+    say("Track #" + index + " selected. Check the case number and purpose, then search.");
+  }
+
+  function show(tracks) {
+    list.replaceChildren();
+    tracks.forEach((t) => {
+      const b = document.createElement("button");
+      b.type = "button";
+      b.className = "track";
+      b.dataset.track = String(t.index);
+      b.setAttribute("aria-label", "face track #" + t.index);
+      const img = document.createElement("img");
+      img.src = t.thumbnail;
+      img.alt = "face track #" + t.index;
+      const label = document.createElement("span");
+      label.textContent = "#" + t.index + " · " + seconds(t.span.start_s) + "–" +
+        seconds(t.span.end_s) + " · " + t.span.frames + " frames";
+      b.append(img, label);
+      b.addEventListener("click", () => choose(t.index));
+      const item = document.createElement("li");
+      item.appendChild(b);
+      list.appendChild(item);
+    });
+  }
+
+  async function findTracks(file) {
+    trackField.value = "";
+    button.disabled = true;
+    list.replaceChildren();
+    say("Following the faces of the clip…");
+    const reply = await postFile("/api/v1/video/tracks", "video", file);
+    if (!reply) {
+      say("The server could not be reached.", true);
+      return;
+    }
+    if (!reply.ok) {
+      say(reply.data.error ? reply.data.error.message : "The clip could not be read.", true);
+      return;
+    }
+    const tracks = reply.data.tracks;
+    show(tracks);
+    if (tracks.length === 0) say("No face found in this clip. Try another one.", true);
+    else if (tracks.length === 1) choose(0);
+    else say(tracks.length + " face tracks found (numbered from #0): pick the one to search for.");
+  }
+
+  input.addEventListener("change", () => { if (input.files[0]) findTracks(input.files[0]); });
+  form.addEventListener("submit", (e) => {
+    if (!trackField.value) { e.preventDefault(); say("Pick a face track first.", true); }
+  });
+}
+
+document.addEventListener("DOMContentLoaded", () => {
+  setupSearch();
+  setupVideoSearch();
+  setupJobs();
+});
