@@ -28,6 +28,7 @@ __all__ = [
     "DetectedFace",
     "FaceQuality",
     "FaceSpan",
+    "JsonRecord",
     "Point",
     "RGBImage",
     "RowId",
@@ -191,6 +192,16 @@ def record_dict(record: Any, *, digits: int | Mapping[str, int] | None = None) -
             value = round(value, places)
         out[f.name] = _plain(value)
     return out
+
+
+class JsonRecord:
+    """Mixin of a dataclass record whose JSON view is every field, as :func:`record_dict`
+    gives them."""
+
+    __slots__ = ()
+
+    def as_dict(self) -> dict[str, Any]:
+        return record_dict(self)
 
 
 def _plain(value: Any) -> Any:

@@ -90,7 +90,7 @@ def show_case(case_id: RowId, cases: Cases, user: Investigator) -> CaseDetailOut
 @router.post("/{case_id}/members", response_model=MemberOut, summary="Add a case member")
 def add_member(case_id: RowId, body: MemberIn, cases: Cases, user: Investigator) -> MemberOut:
     number = cases.number_of(user, case_id)
-    return MemberOut.model_validate(cases.add_member(user, number, body.username, body.role))
+    return MemberOut.of(cases.add_member(user, number, body.username, body.role))
 
 
 @router.post("/{case_id}/members/remove", status_code=204, summary="Remove a case member")
@@ -157,7 +157,7 @@ async def comparison(candidate_id: RowId, cases: Cases, user: Investigator) -> C
 )
 def decide(candidate_id: RowId, body: DecisionIn, cases: Cases, user: Investigator) -> DecisionOut:
     view = cases.decide(user, candidate_id, body.submission())
-    return DecisionOut.model_validate(view)
+    return DecisionOut.of(view)
 
 
 @router.get(
@@ -178,4 +178,4 @@ def verification_task(decision_id: RowId, cases: Cases, user: Investigator) -> V
 def verify(decision_id: RowId, body: DecisionIn, cases: Cases, user: Investigator) -> DecisionOut:
     """Refused with `self_verification` (403) on your own decision."""
     view = cases.verify(user, decision_id, body.submission())
-    return DecisionOut.model_validate(view)
+    return DecisionOut.of(view)

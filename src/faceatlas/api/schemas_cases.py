@@ -5,18 +5,20 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import asdict
-from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
+from pydantic.dataclasses import dataclass as pydantic_dataclass
 
-from faceatlas.api.schemas import SightingOut
+from faceatlas.api.schemas import RecordView, SightingOut
 from faceatlas.services import CaseView, ComparedFace, Comparison
 from faceatlas.services.cases import (
+    CandidateRecord,
+    CaseMember,
     CaseRecord,
     CaseRole,
-    CaseStatus,
+    CaseSearch,
     Conclusion,
-    DecisionStatus,
+    DecisionView,
     Finding,
     Submission,
     VerificationTask,
@@ -38,7 +40,6 @@ __all__ = [
     "MemberRemove",
     "ProbeOut",
     "SearchOut",
-    "VerificationOut",
     "VerificationTaskOut",
 ]
 
@@ -49,22 +50,9 @@ class _Attrs(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
 
-class CaseOut(_Attrs):
-    id: int
-    number: str
-    purpose: str
-    legal_basis: str
-    owner: str
-    owner_unit: str
-    status: CaseStatus
-    retention_until: str
-    created_at: str
-    closed_at: str | None
-    closed_by: str | None
-
-    @classmethod
-    def of(cls, case: CaseRecord) -> CaseOut:
-        return cls.model_validate(case)
+@pydantic_dataclass(frozen=True)
+class CaseOut(CaseRecord, RecordView):
+    pass
 
 
 class CasesOut(BaseModel):
@@ -82,11 +70,9 @@ class CaseCreate(BaseModel):
     )
 
 
-class MemberOut(_Attrs):
-    username: str
-    role: CaseRole
-    added_by: str
-    added_at: str
+@pydantic_dataclass(frozen=True)
+class MemberOut(CaseMember, RecordView):
+    pass
 
 
 class MemberIn(BaseModel):
@@ -112,59 +98,19 @@ class ProbeOut(_Attrs):
     erased_at: str | None
 
 
-class SearchOut(_Attrs):
-    id: int
-    audit_seq: int
-    probe_id: int
-    searched_by: str
-    model_id: str
-    threshold: float
-    threshold_source: str
-    recorded_at: str
+@pydantic_dataclass(frozen=True)
+class SearchOut(CaseSearch, RecordView):
+    pass
 
 
-class CandidateOut(_Attrs):
-    id: int
-    search_id: int
-    face_id: int
-    rank: int
-    similarity: float
-    score: float | None
-    estimated_fmr: float | None
-    estimated_fmr_upper: float | None
-    estimated_fpir: float | None
-    estimated_fpir_upper: float | None
+@pydantic_dataclass(frozen=True)
+class CandidateOut(CandidateRecord, RecordView):
+    pass
 
 
-class VerificationOut(_Attrs):
-    id: int
-    verifier: str
-    conclusion: Conclusion
-    agrees: bool
-    form: dict[str, Any]
-    reason: str
-    verified_at: str
-    content_sha256: str
-    audit_seq: int | None
-
-
-class DecisionOut(_Attrs):
-    """A decision as the caller may see it: while ``sealed``, its conclusion, form, reason
-    and verifications are withheld (blind verification)."""
-
-    decision_id: int
-    candidate_id: int
-    examiner: str
-    decided_at: str
-    status: DecisionStatus
-    sealed: bool
-    conclusion: Conclusion | None
-    form: dict[str, Any] | None
-    reason: str | None
-    content_sha256: str | None
-    audit_seq: int | None
-    verifications: list[VerificationOut]
-    verified_lead: bool
+@pydantic_dataclass(frozen=True)
+class DecisionOut(DecisionView, RecordView):
+    pass
 
 
 class DecisionIn(BaseModel):
@@ -182,6 +128,7 @@ class DecisionIn(BaseModel):
         return Submission(self.conclusion, features, self.reason, self.notes)
 
 
+@pydantic_dataclass(frozen=True)
 class CaseDetailOut(CaseOut):
     members: list[MemberOut]
     probes: list[ProbeOut]
@@ -192,30 +139,18 @@ class CaseDetailOut(CaseOut):
     @classmethod
     def of_view(cls, view: CaseView) -> CaseDetailOut:
         return cls(
-            **CaseOut.of(view.case).model_dump(),
-            members=[MemberOut.model_validate(m) for m in view.members],
+            **view.case.as_dict(),
+            members=[MemberOut.of(m) for m in view.members],
             probes=[ProbeOut.model_validate(p) for p in view.probes],
-            searches=[SearchOut.model_validate(s) for s in view.searches],
-            candidates=[CandidateOut.model_validate(c) for c in view.candidates],
-            decisions=[DecisionOut.model_validate(d) for d in view.decisions],
+            searches=[SearchOut.of(s) for s in view.searches],
+            candidates=[CandidateOut.of(c) for c in view.candidates],
+            decisions=[DecisionOut.of(d) for d in view.decisions],
         )
 
 
-class VerificationTaskOut(_Attrs):
+@pydantic_dataclass(frozen=True)
+class VerificationTaskOut(VerificationTask, RecordView):
     """What a verifier compares: never the first examiner's conclusion."""
-
-    case_number: str
-    decision_id: int
-    examiner: str
-    decided_at: str
-    candidate: CandidateOut
-    probe_sha256: str
-    model_id: str
-    threshold: float
-
-    @classmethod
-    def of(cls, task: VerificationTask) -> VerificationTaskOut:
-        return cls.model_validate(task)
 
 
 class ComparedFaceOut(BaseModel):
@@ -255,8 +190,8 @@ class ComparisonOut(BaseModel):
     def of(cls, c: Comparison) -> ComparisonOut:
         return cls(
             case_number=c.case_number,
-            candidate=CandidateOut.model_validate(c.candidate),
-            search=SearchOut.model_validate(c.search),
+            candidate=CandidateOut.of(c.candidate),
+            search=SearchOut.of(c.search),
             probe_sha256=c.probe_sha256,
             probe=ComparedFaceOut.of(c.probe),
             face=ComparedFaceOut.of(c.face),

@@ -67,7 +67,7 @@ class Examinations:
         )
         case = self.ledger.case_by_id(case_id)
         self._chain(user, case, "decision", decision.id, decision.content_sha256, candidate.id)
-        return DecisionView.of(self._decision(decision.id), (), sealed=False)
+        return DecisionView.as_seen(self._decision(decision.id), (), sealed=False)
 
     def decisions(self, user: User, number: str) -> list[DecisionView]:
         """Every decision of the case as ``user`` may see it (see *blind verification*)."""
@@ -77,7 +77,7 @@ class Examinations:
         views = []
         for d in records:
             mine = tuple(v for v in verifications if v.decision_id == d.id)
-            views.append(DecisionView.of(d, mine, sealed=_sealed(grant, user, d, bool(mine))))
+            views.append(DecisionView.as_seen(d, mine, sealed=_sealed(grant, user, d, bool(mine))))
         return views
 
     def verification_task(self, user: User, decision_id: int) -> VerificationTask:

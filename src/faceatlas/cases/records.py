@@ -16,7 +16,7 @@ from faceatlas.store.case_records import (
     DecisionRecord,
     VerificationRecord,
 )
-from faceatlas.types import record_dict
+from faceatlas.types import JsonRecord
 
 __all__ = [
     "MAX_TEXT_CHARS",
@@ -160,7 +160,7 @@ class SearchInput:
 
 
 @dataclass(frozen=True, slots=True)
-class DecisionView:
+class DecisionView(JsonRecord):
     """A decision as one reader may see it. While ``sealed``, the conclusion, the form and
     the reason are withheld (``None``): the reader may still verify it blind."""
 
@@ -176,16 +176,11 @@ class DecisionView:
     content_sha256: str | None
     audit_seq: int | None
     verifications: tuple[VerificationRecord, ...]
-
-    @property
-    def verified_lead(self) -> bool:
-        """A possible lead that a second examiner verified (and nobody disputed)."""
-        return self.conclusion is Conclusion.POSSIBLE_LEAD and self.status is (
-            DecisionStatus.VERIFIED
-        )
+    verified_lead: bool
+    """A possible lead that a second examiner verified (and nobody disputed)."""
 
     @classmethod
-    def of(
+    def as_seen(
         cls, d: DecisionRecord, verifications: tuple[VerificationRecord, ...], *, sealed: bool
     ) -> DecisionView:
         if not verifications:
@@ -194,6 +189,7 @@ class DecisionView:
             status = DecisionStatus.VERIFIED
         else:
             status = DecisionStatus.DISPUTED
+        conclusion = None if sealed else d.conclusion
         return cls(
             decision_id=d.id,
             candidate_id=d.candidate_id,
@@ -201,23 +197,19 @@ class DecisionView:
             decided_at=d.decided_at,
             status=status,
             sealed=sealed,
-            conclusion=None if sealed else d.conclusion,
+            conclusion=conclusion,
             form=None if sealed else d.form,
             reason=None if sealed else d.reason,
             content_sha256=None if sealed else d.content_sha256,
             audit_seq=d.audit_seq,
             verifications=() if sealed else verifications,
+            verified_lead=conclusion is Conclusion.POSSIBLE_LEAD
+            and status is DecisionStatus.VERIFIED,
         )
-
-    def as_dict(self) -> dict[str, Any]:
-        data = record_dict(self)
-        data["verifications"] = [record_dict(v) for v in self.verifications]
-        data["verified_lead"] = self.verified_lead
-        return data
 
 
 @dataclass(frozen=True, slots=True)
-class VerificationTask:
+class VerificationTask(JsonRecord):
     """What a verifier gets before recording their own conclusion: the candidate and the
     probe it was found for, and who decided when; never the first conclusion."""
 

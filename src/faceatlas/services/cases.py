@@ -54,8 +54,11 @@ from faceatlas.types import record_dict
 
 __all__ = [
     "OPENED_BY_SEARCH",
+    "CandidateRecord",
+    "CaseMember",
     "CaseRecord",
     "CaseRole",
+    "CaseSearch",
     "CaseService",
     "CaseStatus",
     "CaseView",

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from faceatlas.types import record_dict
+from faceatlas.types import JsonRecord
 
 __all__ = [
     "CandidateInput",
@@ -65,7 +65,7 @@ def content_sha256(content: dict[str, Any]) -> str:
 
 
 @dataclass(frozen=True, slots=True)
-class CaseRecord:
+class CaseRecord(JsonRecord):
     id: int
     number: str
     purpose: str
@@ -79,19 +79,13 @@ class CaseRecord:
     closed_at: str | None
     closed_by: str | None
 
-    def as_dict(self) -> dict[str, Any]:
-        return record_dict(self)
-
 
 @dataclass(frozen=True, slots=True)
-class CaseMember:
+class CaseMember(JsonRecord):
     username: str
     role: CaseRole
     added_by: str
     added_at: str
-
-    def as_dict(self) -> dict[str, Any]:
-        return record_dict(self)
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,7 +102,7 @@ class CaseProbe:
 
 
 @dataclass(frozen=True, slots=True)
-class CaseSearch:
+class CaseSearch(JsonRecord):
     """An audited search recorded into a case: its audit entry, probe and parameters."""
 
     id: int
@@ -120,9 +114,6 @@ class CaseSearch:
     threshold: float
     threshold_source: str
     recorded_at: str
-
-    def as_dict(self) -> dict[str, Any]:
-        return record_dict(self)
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,7 +131,7 @@ class CandidateInput:
 
 
 @dataclass(frozen=True, slots=True)
-class CandidateRecord:
+class CandidateRecord(JsonRecord):
     """A candidate as the search showed it, with its error estimates."""
 
     id: int
@@ -153,9 +144,6 @@ class CandidateRecord:
     estimated_fmr_upper: float | None
     estimated_fpir: float | None
     estimated_fpir_upper: float | None
-
-    def as_dict(self) -> dict[str, Any]:
-        return record_dict(self)
 
 
 @dataclass(frozen=True, slots=True)
@@ -188,7 +176,7 @@ class DecisionRecord:
 
 
 @dataclass(frozen=True, slots=True)
-class VerificationRecord:
+class VerificationRecord(JsonRecord):
     """A second examiner's own conclusion on a decision, and whether it agrees."""
 
     id: int
