@@ -12,9 +12,9 @@ Conventions that hold everywhere:
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import Field, dataclass, field, fields
 from enum import Enum
-from typing import Annotated, Any, Self
+from typing import Annotated, Any, Self, TypeVar, dataclass_transform
 
 import numpy as np
 import numpy.typing as npt
@@ -35,9 +35,20 @@ __all__ = [
     "Vector",
     "Vectors",
     "is_web_url",
+    "record",
     "record_dict",
     "similarity_to_distance",
 ]
+
+T = TypeVar("T")
+
+
+@dataclass_transform(frozen_default=True, field_specifiers=(field, Field))
+def record(cls: type[T]) -> type[T]:
+    """Make ``cls`` a record: a frozen dataclass with slots, the one form of every domain
+    record (set once here, so a change of that form is a change of one line)."""
+    return dataclass(frozen=True, slots=True)(cls)
+
 
 RGBImage = npt.NDArray[np.uint8]
 """An image as ``uint8`` array of shape ``(height, width, 3)``, RGB order."""
@@ -54,7 +65,7 @@ def similarity_to_distance(similarity: float) -> float:
     return float(np.sqrt(max(0.0, 2.0 - 2.0 * similarity)))
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Box:
     left: int
     top: int
@@ -101,7 +112,7 @@ class Box:
         return record_dict(self)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class DetectedFace:
     """A face found by a detector.
 
@@ -115,7 +126,7 @@ class DetectedFace:
     score: float
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class FaceQuality:
     """Per-face quality signals, all cheap to compute.
 
@@ -146,7 +157,7 @@ class FaceQuality:
         return out
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class FaceSpan:
     """When a face track of a video is on screen, in seconds from the video's first frame:
     the first and last sampled frames it was seen in, and the frame its embedding and
@@ -161,7 +172,7 @@ class FaceSpan:
         return record_dict(self, digits=2)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class AnalyzedFace:
     """A detected face with its quality, unit-norm embedding and JPEG thumbnail; a face track
     of a video also has its :class:`FaceSpan` (``None`` for a photo's face)."""

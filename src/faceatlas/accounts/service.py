@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
@@ -34,6 +33,7 @@ from faceatlas.store.accounts import (
     UserRow,
 )
 from faceatlas.store.rows import Database
+from faceatlas.types import record
 
 __all__ = ["Accounts", "Credential", "IssuedToken", "TokenKind", "User"]
 
@@ -52,7 +52,7 @@ class TokenKind(StrEnum):
     """Bearer token for the REST API."""
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class User:
     id: int
     username: str
@@ -63,7 +63,7 @@ class User:
     created_at: str
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Credential:
     """The user behind a presented token, and that token's record."""
 
@@ -73,7 +73,7 @@ class Credential:
     csrf_token: str | None
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class IssuedToken:
     """A new secret; ``secret`` is shown once and never stored."""
 

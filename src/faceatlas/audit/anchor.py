@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -23,6 +22,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from faceatlas.errors import ConfigError, InvalidRequestError, NotFoundError
+from faceatlas.types import record
 
 __all__ = [
     "Anchor",
@@ -36,7 +36,7 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Anchor:
     seq: int
     hash: str
@@ -55,7 +55,7 @@ class Anchor:
         )
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class AnchorProblem:
     line: int
     seq: int

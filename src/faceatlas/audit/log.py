@@ -17,13 +17,14 @@ import hashlib
 import json
 import threading
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 from datetime import UTC, datetime
 from typing import Any, Literal
 
 from faceatlas.audit.records import RECORD_ACTIONS, check_case_records
 from faceatlas.store.audit import AuditQuery, AuditRecord, AuditRow, AuditStore, Link
 from faceatlas.store.rows import Database
+from faceatlas.types import record
 
 __all__ = [
     "AuditEntry",
@@ -39,7 +40,7 @@ EVENT_FIELDS = ("actor", "actor_role", "actor_unit", "action", "case_number", "p
 """The fields an event gives and its entry keeps, in entry order."""
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class AuditEvent:
     """What happened, as given by the caller; ``details`` must be JSON-ready.
 
@@ -56,7 +57,7 @@ class AuditEvent:
     details: dict[str, Any] = field(default_factory=dict)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class AuditEntry(AuditRecord[dict[str, Any]]):
     """An entry as read: its ``details`` parsed from the JSON text the hash covers."""
 
@@ -68,7 +69,7 @@ FIELDS = tuple(f.name for f in dataclasses.fields(AuditEntry))
 """Every field of an entry, in order (the columns of an export)."""
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ChainProblem:
     """One broken link. ``kind``: ``edited``, ``deleted``, ``relinked``, ``truncated`` or
     ``forged`` (a row outside the chain's sequence)."""
@@ -78,7 +79,7 @@ class ChainProblem:
     message: str
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class VerifyReport:
     entries: int
     head_seq: int

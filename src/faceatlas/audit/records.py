@@ -10,11 +10,11 @@ entry is found, and the audit chain itself shows any edit of the entries.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 
 from faceatlas.store.case_decisions import DecisionStore
 from faceatlas.store.case_records import DecisionRecord, VerificationRecord, content_sha256
 from faceatlas.store.rows import Database
+from faceatlas.types import record
 
 __all__ = ["RECORD_ACTIONS", "RecordProblem", "check_case_records"]
 
@@ -22,7 +22,7 @@ RECORD_ACTIONS = {"case_decision": "decision", "case_verification": "verificatio
 """Audit actions that record a case row, and the kind of row."""
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class RecordProblem:
     """A row that disagrees with the log. ``seq``: its audit entry (0 when it has none);
     ``kind``: ``record_edited``, ``record_deleted`` or ``record_unlogged``."""

@@ -18,13 +18,13 @@ take part they add themselves as members, and are then bound by the blind-verifi
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from enum import StrEnum
 
 from faceatlas.accounts import Role, User
 from faceatlas.errors import ConflictError, NotFoundError, PermissionDeniedError
 from faceatlas.store.case_records import CaseMember, CaseRecord, CaseRole, CaseStatus
 from faceatlas.store.cases import CaseStore
+from faceatlas.types import record
 
 __all__ = ["CaseAction", "CaseGrant", "check_access", "check_case_access", "is_reviewer"]
 
@@ -48,7 +48,7 @@ _REVIEWER_ACTIONS = frozenset({CaseAction.READ, CaseAction.MANAGE})
 _WHILE_OPEN = frozenset({CaseAction.SEARCH, CaseAction.EXAMINE, CaseAction.VERIFY})
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class CaseGrant:
     """A case a user may act on, and how: as ``member`` (or ``None``), as reviewer."""
 

@@ -4,7 +4,6 @@ face ids, scores and error estimates) and the views a case's readers get."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, TypeVar
 
@@ -16,7 +15,7 @@ from faceatlas.store.case_records import (
     DecisionRecord,
     VerificationRecord,
 )
-from faceatlas.types import JsonRecord
+from faceatlas.types import JsonRecord, record
 
 __all__ = [
     "MAX_TEXT_CHARS",
@@ -88,7 +87,7 @@ def checked_text(value: object, what: str, *, required: bool) -> str:
     return text
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ComparisonForm:
     """The FISWG comparison of a probe face and a candidate: a finding for every feature,
     and free-text notes."""
@@ -146,7 +145,7 @@ class ComparisonForm:
         return {"features": {f.value: v.value for f, v in self.findings}, "notes": self.notes}
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class SearchInput:
     """An audited search to record into its case: the ``search`` audit entry's sequence
     number, the probe photo searched, the model and threshold in force, and the candidates."""
@@ -159,7 +158,7 @@ class SearchInput:
     candidates: tuple[CandidateInput, ...]
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class DecisionView(JsonRecord):
     """A decision as one reader may see it. While ``sealed``, the conclusion, the form and
     the reason are withheld (``None``): the reader may still verify it blind."""
@@ -208,7 +207,7 @@ class DecisionView(JsonRecord):
         )
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class VerificationTask(JsonRecord):
     """What a verifier gets before recording their own conclusion: the candidate and the
     probe it was found for, and who decided when; never the first conclusion."""

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import base64
 import io
-from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from jinja2 import Environment, PackageLoader, select_autoescape
@@ -35,6 +34,7 @@ from faceatlas.store.case_records import (
     CaseRecord,
     CaseSearch,
 )
+from faceatlas.types import record
 
 __all__ = [
     "REPORT_NOTICE",
@@ -54,14 +54,14 @@ PROBE_MAX_PX = 480
 """Longest side of a probe photo as embedded in a report."""
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ProbeEntry:
     probe: CaseProbe
     image_uri: str | None
     """``data:`` URI of the photo, ``None`` once retention erased it."""
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class CandidateEntry:
     candidate: CandidateRecord
     search: CaseSearch
@@ -72,7 +72,7 @@ class CandidateEntry:
     decision: DecisionView | None
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class CaseReport:
     case: CaseRecord
     members: tuple[CaseMember, ...]

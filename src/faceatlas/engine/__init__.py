@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import fields
 
 from faceatlas.choices import DetectorKind, DlibBackend, EngineName, ExecutionProvider
 from faceatlas.config import Settings
@@ -11,6 +11,7 @@ from faceatlas.engine.card import ModelCard, card_of
 from faceatlas.engine.decode import DecodedImage, decode_image
 from faceatlas.engine.protocol import FaceEngine
 from faceatlas.errors import ConfigError
+from faceatlas.types import record
 
 __all__ = [
     "DecodedImage",
@@ -26,7 +27,7 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class EngineSpec:
     """Everything needed to build an engine in another process (picklable)."""
 

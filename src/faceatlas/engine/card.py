@@ -11,11 +11,11 @@ refused there until an atlas calibration (``faceatlas calibrate``) or a setting 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from faceatlas.engine.probe_gate import ProbeFloors
 from faceatlas.errors import ConfigError
+from faceatlas.types import record
 
 if TYPE_CHECKING:
     from faceatlas.engine.protocol import FaceEngine
@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 __all__ = ["ModelCard", "card_of"]
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ModelCard:
     """The numbers one embedding model owns.
 

@@ -11,18 +11,17 @@ from __future__ import annotations
 import io
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from PIL import Image
 
-from faceatlas.types import Box, Point, RGBImage
+from faceatlas.types import Box, Point, RGBImage, record
 
 __all__ = ["AlignedCrop", "aligned_crop"]
 
 JPEG_QUALITY = 92
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class AlignedCrop:
     """A JPEG of a face turned upright, and its landmarks in the crop's pixels."""
 

@@ -5,7 +5,6 @@ package."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +14,7 @@ from faceatlas.choices import DetectorKind, DlibBackend, ExecutionProvider
 from faceatlas.engine.card import ModelCard
 from faceatlas.engine.providers import ProviderChoice
 from faceatlas.errors import ConfigError
-from faceatlas.types import Box, DetectedFace, Point, RGBImage, Vectors
+from faceatlas.types import Box, DetectedFace, Point, RGBImage, Vectors, record
 
 __all__ = ["DLIB_CARD", "DLIB_MODEL_ID", "DlibEngine", "DlibOptions", "dlib_model_paths"]
 
@@ -47,7 +46,7 @@ CHIP_SIZE = 150
 CHIP_PADDING = 0.25
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class DlibOptions:
     detector: DetectorKind = DetectorKind.HOG
     upsample: int = 1

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -28,6 +27,7 @@ import numpy.typing as npt
 
 from faceatlas.engine._onnx_graph import GraphBuilder
 from faceatlas.errors import ConfigError
+from faceatlas.types import record
 
 __all__ = ["DlibNetwork", "Layer", "build_onnx", "read_dlib_network"]
 
@@ -45,7 +45,7 @@ _LAYER_TAGS = (
 )
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Layer:
     """One layer of the serialised network, in input-to-output order."""
 
@@ -57,7 +57,7 @@ class Layer:
     padding: tuple[int, int] = (0, 0)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class DlibNetwork:
     """Input means (R, G, B) and the layers of a dlib face ResNet."""
 

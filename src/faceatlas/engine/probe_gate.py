@@ -10,10 +10,9 @@ no guarantee: the floors read size, sharpness and exposure, not every way a phot
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from enum import StrEnum
 
-from faceatlas.types import FaceQuality
+from faceatlas.types import FaceQuality, record
 
 __all__ = ["PASS", "ProbeFloors", "ProbeVerdict", "Verdict", "assess_probe"]
 
@@ -24,7 +23,7 @@ class Verdict(StrEnum):
     REFUSE = "refuse"
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ProbeFloors:
     """Quality floors of one engine. ``*_refuse`` and ``*_warn`` bound the same signal;
     exposure has a dark and a bright side."""
@@ -38,7 +37,7 @@ class ProbeFloors:
     exposure_bright_refuse: float
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ProbeVerdict:
     verdict: Verdict
     reasons: tuple[str, ...]

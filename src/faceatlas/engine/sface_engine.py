@@ -12,7 +12,6 @@ out of the graph inputs so ONNX Runtime treats them as constants.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -29,7 +28,7 @@ from faceatlas.engine.sface_models import (
     dynamic_yunet,
     sface_model_files,
 )
-from faceatlas.types import Box, DetectedFace, Point, RGBImage, Vectors
+from faceatlas.types import Box, DetectedFace, Point, RGBImage, Vectors, record
 
 __all__ = [
     "MODEL_SHA256",
@@ -67,7 +66,7 @@ photo, an avatar, a cropped screenshot) has no context around it and is missed; 
 PAD_GRAY = 127
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class SFaceOptions:
     """``score_threshold``: YuNet confidence kept (0.9, OpenCV's default for YuNet);
     ``nms_iou``: overlap merged; ``max_side_px``: longer image side YuNet sees (larger

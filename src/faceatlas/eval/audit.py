@@ -16,7 +16,6 @@ false matches grow with the number of faces searched, at any threshold.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -26,7 +25,7 @@ from faceatlas.errors import InvalidRequestError
 from faceatlas.eval.calibration import Calibration
 from faceatlas.eval.rates import rate
 from faceatlas.search.fairness import FairScorer
-from faceatlas.types import Vectors, record_dict
+from faceatlas.types import Vectors, record, record_dict
 
 __all__ = [
     "EXTRAPOLATE_SIZES",
@@ -71,7 +70,7 @@ def predicted_fpir(fmr: float, gallery_size: int) -> float:
     return float(-np.expm1(gallery_size * np.log1p(-min(fmr, 1.0 - 1e-16))))
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class AuditResult:
     description: str
     gallery_size: int

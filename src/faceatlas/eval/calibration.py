@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import platform
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -23,6 +22,7 @@ from faceatlas.eval.rates import Rate, rate
 from faceatlas.search import FmrMapping
 from faceatlas.search.fairness import FairScorer
 from faceatlas.store.calibrations import CalibrationRecord
+from faceatlas.types import record
 
 __all__ = [
     "DEFAULT_TARGET_FMR",
@@ -45,7 +45,7 @@ MIN_EXPECTED_FALSE_MATCHES = 10
 expected at the target (comparisons * target), or the threshold is noise."""
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Calibration:
     model_id: str
     target_fmr: float

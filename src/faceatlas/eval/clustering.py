@@ -9,15 +9,14 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
-from faceatlas.types import record_dict
+from faceatlas.types import record, record_dict
 
 __all__ = ["ClusterScores", "score_clusters"]
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ClusterScores:
     items: int
     true_clusters: int

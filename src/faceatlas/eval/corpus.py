@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 from enum import StrEnum
 from importlib import resources
 from pathlib import Path
@@ -19,6 +19,7 @@ import numpy as np
 import numpy.typing as npt
 
 from faceatlas.errors import InvalidRequestError, NotFoundError
+from faceatlas.types import record
 
 __all__ = [
     "Corpus",
@@ -42,7 +43,7 @@ class Half(StrEnum):
     HELD_OUT = "held-out"
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Corpus:
     """``paths[i]`` shows person ``identities[i]``; ``groups[attr][i]`` is their label or None."""
 

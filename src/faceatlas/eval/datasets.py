@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
 from faceatlas.errors import InvalidRequestError, NotFoundError
+from faceatlas.types import record
 
 __all__ = ["LfwPair", "lfw_image_path", "lfw_people", "read_lfw_pairs"]
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class LfwPair:
     fold: int
     a: Path

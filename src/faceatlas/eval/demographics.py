@@ -17,7 +17,6 @@ Each person counts with at most ``max_per_identity`` photos.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -31,6 +30,7 @@ from faceatlas.eval.embedded import (
     same_identity_scores,
 )
 from faceatlas.eval.rates import Rate, rate
+from faceatlas.types import record
 
 __all__ = ["DemographicsResult", "GroupRates", "run_demographics"]
 
@@ -38,7 +38,7 @@ DEFAULT_MAX_PER_IDENTITY = 5
 MIN_GROUP_PEOPLE = 2
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class GroupRates:
     group: str
     people: int
@@ -56,7 +56,7 @@ class GroupRates:
         }
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class DemographicsResult:
     corpus: str
     attribute: str

@@ -13,7 +13,6 @@ import os
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import ExitStack
-from dataclasses import dataclass
 from multiprocessing import get_context
 from pathlib import Path
 
@@ -22,7 +21,7 @@ import numpy as np
 from faceatlas.choices import EngineName
 from faceatlas.engine import EngineSpec, FaceEngine, create_engine, decode_image
 from faceatlas.errors import FaceAtlasError
-from faceatlas.types import Box, Vectors
+from faceatlas.types import Box, Vectors, record
 
 __all__ = ["EmbeddingSet", "StatusCounts", "default_cache_dir", "embed_photos"]
 
@@ -58,7 +57,7 @@ class StatusCounts:
         return int((self.status == STATUS_FAILED).sum())
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class EmbeddingSet(StatusCounts):
     """``vectors[i]`` (unit norm, float32 ``(n, dim)``) belongs to ``paths[i]``.
 

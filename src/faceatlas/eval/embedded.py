@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -14,7 +13,7 @@ from faceatlas.engine import EngineSpec
 from faceatlas.eval.corpus import Corpus, Half, split_identities
 from faceatlas.eval.embed import STATUS_FAILED, StatusCounts, embed_photos
 from faceatlas.search.fairness import FairScorer
-from faceatlas.types import Vectors
+from faceatlas.types import Vectors, record
 
 __all__ = [
     "EmbeddedCorpus",
@@ -43,7 +42,7 @@ def score_block(
 BLOCK = 1024
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class EmbeddedCorpus(StatusCounts):
     """``vectors[i]`` (unit ``float32``) embeds ``corpus.paths[i]``; ``status`` as in :mod:`embed`."""
 

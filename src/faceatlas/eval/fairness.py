@@ -25,7 +25,7 @@ figure on the held-out half is measured on a face that set a parameter.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from typing import Any
 
 import faiss
@@ -49,6 +49,7 @@ from faceatlas.eval.embedded import (
 from faceatlas.eval.metrics import threshold_at_far
 from faceatlas.search import FmrMapping
 from faceatlas.search.fairness import FairScorer, FpirMapping, nearest_region
+from faceatlas.types import record
 
 __all__ = ["FairnessFit", "fit_fair_scorer"]
 
@@ -59,7 +60,7 @@ DEFAULT_SEED = 0
 BLOCK = 1024
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class FairnessFit:
     """Options of one fit; the defaults are the shipped ones."""
 

@@ -15,14 +15,13 @@ Ranks are pessimistic: a gallery entry that ties the mate's score ranks above it
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
 
 from faceatlas.eval.metrics import threshold_at_far
 from faceatlas.search.fairness import stricter_offsets
-from faceatlas.types import Vectors
+from faceatlas.types import Vectors, record
 
 __all__ = [
     "SearchOutcomes",
@@ -40,7 +39,7 @@ Ints = npt.NDArray[np.int64]
 BLOCK = 2048
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class SearchOutcomes:
     """What each search returned, reduced to what the metrics need.
 

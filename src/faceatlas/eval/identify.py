@@ -11,7 +11,6 @@ positives grow with gallery size.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -28,6 +27,7 @@ from faceatlas.eval.identification import (
     with_distractors,
 )
 from faceatlas.eval.rates import rate
+from faceatlas.types import record
 
 __all__ = [
     "CMC_RANKS",
@@ -43,7 +43,7 @@ FPIR_TARGETS = (0.01, 0.003)
 PLOT_POINTS = 300
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class GallerySplit:
     """Indices into the corpus: enrolled photos, mated probes (with their gallery row), non-mated."""
 
@@ -69,7 +69,7 @@ def gallery_split(corpus: EmbeddedCorpus) -> GallerySplit:
     return GallerySplit(gallery, mated, mate_row, nonmated)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class IdentifyResult:
     corpus: str
     gallery_people: int

@@ -12,7 +12,7 @@ include calibration people, which the report says.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import field, replace
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
@@ -44,6 +44,7 @@ from faceatlas.eval.identify import IdentifyResult, gallery_split, run_identify
 from faceatlas.eval.lfw import select_pairs
 from faceatlas.eval.verify import VerifyResult, run_verify
 from faceatlas.search.fairness import FairScorer
+from faceatlas.types import record
 
 __all__ = ["LabOptions", "LabResult", "Scoring", "Suite", "run_lab"]
 
@@ -67,7 +68,7 @@ class Suite(StrEnum):
     AUDIT = "audit"
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class LabOptions:
     lfw_dir: Path
     utkface_dir: Path | None = None
@@ -92,7 +93,7 @@ class LabOptions:
     than the shipped scorer's is always calibrated in the run."""
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class LabResult:
     model_id: str
     options: LabOptions

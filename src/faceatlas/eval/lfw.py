@@ -8,7 +8,6 @@ over folds, ROC AUC and TAR at FAR = 1e-3 over all pairs.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -18,11 +17,12 @@ from faceatlas.engine import EngineSpec
 from faceatlas.eval.datasets import LfwPair, read_lfw_pairs
 from faceatlas.eval.embed import EmbeddingSet, embed_photos
 from faceatlas.eval.metrics import auc, k_fold_accuracy, roc_curve, tar_at_far
+from faceatlas.types import record
 
 __all__ = ["VerificationReport", "pair_scores", "run_lfw", "verification_report"]
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class VerificationReport:
     model_id: str
     pairs: int

@@ -5,10 +5,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 import numpy.typing as npt
+
+from faceatlas.types import record
 
 __all__ = [
     "DetCurve",
@@ -28,7 +28,7 @@ Scores = npt.NDArray[np.float64]
 Labels = npt.NDArray[np.int_]
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class RocCurve:
     """Points in order of decreasing threshold; ``far[i]``/``tar[i]`` accept ``score >= threshold[i]``."""
 
@@ -110,7 +110,7 @@ def k_fold_accuracy(
     return accuracies, thresholds
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class DetCurve:
     """Detection error trade-off: ``fnmr[i]`` against ``fmr[i]`` when accepting ``score >= thresholds[i]``."""
 

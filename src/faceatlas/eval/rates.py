@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from faceatlas.search.fmr import Z95, wilson_interval
+from faceatlas.types import record
 
 __all__ = ["Z95", "Rate", "rate", "wilson_interval"]
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Rate:
     """``errors`` out of ``trials``, with a 95% Wilson interval."""
 

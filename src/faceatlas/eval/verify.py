@@ -9,7 +9,6 @@ people among the View 2 photos (millions), which resolves FMR = 1e-4.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -20,7 +19,7 @@ from faceatlas.eval.embedded import cross_identity_scores, identity_codes
 from faceatlas.eval.lfw import VerificationReport, verification_report
 from faceatlas.eval.metrics import det_curve, equal_error_rate, fnmr_at_fmr
 from faceatlas.eval.rates import rate
-from faceatlas.types import Vectors, record_dict
+from faceatlas.types import Vectors, record, record_dict
 
 __all__ = ["FMR_TARGETS", "ErrorTradeoff", "VerifyResult", "error_tradeoff", "run_verify"]
 
@@ -28,7 +27,7 @@ FMR_TARGETS = (1e-2, 1e-3, 1e-4)
 PLOT_POINTS = 400
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ErrorTradeoff:
     """EER, FNMR at each FMR target, and a thinned DET curve, for one score set."""
 
@@ -84,7 +83,7 @@ def error_tradeoff(name: str, genuine: np.ndarray, impostor: np.ndarray) -> Erro
     )
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class VerifyResult:
     accuracy: VerificationReport
     view2: ErrorTradeoff

@@ -41,7 +41,7 @@ from faceatlas.identity.cluster_passes import (
     votes_needed,
 )
 from faceatlas.index.protocol import VectorIndex
-from faceatlas.types import Vectors
+from faceatlas.types import Vectors, record
 
 if TYPE_CHECKING:
     from faceatlas.config import Settings
@@ -53,7 +53,7 @@ SEARCH_BATCH = 1024
 """Query rows sent to the index at once (bounds memory for large reclusters)."""
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ClusterParams:
     """Clustering parameters (settings ``identity_*``; see ``docs/identities.md``)."""
 
@@ -132,7 +132,7 @@ class ClusterState:
     """Identity id -> sum of its faces' unit embeddings (float64 ``(dim,)``)."""
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ClusterOutcome:
     """What a run decided: new assignments, and which of their identities it founded."""
 

@@ -14,17 +14,16 @@ longer outranks them. Ties break on the best single-face similarity.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 
 import numpy as np
 
 from faceatlas.index.protocol import IndexHit
-from faceatlas.types import Vector, Vectors
+from faceatlas.types import Vector, Vectors, record
 
 __all__ = ["IdentityScore", "probe_vector", "rank_identities"]
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class IdentityScore:
     """One candidate: ``identity_id`` is ``None`` for a face with no identity."""
 

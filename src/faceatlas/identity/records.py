@@ -5,11 +5,10 @@ defined in :mod:`faceatlas.store.identity_records` and re-exported here."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from faceatlas.store.identity_records import Decision, DecisionKind, IdentitySummary
-from faceatlas.types import record_dict
+from faceatlas.types import record, record_dict
 
 __all__ = [
     "ClusterReport",
@@ -24,7 +23,7 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ClusterReport:
     """What one clustering run did."""
 
@@ -42,7 +41,7 @@ class ClusterReport:
         return record_dict(self, digits={"elapsed_s": 3})
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class NameCandidate:
     """A name seen near this identity's photos: a lead to verify, never a fact.
 
@@ -72,7 +71,7 @@ class NameCandidate:
         }
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class IdentityPhoto:
     """One photo of an identity: the face, its image and where the image was found."""
 
@@ -86,7 +85,7 @@ class IdentityPhoto:
         return record_dict(self)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class IdentityDetail:
     summary: IdentitySummary
     photos: tuple[IdentityPhoto, ...]
@@ -106,7 +105,7 @@ class IdentityDetail:
         }
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class IdentityHit:
     """A person (or a lone face) similar to the probe: a lead, never an identification."""
 
@@ -135,7 +134,7 @@ class IdentityHit:
         }
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class IdentitySearchResult:
     model_id: str
     probe_photos: int

@@ -31,7 +31,7 @@ from faceatlas.errors import FaceIndexError
 from faceatlas.index.base import FaissIndexBase, faiss_hits
 from faceatlas.index.protocol import Ids, IndexHit, IndexState, VectorLookup
 from faceatlas.index.rerank import rerank, shortlist_size
-from faceatlas.types import Vectors
+from faceatlas.types import Vectors, record
 
 __all__ = ["IvfIndex", "IvfOptions", "nlist_for"]
 
@@ -52,7 +52,7 @@ PQ_MIN_TRAIN = 10_000
 """PQ code books have 256 centroids per sub-space and need about 39 x 256 points."""
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class IvfOptions:
     codes: str = "SQ8"
     """FAISS code spec after the lists: ``SQ8``, ``PQ16``, ``PQ32``, ``PQ64``."""

@@ -15,7 +15,7 @@ import json
 import logging
 import os
 import re
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +23,7 @@ from faceatlas.errors import ConfigError, FaceIndexError, ModelMismatchError
 from faceatlas.index.base import IndexBase
 from faceatlas.index.protocol import Ids, IndexHit, IndexState, VectorLookup
 from faceatlas.index.rerank import rerank, shortlist_size
-from faceatlas.types import Vectors
+from faceatlas.types import Vectors, record
 
 __all__ = ["MilvusIndex", "MilvusOptions", "collection_name"]
 
@@ -36,7 +36,7 @@ MAX_LIMIT = 16_384
 """Milvus caps ``limit`` (top-k) per search."""
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class MilvusOptions:
     uri: str
     """``http://host:19530`` for a server or cluster; a local path for Milvus Lite."""

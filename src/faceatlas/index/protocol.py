@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 import numpy.typing as npt
 
-from faceatlas.types import Vectors
+from faceatlas.types import Vectors, record
 
 __all__ = ["IndexHit", "IndexState", "VectorIndex", "VectorLookup"]
 
@@ -19,7 +18,7 @@ VectorLookup = Callable[[Sequence[int]], Mapping[int, npt.NDArray[np.float32]]]
 """Exact stored vectors by id (the catalog's float32 embeddings); missing ids are left out."""
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class IndexHit:
     """One neighbour: the stored id and its inner-product similarity to the query."""
 
@@ -27,7 +26,7 @@ class IndexHit:
     similarity: float
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class IndexState:
     """What an index holds, saved beside it so a reopened atlas can check it against the catalog."""
 

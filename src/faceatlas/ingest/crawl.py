@@ -18,7 +18,6 @@ import json
 import logging
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from faceatlas.errors import FaceAtlasError, InvalidRequestError, OffAllowlistError
@@ -27,13 +26,14 @@ from faceatlas.ingest.html import PageInfo, decode_html, parse_page
 from faceatlas.ingest.polite import Politeness
 from faceatlas.ingest.source import ItemContent, SourceItem, page_item
 from faceatlas.store.frontier import Frontier, FrontierImage, FrontierPage
+from faceatlas.types import record
 
 __all__ = ["CrawlOptions", "CrawlSource", "crawl_locator"]
 
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class CrawlOptions:
     seeds: tuple[str, ...]
     allow_domains: tuple[str, ...]

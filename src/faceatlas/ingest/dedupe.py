@@ -19,7 +19,7 @@ from faceatlas.ingest.phash import NearDuplicateIndex, PerceptualHash, hamming, 
 from faceatlas.ingest.source import FetchingSource, ItemContent, Source, SourceItem
 from faceatlas.store.catalog import Catalog, CatalogWriter
 from faceatlas.store.provenance import ContentHash
-from faceatlas.types import Vector
+from faceatlas.types import Vector, record
 
 __all__ = [
     "Duplicates",
@@ -61,7 +61,7 @@ def load_item(source: Source, item: SourceItem, max_pixels: int) -> Loaded:
     )
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class NearCopy:
     """A stored image some new content nearly copies, and whether their faces agree."""
 

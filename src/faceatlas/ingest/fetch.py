@@ -24,7 +24,6 @@ import logging
 import socket
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 from urllib.parse import urljoin, urlsplit
@@ -43,7 +42,7 @@ from faceatlas.errors import (
     TooManyRedirectsError,
     UnexpectedContentError,
 )
-from faceatlas.types import Closing
+from faceatlas.types import Closing, record
 
 __all__ = [
     "Expect",
@@ -89,7 +88,7 @@ class Expect(StrEnum):
     TEXT = "text"
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class FetchPolicy:
     user_agent: str
     timeout_s: float = 10.0
@@ -103,7 +102,7 @@ class FetchPolicy:
     """Networks exempt from the SSRF guard (a test server on ``127.0.0.1/32``); empty in production."""
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Fetched:
     """A successful response. ``url`` is the final URL after redirects."""
 

@@ -9,7 +9,6 @@ taken down meanwhile, and what follows a run (identity clustering).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from pathlib import Path
 
 from faceatlas.engine import EngineSpec
@@ -24,11 +23,12 @@ from faceatlas.ingest.takedown import TakedownList
 from faceatlas.ingest.web import SourceKind, WebSession, open_path_source
 from faceatlas.ingest.worker import AnalysisLimits, Executor, make_executor
 from faceatlas.store.frontier import Frontier
+from faceatlas.types import record
 
 __all__ = ["IngestHooks", "IngestRun", "crawl_into", "ingest_into"]
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class IngestHooks:
     """What the cores above ingestion decide for a run."""
 
@@ -42,7 +42,7 @@ class IngestHooks:
     """Runs under the writer lock once the run's faces are stored (identity clustering)."""
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class IngestRun:
     """How one run analyses: worker processes, or a Ray cluster at ``ray_address``."""
 

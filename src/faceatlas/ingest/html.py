@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from urllib.parse import urldefrag, urljoin, urlsplit
 
+from faceatlas.types import record
+
 __all__ = ["PageImage", "PageInfo", "parse_page"]
 
 _TEXT_LIMIT = 500
@@ -20,7 +22,7 @@ _BLOCKS = frozenset({"p", "div", "li", "td", "section", "article", "span", "a"})
 _SKIP_TEXT = frozenset({"script", "style", "noscript", "template", "textarea", "form"})
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class PageImage:
     """One image a page shows; ``url`` is absolute, without fragment."""
 

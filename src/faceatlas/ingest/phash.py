@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import io
 import warnings
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 from PIL import Image, ImageOps
+
+from faceatlas.types import record
 
 __all__ = ["NearDuplicateIndex", "PerceptualHash", "hamming", "perceptual_hash"]
 
@@ -35,7 +36,7 @@ def _dct_matrix(n: int) -> np.ndarray[Any, np.dtype[np.float64]]:
 _DCT = _dct_matrix(_SIDE)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class PerceptualHash:
     """``bits`` is the 64-bit hash as a signed int64 (how the catalog stores it)."""
 

@@ -27,7 +27,7 @@ from faceatlas.engine.video import VideoLimits, VideoSampler
 from faceatlas.errors import FaceAtlasError
 from faceatlas.store import Catalog
 from faceatlas.store.records import StoredFace
-from faceatlas.types import RGBImage
+from faceatlas.types import RGBImage, record
 
 __all__ = [
     "ImageReader",
@@ -75,7 +75,7 @@ class ReembedReport:
         }
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ReembedProgress:
     images_done: int
     images_total: int

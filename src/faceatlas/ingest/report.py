@@ -5,10 +5,12 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
+from faceatlas.types import record
+
 __all__ = ["IngestOptions", "IngestProgress", "IngestReport"]
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class IngestOptions:
     model_id: str
     same_face_min_similarity: float
@@ -25,7 +27,7 @@ class IngestOptions:
     max_pixels: int = 40_000_000
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class IngestProgress:
     done: int
     total: int | None

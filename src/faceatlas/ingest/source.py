@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
 from faceatlas.errors import NotFoundError
+from faceatlas.types import record
 
 __all__ = [
     "CommitAwareSource",
@@ -22,7 +22,7 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class SourceItem:
     """One image to ingest, and where it was seen.
 
@@ -103,7 +103,7 @@ class Source(Protocol):
         ...
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ItemContent:
     """An item's bytes with what the fetch learned (``Last-Modified`` of the response)."""
 

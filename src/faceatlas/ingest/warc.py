@@ -16,7 +16,6 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +25,7 @@ from faceatlas.errors import ImageTooLargeError, InvalidRequestError, NotFoundEr
 from faceatlas.ingest.fetch import looks_like_media
 from faceatlas.ingest.html import decode_html, parse_page
 from faceatlas.ingest.source import SourceItem, existing_path, page_item
+from faceatlas.types import record
 
 __all__ = ["WarcSource"]
 
@@ -35,7 +35,7 @@ _MAX_PAGE_BYTES = 5 * 1024 * 1024
 _HTML_TYPES = ("text/html", "application/xhtml+xml")
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class _PageRef:
     page_url: str = ""
     page_title: str | None = None
@@ -43,7 +43,7 @@ class _PageRef:
     caption: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class _ImageRecord:
     url: str
     offset: int

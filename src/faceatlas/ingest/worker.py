@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass, field
+from dataclasses import field
 from multiprocessing import get_context
 from typing import Protocol
 
@@ -12,12 +12,12 @@ from faceatlas.engine import EngineSpec, FaceEngine, analyze_faces, create_engin
 from faceatlas.engine.clip import ClipFacts, analyze_clip
 from faceatlas.engine.video import VideoLimits, looks_like_video
 from faceatlas.errors import FaceAtlasError
-from faceatlas.types import AnalyzedFace
+from faceatlas.types import AnalyzedFace, record
 
 __all__ = ["Analysis", "AnalysisLimits", "Analyzer", "make_executor", "outcome"]
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class AnalysisLimits:
     max_pixels: int
     max_file_bytes: int
@@ -25,7 +25,7 @@ class AnalysisLimits:
     video: VideoLimits = field(default_factory=VideoLimits)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Analysis:
     """The outcome for one image or video: its size and faces (a video's: one per face
     track, with ``video`` telling what its analysis covered), or a failure code and message."""

@@ -11,12 +11,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 from faceatlas.config import Settings
 from faceatlas.errors import InvalidRequestError
 from faceatlas.ingest import SourceKind
+from faceatlas.types import record
 
 __all__ = [
     "LIST_SUFFIXES",
@@ -32,7 +32,7 @@ WARC_SUFFIXES = (".warc", ".warc.gz", ".arc", ".arc.gz")
 LIST_SUFFIXES = (".txt", ".csv")
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class JobInput:
     """A resolved job input: a path the server chose, and how to read it."""
 

@@ -27,6 +27,7 @@ from faceatlas.store import Catalog, CatalogWriter
 from faceatlas.store import privacy_erasure as rows
 from faceatlas.store.identities import delete_empty_identities
 from faceatlas.store.privacy import Takedown, add_takedown, checkpoint_wal, takedowns
+from faceatlas.types import record
 
 if TYPE_CHECKING:
     from faceatlas.privacy.scope import PrivacyScope
@@ -50,7 +51,7 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ErasureCounts:
     """What one erasure removed."""
 

@@ -11,12 +11,13 @@ append-only).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import field, replace
 from typing import TYPE_CHECKING, Any
 
 from faceatlas.audit import AuditEvent
 from faceatlas.store import CatalogWriter
 from faceatlas.store.privacy import PrivacyAction, add_privacy_action, read_actions
+from faceatlas.types import record
 
 if TYPE_CHECKING:
     from faceatlas.privacy.scope import PrivacyScope
@@ -33,7 +34,7 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Actor:
     """Who carries an action out, under which case, and their role in the audit log
     (``operator`` for the CLI, the signed-in user's role for the REST API and web app)."""
@@ -43,7 +44,7 @@ class Actor:
     role: str = "operator"
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class PrivacyEntry:
     """One action as logged: what, on which target, by whom, with which counts."""
 

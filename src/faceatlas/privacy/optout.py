@@ -13,7 +13,7 @@ import hashlib
 import re
 import time
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
@@ -30,7 +30,7 @@ from faceatlas.privacy.matching import (
 )
 from faceatlas.store import Catalog, utc_now
 from faceatlas.store import privacy as stored
-from faceatlas.types import Vectors
+from faceatlas.types import Vectors, record
 
 if TYPE_CHECKING:
     from faceatlas.privacy.scope import PrivacyScope
@@ -72,7 +72,7 @@ class OptOutStatus(StrEnum):
     REJECTED = "rejected"
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class OptOutReceipt:
     """What the requester is told: counts only, never photos or vectors."""
 
@@ -106,7 +106,7 @@ class OptOutReceipt:
         )
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class OptOutRequest:
     id: int
     contact: str

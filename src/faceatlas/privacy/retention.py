@@ -8,7 +8,7 @@ safe to schedule (cron, systemd timer) as often as wanted.
 from __future__ import annotations
 
 import logging
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -21,6 +21,7 @@ from faceatlas.store.privacy import (
     delete_thumbnails_before,
     keep_probe,
 )
+from faceatlas.types import record
 
 if TYPE_CHECKING:
     from faceatlas.privacy.scope import PrivacyScope
@@ -30,7 +31,7 @@ __all__ = ["RetentionReport", "count_probes", "keep_probe", "run_retention"]
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class RetentionReport:
     thumbnails: int
     probes: int

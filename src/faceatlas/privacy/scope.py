@@ -3,12 +3,12 @@ the opt-out blocklist, and the searcher whose threshold and calibration it reads
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from faceatlas.audit import AuditLog
 from faceatlas.gallery import Gallery
 from faceatlas.search.searcher import Searcher
+from faceatlas.types import record
 
 if TYPE_CHECKING:
     from faceatlas.privacy.matching import Blocklist
@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 __all__ = ["PrivacyScope"]
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class PrivacyScope:
     gallery: Gallery
     audit: AuditLog

@@ -9,13 +9,13 @@ calibrated: :mod:`faceatlas.search.video`).
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from faceatlas.index.protocol import IndexHit
 from faceatlas.search.fairness import FairScorer
+from faceatlas.types import record
 
 __all__ = ["Candidate", "fetch_size", "rank_candidates"]
 
@@ -28,7 +28,7 @@ MIN_FETCH = 50
 MAX_FETCH = 1000
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Candidate:
     id: int
     similarity: float

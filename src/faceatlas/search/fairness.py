@@ -22,7 +22,6 @@ from __future__ import annotations
 import io
 import json
 import math
-from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -38,6 +37,7 @@ from faceatlas.search.fmr import (
     grid_of,
     wilson_interval,
 )
+from faceatlas.types import record
 
 __all__ = [
     "UNREACHABLE",
@@ -56,7 +56,7 @@ UNREACHABLE = 1.0 + 1e-6
 """A threshold above every possible score (cosine <= 1, offsets >= 0): nothing is returned."""
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class FpirEstimate:
     """Chance that a search of someone *not* in the gallery returns a candidate this strong.
 
@@ -101,7 +101,7 @@ def fpir_at(per_comparison: float, gallery_size: int) -> float:
     return -math.expm1(gallery_size * math.log1p(-per_comparison))
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class FpirMapping:
     """Non-mated searches measured on the fit half: ``hits[i]`` of ``searches`` had a top
     score ``>= grid[i]`` against a gallery of ``gallery_size`` faces.
@@ -166,7 +166,7 @@ class FpirMapping:
         )
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class FairScorer:
     """Region centroids ``(k, dim)`` (unit ``float32``) with their tightening offsets ``(k,)``,
     the threshold on the fair score at ``target_fmr``, and the fitted error mappings."""

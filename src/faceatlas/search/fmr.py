@@ -10,11 +10,12 @@ informative where no false match was observed.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+
+from faceatlas.types import record
 
 __all__ = [
     "Z95",
@@ -30,13 +31,13 @@ __all__ = [
 Z95 = 1.959963984540054
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class FmrEstimate:
     fmr: float
     fmr_upper: float
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class FmrMapping:
     """``false_matches[i]`` impostor scores were ``>= grid[i]`` (``grid`` ascending)."""
 

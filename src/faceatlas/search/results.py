@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any
 
 from faceatlas.engine.probe_gate import PASS, ProbeVerdict
 from faceatlas.search.fairness import FpirEstimate
 from faceatlas.store.records import ImageRecord, SightingRecord
-from faceatlas.types import Box, FaceQuality, FaceSpan, is_web_url
+from faceatlas.types import Box, FaceQuality, FaceSpan, is_web_url, record
 
 __all__ = [
     "Hit",
@@ -32,7 +32,7 @@ def link_at_time(locator: str, span: FaceSpan | None) -> str | None:
     return f"{locator.split('#', 1)[0]}#t={start:g}"
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ProbeFace:
     """A face found in the probe photo. ``index`` is what ``--face``/``face`` selects."""
 
@@ -44,7 +44,7 @@ class ProbeFace:
         return {"index": self.index, "box": self.box.as_dict(), "quality": self.quality.as_dict()}
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ProbeTrack:
     """A face track found in a probe clip. ``index`` is what ``track`` selects; ``box`` and
     ``quality`` are its best frame's, ``thumbnail_jpeg`` that frame's face (shown for the
@@ -65,7 +65,7 @@ class ProbeTrack:
         }
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Hit:
     """A stored face similar to the probe: a lead to check, never an identification."""
 
@@ -150,7 +150,7 @@ def _sig(value: float | None) -> float | None:
     return None if value is None else float(f"{value:.3g}")
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class SearchResult:
     model_id: str
     probe_faces: tuple[ProbeFace, ...]

@@ -9,7 +9,6 @@ their catalog records and error estimates by :func:`run_search`.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -23,6 +22,7 @@ from faceatlas.search.fmr import FmrMapping
 from faceatlas.search.results import Hit, ProbeFace, SearchResult
 from faceatlas.store.records import FaceRecord
 from faceatlas.timing import StageTimer
+from faceatlas.types import record
 
 __all__ = ["SearchSetup", "run_search", "threshold_in_force", "tighten_for_fpir"]
 
@@ -67,7 +67,7 @@ def tighten_for_fpir(
     return by_fpir, source
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class SearchSetup:
     """What one atlas brings to a search."""
 

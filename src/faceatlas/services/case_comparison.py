@@ -12,7 +12,6 @@ local folder), else from its stored thumbnail.
 from __future__ import annotations
 
 import base64
-from dataclasses import dataclass
 from typing import Any
 
 from faceatlas.accounts import User
@@ -26,12 +25,12 @@ from faceatlas.ingest.reembed import local_file_reader, read_image
 from faceatlas.services.records import SightingView, sighting_view
 from faceatlas.store.case_records import CandidateRecord, CaseSearch
 from faceatlas.store.records import FaceRecord
-from faceatlas.types import Box, DetectedFace, FaceQuality, RGBImage, record_dict
+from faceatlas.types import Box, DetectedFace, FaceQuality, RGBImage, record, record_dict
 
 __all__ = ["ComparedFace", "Comparison", "compare"]
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ComparedFace:
     """One side of a comparison: the aligned crop (JPEG), its five landmarks in the crop's
     pixels (the engine's order), the face's quality measures, and what it was cut from:
@@ -57,7 +56,7 @@ class ComparedFace:
         }
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Comparison:
     """A case candidate beside the probe face it was found for."""
 

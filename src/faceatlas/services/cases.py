@@ -18,7 +18,6 @@ but are not recorded into cases.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -50,7 +49,7 @@ from faceatlas.services.accounts import local_operator
 from faceatlas.services.case_comparison import Comparison, compare
 from faceatlas.services.gate import EngineGate
 from faceatlas.store.case_records import CandidateRecord, CaseMember, CaseProbe, CaseSearch
-from faceatlas.types import record_dict
+from faceatlas.types import record, record_dict
 
 __all__ = [
     "OPENED_BY_SEARCH",
@@ -105,7 +104,7 @@ def candidates_of(result: SearchResult) -> tuple[CandidateInput, ...]:
     )
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Submission:
     """An examiner's conclusion on a candidate as a front end received it: the conclusion,
     a finding per FISWG feature (:class:`ComparisonForm`), notes and the reason."""
@@ -119,7 +118,7 @@ class Submission:
         return parse_conclusion(self.conclusion), ComparisonForm.parse(self.features, self.notes)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class CaseView:
     """A case as one reader may see it: members, probes (hashes, never bytes), searches,
     candidates, and decisions (sealed ones stay sealed)."""

@@ -13,7 +13,6 @@ admins open any.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from faceatlas.accounts import User
@@ -24,6 +23,7 @@ from faceatlas.search.bands import similarity_band
 from faceatlas.services.search import SearchRecord, SearchRequest, leads_dict, resolve_top_k
 from faceatlas.services.service import Service
 from faceatlas.store import FaceRecord
+from faceatlas.types import record
 
 __all__ = [
     "MAX_PROBE_PHOTOS",
@@ -42,7 +42,7 @@ NAMES_NOTICE = (
 )
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class IdentitySearchOutcome:
     result: IdentitySearchResult
     audit: AuditEntry
@@ -61,7 +61,7 @@ class IdentitySearchOutcome:
         return leads_dict(self.audit, self.result.as_dict(), self.bands, probes)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class IdentityView:
     detail: IdentityDetail
     faces: dict[int, FaceRecord]

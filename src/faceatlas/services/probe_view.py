@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import base64
 import io
-from dataclasses import dataclass
 
 from PIL import Image
 
@@ -22,6 +21,7 @@ from faceatlas.search.bands import BANDS, band_floor, similarity_band
 from faceatlas.search.fairness import FpirEstimate
 from faceatlas.search.results import Hit
 from faceatlas.services.service import Service
+from faceatlas.types import record
 
 __all__ = [
     "WEAKER_LEADS_SHARE",
@@ -41,7 +41,7 @@ WEAKER_LEADS_SHARE = 0.25
 """"Show weaker leads" lowers the threshold by this share of the way from it to 0."""
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ProbeCrop:
     """The searched face (``index``, 0-based as in the form and API) as a JPEG data URI."""
 
@@ -65,7 +65,7 @@ def probe_crop(service: Service, data: bytes, result: SearchResult, side_px: int
     return ProbeCrop(result.selected, uri, crop_w, crop_h)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class SizedThumbnail:
     """A face's thumbnail: JPEG bytes and what they were cut from (``image``: the stored
     image, read again at the size asked for; ``stored``: the stored thumbnail, which may be
@@ -108,7 +108,7 @@ def weaker_threshold(threshold: float) -> float:
     return round(threshold - WEAKER_LEADS_SHARE * max(threshold, 0.0), 4)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class JudgedHit:
     """A lead with its band against the default threshold; ``weaker`` when it is below that
     threshold (found only because a lower one was asked for)."""
@@ -131,7 +131,7 @@ def judge_hits(result: SearchResult, threshold: float) -> list[JudgedHit]:
     return judged
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class BandRow:
     """One band of the legend: scores from ``score_from`` (up to ``score_to``), what it
     means, how many shown leads fall in it and the highest error rates among them."""

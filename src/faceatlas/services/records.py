@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from faceatlas.search.results import link_at_time
 from faceatlas.store.records import SightingRecord
-from faceatlas.types import FaceSpan
+from faceatlas.types import FaceSpan, record
 
 __all__ = ["SightingView", "sighting_view"]
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class SightingView:
     """Where an image was seen. ``location`` is the image URL for web sources and the path
     inside the ingested folder for folder sources (never a server path). For a face of a

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 from enum import StrEnum
 from typing import Any
 
@@ -20,6 +20,7 @@ from faceatlas.errors import CaseRequiredError, ImageTooLargeError, InvalidReque
 from faceatlas.search import SearchResult
 from faceatlas.search.bands import similarity_band
 from faceatlas.search.run import MAX_TOP_K
+from faceatlas.types import record
 
 __all__ = [
     "LEADS_NOTICE",
@@ -51,7 +52,7 @@ class Interface(StrEnum):
     CLI = "cli"
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class SearchRequest:
     case_number: str
     purpose: str
@@ -61,7 +62,7 @@ class SearchRequest:
     interface: str = Interface.API.value
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class SearchRecord:
     """What a search's audit event records besides who, case and purpose: its
     parameters, the ids of the faces shown, and kind-specific fields (``extra``)."""
@@ -71,7 +72,7 @@ class SearchRecord:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class SearchOutcome:
     result: SearchResult
     audit: AuditEntry

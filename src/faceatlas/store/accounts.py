@@ -6,17 +6,16 @@ token; the rules that make and check them live in :mod:`faceatlas.accounts`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import sqlalchemy as sa
 
 from faceatlas.store import schema as t
 from faceatlas.store.rows import Repository, new_id, record_from, values_of
+from faceatlas.types import record
 
 __all__ = ["AccountStore", "NewToken", "NewUser", "TokenRow", "UserChange", "UserRow"]
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class UserRow:
     id: int
     username: str
@@ -28,7 +27,7 @@ class UserRow:
     created_at: str
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class NewUser:
     username: str
     password_hash: str
@@ -38,7 +37,7 @@ class NewUser:
     created_at: str
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class TokenRow:
     id: int
     user_id: int
@@ -50,7 +49,7 @@ class TokenRow:
     revoked_at: str | None
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class NewToken:
     user_id: int
     token_sha256: str
@@ -61,7 +60,7 @@ class NewToken:
     expires_at: str
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class UserChange:
     """The fields of a user to change; ``None`` leaves a field as it is."""
 

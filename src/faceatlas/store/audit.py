@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
 from typing import Generic, Literal, TypeVar
 
 import sqlalchemy as sa
@@ -16,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 
 from faceatlas.store import schema as t
 from faceatlas.store.rows import Repository, record_from, upsert, values_of
+from faceatlas.types import record
 
 __all__ = ["HEAD_META", "AuditQuery", "AuditRecord", "AuditRow", "AuditStore", "Link"]
 
@@ -30,7 +30,7 @@ Link = tuple[int, str]
 Details = TypeVar("Details")
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class AuditRecord(Generic[Details]):
     """One audit entry: stored (:class:`AuditRow`) or as read (``faceatlas.audit.AuditEntry``)."""
 
@@ -47,12 +47,12 @@ class AuditRecord(Generic[Details]):
     entry_hash: str
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class AuditRow(AuditRecord[str]):
     """One stored entry; ``details`` is the canonical JSON text the hash covers."""
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class AuditQuery:
     """Which entries to read, newest first; ``None`` fields do not filter."""
 

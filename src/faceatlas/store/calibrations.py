@@ -7,7 +7,7 @@ in the same transaction, so the search threshold and its evidence never disagree
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from faceatlas.store import schema as t
 from faceatlas.store.catalog import Catalog
 from faceatlas.store.rows import new_id, record_from, values_of
+from faceatlas.types import record
 
 __all__ = ["CalibrationRecord", "latest_calibration", "save_calibration", "threshold_meta_key"]
 
@@ -24,7 +25,7 @@ def threshold_meta_key(model_id: str) -> str:
     return f"calibrated_threshold:{model_id}"
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class CalibrationRecord:
     model_id: str
     target_fmr: float

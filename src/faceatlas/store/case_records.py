@@ -10,11 +10,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from faceatlas.types import JsonRecord
+from faceatlas.types import JsonRecord, record
 
 __all__ = [
     "CandidateInput",
@@ -64,7 +63,7 @@ def content_sha256(content: dict[str, Any]) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class CaseRecord(JsonRecord):
     id: int
     number: str
@@ -80,7 +79,7 @@ class CaseRecord(JsonRecord):
     closed_by: str | None
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class CaseMember(JsonRecord):
     username: str
     role: CaseRole
@@ -88,7 +87,7 @@ class CaseMember(JsonRecord):
     added_at: str
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class CaseProbe:
     """A probe photo kept under a case; ``data`` is ``None`` once retention erased it."""
 
@@ -101,7 +100,7 @@ class CaseProbe:
     data: bytes | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class CaseSearch(JsonRecord):
     """An audited search recorded into a case: its audit entry, probe and parameters."""
 
@@ -116,7 +115,7 @@ class CaseSearch(JsonRecord):
     recorded_at: str
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class CandidateInput:
     """One candidate as a search showed it: plain numbers, no search internals."""
 
@@ -130,7 +129,7 @@ class CandidateInput:
     estimated_fpir_upper: float | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class CandidateRecord(JsonRecord):
     """A candidate as the search showed it, with its error estimates."""
 
@@ -146,7 +145,7 @@ class CandidateRecord(JsonRecord):
     estimated_fpir_upper: float | None
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class DecisionRecord:
     """An examiner's decision on a candidate; ``form`` is the FISWG comparison as JSON-ready
     data (``{"features": {...}, "notes": ...}``)."""
@@ -175,7 +174,7 @@ class DecisionRecord:
         }
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class VerificationRecord(JsonRecord):
     """A second examiner's own conclusion on a decision, and whether it agrees."""
 

@@ -4,7 +4,6 @@ candidates, decisions and verifications lives here."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
@@ -23,11 +22,12 @@ from faceatlas.store.case_records import (
     CaseSearch,
     CaseStatus,
 )
+from faceatlas.types import record
 
 __all__ = ["CaseStore", "NewCase", "NewSearch"]
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class NewCase:
     number: str
     purpose: str
@@ -38,7 +38,7 @@ class NewCase:
     created_at: str
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class NewSearch:
     case_id: int
     probe_id: int

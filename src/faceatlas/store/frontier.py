@@ -8,12 +8,12 @@ marked done after the ingest transaction holding it commits.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 import sqlalchemy as sa
 
 from faceatlas.store import schema as t
 from faceatlas.store.rows import utc_now
+from faceatlas.types import record
 
 __all__ = ["Frontier", "FrontierImage", "FrontierPage"]
 
@@ -23,13 +23,13 @@ FAILED = "failed"
 SKIPPED = "skipped"
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class FrontierPage:
     url: str
     depth: int
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class FrontierImage:
     url: str
     page_url: str

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from faceatlas.types import record_dict
+from faceatlas.types import record, record_dict
 
 __all__ = ["Decision", "DecisionKind", "IdentitySummary"]
 
@@ -20,7 +19,7 @@ class DecisionKind(StrEnum):
     """"Not this person": the faces leave the identity and never rejoin it."""
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Decision:
     """A manual curation decision and who made it."""
 
@@ -37,7 +36,7 @@ class Decision:
         return record_dict(self)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class IdentitySummary:
     id: int
     label: str | None

@@ -3,21 +3,20 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
 
 from faceatlas.store import schema as t
 from faceatlas.store.rows import Repository, record_from, utc_now
-from faceatlas.types import record_dict
+from faceatlas.types import record, record_dict
 
 __all__ = ["JobRecord", "JobStore"]
 
 UNFINISHED = ("queued", "running")
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class JobRecord:
     id: int
     kind: str

@@ -9,17 +9,17 @@ one path.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
 
 from faceatlas.store import schema, schema_cases, schema_watchlists
+from faceatlas.types import record
 
 __all__ = ["GENERATION_META", "MIGRATIONS", "Migration", "apply_migrations"]
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Migration:
     version: int
     name: str

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from typing import Any
 
 import numpy as np
@@ -18,7 +18,7 @@ import sqlalchemy as sa
 
 from faceatlas.store import schema as t
 from faceatlas.store.catalog import Catalog, utc_now
-from faceatlas.types import Vectors
+from faceatlas.types import Vectors, record
 
 __all__ = [
     "MAX_LABEL",
@@ -54,7 +54,7 @@ MAX_LABEL = 200
 # --- the privacy log ---------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class PrivacyAction:
     id: int
     at: str
@@ -110,7 +110,7 @@ def delete_privacy_actions_before(conn: sa.Connection, cutoff: str) -> int:
 # --- opt-out requests and templates ------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class OptOutRow:
     """An opt-out request as stored, with how many templates it holds."""
 
@@ -266,7 +266,7 @@ def active_template_models(catalog: Catalog) -> dict[int, set[str]]:
 # --- taken-down domains ------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Takedown:
     """A taken-down domain: when, by whom, under which case."""
 

@@ -8,13 +8,13 @@ takes with it (images left empty, identities left empty) is decided by
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
 from typing import Any, Literal
 
 import sqlalchemy as sa
 
 from faceatlas.store import schema as t
 from faceatlas.store.catalog import Catalog
+from faceatlas.types import record
 
 __all__ = [
     "CHUNK",
@@ -37,7 +37,7 @@ CHUNK = 500
 """Ids per statement (SQLite allows a few hundred bound parameters at the least)."""
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class FacesDeleted:
     """Rows deleted with a set of faces, and what they belonged to."""
 
@@ -50,7 +50,7 @@ class FacesDeleted:
     """Identities the faces were assigned to."""
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class SightingRow:
     id: int
     locator: str

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 import numpy as np
 import sqlalchemy as sa
 
 from faceatlas.store import schema as t
 from faceatlas.store.rows import record_from, upsert, utc_now, values_of
-from faceatlas.types import Vector
+from faceatlas.types import Vector, record
 
 __all__ = [
     "ContentHash",
@@ -23,7 +22,7 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ContentHash:
     image_id: int
     sha256: str

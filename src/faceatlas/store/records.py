@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-from faceatlas.types import Box, FaceQuality, FaceSpan
+from faceatlas.types import Box, FaceQuality, FaceSpan, record
 
 __all__ = ["FaceRecord", "ImageRecord", "SightingRecord", "StoredFace"]
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class SightingRecord:
     """One place an image was found: a file path, or an image URL on a page."""
 
@@ -26,7 +24,7 @@ class SightingRecord:
     last_seen: str
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ImageRecord:
     id: int
     sha256: str
@@ -37,7 +35,7 @@ class ImageRecord:
     face_count: int
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class FaceRecord:
     id: int
     image: ImageRecord
@@ -49,7 +47,7 @@ class FaceRecord:
     """When the face is on screen, for a face track of a video (``None`` for a photo's)."""
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class StoredFace:
     """A stored face's place: its image and its box in that image's pixels."""
 

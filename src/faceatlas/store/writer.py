@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -15,12 +14,12 @@ from faceatlas.store import schema as t
 from faceatlas.store.ids import with_fresh_id
 from faceatlas.store.provenance import ContentHash
 from faceatlas.store.rows import chunks, new_id, upsert, utc_now, values_of
-from faceatlas.types import AnalyzedFace, Vector, is_web_url
+from faceatlas.types import AnalyzedFace, Vector, is_web_url, record
 
 __all__ = ["CatalogWriter", "NewSighting"]
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class NewSighting:
     """Where an image was seen, as written by an ingester."""
 

@@ -8,7 +8,7 @@ this flow never weakens them; it only decides which page a refusal or result lan
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any
 
 from fastapi import Request
@@ -17,6 +17,7 @@ from starlette.datastructures import FormData
 
 from faceatlas.accounts import Credential
 from faceatlas.errors import CsrfError, FaceAtlasError
+from faceatlas.types import record
 from faceatlas.web.pages import check_form_csrf, pages_of, service_of, session
 
 __all__ = ["SearchPage", "SearchRun", "accountable_search", "search_form"]
@@ -28,7 +29,7 @@ SearchRun = Callable[
 response of its own (a redirect to a job's page)."""
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class SearchPage:
     """A search form's template, the template of its results and the text fields it keeps."""
 
