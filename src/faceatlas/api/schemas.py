@@ -4,13 +4,14 @@ paths, password hashes, token hashes) is ever part of them."""
 from __future__ import annotations
 
 from dataclasses import asdict
-from typing import Any, Protocol, Self
+from typing import Annotated, Any, Protocol, Self
 
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.dataclasses import dataclass as pydantic_dataclass
 
 from faceatlas.audit import AuditEntry
 from faceatlas.engine.probe_gate import ProbeVerdict
+from faceatlas.jobs import JobRecord
 from faceatlas.search import Hit, ProbeFace
 from faceatlas.search.fairness import FpirEstimate
 from faceatlas.services import LEADS_NOTICE
@@ -292,20 +293,9 @@ class JobCreate(BaseModel):
     )
 
 
-class JobOut(RecordOut):
-    id: int
-    kind: str
-    target: str
-    status: str = Field(description="queued, running, finished, failed or interrupted.")
-    created_by: str
-    created_at: str
-    started_at: str | None
-    finished_at: str | None
-    done: int
-    total: int | None
-    faces: int
-    report: dict[str, Any]
-    error: str | None
+@pydantic_dataclass(frozen=True)
+class JobOut(JobRecord, RecordView):
+    status: Annotated[str, Field(description="queued, running, finished, failed or interrupted.")]
 
 
 class JobsOut(BaseModel):

@@ -8,8 +8,8 @@ audit entry is set afterwards.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Sequence
-from typing import Any
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any, Protocol, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
@@ -22,37 +22,34 @@ from faceatlas.store.case_records import (
     VerificationRecord,
     content_sha256,
 )
+from faceatlas.store.rows import Repository, new_id, record_from
 
-__all__ = ["DecisionStore", "new_id"]
+__all__ = ["DecisionStore"]
 
 
-def _decision(m: sa.RowMapping) -> DecisionRecord:
-    return DecisionRecord(
-        id=int(m["id"]),
-        candidate_id=int(m["candidate_id"]),
-        examiner=m["examiner"],
-        conclusion=Conclusion(m["conclusion"]),
-        form=json.loads(m["form"]),
-        reason=m["reason"],
-        decided_at=m["decided_at"],
-        content_sha256=m["content_sha256"],
-        audit_seq=None if m["audit_seq"] is None else int(m["audit_seq"]),
+def _decision(row: sa.Row[Any]) -> DecisionRecord:
+    m = row._mapping
+    return record_from(
+        DecisionRecord, row, conclusion=Conclusion(m["conclusion"]), form=json.loads(m["form"])
     )
 
 
-def _verification(m: sa.RowMapping) -> VerificationRecord:
-    return VerificationRecord(
-        id=int(m["id"]),
-        decision_id=int(m["decision_id"]),
-        verifier=m["verifier"],
+def _verification(row: sa.Row[Any]) -> VerificationRecord:
+    m = row._mapping
+    return record_from(
+        VerificationRecord,
+        row,
         conclusion=Conclusion(m["conclusion"]),
         agrees=bool(m["agrees"]),
         form=json.loads(m["form"]),
-        reason=m["reason"],
-        verified_at=m["verified_at"],
-        content_sha256=m["content_sha256"],
-        audit_seq=None if m["audit_seq"] is None else int(m["audit_seq"]),
     )
+
+
+class _Hashed(Protocol):
+    def content(self) -> dict[str, Any]: ...
+
+
+H = TypeVar("H", bound=_Hashed)
 
 
 def _form_json(form: dict[str, Any]) -> str:
@@ -66,11 +63,8 @@ _DECISIONS_OF_CASE = (
 )
 
 
-class DecisionStore:
+class DecisionStore(Repository):
     """Typed reads and writes of the decision and verification tables."""
-
-    def __init__(self, db: sa.Engine) -> None:
-        self.db = db
 
     def add_decision(
         self,
@@ -91,26 +85,17 @@ class DecisionStore:
             "decided_at": at,
         }
         try:
-            with self.db.begin() as conn:
-                row_id = new_id(
-                    conn.execute(t.case_decisions.insert().values(**values, content_sha256=""))
-                )
-                record = DecisionRecord(
-                    row_id, candidate_id, examiner, conclusion, form, reason, at, "", None
-                )
-                digest = content_sha256(record.content())
-                conn.execute(
-                    t.case_decisions.update()
-                    .where(t.case_decisions.c.id == row_id)
-                    .values(content_sha256=digest)
-                )
+            return self._insert_hashed(
+                t.case_decisions,
+                values,
+                lambda row_id, digest: DecisionRecord(
+                    row_id, candidate_id, examiner, conclusion, form, reason, at, digest, None
+                ),
+            )
         except IntegrityError as exc:
             raise ConflictError(
                 f"candidate {candidate_id} already has a decision: verify it instead"
             ) from exc
-        return DecisionRecord(
-            row_id, candidate_id, examiner, conclusion, form, reason, at, digest, None
-        )
 
     def add_verification(
         self,
@@ -133,24 +118,35 @@ class DecisionStore:
             "verified_at": at,
         }
         try:
-            with self.db.begin() as conn:
-                row_id = new_id(
-                    conn.execute(t.case_verifications.insert().values(**values, content_sha256=""))
-                )
-                record = VerificationRecord(
-                    row_id, decision.id, verifier, conclusion, agrees, form, reason, at, "", None
-                )
-                digest = content_sha256(record.content())
-                conn.execute(
-                    t.case_verifications.update()
-                    .where(t.case_verifications.c.id == row_id)
-                    .values(content_sha256=digest)
-                )
+            return self._insert_hashed(
+                t.case_verifications,
+                values,
+                lambda row_id, digest: VerificationRecord(
+                    row_id,
+                    decision.id,
+                    verifier,
+                    conclusion,
+                    agrees,
+                    form,
+                    reason,
+                    at,
+                    digest,
+                    None,
+                ),
+            )
         except IntegrityError as exc:
             raise ConflictError(f"{verifier} already verified decision {decision.id}") from exc
-        return VerificationRecord(
-            row_id, decision.id, verifier, conclusion, agrees, form, reason, at, digest, None
-        )
+
+    def _insert_hashed(
+        self, table: sa.Table, values: dict[str, Any], record: Callable[[int, str], H]
+    ) -> H:
+        """Insert a row and set its content hash, which covers the row's new id, in one
+        transaction; ``record(id, hash)`` is the row as a record."""
+        with self.db.begin() as conn:
+            row_id = new_id(conn.execute(table.insert().values(**values, content_sha256="")))
+            digest = content_sha256(record(row_id, "").content())
+            conn.execute(table.update().where(table.c.id == row_id).values(content_sha256=digest))
+        return record(row_id, digest)
 
     def set_audit_seq(self, kind: str, row_id: int, seq: int | None) -> None:
         """Record (or, with ``None``, undo: the row is deleted) the audit entry of a
@@ -166,17 +162,15 @@ class DecisionStore:
         q = _DECISIONS_OF_CASE.where(t.case_searches.c.case_id == case_id).order_by(
             t.case_decisions.c.id
         )
-        with self.db.connect() as conn:
-            return [_decision(r._mapping) for r in conn.execute(q).all()]
+        return [_decision(r) for r in self._all(q)]
 
     def decision(self, decision_id: int) -> tuple[DecisionRecord, int] | None:
         """A decision and the id of its case."""
         q = _DECISIONS_OF_CASE.add_columns(t.case_searches.c.case_id).where(
             t.case_decisions.c.id == decision_id
         )
-        with self.db.connect() as conn:
-            row = conn.execute(q).first()
-        return None if row is None else (_decision(row._mapping), int(row.case_id))
+        row = self._first(q)
+        return None if row is None else (_decision(row), int(row.case_id))
 
     def verifications(self, decision_ids: Sequence[int]) -> list[VerificationRecord]:
         q = (
@@ -184,24 +178,16 @@ class DecisionStore:
             .where(t.case_verifications.c.decision_id.in_(list(decision_ids)))
             .order_by(t.case_verifications.c.id)
         )
-        with self.db.connect() as conn:
-            return [_verification(r._mapping) for r in conn.execute(q).all()]
+        return [_verification(r) for r in self._all(q)]
 
     def iter_decisions(self) -> Iterator[DecisionRecord]:
         """Every decision row of every case, oldest first."""
         with self.db.connect() as conn:
             for r in conn.execute(sa.select(t.case_decisions).order_by("id")):
-                yield _decision(r._mapping)
+                yield _decision(r)
 
     def iter_verifications(self) -> Iterator[VerificationRecord]:
         """Every verification row of every case, oldest first."""
         with self.db.connect() as conn:
             for r in conn.execute(sa.select(t.case_verifications).order_by("id")):
-                yield _verification(r._mapping)
-
-
-def new_id(result: sa.CursorResult[Any]) -> int:
-    """The primary key of the row an insert made."""
-    key = result.inserted_primary_key
-    assert key is not None
-    return int(key[0])
+                yield _verification(r)

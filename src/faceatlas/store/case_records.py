@@ -26,6 +26,7 @@ __all__ = [
     "CaseStatus",
     "Conclusion",
     "DecisionRecord",
+    "SearchParams",
     "VerificationRecord",
     "content_sha256",
 ]
@@ -101,10 +102,9 @@ class CaseProbe:
 
 
 @record
-class CaseSearch(JsonRecord):
-    """An audited search recorded into a case: its audit entry, probe and parameters."""
+class SearchParams:
+    """A search as a case records it: its audit entry, probe and parameters."""
 
-    id: int
     case_id: int
     probe_id: int
     audit_seq: int
@@ -113,6 +113,13 @@ class CaseSearch(JsonRecord):
     threshold: float
     threshold_source: str
     recorded_at: str
+
+
+@record
+class CaseSearch(SearchParams, JsonRecord):
+    """An audited search recorded into a case, with its id."""
+
+    id: int
 
 
 @record

@@ -11,7 +11,6 @@ from sqlalchemy.exc import IntegrityError
 
 from faceatlas.errors import ConflictError
 from faceatlas.store import schema_cases as t
-from faceatlas.store.case_decisions import new_id
 from faceatlas.store.case_records import (
     CandidateInput,
     CandidateRecord,
@@ -21,7 +20,9 @@ from faceatlas.store.case_records import (
     CaseRole,
     CaseSearch,
     CaseStatus,
+    SearchParams,
 )
+from faceatlas.store.rows import Repository, new_id, record_from
 from faceatlas.types import record
 
 __all__ = ["CaseStore", "NewCase", "NewSearch"]
@@ -39,64 +40,24 @@ class NewCase:
 
 
 @record
-class NewSearch:
-    case_id: int
-    probe_id: int
-    audit_seq: int
-    searched_by: str
-    model_id: str
-    threshold: float
-    threshold_source: str
-    recorded_at: str
+class NewSearch(SearchParams):
     candidates: tuple[CandidateInput, ...]
 
 
-def _case(m: sa.RowMapping) -> CaseRecord:
-    return CaseRecord(
-        id=int(m["id"]),
-        number=m["number"],
-        purpose=m["purpose"],
-        legal_basis=m["legal_basis"],
-        owner=m["owner"],
-        owner_unit=m["owner_unit"],
-        status=CaseStatus(m["status"]),
-        retention_until=m["retention_until"],
-        created_at=m["created_at"],
-        closed_at=m["closed_at"],
-        closed_by=m["closed_by"],
-    )
+def _case(row: sa.Row[Any]) -> CaseRecord:
+    return record_from(CaseRecord, row, status=CaseStatus(row.status))
 
 
-def _probe(m: sa.RowMapping, with_data: bool) -> CaseProbe:
-    return CaseProbe(
-        id=int(m["id"]),
-        case_id=int(m["case_id"]),
-        sha256=m["sha256"],
-        uploaded_by=m["uploaded_by"],
-        uploaded_at=m["uploaded_at"],
-        erased_at=m["erased_at"],
-        data=bytes(m["data"]) if with_data and m["data"] is not None else None,
-    )
-
-
-def _search(m: sa.RowMapping) -> CaseSearch:
-    names = CaseSearch.__dataclass_fields__
-    return CaseSearch(**{n: m[n] for n in names})
-
-
-def _candidate(m: sa.RowMapping) -> CandidateRecord:
-    names = CandidateRecord.__dataclass_fields__
-    return CandidateRecord(**{n: m[n] for n in names})
+def _probe(row: sa.Row[Any], with_data: bool) -> CaseProbe:
+    data = row._mapping["data"] if with_data else None
+    return record_from(CaseProbe, row, data=None if data is None else bytes(data))
 
 
 _PROBE_COLUMNS = [c for c in t.case_probes.c if c.name != "data"]
 
 
-class CaseStore:
+class CaseStore(Repository):
     """Typed reads and writes of the case tables over the catalog's database."""
-
-    def __init__(self, db: sa.Engine) -> None:
-        self.db = db
 
     # --- cases and members ----------------------------------------------------------
 
@@ -131,9 +92,8 @@ class CaseStore:
         return self._one_case(t.cases.c.id == case_id)
 
     def _one_case(self, where: sa.ColumnElement[bool]) -> CaseRecord | None:
-        with self.db.connect() as conn:
-            row = conn.execute(sa.select(t.cases).where(where)).first()
-        return None if row is None else _case(row._mapping)
+        row = self._first(sa.select(t.cases).where(where))
+        return None if row is None else _case(row)
 
     def listed(self, username: str, units: Sequence[str] | None) -> list[CaseRecord]:
         """Cases ``username`` is a member of, or whose owner's unit is in ``units``
@@ -144,8 +104,7 @@ class CaseStore:
                 t.case_members.c.username == username
             )
             q = q.where(sa.or_(t.cases.c.id.in_(member), t.cases.c.owner_unit.in_(list(units))))
-        with self.db.connect() as conn:
-            return [_case(r._mapping) for r in conn.execute(q).all()]
+        return [_case(r) for r in self._all(q)]
 
     def close(self, case_id: int, closed_by: str, at: str) -> None:
         with self.db.begin() as conn:
@@ -161,16 +120,7 @@ class CaseStore:
             .where(t.case_members.c.case_id == case_id)
             .order_by(t.case_members.c.added_at, t.case_members.c.username)
         )
-        with self.db.connect() as conn:
-            return [
-                CaseMember(
-                    username=r.username,
-                    role=CaseRole(r.role),
-                    added_by=r.added_by,
-                    added_at=r.added_at,
-                )
-                for r in conn.execute(q).all()
-            ]
+        return [record_from(CaseMember, r, role=CaseRole(r.role)) for r in self._all(q)]
 
     def member(self, case_id: int, username: str) -> CaseMember | None:
         return next((m for m in self.members(case_id) if m.username == username), None)
@@ -205,7 +155,7 @@ class CaseStore:
             with self.db.begin() as conn:
                 row = conn.execute(sa.select(*_PROBE_COLUMNS).where(same)).first()
                 if row is not None:
-                    return _probe(row._mapping, with_data=False)
+                    return _probe(row, with_data=False)
                 probe_id = new_id(
                     conn.execute(
                         t.case_probes.insert().values(
@@ -219,16 +169,13 @@ class CaseStore:
                 )
         except IntegrityError:
             with self.db.connect() as conn:
-                return _probe(
-                    conn.execute(sa.select(*_PROBE_COLUMNS).where(same)).one()._mapping, False
-                )
+                return _probe(conn.execute(sa.select(*_PROBE_COLUMNS).where(same)).one(), False)
         return CaseProbe(probe_id, case_id, sha256, by, at, None)
 
     def probes(self, case_id: int, *, with_data: bool = False) -> list[CaseProbe]:
         columns = list(t.case_probes.c) if with_data else _PROBE_COLUMNS
         q = sa.select(*columns).where(t.case_probes.c.case_id == case_id).order_by("id")
-        with self.db.connect() as conn:
-            return [_probe(r._mapping, with_data) for r in conn.execute(q).all()]
+        return [_probe(r, with_data) for r in self._all(q)]
 
     def erase_probes(self, case_id: int, at: str) -> int:
         """Drop the bytes of the case's probes not yet erased (their SHA-256 stays)."""
@@ -252,13 +199,12 @@ class CaseStore:
             & (t.cases.c.retention_until <= today)
             & t.cases.c.id.in_(pending)
         )
-        with self.db.connect() as conn:
-            return [_case(r._mapping) for r in conn.execute(q).all()]
+        return [_case(r) for r in self._all(q)]
 
     def add_search(self, new: NewSearch) -> CaseSearch:
         """Insert a search and its candidates in one transaction; an audit entry recorded
         twice is a conflict."""
-        fields = {n: getattr(new, n) for n in CaseSearch.__dataclass_fields__ if n != "id"}
+        fields = {n: getattr(new, n) for n in SearchParams.__dataclass_fields__}
         try:
             with self.db.begin() as conn:
                 search_id = new_id(conn.execute(t.case_searches.insert().values(**fields)))
@@ -275,8 +221,7 @@ class CaseStore:
 
     def searches(self, case_id: int) -> list[CaseSearch]:
         q = sa.select(t.case_searches).where(t.case_searches.c.case_id == case_id).order_by("id")
-        with self.db.connect() as conn:
-            return [_search(r._mapping) for r in conn.execute(q).all()]
+        return [record_from(CaseSearch, r) for r in self._all(q)]
 
     def candidates(self, case_id: int) -> list[CandidateRecord]:
         q = (
@@ -285,8 +230,7 @@ class CaseStore:
             .where(t.case_searches.c.case_id == case_id)
             .order_by(t.case_candidates.c.search_id, t.case_candidates.c.rank)
         )
-        with self.db.connect() as conn:
-            return [_candidate(r._mapping) for r in conn.execute(q).all()]
+        return [record_from(CandidateRecord, r) for r in self._all(q)]
 
     def candidate(self, candidate_id: int) -> tuple[CandidateRecord, int] | None:
         """A candidate and the id of its case."""
@@ -295,9 +239,8 @@ class CaseStore:
             .join(t.case_searches, t.case_searches.c.id == t.case_candidates.c.search_id)
             .where(t.case_candidates.c.id == candidate_id)
         )
-        with self.db.connect() as conn:
-            row = conn.execute(q).first()
-        return None if row is None else (_candidate(row._mapping), int(row.case_id))
+        row = self._first(q)
+        return None if row is None else (record_from(CandidateRecord, row), int(row.case_id))
 
 
 def _insert_member(conn: sa.Connection, case_id: int, member: CaseMember) -> None:

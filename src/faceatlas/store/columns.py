@@ -29,9 +29,11 @@ def key() -> sa.Column[Any]:
     return sa.Column("id", sa.Integer, primary_key=True)
 
 
-def keyed_table(name: str, *columns: sa.schema.SchemaItem, **options: Any) -> sa.Table:
-    """A catalog table whose first column is the integer primary key ``id``."""
-    return sa.Table(name, metadata, key(), *columns, **options)
+def keyed_table(
+    name: str, *columns: sa.schema.SchemaItem, meta: sa.MetaData = metadata, **options: Any
+) -> sa.Table:
+    """A catalog table (of ``meta``) whose first column is the integer primary key ``id``."""
+    return sa.Table(name, meta, key(), *columns, **options)
 
 
 def stamp(name: str = "created_at", *, required: bool = True) -> sa.Column[Any]:
@@ -44,12 +46,12 @@ def person(name: str, *, required: bool = True) -> sa.Column[Any]:
     return sa.Column(name, sa.String(200), nullable=not required)
 
 
-def owner(name: str, parent: str, *, primary_key: bool = False) -> sa.Column[Any]:
+def owner(name: str, parent: str, *, primary_key: bool = False, **options: Any) -> sa.Column[Any]:
     """A reference to ``parent.id``; the row goes when its parent row goes."""
     reference = sa.ForeignKey(f"{parent}.id", ondelete="CASCADE")
     if primary_key:
-        return sa.Column(name, sa.Integer, reference, primary_key=True)
-    return sa.Column(name, sa.Integer, reference, nullable=False)
+        return sa.Column(name, sa.Integer, reference, primary_key=True, **options)
+    return sa.Column(name, sa.Integer, reference, nullable=False, **options)
 
 
 def vector_columns() -> tuple[sa.Column[Any], ...]:

@@ -8,7 +8,11 @@ are set to NULL when the case's retention erases them; the row (with its SHA-256
 
 from __future__ import annotations
 
+from typing import Any
+
 import sqlalchemy as sa
+
+from faceatlas.store.columns import keyed_table, owner, stamp
 
 __all__ = [
     "CASE_TABLES",
@@ -25,74 +29,82 @@ __all__ = [
 metadata = sa.MetaData()
 """The case tables' own metadata: they reference no table of another family."""
 
-cases = sa.Table(
+
+def _table(name: str, *columns: sa.schema.SchemaItem) -> sa.Table:
+    return keyed_table(name, *columns, meta=metadata)
+
+
+def _name(name: str, **options: Any) -> sa.Column[Any]:
+    """A user name."""
+    return sa.Column(name, sa.String(64), **{"nullable": False, **options})
+
+
+def _examined(examiner: str, at: str, *between: sa.Column[Any]) -> tuple[sa.Column[Any], ...]:
+    """An examiner's conclusion on the comparison form, with its content hash and audit entry
+    (``between`` stand after the conclusion)."""
+    return (
+        _name(examiner),
+        sa.Column("conclusion", sa.String(20), nullable=False),
+        *between,
+        sa.Column("form", sa.Text, nullable=False),
+        sa.Column("reason", sa.Text, nullable=False),
+        stamp(at),
+        sa.Column("content_sha256", sa.String(64), nullable=False),
+        sa.Column("audit_seq", sa.Integer),
+    )
+
+
+cases = _table(
     "cases",
-    metadata,
-    sa.Column("id", sa.Integer, primary_key=True),
     sa.Column("number", sa.String(64), nullable=False, unique=True),
     sa.Column("purpose", sa.String(100), nullable=False),
     sa.Column("legal_basis", sa.Text, nullable=False),
-    sa.Column("owner", sa.String(64), nullable=False),
+    _name("owner"),
     sa.Column("owner_unit", sa.String(100), nullable=False),
     sa.Column("status", sa.String(20), nullable=False),
     sa.Column("retention_until", sa.String(10), nullable=False),
-    sa.Column("created_at", sa.String(40), nullable=False),
-    sa.Column("closed_at", sa.String(40)),
-    sa.Column("closed_by", sa.String(64)),
+    stamp(),
+    stamp("closed_at", required=False),
+    _name("closed_by", nullable=True),
 )
 
 case_members = sa.Table(
     "case_members",
     metadata,
-    sa.Column(
-        "case_id", sa.Integer, sa.ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True
-    ),
-    sa.Column("username", sa.String(64), primary_key=True),
+    owner("case_id", "cases", primary_key=True),
+    _name("username", primary_key=True),
     sa.Column("role", sa.String(20), nullable=False),
-    sa.Column("added_by", sa.String(64), nullable=False),
-    sa.Column("added_at", sa.String(40), nullable=False),
+    _name("added_by"),
+    stamp("added_at"),
 )
 sa.Index("ix_case_members_user", case_members.c.username)
 
-case_probes = sa.Table(
+case_probes = _table(
     "case_probes",
-    metadata,
-    sa.Column("id", sa.Integer, primary_key=True),
-    sa.Column("case_id", sa.Integer, sa.ForeignKey("cases.id", ondelete="CASCADE"), nullable=False),
+    owner("case_id", "cases"),
     sa.Column("sha256", sa.String(64), nullable=False),
     sa.Column("data", sa.LargeBinary),
-    sa.Column("uploaded_by", sa.String(64), nullable=False),
-    sa.Column("uploaded_at", sa.String(40), nullable=False),
-    sa.Column("erased_at", sa.String(40)),
+    _name("uploaded_by"),
+    stamp("uploaded_at"),
+    stamp("erased_at", required=False),
     sa.UniqueConstraint("case_id", "sha256", name="uq_case_probes_sha"),
 )
 
-case_searches = sa.Table(
+case_searches = _table(
     "case_searches",
-    metadata,
-    sa.Column("id", sa.Integer, primary_key=True),
-    sa.Column("case_id", sa.Integer, sa.ForeignKey("cases.id", ondelete="CASCADE"), nullable=False),
-    sa.Column(
-        "probe_id", sa.Integer, sa.ForeignKey("case_probes.id", ondelete="CASCADE"), nullable=False
-    ),
+    owner("case_id", "cases"),
+    owner("probe_id", "case_probes"),
     sa.Column("audit_seq", sa.Integer, nullable=False, unique=True),
-    sa.Column("searched_by", sa.String(64), nullable=False),
+    _name("searched_by"),
     sa.Column("model_id", sa.String(100), nullable=False),
     sa.Column("threshold", sa.Float, nullable=False),
     sa.Column("threshold_source", sa.String(100), nullable=False),
-    sa.Column("recorded_at", sa.String(40), nullable=False),
+    stamp("recorded_at"),
 )
 
-case_candidates = sa.Table(
+case_candidates = _table(
     "case_candidates",
-    metadata,
-    sa.Column("id", sa.Integer, primary_key=True),
-    sa.Column(
-        "search_id",
-        sa.Integer,
-        sa.ForeignKey("case_searches.id", ondelete="CASCADE"),
-        nullable=False,
-    ),
+    owner("search_id", "case_searches"),
     sa.Column("face_id", sa.Integer, nullable=False),
     sa.Column("rank", sa.Integer, nullable=False),
     sa.Column("similarity", sa.Float, nullable=False),
@@ -104,44 +116,16 @@ case_candidates = sa.Table(
     sa.UniqueConstraint("search_id", "rank", name="uq_case_candidates_rank"),
 )
 
-case_decisions = sa.Table(
+case_decisions = _table(
     "case_decisions",
-    metadata,
-    sa.Column("id", sa.Integer, primary_key=True),
-    sa.Column(
-        "candidate_id",
-        sa.Integer,
-        sa.ForeignKey("case_candidates.id", ondelete="CASCADE"),
-        nullable=False,
-        unique=True,
-    ),
-    sa.Column("examiner", sa.String(64), nullable=False),
-    sa.Column("conclusion", sa.String(20), nullable=False),
-    sa.Column("form", sa.Text, nullable=False),
-    sa.Column("reason", sa.Text, nullable=False),
-    sa.Column("decided_at", sa.String(40), nullable=False),
-    sa.Column("content_sha256", sa.String(64), nullable=False),
-    sa.Column("audit_seq", sa.Integer),
+    owner("candidate_id", "case_candidates", unique=True),
+    *_examined("examiner", "decided_at"),
 )
 
-case_verifications = sa.Table(
+case_verifications = _table(
     "case_verifications",
-    metadata,
-    sa.Column("id", sa.Integer, primary_key=True),
-    sa.Column(
-        "decision_id",
-        sa.Integer,
-        sa.ForeignKey("case_decisions.id", ondelete="CASCADE"),
-        nullable=False,
-    ),
-    sa.Column("verifier", sa.String(64), nullable=False),
-    sa.Column("conclusion", sa.String(20), nullable=False),
-    sa.Column("agrees", sa.Boolean, nullable=False),
-    sa.Column("form", sa.Text, nullable=False),
-    sa.Column("reason", sa.Text, nullable=False),
-    sa.Column("verified_at", sa.String(40), nullable=False),
-    sa.Column("content_sha256", sa.String(64), nullable=False),
-    sa.Column("audit_seq", sa.Integer),
+    owner("decision_id", "case_decisions"),
+    *_examined("verifier", "verified_at", sa.Column("agrees", sa.Boolean, nullable=False)),
     sa.UniqueConstraint("decision_id", "verifier", name="uq_case_verifications_verifier"),
 )
 
