@@ -25,7 +25,7 @@ from faceatlas.cases.watchlist import Watchlists
 from faceatlas.config import Settings
 from faceatlas.engine import FaceEngine, ModelCard
 from faceatlas.errors import ConflictError
-from faceatlas.gallery import Gallery
+from faceatlas.gallery import FromGallery, Gallery
 from faceatlas.identity import ClusterParams
 from faceatlas.identity.controls import IdentityControls
 from faceatlas.index import VectorIndex
@@ -162,34 +162,14 @@ class Atlas:
 
     # --- the gallery (faceatlas.gallery) -------------------------------------------------
 
-    @property
-    def settings(self) -> Settings:
-        return self.gallery.settings
-
-    @property
-    def catalog(self) -> Catalog:
-        return self.gallery.catalog
-
-    @property
-    def engine(self) -> FaceEngine:
-        return self.gallery.engine
-
-    @property
-    def index(self) -> VectorIndex:
-        return self.gallery.index
-
-    @property
-    def root(self) -> Path:
-        return self.gallery.root
-
-    @property
-    def model_id(self) -> str:
-        return self.gallery.model_id
-
-    @property
-    def card(self) -> ModelCard:
-        """The numbers the atlas's model states: its thresholds (:mod:`faceatlas.engine.card`)."""
-        return self.gallery.card
+    settings = FromGallery[Settings]()
+    catalog = FromGallery[Catalog]()
+    engine = FromGallery[FaceEngine]()
+    index = FromGallery[VectorIndex]()
+    root = FromGallery[Path]()
+    model_id = FromGallery[str]()
+    card = FromGallery[ModelCard]()
+    """The numbers the atlas's model states: its thresholds (:mod:`faceatlas.engine.card`)."""
 
     # --- ingest (faceatlas.ingest) ------------------------------------------------------
 

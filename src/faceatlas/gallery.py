@@ -12,7 +12,7 @@ import os
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, Protocol, Self, TypeVar, overload
 
 import numpy as np
 
@@ -33,7 +33,7 @@ from faceatlas.store.migrations import GENERATION_META
 from faceatlas.timing import StageTimer
 from faceatlas.types import AnalyzedFace
 
-__all__ = ["CATALOG_FILE", "INDEX_DIR", "LOCK_FILE", "Gallery", "writer_lock"]
+__all__ = ["CATALOG_FILE", "INDEX_DIR", "LOCK_FILE", "FromGallery", "Gallery", "writer_lock"]
 
 CATALOG_FILE = "catalog.sqlite3"
 INDEX_DIR = "index"
@@ -275,3 +275,35 @@ def _guard_model(catalog: Catalog, engine: FaceEngine) -> None:
             f"this atlas holds {stored_model} ({stored_dim}-d) embeddings; the engine makes "
             f"{engine.model_id} ({engine.dim}-d). Use the matching engine, or re-embed the atlas."
         )
+
+
+class HasGallery(Protocol):
+    """What holds a gallery: the :class:`~faceatlas.atlas.Atlas` facade."""
+
+    gallery: Gallery
+
+
+T = TypeVar("T")
+
+
+class FromGallery(Generic[T]):
+    """A read-only attribute of a facade (the atlas) that is the same-named attribute of its
+    ``gallery``, declared once per name: ``settings = FromGallery[Settings]()``."""
+
+    def __set_name__(self, owner: type[HasGallery], name: str) -> None:
+        self.name = name
+
+    @overload
+    def __get__(self, facade: None, owner: type[HasGallery]) -> Self: ...
+
+    @overload
+    def __get__(self, facade: HasGallery, owner: type[HasGallery] | None = None) -> T: ...
+
+    def __get__(self, facade: HasGallery | None, owner: type[HasGallery] | None = None) -> T | Self:
+        if facade is None:
+            return self
+        value: T = getattr(facade.gallery, self.name)
+        return value
+
+    def __set__(self, facade: HasGallery, value: T) -> None:
+        raise AttributeError(f"{self.name} is its gallery's: set it there")
