@@ -19,6 +19,8 @@ from faceatlas.choices import DetectorKind, DlibBackend, EngineName
 from faceatlas.errors import FaceAtlasError, InvalidRequestError, NotFoundError
 
 if TYPE_CHECKING:
+    from rich.progress import Progress
+
     from faceatlas.accounts import User
     from faceatlas.config import Settings
     from faceatlas.services import Service
@@ -43,6 +45,7 @@ __all__ = [
     "operator",
     "print_json",
     "print_record",
+    "progress_bar",
     "read_files",
     "settings_for",
 ]
@@ -216,3 +219,24 @@ def print_record(record: RecordT, as_json: bool, render: Callable[[RecordT], Non
         print_json(record.as_dict())
     else:
         render(record)
+
+
+def progress_bar(label: str, *, quiet: bool) -> Progress:
+    """A progress bar on stderr: ``label`` (rich markup; ``{task.description}`` and the like
+    are filled in), the bar, done of total and the time left; hidden when ``quiet``."""
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+    )
+
+    return Progress(
+        TextColumn(label),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=err_console,
+        disable=quiet,
+    )

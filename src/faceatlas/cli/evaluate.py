@@ -6,7 +6,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
 from faceatlas.cli.common import (
     CliApp,
@@ -17,8 +16,8 @@ from faceatlas.cli.common import (
     Table,
     UpsampleOption,
     console,
-    err_console,
     print_json,
+    progress_bar,
     settings_for,
 )
 
@@ -55,14 +54,7 @@ def lfw(
         None, engine=engine, detector=detector, upsample=upsample, dlib_backend=dlib_backend
     )
     spec = EngineSpec.from_settings(settings)
-    with Progress(
-        "[bold]embedding",
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeRemainingColumn(),
-        console=err_console,
-        disable=as_json,
-    ) as bar:
+    with progress_bar("[bold]embedding", quiet=as_json) as bar:
         task = bar.add_task("embed", total=None)
         report = run_lfw(
             pairs_file,

@@ -8,9 +8,9 @@ from typing import Annotated
 import typer
 from rich.progress import TaskID
 
-from faceatlas.cli.common import CliApp, JsonOption, console, print_json, settings_for
+from faceatlas.cli.common import CliApp, JsonOption, console, print_json, progress_bar, settings_for
 from faceatlas.cli.evaluate import eval_app
-from faceatlas.cli.lab import CacheOption, LfwOption, UtkOption, WorkersOption, progress_bar
+from faceatlas.cli.lab import CacheOption, LfwOption, UtkOption, WorkersOption
 from faceatlas.eval.fairness import DEFAULT_REGIONS  # an option's default, at import
 
 __all__ = ["register"]
@@ -49,7 +49,7 @@ def fit_fairness(
     spec = EngineSpec.from_settings(settings)
     model_id = create_engine(spec).model_id
     corpora = [lfw_corpus(lfw), *([utkface_corpus(utkface)] if utkface else [])]
-    with progress_bar(as_json) as bar:
+    with progress_bar("[bold]embedding {task.description}", quiet=as_json) as bar:
         embedded = []
         for corpus in corpora:
             task = bar.add_task(corpus.name, total=len(corpus))

@@ -8,14 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TaskID,
-    TextColumn,
-    TimeRemainingColumn,
-)
+from rich.progress import TaskID
 
 from faceatlas.cli.common import (
     AtlasOption,
@@ -27,6 +20,7 @@ from faceatlas.cli.common import (
     err_console,
     open_service,
     print_json,
+    progress_bar,
     settings_for,
 )
 from faceatlas.cli.evaluate import eval_app
@@ -101,21 +95,10 @@ def _stored_calibration(atlas_dir: Path | None) -> Calibration | None:
     return Calibration.from_record(record)
 
 
-def progress_bar(quiet: bool) -> Progress:
-    return Progress(
-        TextColumn("[bold]embedding {task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeRemainingColumn(),
-        console=err_console,
-        disable=quiet,
-    )
-
-
 @contextmanager
 def lab_progress(quiet: bool) -> Iterator[Callable[[str, int, int], None]]:
     """A progress callback for :func:`run_lab`: one bar per step it names, on stderr."""
-    with progress_bar(quiet) as bar:
+    with progress_bar("[bold]embedding {task.description}", quiet=quiet) as bar:
         tasks: dict[str, TaskID] = {}
 
         def progress(name: str, done: int, total: int) -> None:

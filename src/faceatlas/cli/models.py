@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
 from faceatlas.cli.common import (
     AtlasOption,
@@ -18,8 +17,8 @@ from faceatlas.cli.common import (
     Table,
     UpsampleOption,
     console,
-    err_console,
     print_json,
+    progress_bar,
     settings_for,
 )
 from faceatlas.errors import ReembedIncompleteError
@@ -61,14 +60,7 @@ def reembed(
     settings = settings_for(
         atlas, engine=engine, detector=detector, upsample=upsample, dlib_backend=dlib_backend
     )
-    with Progress(
-        "[bold]re-embed",
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeRemainingColumn(),
-        console=err_console,
-        disable=as_json,
-    ) as bar:
+    with progress_bar("[bold]re-embed", quiet=as_json) as bar:
         task = bar.add_task("images", total=None)
 
         def on_progress(p: ReembedProgress) -> None:
