@@ -19,22 +19,19 @@ from faceatlas.api import (
     routes_watchlists,
 )
 from faceatlas.api.routes_search import API_PREFIX
-from faceatlas.api.schemas import ErrorResponse
+from faceatlas.api.schemas import error_responses
 
 __all__ = ["API_PREFIX", "ERROR_RESPONSES", "install_api"]
 
-ERROR_RESPONSES: dict[int | str, dict[str, object]] = {
-    status: {"model": ErrorResponse, "description": text}
-    for status, text in (
-        (400, "Invalid request (`invalid_request`, `case_required`)"),
-        (401, "No, wrong, expired or revoked credentials (`unauthenticated`)"),
-        (403, "Role does not allow this (`forbidden`, `csrf_failed`)"),
-        (404, "Not found (`not_found`)"),
-        (413, "Upload too large (`image_too_large`)"),
-        (422, "Unreadable image or no face (`image_decode_error`, `no_face`, ...)"),
-        (429, "Search rate limit reached (`rate_limited`)"),
-    )
-}
+ERROR_RESPONSES = error_responses(
+    (400, "Invalid request (`invalid_request`, `case_required`)"),
+    (401, "No, wrong, expired or revoked credentials (`unauthenticated`)"),
+    (403, "Role does not allow this (`forbidden`, `csrf_failed`)"),
+    (404, "Not found (`not_found`)"),
+    (413, "Upload too large (`image_too_large`)"),
+    (422, "Unreadable image or no face (`image_decode_error`, `no_face`, ...)"),
+    (429, "Search rate limit reached (`rate_limited`)"),
+)
 
 
 def install_api(app: FastAPI) -> None:

@@ -13,7 +13,7 @@ from fastapi import APIRouter, Depends, Query, Response
 from fastapi.concurrency import run_in_threadpool
 
 from faceatlas.api.deps import Investigator, ServiceDep
-from faceatlas.api.schemas import ErrorResponse
+from faceatlas.api.schemas import error_responses
 from faceatlas.api.schemas_cases import (
     CaseCreate,
     CaseDetailOut,
@@ -36,18 +36,18 @@ __all__ = ["router"]
 router = APIRouter(
     prefix="/cases",
     tags=["cases"],
-    responses={
-        403: {
-            "model": ErrorResponse,
-            "description": "Your role in the case does not allow this (`forbidden`), or the "
-            "decision is your own (`self_verification`)",
-        },
-        409: {
-            "model": ErrorResponse,
-            "description": "Case number taken, case closed, candidate already decided or "
-            "decision already verified by you (`conflict`)",
-        },
-    },
+    responses=error_responses(
+        (
+            403,
+            "Your role in the case does not allow this (`forbidden`), or the decision is your "
+            "own (`self_verification`)",
+        ),
+        (
+            409,
+            "Case number taken, case closed, candidate already decided or decision already "
+            "verified by you (`conflict`)",
+        ),
+    ),
 )
 
 

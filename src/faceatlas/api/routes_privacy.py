@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, File, Form, Query, UploadFile
 from fastapi.concurrency import run_in_threadpool
 
 from faceatlas.api.deps import Admin, ServiceDep
-from faceatlas.api.schemas import ErrorResponse
+from faceatlas.api.schemas import error_responses
 from faceatlas.api.schemas_privacy import (
     DecisionIn,
     EraseFacesIn,
@@ -38,13 +38,10 @@ __all__ = ["router"]
 router = APIRouter(
     prefix="/privacy",
     tags=["privacy"],
-    responses={
-        status: {"model": ErrorResponse, "description": text}
-        for status, text in (
-            (409, "The opt-out was already decided (`conflict`)"),
-            (503, "Another process is writing to the atlas, e.g. an ingest (`atlas_locked`)"),
-        )
-    },
+    responses=error_responses(
+        (409, "The opt-out was already decided (`conflict`)"),
+        (503, "Another process is writing to the atlas, e.g. an ingest (`atlas_locked`)"),
+    ),
 )
 
 

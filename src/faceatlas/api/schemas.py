@@ -33,6 +33,7 @@ __all__ = [
     "SearchOut",
     "SpanOut",
     "VerifyOut",
+    "error_responses",
     "leads_header",
 ]
 
@@ -73,6 +74,12 @@ class ErrorResponse(BaseModel):
     """The one error shape of every endpoint."""
 
     error: ErrorBody
+
+
+def error_responses(*documented: tuple[int, str]) -> dict[int | str, dict[str, object]]:
+    """OpenAPI ``responses`` of a router or route: each ``(status, description)`` in the one
+    error shape."""
+    return {status: {"model": ErrorResponse, "description": text} for status, text in documented}
 
 
 class BoxOut(RecordOut):

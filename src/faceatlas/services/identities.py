@@ -19,8 +19,7 @@ from faceatlas.accounts import User
 from faceatlas.audit import AuditEntry
 from faceatlas.errors import InvalidRequestError, NotFoundError, PermissionDeniedError
 from faceatlas.identity import ClusterReport, IdentityDetail, IdentitySearchResult, IdentitySummary
-from faceatlas.search.bands import similarity_band
-from faceatlas.services.search import SearchRecord, SearchRequest, leads_dict, resolve_top_k
+from faceatlas.services.search import Leads, SearchRecord, SearchRequest, resolve_top_k
 from faceatlas.services.service import Service
 from faceatlas.store import FaceRecord
 from faceatlas.types import record
@@ -43,22 +42,18 @@ NAMES_NOTICE = (
 
 
 @record
-class IdentitySearchOutcome:
+class IdentitySearchOutcome(Leads):
     result: IdentitySearchResult
     audit: AuditEntry
     probe_sha256s: list[str]
     faces: dict[int, FaceRecord]
     """The records of every photo shown, keyed by face id."""
 
-    @property
-    def bands(self) -> list[tuple[str, str]]:
-        """Each hit's plain-language band ``(band, explanation)``, in rank order."""
-        r = self.result
-        return [similarity_band(h.score, r.threshold) for h in r.hits]
+    def scores(self) -> list[float]:
+        return [h.score for h in self.result.hits]
 
-    def as_dict(self) -> dict[str, Any]:
-        probes = {"probe_sha256s": self.probe_sha256s}
-        return leads_dict(self.audit, self.result.as_dict(), self.bands, probes)
+    def probes(self) -> dict[str, Any]:
+        return {"probe_sha256s": self.probe_sha256s}
 
 
 @record

@@ -17,6 +17,7 @@ from typing import Any
 from faceatlas.audit import AuditEntry
 from faceatlas.config import Settings
 from faceatlas.errors import CaseRequiredError, ImageTooLargeError, InvalidRequestError
+from faceatlas.identity import IdentitySearchResult
 from faceatlas.search import SearchResult
 from faceatlas.search.bands import similarity_band
 from faceatlas.search.run import MAX_TOP_K
@@ -27,11 +28,11 @@ __all__ = [
     "MAX_TOP_K",
     "CaseRule",
     "Interface",
+    "Leads",
     "SearchOutcome",
     "SearchRecord",
     "SearchRequest",
     "check_upload",
-    "leads_dict",
     "probe_digests",
     "resolve_top_k",
     "search_parameters",
@@ -72,39 +73,56 @@ class SearchRecord:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-@record
-class SearchOutcome:
-    result: SearchResult
+class Leads:
+    """A search's outcome as every front end shows it: the hits in plain-language bands,
+    under the search's audit entry, with the digests of the probe photos."""
+
+    __slots__ = ()
+
     audit: AuditEntry
-    probe_sha256: str
+    result: SearchResult | IdentitySearchResult
+
+    def scores(self) -> list[float]:
+        """What each hit's band is read from, in rank order."""
+        raise NotImplementedError
+
+    def probes(self) -> dict[str, Any]:
+        """The probe photos' digests, by the name the JSON view gives them."""
+        raise NotImplementedError
 
     @property
     def bands(self) -> list[tuple[str, str]]:
         """Each hit's plain-language band ``(band, explanation)``, in rank order."""
-        r = self.result
-        return [similarity_band(h.decision_score, r.threshold) for h in r.hits]
+        return [similarity_band(s, self.result.threshold) for s in self.scores()]
 
     def as_dict(self) -> dict[str, Any]:
-        probes = {"probe_sha256": self.probe_sha256}
-        return leads_dict(self.audit, self.result.as_dict(), self.bands, probes)
+        """The hits as shown (each with its band), under the audit entry's sequence number,
+        case and purpose, the leads notice and the probes' digests."""
+        shown = self.result.as_dict()
+        for hit, (band, text) in zip(shown["hits"], self.bands, strict=True):
+            hit["band"] = band
+            hit["band_text"] = text
+        return {
+            "search_id": self.audit.seq,
+            "case_number": self.audit.case_number,
+            "purpose": self.audit.purpose,
+            "notice": LEADS_NOTICE,
+            **self.probes(),
+            **shown,
+        }
 
 
-def leads_dict(
-    audit: AuditEntry, result: dict[str, Any], bands: list[tuple[str, str]], probes: dict[str, Any]
-) -> dict[str, Any]:
-    """A search's result as shown (``result``, each hit with its band), under the audit
-    entry's sequence number, case and purpose, the leads notice and the probes' digests."""
-    for hit, (band, text) in zip(result["hits"], bands, strict=True):
-        hit["band"] = band
-        hit["band_text"] = text
-    return {
-        "search_id": audit.seq,
-        "case_number": audit.case_number,
-        "purpose": audit.purpose,
-        "notice": LEADS_NOTICE,
-        **probes,
-        **result,
-    }
+@record
+class SearchOutcome(Leads):
+    result: SearchResult
+    audit: AuditEntry
+    probe_sha256: str
+
+    def scores(self) -> list[float]:
+        return [h.decision_score for h in self.result.hits]
+
+    def probes(self) -> dict[str, Any]:
+        return {"probe_sha256": self.probe_sha256}
 
 
 class CaseRule:
