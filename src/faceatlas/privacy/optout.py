@@ -30,7 +30,7 @@ from faceatlas.privacy.matching import (
 )
 from faceatlas.store import Catalog, utc_now
 from faceatlas.store import privacy as stored
-from faceatlas.types import Vectors, record
+from faceatlas.types import JsonRecord, Vectors, record, record_dict
 
 if TYPE_CHECKING:
     from faceatlas.privacy.scope import PrivacyScope
@@ -84,15 +84,7 @@ class OptOutReceipt:
     erased: ErasureCounts
 
     def as_dict(self) -> dict[str, Any]:
-        return {
-            "request_id": self.request_id,
-            "completed_at": self.completed_at,
-            "threshold": round(self.threshold, 4),
-            "threshold_source": self.threshold_source,
-            "templates": self.templates,
-            "erased": self.erased.as_dict(),
-            "blocked_from_now_on": True,
-        }
+        return {**record_dict(self, digits={"threshold": 4}), "blocked_from_now_on": True}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> OptOutReceipt:
@@ -107,7 +99,7 @@ class OptOutReceipt:
 
 
 @record
-class OptOutRequest:
+class OptOutRequest(JsonRecord):
     id: int
     contact: str
     status: OptOutStatus
@@ -117,19 +109,6 @@ class OptOutRequest:
     decided_by: str | None
     templates: int
     receipt: OptOutReceipt | None
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "contact": self.contact,
-            "status": self.status.value,
-            "channel": self.channel,
-            "created_at": self.created_at,
-            "decided_at": self.decided_at,
-            "decided_by": self.decided_by,
-            "templates": self.templates,
-            "receipt": None if self.receipt is None else self.receipt.as_dict(),
-        }
 
 
 def templates_from_selfies(scope: PrivacyScope, selfies: Sequence[bytes]) -> Vectors:

@@ -11,9 +11,9 @@ from __future__ import annotations
 import hashlib
 import json
 from enum import StrEnum
-from typing import Any
+from typing import Any, ClassVar
 
-from faceatlas.types import JsonRecord, record
+from faceatlas.types import JsonRecord, record, record_dict
 
 __all__ = [
     "CandidateInput",
@@ -152,8 +152,22 @@ class CandidateRecord(JsonRecord):
     estimated_fpir_upper: float | None
 
 
+class _Examined:
+    """A decision or verification row: its content hash covers every field the examiner
+    decided, which is every field but the hash itself and the audit entry recording it."""
+
+    __slots__ = ()
+    KIND: ClassVar[str]
+
+    def content(self) -> dict[str, Any]:
+        """What the content hash covers."""
+        data = record_dict(self)
+        del data["content_sha256"], data["audit_seq"]
+        return {"kind": self.KIND, **data}
+
+
 @record
-class DecisionRecord:
+class DecisionRecord(_Examined):
     """An examiner's decision on a candidate; ``form`` is the FISWG comparison as JSON-ready
     data (``{"features": {...}, "notes": ...}``)."""
 
@@ -167,22 +181,11 @@ class DecisionRecord:
     content_sha256: str
     audit_seq: int | None
 
-    def content(self) -> dict[str, Any]:
-        """What the content hash covers."""
-        return {
-            "kind": "decision",
-            "id": self.id,
-            "candidate_id": self.candidate_id,
-            "examiner": self.examiner,
-            "conclusion": self.conclusion.value,
-            "form": self.form,
-            "reason": self.reason,
-            "decided_at": self.decided_at,
-        }
+    KIND: ClassVar[str] = "decision"
 
 
 @record
-class VerificationRecord(JsonRecord):
+class VerificationRecord(_Examined, JsonRecord):
     """A second examiner's own conclusion on a decision, and whether it agrees."""
 
     id: int
@@ -196,16 +199,4 @@ class VerificationRecord(JsonRecord):
     content_sha256: str
     audit_seq: int | None
 
-    def content(self) -> dict[str, Any]:
-        """What the content hash covers."""
-        return {
-            "kind": "verification",
-            "id": self.id,
-            "decision_id": self.decision_id,
-            "verifier": self.verifier,
-            "conclusion": self.conclusion.value,
-            "agrees": self.agrees,
-            "form": self.form,
-            "reason": self.reason,
-            "verified_at": self.verified_at,
-        }
+    KIND: ClassVar[str] = "verification"
