@@ -10,7 +10,7 @@ Verifying your own decision is refused like everywhere else (exit code 21).
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -23,6 +23,7 @@ from faceatlas.cli.common import (
     JsonOption,
     Table,
     atlas_service,
+    command_with,
     console,
     print_json,
 )
@@ -35,6 +36,9 @@ if TYPE_CHECKING:
     from faceatlas.services.cases import DecisionView, Submission
 
 __all__ = ["ByOption", "acting", "register"]
+
+Examine = Callable[["User", int, "Submission"], "DecisionView"]
+"""A case service's ``decide`` or ``verify``."""
 
 cases_app = CliApp(help="Cases: members, examiner decisions, verification, reports.")
 
@@ -218,44 +222,50 @@ def add_member(
     )
 
 
-@cases_app.command("decide")
-def decide(
-    candidate_id: Annotated[int, typer.Argument(help="The candidate (see cases show).", min=1)],
-    conclusion: ConclusionOption,
-    reason: ReasonOption,
-    feature: FeatureOption = None,
-    others: OthersOption = None,
-    notes: NotesOption = "",
-    by: ByOption = None,
-    atlas: AtlasOption = None,
-    as_json: JsonOption = False,
-) -> None:
-    """Record an examiner's decision on a candidate, with the FISWG comparison form."""
-    with _cases(atlas, by) as (cases, user):
-        view = cases.decide(
-            user, candidate_id, _submission(conclusion, feature, others, notes, reason)
-        )
-    _show_decision(view, as_json)
+def _examination(act: Callable[[CaseService], Examine], target: object) -> Callable[..., None]:
+    """A command recording a conclusion with the FISWG form on ``target_id`` (a candidate to
+    decide, a decision to verify), declared as ``target``."""
+
+    def command(
+        target_id: int,
+        conclusion: ConclusionOption,
+        reason: ReasonOption,
+        feature: FeatureOption = None,
+        others: OthersOption = None,
+        notes: NotesOption = "",
+        by: ByOption = None,
+        atlas: AtlasOption = None,
+        as_json: JsonOption = False,
+    ) -> None:
+        with _cases(atlas, by) as (cases, user):
+            submission = _submission(conclusion, feature, others, notes, reason)
+            view = act(cases)(user, target_id, submission)
+        _show_decision(view, as_json)
+
+    return command_with(command, "target_id", target)
 
 
-@cases_app.command("verify")
-def verify(
-    decision_id: Annotated[int, typer.Argument(help="The decision to verify.", min=1)],
-    conclusion: ConclusionOption,
-    reason: ReasonOption,
-    feature: FeatureOption = None,
-    others: OthersOption = None,
-    notes: NotesOption = "",
-    by: ByOption = None,
-    atlas: AtlasOption = None,
-    as_json: JsonOption = False,
-) -> None:
-    """Verify another examiner's decision with your own conclusion (never your own)."""
-    with _cases(atlas, by) as (cases, user):
-        view = cases.verify(
-            user, decision_id, _submission(conclusion, feature, others, notes, reason)
-        )
-    _show_decision(view, as_json)
+cases_app.command(
+    "decide", help="Record an examiner's decision on a candidate, with the FISWG comparison form."
+)(
+    _examination(
+        lambda cases: cases.decide,
+        Annotated[
+            int,
+            typer.Argument(help="The candidate (see cases show).", min=1, metavar="candidate_id"),
+        ],
+    )
+)
+cases_app.command(
+    "verify", help="Verify another examiner's decision with your own conclusion (never your own)."
+)(
+    _examination(
+        lambda cases: cases.verify,
+        Annotated[
+            int, typer.Argument(help="The decision to verify.", min=1, metavar="decision_id")
+        ],
+    )
+)
 
 
 @cases_app.command("report")

@@ -38,6 +38,7 @@ __all__ = [
     "UpsampleOption",
     "atlas_service",
     "cli_errors",
+    "command_with",
     "console",
     "err_console",
     "fail",
@@ -124,6 +125,14 @@ class Table(RichTable):
     ) -> None:
         kwargs.setdefault("overflow", "fold")
         super().add_column(header, footer, **kwargs)
+
+
+def command_with(command: Callable[P, R], name: str, annotation: object) -> Callable[P, R]:
+    """``command`` with its parameter ``name`` declared as ``annotation`` (type and Typer
+    argument): one command body for commands that differ only in that parameter's meaning,
+    help and shown name (``metavar``)."""
+    command.__annotations__ = {**command.__annotations__, name: annotation}
+    return command
 
 
 def settings_for(atlas: Path | None, **overrides: Any) -> Settings:

@@ -9,7 +9,7 @@ import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -19,6 +19,7 @@ from faceatlas.cli.common import (
     JsonOption,
     Table,
     atlas_service,
+    command_with,
     console,
     print_json,
     print_record,
@@ -33,6 +34,9 @@ if TYPE_CHECKING:
     from faceatlas.services import PrivacyDesk
 
 __all__ = ["register"]
+
+Erase = Callable[["PrivacyDesk"], Callable[["User", Any, "str | None"], "ErasureCounts"]]
+"""Which erasure of the privacy desk a command runs."""
 
 optout_app = CliApp(help="Opt-out by face: requests, decisions, receipts.")
 erase_app = CliApp(help="Erase faces, images, source URLs or a whole domain.")
@@ -174,64 +178,53 @@ def optout_reject(
 # --- erasure ---------------------------------------------------------------------------
 
 
-def _erase(
-    atlas: Path | None,
-    by: str,
-    as_json: bool,
-    erase: Callable[[PrivacyDesk, User], ErasureCounts],
-) -> None:
-    """Run one erasure through the desk as ``cli:BY`` and show what it erased."""
-    with _desk(atlas, by) as (desk, user):
-        counts = erase(desk, user)
-    print_record(counts, as_json, _show_counts)
+def _erasure(erase: Erase, target: object) -> Callable[..., None]:
+    """A command running one erasure of ``target`` (declared as ``target``) through the desk
+    as ``cli:BY``, showing what it erased."""
+
+    def command(
+        target: Any,
+        by: ByOption,
+        case: CaseOption = None,
+        atlas: AtlasOption = None,
+        as_json: JsonOption = False,
+    ) -> None:
+        with _desk(atlas, by) as (desk, user):
+            counts = erase(desk)(user, target, case)
+        print_record(counts, as_json, _show_counts)
+
+    return command_with(command, "target", target)
 
 
-@erase_app.command("face")
-def erase_face(
-    face_ids: Annotated[list[int], typer.Argument(help="Face id(s).")],
-    by: ByOption,
-    case: CaseOption = None,
-    atlas: AtlasOption = None,
-    as_json: JsonOption = False,
-) -> None:
-    """Erase faces (rows, vectors, thumbnails; the image too when no face is left)."""
-    _erase(atlas, by, as_json, lambda d, u: d.erase_faces(u, face_ids, case))
-
-
-@erase_app.command("image")
-def erase_image(
-    image_ids: Annotated[list[int], typer.Argument(help="Image id(s).")],
-    by: ByOption,
-    case: CaseOption = None,
-    atlas: AtlasOption = None,
-    as_json: JsonOption = False,
-) -> None:
-    """Erase images with all their faces and sightings."""
-    _erase(atlas, by, as_json, lambda d, u: d.erase_images(u, image_ids, case))
-
-
-@erase_app.command("url")
-def erase_url(
-    url: Annotated[str, typer.Argument(help="Image URL or page URL (exact).")],
-    by: ByOption,
-    case: CaseOption = None,
-    atlas: AtlasOption = None,
-    as_json: JsonOption = False,
-) -> None:
-    """Erase what was seen at URL; images seen elsewhere too keep their other sightings."""
-    _erase(atlas, by, as_json, lambda d, u: d.erase_url(u, url, case))
-
-
-@erase_app.command("domain")
-def erase_domain(
-    domain: Annotated[str, typer.Argument(help="Domain; its subdomains are included.")],
-    by: ByOption,
-    case: CaseOption = None,
-    atlas: AtlasOption = None,
-    as_json: JsonOption = False,
-) -> None:
-    """Take down a whole domain: images seen only there disappear, and it is not ingested again."""
-    _erase(atlas, by, as_json, lambda d, u: d.takedown(u, domain, case))
+for _name, _erase, _help, _target in (
+    (
+        "face",
+        lambda desk: desk.erase_faces,
+        "Erase faces (rows, vectors, thumbnails; the image too when no face is left).",
+        Annotated[list[int], typer.Argument(help="Face id(s).", metavar="face_ids")],
+    ),
+    (
+        "image",
+        lambda desk: desk.erase_images,
+        "Erase images with all their faces and sightings.",
+        Annotated[list[int], typer.Argument(help="Image id(s).", metavar="image_ids")],
+    ),
+    (
+        "url",
+        lambda desk: desk.erase_url,
+        "Erase what was seen at URL; images seen elsewhere too keep their other sightings.",
+        Annotated[str, typer.Argument(help="Image URL or page URL (exact).", metavar="url")],
+    ),
+    (
+        "domain",
+        lambda desk: desk.takedown,
+        "Take down a whole domain: images seen only there disappear, and it is not ingested again.",
+        Annotated[
+            str, typer.Argument(help="Domain; its subdomains are included.", metavar="domain")
+        ],
+    ),
+):
+    erase_app.command(_name, help=_help)(_erasure(_erase, _target))
 
 
 # --- subject access, retention, log ------------------------------------------------------
