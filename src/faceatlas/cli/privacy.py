@@ -9,7 +9,7 @@ import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
@@ -35,6 +35,8 @@ if TYPE_CHECKING:
 
 __all__ = ["register"]
 
+Outcome = TypeVar("Outcome", "OptOutReceipt", "OptOutRequest")
+"""What deciding an opt-out request gives: the receipt (approved) or the request (rejected)."""
 Erase = Callable[["PrivacyDesk"], Callable[["User", Any, "str | None"], "ErasureCounts"]]
 """Which erasure of the privacy desk a command runs."""
 
@@ -147,32 +149,34 @@ def optout_show(request_id: int, atlas: AtlasOption = None, as_json: JsonOption 
     print_record(req, as_json, _show_request)
 
 
-@optout_app.command("approve")
-def optout_approve(
-    request_id: int,
-    by: ByOption,
-    note: Annotated[str | None, typer.Option("--note", help="Decision note.")] = None,
-    atlas: AtlasOption = None,
-    as_json: JsonOption = False,
-) -> None:
-    """Approve a request: erase every matching face now; prints the receipt."""
-    with _desk(atlas, by) as (desk, user):
-        receipt = desk.approve(user, request_id, note)
-    print_record(receipt, as_json, _show_receipt)
+def _decision(
+    decide: Callable[[PrivacyDesk], Callable[[User, int, str | None], Outcome]],
+    show: Callable[[Outcome], None],
+    note: str,
+) -> Callable[..., None]:
+    """A command deciding an opt-out request as ``cli:BY``, with a ``--note`` (``note`` is
+    its help), showing the outcome with ``show``."""
+
+    def command(
+        request_id: int,
+        by: ByOption,
+        note: str | None = None,
+        atlas: AtlasOption = None,
+        as_json: JsonOption = False,
+    ) -> None:
+        with _desk(atlas, by) as (desk, user):
+            outcome = decide(desk)(user, request_id, note)
+        print_record(outcome, as_json, show)
+
+    return command_with(command, "note", Annotated[str | None, typer.Option("--note", help=note)])
 
 
-@optout_app.command("reject")
-def optout_reject(
-    request_id: int,
-    by: ByOption,
-    note: Annotated[str | None, typer.Option("--note", help="Reason given.")] = None,
-    atlas: AtlasOption = None,
-    as_json: JsonOption = False,
-) -> None:
-    """Reject a pending request; its templates are deleted."""
-    with _desk(atlas, by) as (desk, user):
-        req = desk.reject(user, request_id, note)
-    print_record(req, as_json, _show_request)
+optout_app.command(
+    "approve", help="Approve a request: erase every matching face now; prints the receipt."
+)(_decision(lambda desk: desk.approve, _show_receipt, "Decision note."))
+optout_app.command("reject", help="Reject a pending request; its templates are deleted.")(
+    _decision(lambda desk: desk.reject, _show_request, "Reason given.")
+)
 
 
 # --- erasure ---------------------------------------------------------------------------

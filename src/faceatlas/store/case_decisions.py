@@ -76,18 +76,9 @@ class DecisionStore(Repository):
         at: str,
     ) -> DecisionRecord:
         """Insert a decision with its content hash; a second one on a candidate conflicts."""
-        values = {
-            "candidate_id": candidate_id,
-            "examiner": examiner,
-            "conclusion": conclusion.value,
-            "form": _form_json(form),
-            "reason": reason,
-            "decided_at": at,
-        }
         try:
             return self._insert_hashed(
                 t.case_decisions,
-                values,
                 lambda row_id, digest: DecisionRecord(
                     row_id, candidate_id, examiner, conclusion, form, reason, at, digest, None
                 ),
@@ -108,19 +99,9 @@ class DecisionStore(Repository):
     ) -> VerificationRecord:
         """Insert a verification with its content hash; one per verifier and decision."""
         agrees = conclusion is decision.conclusion
-        values = {
-            "decision_id": decision.id,
-            "verifier": verifier,
-            "conclusion": conclusion.value,
-            "agrees": agrees,
-            "form": _form_json(form),
-            "reason": reason,
-            "verified_at": at,
-        }
         try:
             return self._insert_hashed(
                 t.case_verifications,
-                values,
                 lambda row_id, digest: VerificationRecord(
                     row_id,
                     decision.id,
@@ -137,11 +118,11 @@ class DecisionStore(Repository):
         except IntegrityError as exc:
             raise ConflictError(f"{verifier} already verified decision {decision.id}") from exc
 
-    def _insert_hashed(
-        self, table: sa.Table, values: dict[str, Any], record: Callable[[int, str], H]
-    ) -> H:
-        """Insert a row and set its content hash, which covers the row's new id, in one
-        transaction; ``record(id, hash)`` is the row as a record."""
+    def _insert_hashed(self, table: sa.Table, record: Callable[[int, str], H]) -> H:
+        """Insert the row of ``record(id, hash)``, its examined content, and set its content
+        hash, which covers the row's new id, in one transaction."""
+        values = {k: v for k, v in record(0, "").content().items() if k not in ("kind", "id")}
+        values["form"] = _form_json(values["form"])
         with self.db.begin() as conn:
             row_id = new_id(conn.execute(table.insert().values(**values, content_sha256="")))
             digest = content_sha256(record(row_id, "").content())
