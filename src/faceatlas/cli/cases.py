@@ -26,6 +26,7 @@ from faceatlas.cli.common import (
     command_with,
     console,
     print_json,
+    print_listing,
 )
 from faceatlas.errors import InvalidRequestError
 from faceatlas.services.cases import Feature  # listed in an option's help at import
@@ -154,15 +155,14 @@ def list_cases(by: ByOption = None, atlas: AtlasOption = None, as_json: JsonOpti
     """Cases the acting user is a member of or reviews, newest first."""
     with _cases(atlas, by) as (cases, user):
         found = cases.cases(user)
-    if as_json:
-        print_json({"cases": [c.as_dict() for c in found]})
-        return
-    table = Table(title="cases")
-    for column in ("number", "status", "owner", "purpose", "retention until"):
-        table.add_column(column)
-    for c in found:
-        table.add_row(c.number, c.status.value, c.owner, c.purpose, c.retention_until)
-    console.print(table)
+    print_listing(
+        found,
+        as_json,
+        ("number", "status", "owner", "purpose", "retention until"),
+        lambda c: (c.number, c.status.value, c.owner, c.purpose, c.retention_until),
+        title="cases",
+        key="cases",
+    )
 
 
 @cases_app.command("show")

@@ -45,6 +45,7 @@ __all__ = [
     "open_service",
     "operator",
     "print_json",
+    "print_listing",
     "print_record",
     "progress_bar",
     "read_files",
@@ -220,6 +221,30 @@ def read_files(paths: Sequence[Path]) -> list[bytes]:
 
 def print_json(data: Any) -> None:
     sys.stdout.write(json.dumps(data, indent=2, sort_keys=False) + "\n")
+
+
+def print_listing(
+    records: Sequence[RecordT],
+    as_json: bool,
+    columns: Sequence[str],
+    row: Callable[[RecordT], Sequence[str]],
+    *,
+    title: str,
+    key: str | None = None,
+    caption: str | None = None,
+) -> None:
+    """``records`` as a table (``columns``, and ``row`` of each record), or with ``--json`` as
+    the list of their ``as_dict``, under ``key`` when one is given."""
+    if as_json:
+        listed = [r.as_dict() for r in records]
+        print_json(listed if key is None else {key: listed})
+        return
+    table = Table(title=title, caption=caption)
+    for column in columns:
+        table.add_column(column)
+    for r in records:
+        table.add_row(*row(r))
+    console.print(table)
 
 
 def print_record(record: RecordT, as_json: bool, render: Callable[[RecordT], None]) -> None:

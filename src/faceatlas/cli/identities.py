@@ -21,6 +21,7 @@ from faceatlas.cli.common import (
     atlas_service,
     console,
     print_json,
+    print_listing,
     print_record,
     read_files,
 )
@@ -91,17 +92,15 @@ def list_identities(
     """Identities, largest first."""
     with _desk(atlas) as (desk, user):
         found = desk.summaries(user, min_faces=min_faces, limit=limit, offset=offset)
-    if as_json:
-        print_json({"identities": [s.as_dict() for s in found]})
-        return
-    table = Table(
-        title="identities", caption="Labels are set by people; verify before relying on one."
+    print_listing(
+        found,
+        as_json,
+        ("id", "label", "faces", "manual", "created by"),
+        lambda s: (str(s.id), s.label or "-", str(s.faces), str(s.manual_faces), s.created_by),
+        title="identities",
+        key="identities",
+        caption="Labels are set by people; verify before relying on one.",
     )
-    for col in ("id", "label", "faces", "manual", "created by"):
-        table.add_column(col)
-    for s in found:
-        table.add_row(str(s.id), s.label or "-", str(s.faces), str(s.manual_faces), s.created_by)
-    console.print(table)
 
 
 def _print_detail(d: IdentityDetail) -> None:

@@ -22,6 +22,7 @@ from faceatlas.cli.common import (
     command_with,
     console,
     print_json,
+    print_listing,
     print_record,
     read_files,
     settings_for,
@@ -123,22 +124,20 @@ def optout_list(
     """Opt-out requests, oldest first."""
     with _desk(atlas) as (desk, _user):
         requests = desk.optouts(status)
-    if as_json:
-        print_json([r.as_dict() for r in requests])
-        return
-    table = Table(title="opt-out requests")
-    for col in ("id", "status", "contact", "templates", "received", "decided by"):
-        table.add_column(col)
-    for r in requests:
-        table.add_row(
+    print_listing(
+        requests,
+        as_json,
+        ("id", "status", "contact", "templates", "received", "decided by"),
+        lambda r: (
             str(r.id),
             r.status.value,
             r.contact,
             str(r.templates),
             r.created_at,
             r.decided_by or "-",
-        )
-    console.print(table)
+        ),
+        title="opt-out requests",
+    )
 
 
 @optout_app.command("show")
@@ -290,17 +289,21 @@ def privacy_log(
     """Recent privacy actions, newest first (identifiers and counts only)."""
     with _desk(atlas) as (desk, _user):
         entries = desk.log(limit)
-    if as_json:
-        print_json([e.as_dict() for e in entries])
-        return
-    table = Table(title="privacy actions")
-    for col in ("id", "at", "action", "actor", "case", "target", "details"):
-        table.add_column(col)
-    for e in entries:
-        table.add_row(
-            str(e.id), e.at, e.action, e.actor, e.case_ref or "-", e.target, json.dumps(e.details)
-        )
-    console.print(table)
+    print_listing(
+        entries,
+        as_json,
+        ("id", "at", "action", "actor", "case", "target", "details"),
+        lambda e: (
+            str(e.id),
+            e.at,
+            e.action,
+            e.actor,
+            e.case_ref or "-",
+            e.target,
+            json.dumps(e.details),
+        ),
+        title="privacy actions",
+    )
 
 
 @privacy_app.command("journal")

@@ -19,7 +19,7 @@ from collections.abc import Sequence
 import numpy as np
 import numpy.typing as npt
 
-from faceatlas.eval.metrics import threshold_at_far
+from faceatlas.eval.metrics import Scores, threshold_at_far
 from faceatlas.search.fairness import stricter_offsets
 from faceatlas.types import Vectors, record
 
@@ -33,7 +33,6 @@ __all__ = [
     "with_distractors",
 ]
 
-Floats = npt.NDArray[np.float64]
 Ints = npt.NDArray[np.int64]
 
 BLOCK = 2048
@@ -48,9 +47,9 @@ class SearchOutcomes:
     ``gallery_size``: entries searched.
     """
 
-    mate_scores: Floats
+    mate_scores: Scores
     mate_ranks: Ints
-    nonmated_top: Floats
+    nonmated_top: Scores
     gallery_size: int
 
 
@@ -59,9 +58,9 @@ Offsets = npt.NDArray[np.float32] | None
 
 def _similarities(
     a: Vectors, b: Vectors, a_offsets: Offsets = None, b_offsets: Offsets = None
-) -> Floats:
+) -> Scores:
     """Cosine ``(len(a), len(b))``, or the fair score when both offsets are given."""
-    out: Floats = a.astype(np.float64) @ b.astype(np.float64).T
+    out: Scores = a.astype(np.float64) @ b.astype(np.float64).T
     if a_offsets is not None and b_offsets is not None:
         out -= stricter_offsets(a_offsets, b_offsets).astype(np.float64)
     return out
