@@ -36,6 +36,7 @@ __all__ = [
     "Vectors",
     "is_web_url",
     "record",
+    "record_as",
     "record_dict",
     "similarity_to_distance",
 ]
@@ -186,6 +187,16 @@ class AnalyzedFace:
     @property
     def box(self) -> Box:
         return self.detection.box
+
+
+R = TypeVar("R")
+
+
+def record_as(cls: type[R], source: object, **given: Any) -> R:
+    """A ``cls`` record whose every field not ``given`` is ``source``'s attribute of the same
+    name: one record carried over into another's vocabulary."""
+    taken = {f.name: getattr(source, f.name) for f in fields(cls) if f.name not in given}  # type: ignore[arg-type]
+    return cls(**taken, **given)
 
 
 def record_dict(record: Any, *, digits: int | Mapping[str, int] | None = None) -> dict[str, Any]:

@@ -33,7 +33,7 @@ from faceatlas.store.accounts import (
     UserRow,
 )
 from faceatlas.store.rows import Database
-from faceatlas.types import record
+from faceatlas.types import record, record_as
 
 __all__ = ["Accounts", "Credential", "IssuedToken", "TokenKind", "User"]
 
@@ -101,15 +101,7 @@ def generate_password() -> str:
 
 
 def _user(row: UserRow) -> User:
-    return User(
-        id=row.id,
-        username=row.username,
-        role=Role(row.role),
-        unit=row.unit,
-        active=row.active,
-        must_change_password=row.must_change_password,
-        created_at=row.created_at,
-    )
+    return record_as(User, row, role=Role(row.role))
 
 
 def _token_listing(row: TokenRow) -> dict[str, object]:

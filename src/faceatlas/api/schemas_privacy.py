@@ -11,8 +11,6 @@ from pydantic.dataclasses import dataclass as pydantic_dataclass
 
 from faceatlas.api.schemas import RecordOut, RecordView
 from faceatlas.privacy import (
-    OptOutReceipt,
-    OptOutRequest,
     PrivacyAction,
 )
 from faceatlas.types import RowId
@@ -50,7 +48,7 @@ class ErasureOut(RecordOut):
     index_vectors: int
 
 
-class ReceiptOut(BaseModel):
+class ReceiptOut(RecordOut):
     """What the requester is told: counts, never photos or vectors."""
 
     request_id: int
@@ -61,19 +59,8 @@ class ReceiptOut(BaseModel):
     erased: ErasureOut
     blocked_from_now_on: bool = True
 
-    @classmethod
-    def of(cls, receipt: OptOutReceipt) -> ReceiptOut:
-        return cls(
-            request_id=receipt.request_id,
-            completed_at=receipt.completed_at,
-            threshold=round(receipt.threshold, 4),
-            threshold_source=receipt.threshold_source,
-            templates=receipt.templates,
-            erased=ErasureOut.of(receipt.erased),
-        )
 
-
-class OptOutOut(BaseModel):
+class OptOutOut(RecordOut):
     id: int
     status: str = Field(description="`pending`, `approved` (erasing), `completed` or `rejected`.")
     channel: str = Field(description="Where the request came from (`web`, `cli`).")
@@ -83,20 +70,6 @@ class OptOutOut(BaseModel):
     decided_by: str | None
     templates: int = Field(description="Face templates held (the selfies are never stored).")
     receipt: ReceiptOut | None
-
-    @classmethod
-    def of(cls, request: OptOutRequest) -> OptOutOut:
-        return cls(
-            id=request.id,
-            status=request.status.value,
-            channel=request.channel,
-            contact=request.contact,
-            created_at=request.created_at,
-            decided_at=request.decided_at,
-            decided_by=request.decided_by,
-            templates=request.templates,
-            receipt=None if request.receipt is None else ReceiptOut.of(request.receipt),
-        )
 
 
 class OptOutsOut(BaseModel):

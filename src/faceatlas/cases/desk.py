@@ -47,6 +47,7 @@ from faceatlas.store.case_records import (
 )
 from faceatlas.store.cases import CaseStore, NewCase, NewSearch
 from faceatlas.store.rows import Database
+from faceatlas.types import record_as
 
 __all__ = ["CaseDesk"]
 
@@ -213,16 +214,13 @@ class CaseDesk(Examinations):
         if len(set(ranks)) != len(ranks):
             raise InvalidRequestError("candidate ranks repeat")
         recorded = self.store.add_search(
-            NewSearch(
+            record_as(
+                NewSearch,
+                search,
                 case_id=case.id,
                 probe_id=probe.id,
-                audit_seq=search.audit_seq,
                 searched_by=user.username,
-                model_id=search.model_id,
-                threshold=search.threshold,
-                threshold_source=search.threshold_source,
                 recorded_at=now,
-                candidates=search.candidates,
             )
         )
         self.ledger.record(

@@ -43,7 +43,7 @@ from faceatlas.ingest.source import CommitAwareSource, ResumableSource, Source, 
 from faceatlas.ingest.takedown import TakedownList
 from faceatlas.ingest.worker import Analysis, Executor, outcome
 from faceatlas.store.catalog import Catalog, CatalogWriter, NewSighting
-from faceatlas.types import AnalyzedFace
+from faceatlas.types import AnalyzedFace, record_as
 
 __all__ = ["FaceFilter", "IngestOptions", "IngestProgress", "IngestReport", "run_ingest"]
 
@@ -260,16 +260,11 @@ class _Run:
             return
         loaded = entry.loaded
         assert loaded is not None  # set whenever there is no error
-        sighting = NewSighting(
+        sighting = record_as(
+            NewSighting,
+            item,
             source_id=self.source_id,
-            locator=item.locator,
-            page_url=item.page_url,
-            page_title=item.page_title,
-            alt_text=item.alt_text,
-            caption=item.caption,
             http_last_modified=loaded.http_last_modified,
-            file_size=item.file_size,
-            file_mtime_ns=item.file_mtime_ns,
         )
         if entry.future is None:
             self._write_copy(w, entry, loaded, sighting)

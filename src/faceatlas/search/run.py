@@ -22,7 +22,7 @@ from faceatlas.search.fmr import FmrMapping
 from faceatlas.search.results import Hit, ProbeFace, SearchResult
 from faceatlas.store.records import FaceRecord
 from faceatlas.timing import StageTimer
-from faceatlas.types import record
+from faceatlas.types import record, record_as
 
 __all__ = ["SearchSetup", "run_search", "threshold_in_force", "tighten_for_fpir"]
 
@@ -122,15 +122,12 @@ def run_search(
             continue  # erased since the index was saved
         fmr = None if setup.fmr is None else setup.fmr.estimate(c.score)
         hits.append(
-            Hit(
+            record_as(
+                Hit,
+                rec,
                 rank=len(hits) + 1,
                 face_id=rec.id,
                 similarity=c.similarity,
-                box=rec.box,
-                quality=rec.quality,
-                image=rec.image,
-                sightings=rec.sightings,
-                span=rec.span,
                 estimated_fmr=None if fmr is None else fmr.fmr,
                 estimated_fmr_upper=None if fmr is None else fmr.fmr_upper,
                 score=None if scorer is None else c.score,

@@ -49,7 +49,7 @@ from faceatlas.services.accounts import local_operator
 from faceatlas.services.case_comparison import Comparison, compare
 from faceatlas.services.gate import EngineGate
 from faceatlas.store.case_records import CandidateRecord, CaseMember, CaseProbe, CaseSearch
-from faceatlas.types import record, record_dict
+from faceatlas.types import record, record_as, record_dict
 
 __all__ = [
     "OPENED_BY_SEARCH",
@@ -90,13 +90,9 @@ def parse_case_role(value: object) -> CaseRole:
 def candidates_of(result: SearchResult) -> tuple[CandidateInput, ...]:
     """A search's hits as the cases core records them: plain scores and error estimates."""
     return tuple(
-        CandidateInput(
-            face_id=h.face_id,
-            rank=h.rank,
-            similarity=h.similarity,
-            score=h.score,
-            estimated_fmr=h.estimated_fmr,
-            estimated_fmr_upper=h.estimated_fmr_upper,
+        record_as(
+            CandidateInput,
+            h,
             estimated_fpir=None if h.estimated_fpir is None else h.estimated_fpir.fpir,
             estimated_fpir_upper=None if h.estimated_fpir is None else h.estimated_fpir.fpir_upper,
         )

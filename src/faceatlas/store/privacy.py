@@ -18,6 +18,7 @@ import sqlalchemy as sa
 
 from faceatlas.store import schema as t
 from faceatlas.store.catalog import Catalog, utc_now
+from faceatlas.store.rows import record_from
 from faceatlas.types import Vectors, record
 
 __all__ = [
@@ -169,17 +170,8 @@ def _requests() -> sa.Select[Any]:
 
 
 def _optout(row: Any) -> OptOutRow:
-    return OptOutRow(
-        id=int(row.id),
-        contact=row.contact,
-        status=row.status,
-        channel=row.channel,
-        created_at=row.created_at,
-        decided_at=row.decided_at,
-        decided_by=row.decided_by,
-        templates=int(row.n_templates),
-        receipt=None if row.receipt is None else json.loads(row.receipt),
-    )
+    receipt = None if row.receipt is None else json.loads(row.receipt)
+    return record_from(OptOutRow, row, templates=int(row.n_templates), receipt=receipt)
 
 
 def optout_row(catalog: Catalog, request_id: int) -> OptOutRow | None:
