@@ -35,6 +35,7 @@ __all__ = [
     "Vector",
     "Vectors",
     "is_web_url",
+    "picked",
     "record",
     "record_as",
     "record_dict",
@@ -187,6 +188,12 @@ class AnalyzedFace:
     @property
     def box(self) -> Box:
         return self.detection.box
+
+
+def picked(source: object, *names: str) -> dict[str, Any]:
+    """``source``'s attributes ``names``, by name and in that order: a chosen view of a
+    record (the public part of a row, say)."""
+    return {name: getattr(source, name) for name in names}
 
 
 R = TypeVar("R")

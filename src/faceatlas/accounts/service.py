@@ -33,7 +33,7 @@ from faceatlas.store.accounts import (
     UserRow,
 )
 from faceatlas.store.rows import Database
-from faceatlas.types import record, record_as
+from faceatlas.types import picked, record, record_as
 
 __all__ = ["Accounts", "Credential", "IssuedToken", "TokenKind", "User"]
 
@@ -105,14 +105,7 @@ def _user(row: UserRow) -> User:
 
 
 def _token_listing(row: TokenRow) -> dict[str, object]:
-    return {
-        "id": row.id,
-        "kind": row.kind,
-        "name": row.name,
-        "created_at": row.created_at,
-        "expires_at": row.expires_at,
-        "revoked_at": row.revoked_at,
-    }
+    return picked(row, "id", "kind", "name", "created_at", "expires_at", "revoked_at")
 
 
 class Accounts:

@@ -15,7 +15,7 @@ from faceatlas.store.case_records import (
     DecisionRecord,
     VerificationRecord,
 )
-from faceatlas.types import JsonRecord, record
+from faceatlas.types import JsonRecord, record, record_as
 
 __all__ = [
     "MAX_TEXT_CHARS",
@@ -32,6 +32,9 @@ __all__ = [
 ]
 
 E = TypeVar("E", bound=StrEnum)
+
+SEALED_FIELDS = ("conclusion", "form", "reason", "content_sha256")
+"""What a sealed decision withholds from its reader."""
 
 MAX_TEXT_CHARS = 4000
 """Longest reason or note accepted."""
@@ -188,22 +191,18 @@ class DecisionView(JsonRecord):
             status = DecisionStatus.VERIFIED
         else:
             status = DecisionStatus.DISPUTED
-        conclusion = None if sealed else d.conclusion
-        return cls(
+        withheld = dict.fromkeys(SEALED_FIELDS) if sealed else {}
+        return record_as(
+            cls,
+            d,
             decision_id=d.id,
-            candidate_id=d.candidate_id,
-            examiner=d.examiner,
-            decided_at=d.decided_at,
             status=status,
             sealed=sealed,
-            conclusion=conclusion,
-            form=None if sealed else d.form,
-            reason=None if sealed else d.reason,
-            content_sha256=None if sealed else d.content_sha256,
-            audit_seq=d.audit_seq,
             verifications=() if sealed else verifications,
-            verified_lead=conclusion is Conclusion.POSSIBLE_LEAD
+            verified_lead=not sealed
+            and d.conclusion is Conclusion.POSSIBLE_LEAD
             and status is DecisionStatus.VERIFIED,
+            **withheld,
         )
 
 

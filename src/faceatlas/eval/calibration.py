@@ -22,7 +22,7 @@ from faceatlas.eval.rates import Rate, rate
 from faceatlas.search import FmrMapping
 from faceatlas.search.fairness import FairScorer
 from faceatlas.store.calibrations import CalibrationRecord
-from faceatlas.types import record
+from faceatlas.types import record, record_as
 
 __all__ = [
     "DEFAULT_TARGET_FMR",
@@ -145,10 +145,9 @@ def require_resolvable(comparisons: int, target_fmr: float, hint: str = "") -> N
 
 def scorer_calibration(scorer: FairScorer) -> Calibration:
     """The calibration a fair scorer carries: its threshold and fair-score FMR mapping."""
-    return Calibration(
-        model_id=scorer.model_id,
-        target_fmr=scorer.target_fmr,
-        threshold=scorer.threshold,
+    return record_as(
+        Calibration,
+        scorer,
         mapping=scorer.fmr,
         at_threshold=rate(scorer.fmr.count_at(scorer.threshold), scorer.fmr.comparisons),
         provenance={**scorer.provenance, "scoring": SCORING_FAIR},

@@ -8,7 +8,7 @@ from faceatlas.identity.ranking import probe_vector, rank_identities
 from faceatlas.identity.records import IdentityHit, IdentitySearchResult
 from faceatlas.identity.service import Identities, photos_of
 from faceatlas.store.identities import IdentityRepository
-from faceatlas.types import Vectors
+from faceatlas.types import Vectors, record_as
 
 __all__ = ["CANDIDATE_FACES", "search_identities"]
 
@@ -53,13 +53,11 @@ def search_identities(
         faces = [records[f] for f in r.face_ids if f in records]
         photos, sightings, domains = photos_of(faces, manual)
         out.append(
-            IdentityHit(
+            record_as(
+                IdentityHit,
+                r,
                 rank=len(out) + 1,
-                identity_id=r.identity_id,
                 label=None if r.identity_id is None else names.get(r.identity_id),
-                score=r.score,
-                best_face_similarity=r.best_face_similarity,
-                best_face_id=r.best_face_id,
                 photos=photos,
                 sightings=sightings,
                 domains=domains,

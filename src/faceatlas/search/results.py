@@ -9,7 +9,7 @@ from typing import Any
 from faceatlas.engine.probe_gate import PASS, ProbeVerdict
 from faceatlas.search.fairness import FpirEstimate
 from faceatlas.store.records import ImageRecord, SightingRecord
-from faceatlas.types import Box, FaceQuality, FaceSpan, is_web_url, record
+from faceatlas.types import Box, FaceQuality, FaceSpan, is_web_url, picked, record
 
 __all__ = [
     "Hit",
@@ -119,13 +119,7 @@ class Hit:
 
 def image_dict(image: ImageRecord) -> dict[str, Any]:
     """A stored image as results show it: id, content hash, size and format."""
-    return {
-        "id": image.id,
-        "sha256": image.sha256,
-        "width": image.width,
-        "height": image.height,
-        "format": image.format,
-    }
+    return picked(image, "id", "sha256", "width", "height", "format")
 
 
 def sighting_dict(s: SightingRecord, *, last_modified: bool = True) -> dict[str, Any]:
