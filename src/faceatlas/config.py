@@ -35,9 +35,18 @@ from faceatlas.choices import (
 from faceatlas.config_search_modes import SearchModeSettings
 from faceatlas.video_settings import VideoSettings
 
-__all__ = ["Settings"]
+__all__ = ["Count", "Days", "NonNegativeSimilarity", "Settings", "Similarity"]
 
 CONFIG_ENV = "FACEATLAS_CONFIG"
+
+Count = Annotated[int, Field(ge=1)]
+"""A number of things (items, bytes, pixels): at least one."""
+Days = Annotated[int, Field(ge=0)]
+"""A retention period in days; 0 keeps nothing past the day."""
+Similarity = Annotated[float, Field(ge=-1.0, le=1.0)]
+"""A cosine similarity threshold."""
+NonNegativeSimilarity = Annotated[float, Field(ge=0.0, le=1.0)]
+"""A cosine similarity threshold that never accepts dissimilar faces."""
 
 
 class Settings(SearchModeSettings, VideoSettings, BaseSettings):
@@ -78,19 +87,19 @@ class Settings(SearchModeSettings, VideoSettings, BaseSettings):
         description="What runs the ONNX models, in order of preference (cuda,cpu); "
         "unavailable ones fall back to CPU with a logged reason.",
     )
-    min_face_px: int = Field(default=20, ge=1, description="Smallest face box side kept, pixels.")
-    max_pixels: int = Field(
-        default=40_000_000, ge=1, description="Decoded pixel limit (decompression-bomb guard)."
+    min_face_px: Count = Field(default=20, description="Smallest face box side kept, pixels.")
+    max_pixels: Count = Field(
+        default=40_000_000, description="Decoded pixel limit (decompression-bomb guard)."
     )
-    max_file_bytes: int = Field(
-        default=50 * 1024 * 1024, ge=1, description="Largest image file accepted, bytes."
+    max_file_bytes: Count = Field(
+        default=50 * 1024 * 1024, description="Largest image file accepted, bytes."
     )
     thumbnail_px: int = Field(default=160, ge=32, le=512, description="Thumbnail longest side.")
 
-    workers: int = Field(default=1, ge=1, le=64, description="Ingest worker processes.")
-    commit_every: int = Field(default=64, ge=1, description="Images per catalog transaction.")
-    index_checkpoint_every: int = Field(
-        default=2000, ge=1, description="Images between index checkpoints during ingest."
+    workers: Count = Field(default=1, le=64, description="Ingest worker processes.")
+    commit_every: Count = Field(default=64, description="Images per catalog transaction.")
+    index_checkpoint_every: Count = Field(
+        default=2000, description="Images between index checkpoints during ingest."
     )
 
     fetch_timeout_s: float = Field(
@@ -113,16 +122,16 @@ class Settings(SearchModeSettings, VideoSettings, BaseSettings):
         description='Networks exempt from the SSRF guard, e.g. ["127.0.0.1/32"] for tests '
         "against a local server. Empty (the default) refuses every non-public address.",
     )
-    fetch_threads: int = Field(
-        default=8, ge=1, le=256, description="Concurrent fetches (reads) during ingest."
+    fetch_threads: Count = Field(
+        default=8, le=256, description="Concurrent fetches (reads) during ingest."
     )
     user_agent: str = Field(
         default="FaceAtlasBot/0.1 (+https://github.com/faceatlas/faceatlas/blob/main/docs/ingestion.md)",
         min_length=8,
         description="User-Agent sent on every request; names the bot and links its rules.",
     )
-    crawl_per_host: int = Field(
-        default=2, ge=1, le=16, description="Concurrent requests per host while crawling."
+    crawl_per_host: Count = Field(
+        default=2, le=16, description="Concurrent requests per host while crawling."
     )
     crawl_min_delay_s: float = Field(
         default=1.0, ge=0, le=600, description="Least delay between requests to one host."
@@ -131,11 +140,9 @@ class Settings(SearchModeSettings, VideoSettings, BaseSettings):
         default=4, ge=0, le=16, description="Perceptual-hash distance folding near-duplicates."
     )
 
-    top_k: int = Field(default=10, ge=1, le=1000, description="Default number of search results.")
-    min_similarity: float | None = Field(
+    top_k: Count = Field(default=10, le=1000, description="Default number of search results.")
+    min_similarity: Similarity | None = Field(
         default=None,
-        ge=-1.0,
-        le=1.0,
         description="Search threshold; unset means the calibrated one, else the built-in default.",
     )
     fair_scoring: bool = Field(
@@ -164,38 +171,32 @@ class Settings(SearchModeSettings, VideoSettings, BaseSettings):
         "app shows at /evaluation.",
     )
 
-    identity_min_similarity: float | None = Field(
+    identity_min_similarity: Similarity | None = Field(
         default=None,
-        ge=-1.0,
-        le=1.0,
         description="Cosine similarity at which two faces count as neighbours for clustering "
         "(default: the engine's model card).",
     )
-    identity_min_faces: int = Field(
+    identity_min_faces: Count = Field(
         default=2,
-        ge=1,
         description="Faces (itself included) within the neighbour similarity that make a core face.",
     )
-    identity_max_neighbours: int = Field(
-        default=64, ge=1, le=1000, description="Neighbours fetched per face when clustering."
+    identity_max_neighbours: Count = Field(
+        default=64, le=1000, description="Neighbours fetched per face when clustering."
     )
     identity_border_min_votes: int = Field(
         default=1,
         ge=0,
         description="Neighbours in one identity a non-core face needs to join it (0: never).",
     )
-    identity_join_min_votes: int = Field(
+    identity_join_min_votes: Count = Field(
         default=2,
-        ge=1,
         description=(
             "A face joins an identity of n faces only with at least min(this, ceil(n / 2)) "
             "of its neighbours in it."
         ),
     )
-    identity_min_centroid_similarity: float | None = Field(
+    identity_min_centroid_similarity: NonNegativeSimilarity | None = Field(
         default=None,
-        ge=0.0,
-        le=1.0,
         description="Pairwise-equivalent similarity to an identity's centroid a face needs "
         "to join it (size-adjusted; see docs/identities.md; default: the engine's model card).",
     )
@@ -210,10 +211,8 @@ class Settings(SearchModeSettings, VideoSettings, BaseSettings):
     identity_cluster_on_ingest: bool = Field(
         default=True, description="Cluster new faces into identities after each ingest."
     )
-    optout_min_similarity: float | None = Field(
+    optout_min_similarity: NonNegativeSimilarity | None = Field(
         default=None,
-        ge=0.0,
-        le=1.0,
         description=(
             "Opt-out erasure threshold; unset means the calibration's similarity at the "
             "opt-out false-match rate, else the model's built-in default (docs/privacy.md)."
@@ -225,14 +224,12 @@ class Settings(SearchModeSettings, VideoSettings, BaseSettings):
     store_probes: bool = Field(
         default=False, description="Keep search probe photos (off: probes are never stored)."
     )
-    retention_thumbnail_days: int | None = Field(
-        default=None, ge=0, description="Days face thumbnails are kept; unset keeps them."
+    retention_thumbnail_days: Days | None = Field(
+        default=None, description="Days face thumbnails are kept; unset keeps them."
     )
-    retention_probe_days: int = Field(
-        default=30, ge=0, description="Days stored probe photos are kept."
-    )
-    retention_audit_days: int | None = Field(
-        default=None, ge=0, description="Days privacy-log entries are kept; unset keeps them."
+    retention_probe_days: Days = Field(default=30, description="Days stored probe photos are kept.")
+    retention_audit_days: Days | None = Field(
+        default=None, description="Days privacy-log entries are kept; unset keeps them."
     )
 
     index_backend: IndexBackend = Field(
@@ -242,15 +239,13 @@ class Settings(SearchModeSettings, VideoSettings, BaseSettings):
     ivf_codes: IvfCodes = Field(
         default=IvfCodes.SQ8, description="Codes the FAISS IVF index keeps in memory."
     )
-    ivf_nprobe: int | None = Field(
+    ivf_nprobe: Count | None = Field(
         default=None,
-        ge=1,
         le=65536,
         description="Inverted lists scanned per query (IVF, Milvus); unset: 1/8 of the lists.",
     )
-    ivf_train_min: int = Field(
+    ivf_train_min: Count = Field(
         default=20_000,
-        ge=1,
         description="Vectors held exactly before the IVF index is trained on the atlas's own.",
     )
     ivf_growth_factor: float = Field(
@@ -259,9 +254,8 @@ class Settings(SearchModeSettings, VideoSettings, BaseSettings):
         description="Retrain and rebuild the IVF index once it holds this many times "
         "the vectors it was trained on.",
     )
-    rerank_shortlist: int = Field(
+    rerank_shortlist: Count = Field(
         default=64,
-        ge=1,
         le=16384,
         description="Approximate candidates re-ranked with the catalog's exact vectors "
         "(at least 4 x top_k).",
@@ -282,8 +276,8 @@ class Settings(SearchModeSettings, VideoSettings, BaseSettings):
     milvus_index_type: MilvusIndexType = Field(
         default=MilvusIndexType.FLAT, description="Milvus index type."
     )
-    milvus_nlist: int = Field(
-        default=1024, ge=1, le=65536, description="Milvus IVF lists (IVF index types)."
+    milvus_nlist: Count = Field(
+        default=1024, le=65536, description="Milvus IVF lists (IVF index types)."
     )
 
     @model_validator(mode="before")
@@ -336,11 +330,11 @@ class Settings(SearchModeSettings, VideoSettings, BaseSettings):
         default=r"^[A-Za-z0-9][A-Za-z0-9._/-]{2,63}$",
         description="Regular expression every case number must match.",
     )
-    search_rate_per_minute: int = Field(
-        default=20, ge=1, description="Searches one user may make per minute."
+    search_rate_per_minute: Count = Field(
+        default=20, description="Searches one user may make per minute."
     )
-    max_upload_bytes: int = Field(
-        default=15 * 1024 * 1024, ge=1, description="Largest probe upload accepted, bytes."
+    max_upload_bytes: Count = Field(
+        default=15 * 1024 * 1024, description="Largest probe upload accepted, bytes."
     )
     session_ttl_s: int = Field(default=8 * 3600, ge=60, description="Web session lifetime.")
     token_ttl_s: int = Field(default=30 * 86400, ge=60, description="API token lifetime.")
