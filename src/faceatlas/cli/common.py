@@ -44,6 +44,7 @@ __all__ = [
     "fail",
     "open_service",
     "operator",
+    "operator_desk",
     "print_json",
     "print_listing",
     "print_record",
@@ -159,6 +160,21 @@ def open_service(settings: Settings) -> Iterator[Service]:
 def atlas_service(atlas: Path | None) -> AbstractContextManager[Service]:
     """The services over the atlas folder ``--atlas`` names (or the configured one)."""
     return open_service(settings_for(atlas))
+
+
+D = TypeVar("D")
+
+
+@contextmanager
+def operator_desk(
+    atlas: Path | None, by: str | None, desk: Callable[[Service], D]
+) -> Iterator[tuple[D, User]]:
+    """``desk`` over the services of the atlas folder ``--atlas`` names, and the local
+    operator acting (``cli:BY``, else ``cli:<os user>``)."""
+    from faceatlas.services import local_operator
+
+    with atlas_service(atlas) as service:
+        yield desk(service), local_operator(by)
 
 
 def operator() -> User:

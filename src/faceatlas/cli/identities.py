@@ -4,8 +4,7 @@ is audited; identity search is accountable: case number, purpose, one audit entr
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -18,8 +17,8 @@ from faceatlas.cli.common import (
     JsonOption,
     PurposeOption,
     Table,
-    atlas_service,
     console,
+    operator_desk,
     print_json,
     print_listing,
     print_record,
@@ -49,13 +48,13 @@ ByOption = Annotated[
 FacesArgument = Annotated[list[int], typer.Argument(help="Face ids.")]
 
 
-@contextmanager
-def _desk(atlas: Path | None, by: str | None = None) -> Iterator[tuple[IdentityDesk, User]]:
+def _desk(
+    atlas: Path | None, by: str | None = None
+) -> AbstractContextManager[tuple[IdentityDesk, User]]:
     """The identity desk over the atlas, and the local operator acting (``cli:BY``)."""
-    from faceatlas.services import IdentityDesk, local_operator
+    from faceatlas.services import IdentityDesk
 
-    with atlas_service(atlas) as service:
-        yield IdentityDesk(service), local_operator(by)
+    return operator_desk(atlas, by, IdentityDesk)
 
 
 def _print_report(report: ClusterReport, as_json: bool) -> None:

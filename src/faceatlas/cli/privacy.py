@@ -6,8 +6,8 @@ as the local operator (``cli:NAME``); erasures here may go without a case refere
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
@@ -21,6 +21,7 @@ from faceatlas.cli.common import (
     atlas_service,
     command_with,
     console,
+    operator_desk,
     print_json,
     print_listing,
     print_record,
@@ -56,13 +57,13 @@ Selfies = Annotated[
 ]
 
 
-@contextmanager
-def _desk(atlas: Path | None, by: str | None = None) -> Iterator[tuple[PrivacyDesk, User]]:
+def _desk(
+    atlas: Path | None, by: str | None = None
+) -> AbstractContextManager[tuple[PrivacyDesk, User]]:
     """The privacy desk over the atlas, and the local operator acting (``cli:BY``)."""
-    from faceatlas.services import PrivacyDesk, local_operator
+    from faceatlas.services import PrivacyDesk
 
-    with atlas_service(atlas) as service:
-        yield PrivacyDesk(service, case_optional=True), local_operator(by)
+    return operator_desk(atlas, by, lambda service: PrivacyDesk(service, case_optional=True))
 
 
 def _show_request(req: OptOutRequest) -> None:

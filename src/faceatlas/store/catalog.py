@@ -11,13 +11,14 @@ import sqlalchemy as sa
 
 from faceatlas.store import provenance
 from faceatlas.store import schema as t
+from faceatlas.store.columns import BOX_COLUMNS, box_of, quality_of
 from faceatlas.store.migrations import apply_migrations
 from faceatlas.store.provenance import ContentHash
 from faceatlas.store.records import FaceRecord, ImageRecord, SightingRecord, StoredFace
 from faceatlas.store.rows import Repository, record_from, rows_in, utc_now
 from faceatlas.store.spans import spans_of
 from faceatlas.store.writer import CatalogWriter, NewSighting
-from faceatlas.types import Box, FaceQuality, Vectors
+from faceatlas.types import Vectors
 
 __all__ = ["Catalog", "CatalogWriter", "NewSighting", "normalize_url", "utc_now"]
 
@@ -173,13 +174,8 @@ class Catalog(Repository):
                 id=int(r.id),
                 image=image,
                 ordinal=int(r.ordinal),
-                box=Box(int(r.box_left), int(r.box_top), int(r.box_right), int(r.box_bottom)),
-                quality=FaceQuality(
-                    box_px=int(r.box_px),
-                    detector_score=float(r.detector_score),
-                    sharpness=float(r.sharpness),
-                    frontal=float(r.frontal),
-                ),
+                box=box_of(r),
+                quality=quality_of(r),
                 sightings=tuple(sightings.get(image.id, ())),
                 span=spans.get(int(r.id)),
             )
@@ -207,18 +203,15 @@ class Catalog(Repository):
         done = sa.select(t.embeddings.c.face_id).where(t.embeddings.c.model_id == model_id)
         f = t.faces
         query = (
-            sa.select(
-                f.c.id, f.c.image_id, f.c.box_left, f.c.box_top, f.c.box_right, f.c.box_bottom
-            )
+            sa.select(f.c.id, f.c.image_id, *(f.c[name] for name in BOX_COLUMNS))
             .where(f.c.id.not_in(done))
             .order_by(f.c.image_id, f.c.id)
         )
         out: dict[int, list[StoredFace]] = {}
         with self.db.connect() as conn:
             for r in conn.execute(query):
-                box = Box(int(r.box_left), int(r.box_top), int(r.box_right), int(r.box_bottom))
                 out.setdefault(int(r.image_id), []).append(
-                    StoredFace(int(r.id), int(r.image_id), box)
+                    StoredFace(int(r.id), int(r.image_id), box_of(r))
                 )
         return out
 

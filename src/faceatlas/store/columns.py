@@ -10,18 +10,38 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from faceatlas.types import Box, FaceQuality
+
 __all__ = [
+    "BOX_COLUMNS",
+    "QUALITY_COLUMNS",
+    "box_columns",
+    "box_of",
+    "box_values",
     "key",
     "keyed_table",
     "metadata",
     "owner",
     "page_context",
     "person",
+    "quality_columns",
+    "quality_of",
+    "quality_values",
     "stamp",
     "vector_columns",
 ]
 
 metadata = sa.MetaData()
+
+BOX_COLUMNS = ("box_left", "box_top", "box_right", "box_bottom")
+"""A face box's sides, in :class:`~faceatlas.types.Box` order."""
+QUALITY_COLUMNS: dict[str, type[float] | type[int]] = {
+    "detector_score": float,
+    "sharpness": float,
+    "frontal": float,
+    "box_px": int,
+}
+"""The stored signals of a face's :class:`~faceatlas.types.FaceQuality`, with their types."""
 
 
 def key() -> sa.Column[Any]:
@@ -70,3 +90,39 @@ def page_context() -> tuple[sa.Column[Any], ...]:
         sa.Column("alt_text", sa.Text),
         sa.Column("caption", sa.Text),
     )
+
+
+def box_columns() -> tuple[sa.Column[Any], ...]:
+    """A face box in image pixels, one integer column a side (:data:`BOX_COLUMNS`)."""
+    return tuple(sa.Column(name, sa.Integer, nullable=False) for name in BOX_COLUMNS)
+
+
+def box_values(box: Box) -> dict[str, int]:
+    """The box columns' values of ``box``."""
+    return dict(zip(BOX_COLUMNS, (box.left, box.top, box.right, box.bottom), strict=True))
+
+
+def box_of(row: Any) -> Box:
+    """The box a row's box columns hold."""
+    return Box(*(int(getattr(row, name)) for name in BOX_COLUMNS))
+
+
+def quality_columns() -> tuple[sa.Column[Any], ...]:
+    """A face's stored quality signals, one column each (:data:`QUALITY_COLUMNS`)."""
+    return tuple(
+        sa.Column(name, sa.Float if kind is float else sa.Integer, nullable=False)
+        for name, kind in QUALITY_COLUMNS.items()
+    )
+
+
+def quality_values(quality: FaceQuality) -> dict[str, float]:
+    """The quality columns' values of ``quality``."""
+    return {name: kind(getattr(quality, name)) for name, kind in QUALITY_COLUMNS.items()}
+
+
+def quality_of(row: Any) -> FaceQuality:
+    """The face quality a row's quality columns hold (no exposure: it is not stored)."""
+    read: dict[str, Any] = {
+        name: kind(getattr(row, name)) for name, kind in QUALITY_COLUMNS.items()
+    }
+    return FaceQuality(**read)

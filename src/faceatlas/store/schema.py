@@ -14,10 +14,12 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from faceatlas.store.columns import (
+    box_columns,
     keyed_table,
     metadata,
     owner,
     page_context,
+    quality_columns,
     stamp,
     vector_columns,
 )
@@ -123,15 +125,9 @@ faces = keyed_table(
     "faces",
     owner("image_id", "images"),
     sa.Column("ordinal", sa.Integer, nullable=False),
-    sa.Column("box_left", sa.Integer, nullable=False),
-    sa.Column("box_top", sa.Integer, nullable=False),
-    sa.Column("box_right", sa.Integer, nullable=False),
-    sa.Column("box_bottom", sa.Integer, nullable=False),
+    *box_columns(),
     sa.Column("landmarks", sa.Text, nullable=False),
-    sa.Column("detector_score", sa.Float, nullable=False),
-    sa.Column("sharpness", sa.Float, nullable=False),
-    sa.Column("frontal", sa.Float, nullable=False),
-    sa.Column("box_px", sa.Integer, nullable=False),
+    *quality_columns(),
     sa.UniqueConstraint("image_id", "ordinal", name="uq_faces_image_ordinal"),
 )
 

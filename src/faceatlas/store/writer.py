@@ -11,6 +11,7 @@ import sqlalchemy as sa
 
 from faceatlas.store import provenance
 from faceatlas.store import schema as t
+from faceatlas.store.columns import box_values, quality_values
 from faceatlas.store.ids import with_fresh_id
 from faceatlas.store.provenance import ContentHash
 from faceatlas.store.rows import chunks, new_id, upsert, utc_now, values_of
@@ -108,22 +109,14 @@ class CatalogWriter:
         )
         written: list[tuple[int, int]] = []
         for ordinal, face in enumerate(faces):
-            b = face.box
-            q = face.quality
             face_row = {
                 "image_id": image_id,
                 "ordinal": ordinal,
-                "box_left": b.left,
-                "box_top": b.top,
-                "box_right": b.right,
-                "box_bottom": b.bottom,
+                **box_values(face.box),
                 "landmarks": json.dumps(
                     [[round(x, 2), round(y, 2)] for x, y in face.detection.landmarks]
                 ),
-                "detector_score": float(q.detector_score),
-                "sharpness": float(q.sharpness),
-                "frontal": float(q.frontal),
-                "box_px": int(q.box_px),
+                **quality_values(face.quality),
             }
             face_id = new_id(
                 self.conn.execute(
