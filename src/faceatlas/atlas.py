@@ -46,10 +46,8 @@ from faceatlas.privacy.log import log_action
 from faceatlas.privacy.matching import unblocked_hits
 from faceatlas.privacy.optout import unprotected_optouts
 from faceatlas.privacy.scope import PrivacyScope
-from faceatlas.search import ProbeFace, SearchResult
 from faceatlas.search.searcher import Searcher
 from faceatlas.store import Catalog
-from faceatlas.timing import StageTimer
 from faceatlas.types import AnalyzedFace
 
 __all__ = ["Atlas"]
@@ -75,6 +73,13 @@ class Atlas:
             unblocked=lambda hits: unblocked_hits(self.scope, hits),
             keep_probe=lambda data: keep_probe(catalog, data),
         )
+        # Search (faceatlas.search) is the searcher's: detect, threshold in force, search.
+        self.detect = self.searcher.detect
+        """The faces of a probe photo, as selectable by :meth:`search`'s ``face``."""
+        self.threshold = self.searcher.threshold
+        """The search threshold in force and where it comes from."""
+        self.search = self.searcher.search
+        """Search with one face of a probe photo (the largest unless ``face`` is given)."""
         self.scope = PrivacyScope(self.gallery, self.audit, self.blocklist, self.searcher)
         self.privacy = PrivacyControls(self.scope)
         """Opt-out, erasure, takedown, subject access, retention (docs/privacy.md)."""
@@ -224,30 +229,7 @@ class Atlas:
             after=self.watchlists.watching(after),  # then new faces meet the watchlists
         )
 
-    # --- search (faceatlas.search) ------------------------------------------------------
-
-    def detect(self, data: bytes) -> list[ProbeFace]:
-        """The faces of a probe photo, as selectable by :meth:`search`'s ``face``."""
-        return self.searcher.detect(data)
-
-    def threshold(self) -> tuple[float, str]:
-        """The search threshold in force and where it comes from."""
-        return self.searcher.threshold()
-
-    def search(
-        self,
-        data: bytes,
-        *,
-        face: int | None = None,
-        top_k: int | None = None,
-        min_similarity: float | None = None,
-        timer: StageTimer | None = None,
-    ) -> SearchResult:
-        """Search with one face of a probe photo (the largest unless ``face`` is given);
-        ``timer`` times its stages."""
-        return self.searcher.search(
-            data, face=face, top_k=top_k, min_similarity=min_similarity, timer=timer
-        )
+    # --- cases (faceatlas.cases) -------------------------------------------------------
 
     @property
     def cases(self) -> CaseDesk:
