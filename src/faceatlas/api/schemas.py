@@ -4,7 +4,7 @@ paths, password hashes, token hashes) is ever part of them."""
 from __future__ import annotations
 
 from dataclasses import asdict
-from typing import Annotated, Any, Protocol, Self
+from typing import Annotated, Any, Protocol, Self, TypeVar, cast, dataclass_transform
 
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.dataclasses import dataclass as pydantic_dataclass
@@ -35,6 +35,7 @@ __all__ = [
     "VerifyOut",
     "error_responses",
     "leads_header",
+    "record_view",
 ]
 
 
@@ -50,6 +51,16 @@ class RecordOut(BaseModel):
     @classmethod
     def of(cls, record: Record) -> Self:
         return cls(**record.as_dict())
+
+
+T = TypeVar("T")
+
+
+@dataclass_transform(frozen_default=True, field_specifiers=(Field,))
+def record_view(cls: type[T]) -> type[T]:
+    """Make ``cls``, a subclass of a core record, that record's REST model: a frozen pydantic
+    dataclass (validated, in the OpenAPI schema) with the record's fields."""
+    return cast("type[T]", pydantic_dataclass(frozen=True)(cls))
 
 
 class RecordView:
@@ -110,7 +121,7 @@ class FacesOut(BaseModel):
     faces: list[ProbeFaceOut] = Field(description="Largest first; boxes in upright pixels.")
 
 
-@pydantic_dataclass(frozen=True)
+@record_view
 class SightingOut(SightingView):
     """Where the image was seen. ``location`` is the image URL for web sources and the
     path inside the ingested folder for folder sources (never a server path)."""
@@ -300,7 +311,7 @@ class JobCreate(BaseModel):
     )
 
 
-@pydantic_dataclass(frozen=True)
+@record_view
 class JobOut(JobRecord, RecordView):
     status: Annotated[str, Field(description="queued, running, finished, failed or interrupted.")]
 
@@ -312,7 +323,7 @@ class JobsOut(BaseModel):
     targets: dict[str, list[str]] = Field(description="What each kind may name, by kind.")
 
 
-@pydantic_dataclass(frozen=True)
+@record_view
 class AuditEntryOut(AuditEntry, RecordView):
     pass
 

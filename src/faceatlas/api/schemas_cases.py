@@ -7,9 +7,8 @@ import datetime as dt
 from dataclasses import asdict
 
 from pydantic import BaseModel, ConfigDict, Field
-from pydantic.dataclasses import dataclass as pydantic_dataclass
 
-from faceatlas.api.schemas import RecordView, SightingOut
+from faceatlas.api.schemas import RecordView, SightingOut, record_view
 from faceatlas.services import CaseView, ComparedFace, Comparison
 from faceatlas.services.cases import (
     CandidateRecord,
@@ -21,6 +20,7 @@ from faceatlas.services.cases import (
     DecisionView,
     Finding,
     Submission,
+    VerificationRecord,
     VerificationTask,
 )
 
@@ -40,6 +40,7 @@ __all__ = [
     "MemberRemove",
     "ProbeOut",
     "SearchOut",
+    "VerificationOut",
     "VerificationTaskOut",
 ]
 
@@ -50,7 +51,7 @@ class _Attrs(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
 
-@pydantic_dataclass(frozen=True)
+@record_view
 class CaseOut(CaseRecord, RecordView):
     pass
 
@@ -70,7 +71,7 @@ class CaseCreate(BaseModel):
     )
 
 
-@pydantic_dataclass(frozen=True)
+@record_view
 class MemberOut(CaseMember, RecordView):
     pass
 
@@ -98,19 +99,27 @@ class ProbeOut(_Attrs):
     erased_at: str | None
 
 
-@pydantic_dataclass(frozen=True)
+@record_view
 class SearchOut(CaseSearch, RecordView):
     pass
 
 
-@pydantic_dataclass(frozen=True)
+@record_view
 class CandidateOut(CandidateRecord, RecordView):
     pass
 
 
-@pydantic_dataclass(frozen=True)
-class DecisionOut(DecisionView, RecordView):
+@record_view
+class VerificationOut(VerificationRecord, RecordView):
     pass
+
+
+@record_view
+class DecisionOut(DecisionView, RecordView):
+    """A decision as the caller may see it: while ``sealed``, its conclusion, form, reason
+    and verifications are withheld (blind verification)."""
+
+    verifications: tuple[VerificationOut, ...]
 
 
 class DecisionIn(BaseModel):
@@ -128,7 +137,7 @@ class DecisionIn(BaseModel):
         return Submission(self.conclusion, features, self.reason, self.notes)
 
 
-@pydantic_dataclass(frozen=True)
+@record_view
 class CaseDetailOut(CaseOut):
     members: list[MemberOut]
     probes: list[ProbeOut]
@@ -148,9 +157,11 @@ class CaseDetailOut(CaseOut):
         )
 
 
-@pydantic_dataclass(frozen=True)
+@record_view
 class VerificationTaskOut(VerificationTask, RecordView):
     """What a verifier compares: never the first examiner's conclusion."""
+
+    candidate: CandidateOut
 
 
 class ComparedFaceOut(BaseModel):

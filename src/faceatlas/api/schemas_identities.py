@@ -7,9 +7,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from pydantic import BaseModel, Field
-from pydantic.dataclasses import dataclass as pydantic_dataclass
 
-from faceatlas.api.schemas import RecordOut, RecordView, SightingOut, leads_header
+from faceatlas.api.schemas import RecordOut, RecordView, SightingOut, leads_header, record_view
 from faceatlas.identity import (
     ClusterReport,
     IdentityHit,
@@ -165,7 +164,7 @@ class ClusterIn(BaseModel):
     )
 
 
-@pydantic_dataclass(frozen=True)
+@record_view
 class ClusterOut(ClusterReport, RecordView):
     pass
 

@@ -7,9 +7,8 @@ address is shown to administrators (who send the receipt) and never logged.
 from __future__ import annotations
 
 from pydantic import BaseModel, Field
-from pydantic.dataclasses import dataclass as pydantic_dataclass
 
-from faceatlas.api.schemas import RecordOut, RecordView
+from faceatlas.api.schemas import RecordOut, RecordView, record_view
 from faceatlas.privacy import (
     PrivacyAction,
 )
@@ -127,7 +126,7 @@ class RetentionOut(RecordOut):
     audit_entries: int = Field(description="Privacy-log entries pruned (the audit log is kept).")
 
 
-@pydantic_dataclass(frozen=True)
+@record_view
 class PrivacyActionOut(PrivacyAction, RecordView):
     pass
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 from dataclasses import asdict
 
 from pydantic import BaseModel, Field
-from pydantic.dataclasses import dataclass as pydantic_dataclass
 
 from faceatlas.accounts import Role, User
+from faceatlas.api.schemas import record_view
 
 __all__ = [
     "PasswordChange",
@@ -24,7 +24,7 @@ __all__ = [
 ]
 
 
-@pydantic_dataclass(frozen=True)
+@record_view
 class UserOut(User):
     @classmethod
     def of(cls, u: User) -> UserOut:

@@ -48,7 +48,13 @@ from faceatlas.search import SearchResult
 from faceatlas.services.accounts import local_operator
 from faceatlas.services.case_comparison import Comparison, compare
 from faceatlas.services.gate import EngineGate
-from faceatlas.store.case_records import CandidateRecord, CaseMember, CaseProbe, CaseSearch
+from faceatlas.store.case_records import (
+    CandidateRecord,
+    CaseMember,
+    CaseProbe,
+    CaseSearch,
+    VerificationRecord,
+)
 from faceatlas.types import record, record_as, record_dict
 
 __all__ = [
@@ -67,6 +73,7 @@ __all__ = [
     "Feature",
     "Finding",
     "Submission",
+    "VerificationRecord",
     "VerificationTask",
     "candidates_of",
     "parse_case_role",
