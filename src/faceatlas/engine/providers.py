@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from faceatlas.choices import ExecutionProvider
+from faceatlas.types import record
 
 __all__ = [
     "ORT_NAMES",
@@ -47,7 +47,7 @@ INSTALL_HINT: dict[ExecutionProvider, str] = {
 """What to install for a provider (``docs/operations.md``)."""
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ProviderChoice:
     """Providers asked for, those in use (ONNX Runtime names, best first), and why each one
     asked for is not in use."""

@@ -19,7 +19,6 @@ its interval is one the estimate under-warns.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -28,6 +27,7 @@ from faceatlas.errors import InvalidRequestError
 from faceatlas.eval.embedded import EmbeddedCorpus, identity_codes, score_block
 from faceatlas.eval.rates import Rate, rate
 from faceatlas.search.fairness import FairScorer
+from faceatlas.types import record
 
 __all__ = ["GroupSearch", "GroupSearchResult", "Probes", "run_group_search", "top_scores"]
 
@@ -35,7 +35,7 @@ BLOCK = 512
 MIN_GROUP_SEARCHES = 2
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class GroupSearch:
     group: str
     searches: int
@@ -51,7 +51,7 @@ class GroupSearch:
         }
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class GroupSearchResult:
     corpus: str
     attribute: str
@@ -79,7 +79,7 @@ class GroupSearchResult:
         }
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Probes:
     """Probe photos: vectors, fair offsets and their rows in the gallery."""
 

@@ -14,7 +14,6 @@ carried out with. Each replay is logged like the action itself, by its original 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 from faceatlas.errors import ConflictError, NotFoundError
@@ -28,6 +27,7 @@ from faceatlas.privacy.log import Actor, PrivacyEntry, log_entry
 from faceatlas.privacy.optout import OptOutStatus, approve_optout, get_optout, reject_optout
 from faceatlas.store import privacy_erasure as rows
 from faceatlas.store.backup import BackupStore, OptOutCopy
+from faceatlas.types import record
 
 if TYPE_CHECKING:
     from faceatlas.privacy.scope import PrivacyScope
@@ -51,7 +51,7 @@ AUDIT_PREFIX = "privacy_"
 RESTORE_MARK = " (restore)"
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ReplayAction:
     """A privacy action to carry out again: the audit entry that recorded it (``seq`` in the
     log it came from) and, for opt-outs, the request with its templates."""
@@ -85,7 +85,7 @@ class ReplayAction:
         return int(self.target.removeprefix("optout:"))
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ReplayOutcome:
     seq: int
     action: str

@@ -21,7 +21,7 @@ import os
 import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -38,6 +38,7 @@ from faceatlas.services.accounts import audit_role
 from faceatlas.store import Catalog
 from faceatlas.store.backup import BackupStore, is_sqlite_file, read_only_database, snapshot_sqlite
 from faceatlas.store.rows import Database
+from faceatlas.types import record
 
 __all__ = [
     "FORMAT",
@@ -64,14 +65,14 @@ half-written index saves."""
 CHUNK = 1 << 20
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class BackupFile:
     path: str
     bytes: int
     sha256: str
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Manifest:
     """What a backup holds; ``audit_head`` is ``(seq, hash)`` of the snapshot's newest entry
     and ``audit_first`` the hash of its first (the atlas's identity), ``None`` when empty."""
@@ -104,7 +105,7 @@ class Manifest:
         )
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class BackupReport:
     folder: Path
     manifest: Manifest

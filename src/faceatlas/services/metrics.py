@@ -14,7 +14,6 @@ import hmac
 import ipaddress
 import logging
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram
 from prometheus_client import generate_latest as _exposition
@@ -28,6 +27,7 @@ from faceatlas.errors import AuthenticationError, NotFoundError, PermissionDenie
 from faceatlas.store.jobs import JobStore
 from faceatlas.store.runs import IngestTotals
 from faceatlas.timing import StageTimer
+from faceatlas.types import record
 
 __all__ = [
     "CONTENT_TYPE",
@@ -131,7 +131,7 @@ class ServiceMetrics:
         return _exposition(self.registry)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class _AtlasState(Collector):
     """Reads the atlas when scraped; a part that cannot be read is left out and logged."""
 

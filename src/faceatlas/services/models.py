@@ -3,17 +3,17 @@ providers its ONNX sessions run on (``faceatlas models``)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from faceatlas.config import Settings
 from faceatlas.engine import EngineSpec, create_engine
 from faceatlas.engine.providers import ProviderChoice, available_providers, providers_of
+from faceatlas.types import record
 
 __all__ = ["EngineReport", "engine_report"]
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class EngineReport:
     """The configured engine, loaded: its model and where it runs. ``providers`` is ``None``
     for an engine without ONNX sessions (dlib with ``dlib_backend=dlib``)."""

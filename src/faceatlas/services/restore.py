@@ -49,13 +49,14 @@ from faceatlas.services.backup import FORMAT, JOURNAL_FILE, MANIFEST_FILE, Manif
 from faceatlas.store import Catalog
 from faceatlas.store.backup import BackupStore, OptOutCopy, read_only_database, sqlite_problem
 from faceatlas.store.rows import Database
+from faceatlas.types import record
 
 __all__ = ["RestoreReport", "read_manifest", "restore"]
 
 CHUNK = 1 << 20
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class RestoreReport:
     atlas: Path
     source: Path

@@ -12,7 +12,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import sqlite3
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +21,7 @@ from faceatlas.errors import ConfigError, NotFoundError
 from faceatlas.store import schema as t
 from faceatlas.store.ids import HIGH_WATER_PREFIX
 from faceatlas.store.rows import Database, Repository, upsert
+from faceatlas.types import record
 
 __all__ = [
     "SQLITE_MAGIC",
@@ -86,7 +86,7 @@ def read_only_database(path: Path) -> Database:
     return sa.create_engine(f"sqlite:///file:{path}?mode=ro&uri=true", poolclass=sa.NullPool)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class OptOutCopy:
     """An opt-out request as a restore brings it back: the request and every template
     (``(model_id, dim, float32 bytes)``), which stay inactive until it is approved again."""
