@@ -209,9 +209,9 @@ def record_as(cls: type[R], source: object, **given: Any) -> R:
 def record_dict(record: Any, *, digits: int | Mapping[str, int] | None = None) -> dict[str, Any]:
     """A dataclass record's fields by name, ready for JSON: the usual ``as_dict``.
 
-    Tuples and lists become lists, enums their value, and nested records (anything with an
-    ``as_dict``) their own dict. ``digits`` rounds float fields: one number of decimals for
-    every float field, or a number per field name.
+    Tuples and lists become lists, dicts keep their keys, enums become their value, and
+    nested records (anything with an ``as_dict``) their own dict. ``digits`` rounds float
+    fields: one number of decimals for every float field, or a number per field name.
     """
     out: dict[str, Any] = {}
     for f in fields(record):
@@ -238,6 +238,8 @@ def _plain(value: Any) -> Any:
         return value.value
     if isinstance(value, tuple | list):
         return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
     if hasattr(value, "as_dict"):
         return value.as_dict()
     return value

@@ -22,7 +22,7 @@ from faceatlas.eval.rates import Rate, rate
 from faceatlas.search import FmrMapping
 from faceatlas.search.fairness import FairScorer
 from faceatlas.store.calibrations import CalibrationRecord
-from faceatlas.types import record, record_as
+from faceatlas.types import picked, record, record_as
 
 __all__ = [
     "DEFAULT_TARGET_FMR",
@@ -88,9 +88,7 @@ class Calibration:
 
     def as_dict(self) -> dict[str, Any]:
         return {
-            "model_id": self.model_id,
-            "target_fmr": self.target_fmr,
-            "threshold": self.threshold,
+            **picked(self, "model_id", "target_fmr", "threshold"),
             "fmr_at_threshold": self.at_threshold.as_dict(),
             "provenance": self.provenance,
         }

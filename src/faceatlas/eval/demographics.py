@@ -30,7 +30,7 @@ from faceatlas.eval.embedded import (
     same_identity_scores,
 )
 from faceatlas.eval.rates import Rate, rate
-from faceatlas.types import record
+from faceatlas.types import JsonRecord, record
 
 __all__ = ["DemographicsResult", "GroupRates", "run_demographics"]
 
@@ -39,21 +39,12 @@ MIN_GROUP_PEOPLE = 2
 
 
 @record
-class GroupRates:
+class GroupRates(JsonRecord):
     group: str
     people: int
     photos: int
     fmr: dict[str, Rate]
     fnmr: dict[str, Rate]
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "group": self.group,
-            "people": self.people,
-            "photos": self.photos,
-            "fmr": {k: v.as_dict() for k, v in self.fmr.items()},
-            "fnmr": {k: v.as_dict() for k, v in self.fnmr.items()},
-        }
 
 
 @record

@@ -27,7 +27,7 @@ from faceatlas.errors import InvalidRequestError
 from faceatlas.eval.embedded import EmbeddedCorpus, identity_codes, score_block
 from faceatlas.eval.rates import Rate, rate
 from faceatlas.search.fairness import FairScorer
-from faceatlas.types import record
+from faceatlas.types import JsonRecord, record
 
 __all__ = ["GroupSearch", "GroupSearchResult", "Probes", "run_group_search", "top_scores"]
 
@@ -36,19 +36,11 @@ MIN_GROUP_SEARCHES = 2
 
 
 @record
-class GroupSearch:
+class GroupSearch(JsonRecord):
     group: str
     searches: int
     stranger_lead: dict[str, Rate]
     wrong_on_top: dict[str, Rate]
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "group": self.group,
-            "searches": self.searches,
-            "stranger_lead": {k: v.as_dict() for k, v in self.stranger_lead.items()},
-            "wrong_on_top": {k: v.as_dict() for k, v in self.wrong_on_top.items()},
-        }
 
 
 @record

@@ -27,7 +27,7 @@ from faceatlas.eval.identification import (
     with_distractors,
 )
 from faceatlas.eval.rates import rate
-from faceatlas.types import record
+from faceatlas.types import picked, record
 
 __all__ = [
     "CMC_RANKS",
@@ -84,10 +84,7 @@ class IdentifyResult:
 
     def as_dict(self) -> dict[str, Any]:
         return {
-            "corpus": self.corpus,
-            "gallery_people": self.gallery_people,
-            "mated_searches": self.mated_searches,
-            "nonmated_searches": self.nonmated_searches,
+            **picked(self, "corpus", "gallery_people", "mated_searches", "nonmated_searches"),
             "cmc": {f"rank_{k}": round(v, 5) for k, v in self.cmc.items()},
             "fnir_at_fpir": list(self.at_fpir),
             "at_calibrated_threshold": self.at_threshold,

@@ -27,7 +27,7 @@ from faceatlas.engine.video import VideoLimits, VideoSampler
 from faceatlas.errors import FaceAtlasError
 from faceatlas.store import Catalog
 from faceatlas.store.records import StoredFace
-from faceatlas.types import RGBImage, record
+from faceatlas.types import RGBImage, picked, record
 
 __all__ = [
     "ImageReader",
@@ -63,14 +63,9 @@ class ReembedReport:
         return self.faces_done_before + self.faces_embedded == self.faces_total
 
     def as_dict(self) -> dict[str, Any]:
+        faces = ("faces_total", "faces_done_before", "faces_embedded", "faces_failed")
         return {
-            "model_id": self.model_id,
-            "faces_total": self.faces_total,
-            "faces_done_before": self.faces_done_before,
-            "faces_embedded": self.faces_embedded,
-            "faces_failed": self.faces_failed,
-            "images_unreadable": self.images_unreadable,
-            "complete": self.complete,
+            **picked(self, "model_id", *faces, "images_unreadable", "complete"),
             "failures": self.failures[:100],
         }
 

@@ -27,7 +27,7 @@ from faceatlas.privacy.log import Actor, PrivacyEntry, log_entry
 from faceatlas.privacy.optout import OptOutStatus, approve_optout, get_optout, reject_optout
 from faceatlas.store import privacy_erasure as rows
 from faceatlas.store.backup import BackupStore, OptOutCopy
-from faceatlas.types import record
+from faceatlas.types import JsonRecord, record
 
 if TYPE_CHECKING:
     from faceatlas.privacy.scope import PrivacyScope
@@ -86,19 +86,11 @@ class ReplayAction:
 
 
 @record
-class ReplayOutcome:
+class ReplayOutcome(JsonRecord):
     seq: int
     action: str
     target: str
     outcome: str
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "seq": self.seq,
-            "action": self.action,
-            "target": self.target,
-            "outcome": self.outcome,
-        }
 
 
 def replay_actions(scope: PrivacyScope, actions: Sequence[ReplayAction]) -> list[ReplayOutcome]:

@@ -8,7 +8,7 @@ from typing import Any
 from faceatlas.config import Settings
 from faceatlas.engine import EngineSpec, create_engine
 from faceatlas.engine.providers import ProviderChoice, available_providers, providers_of
-from faceatlas.types import record
+from faceatlas.types import picked, record
 
 __all__ = ["EngineReport", "engine_report"]
 
@@ -27,10 +27,7 @@ class EngineReport:
 
     def as_dict(self) -> dict[str, Any]:
         return {
-            "engine": self.engine,
-            "detector": self.detector,
-            "model_id": self.model_id,
-            "dim": self.dim,
+            **picked(self, "engine", "detector", "model_id", "dim"),
             "available_providers": list(self.available),
             "execution_providers": None if self.providers is None else self.providers.as_dict(),
         }

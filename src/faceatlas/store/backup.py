@@ -21,7 +21,7 @@ from faceatlas.errors import ConfigError, NotFoundError
 from faceatlas.store import schema as t
 from faceatlas.store.ids import HIGH_WATER_PREFIX
 from faceatlas.store.rows import Database, Repository, upsert
-from faceatlas.types import record
+from faceatlas.types import picked, record
 
 __all__ = [
     "SQLITE_MAGIC",
@@ -104,10 +104,7 @@ class OptOutCopy:
 
     def as_dict(self) -> dict[str, Any]:
         return {
-            "request_id": self.request_id,
-            "contact": self.contact,
-            "channel": self.channel,
-            "created_at": self.created_at,
+            **picked(self, "request_id", "contact", "channel", "created_at"),
             "templates": [
                 {"model_id": m, "dim": d, "vector": base64.b64encode(v).decode()}
                 for m, d, v in self.templates
