@@ -37,10 +37,8 @@ if TYPE_CHECKING:
 
 __all__ = ["register"]
 
-Outcome = TypeVar("Outcome", "OptOutReceipt", "OptOutRequest")
-"""What deciding an opt-out request gives: the receipt (approved) or the request (rejected)."""
-Erase = Callable[["PrivacyDesk"], Callable[["User", Any, "str | None"], "ErasureCounts"]]
-"""Which erasure of the privacy desk a command runs."""
+RecordT = TypeVar("RecordT", "OptOutReceipt", "OptOutRequest", "ErasureCounts")
+"""What a desk command shows: a receipt, a request, or the counts of an erasure."""
 
 optout_app = CliApp(help="Opt-out by face: requests, decisions, receipts.")
 erase_app = CliApp(help="Erase faces, images, source URLs or a whole domain.")
@@ -149,56 +147,46 @@ def optout_show(request_id: int, atlas: AtlasOption = None, as_json: JsonOption 
     print_record(req, as_json, _show_request)
 
 
-def _decision(
-    decide: Callable[[PrivacyDesk], Callable[[User, int, str | None], Outcome]],
-    show: Callable[[Outcome], None],
-    note: str,
+def _desk_command(
+    act: Callable[[PrivacyDesk], Callable[[User, Any, Any], RecordT]],
+    show: Callable[[RecordT], None],
+    target: object,
+    option: object,
 ) -> Callable[..., None]:
-    """A command deciding an opt-out request as ``cli:BY``, with a ``--note`` (``note`` is
-    its help), showing the outcome with ``show``."""
-
-    def command(
-        request_id: int,
-        by: ByOption,
-        note: str | None = None,
-        atlas: AtlasOption = None,
-        as_json: JsonOption = False,
-    ) -> None:
-        with _desk(atlas, by) as (desk, user):
-            outcome = decide(desk)(user, request_id, note)
-        print_record(outcome, as_json, show)
-
-    return command_with(command, "note", Annotated[str | None, typer.Option("--note", help=note)])
-
-
-optout_app.command(
-    "approve", help="Approve a request: erase every matching face now; prints the receipt."
-)(_decision(lambda desk: desk.approve, _show_receipt, "Decision note."))
-optout_app.command("reject", help="Reject a pending request; its templates are deleted.")(
-    _decision(lambda desk: desk.reject, _show_request, "Reason given.")
-)
-
-
-# --- erasure ---------------------------------------------------------------------------
-
-
-def _erasure(erase: Erase, target: object) -> Callable[..., None]:
-    """A command running one erasure of ``target`` (declared as ``target``) through the desk
-    as ``cli:BY``, showing what it erased."""
+    """A command acting on its ``target`` argument through the desk as ``cli:BY``, with one
+    more ``option`` (``--note``, ``--case``), showing what it did with ``show``; ``target``
+    and ``option`` are their declarations."""
 
     def command(
         target: Any,
         by: ByOption,
-        case: CaseOption = None,
+        option: Any = None,
         atlas: AtlasOption = None,
         as_json: JsonOption = False,
     ) -> None:
         with _desk(atlas, by) as (desk, user):
-            counts = erase(desk)(user, target, case)
-        print_record(counts, as_json, _show_counts)
+            done = act(desk)(user, target, option)
+        print_record(done, as_json, show)
 
-    return command_with(command, "target", target)
+    return command_with(command_with(command, "target", target), "option", option)
 
+
+RequestArgument = Annotated[int, typer.Argument(metavar="request_id")]
+
+
+def _note(help_text: str) -> object:
+    return Annotated[str | None, typer.Option("--note", help=help_text)]
+
+
+optout_app.command(
+    "approve", help="Approve a request: erase every matching face now; prints the receipt."
+)(_desk_command(lambda desk: desk.approve, _show_receipt, RequestArgument, _note("Decision note.")))
+optout_app.command("reject", help="Reject a pending request; its templates are deleted.")(
+    _desk_command(lambda desk: desk.reject, _show_request, RequestArgument, _note("Reason given."))
+)
+
+
+# --- erasure ---------------------------------------------------------------------------
 
 for _name, _erase, _help, _target in (
     (
@@ -228,7 +216,7 @@ for _name, _erase, _help, _target in (
         ],
     ),
 ):
-    erase_app.command(_name, help=_help)(_erasure(_erase, _target))
+    erase_app.command(_name, help=_help)(_desk_command(_erase, _show_counts, _target, CaseOption))
 
 
 # --- subject access, retention, log ------------------------------------------------------
