@@ -94,8 +94,9 @@ class AccountStore(Repository):
         return self._user_where(t.users.c.username == username)
 
     def _user_where(self, condition: sa.ColumnElement[bool]) -> UserRow | None:
-        row = self._first(sa.select(t.users).where(condition))
-        return None if row is None else record_from(UserRow, row, t.users)
+        return self._one(
+            sa.select(t.users).where(condition), lambda row: record_from(UserRow, row, t.users)
+        )
 
     def users(self) -> list[UserRow]:
         """Every user, by name."""

@@ -150,8 +150,7 @@ class DecisionStore(Repository):
         q = _DECISIONS_OF_CASE.add_columns(t.case_searches.c.case_id).where(
             t.case_decisions.c.id == decision_id
         )
-        row = self._first(q)
-        return None if row is None else (_decision(row), int(row.case_id))
+        return self._one(q, lambda row: (_decision(row), int(row.case_id)))
 
     def verifications(self, decision_ids: Sequence[int]) -> list[VerificationRecord]:
         q = (

@@ -92,8 +92,7 @@ class CaseStore(Repository):
         return self._one_case(t.cases.c.id == case_id)
 
     def _one_case(self, where: sa.ColumnElement[bool]) -> CaseRecord | None:
-        row = self._first(sa.select(t.cases).where(where))
-        return None if row is None else _case(row)
+        return self._one(sa.select(t.cases).where(where), _case)
 
     def listed(self, username: str, units: Sequence[str] | None) -> list[CaseRecord]:
         """Cases ``username`` is a member of, or whose owner's unit is in ``units``
@@ -239,8 +238,7 @@ class CaseStore(Repository):
             .join(t.case_searches, t.case_searches.c.id == t.case_candidates.c.search_id)
             .where(t.case_candidates.c.id == candidate_id)
         )
-        row = self._first(q)
-        return None if row is None else (record_from(CandidateRecord, row), int(row.case_id))
+        return self._one(q, lambda row: (record_from(CandidateRecord, row), int(row.case_id)))
 
 
 def _insert_member(conn: sa.Connection, case_id: int, member: CaseMember) -> None:

@@ -68,8 +68,8 @@ class Catalog(Repository):
     # --- meta -------------------------------------------------------------
 
     def get_meta(self, key: str) -> str | None:
-        row = self._first(sa.select(t.atlas_meta.c.value).where(t.atlas_meta.c.key == key))
-        return None if row is None else str(row[0])
+        query = sa.select(t.atlas_meta.c.value).where(t.atlas_meta.c.key == key)
+        return self._one(query, lambda row: str(row[0]))
 
     def set_meta(self, key: str, value: str) -> None:
         with self.writer() as w:
@@ -78,8 +78,8 @@ class Catalog(Repository):
     # --- lookups used by ingest --------------------------------------------
 
     def image_id_for_sha(self, sha256: str) -> int | None:
-        row = self._first(sa.select(t.images.c.id).where(t.images.c.sha256 == sha256))
-        return None if row is None else int(row[0])
+        query = sa.select(t.images.c.id).where(t.images.c.sha256 == sha256)
+        return self._one(query, lambda row: int(row[0]))
 
     def known_file(self, source_id: int, locator: str, size: int, mtime_ns: int) -> bool:
         """True when this exact file (path, size, mtime) is already catalogued."""
@@ -234,8 +234,8 @@ class Catalog(Repository):
         return self._count(t.faces)
 
     def thumbnail(self, face_id: int) -> bytes | None:
-        row = self._first(sa.select(t.thumbnails.c.jpeg).where(t.thumbnails.c.face_id == face_id))
-        return None if row is None else bytes(row[0])
+        query = sa.select(t.thumbnails.c.jpeg).where(t.thumbnails.c.face_id == face_id)
+        return self._one(query, lambda row: bytes(row[0]))
 
     def counts(self) -> dict[str, int]:
         return {

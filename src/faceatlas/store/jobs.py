@@ -63,8 +63,7 @@ class JobStore(Repository):
         )
 
     def get(self, job_id: int) -> JobRecord | None:
-        row = self._first(sa.select(t.ingest_jobs).where(t.ingest_jobs.c.id == job_id))
-        return None if row is None else _record(row)
+        return self._one(sa.select(t.ingest_jobs).where(t.ingest_jobs.c.id == job_id), _record)
 
     def status_counts(self) -> dict[str, int]:
         """How many jobs are in each status."""

@@ -3,7 +3,7 @@ read from and written to rows, and the :class:`Repository` base of the table sto
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import fields
 from datetime import UTC, datetime
 from typing import Any, TypeAlias, TypeVar, TypeVarTuple
@@ -95,6 +95,11 @@ class Repository:
     def _first(self, query: sa.Select[*Ts]) -> sa.Row[*Ts] | None:
         with self.db.connect() as conn:
             return conn.execute(query).first()
+
+    def _one(self, query: sa.Select[Any], read: Callable[[sa.Row[Any]], R]) -> R | None:
+        """What ``read`` makes of the query's first row; ``None`` when there is no row."""
+        row = self._first(query)
+        return None if row is None else read(row)
 
     def _all(self, query: sa.Select[*Ts]) -> Sequence[sa.Row[*Ts]]:
         with self.db.connect() as conn:
