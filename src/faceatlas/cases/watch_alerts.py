@@ -10,7 +10,6 @@ match, even if they were stored before their opt-out took effect.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -20,7 +19,7 @@ from faceatlas.index.protocol import IndexHit
 from faceatlas.search.fairness import FairScorer
 from faceatlas.search.searcher import HitFilter
 from faceatlas.store.watchlists import AlertRecord, WatchlistEntry
-from faceatlas.types import Vector, Vectors
+from faceatlas.types import Vector, Vectors, record
 
 __all__ = ["ALERT_NOTICE", "Match", "alert_payload", "find_matches"]
 
@@ -30,7 +29,7 @@ ALERT_NOTICE = (
 )
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Match:
     entry: WatchlistEntry
     face_id: int

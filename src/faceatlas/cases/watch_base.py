@@ -4,7 +4,7 @@ access checks on an entry's case, and the one way a watchlist action is audited.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from datetime import UTC, datetime
 from typing import Protocol
 
@@ -20,7 +20,7 @@ from faceatlas.store.case_decisions import DecisionStore
 from faceatlas.store.case_records import CaseRecord
 from faceatlas.store.cases import CaseStore
 from faceatlas.store.watchlists import EntryKind, WatchlistEntry, WatchlistStore
-from faceatlas.types import Vector
+from faceatlas.types import Vector, record
 
 __all__ = ["SYSTEM_ACTOR", "Clock", "SystemClock", "WatchProbe", "WatchRequest", "WatchlistBase"]
 
@@ -39,7 +39,7 @@ class SystemClock:
         return datetime.now(UTC)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class WatchProbe:
     """What an entry watches for: one embedding of the atlas's model, and its origin."""
 
@@ -49,7 +49,7 @@ class WatchProbe:
     identity_id: int | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class WatchRequest:
     """What a requester asks of a new entry: its case, how many days, a label, and a threshold
     (``None``: the one in force; only a stricter one is accepted)."""

@@ -12,7 +12,6 @@ best frames are what a video *probe* searches with.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from faceatlas.engine.analyze import analyze_faces
@@ -20,12 +19,12 @@ from faceatlas.engine.card import card_of
 from faceatlas.engine.protocol import FaceEngine
 from faceatlas.engine.tracking import FaceTrack, FaceTracker, TrackRules
 from faceatlas.engine.video import Stop, VideoLimits, VideoSampler
-from faceatlas.types import record_dict
+from faceatlas.types import record, record_dict
 
 __all__ = ["ClipAnalysis", "ClipFacts", "analyze_clip"]
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ClipFacts:
     """What analysing a video cost and covered: seconds up to the last frame decoded,
     frames decoded and analysed, the interval between steady samples and why it stopped
@@ -41,7 +40,7 @@ class ClipFacts:
         return record_dict(self, digits=3)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ClipAnalysis:
     width: int
     height: int

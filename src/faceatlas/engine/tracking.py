@@ -23,7 +23,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from faceatlas.engine.card import ModelCard
-from faceatlas.types import AnalyzedFace, Box, FaceQuality, FaceSpan, Vector
+from faceatlas.types import AnalyzedFace, Box, FaceQuality, FaceSpan, Vector, record
 
 __all__ = [
     "BEST_FRAMES",
@@ -55,7 +55,7 @@ def frame_quality(q: FaceQuality) -> float:
     return float(q.frontal * max(q.detector_score, 0.0) * size * sharp)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class TrackRules:
     same_face_min_similarity: float
     neighbour_min_similarity: float
@@ -76,7 +76,7 @@ class TrackRules:
         )
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class FaceTrack:
     """One appearance: the face to store (its best frame, with the track's span), and the
     best frames, best first (``best[0]`` is ``face`` without the span)."""

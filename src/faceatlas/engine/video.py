@@ -16,7 +16,6 @@ from __future__ import annotations
 import io
 import math
 from collections.abc import Iterator
-from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
@@ -25,7 +24,7 @@ import numpy as np
 
 from faceatlas.config import Settings
 from faceatlas.errors import ImageTooLargeError, NotAVideoError, VideoDecodeError
-from faceatlas.types import Closing, RGBImage
+from faceatlas.types import Closing, RGBImage, record
 
 __all__ = [
     "MAX_DECODE_FPS",
@@ -69,7 +68,7 @@ def looks_like_video(head: bytes) -> bool:
     return video_container(head) is not None
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class VideoLimits:
     """The work one video may cost (the settings of the same names, ``video_*``)."""
 
@@ -100,7 +99,7 @@ class Stop(StrEnum):
     FRAMES = "frames"
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class SampledFrame:
     """A frame to analyse: its time (seconds from the first frame), its pixels, and whether a
     scene change happened since the previous sampled frame."""

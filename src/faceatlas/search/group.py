@@ -4,18 +4,19 @@ candidates, exactly as a single search with that face selected would."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
 
 from faceatlas.engine.probe_gate import Verdict, assess_probe
 from faceatlas.errors import InvalidRequestError, NoFaceError
 from faceatlas.search.results import ProbeFace, SearchResult
 from faceatlas.search.searcher import Searcher
+from faceatlas.types import record
 
 __all__ = ["GroupFace", "GroupResult", "search_all_faces"]
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class GroupFace:
     """One face of the photo: its candidates, or why it was not searched."""
 
@@ -32,7 +33,7 @@ class GroupFace:
         }
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class GroupResult:
     faces_found: int
     faces: tuple[GroupFace, ...]

@@ -15,7 +15,7 @@ import io
 import zipfile
 import zlib
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 
 from faceatlas.config import Settings
@@ -26,6 +26,7 @@ from faceatlas.errors import (
     InvalidRequestError,
     NotFoundError,
 )
+from faceatlas.types import record
 
 __all__ = [
     "BatchProbe",
@@ -37,7 +38,7 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class BatchProbe:
     """One probe of a batch: its name (a label) and bytes, or why it cannot be searched."""
 

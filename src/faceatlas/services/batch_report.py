@@ -6,14 +6,13 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from faceatlas.search import SearchResult
 from faceatlas.search.bands import similarity_band
 from faceatlas.services.search import LEADS_NOTICE
 from faceatlas.store import FaceRecord
-from faceatlas.types import record_dict
+from faceatlas.types import record, record_dict
 
 __all__ = [
     "CSV_COLUMNS",
@@ -47,7 +46,7 @@ CSV_COLUMNS = (
 )
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class BatchHit:
     rank: int
     face_id: int
@@ -62,7 +61,7 @@ class BatchHit:
         return record_dict(self, digits={"similarity": 4, "score": 4})
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class BatchItem:
     """One probe of the batch: ``searched`` with its audit entry (``search_id``) and hits,
     or ``failed`` with the error's code and message."""
@@ -83,7 +82,7 @@ class BatchItem:
         return record_dict(self, digits={"threshold": 4})
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class BatchReport:
     ref: str
     """The batch's reference, in each of its searches' audit entries (``details.batch``)."""

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import base64
 import io
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
 
 from PIL import Image
@@ -33,11 +33,12 @@ from faceatlas.services.search import (
     search_parameters,
 )
 from faceatlas.services.service import Service
+from faceatlas.types import record
 
 __all__ = ["GroupDesk", "GroupFaceOutcome", "GroupOutcome", "PhotoView", "photo_view"]
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class GroupFaceOutcome:
     """One face of the photo: its own audited search, or why it was not searched."""
 
@@ -53,7 +54,7 @@ class GroupFaceOutcome:
         }
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class GroupOutcome:
     probe_sha256: str
     faces_found: int
@@ -140,7 +141,7 @@ class GroupDesk:
         return GroupFaceOutcome(face.face, SearchOutcome(result, entry, hashes[0]))
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class PhotoView:
     """A photo as a page shows it: a JPEG ``data:`` URI at most ``max_px`` on its longest
     side, and the upright size of the original, in which face boxes are given."""

@@ -3,21 +3,20 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
 
 from faceatlas.store.rows import Repository, record_from, utc_now
 from faceatlas.store.schema_watchlists import search_batches as b
-from faceatlas.types import record_dict
+from faceatlas.types import record, record_dict
 
 __all__ = ["BatchRecord", "BatchStore"]
 
 UNFINISHED = ("queued", "running")
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class BatchRecord:
     id: int
     case_number: str

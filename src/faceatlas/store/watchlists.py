@@ -8,7 +8,6 @@ deletes its template (the probe embedding) in the same transaction.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
@@ -23,7 +22,7 @@ from faceatlas.store.schema_watchlists import (
     watchlist_entries,
     watchlist_templates,
 )
-from faceatlas.types import Vector, record_dict
+from faceatlas.types import Vector, record, record_dict
 
 __all__ = [
     "AlertRecord",
@@ -74,7 +73,7 @@ class Delivery(StrEnum):
     """Every attempt failed; ``last_error`` says why."""
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class NewEntry:
     case_id: int
     kind: EntryKind
@@ -89,7 +88,7 @@ class NewEntry:
     requested_at: str
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class WatchlistEntry(NewEntry):
     """An entry as stored: what was asked for (:class:`NewEntry`), its case's number, where
     it stands, who approved or renewed it until when, and how it ended."""
@@ -112,7 +111,7 @@ class WatchlistEntry(NewEntry):
         return record_dict(self, digits={"threshold": 4})
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class NewAlert:
     entry_id: int
     case_id: int
@@ -125,7 +124,7 @@ class NewAlert:
     delivery: Delivery
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class AlertRecord(NewAlert):
     """An alert as stored: what was raised (:class:`NewAlert`), the entry's label and case
     number, its audit entry, and where its webhook delivery stands."""

@@ -4,7 +4,6 @@ bands with their error rates, and controls for how many candidates and weaker le
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
@@ -32,7 +31,7 @@ from faceatlas.services.probe_view import (
     sized_thumbnail,
     weaker_threshold,
 )
-from faceatlas.types import RowId
+from faceatlas.types import RowId, record
 from faceatlas.web.pages import service_of, session
 from faceatlas.web.searchform import SearchPage, accountable_search, search_form
 
@@ -107,7 +106,7 @@ async def _search(
     return results_context(service, outcome, crop, search)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class WebSearch:
     """A search as a posted form asks for it, and the threshold a search uses by default
     (the leads are judged against it)."""
