@@ -10,20 +10,16 @@ waiting, their probe photos in memory only. Batches a stopped process left unfin
 
 from __future__ import annotations
 
-import logging
-import queue
 import threading
-import time
 from collections.abc import Callable
 from typing import Any
 
-from faceatlas.errors import FaceAtlasError, NotFoundError, RateLimitedError
+from faceatlas.errors import FaceAtlasError, RateLimitedError
+from faceatlas.jobs.worker import WorkQueue
 from faceatlas.store.batches import BatchRecord, BatchStore
 from faceatlas.store.rows import Database
 
 __all__ = ["MAX_QUEUED", "BatchRunner", "BatchWork", "Progress"]
-
-log = logging.getLogger(__name__)
 
 MAX_QUEUED = 4
 """Batches waiting at most; more are refused (``rate_limited``) until one finishes."""
@@ -34,37 +30,19 @@ BatchWork = Callable[[Progress], dict[str, Any]]
 """Runs a batch, reporting progress; returns its combined report (JSON-ready)."""
 
 
-class BatchRunner:
+class BatchRunner(WorkQueue[BatchWork, BatchRecord]):
     """The queue of batch searches and the thread that runs them."""
 
+    what = "batch search"
+    noun = "batch"
+    thread_name = "search-batches"
+    interrupted = "the server stopped before the batch finished; submit it again"
+    poll_s = 0.05
+    rows: BatchStore
+
     def __init__(self, db: Database) -> None:
-        self.rows = BatchStore(db)
-        self._queue: queue.Queue[tuple[int, BatchWork] | None] = queue.Queue()
+        super().__init__(BatchStore(db))
         self._waiting = threading.BoundedSemaphore(MAX_QUEUED)
-        self._thread: threading.Thread | None = None
-        self._lock = threading.Lock()
-
-    def start(self) -> None:
-        """Mark batches left unfinished by an earlier process, then start the thread."""
-        self.rows.interrupt_unfinished(
-            "the server stopped before the batch finished; submit it again"
-        )
-        self._ensure_thread()
-
-    def stop(self, timeout_s: float = 5.0) -> None:
-        with self._lock:
-            thread, self._thread = self._thread, None
-        if thread is not None:
-            self._queue.put(None)
-            thread.join(timeout_s)
-
-    def _ensure_thread(self) -> None:
-        with self._lock:
-            if self._thread is None:
-                self._thread = threading.Thread(
-                    target=self._work, name="search-batches", daemon=True
-                )
-                self._thread.start()
 
     # --- API --------------------------------------------------------------------------------
 
@@ -79,14 +57,11 @@ class BatchRunner:
             )
         batch_id = self.rows.add(case_number, purpose, created_by, total)
         self._ensure_thread()
-        self._queue.put((batch_id, work))
+        self._put(batch_id, work)
         return self.get(batch_id)
 
-    def get(self, batch_id: int) -> BatchRecord:
-        batch = self.rows.get(batch_id)
-        if batch is None:
-            raise NotFoundError(f"batch {batch_id} does not exist")
-        return batch
+    def _row(self, batch_id: int) -> BatchRecord | None:
+        return self.rows.get(batch_id)
 
     def report(self, batch_id: int) -> dict[str, Any] | None:
         """The batch's combined report once it finished, else ``None``."""
@@ -95,29 +70,10 @@ class BatchRunner:
     def newest(self, created_by: str, limit: int = 20) -> list[BatchRecord]:
         return self.rows.newest(created_by, limit)
 
-    def wait(self, batch_id: int, timeout_s: float = 60.0) -> BatchRecord:
-        """Block until the batch ends (tests and scripts)."""
-        deadline = time.monotonic() + timeout_s
-        while True:
-            batch = self.get(batch_id)
-            if batch.status not in ("queued", "running") or time.monotonic() > deadline:
-                return batch
-            time.sleep(0.05)
-
     # --- worker ----------------------------------------------------------------------------
 
-    def _work(self) -> None:
-        while True:
-            item = self._queue.get()
-            if item is None:
-                return
-            batch_id, work = item
-            self._waiting.release()
-            try:
-                self._run(batch_id, work)
-            except Exception:  # the worker must survive any batch
-                log.exception("batch search %d crashed", batch_id)
-                self.rows.fail(batch_id, "internal error")
+    def _taken(self, batch_id: int) -> None:
+        self._waiting.release()
 
     def _run(self, batch_id: int, work: BatchWork) -> None:
         self.rows.start(batch_id)

@@ -16,16 +16,14 @@ index up from the catalog when the job ends.
 from __future__ import annotations
 
 import logging
-import queue
 import threading
-import time
 import uuid
 from collections.abc import Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from faceatlas.config import Settings
-from faceatlas.errors import FaceAtlasError, InvalidRequestError, NotFoundError
+from faceatlas.errors import FaceAtlasError, InvalidRequestError
 from faceatlas.ingest import IngestProgress, Source, SourceKind
 from faceatlas.jobs.targets import (
     LIST_SUFFIXES,
@@ -35,6 +33,7 @@ from faceatlas.jobs.targets import (
     listed_files,
     listed_target,
 )
+from faceatlas.jobs.worker import WorkQueue
 from faceatlas.store.jobs import JobRecord, JobStore
 
 if TYPE_CHECKING:
@@ -53,19 +52,23 @@ URL_LIST_DIR = "jobs"
 MAX_POSTED_URLS = 10_000
 
 
-class JobRunner:
+class JobRunner(WorkQueue["JobInput | Source", JobRecord]):
     """Queue of ingestion jobs, persisted in ``ingest_jobs``, run by one thread."""
 
+    what = "ingest job"
+    noun = "job"
+    thread_name = "ingest-jobs"
+    interrupted = "the server stopped before the job finished; start it again to resume"
+    rows: JobStore
+
     def __init__(self, atlas: Atlas, *, on_finished: Callable[[], None] | None = None) -> None:
+        super().__init__(JobStore(atlas.catalog.db))
         self.atlas = atlas
-        self.rows = JobStore(atlas.catalog.db)
         self._factories: dict[str, SourceFactory] = {
             "folder": folder_target,
             "warc": listed_target(SourceKind.WARC, WARC_SUFFIXES),
             "urls": listed_target(SourceKind.URLS, LIST_SUFFIXES),
         }
-        self._queue: queue.Queue[tuple[int, JobInput | Source] | None] = queue.Queue()
-        self._thread: threading.Thread | None = None
         self._on_finished = on_finished
         # Live progress stays in memory: the ingest holds the catalog's write transaction
         # while it reports progress, so writing progress rows then would wait on itself.
@@ -79,23 +82,6 @@ class JobRunner:
     @property
     def kinds(self) -> list[str]:
         return sorted(self._factories)
-
-    # --- lifecycle -------------------------------------------------------------------
-
-    def start(self) -> None:
-        """Mark jobs left unfinished by an earlier process, then start the worker thread."""
-        self.rows.interrupt_unfinished(
-            "the server stopped before the job finished; start it again to resume"
-        )
-        self._thread = threading.Thread(target=self._work, name="ingest-jobs", daemon=True)
-        self._thread.start()
-
-    def stop(self, timeout_s: float = 5.0) -> None:
-        if self._thread is None:
-            return
-        self._queue.put(None)
-        self._thread.join(timeout_s)
-        self._thread = None
 
     # --- API ------------------------------------------------------------------------------
 
@@ -144,14 +130,12 @@ class JobRunner:
         self, kind: str, target: str, created_by: str, source: JobInput | Source
     ) -> JobRecord:
         job_id = self.rows.add(kind, target, created_by)
-        self._queue.put((job_id, source))
+        self._put(job_id, source)
         return self.get(job_id)
 
-    def get(self, job_id: int) -> JobRecord:
+    def _row(self, job_id: int) -> JobRecord | None:
         job = self.rows.get(job_id)
-        if job is None:
-            raise NotFoundError(f"job {job_id} does not exist")
-        return self._with_live(job)
+        return None if job is None else self._with_live(job)
 
     def _with_live(self, job: JobRecord) -> JobRecord:
         with self._live_lock:
@@ -163,32 +147,14 @@ class JobRunner:
     def list(self, limit: int = 50) -> list[JobRecord]:
         return [self._with_live(job) for job in self.rows.newest(limit)]
 
-    def wait(self, job_id: int, timeout_s: float = 60.0) -> JobRecord:
-        """Block until the job ends (for tests and scripts)."""
-        deadline = time.monotonic() + timeout_s
-        while True:
-            job = self.get(job_id)
-            if job.status not in ("queued", "running") or time.monotonic() > deadline:
-                return job
-            time.sleep(0.1)
-
     # --- worker --------------------------------------------------------------------------
 
-    def _work(self) -> None:
-        while True:
-            item = self._queue.get()
-            if item is None:
-                return
-            job_id, source = item
-            try:
-                self._run(job_id, source)
-            except Exception:  # the worker must survive any job
-                log.exception("ingest job %d crashed", job_id)
-                self._after_job()
-                self.rows.fail(job_id, "internal error")
-            finally:
-                with self._live_lock:
-                    self._live.pop(job_id, None)
+    def _crashed(self, job_id: int) -> None:
+        self._after_job()
+
+    def _done(self, job_id: int) -> None:
+        with self._live_lock:
+            self._live.pop(job_id, None)
 
     def _after_job(self) -> None:
         """Run the after-job hook (the server's index catch-up) before the job reads as done."""
