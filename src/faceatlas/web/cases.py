@@ -22,7 +22,7 @@ from faceatlas.accounts import Credential, User
 from faceatlas.errors import FaceAtlasError, NotFoundError
 from faceatlas.services import CaseRole, CaseService, CaseStatus, CaseView
 from faceatlas.types import RowId
-from faceatlas.web.pages import pages_of, posted_by, service_of, session
+from faceatlas.web.pages import form_page, posted_by, service_of, session
 
 __all__ = ["case_rows", "casework_of", "router"]
 
@@ -44,18 +44,13 @@ def _redirect(url: str) -> RedirectResponse:
 
 
 def _list_page(request: Request, credential: Credential, **extra: Any) -> Response:
-    status = int(extra.pop("status", 200))
     context = {
         "cases": casework_of(request).cases(credential.user),
         "purposes": service_of(request).settings.search_purposes,
         "retention_days": service_of(request).settings.retention_probe_days,
         "form": {},
-        "error": None,
-        **extra,
     }
-    return pages_of(request).render(
-        request, "cases.html", context, credential=credential, status=status
-    )
+    return form_page(request, "cases.html", credential, context, extra)
 
 
 @router.get("/cases")
@@ -135,7 +130,6 @@ def case_rows(view: CaseView) -> list[dict[str, Any]]:
 
 
 def _case_page(request: Request, credential: Credential, case_id: int, **extra: Any) -> Response:
-    status = int(extra.pop("status", 200))
     casework = casework_of(request)
     number = casework.number_of(credential.user, case_id)
     view = casework.show(credential.user, number)
@@ -145,13 +139,9 @@ def _case_page(request: Request, credential: Credential, case_id: int, **extra: 
         "rows": case_rows(view),
         "is_open": view.case.status is CaseStatus.OPEN,
         "member_roles": [r for r in CaseRole if r is not CaseRole.OWNER],
-        "error": None,
         "done": None,
-        **extra,
     }
-    return pages_of(request).render(
-        request, "case.html", context, credential=credential, status=status
-    )
+    return form_page(request, "case.html", credential, context, extra)
 
 
 @router.get("/cases/{case_id}")

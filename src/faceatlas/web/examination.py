@@ -28,7 +28,7 @@ from faceatlas.errors import (
 from faceatlas.services import Conclusion, DecisionView, Feature, Finding, Submission
 from faceatlas.types import RowId
 from faceatlas.web.cases import casework_of
-from faceatlas.web.pages import check_form_csrf, pages_of, session
+from faceatlas.web.pages import check_form_csrf, form_page, pages_of, session
 
 __all__ = ["FEATURE_FIELD", "router", "submitted_form"]
 
@@ -75,7 +75,6 @@ async def _posted(request: Request) -> tuple[Credential, FormData]:
 async def _compare_page(
     request: Request, credential: Credential, candidate_id: int, **extra: Any
 ) -> Response:
-    status = int(extra.pop("status", 200))
     casework = casework_of(request)
     comparison = await run_in_threadpool(casework.comparison, credential.user, candidate_id)
     view = casework.show(credential.user, comparison.case_number)
@@ -86,13 +85,9 @@ async def _compare_page(
         "decision": decision,
         "verified_by_me": _verified_by(decision, credential.user.username),
         "typed": {},
-        "error": None,
         **_form_vocabulary(),
-        **extra,
     }
-    return pages_of(request).render(
-        request, "case_compare.html", context, credential=credential, status=status
-    )
+    return form_page(request, "case_compare.html", credential, context, extra)
 
 
 def _verified_by(decision: DecisionView | None, username: str) -> bool:

@@ -21,6 +21,7 @@ __all__ = [
     "LOGIN_CSRF_COOKIE",
     "Pages",
     "check_form_csrf",
+    "form_page",
     "new_login_csrf",
     "optional_session",
     "pages_of",
@@ -76,6 +77,21 @@ class Pages:
 def pages_of(request: Request) -> Pages:
     pages: Pages = request.app.state.pages
     return pages
+
+
+def form_page(
+    request: Request,
+    name: str,
+    credential: Credential,
+    context: dict[str, Any],
+    extra: dict[str, Any],
+) -> Response:
+    """Template ``name`` with ``context``, then ``extra``: what a refused form shows again (the
+    ``error``, what was typed) and the response ``status`` (200 unless given)."""
+    status = int(extra.pop("status", 200))
+    return pages_of(request).render(
+        request, name, {"error": None, **context, **extra}, credential=credential, status=status
+    )
 
 
 def service_of(request: Request) -> Service:

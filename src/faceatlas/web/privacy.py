@@ -14,7 +14,7 @@ from faceatlas.errors import FaceAtlasError, InvalidRequestError
 from faceatlas.privacy import OptOutStatus
 from faceatlas.services import PrivacyDesk
 from faceatlas.types import RowId
-from faceatlas.web.pages import pages_of, posted_by, service_of, session
+from faceatlas.web.pages import form_page, posted_by, service_of, session
 
 __all__ = ["router"]
 
@@ -24,7 +24,6 @@ LOG_ROWS = 30
 
 
 def _page(request: Request, credential: Credential, **extra: Any) -> Response:
-    status = int(extra.pop("status", 200))
     desk = PrivacyDesk(service_of(request))
     context = {
         "pending": desk.optouts(OptOutStatus.PENDING),
@@ -32,13 +31,9 @@ def _page(request: Request, credential: Credential, **extra: Any) -> Response:
         "takedowns": desk.takedowns(),
         "log": desk.log(LOG_ROWS),
         "done": None,
-        "error": None,
         "form": {},
-        **extra,
     }
-    return pages_of(request).render(
-        request, "admin_privacy.html", context, credential=credential, status=status
-    )
+    return form_page(request, "admin_privacy.html", credential, context, extra)
 
 
 @router.get("/admin/privacy")

@@ -20,6 +20,7 @@ from faceatlas.services import Interface, sighting_view
 from faceatlas.types import RowId
 from faceatlas.web.pages import (
     LOGIN_CSRF_COOKIE,
+    form_page,
     new_login_csrf,
     optional_session,
     pages_of,
@@ -193,22 +194,9 @@ USER_CHANGES: dict[str, bool | None] = {"activate": True, "deactivate": False, "
 
 
 def _users_page(request: Request, credential: Any, **extra: Any) -> Response:
-    status = int(extra.pop("status", 200))
     users = service_of(request).accounts.list_users()
-    return pages_of(request).render(
-        request,
-        "users.html",
-        {
-            "users": users,
-            "roles": list(Role),
-            "created": None,
-            "error": None,
-            "notice": None,
-            **extra,
-        },
-        credential=credential,
-        status=status,
-    )
+    context = {"users": users, "roles": list(Role), "created": None, "notice": None}
+    return form_page(request, "users.html", credential, context, extra)
 
 
 @router.get("/admin/users")

@@ -18,7 +18,7 @@ from starlette.datastructures import FormData
 from faceatlas.accounts import Credential
 from faceatlas.errors import CsrfError, FaceAtlasError
 from faceatlas.types import record
-from faceatlas.web.pages import check_form_csrf, pages_of, service_of, session
+from faceatlas.web.pages import check_form_csrf, form_page, pages_of, service_of, session
 
 __all__ = ["SearchPage", "SearchRun", "accountable_search", "search_form"]
 
@@ -44,17 +44,8 @@ def search_form(
     request: Request, page: SearchPage, credential: Credential, **extra: Any
 ) -> Response:
     """The search form, with any error and what was typed (``form``) in ``extra``."""
-    status = int(extra.pop("status", 200))
-    context = {
-        "purposes": service_of(request).settings.search_purposes,
-        "form": {},
-        "error": None,
-        **page.context,
-        **extra,
-    }
-    return pages_of(request).render(
-        request, page.form, context, credential=credential, status=status
-    )
+    context = {"purposes": service_of(request).settings.search_purposes, "form": {}, **page.context}
+    return form_page(request, page.form, credential, context, extra)
 
 
 async def accountable_search(request: Request, page: SearchPage, run: SearchRun) -> Response:

@@ -15,7 +15,7 @@ from faceatlas.errors import FaceAtlasError, InvalidRequestError
 from faceatlas.http.uploads import read_upload
 from faceatlas.services.watchlists import ALERT_NOTICE, WatchlistDesk, WatchRequest
 from faceatlas.types import RowId
-from faceatlas.web.pages import check_form_csrf, pages_of, posted_by, service_of, session
+from faceatlas.web.pages import check_form_csrf, form_page, pages_of, posted_by, service_of, session
 
 __all__ = ["router"]
 
@@ -25,18 +25,9 @@ ACTIONS = ("approve", "renew", "delete")
 
 
 def _page(request: Request, credential: Credential, **extra: Any) -> Response:
-    status = int(extra.pop("status", 200))
     desk = WatchlistDesk(service_of(request))
-    context = {
-        "entries": desk.entries(credential.user),
-        "max_days": desk.max_days,
-        "form": {},
-        "error": None,
-        **extra,
-    }
-    return pages_of(request).render(
-        request, "watchlist.html", context, credential=credential, status=status
-    )
+    context = {"entries": desk.entries(credential.user), "max_days": desk.max_days, "form": {}}
+    return form_page(request, "watchlist.html", credential, context, extra)
 
 
 @router.get("/watchlist")
