@@ -25,6 +25,7 @@ from faceatlas.cli.common import (
     atlas_service,
     console,
     print_json,
+    print_listing,
     read_files,
 )
 from faceatlas.errors import InvalidRequestError
@@ -141,35 +142,28 @@ def list_entries(
     """Watchlist entries of the cases you may read (ended ones purged first)."""
     with _desk(atlas, by) as (desk, user):
         entries = desk.entries(user, case)
-    if as_json:
-        print_json({"entries": [e.as_dict() for e in entries]})
-        return
-    table = Table(title="watchlist entries")
-    for col in (
-        "entry",
-        "case",
-        "watching for",
-        "status",
-        "requested by",
-        "approved by",
-        "expires",
-    ):
-        table.add_column(col)
-    for e in entries:
-        what = (
-            f"identity {e.identity_id}" if e.identity_id else f"probe {(e.probe_sha256 or '')[:12]}"
-        )
-        status = e.status.value + (f" ({e.ended_reason.value})" if e.ended_reason else "")
-        table.add_row(
-            str(e.id),
-            e.case_number,
-            what,
-            status,
-            e.requested_by,
-            e.approved_by or "-",
-            e.expires_at or "-",
-        )
-    console.print(table)
+    print_listing(
+        entries,
+        as_json,
+        ("entry", "case", "watching for", "status", "requested by", "approved by", "expires"),
+        _entry_row,
+        title="watchlist entries",
+        key="entries",
+    )
+
+
+def _entry_row(e: WatchlistEntry) -> tuple[str, ...]:
+    what = f"identity {e.identity_id}" if e.identity_id else f"probe {(e.probe_sha256 or '')[:12]}"
+    status = e.status.value + (f" ({e.ended_reason.value})" if e.ended_reason else "")
+    return (
+        str(e.id),
+        e.case_number,
+        what,
+        status,
+        e.requested_by,
+        e.approved_by or "-",
+        e.expires_at or "-",
+    )
 
 
 def _alerts_table(alerts: list[AlertRecord]) -> Table:
