@@ -20,6 +20,9 @@ import sqlalchemy as sa
 from faceatlas import Atlas, Settings
 from faceatlas.choices import DEFAULT_ENGINE, EngineName, IndexBackend
 from faceatlas.engine import EngineSpec, create_engine
+from tests.milvus_server import milvus_server_started_early, milvus_uri
+
+__all__ = ["milvus_server_started_early", "milvus_uri"]  # the session's Milvus server fixtures
 
 # FAISS's OpenMP threads sleep rather than spin while waiting: on a shared 2-core CI
 # machine spinning makes small trainings many times slower.
@@ -105,6 +108,26 @@ class Backend(StrEnum):
     SQLITE_FAISS = "sqlite+faiss"
     POSTGRES_FAISS = "postgres+faiss"
     SQLITE_MILVUS_LITE = "sqlite+milvus-lite"
+    SQLITE_MILVUS_SERVER = "sqlite+milvus-server"
+    """A real Milvus server (``tests/milvus_server.py``); only for tests marked ``milvus_server``:
+    loading each new collection costs the server seconds."""
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """The backend matrix: every backend but the Milvus server, which joins for tests (or
+    modules) marked ``milvus_server``: the index's own behaviour (erasure, rebuild, reopen,
+    sharing between processes)."""
+    if "backend_settings" not in metafunc.fixturenames:
+        return
+    on_server = metafunc.definition.get_closest_marker("milvus_server") is not None
+    backends = [b for b in Backend if on_server or b is not Backend.SQLITE_MILVUS_SERVER]
+    metafunc.parametrize(
+        "backend_settings",
+        backends,
+        indirect=True,
+        ids=[b.value for b in backends],
+        scope="session",
+    )
 
 
 @pytest.fixture(scope="session")
@@ -133,10 +156,14 @@ def postgres_url() -> Iterator[str]:
 
 
 class BackendSettings:
-    """Settings for atlas folders on one backend; a PostgreSQL database per atlas folder."""
+    """Settings for atlas folders on one backend; a PostgreSQL database, or a Milvus collection
+    prefix, per atlas folder."""
 
-    def __init__(self, backend: Backend, postgres_url: str | None) -> None:
+    def __init__(
+        self, backend: Backend, postgres_url: str | None, milvus_uri: str | None = None
+    ) -> None:
         self.backend = backend
+        self.milvus_uri = milvus_uri
         self._admin = (
             sa.create_engine(postgres_url, isolation_level="AUTOCOMMIT", poolclass=sa.NullPool)
             if postgres_url
@@ -151,6 +178,15 @@ class BackendSettings:
             extra["database_url"] = self._database_url(self._ensure_database(atlas_dir))
         if self.backend is Backend.SQLITE_MILVUS_LITE:
             extra["index_backend"] = IndexBackend.MILVUS
+        if self.backend is Backend.SQLITE_MILVUS_SERVER:
+            prefix = self._name(atlas_dir)  # one server, a collection per atlas folder
+            extra.update(
+                index_backend=IndexBackend.MILVUS,
+                milvus_uri=self.milvus_uri,
+                milvus_collection_prefix=prefix,
+            )
+            if prefix not in self.databases:
+                self.databases.append(prefix)
         return Settings(atlas_dir=atlas_dir, **{**extra, **overrides})  # type: ignore[arg-type]
 
     def clone(self, source: Path, target: Path) -> None:
@@ -163,6 +199,18 @@ class BackendSettings:
             self.databases.append(name)
 
     def drop(self, names: list[str]) -> None:
+        """Drop the databases (PostgreSQL) or the collections (Milvus server) named for the
+        atlas folders ``names``."""
+        if self.milvus_uri is not None:
+            from pymilvus import MilvusClient
+
+            client = MilvusClient(uri=self.milvus_uri)
+            try:
+                for collection in client.list_collections():
+                    if any(collection.startswith(f"{name}_") for name in names):
+                        client.drop_collection(collection)
+            finally:
+                client.close()
         if self._admin is None:
             return
         with self._admin.connect() as conn:
@@ -190,12 +238,16 @@ class BackendSettings:
         return str(sa.make_url(self._server_url).set(database=name))
 
 
-@pytest.fixture(scope="session", params=list(Backend), ids=[b.value for b in Backend])
+@pytest.fixture(scope="session")
 def backend_settings(request: pytest.FixtureRequest) -> Iterator[BackendSettings]:
-    """One :class:`BackendSettings` per backend of the matrix, for the whole session."""
+    """One :class:`BackendSettings` per backend of the matrix (``pytest_generate_tests``), for
+    the whole session."""
     backend = Backend(request.param)
     url = request.getfixturevalue("postgres_url") if backend is Backend.POSTGRES_FAISS else None
-    factory = BackendSettings(backend, url)
+    server = (
+        request.getfixturevalue("milvus_uri") if backend is Backend.SQLITE_MILVUS_SERVER else None
+    )
+    factory = BackendSettings(backend, url, server)
     yield factory
     factory.drop(factory.databases)
 
@@ -203,7 +255,8 @@ def backend_settings(request: pytest.FixtureRequest) -> Iterator[BackendSettings
 @pytest.fixture(name="atlas_settings")
 def atlas_settings_fixture(backend_settings: BackendSettings) -> Iterator[BackendSettings]:
     """``atlas_settings(atlas_dir, **overrides) -> Settings`` on each backend of the matrix:
-    SQLite + FAISS, PostgreSQL + FAISS, SQLite + Milvus Lite."""
+    SQLite + FAISS, PostgreSQL + FAISS, SQLite + Milvus Lite (and SQLite + a Milvus server for
+    tests marked ``milvus_server``)."""
     before = len(backend_settings.databases)
     yield backend_settings
     created = backend_settings.databases[before:]
@@ -224,13 +277,22 @@ def people_atlas_dir(tmp_path_factory: pytest.TempPathFactory, known_people: Pat
 
 @pytest.fixture(scope="session")
 def backend_people_atlas_dir(
-    tmp_path_factory: pytest.TempPathFactory, known_people: Path, backend_settings: BackendSettings
+    request: pytest.FixtureRequest,
+    tmp_path_factory: pytest.TempPathFactory,
+    known_people: Path,
+    backend_settings: BackendSettings,
 ) -> Path:
     """The known-people atlas built once per session on each backend of the matrix.
 
-    Copy it with ``atlas_settings.clone`` before writing.
+    Copy it with ``atlas_settings.clone`` before writing. On the Milvus server it is the
+    default atlas's folder copied (same SQLite catalog); each copy fills its collection
+    from the catalog when first opened, as any atlas whose index is missing does.
     """
     root = tmp_path_factory.mktemp("people-atlas-" + backend_settings.backend.name.lower())
+    if backend_settings.backend is Backend.SQLITE_MILVUS_SERVER:
+        source = request.getfixturevalue("people_atlas_dir")
+        shutil.copytree(source, root, dirs_exist_ok=True)
+        return root
     with Atlas.open(settings=backend_settings(root)) as atlas:
         report = atlas.ingest(known_people)
     assert report.counts["failed"] == 0

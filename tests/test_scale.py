@@ -21,6 +21,7 @@ def all_hit_ids(atlas: Atlas, vector: np.ndarray) -> set[int]:
     return {h.id for h in atlas.index.search(vector.reshape(1, -1), 1000)[0]}
 
 
+@pytest.mark.milvus_server
 def test_deleted_face_is_never_returned(
     people_atlas: Atlas, probe_photos: Path, atlas_settings: BackendSettings
 ) -> None:

@@ -1,16 +1,21 @@
-"""Milvus as the vector engine: Milvus Lite inside the atlas folder, or a Milvus cluster.
+"""Milvus as the vector engine: Milvus Lite inside the atlas folder, or a Milvus server/cluster.
 
-One collection per embedding model (``<prefix>_<model id>``) with two fields, the
-int64 face id (primary key) and the float vector, searched by inner product. Writes
-are upserts, so replaying a batch after a crash cannot duplicate an id. The
-saved :class:`IndexState` (catalog watermark) sits beside the atlas in a small JSON
-file; the atlas compares it and the live count with the catalog on open and
-rebuilds when they disagree. With an approximate Milvus index type, the shortlist
-is re-ranked with the catalog's exact vectors like the FAISS IVF backend.
+One collection per embedding model (``<prefix>_<model id>``, see :func:`collection_name`)
+with two fields, the int64 face id (primary key) and the float vector, searched by inner
+product; its description names the model, and a collection of another model or dimension is
+refused. Writes are upserts, so replaying a batch after a crash cannot duplicate an id; every
+read asks for ``Strong`` consistency, so a search sees every write acknowledged before it, by
+any process. The saved :class:`IndexState` (catalog watermark) sits beside the atlas in a
+small JSON file, read again by :meth:`MilvusIndex.state`, because on a server the collection
+is shared: a process sees the state another one saved with its writes. The atlas compares it
+and the live count with the catalog and rebuilds when they disagree. With an approximate
+Milvus index type, the shortlist is re-ranked with the catalog's exact vectors like the FAISS
+IVF backend; an existing collection whose index differs from the settings is re-indexed.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
@@ -34,6 +39,10 @@ VECTOR_FIELD = "vector"
 WRITE_BATCH = 5_000
 MAX_LIMIT = 16_384
 """Milvus caps ``limit`` (top-k) per search."""
+CONSISTENCY = "Strong"
+DESCRIPTION = "faceatlas model_id={model_id} dim={dim}"
+EVERY_ID = f"{ID_FIELD} >= {-(2**63) + 1}"
+"""A filter matching every id (Milvus cannot parse the int64 minimum itself)."""
 
 
 @record
@@ -54,7 +63,12 @@ class MilvusOptions:
 
 
 def collection_name(prefix: str, model_id: str) -> str:
-    return f"{prefix}_{re.sub(r'[^A-Za-z0-9_]', '_', model_id)}"
+    """``<prefix>_<model id>``; characters Milvus refuses become ``_`` and a short digest of the
+    exact model id is appended, so ids that differ only there (``a-b``, ``a.b``) stay apart."""
+    safe = re.sub(r"[^A-Za-z0-9_]", "_", model_id)
+    if safe == model_id:
+        return f"{prefix}_{safe}"
+    return f"{prefix}_{safe}_{hashlib.sha256(model_id.encode()).hexdigest()[:8]}"
 
 
 class MilvusIndex(IndexBase):
@@ -106,22 +120,49 @@ class MilvusIndex(IndexBase):
     # --- collection -----------------------------------------------------------------
 
     def _ensure_collection(self) -> None:
-        from pymilvus import DataType
+        from pymilvus import DataType, MilvusException
 
         client = self._client
         if client.has_collection(self.collection):
-            dim = _collection_dim(client.describe_collection(self.collection))
-            if dim is not None and dim != self._dim:
-                raise ModelMismatchError(
-                    f"Milvus collection {self.collection} holds {dim}-d vectors, "
-                    f"expected {self._dim}-d"
-                )
+            self._check_collection(client.describe_collection(self.collection))
+            self._ensure_index()
             client.load_collection(self.collection)
             return
-        schema = client.create_schema(auto_id=False, enable_dynamic_field=False)
+        schema = client.create_schema(
+            auto_id=False,
+            enable_dynamic_field=False,
+            description=DESCRIPTION.format(model_id=self._model_id, dim=self._dim),
+        )
         schema.add_field(ID_FIELD, DataType.INT64, is_primary=True)
         schema.add_field(VECTOR_FIELD, DataType.FLOAT_VECTOR, dim=self._dim)
-        params = client.prepare_index_params()
+        try:
+            client.create_collection(
+                self.collection,
+                schema=schema,
+                index_params=self._index_params(),
+                consistency_level=CONSISTENCY,
+            )
+        except MilvusException:
+            if not client.has_collection(self.collection):  # else another process made it
+                raise
+        client.load_collection(self.collection)
+
+    def _check_collection(self, description: dict[str, Any]) -> None:
+        """Refuse a collection of another dimension, or made for another model."""
+        dim = _collection_dim(description)
+        if dim is not None and dim != self._dim:
+            raise ModelMismatchError(
+                f"Milvus collection {self.collection} holds {dim}-d vectors, expected {self._dim}-d"
+            )
+        made_for = re.match(r"faceatlas model_id=(\S+) ", str(description.get("description", "")))
+        if made_for is not None and made_for.group(1) != self._model_id:
+            raise ModelMismatchError(
+                f"Milvus collection {self.collection} holds {made_for.group(1)} vectors, "
+                f"expected {self._model_id}"
+            )
+
+    def _index_params(self) -> Any:
+        params = self._client.prepare_index_params()
         index_params: dict[str, Any] = {}
         if self.options.index_type.startswith("IVF"):
             index_params["nlist"] = self.options.nlist
@@ -135,12 +176,41 @@ class MilvusIndex(IndexBase):
             metric_type="IP",
             params=index_params,
         )
-        client.create_collection(
-            self.collection, schema=schema, index_params=params, consistency_level="Strong"
+        return params
+
+    def _ensure_index(self) -> None:
+        """Build the index the settings ask for when the collection has another (or none)."""
+        client = self._client
+        try:
+            current = client.describe_index(self.collection, VECTOR_FIELD) or {}
+        except Exception:  # pymilvus raises when there is no index at all
+            current = {}
+        wanted_nlist = (
+            str(self.options.nlist) if self.options.index_type.startswith("IVF") else None
         )
-        client.load_collection(self.collection)
+        if (
+            current.get("index_type") == self.options.index_type
+            and current.get("metric_type") == "IP"
+            and (wanted_nlist is None or str(current.get("nlist")) == wanted_nlist)
+        ):
+            return
+        log.info(
+            "re-indexing Milvus collection %s: %s -> %s",
+            self.collection,
+            current.get("index_type"),
+            self.options.index_type,
+        )
+        client.release_collection(self.collection)
+        if current:
+            client.drop_index(self.collection, current.get("index_name", VECTOR_FIELD))
+        client.create_index(self.collection, self._index_params())
 
     # --- state ----------------------------------------------------------------------
+
+    def state(self) -> IndexState | None:
+        """The state last saved by any process (on a server the collection is shared)."""
+        self._saved = self._load_state()
+        return self._saved
 
     def _load_state(self) -> IndexState | None:
         try:
@@ -154,7 +224,8 @@ class MilvusIndex(IndexBase):
         return state
 
     def save(self, watermark: int) -> None:
-        self._client.flush(self.collection)
+        if self.options.is_lite:
+            self._client.flush(self.collection)  # Lite persists on flush; a server's log is durable
         state = IndexState(self._model_id, self._dim, len(self), watermark)
         self.state_dir.mkdir(parents=True, exist_ok=True)
         tmp = self.state_path.with_suffix(".json.tmp")
@@ -169,12 +240,21 @@ class MilvusIndex(IndexBase):
     # --- writes ---------------------------------------------------------------------
 
     def __len__(self) -> int:
-        rows = self._client.query(self.collection, filter="", output_fields=["count(*)"])
+        rows = self._client.query(
+            self.collection,
+            filter="",
+            output_fields=["count(*)"],
+            consistency_level=CONSISTENCY,
+        )
         return int(rows[0]["count(*)"])
 
     def reset(self) -> None:
-        self._client.drop_collection(self.collection)
-        self._ensure_collection()
+        """Delete every vector; the collection, its index and its load stay (loading a new
+        collection takes a server seconds). Dropped and made again if anything is left."""
+        self._client.delete(self.collection, filter=EVERY_ID)
+        if len(self) != 0:
+            self._client.drop_collection(self.collection)
+            self._ensure_collection()
 
     def add(self, ids: Ids, vectors: Vectors) -> None:
         if len(ids) == 0:
@@ -200,7 +280,10 @@ class MilvusIndex(IndexBase):
         for start in range(0, len(id_list), WRITE_BATCH):
             chunk = id_list[start : start + WRITE_BATCH]
             found = self._client.query(
-                self.collection, filter=f"{ID_FIELD} in {chunk}", output_fields=[ID_FIELD]
+                self.collection,
+                filter=f"{ID_FIELD} in {chunk}",
+                output_fields=[ID_FIELD],
+                consistency_level=CONSISTENCY,
             )
             present += len(found)
             self._client.delete(self.collection, ids=chunk)
@@ -226,6 +309,7 @@ class MilvusIndex(IndexBase):
             anns_field=VECTOR_FIELD,
             search_params=params,
             output_fields=[ID_FIELD],
+            consistency_level=CONSISTENCY,
         )
         raw = [[(int(h["id"]), float(h["distance"])) for h in row] for row in result]
         if rerank_it and self.lookup is not None:
