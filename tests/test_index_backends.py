@@ -137,7 +137,7 @@ def test_milvus_upserts_removes_guards_the_dimension_and_follows_the_index_type(
     index = MilvusIndex(tmp_path, "m", DIM, options)
     try:
         index.add(ids, x)
-        index.add(ids[:50], x[:50])  # a replayed batch: upserts, no duplicates
+        index.add(ids[:50], x[:50])  # a replayed batch adds nothing: no duplicates
         assert len(index) == 300
         assert [row[0].id for row in index.search(x[:3], 1)] == [1, 2, 3]
         assert index.remove(np.array([1, 2, 999], dtype=np.int64)) == 2

@@ -3,10 +3,13 @@
 One collection per embedding model (``<prefix>_<model id>``, see :func:`collection_name`)
 with two fields, the int64 face id (primary key) and the float vector, searched by inner
 product; its description names the model, and a collection of another model or dimension is
-refused. Writes are upserts, so replaying a batch after a crash cannot duplicate an id; every
-read asks for ``Strong`` consistency, so a search sees every write acknowledged before it, by
-any process. The saved :class:`IndexState` (catalog watermark) sits beside the atlas in a
-small JSON file, read again by :meth:`MilvusIndex.state`, because on a server the collection
+refused. Only ids not stored yet are inserted, so replaying a batch after a crash cannot
+duplicate an id (an upsert would also delete each id, which on a server makes Milvus compact
+and re-index every segment). Counts and lookups ask for ``Strong`` consistency (every write
+acknowledged before them, by any process); searches for ``Session`` (this process's writes),
+and ``Strong`` for the first one after each sync, which is when another process's writes
+become the atlas's. The saved :class:`IndexState` (catalog watermark) sits beside the atlas in
+a small JSON file, read again by :meth:`MilvusIndex.state`, because on a server the collection
 is shared: a process sees the state another one saved with its writes. The atlas compares it
 and the live count with the catalog and rebuilds when they disagree. With an approximate
 Milvus index type, the shortlist is re-ranked with the catalog's exact vectors like the FAISS
@@ -40,6 +43,12 @@ WRITE_BATCH = 5_000
 MAX_LIMIT = 16_384
 """Milvus caps ``limit`` (top-k) per search."""
 CONSISTENCY = "Strong"
+"""Counts and the erasure's lookup, and the first search after a sync, see every write
+acknowledged before them, by any process (a server waits up to a time tick, 200 ms by default)."""
+SEARCH_CONSISTENCY = "Session"
+"""Other searches, and the check for stored ids before an insert, see this process's own
+writes; another process's reach them once a sync (:meth:`MilvusIndex.state`) has seen them
+saved, and in any case within a time tick."""
 DESCRIPTION = "faceatlas model_id={model_id} dim={dim}"
 EVERY_ID = f"{ID_FIELD} >= {-(2**63) + 1}"
 """A filter matching every id (Milvus cannot parse the int64 minimum itself)."""
@@ -98,6 +107,7 @@ class MilvusIndex(IndexBase):
         except Exception as exc:
             raise FaceIndexError(f"cannot connect to Milvus at {self._safe_uri()}: {exc}") from exc
         self._closed = False
+        self._strong_search = True
         self._ensure_collection()
         self._saved = self._load_state()
 
@@ -208,8 +218,10 @@ class MilvusIndex(IndexBase):
     # --- state ----------------------------------------------------------------------
 
     def state(self) -> IndexState | None:
-        """The state last saved by any process (on a server the collection is shared)."""
+        """The state last saved by any process (on a server the collection is shared). The
+        next search waits for every write acknowledged before it (``Strong``)."""
         self._saved = self._load_state()
+        self._strong_search = True
         return self._saved
 
     def _load_state(self) -> IndexState | None:
@@ -257,20 +269,34 @@ class MilvusIndex(IndexBase):
             self._ensure_collection()
 
     def add(self, ids: Ids, vectors: Vectors) -> None:
+        """Insert the ids not stored yet. An id names one catalog embedding for good (ids are
+        never reused), so a stored id already holds this vector: a replayed batch adds nothing.
+        (An upsert would also delete every id it writes, and on a server those deletes make
+        Milvus compact and re-index every segment they touch.)"""
         if len(ids) == 0:
             return
         vecs = self._checked_vectors(ids, vectors)
         id_list = [int(i) for i in ids]
         for start in range(0, len(id_list), WRITE_BATCH):
+            chunk = id_list[start : start + WRITE_BATCH]
+            stored = self._stored(chunk, SEARCH_CONSISTENCY)
             rows = [
                 {ID_FIELD: i, VECTOR_FIELD: v}
-                for i, v in zip(
-                    id_list[start : start + WRITE_BATCH],
-                    vecs[start : start + WRITE_BATCH].tolist(),
-                    strict=True,
-                )
-            ]
-            self._client.upsert(self.collection, rows)
+                for i, v in zip(chunk, vecs[start : start + WRITE_BATCH], strict=True)
+                if i not in stored
+            ]  # numpy rows: pymilvus packs their bytes, a third less client time than lists
+            if rows:
+                self._client.insert(self.collection, rows)
+
+    def _stored(self, chunk: list[int], consistency: str) -> set[int]:
+        """Which of ``chunk`` the collection holds."""
+        found = self._client.query(
+            self.collection,
+            filter=f"{ID_FIELD} in {chunk}",
+            output_fields=[ID_FIELD],
+            consistency_level=consistency,
+        )
+        return {int(row[ID_FIELD]) for row in found}
 
     def remove(self, ids: Ids) -> int:
         if len(ids) == 0:
@@ -279,13 +305,7 @@ class MilvusIndex(IndexBase):
         present = 0
         for start in range(0, len(id_list), WRITE_BATCH):
             chunk = id_list[start : start + WRITE_BATCH]
-            found = self._client.query(
-                self.collection,
-                filter=f"{ID_FIELD} in {chunk}",
-                output_fields=[ID_FIELD],
-                consistency_level=CONSISTENCY,
-            )
-            present += len(found)
+            present += len(self._stored(chunk, CONSISTENCY))
             self._client.delete(self.collection, ids=chunk)
         return present
 
@@ -309,8 +329,9 @@ class MilvusIndex(IndexBase):
             anns_field=VECTOR_FIELD,
             search_params=params,
             output_fields=[ID_FIELD],
-            consistency_level=CONSISTENCY,
+            consistency_level=CONSISTENCY if self._strong_search else SEARCH_CONSISTENCY,
         )
+        self._strong_search = False
         raw = [[(int(h["id"]), float(h["distance"])) for h in row] for row in result]
         if rerank_it and self.lookup is not None:
             return rerank(q, [[i for i, _ in row] for row in raw], self.lookup, k)
