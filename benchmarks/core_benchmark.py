@@ -5,15 +5,23 @@ Both run in this process on the same LFW photos:
 * baseline: ``face_recognition.face_locations`` + ``face_encodings`` per photo
   (HOG, upsample 1, one process), and for search a linear ``face_distance``
   scan over every known encoding;
-* FaceAtlas: ``Atlas.ingest`` of the same photos with 1 and 2 worker
-  processes (hashing, decoding, detection, alignment, embedding, quality,
-  thumbnails, catalog and index writes included), and ``Atlas.search`` of
-  probe photos of the same people that are not in the atlas.
+* FaceAtlas: ``Atlas.ingest`` of the same photos (hashing, decoding, detection,
+  alignment, embedding, quality, thumbnails, catalog and index writes included)
+  on each engine asked for, and ``Atlas.search`` of probe photos of the same
+  people that are not in the atlas.
 
-Also checks that the embeddings are equal: FaceAtlas's vector and the
+Ingest per core: the photos are cut into ``--rounds`` slices; each round runs the
+baseline on its slice, then FaceAtlas (one worker) on the same slice for every
+engine, so the machine's load (shared with other jobs) falls on both alike. The
+cost of each side is its CPU time (this process and any worker processes), and the
+per-core ratio is (FaceAtlas images per CPU-second) / (baseline images per
+CPU-second); wall-clock ratios are printed beside it. A last run ingests all the
+photos with 2 workers (wall clock, as before).
+
+Also checks that the embeddings are equal on dlib: FaceAtlas's vector and the
 baseline's normalised encoding of the same face differ by at most 1e-4.
 
-    python benchmarks/core_benchmark.py --photos 2000 --probes 200
+    python benchmarks/core_benchmark.py --photos 400 --engines sface,dlib
 """
 
 from __future__ import annotations
@@ -21,15 +29,18 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import statistics
 import tempfile
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from faceatlas import Atlas, Settings
 from faceatlas.choices import EngineName
+from faceatlas.engine import analyze_faces, decode_image
 
 
 def pick_photos(lfw: Path, n: int, n_probes: int) -> tuple[list[Path], list[Path]]:
@@ -49,39 +60,76 @@ def pick_photos(lfw: Path, n: int, n_probes: int) -> tuple[list[Path], list[Path
     return gallery[:n], probes
 
 
-def baseline_ingest(photos: list[Path]) -> tuple[float, int, dict[str, list[np.ndarray]]]:
+@dataclass
+class Cost:
+    """What one side spent: images, faces, wall seconds and CPU seconds."""
+
+    images: int = 0
+    faces: int = 0
+    wall_s: float = 0.0
+    cpu_s: float = 0.0
+    rounds: list[dict[str, float]] = field(default_factory=list)
+
+    def add(self, images: int, faces: int, wall_s: float, cpu_s: float) -> None:
+        self.images += images
+        self.faces += faces
+        self.wall_s += wall_s
+        self.cpu_s += cpu_s
+        self.rounds.append({"images_per_cpu_s": images / cpu_s, "images_per_s": images / wall_s})
+
+
+def cpu_seconds() -> float:
+    """CPU time of this process and of its finished children (worker processes)."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+def baseline_ingest(photos: list[Path], encodings: dict[str, list[np.ndarray]], cost: Cost) -> None:
     import face_recognition
 
-    encodings: dict[str, list[np.ndarray]] = {}
     faces = 0
-    started = time.perf_counter()
+    cpu, started = cpu_seconds(), time.perf_counter()
     for p in photos:
         image = face_recognition.load_image_file(str(p))
         locations = face_recognition.face_locations(image)
         found = face_recognition.face_encodings(image, locations)
         encodings[str(p)] = found
         faces += len(found)
-    return time.perf_counter() - started, faces, encodings
+    cost.add(len(photos), faces, time.perf_counter() - started, cpu_seconds() - cpu)
 
 
-def atlas_ingest(photos: list[Path], workers: int, root: Path) -> tuple[float, int, Path]:
-    folder = root / "photos"
+def atlas_ingest(
+    photos: list[Path],
+    workers: int,
+    folder: Path,
+    atlas_dir: Path,
+    engine: EngineName,
+    cost: Cost,
+    warmup: Path,
+) -> None:
+    """Ingest ``photos`` (links in ``folder``) into the atlas at ``atlas_dir``; ``warmup`` is a
+    photo (not ingested) analysed first."""
     folder.mkdir(parents=True, exist_ok=True)
     for p in photos:
         link = folder / p.name
         if not link.exists():
             link.symlink_to(p)
-    atlas_dir = root / f"atlas-{workers}w"
-    with Atlas.open(settings=Settings(atlas_dir=atlas_dir, engine=EngineName.DLIB)) as atlas:
+    with Atlas.open(settings=Settings(atlas_dir=atlas_dir, engine=engine)) as atlas:
+        # Loading the models and their first runs (memory planning) are not ingest.
+        warm = decode_image(warmup.read_bytes(), max_pixels=atlas.settings.max_pixels).pixels
+        analyze_faces(atlas.engine, warm, thumbnail_px=atlas.settings.thumbnail_px)
+        cpu = cpu_seconds()
         report = atlas.ingest(folder, workers=workers)
+        spent = cpu_seconds() - cpu
     assert report.counts["failed"] == 0, report.failures[:3]
-    return report.elapsed_s, report.counts["faces"], atlas_dir
+    cost.add(report.counts["new_images"], report.counts["faces"], report.elapsed_s, spent)
 
 
 def embedding_agreement(
     atlas_dir: Path, baseline: dict[str, list[np.ndarray]], sample: int
 ) -> float:
-    """Largest |difference| between FaceAtlas and baseline vectors of the same faces."""
+    """Largest |difference| between FaceAtlas (dlib) and baseline vectors of the same faces."""
     worst = 0.0
     with Atlas.open(settings=Settings(atlas_dir=atlas_dir, engine=EngineName.DLIB)) as atlas:
         for encs in list(baseline.values())[:sample]:
@@ -98,7 +146,7 @@ def percentile(values: list[float], q: float) -> float:
 
 
 def search_latency(
-    atlas_dir: Path, probes: list[Path], baseline: dict[str, list[np.ndarray]]
+    atlas_dir: Path, probes: list[Path], baseline: dict[str, list[np.ndarray]], engine: EngineName
 ) -> dict[str, object]:
     import face_recognition
 
@@ -106,7 +154,7 @@ def search_latency(
     base_ms: list[float] = []
     ours_ms: list[float] = []
     agree = 0
-    with Atlas.open(settings=Settings(atlas_dir=atlas_dir, engine=EngineName.DLIB)) as atlas:
+    with Atlas.open(settings=Settings(atlas_dir=atlas_dir, engine=engine)) as atlas:
         atlas.search(probes[0].read_bytes(), min_similarity=-1.0)  # load the models once
         for p in probes:
             started = time.perf_counter()
@@ -146,44 +194,92 @@ def main() -> None:
     parser.add_argument("--faces-dir", type=Path, default=default_faces)
     parser.add_argument("--photos", type=int, default=2000)
     parser.add_argument("--probes", type=int, default=200)
+    parser.add_argument("--engines", default="sface,dlib", help="FaceAtlas engines to measure")
+    parser.add_argument("--rounds", type=int, default=4, help="alternating baseline/FaceAtlas")
     parser.add_argument("--json", type=Path, help="Also write the results here.")
     args = parser.parse_args()
+    engines = [EngineName(e) for e in args.engines.split(",")]
 
     photos, probes = pick_photos(args.faces_dir / "lfw/images", args.photos, args.probes)
     print(f"{len(photos)} LFW photos, {len(probes)} probes; cores: {os.cpu_count()}")
-    base_s, base_faces, baseline = baseline_ingest(photos)
-    rows = [("face_recognition (1 process)", base_s, base_faces)]
+    print(f"load average at the start: {os.getloadavg()}")
+    baseline: dict[str, list[np.ndarray]] = {}
+    base = Cost()
+    ours = {engine: Cost() for engine in engines}
+    two_workers = {engine: Cost() for engine in engines}
     with tempfile.TemporaryDirectory() as tmp:
-        atlas_dirs = {}
-        for workers in (1, 2):
-            elapsed, faces, atlas_dirs[workers] = atlas_ingest(photos, workers, Path(tmp))
-            rows.append((f"faceatlas ingest --workers {workers}", elapsed, faces))
-        worst = embedding_agreement(atlas_dirs[2], baseline, sample=100)
-        latency = search_latency(atlas_dirs[2], probes, baseline)
+        root = Path(tmp)
+        for r in range(args.rounds):
+            part = photos[r :: args.rounds]
+            baseline_ingest(part, baseline, base)
+            for engine in engines:
+                folder = root / f"round-{r}"
+                atlas_ingest(
+                    part,
+                    1,
+                    folder,
+                    root / f"atlas-{engine.value}-1w",
+                    engine,
+                    ours[engine],
+                    probes[0],
+                )
+            print(f"round {r + 1}/{args.rounds} done", flush=True)
+        for engine in engines:
+            atlas_ingest(
+                photos,
+                2,
+                root / "all",
+                root / f"atlas-{engine.value}-2w",
+                engine,
+                two_workers[engine],
+                probes[0],
+            )
+        worst = None
+        if EngineName.DLIB in engines:
+            worst = embedding_agreement(root / "atlas-dlib-2w", baseline, sample=100)
+        latency = search_latency(
+            root / f"atlas-{engines[0].value}-2w", probes, baseline, engines[0]
+        )
 
+    rows = [("face_recognition (1 process)", base)]
+    rows += [(f"faceatlas {e.value}, 1 worker", ours[e]) for e in engines]
+    rows += [(f"faceatlas {e.value}, 2 workers", two_workers[e]) for e in engines]
     results: dict[str, object] = {
         "photos": len(photos),
+        "rounds": args.rounds,
+        "loadavg_end": os.getloadavg(),
         "ingest": [],
-        "max_abs_embedding_diff": worst,
+        "max_abs_embedding_diff_dlib": worst,
         "search": latency,
     }
-    print(f"\n{'pipeline':34} {'s':>8} {'img/s':>8} {'faces/s':>8} {'x baseline':>10}")
-    for name, seconds, faces in rows:
-        ratio = base_s / seconds
+    base_per_cpu = base.images / base.cpu_s
+    base_per_s = base.images / base.wall_s
+    header = f"{'pipeline':34} {'img':>5} {'faces':>5} {'wall s':>7} {'CPU s':>7}"
+    print(f"\n{header} {'img/CPU-s':>9} {'per core':>8} {'x wall':>7}")
+    for name, cost in rows:
+        per_core = cost.images / cost.cpu_s / base_per_cpu
+        wall_ratio = cost.images / cost.wall_s / base_per_s
+        spread = [x["images_per_cpu_s"] / base_per_cpu for x in cost.rounds]
         print(
-            f"{name:34} {seconds:8.1f} {len(photos) / seconds:8.2f} {faces / seconds:8.2f} {ratio:10.2f}"
+            f"{name:34} {cost.images:5d} {cost.faces:5d} {cost.wall_s:7.1f} {cost.cpu_s:7.1f} "
+            f"{cost.images / cost.cpu_s:9.2f} {per_core:8.2f} {wall_ratio:7.2f}"
         )
         results["ingest"].append(  # type: ignore[attr-defined]
             {
                 "pipeline": name,
-                "seconds": round(seconds, 2),
-                "images_per_s": round(len(photos) / seconds, 3),
-                "faces": faces,
-                "faces_per_s": round(faces / seconds, 3),
-                "ratio_to_baseline": round(ratio, 3),
+                "images": cost.images,
+                "faces": cost.faces,
+                "wall_s": round(cost.wall_s, 2),
+                "cpu_s": round(cost.cpu_s, 2),
+                "images_per_cpu_s": round(cost.images / cost.cpu_s, 3),
+                "per_core_ratio_to_baseline": round(per_core, 3),
+                "wall_ratio_to_baseline": round(wall_ratio, 3),
+                "per_core_ratio_by_round": [round(x, 3) for x in spread],
             }
         )
-    print(f"\nmax |embedding difference| vs baseline on the same faces: {worst:.2e}")
+    print("\nper core = (images per CPU-second) / (the baseline's), CPU of every process counted")
+    if worst is not None:
+        print(f"max |embedding difference| vs baseline on the same faces (dlib): {worst:.2e}")
     print("\nsearch latency (decode + detect + embed + top-10), ms:")
     print(json.dumps(latency, indent=2))
     if args.json:

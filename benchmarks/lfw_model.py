@@ -53,10 +53,15 @@ def embedding_progress(done: int, total: int) -> None:
         sys.stderr.write(f"embedding LFW: {done}/{total} photos\n")
 
 
-def load_lfw_embeddings(cache_dir: Path, faces_dir: Path = FACES, workers: int = 2) -> RealSet:
-    """LFW's embeddings by dlib (detected or centred-box; unreadable photos dropped), from the
-    evaluation cache, which is built here (with progress) for whatever photos it lacks."""
-    spec = EngineSpec.for_engine(EngineName.DLIB)
+def load_lfw_embeddings(
+    cache_dir: Path,
+    faces_dir: Path = FACES,
+    workers: int = 2,
+    engine: EngineName = EngineName.DLIB,
+) -> RealSet:
+    """LFW's embeddings by ``engine`` (detected or centred-box; unreadable photos dropped), from
+    the evaluation cache, which is built here (with progress) for whatever photos it lacks."""
+    spec = EngineSpec.for_engine(engine)
     photos = sorted((faces_dir / "lfw" / "images").glob("*/*.jpg"))
     emb = embed_photos(
         photos, spec, workers=workers, cache_dir=cache_dir, progress=embedding_progress

@@ -28,6 +28,7 @@ import faiss
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from faceatlas.choices import EngineName
 from faceatlas.eval.embed import default_cache_dir
 from faceatlas.index import IvfIndex, IvfOptions, MilvusIndex, MilvusOptions
 from lfw_model import (
@@ -55,12 +56,15 @@ def read_bandwidth() -> float:
     return best
 
 
-def build_gallery(n_faces: int, workdir: Path, seed: int, reuse: bool) -> dict:
+def build_gallery(
+    n_faces: int, workdir: Path, seed: int, reuse: bool, engine: EngineName = EngineName.DLIB
+) -> dict:
     """Write the gallery (float32 memmap, row = id) and return queries, mates and the model check.
 
-    With ``reuse``, a gallery written before with the same size and seed is read back.
+    With ``reuse``, a gallery written before with the same size, seed and engine is read back.
     """
-    path = workdir / f"gallery-{n_faces}-{seed}.f32"
+    tag = "" if engine is EngineName.DLIB else f"-{engine.value}"
+    path = workdir / f"gallery-{n_faces}-{seed}{tag}.f32"
     meta = path.with_suffix(".json")
     if reuse and path.is_file() and meta.is_file():
         saved = json.loads(meta.read_text())
@@ -69,7 +73,7 @@ def build_gallery(n_faces: int, workdir: Path, seed: int, reuse: bool) -> dict:
         saved["mate_ids"] = np.asarray(saved["mate_ids"], dtype=np.int64)
         return saved
     rng = np.random.default_rng(seed)
-    real = load_lfw_embeddings(default_cache_dir())
+    real = load_lfw_embeddings(default_cache_dir(), engine=engine)
     counts = np.bincount(real.person)
     model = fit(real)
     real_stats = cosine_stats((real.vectors, real.person), rng)

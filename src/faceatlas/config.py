@@ -242,7 +242,8 @@ class Settings(SearchModeSettings, VideoSettings, BaseSettings):
     ivf_nprobe: Count | None = Field(
         default=None,
         le=65536,
-        description="Inverted lists scanned per query (IVF, Milvus); unset: 1/8 of the lists.",
+        description="Inverted lists scanned per query (IVF, Milvus); unset: 1/8 of the lists "
+        "(faiss-ivf), 1/2 (Milvus).",
     )
     ivf_train_min: Count = Field(
         default=20_000,

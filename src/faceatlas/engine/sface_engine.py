@@ -130,6 +130,7 @@ class SFaceEngine:
     def __init__(self, options: SFaceOptions | None = None) -> None:
         self.options = options or SFaceOptions()
         self._detector: Any = None
+        self._detector_outputs: list[str] = []
         self._embedder: Any = None
         self._cv2: Any = None
         self.providers: ProviderChoice | None = None
@@ -160,6 +161,7 @@ class SFaceEngine:
         self._cv2 = cv2
         providers = self.options.providers
         self._detector, on_detect = onnx_session(dynamic_yunet(files[YUNET_FILE]), providers)
+        self._detector_outputs = [o.name for o in self._detector.get_outputs()]
         self._embedder, on_embed = onnx_session(batched_sface(files[SFACE_FILE]), providers)
         self.providers = on_detect.joined(on_embed)
         self.providers.log_fallbacks()
@@ -208,8 +210,8 @@ class SFaceEngine:
         ph, pw = -(-sh // 32) * 32, -(-sw // 32) * 32
         blob = np.zeros((1, 3, ph, pw), dtype=np.float32)
         blob[0, :, :sh, :sw] = seen[:, :, ::-1].transpose(2, 0, 1)  # YuNet reads BGR
-        names = [o.name for o in self._detector.get_outputs()]
-        out = dict(zip(names, self._detector.run(None, {"input": blob}), strict=True))
+        names = self._detector_outputs
+        out = dict(zip(names, self._detector.run(names, {"input": blob}), strict=True))
         boxes, scores, points = [], [], []
         for stride in _STRIDES:
             rows, cols = ph // stride, pw // stride

@@ -1,0 +1,124 @@
+"""Where an image's ingest time goes, stage by stage, on one core; and what batching the
+recognizer over faces of several images buys.
+
+For LFW photos (the ones ``core_benchmark.py`` picks), one thread, CPU time per photo:
+reading, SHA-256, perceptual hash, decoding, detection (the detector's model run and the code
+around it), alignment, embedding, quality and thumbnails, as ``Atlas.ingest`` runs them; the
+catalog and index writes are what ``core_benchmark.py``'s total adds. Then the aligned chips
+of those photos are embedded in batches of 1, 2, 4, 8 and 16 faces, the sizes taking turns
+``--repeats`` times (the machine is shared), best time kept.
+
+    python benchmarks/ingest_profile.py --photos 200 --engine sface
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from core_benchmark import pick_photos
+from faceatlas.choices import EngineName
+from faceatlas.engine import EngineSpec, create_engine, decode_image
+from faceatlas.engine.analyze import thumbnail_jpeg
+from faceatlas.engine.quality import measure_quality
+from faceatlas.ingest.phash import perceptual_hash
+from lfw_model import FACES
+
+MAX_PIXELS = 40_000_000
+BATCHES = (1, 2, 4, 8, 16)
+
+
+def timed(spent: Counter[str], stage: str, fn: Any, *args: Any, **kwargs: Any) -> Any:
+    started = time.thread_time()
+    try:
+        return fn(*args, **kwargs)
+    finally:
+        spent[stage] += time.thread_time() - started
+
+
+def align_all(engine: Any, image: Any, faces: list[Any]) -> list[Any]:
+    return [engine.align(image, f) for f in faces]
+
+
+def stages(engine: Any, photos: list[Path]) -> tuple[dict[str, float], list[Any], int]:
+    """CPU ms per photo of each stage; the aligned chips; the faces found."""
+    spent: Counter[str] = Counter()
+    chips: list[Any] = []
+    run = engine._detector.run if hasattr(engine, "_detector") else None
+    if run is not None:  # the detector's model run, apart from the code around it
+
+        def model_run(*args: Any, **kwargs: Any) -> Any:
+            return timed(spent, "detect: model run", run, *args, **kwargs)
+
+        engine._detector.run = model_run
+    for path in photos:
+        data = timed(spent, "read", path.read_bytes)
+        timed(spent, "sha256", hashlib.sha256, data)
+        timed(spent, "perceptual hash", perceptual_hash, data, max_pixels=MAX_PIXELS)
+        image = timed(spent, "decode", decode_image, data, max_pixels=MAX_PIXELS).pixels
+        faces = timed(spent, "detect", engine.detect, image)
+        found = timed(spent, "align", align_all, engine, image, faces)
+        timed(spent, "embed", engine.embed_chips, found)
+        for face, chip in zip(faces, found, strict=True):
+            timed(spent, "quality", measure_quality, face, chip, engine.eyes_and_nose(face))
+            timed(spent, "thumbnail", thumbnail_jpeg, image, face.box, max_side_px=160)
+        chips.extend(found)
+    if run is not None:
+        engine._detector.run = run
+        spent["detect: around the model"] = spent["detect"] - spent["detect: model run"]
+    per_photo = {k: round(1000 * v / len(photos), 3) for k, v in spent.items()}
+    per_photo["total"] = round(
+        sum(v for k, v in per_photo.items() if not k.startswith("detect:")), 3
+    )
+    return per_photo, chips, len(chips)
+
+
+def batching(engine: Any, chips: list[Any], repeats: int) -> dict[int, float]:
+    """Best CPU ms per face for each batch size, on the same faces, the sizes taking turns."""
+    used = chips[: len(chips) - len(chips) % max(BATCHES)]
+    if not used:
+        return {}
+    best = {b: float("inf") for b in BATCHES}
+    for _ in range(repeats):
+        for b in BATCHES:
+            started = time.thread_time()
+            for s in range(0, len(used), b):
+                engine.embed_chips(used[s : s + b])
+            best[b] = min(best[b], 1000 * (time.thread_time() - started) / len(used))
+    return {b: round(v, 3) for b, v in best.items()}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--faces-dir", type=Path, default=FACES)
+    parser.add_argument("--photos", type=int, default=200)
+    parser.add_argument("--engine", type=EngineName, default=EngineName.SFACE)
+    parser.add_argument("--repeats", type=int, default=3)
+    args = parser.parse_args()
+    photos, _ = pick_photos(args.faces_dir / "lfw/images", args.photos, 0)
+    engine = create_engine(EngineSpec.for_engine(args.engine))
+    engine.load()
+    engine.embed_chips([])  # nothing to embed: loads only
+    stages(engine, photos[:5])  # first runs (memory planning) are not measured
+    per_photo, chips, faces = stages(engine, photos)
+    result = {
+        "engine": args.engine.value,
+        "photos": len(photos),
+        "faces": faces,
+        "load_average": os.getloadavg(),
+        "cpu_ms_per_photo": per_photo,
+        "embed_cpu_ms_per_face_by_batch": batching(engine, chips, args.repeats),
+    }
+    print(json.dumps(result, indent=2))
+
+
+if __name__ == "__main__":
+    main()
