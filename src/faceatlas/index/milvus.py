@@ -193,10 +193,12 @@ class MilvusIndex(IndexBase):
 
     def _ensure_index(self) -> None:
         """Build the index the settings ask for when the collection has another (or none)."""
+        from pymilvus import MilvusException
+
         client = self._client
         try:
             current = client.describe_index(self.collection, VECTOR_FIELD) or {}
-        except Exception:  # pymilvus raises when there is no index at all
+        except MilvusException:  # raised when the collection has no index at all
             current = {}
         wanted_nlist = (
             str(self.options.nlist) if self.options.index_type.startswith("IVF") else None
