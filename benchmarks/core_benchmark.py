@@ -60,22 +60,33 @@ def pick_photos(lfw: Path, n: int, n_probes: int) -> tuple[list[Path], list[Path
     return gallery[:n], probes
 
 
-@dataclass
+@dataclass(slots=True)
 class Cost:
-    """What one side spent: images, faces, wall seconds and CPU seconds."""
+    """What one side spent, round by round: ``(images, faces, wall s, CPU s)``."""
 
-    images: int = 0
-    faces: int = 0
-    wall_s: float = 0.0
-    cpu_s: float = 0.0
-    rounds: list[dict[str, float]] = field(default_factory=list)
+    rounds: list[tuple[int, int, float, float]] = field(default_factory=list)
 
     def add(self, images: int, faces: int, wall_s: float, cpu_s: float) -> None:
-        self.images += images
-        self.faces += faces
-        self.wall_s += wall_s
-        self.cpu_s += cpu_s
-        self.rounds.append({"images_per_cpu_s": images / cpu_s, "images_per_s": images / wall_s})
+        self.rounds.append((images, faces, wall_s, cpu_s))
+
+    def total(self, column: int) -> float:
+        return sum(r[column] for r in self.rounds)
+
+    @property
+    def images(self) -> int:
+        return int(self.total(0))
+
+    @property
+    def faces(self) -> int:
+        return int(self.total(1))
+
+    @property
+    def wall_s(self) -> float:
+        return self.total(2)
+
+    @property
+    def cpu_s(self) -> float:
+        return self.total(3)
 
 
 def cpu_seconds() -> float:
@@ -259,7 +270,7 @@ def main() -> None:
     for name, cost in rows:
         per_core = cost.images / cost.cpu_s / base_per_cpu
         wall_ratio = cost.images / cost.wall_s / base_per_s
-        spread = [x["images_per_cpu_s"] / base_per_cpu for x in cost.rounds]
+        spread = [images / cpu_s / base_per_cpu for images, _, _, cpu_s in cost.rounds]
         print(
             f"{name:34} {cost.images:5d} {cost.faces:5d} {cost.wall_s:7.1f} {cost.cpu_s:7.1f} "
             f"{cost.images / cost.cpu_s:9.2f} {per_core:8.2f} {wall_ratio:7.2f}"
