@@ -33,20 +33,19 @@ from faceatlas.choices import (
     MilvusIndexType,
 )
 from faceatlas.config_search_modes import SearchModeSettings
+from faceatlas.config_types import (
+    Count,
+    Days,
+    NonNegativeSimilarity,
+    Retries,
+    Seconds,
+    Similarity,
+)
 from faceatlas.video_settings import VideoSettings
 
 __all__ = ["Count", "Days", "NonNegativeSimilarity", "Settings", "Similarity"]
 
 CONFIG_ENV = "FACEATLAS_CONFIG"
-
-Count = Annotated[int, Field(ge=1)]
-"""A number of things (items, bytes, pixels): at least one."""
-Days = Annotated[int, Field(ge=0)]
-"""A retention period in days; 0 keeps nothing past the day."""
-Similarity = Annotated[float, Field(ge=-1.0, le=1.0)]
-"""A cosine similarity threshold."""
-NonNegativeSimilarity = Annotated[float, Field(ge=0.0, le=1.0)]
-"""A cosine similarity threshold that never accepts dissimilar faces."""
 
 
 class Settings(SearchModeSettings, VideoSettings, BaseSettings):
@@ -102,17 +101,17 @@ class Settings(SearchModeSettings, VideoSettings, BaseSettings):
         default=2000, description="Images between index checkpoints during ingest."
     )
 
-    fetch_timeout_s: float = Field(
-        default=10.0, gt=0, le=300, description="Connect and read timeout of one HTTP request."
+    fetch_timeout_s: Seconds = Field(
+        default=10.0, le=300, description="Connect and read timeout of one HTTP request."
     )
-    fetch_deadline_s: float = Field(
-        default=30.0, gt=0, le=600, description="Whole-response deadline of one HTTP request."
+    fetch_deadline_s: Seconds = Field(
+        default=30.0, le=600, description="Whole-response deadline of one HTTP request."
     )
     fetch_max_redirects: int = Field(
         default=5, ge=0, le=20, description="Redirects followed per fetch, each re-checked."
     )
-    fetch_retries: int = Field(
-        default=3, ge=0, le=10, description="Retries on 429, 5xx and connection errors."
+    fetch_retries: Retries = Field(
+        default=3, le=10, description="Retries on 429, 5xx and connection errors."
     )
     fetch_backoff_s: float = Field(
         default=1.0, ge=0, le=60, description="First retry delay; doubles on each retry."

@@ -8,6 +8,8 @@ from typing import Self
 
 from pydantic import BaseModel, Field, SecretStr, model_validator
 
+from faceatlas.config_types import Count, Retries, Seconds
+
 __all__ = ["MIN_WEBHOOK_SECRET_CHARS", "SearchModeSettings"]
 
 MIN_WEBHOOK_SECRET_CHARS = 16
@@ -16,15 +18,15 @@ MIN_WEBHOOK_SECRET_CHARS = 16
 class SearchModeSettings(BaseModel):
     """Bounds of batch and group searches; watchlist periods and the alert webhook."""
 
-    batch_max_probes: int = Field(default=200, ge=1, le=10_000, description="Probes per batch.")
-    batch_max_bytes: int = Field(
-        default=100 * 1024 * 1024, ge=1, description="Bytes per batch (a zip's unpacked size)."
+    batch_max_probes: Count = Field(default=200, le=10_000, description="Probes per batch.")
+    batch_max_bytes: Count = Field(
+        default=100 * 1024 * 1024, description="Bytes per batch (a zip's unpacked size)."
     )
-    group_max_faces: int = Field(
-        default=30, ge=1, le=500, description="Faces of a group photo searched (the largest)."
+    group_max_faces: Count = Field(
+        default=30, le=500, description="Faces of a group photo searched (the largest)."
     )
-    watchlist_max_days: int = Field(
-        default=30, ge=1, le=365, description="Longest a watchlist entry runs per approval."
+    watchlist_max_days: Count = Field(
+        default=30, le=365, description="Longest a watchlist entry runs per approval."
     )
     watchlist_webhook_url: str | None = Field(
         default=None, pattern=r"^https?://", description="Where watchlist alerts are POSTed."
@@ -32,11 +34,11 @@ class SearchModeSettings(BaseModel):
     watchlist_webhook_secret: SecretStr | None = Field(
         default=None, description="HMAC-SHA256 key of the alert signature (16+ characters)."
     )
-    watchlist_webhook_timeout_s: float = Field(
-        default=5.0, gt=0, le=60, description="Timeout of one webhook delivery."
+    watchlist_webhook_timeout_s: Seconds = Field(
+        default=5.0, le=60, description="Timeout of one webhook delivery."
     )
-    watchlist_webhook_retries: int = Field(
-        default=3, ge=0, le=10, description="Retries of a failed webhook delivery."
+    watchlist_webhook_retries: Retries = Field(
+        default=3, le=10, description="Retries of a failed webhook delivery."
     )
 
     @model_validator(mode="after")
