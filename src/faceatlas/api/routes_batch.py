@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, File, Form, Response, UploadFile
+from fastapi import APIRouter, File, Response, UploadFile
 from fastapi.concurrency import run_in_threadpool
 
 from faceatlas.api.deps import Investigator, ServiceDep
@@ -18,9 +18,9 @@ from faceatlas.api.schemas_batch import (
     GroupFaceOut,
     GroupOut,
 )
+from faceatlas.api.search_form import SearchForm, checked
 from faceatlas.http.batch_uploads import read_batch
 from faceatlas.http.uploads import read_upload
-from faceatlas.services import MAX_TOP_K, Interface, SearchRequest
 from faceatlas.services.batch import BatchDesk
 from faceatlas.services.group import GroupDesk, GroupOutcome
 from faceatlas.types import RowId
@@ -28,18 +28,6 @@ from faceatlas.types import RowId
 __all__ = ["group_out", "router"]
 
 router = APIRouter(tags=["batch and group search"])
-
-CaseField = Annotated[str | None, Form(max_length=200)]
-TopKField = Annotated[int | None, Form(ge=1, le=MAX_TOP_K)]
-ThresholdField = Annotated[float | None, Form(ge=-1.0, le=1.0)]
-
-
-def _request(
-    case_number: str | None, purpose: str | None, top_k: int | None, threshold: float | None
-) -> SearchRequest:
-    return SearchRequest(
-        case_number or "", purpose or "", top_k=top_k, threshold=threshold, interface=Interface.API
-    )
 
 
 @router.post(
@@ -58,16 +46,12 @@ def _request(
 async def batch_search(
     service: ServiceDep,
     user: Investigator,
+    form: SearchForm,
     images: Annotated[list[UploadFile] | None, File(description="The probe photos.")] = None,
     archive: Annotated[UploadFile | None, File(description="A zip of probe photos.")] = None,
-    case_number: CaseField = None,
-    purpose: CaseField = None,
-    top_k: TopKField = None,
-    threshold: ThresholdField = None,
 ) -> BatchOut:
-    service.check_case(case_number, purpose)
+    request = checked(service, form)
     probes = await read_batch(images or [], archive, service.settings)
-    request = _request(case_number, purpose, top_k, threshold)
     batch = await run_in_threadpool(BatchDesk(service).submit, user, probes, request)
     return BatchOut.of(batch)
 
@@ -155,14 +139,10 @@ def group_out(outcome: GroupOutcome) -> GroupOut:
 async def group_search(
     service: ServiceDep,
     user: Investigator,
+    form: SearchForm,
     image: Annotated[UploadFile | None, File(description="The group photo.")] = None,
-    case_number: CaseField = None,
-    purpose: CaseField = None,
-    top_k: TopKField = None,
-    threshold: ThresholdField = None,
 ) -> GroupOut:
-    service.check_case(case_number, purpose)
+    request = checked(service, form)
     data = await read_upload(image, service.settings.max_upload_bytes)
-    request = _request(case_number, purpose, top_k, threshold)
     outcome = await run_in_threadpool(GroupDesk(service).search, user, data, request)
     return group_out(outcome)

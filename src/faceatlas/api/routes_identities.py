@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, File, Form, Query, UploadFile
+from fastapi import APIRouter, Depends, File, Query, UploadFile
 from fastapi.concurrency import run_in_threadpool
 
 from faceatlas.accounts import User
@@ -24,14 +24,12 @@ from faceatlas.api.schemas_identities import (
     MergeIn,
     MoveIn,
 )
+from faceatlas.api.search_form import SearchForm, checked
 from faceatlas.errors import InvalidRequestError
 from faceatlas.http.uploads import read_upload
 from faceatlas.services import (
     MAX_PROBE_PHOTOS,
-    MAX_TOP_K,
     IdentityDesk,
-    Interface,
-    SearchRequest,
     Service,
 )
 from faceatlas.types import MAX_ROW_ID, RowId
@@ -99,21 +97,11 @@ async def search_identities(
     service: ServiceDep,
     desk: Desk,
     user: Investigator,
+    form: SearchForm,
     images: ImagesField = None,
-    case_number: Annotated[str | None, Form(max_length=200)] = None,
-    purpose: Annotated[str | None, Form(max_length=200)] = None,
-    top_k: Annotated[int | None, Form(ge=1, le=MAX_TOP_K)] = None,
-    threshold: Annotated[float | None, Form(ge=-1.0, le=1.0)] = None,
 ) -> IdentitySearchOut:
-    service.check_case(case_number, purpose)
+    request = checked(service, form)
     photos = await read_photos(images, service)
-    request = SearchRequest(
-        case_number=case_number or "",
-        purpose=purpose or "",
-        top_k=top_k,
-        threshold=threshold,
-        interface=Interface.API,
-    )
     outcome = await run_in_threadpool(desk.search, user, photos, request)
     return IdentitySearchOut.of(outcome, API_PREFIX)
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Annotated
 
-from fastapi import APIRouter, File, Form, Response, UploadFile
+from fastapi import APIRouter, File, Response, UploadFile
 from fastapi.concurrency import run_in_threadpool
 
 from faceatlas.api.deps import Investigator, ServiceDep
@@ -19,8 +20,9 @@ from faceatlas.api.schemas import (
     hit_out,
     leads_header,
 )
+from faceatlas.api.search_form import IndexField, SearchForm, checked
 from faceatlas.http.uploads import read_upload
-from faceatlas.services import MAX_TOP_K, Interface, SearchOutcome, SearchRequest
+from faceatlas.services import SearchOutcome
 from faceatlas.types import RowId
 
 __all__ = ["API_PREFIX", "router", "search_out"]
@@ -86,23 +88,12 @@ async def detect(service: ServiceDep, _user: Investigator, image: ImageField = N
 async def search(
     service: ServiceDep,
     user: Investigator,
+    form: SearchForm,
     image: ImageField = None,
-    case_number: Annotated[str | None, Form(max_length=200)] = None,
-    purpose: Annotated[str | None, Form(max_length=200)] = None,
-    face: Annotated[int | None, Form(ge=0, le=10_000)] = None,
-    top_k: Annotated[int | None, Form(ge=1, le=MAX_TOP_K)] = None,
-    threshold: Annotated[float | None, Form(ge=-1.0, le=1.0)] = None,
+    face: IndexField = None,
 ) -> SearchOut:
-    service.check_case(case_number, purpose)
+    request = replace(checked(service, form), face=face)
     data = await read_upload(image, service.settings.max_upload_bytes)
-    request = SearchRequest(
-        case_number=case_number or "",
-        purpose=purpose or "",
-        face=face,
-        top_k=top_k,
-        threshold=threshold,
-        interface=Interface.API,
-    )
     outcome = await run_in_threadpool(service.search, user, data, request)
     return search_out(outcome)
 

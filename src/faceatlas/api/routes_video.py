@@ -4,17 +4,18 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, File, Form, UploadFile
+from fastapi import APIRouter, File, UploadFile
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 
 from faceatlas.api.deps import Investigator, ServiceDep
 from faceatlas.api.routes_search import search_out
 from faceatlas.api.schemas import BoxOut, ErrorResponse, QualityOut, SearchOut, SpanOut
+from faceatlas.api.search_form import IndexField, SearchForm, checked
 from faceatlas.errors import InvalidRequestError
 from faceatlas.http.uploads import read_upload
 from faceatlas.search.results import ProbeTrack
-from faceatlas.services import MAX_TOP_K, SearchRequest, Service
+from faceatlas.services import Service
 from faceatlas.services.video import VideoDesk, track_thumbnail_uri
 
 __all__ = ["TrackOut", "TracksOut", "VideoSearchOut", "router"]
@@ -83,18 +84,6 @@ async def tracks(service: ServiceDep, _user: Investigator, video: VideoField = N
     return TracksOut(tracks=[TrackOut.of(t) for t in found])
 
 
-def _search_fields(
-    case_number: Annotated[str | None, Form(max_length=200)] = None,
-    purpose: Annotated[str | None, Form(max_length=200)] = None,
-    track: Annotated[int | None, Form(ge=0, le=10_000)] = None,
-    top_k: Annotated[int | None, Form(ge=1, le=MAX_TOP_K)] = None,
-    threshold: Annotated[float | None, Form(ge=-1.0, le=1.0)] = None,
-) -> tuple[SearchRequest, int | None]:
-    """The search fields of the form, and the track asked for."""
-    asked = SearchRequest(case_number or "", purpose or "", top_k=top_k, threshold=threshold)
-    return asked, track
-
-
 @router.post(
     "/search/video",
     response_model=VideoSearchOut,
@@ -110,11 +99,11 @@ def _search_fields(
 async def search_video(
     service: ServiceDep,
     user: Investigator,
-    form: Annotated[tuple[SearchRequest, int | None], Depends(_search_fields)],
+    form: SearchForm,
     video: VideoField = None,
+    track: IndexField = None,
 ) -> VideoSearchOut:
-    request, track = form
-    service.check_case(request.case_number, request.purpose)
+    request = checked(service, form)
     data = await _clip(video, service)
     desk = VideoDesk(service)
     outcome = await run_in_threadpool(lambda: desk.search(user, data, request, track=track))

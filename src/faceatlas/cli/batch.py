@@ -25,6 +25,7 @@ from faceatlas.cli.common import (
     operator,
     print_json,
     read_files,
+    search_request,
 )
 from faceatlas.errors import ERROR_STATUS
 from faceatlas.services import MAX_TOP_K
@@ -88,15 +89,13 @@ def search_batch(
     """Search with every photo in a folder or zip: one audited search per probe under
     --case and --purpose, and one combined report (a table, --json, --csv, --report).
     Bad probes are reported per item; the batch goes on."""
-    from faceatlas.services import Interface, SearchRequest
     from faceatlas.services.batch import BatchDesk
     from faceatlas.services.batch_probes import probes_from_path
     from faceatlas.services.batch_report import report_csv
 
     with atlas_service(atlas) as service:
-        service.check_case(case, purpose)
+        request = search_request(service, case, purpose, top_k=top_k)
         probes = probes_from_path(source, service.settings)
-        request = SearchRequest(case or "", purpose or "", top_k=top_k, interface=Interface.CLI)
         desk = BatchDesk(service)
         if quiet or as_json:
             report = desk.run(operator(), probes, request)
@@ -174,12 +173,10 @@ def search_group(
 ) -> None:
     """Search with every face of PHOTO (largest first, numbered from 0): each face gets its
     own candidates and its own audited search under --case and --purpose."""
-    from faceatlas.services import Interface, SearchRequest
     from faceatlas.services.group import GroupDesk
 
     with atlas_service(atlas) as service:
-        service.check_case(case, purpose)
-        request = SearchRequest(case or "", purpose or "", top_k=top_k, interface=Interface.CLI)
+        request = search_request(service, case, purpose, top_k=top_k)
         outcome = GroupDesk(service).search(operator(), read_files([photo])[0], request)
     if as_json:
         print_json(outcome.as_dict())

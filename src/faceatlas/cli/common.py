@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 
     from faceatlas.accounts import User
     from faceatlas.config import Settings
-    from faceatlas.services import Service
+    from faceatlas.services import SearchRequest, Service
 
 __all__ = [
     "AtlasOption",
@@ -50,6 +50,7 @@ __all__ = [
     "print_record",
     "progress_bar",
     "read_files",
+    "search_request",
     "settings_for",
 ]
 
@@ -182,6 +183,22 @@ def operator() -> User:
     from faceatlas.services import local_operator
 
     return local_operator()
+
+
+def search_request(
+    service: Service,
+    case: str | None,
+    purpose: str | None,
+    face: int | None = None,
+    top_k: int | None = None,
+    threshold: float | None = None,
+) -> SearchRequest:
+    """The request of an accountable command-line search (interface ``cli``), once ``--case``
+    and ``--purpose`` pass the service's check (``case_required`` otherwise)."""
+    from faceatlas.services import Interface, SearchRequest
+
+    service.check_case(case, purpose)
+    return SearchRequest(case or "", purpose or "", face, top_k, threshold, interface=Interface.CLI)
 
 
 def cli_errors(func: Callable[P, R]) -> Callable[P, R]:

@@ -33,6 +33,7 @@ from faceatlas.cli.common import (
     operator,
     print_json,
     read_files,
+    search_request,
     settings_for,
 )
 from faceatlas.cli.web import RayOption, SummaryOption, print_report, write_summary
@@ -249,12 +250,7 @@ def search(
             else:
                 console.print(_faces_table(faces))
             return
-        from faceatlas.services import Interface, SearchRequest
-
-        service.check_case(case, purpose)
-        request = SearchRequest(
-            case or "", purpose or "", face, top_k, threshold, interface=Interface.CLI
-        )
+        request = search_request(service, case, purpose, face, top_k, threshold)
         outcome = service.search(operator(), _read_photo(photo), request)
     result = outcome.result
     if as_json:

@@ -20,6 +20,7 @@ from faceatlas.cli.common import (
     operator,
     print_json,
     read_files,
+    search_request,
 )
 from faceatlas.cli.core import ThresholdOption, TopKOption, print_leads
 from faceatlas.errors import NoFaceError
@@ -71,7 +72,6 @@ def search_video(
     """Find stored faces similar to a face track of a video CLIP: an accountable search, like
     the web's and the API's, scored by the mean over the track's best frames. It needs --case
     and --purpose and is audited (interface "cli")."""
-    from faceatlas.services import Interface, SearchRequest
     from faceatlas.services.video import VideoDesk
 
     data = read_files([clip])[0]
@@ -86,10 +86,7 @@ def search_video(
             else:
                 console.print(_tracks_table(tracks))
             return
-        service.check_case(case, purpose)
-        request = SearchRequest(
-            case or "", purpose or "", None, top_k, threshold, interface=Interface.CLI
-        )
+        request = search_request(service, case, purpose, None, top_k, threshold)
         outcome = desk.search(operator(), data, request, track=track)
     result = outcome.result
     if as_json:
