@@ -14,14 +14,13 @@ from starlette.datastructures import FormData
 from faceatlas.accounts import Credential
 from faceatlas.http.batch_uploads import read_batch
 from faceatlas.http.uploads import read_upload
-from faceatlas.services import Interface, SearchRequest, sighting_view
+from faceatlas.services import sighting_view
 from faceatlas.services.batch import BatchDesk
 from faceatlas.services.group import GroupDesk, photo_view
 from faceatlas.services.probe_view import judge_hits, search_threshold
 from faceatlas.types import RowId
 from faceatlas.web.pages import pages_of, service_of, session
-from faceatlas.web.results import parse_top_k
-from faceatlas.web.searchform import SearchPage, accountable_search, search_form
+from faceatlas.web.searchform import SearchPage, accountable_search, checked_search, search_form
 
 __all__ = ["PHOTO_PX", "router"]
 
@@ -32,15 +31,6 @@ PHOTO_PX = 1200
 
 BATCH = SearchPage("batch.html", "batch_report.html", ("case_number", "purpose", "top_k"))
 GROUP = SearchPage("group.html", "group_results.html", ("case_number", "purpose", "top_k"))
-
-
-def _request(fields: dict[str, str]) -> SearchRequest:
-    return SearchRequest(
-        fields["case_number"],
-        fields["purpose"],
-        top_k=parse_top_k(fields["top_k"]),
-        interface=Interface.WEB,
-    )
 
 
 def _batch_page(request: Request, credential: Credential) -> SearchPage:
@@ -73,8 +63,7 @@ async def _batch(
     request: Request, credential: Credential, form: FormData, fields: dict[str, str]
 ) -> Response:
     service = service_of(request)
-    search = _request(fields)
-    service.check_case(search.case_number, search.purpose)
+    search = checked_search(service, fields)
     probes = await read_batch(form.getlist("images"), form.get("archive"), service.settings)
     desk = BatchDesk(service)
     batch = await run_in_threadpool(desk.submit, credential.user, probes, search)
@@ -109,8 +98,7 @@ async def _group(
     request: Request, credential: Credential, form: FormData, fields: dict[str, str]
 ) -> dict[str, Any]:
     service = service_of(request)
-    search = _request(fields)
-    service.check_case(search.case_number, search.purpose)
+    search = checked_search(service, fields)
     data = await read_upload(form.get("image"), service.settings.max_upload_bytes)
     outcome = await run_in_threadpool(GroupDesk(service).search, credential.user, data, search)
     photo = await run_in_threadpool(photo_view, service, data, PHOTO_PX)

@@ -25,14 +25,12 @@ from faceatlas.services import (
     MAX_PROBE_PHOTOS,
     NAMES_NOTICE,
     IdentityDesk,
-    Interface,
-    SearchRequest,
     sighting_view,
 )
 from faceatlas.store import FaceRecord
 from faceatlas.types import MAX_ROW_ID, RowId
 from faceatlas.web.pages import check_form_csrf, pages_of, service_of, session
-from faceatlas.web.searchform import SearchPage, accountable_search, search_form
+from faceatlas.web.searchform import SearchPage, accountable_search, checked_search, search_form
 
 __all__ = ["router"]
 
@@ -244,7 +242,7 @@ async def _identity_search(
     request: Request, credential: Credential, form: FormData, fields: dict[str, str]
 ) -> dict[str, Any]:
     service = service_of(request)
-    service.check_case(fields["case_number"], fields["purpose"])
+    search = checked_search(service, fields)
     photos = await read_photos(
         form,
         "images",
@@ -256,7 +254,7 @@ async def _identity_search(
         _desk(request).search,
         credential.user,
         photos,
-        SearchRequest(fields["case_number"], fields["purpose"], interface=Interface.WEB),
+        search,
     )
     result = outcome.result
     hits = [

@@ -4,6 +4,7 @@ bands with their error rates, and controls for how many candidates and weaker le
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
@@ -15,8 +16,6 @@ from faceatlas.accounts import Credential
 from faceatlas.errors import InvalidRequestError
 from faceatlas.http.uploads import read_upload
 from faceatlas.services import (
-    MAX_TOP_K,
-    Interface,
     SearchOutcome,
     SearchRequest,
     Service,
@@ -33,7 +32,13 @@ from faceatlas.services.probe_view import (
 )
 from faceatlas.types import RowId, record
 from faceatlas.web.pages import service_of, session
-from faceatlas.web.searchform import SearchPage, accountable_search, search_form
+from faceatlas.web.searchform import (
+    SearchPage,
+    accountable_search,
+    checked_search,
+    parse_top_k,
+    search_form,
+)
 
 __all__ = [
     "THUMB_PX",
@@ -85,16 +90,6 @@ def _face_number(text: str) -> int | None:
     return face
 
 
-def parse_top_k(text: str) -> int | None:
-    """The number of candidates asked for (none: the configured default)."""
-    if not text.strip():
-        return None
-    try:
-        return int(text)
-    except ValueError:
-        raise InvalidRequestError(f"top_k must be between 1 and {MAX_TOP_K}") from None
-
-
 async def _search(
     request: Request, credential: Credential, form: FormData, fields: dict[str, str]
 ) -> dict[str, Any]:
@@ -118,19 +113,10 @@ class WebSearch:
 def web_search(service: Service, fields: dict[str, str], face: int | None = None) -> WebSearch:
     """The search of a posted form, its case number and purpose checked first; *show weaker
     leads* lowers the threshold (:func:`weaker_threshold`)."""
-    top_k = parse_top_k(fields["top_k"])
-    service.check_case(fields["case_number"], fields["purpose"])
+    request = checked_search(service, fields, face)
     usual = search_threshold(service)
     lowest = weaker_threshold(usual) if fields["weaker"] else None
-    request = SearchRequest(
-        fields["case_number"],
-        fields["purpose"],
-        face=face,
-        top_k=top_k,
-        threshold=lowest,
-        interface=Interface.WEB,
-    )
-    return WebSearch(request, usual)
+    return WebSearch(replace(request, threshold=lowest), usual)
 
 
 def results_context(

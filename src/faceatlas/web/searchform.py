@@ -16,11 +16,19 @@ from fastapi.responses import Response
 from starlette.datastructures import FormData
 
 from faceatlas.accounts import Credential
-from faceatlas.errors import CsrfError, FaceAtlasError
+from faceatlas.errors import CsrfError, FaceAtlasError, InvalidRequestError
+from faceatlas.services import MAX_TOP_K, Interface, SearchRequest, Service
 from faceatlas.types import record
 from faceatlas.web.pages import check_form_csrf, form_page, pages_of, service_of, session
 
-__all__ = ["SearchPage", "SearchRun", "accountable_search", "search_form"]
+__all__ = [
+    "SearchPage",
+    "SearchRun",
+    "accountable_search",
+    "checked_search",
+    "parse_top_k",
+    "search_form",
+]
 
 SearchRun = Callable[
     [Request, Credential, FormData, dict[str, str]], Awaitable[dict[str, Any] | Response]
@@ -68,3 +76,25 @@ async def accountable_search(request: Request, page: SearchPage, run: SearchRun)
     if isinstance(results, Response):
         return results
     return pages_of(request).render(request, page.results, results, credential=credential)
+
+
+def parse_top_k(text: str) -> int | None:
+    """The number of candidates asked for (none: the configured default)."""
+    if not text.strip():
+        return None
+    try:
+        return int(text)
+    except ValueError:
+        raise InvalidRequestError(f"top_k must be between 1 and {MAX_TOP_K}") from None
+
+
+def checked_search(
+    service: Service, fields: Mapping[str, str], face: int | None = None
+) -> SearchRequest:
+    """The search a posted form asks for (interface ``web``): its ``top_k`` parsed (when the
+    form has one), then its case number and purpose checked by the service."""
+    top_k = parse_top_k(fields.get("top_k", ""))
+    service.check_case(fields["case_number"], fields["purpose"])
+    return SearchRequest(
+        fields["case_number"], fields["purpose"], face, top_k, interface=Interface.WEB
+    )
