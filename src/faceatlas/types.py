@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import Field, dataclass, field, fields
 from enum import Enum
-from typing import Annotated, Any, Self, TypeVar, dataclass_transform
+from typing import Annotated, Any, ClassVar, Self, TypeVar, dataclass_transform
 
 import numpy as np
 import numpy.typing as npt
@@ -50,6 +50,74 @@ def record(cls: type[T]) -> type[T]:
     """Make ``cls`` a record: a frozen dataclass with slots, the one form of every domain
     record (set once here, so a change of that form is a change of one line)."""
     return dataclass(frozen=True, slots=True)(cls)
+
+
+def picked(source: object, *names: str) -> dict[str, Any]:
+    """``source``'s attributes ``names``, by name and in that order: a chosen view of a
+    record (the public part of a row, say)."""
+    return {name: getattr(source, name) for name in names}
+
+
+R = TypeVar("R")
+
+
+def record_as(cls: type[R], source: object, **given: Any) -> R:
+    """A ``cls`` record whose every field not ``given`` is ``source``'s attribute of the same
+    name: one record carried over into another's vocabulary."""
+    taken = {f.name: getattr(source, f.name) for f in fields(cls) if f.name not in given}  # type: ignore[arg-type]
+    return cls(**taken, **given)
+
+
+def record_dict(record: Any, *, digits: int | Mapping[str, int] | None = None) -> dict[str, Any]:
+    """A dataclass record's fields by name, ready for JSON: the usual ``as_dict``.
+
+    Tuples and lists become lists, dicts keep their keys, enums become their value, and
+    nested records (anything with an ``as_dict``) their own dict. ``digits`` rounds float
+    fields: one number of decimals for every float field, or a number per field name.
+    """
+    out: dict[str, Any] = {}
+    for f in fields(record):
+        value = getattr(record, f.name)
+        places = digits.get(f.name) if isinstance(digits, Mapping) else digits
+        if places is not None and isinstance(value, float):
+            value = round(value, places)
+        out[f.name] = _plain(value)
+    return out
+
+
+class JsonRecord:
+    """Mixin of a dataclass record whose JSON view is every field, as :func:`record_dict`
+    gives them; ``DIGITS`` (a class variable) rounds its float fields as ``digits`` there."""
+
+    __slots__ = ()
+
+    DIGITS: ClassVar[int | Mapping[str, int] | None] = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return record_dict(self, digits=self.DIGITS)
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, tuple | list):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if hasattr(value, "as_dict"):
+        return value.as_dict()
+    return value
+
+
+def json_ready(value: Any) -> Any:
+    """Convert numpy scalars inside plain containers to Python numbers."""
+    if isinstance(value, dict):
+        return {k: json_ready(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [json_ready(v) for v in value]
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
 
 
 RGBImage = npt.NDArray[np.uint8]
@@ -160,7 +228,7 @@ class FaceQuality:
 
 
 @record
-class FaceSpan:
+class FaceSpan(JsonRecord):
     """When a face track of a video is on screen, in seconds from the video's first frame:
     the first and last sampled frames it was seen in, and the frame its embedding and
     thumbnail come from (``best_s``); ``frames``: sampled frames it was seen in."""
@@ -170,8 +238,7 @@ class FaceSpan:
     best_s: float
     frames: int
 
-    def as_dict(self) -> dict[str, Any]:
-        return record_dict(self, digits=2)
+    DIGITS: ClassVar[int] = 2
 
 
 @record
@@ -188,72 +255,6 @@ class AnalyzedFace:
     @property
     def box(self) -> Box:
         return self.detection.box
-
-
-def picked(source: object, *names: str) -> dict[str, Any]:
-    """``source``'s attributes ``names``, by name and in that order: a chosen view of a
-    record (the public part of a row, say)."""
-    return {name: getattr(source, name) for name in names}
-
-
-R = TypeVar("R")
-
-
-def record_as(cls: type[R], source: object, **given: Any) -> R:
-    """A ``cls`` record whose every field not ``given`` is ``source``'s attribute of the same
-    name: one record carried over into another's vocabulary."""
-    taken = {f.name: getattr(source, f.name) for f in fields(cls) if f.name not in given}  # type: ignore[arg-type]
-    return cls(**taken, **given)
-
-
-def record_dict(record: Any, *, digits: int | Mapping[str, int] | None = None) -> dict[str, Any]:
-    """A dataclass record's fields by name, ready for JSON: the usual ``as_dict``.
-
-    Tuples and lists become lists, dicts keep their keys, enums become their value, and
-    nested records (anything with an ``as_dict``) their own dict. ``digits`` rounds float
-    fields: one number of decimals for every float field, or a number per field name.
-    """
-    out: dict[str, Any] = {}
-    for f in fields(record):
-        value = getattr(record, f.name)
-        places = digits.get(f.name) if isinstance(digits, Mapping) else digits
-        if places is not None and isinstance(value, float):
-            value = round(value, places)
-        out[f.name] = _plain(value)
-    return out
-
-
-class JsonRecord:
-    """Mixin of a dataclass record whose JSON view is every field, as :func:`record_dict`
-    gives them."""
-
-    __slots__ = ()
-
-    def as_dict(self) -> dict[str, Any]:
-        return record_dict(self)
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, Enum):
-        return value.value
-    if isinstance(value, tuple | list):
-        return [_plain(v) for v in value]
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if hasattr(value, "as_dict"):
-        return value.as_dict()
-    return value
-
-
-def json_ready(value: Any) -> Any:
-    """Convert numpy scalars inside plain containers to Python numbers."""
-    if isinstance(value, dict):
-        return {k: json_ready(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [json_ready(v) for v in value]
-    if isinstance(value, np.generic):
-        return value.item()
-    return value
 
 
 class Closing:

@@ -12,20 +12,20 @@ best frames are what a video *probe* searches with.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import ClassVar
 
 from faceatlas.engine.analyze import analyze_faces
 from faceatlas.engine.card import card_of
 from faceatlas.engine.protocol import FaceEngine
 from faceatlas.engine.tracking import FaceTrack, FaceTracker, TrackRules
 from faceatlas.engine.video import Stop, VideoLimits, VideoSampler
-from faceatlas.types import record, record_dict
+from faceatlas.types import JsonRecord, record
 
 __all__ = ["ClipAnalysis", "ClipFacts", "analyze_clip"]
 
 
 @record
-class ClipFacts:
+class ClipFacts(JsonRecord):
     """What analysing a video cost and covered: seconds up to the last frame decoded,
     frames decoded and analysed, the interval between steady samples and why it stopped
     (``end``, or the ``duration`` or ``frames`` budget)."""
@@ -36,8 +36,7 @@ class ClipFacts:
     interval_s: float
     stop: Stop
 
-    def as_dict(self) -> dict[str, Any]:
-        return record_dict(self, digits=3)
+    DIGITS: ClassVar[int] = 3
 
 
 @record

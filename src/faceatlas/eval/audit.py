@@ -25,7 +25,7 @@ from faceatlas.errors import InvalidRequestError
 from faceatlas.eval.calibration import Calibration
 from faceatlas.eval.rates import rate
 from faceatlas.search.fairness import FairScorer
-from faceatlas.types import Vectors, record, record_dict
+from faceatlas.types import JsonRecord, Vectors, record
 
 __all__ = [
     "EXTRAPOLATE_SIZES",
@@ -71,16 +71,13 @@ def predicted_fpir(fmr: float, gallery_size: int) -> float:
 
 
 @record
-class AuditResult:
+class AuditResult(JsonRecord):
     description: str
     gallery_size: int
     probes: int
     rows: tuple[dict[str, Any], ...]
     growth: tuple[dict[str, Any], ...]
     extrapolation: tuple[dict[str, Any], ...]
-
-    def as_dict(self) -> dict[str, Any]:
-        return record_dict(self)
 
 
 def run_audit(

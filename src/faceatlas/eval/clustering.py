@@ -9,15 +9,15 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
-from typing import Any
+from typing import ClassVar
 
-from faceatlas.types import record, record_dict
+from faceatlas.types import JsonRecord, record
 
 __all__ = ["ClusterScores", "score_clusters"]
 
 
 @record
-class ClusterScores:
+class ClusterScores(JsonRecord):
     items: int
     true_clusters: int
     predicted_clusters: int
@@ -28,8 +28,7 @@ class ClusterScores:
     bcubed_recall: float
     bcubed_f1: float
 
-    def as_dict(self) -> dict[str, Any]:
-        return record_dict(self, digits=4)
+    DIGITS: ClassVar[int] = 4
 
 
 def _f1(p: float, r: float) -> float:

@@ -19,7 +19,7 @@ from faceatlas.eval.embedded import cross_identity_scores, identity_codes
 from faceatlas.eval.lfw import VerificationReport, verification_report
 from faceatlas.eval.metrics import det_curve, equal_error_rate, fnmr_at_fmr
 from faceatlas.eval.rates import rate
-from faceatlas.types import Vectors, record, record_dict
+from faceatlas.types import JsonRecord, Vectors, record
 
 __all__ = ["FMR_TARGETS", "ErrorTradeoff", "VerifyResult", "error_tradeoff", "run_verify"]
 
@@ -84,13 +84,10 @@ def error_tradeoff(name: str, genuine: np.ndarray, impostor: np.ndarray) -> Erro
 
 
 @record
-class VerifyResult:
+class VerifyResult(JsonRecord):
     accuracy: VerificationReport
     view2: ErrorTradeoff
     extended: ErrorTradeoff
-
-    def as_dict(self) -> dict[str, Any]:
-        return record_dict(self)
 
 
 def run_verify(

@@ -5,10 +5,11 @@ defined in :mod:`faceatlas.store.identity_records` and re-exported here."""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, ClassVar
 
 from faceatlas.store.identity_records import Decision, DecisionKind, IdentitySummary
-from faceatlas.types import record, record_dict
+from faceatlas.types import JsonRecord, record
 
 __all__ = [
     "ClusterReport",
@@ -24,7 +25,7 @@ __all__ = [
 
 
 @record
-class ClusterReport:
+class ClusterReport(JsonRecord):
     """What one clustering run did."""
 
     mode: str
@@ -37,8 +38,7 @@ class ClusterReport:
     identities: int
     elapsed_s: float
 
-    def as_dict(self) -> dict[str, Any]:
-        return record_dict(self, digits={"elapsed_s": 3})
+    DIGITS: ClassVar[Mapping[str, int]] = {"elapsed_s": 3}
 
 
 @record
@@ -72,7 +72,7 @@ class NameCandidate:
 
 
 @record
-class IdentityPhoto:
+class IdentityPhoto(JsonRecord):
     """One photo of an identity: the face, its image and where the image was found."""
 
     face_id: int
@@ -80,9 +80,6 @@ class IdentityPhoto:
     manual: bool
     locators: tuple[str, ...]
     pages: tuple[str, ...]
-
-    def as_dict(self) -> dict[str, Any]:
-        return record_dict(self)
 
 
 @record

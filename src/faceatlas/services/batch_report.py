@@ -6,13 +6,13 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, ClassVar
 
 from faceatlas.search import SearchResult
 from faceatlas.search.bands import similarity_band
 from faceatlas.services.search import LEADS_NOTICE
 from faceatlas.store import FaceRecord
-from faceatlas.types import record, record_dict
+from faceatlas.types import JsonRecord, record
 
 __all__ = [
     "CSV_COLUMNS",
@@ -47,7 +47,7 @@ CSV_COLUMNS = (
 
 
 @record
-class BatchHit:
+class BatchHit(JsonRecord):
     rank: int
     face_id: int
     similarity: float
@@ -57,12 +57,11 @@ class BatchHit:
     found_at: tuple[str, ...]
     """Where the face's image was found: page URLs, else image locators."""
 
-    def as_dict(self) -> dict[str, Any]:
-        return record_dict(self, digits={"similarity": 4, "score": 4})
+    DIGITS: ClassVar[Mapping[str, int]] = {"similarity": 4, "score": 4}
 
 
 @record
-class BatchItem:
+class BatchItem(JsonRecord):
     """One probe of the batch: ``searched`` with its audit entry (``search_id``) and hits,
     or ``failed`` with the error's code and message."""
 
@@ -78,12 +77,11 @@ class BatchItem:
     threshold: float | None = None
     hits: tuple[BatchHit, ...] = ()
 
-    def as_dict(self) -> dict[str, Any]:
-        return record_dict(self, digits={"threshold": 4})
+    DIGITS: ClassVar[Mapping[str, int]] = {"threshold": 4}
 
 
 @record
-class BatchReport:
+class BatchReport(JsonRecord):
     ref: str
     """The batch's reference, in each of its searches' audit entries (``details.batch``)."""
     case_number: str
@@ -97,9 +95,6 @@ class BatchReport:
     failed: int
     items: tuple[BatchItem, ...]
     notice: str = LEADS_NOTICE
-
-    def as_dict(self) -> dict[str, Any]:
-        return record_dict(self)
 
 
 def item_of(index: int, name: str, sha256: str, search_id: int, result: SearchResult) -> BatchItem:

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Any
 
-from faceatlas.types import record, record_dict
+from faceatlas.types import JsonRecord, record
 
 __all__ = ["Decision", "DecisionKind", "IdentitySummary"]
 
@@ -20,7 +19,7 @@ class DecisionKind(StrEnum):
 
 
 @record
-class Decision:
+class Decision(JsonRecord):
     """A manual curation decision and who made it."""
 
     id: int
@@ -32,12 +31,9 @@ class Decision:
     actor: str
     at: str
 
-    def as_dict(self) -> dict[str, Any]:
-        return record_dict(self)
-
 
 @record
-class IdentitySummary:
+class IdentitySummary(JsonRecord):
     id: int
     label: str | None
     labelled_by: str | None
@@ -45,6 +41,3 @@ class IdentitySummary:
     manual_faces: int
     created_by: str
     created_at: str
-
-    def as_dict(self) -> dict[str, Any]:
-        return record_dict(self)

@@ -7,9 +7,9 @@ deletes its template (the probe embedding) in the same transaction.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from enum import StrEnum
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import sqlalchemy as sa
@@ -22,7 +22,7 @@ from faceatlas.store.schema_watchlists import (
     watchlist_entries,
     watchlist_templates,
 )
-from faceatlas.types import Vector, record, record_dict
+from faceatlas.types import JsonRecord, Vector, record, record_dict
 
 __all__ = [
     "AlertRecord",
@@ -89,7 +89,7 @@ class NewEntry:
 
 
 @record
-class WatchlistEntry(NewEntry):
+class WatchlistEntry(NewEntry, JsonRecord):
     """An entry as stored: what was asked for (:class:`NewEntry`), its case's number, where
     it stands, who approved or renewed it until when, and how it ended."""
 
@@ -107,8 +107,7 @@ class WatchlistEntry(NewEntry):
     has_template: bool
     """Whether the probe embedding is still stored (never once the entry ended)."""
 
-    def as_dict(self) -> dict[str, Any]:
-        return record_dict(self, digits={"threshold": 4})
+    DIGITS: ClassVar[Mapping[str, int]] = {"threshold": 4}
 
 
 @record
@@ -125,7 +124,7 @@ class NewAlert:
 
 
 @record
-class AlertRecord(NewAlert):
+class AlertRecord(NewAlert, JsonRecord):
     """An alert as stored: what was raised (:class:`NewAlert`), the entry's label and case
     number, its audit entry, and where its webhook delivery stands."""
 
@@ -137,8 +136,7 @@ class AlertRecord(NewAlert):
     last_error: str | None
     delivered_at: str | None
 
-    def as_dict(self) -> dict[str, Any]:
-        return record_dict(self, digits={"similarity": 4, "score": 4, "threshold": 4})
+    DIGITS: ClassVar[Mapping[str, int]] = {"similarity": 4, "score": 4, "threshold": 4}
 
 
 _ENTRY_QUERY = (
