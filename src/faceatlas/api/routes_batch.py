@@ -9,6 +9,7 @@ from fastapi import APIRouter, File, Response, UploadFile
 from fastapi.concurrency import run_in_threadpool
 
 from faceatlas.api.deps import Investigator, ServiceDep
+from faceatlas.api.downloads import download, file_route
 from faceatlas.api.routes_search import search_out
 from faceatlas.api.schemas import BoxOut, QualityOut
 from faceatlas.api.schemas_batch import (
@@ -77,32 +78,23 @@ def batch_report(batch_id: RowId, service: ServiceDep, user: Investigator) -> Ba
     return BatchReportOut(**BatchDesk(service).report(user, batch_id))
 
 
-def _download(body: str | bytes, media_type: str, name: str | None = None) -> Response:
-    headers = {} if name is None else {"Content-Disposition": f'attachment; filename="{name}"'}
-    return Response(body, media_type=media_type, headers=headers)
-
-
 @router.get(
     "/search/batches/{batch_id}/report.csv",
     summary="A finished batch's combined report as CSV (one row per candidate)",
-    response_class=Response,
-    responses={200: {"content": {"text/csv": {}}, "description": "The report."}},
+    **file_route("text/csv", "The report."),
 )
 def batch_report_csv(batch_id: RowId, service: ServiceDep, user: Investigator) -> Response:
     text = BatchDesk(service).report_csv(user, batch_id)
-    return _download(text, "text/csv; charset=utf-8", f"batch-{batch_id}.csv")
+    return download(text, "text/csv; charset=utf-8", f"batch-{batch_id}.csv")
 
 
 @router.get(
     "/search/batches/{batch_id}/case-report.html",
     summary="The HTML report of the batch's case (every search of the case)",
-    response_class=Response,
-    responses={200: {"content": {"text/html": {}}, "description": "The case report."}},
+    **file_route("text/html", "The case report."),
 )
 def batch_case_report(batch_id: RowId, service: ServiceDep, user: Investigator) -> Response:
-    return _download(
-        BatchDesk(service).case_report_html(user, batch_id), "text/html; charset=utf-8"
-    )
+    return download(BatchDesk(service).case_report_html(user, batch_id), "text/html; charset=utf-8")
 
 
 def group_out(outcome: GroupOutcome) -> GroupOut:

@@ -13,6 +13,7 @@ from fastapi import APIRouter, Depends, Query, Response
 from fastapi.concurrency import run_in_threadpool
 
 from faceatlas.api.deps import Investigator, ServiceDep
+from faceatlas.api.downloads import download, file_route
 from faceatlas.api.schemas import error_responses
 from faceatlas.api.schemas_cases import (
     CaseCreate,
@@ -56,6 +57,10 @@ def get_cases(service: ServiceDep) -> CaseService:
 
 
 Cases = Annotated[CaseService, Depends(get_cases)]
+
+
+NO_STORE = {"Cache-Control": "no-store"}
+"""Case reports are never kept in a browser or proxy cache."""
 
 
 @router.get("", response_model=CasesOut, summary="Cases I am a member of or review")
@@ -109,32 +114,21 @@ def close_case(case_id: RowId, body: CloseIn, cases: Cases, user: Investigator) 
 @router.get(
     "/{case_id}/report.html",
     summary="The case report as one self-contained HTML page",
-    response_class=Response,
-    responses={200: {"content": {"text/html": {}}, "description": "Opens offline."}},
+    **file_route("text/html", "Opens offline."),
 )
 def report_html(case_id: RowId, cases: Cases, user: Investigator) -> Response:
     html = cases.report_html(user, cases.number_of(user, case_id))
-    return Response(
-        html, media_type="text/html; charset=utf-8", headers=_attachment(case_id, "html")
-    )
+    return download(html, "text/html; charset=utf-8", f"case-{case_id}-report.html", NO_STORE)
 
 
 @router.get(
     "/{case_id}/report.pdf",
     summary="The case report as PDF",
-    response_class=Response,
-    responses={200: {"content": {"application/pdf": {}}, "description": "The report."}},
+    **file_route("application/pdf", "The report."),
 )
 def report_pdf(case_id: RowId, cases: Cases, user: Investigator) -> Response:
     pdf = cases.report_pdf(user, cases.number_of(user, case_id))
-    return Response(pdf, media_type="application/pdf", headers=_attachment(case_id, "pdf"))
-
-
-def _attachment(case_id: int, ext: str) -> dict[str, str]:
-    return {
-        "Content-Disposition": f'attachment; filename="case-{case_id}-report.{ext}"',
-        "Cache-Control": "no-store",
-    }
+    return download(pdf, "application/pdf", f"case-{case_id}-report.pdf", NO_STORE)
 
 
 @router.get(

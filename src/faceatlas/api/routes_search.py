@@ -9,6 +9,7 @@ from fastapi import APIRouter, File, Response, UploadFile
 from fastapi.concurrency import run_in_threadpool
 
 from faceatlas.api.deps import Investigator, ServiceDep
+from faceatlas.api.downloads import download, file_route
 from faceatlas.api.schemas import (
     FaceDetailOut,
     FacesOut,
@@ -111,11 +112,8 @@ def face_detail(face_id: RowId, service: ServiceDep, user: Investigator) -> Face
 @router.get(
     "/faces/{face_id}/thumbnail",
     summary="Thumbnail of a stored face (JPEG)",
-    response_class=Response,
-    responses={200: {"content": {"image/jpeg": {}}, "description": "JPEG thumbnail."}},
+    **file_route("image/jpeg", "JPEG thumbnail."),
 )
 def thumbnail(face_id: RowId, service: ServiceDep, user: Investigator) -> Response:
     jpeg = service.thumbnail(user, face_id)
-    return Response(
-        jpeg, media_type="image/jpeg", headers={"Cache-Control": "private, max-age=600"}
-    )
+    return download(jpeg, "image/jpeg", headers={"Cache-Control": "private, max-age=600"})
