@@ -22,7 +22,7 @@ from faceatlas.accounts import Credential, User
 from faceatlas.errors import FaceAtlasError, NotFoundError
 from faceatlas.services import CaseRole, CaseService, CaseStatus, CaseView
 from faceatlas.types import RowId
-from faceatlas.web.pages import form_page, posted_by, service_of, session
+from faceatlas.web.pages import CsrfField, form_page, posted_by, service_of, session
 
 __all__ = ["case_rows", "casework_of", "router"]
 
@@ -65,7 +65,7 @@ def open_case(
     purpose: Annotated[str, Form(max_length=200)] = "",
     legal_basis: Annotated[str, Form(max_length=4000)] = "",
     retention_until: Annotated[str, Form(max_length=20)] = "",
-    csrf_token: Annotated[str, Form(max_length=100)] = "",
+    csrf_token: CsrfField = "",
 ) -> Response:
     credential = posted_by(request, csrf_token)
     typed = {
@@ -182,7 +182,7 @@ def add_member(
     case_id: RowId,
     username: Annotated[str, Form(max_length=64)] = "",
     role: Annotated[str, Form(max_length=20)] = "",
-    csrf_token: Annotated[str, Form(max_length=100)] = "",
+    csrf_token: CsrfField = "",
 ) -> Response:
     return _manage(
         request, case_id, csrf_token, lambda c, user, n: c.add_member(user, n, username, role)
@@ -194,7 +194,7 @@ def remove_member(
     request: Request,
     case_id: RowId,
     username: Annotated[str, Form(max_length=64)] = "",
-    csrf_token: Annotated[str, Form(max_length=100)] = "",
+    csrf_token: CsrfField = "",
 ) -> Response:
     return _manage(
         request, case_id, csrf_token, lambda c, user, n: c.remove_member(user, n, username)
@@ -206,7 +206,7 @@ def close_case(
     request: Request,
     case_id: RowId,
     erase_probes: Annotated[str, Form(max_length=10)] = "",
-    csrf_token: Annotated[str, Form(max_length=100)] = "",
+    csrf_token: CsrfField = "",
 ) -> Response:
     erase = bool(erase_probes)
     return _manage(

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import secrets
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import Request
+from fastapi import Form, Request
 from fastapi.responses import HTMLResponse, Response
 from fastapi.templating import Jinja2Templates
 
@@ -19,6 +19,7 @@ from faceatlas.types import is_web_url
 
 __all__ = [
     "LOGIN_CSRF_COOKIE",
+    "CsrfField",
     "Pages",
     "check_form_csrf",
     "form_page",
@@ -30,6 +31,9 @@ __all__ = [
     "session",
     "set_strict_cookie",
 ]
+
+CsrfField = Annotated[str, Form(max_length=100)]
+"""The CSRF token a posted form carries (checked by :func:`posted_by`)."""
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 LOGIN_CSRF_COOKIE = "fa_login_csrf"

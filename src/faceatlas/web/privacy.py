@@ -14,7 +14,7 @@ from faceatlas.errors import FaceAtlasError, InvalidRequestError
 from faceatlas.privacy import OptOutStatus
 from faceatlas.services import PrivacyDesk
 from faceatlas.types import RowId
-from faceatlas.web.pages import form_page, posted_by, service_of, session
+from faceatlas.web.pages import CsrfField, form_page, posted_by, service_of, session
 
 __all__ = ["router"]
 
@@ -47,7 +47,7 @@ async def decide_optout(
     request_id: RowId,
     action: Annotated[str, Form(max_length=20)],
     note: Annotated[str, Form(max_length=2000)] = "",
-    csrf_token: Annotated[str, Form(max_length=100)] = "",
+    csrf_token: CsrfField = "",
 ) -> Response:
     credential = posted_by(request, csrf_token, Role.ADMIN)
     desk = PrivacyDesk(service_of(request))
@@ -76,7 +76,7 @@ async def take_down(
     request: Request,
     domain: Annotated[str, Form(max_length=253)] = "",
     case_ref: Annotated[str, Form(max_length=200)] = "",
-    csrf_token: Annotated[str, Form(max_length=100)] = "",
+    csrf_token: CsrfField = "",
 ) -> Response:
     credential = posted_by(request, csrf_token, Role.ADMIN)
     desk = PrivacyDesk(service_of(request))

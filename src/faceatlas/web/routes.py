@@ -20,6 +20,7 @@ from faceatlas.services import Interface, sighting_view
 from faceatlas.types import RowId
 from faceatlas.web.pages import (
     LOGIN_CSRF_COOKIE,
+    CsrfField,
     form_page,
     new_login_csrf,
     optional_session,
@@ -71,7 +72,7 @@ def login(
     request: Request,
     username: Annotated[str, Form(max_length=64)],
     password: Annotated[str, Form(max_length=1024)],
-    csrf_token: Annotated[str, Form(max_length=100)] = "",
+    csrf_token: CsrfField = "",
 ) -> Response:
     if not token_matches_cookie(request, LOGIN_CSRF_COOKIE, csrf_token):
         return login_form(request, "Your sign-in form expired; please try again.", 403)
@@ -91,7 +92,7 @@ def login(
 
 
 @router.post("/logout")
-def logout(request: Request, csrf_token: Annotated[str, Form(max_length=100)] = "") -> Response:
+def logout(request: Request, csrf_token: CsrfField = "") -> Response:
     credential = posted_by(request, csrf_token, allow_pending=True)
     service = service_of(request)
     service.accounts.revoke(credential.user, credential.token_id)
@@ -112,7 +113,7 @@ def change_password(
     request: Request,
     current_password: Annotated[str, Form(max_length=1024)],
     new_password: Annotated[str, Form(max_length=1024)],
-    csrf_token: Annotated[str, Form(max_length=100)] = "",
+    csrf_token: CsrfField = "",
 ) -> Response:
     credential = posted_by(request, csrf_token, allow_pending=True)
     try:
@@ -170,7 +171,7 @@ def start_ingest(
     kind: Annotated[str, Form(max_length=40)],
     target: Annotated[str, Form(max_length=2000)] = "",
     urls: Annotated[str, Form(max_length=2_000_000)] = "",
-    csrf_token: Annotated[str, Form(max_length=100)] = "",
+    csrf_token: CsrfField = "",
 ) -> Response:
     credential = posted_by(request, csrf_token, Role.ADMIN)
     service = service_of(request)
@@ -210,7 +211,7 @@ def create_user(
     username: Annotated[str, Form(max_length=64)],
     role: Annotated[Role, Form()],
     unit: Annotated[str, Form(max_length=100)] = "",
-    csrf_token: Annotated[str, Form(max_length=100)] = "",
+    csrf_token: CsrfField = "",
 ) -> Response:
     credential = posted_by(request, csrf_token, Role.ADMIN)
     desk = service_of(request).accounts
@@ -228,7 +229,7 @@ def update_user(
     action: Annotated[str, Form(max_length=20)],
     role: Annotated[Role | None, Form()] = None,
     unit: Annotated[str | None, Form(max_length=100)] = None,
-    csrf_token: Annotated[str, Form(max_length=100)] = "",
+    csrf_token: CsrfField = "",
 ) -> Response:
     credential = posted_by(request, csrf_token, Role.ADMIN)
     service = service_of(request)

@@ -15,7 +15,15 @@ from faceatlas.errors import FaceAtlasError, InvalidRequestError
 from faceatlas.http.uploads import read_upload
 from faceatlas.services.watchlists import ALERT_NOTICE, WatchlistDesk, WatchRequest
 from faceatlas.types import RowId
-from faceatlas.web.pages import check_form_csrf, form_page, pages_of, posted_by, service_of, session
+from faceatlas.web.pages import (
+    CsrfField,
+    check_form_csrf,
+    form_page,
+    pages_of,
+    posted_by,
+    service_of,
+    session,
+)
 
 __all__ = ["router"]
 
@@ -70,7 +78,7 @@ def change_entry(
     entry_id: RowId,
     action: Annotated[str, Form(max_length=20)],
     days: Annotated[str, Form(max_length=10)] = "",
-    csrf_token: Annotated[str, Form(max_length=100)] = "",
+    csrf_token: CsrfField = "",
 ) -> Response:
     credential = posted_by(request, csrf_token)
     desk = WatchlistDesk(service_of(request))
