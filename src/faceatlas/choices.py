@@ -19,6 +19,7 @@ __all__ = [
     "LogFormat",
     "MetricsAccess",
     "MilvusIndexType",
+    "SourceKind",
 ]
 
 
@@ -101,3 +102,12 @@ class MetricsAccess(StrEnum):
 class LogFormat(StrEnum):
     TEXT = "text"
     JSON = "json"
+
+
+class SourceKind(StrEnum):
+    """What ``faceatlas ingest PATH`` reads. ``auto`` decides by the file name."""
+
+    AUTO = "auto"
+    FOLDER = "folder"
+    WARC = "warc"
+    URLS = "urls"

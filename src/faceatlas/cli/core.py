@@ -17,6 +17,7 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
+from faceatlas.choices import SourceKind  # an option's choices: Typer needs it at import
 from faceatlas.cli.common import (
     AtlasOption,
     CaseOption,
@@ -37,10 +38,7 @@ from faceatlas.cli.common import (
 )
 from faceatlas.cli.web import RayOption, SummaryOption, print_report, write_summary
 from faceatlas.errors import ERROR_STATUS, NoFaceError
-
-# Typer needs these at import: an option's choices and an option's bound.
-from faceatlas.ingest import SourceKind
-from faceatlas.services import MAX_TOP_K
+from faceatlas.services import MAX_TOP_K  # an option's bound: Typer needs it at import
 
 if TYPE_CHECKING:
     from faceatlas.ingest import IngestProgress, IngestReport
@@ -287,8 +285,9 @@ def reindex(atlas: AtlasOption = None) -> None:
 
 def stats(atlas: AtlasOption = None, as_json: JsonOption = False) -> None:
     """Counts of what the atlas holds, and recent ingest failures."""
-    with atlas_service(atlas) as service:
-        data = service.collection.stats()
+    from faceatlas.services.inventory import atlas_inventory
+
+    data = atlas_inventory(settings_for(atlas))
     if as_json:
         print_json(data)
         return
