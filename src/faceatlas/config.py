@@ -32,6 +32,7 @@ from faceatlas.choices import (
     MetricsAccess,
     MilvusIndexType,
 )
+from faceatlas.config_front_ends import FrontEndSettings
 from faceatlas.config_search_modes import SearchModeSettings
 from faceatlas.video_settings import VideoSettings
 
@@ -49,7 +50,7 @@ NonNegativeSimilarity = Annotated[float, Field(ge=0.0, le=1.0)]
 """A cosine similarity threshold that never accepts dissimilar faces."""
 
 
-class Settings(SearchModeSettings, VideoSettings, BaseSettings):
+class Settings(SearchModeSettings, VideoSettings, FrontEndSettings, BaseSettings):
     """Every tunable of FaceAtlas. See ``docs/configuration.md``."""
 
     model_config = SettingsConfigDict(
