@@ -19,19 +19,18 @@ from fastapi.testclient import TestClient
 from faceatlas import Atlas, Settings
 from faceatlas.server import create_app
 from faceatlas.services import Service
+from tests.test_api import CASE
 from tests.webfixtures import lfw, write_warc
 from tests.webkit import People, make_people, signed_in
-
-CASE = {"case_number": "2026-0142", "purpose": "missing person"}
 
 
 @dataclass
 class Env:
+    admin: TestClient
+    admin_csrf: str
     client: TestClient
     atlas: Atlas
     people: People
-    admin: TestClient
-    admin_csrf: str
 
     @property
     def service(self) -> Service:
@@ -70,7 +69,7 @@ def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Env]:
         with TestClient(create_app(atlas=atlas)) as client:
             assert not stale.exists()  # removed when the server started
             admin, csrf = signed_in(client, "admin")
-            yield Env(client, atlas, people, admin, csrf)
+            yield Env(admin, csrf, client, atlas, people)
 
 
 def people_zip(known_people: Path, extra: dict[str, bytes]) -> bytes:

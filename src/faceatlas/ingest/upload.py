@@ -30,7 +30,7 @@ from faceatlas.errors import (
     NotAnImageError,
     UnsafeNameError,
 )
-from faceatlas.ingest.folder import IMAGE_SUFFIXES
+from faceatlas.ingest.folder import IMAGE_SUFFIXES, read_file
 from faceatlas.ingest.source import SourceItem
 from faceatlas.types import Closing
 
@@ -258,15 +258,7 @@ class UploadSource(Closing):
     def _read_file(self, upload: UploadedFile) -> bytes:
         if PurePosixPath(upload.name).suffix.lower() not in IMAGE_SUFFIXES:
             raise NotAnImageError(f"{upload.name} is not an image file or a zip of images")
-        try:
-            size = upload.path.stat().st_size
-            if size > self.limits.max_entry_bytes:
-                raise ImageTooLargeError(
-                    f"{upload.name} is {size} bytes, limit is {self.limits.max_entry_bytes}"
-                )
-            return upload.path.read_bytes()
-        except OSError as exc:
-            raise InvalidRequestError(f"cannot read {upload.name}: {exc.strerror or exc}") from None
+        return read_file(upload.path, self.limits.max_entry_bytes, upload.name)
 
     def close(self) -> None:
         for archive in self._archives.values():
