@@ -6,10 +6,13 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Any
 
+MAX_TOP_K = 1000
+"""The most results one search may return (a search asks for 1 to this many)."""
 __all__ = [
     "DEFAULT_ENGINE",
     "ENGINE_DEFAULTS",
     "ENGINE_DETECTORS",
+    "MAX_TOP_K",
     "DetectorKind",
     "DlibBackend",
     "EngineName",
