@@ -39,16 +39,26 @@ def _upload_page(
         "empty": service.health()[1] == 0,
         "jobs": service.jobs.list(JOBS_SHOWN),
         "limits": {
-            "upload_mb": st.upload_max_bytes / 1e6,
+            "upload": _size(st.upload_max_bytes),
             "files": st.upload_max_files,
-            "file_mb": st.max_file_bytes / 1e6,
+            "file": _size(st.max_file_bytes),
             "entries": st.archive_max_entries,
-            "archive_gb": st.archive_max_total_bytes / 1e9,
+            "archive": _size(st.archive_max_total_bytes),
         },
     }
     return pages_of(request).render(
         request, "upload.html", context, credential=credential, status=status
     )
+
+
+def _size(n: int) -> str:
+    """A byte count as people read it (``1 GiB``, ``50 MiB``)."""
+    value, unit = float(n), "bytes"
+    for bigger in ("KiB", "MiB", "GiB", "TiB"):
+        if value < 1024:
+            break
+        value, unit = value / 1024, bigger
+    return f"{value:.3g} {unit}"
 
 
 @router.get(UPLOAD_PATH)
