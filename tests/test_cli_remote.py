@@ -19,9 +19,10 @@ import uvicorn
 from typer.testing import CliRunner
 
 from faceatlas import Atlas, Settings
+from faceatlas.accounts import Role
 from faceatlas.cli import app
 from faceatlas.server import create_app
-from tests.webkit import People, make_people
+from tests.webkit import make_user
 
 CASE = ["--case", "2026-0142", "--purpose", "missing person"]
 
@@ -30,10 +31,11 @@ CASE = ["--case", "2026-0142", "--purpose", "missing person"]
 class Running:
     url: str
     atlas: Atlas
-    people: People
+    token: str
+    """An investigator's API token."""
 
-    def env(self, who: str = "investigator") -> dict[str, str]:
-        return {"FACEATLAS_SERVER_URL": self.url, "FACEATLAS_API_TOKEN": self.people.tokens[who]}
+    def env(self) -> dict[str, str]:
+        return {"FACEATLAS_SERVER_URL": self.url, "FACEATLAS_API_TOKEN": self.token}
 
     def searches(self) -> list[dict[str, object]]:
         entries = self.atlas.audit.entries(action="search", limit=100)
@@ -48,7 +50,7 @@ def running(pages_atlas_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> 
         s.bind(("127.0.0.1", 0))
         port = int(s.getsockname()[1])
     with Atlas.open(settings=Settings(atlas_dir=root)) as atlas:
-        people = make_people(atlas)
+        token = make_user(atlas, "ivy.investigator", Role.INVESTIGATOR)
         config = uvicorn.Config(
             create_app(atlas=atlas), host="127.0.0.1", port=port, log_level="warning"
         )
@@ -60,7 +62,7 @@ def running(pages_atlas_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> 
             time.sleep(0.05)
         assert server.started
         try:
-            yield Running(f"http://127.0.0.1:{port}", atlas, people)
+            yield Running(f"http://127.0.0.1:{port}", atlas, token)
         finally:
             server.should_exit = True
             thread.join(10)

@@ -17,11 +17,12 @@ import pytest
 from fastapi.testclient import TestClient
 
 from faceatlas import Atlas, Settings
+from faceatlas.accounts import Role
 from faceatlas.server import create_app
 from faceatlas.services import Service
 from tests.test_api import CASE
 from tests.webfixtures import lfw, write_warc
-from tests.webkit import People, make_people, signed_in
+from tests.webkit import make_user, signed_in
 
 
 @dataclass
@@ -30,7 +31,9 @@ class Env:
     admin_csrf: str
     client: TestClient
     atlas: Atlas
-    people: People
+    investigator: tuple[TestClient, str]
+    """A signed-in investigator's web client and CSRF token."""
+    investigator_token: str
 
     @property
     def service(self) -> Service:
@@ -65,11 +68,13 @@ def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Env]:
     stale.mkdir(parents=True)
     (stale / "00000").write_bytes(b"old")
     with Atlas.open(settings=settings) as atlas:
-        people = make_people(atlas)
+        make_user(atlas, "admin", Role.ADMIN)
+        token = make_user(atlas, "ivy.investigator", Role.INVESTIGATOR)
         with TestClient(create_app(atlas=atlas)) as client:
             assert not stale.exists()  # removed when the server started
             admin, csrf = signed_in(client, "admin")
-            yield Env(admin, csrf, client, atlas, people)
+            investigator = signed_in(client, "ivy.investigator")
+            yield Env(admin, csrf, client, atlas, investigator, token)
 
 
 def people_zip(known_people: Path, extra: dict[str, bytes]) -> bytes:
@@ -89,8 +94,7 @@ def test_the_empty_atlas_says_what_to_do(env: Env) -> None:
     assert 'id="empty-atlas"' in page and 'href="/ingest/upload"' in page
     home = env.admin.get("/").text
     assert 'id="first-steps"' in home and 'href="/ingest/upload"' in home
-    investigator, _ = signed_in(env.client, "ivy.investigator")
-    page = investigator.get("/search").text
+    page = env.investigator[0].get("/search").text
     assert "Ask an administrator to add photos" in page and "/ingest/upload" not in page
 
 
@@ -144,7 +148,7 @@ def test_a_zip_becomes_a_job_and_each_bad_entry_fails_alone(
         "/api/v1/search",
         files={"image": ("probe.jpg", (probe_photos / "obama1.jpg").read_bytes())},
         data=CASE,
-        headers=env.people.auth("investigator"),
+        headers={"Authorization": f"Bearer {env.investigator_token}"},
     )
     assert r.status_code == 200, r.text
     top = r.json()["hits"][0]["sightings"][0]
@@ -188,7 +192,7 @@ def test_bombs_and_oversized_uploads_are_refused_before_any_job(
 
 
 def test_only_an_administrator_uploads(env: Env) -> None:
-    investigator, csrf = signed_in(env.client, "ivy.investigator")
+    investigator, csrf = env.investigator
     r = investigator.post(
         "/ingest/upload",
         data={"csrf_token": csrf, "kind": "photos"},

@@ -39,7 +39,6 @@ from faceatlas.cli.common import (
     read_files,
     settings_for,
 )
-from faceatlas.cli.remote import configured_server, show_remote_result
 from faceatlas.cli.web import RayOption, SummaryOption, print_report, write_summary
 from faceatlas.errors import ERROR_STATUS, NoFaceError
 
@@ -255,6 +254,8 @@ def search(
     """Find stored faces similar to a face in PHOTO: an accountable search, like the web's
     and the API's. It needs --case and --purpose and is audited (interface "cli"; "api" when
     FACEATLAS_SERVER_URL sends it to a running server, which has the model loaded)."""
+    from faceatlas.cli.remote import configured_server, show_remote_result
+
     server = configured_server(atlas)
     if server is not None:
         fields = {"case_number": case or "", "purpose": purpose or ""}
