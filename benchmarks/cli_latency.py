@@ -13,6 +13,10 @@ path to reading its answer). The baseline, measured in the same run, is the plai
 `faceatlas search PHOTO --atlas A` in a fresh process: each ratio says how many of those
 the other way is worth. Medians of `--runs` runs. The server runs on 127.0.0.1 with its
 search rate limit raised so that the runs are not held up by it.
+
+Wall time on a shared machine grows with its load, so each row also gives the CPU seconds
+spent (user + system: the command's process, and for a search through the server the
+server's share too), which the load changes far less; the load average is printed with them.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ import argparse
 import json
 import os
 import re
+import resource
 import socket
 import statistics
 import subprocess
@@ -44,23 +49,40 @@ def _say(text: str) -> None:
     print(text, file=sys.stderr, flush=True)
 
 
-def _timed(command: list[str], env: dict[str, str] | None = None) -> float:
+Timing = tuple[float, float]
+"""``(wall seconds, CPU seconds)`` of one measurement."""
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _process_cpu(pid: int) -> float:
+    """CPU seconds (user + system) a running process has used so far (Linux ``/proc``)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _timed(command: list[str], env: dict[str, str] | None = None, server: int = 0) -> Timing:
+    """Wall and CPU seconds of ``command`` (plus the CPU the ``server`` process spent)."""
+    cpu, served = _children_cpu(), _process_cpu(server) if server else 0.0
     started = time.perf_counter()
     done = subprocess.run(command, env=env, capture_output=True, text=True)
     elapsed = time.perf_counter() - started
     if done.returncode != 0:
         said = (done.stderr or done.stdout)[-2000:]
         raise SystemExit(f"{' '.join(command)} failed ({done.returncode}): {said}")
-    return elapsed
+    served = _process_cpu(server) - served if server else 0.0
+    return elapsed, _children_cpu() - cpu + served
 
 
-def _median(runs: int, measure: Callable[[], float]) -> tuple[float, list[float]]:
-    times = [measure() for _ in range(runs)]
-    return statistics.median(times), times
+def _repeat(runs: int, measure: Callable[[], Timing]) -> list[Timing]:
+    return [measure() for _ in range(runs)]
 
 
-def _shell_times(atlas: Path, probe: Path, runs: int) -> tuple[float, list[float]]:
-    """Seconds from starting `faceatlas shell` to its first answer, then per later answer."""
+def _shell_times(atlas: Path, probe: Path, runs: int) -> tuple[Timing, list[Timing]]:
+    """From starting `faceatlas shell` to its first answer, then per later answer."""
     started = time.perf_counter()
     proc = subprocess.Popen(
         [str(FACEATLAS), "shell", "--atlas", str(atlas), *CASE, "--json"],
@@ -70,16 +92,17 @@ def _shell_times(atlas: Path, probe: Path, runs: int) -> tuple[float, list[float
         text=True,
     )
     assert proc.stdin is not None and proc.stdout is not None
-    times = []
+    times: list[Timing] = []
+    cpu = 0.0
     for _ in range(runs + 1):
         proc.stdin.write(f"{probe}\n")
         proc.stdin.flush()
         answer = json.loads(proc.stdout.readline())
         if "error" in answer:
             raise SystemExit(f"shell search failed: {answer['error']}")
-        now = time.perf_counter()
-        times.append(now - started)
-        started = now
+        now, used = time.perf_counter(), _process_cpu(proc.pid)
+        times.append((now - started, used - cpu))
+        started, cpu = now, used
     proc.stdin.close()
     proc.wait(30)
     return times[0], times[1:]
@@ -134,7 +157,8 @@ def main() -> None:
     if not train.is_dir() or not probe.is_file():
         raise SystemExit(f"the face_recognition example photos are not under {args.faces}")
     runs = args.runs
-    rows: list[tuple[str, float, list[float]]] = []
+    load_before = os.getloadavg()[0]
+    rows: list[tuple[str, list[Timing]]] = []
     with tempfile.TemporaryDirectory(prefix="faceatlas-cli-latency-") as tmp:
         atlas = Path(tmp) / "atlas"
         _say(f"building the atlas from {train} ...")
@@ -142,20 +166,17 @@ def main() -> None:
         search = [str(FACEATLAS), "search", str(probe), "--atlas", str(atlas), *CASE, "--json"]
 
         _say(f"timing `faceatlas --help` and `faceatlas stats` ({runs} runs each) ...")
-        rows.append(
-            ("faceatlas --help", *_median(runs, lambda: _timed([str(FACEATLAS), "--help"])))
-        )
+        rows.append(("faceatlas --help", _repeat(runs, lambda: _timed([str(FACEATLAS), "--help"]))))
         stats = [str(FACEATLAS), "stats", "--atlas", str(atlas)]
-        rows.append(("faceatlas stats", *_median(runs, lambda: _timed(stats))))
+        rows.append(("faceatlas stats", _repeat(runs, lambda: _timed(stats))))
 
         _say(f"timing `faceatlas search` in a fresh process ({runs} runs) ...")
-        baseline, base_times = _median(runs, lambda: _timed(search))
-        rows.append(("search, fresh process (baseline)", baseline, base_times))
+        rows.append(("search, fresh process (baseline)", _repeat(runs, lambda: _timed(search))))
 
         _say(f"timing `faceatlas shell`: the first answer, then {runs} more ...")
         first, later = _shell_times(atlas, probe, runs)
-        rows.append(("shell: first search (start-up included)", first, [first]))
-        rows.append(("shell: each later search", statistics.median(later), later))
+        rows.append(("shell: first search (start-up included)", [first]))
+        rows.append(("shell: each later search", later))
 
         _say("starting `faceatlas serve` and timing searches through it ...")
         token = _token(atlas)
@@ -165,23 +186,30 @@ def main() -> None:
             # a case of the investigator's own (the local operator's is not theirs to search)
             case = ["--case", "BENCH-0002", "--purpose", "missing person"]
             remote = [str(FACEATLAS), "search", str(probe), *case, "--json"]
-            first_remote = _timed(remote, env)
-            rows.append(("search via server: first", first_remote, [first_remote]))
+            rows.append(("search via server: first", [_timed(remote, env, server.pid)]))
             rows.append(
-                ("search via server: each later", *_median(runs, lambda: _timed(remote, env)))
+                (
+                    "search via server: each later",
+                    _repeat(runs, lambda: _timed(remote, env, server.pid)),
+                )
             )
         finally:
             server.terminate()
             server.wait(30)
 
-    print(f"\nCLI latency, median of {runs} runs (wall seconds); ratio = baseline / this")
-    print(f"{'what':45} {'seconds':>8} {'ratio':>7}   runs")
-    for what, seconds, times in rows:
-        ratio = baseline / seconds if seconds > 0 else float("nan")
-        spread = " ".join(f"{t:.2f}" for t in times)
-        print(f"{what:45} {seconds:8.2f} {ratio:6.1f}x   {spread}")
+    baseline = statistics.median(wall for wall, _ in rows[2][1])
+    print(f"\nCLI latency, median of {runs} runs; ratio = baseline wall / this wall")
+    print(f"{'what':42} {'wall s':>7} {'CPU s':>6} {'ratio':>7}   wall of each run")
+    for what, timings in rows:
+        wall = statistics.median(w for w, _ in timings)
+        cpu = statistics.median(c for _, c in timings)
+        spread = " ".join(f"{w:.2f}" for w, _ in timings)
+        print(f"{what:42} {wall:7.2f} {cpu:6.2f} {baseline / wall:6.1f}x   {spread}")
     machine = re.sub(r"\s+", " ", os.uname().machine)
-    print(f"\n{os.cpu_count()} CPUs ({machine}); load average {os.getloadavg()[0]:.1f} at the end")
+    load_after = os.getloadavg()[0]
+    print(
+        f"\n{os.cpu_count()} CPUs ({machine}); load average {load_before:.1f} before, {load_after:.1f} after"
+    )
 
 
 if __name__ == "__main__":
