@@ -362,18 +362,6 @@ class Settings(SearchModeSettings, VideoSettings, FrontEndSettings, BaseSettings
             raise ValueError("metrics=token needs FACEATLAS_METRICS_TOKEN (24 characters or more)")
         return self
 
-    # --- command line as a client of a running server (docs/cli.md) -------------------
-    server_url: str | None = Field(
-        default=None,
-        pattern=r"^https?://[^\s]+$",
-        description="A running FaceAtlas server: `faceatlas search` and `faceatlas shell` "
-        "send their searches there (no model load per search) unless --atlas names a folder.",
-    )
-    api_token: SecretStr | None = Field(
-        default=None,
-        description="The API token those searches present (POST /api/v1/auth/tokens).",
-    )
-
     @field_validator("atlas_dir")
     @classmethod
     def _expand(cls, value: Path) -> Path:

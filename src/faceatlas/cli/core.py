@@ -218,21 +218,6 @@ def _results_table(result: SearchResult, probe: str = "face") -> Table:
     return table
 
 
-TopKOption = Annotated[
-    int | None,
-    typer.Option("--top-k", "-k", min=1, max=MAX_TOP_K, help="Results to return."),
-]
-ThresholdOption = Annotated[
-    float | None,
-    typer.Option(
-        "--threshold",
-        min=-1.0,
-        max=1.0,
-        help="Minimum similarity; below the calibrated default returns weaker leads.",
-    ),
-]
-
-
 def search(
     photo: Annotated[Path, typer.Argument(help="Probe photo.")],
     atlas: AtlasOption = None,
