@@ -7,21 +7,17 @@ from __future__ import annotations
 
 import json
 import shutil
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-import uvicorn
 from typer.testing import CliRunner
 
 from faceatlas import Atlas, Settings
 from faceatlas.accounts import Role
 from faceatlas.cli import app
-from faceatlas.server import create_app
+from tests.test_logs import served
 from tests.webkit import make_user
 
 CASE = ["--case", "2026-0142", "--purpose", "missing person"]
@@ -46,26 +42,10 @@ class Running:
 def running(pages_atlas_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
     root = tmp_path_factory.mktemp("remote") / "atlas"
     shutil.copytree(pages_atlas_dir, root)
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = int(s.getsockname()[1])
     with Atlas.open(settings=Settings(atlas_dir=root)) as atlas:
         token = make_user(atlas, "ivy.investigator", Role.INVESTIGATOR)
-        config = uvicorn.Config(
-            create_app(atlas=atlas), host="127.0.0.1", port=port, log_level="warning"
-        )
-        server = uvicorn.Server(config)
-        thread = threading.Thread(target=server.run, daemon=True)
-        thread.start()
-        deadline = time.monotonic() + 60
-        while not server.started and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert server.started
-        try:
-            yield Running(f"http://127.0.0.1:{port}", atlas, token)
-        finally:
-            server.should_exit = True
-            thread.join(10)
+        with served(atlas) as url:
+            yield Running(url, atlas, token)
 
 
 def invoke(args: list[str], env: dict[str, str] | None = None, stdin: str | None = None) -> object:

@@ -87,15 +87,14 @@ def test_first_hour_on_a_fresh_atlas(
             desk.wait_for_url(job_url)
             expect(desk.locator("#job-about")).to_contain_text("people.zip")
 
-            phone = browser.new_context(
-                viewport={"width": 390, "height": 844}, is_mobile=True, device_scale_factor=2
+            phone = browser.new_context(  # the same session, on a phone
+                viewport={"width": 390, "height": 844},
+                is_mobile=True,
+                device_scale_factor=2,
+                storage_state=desk.context.storage_state(),
             ).new_page()
             _watch(phone, problems)
-            phone.goto(f"{url}/login")
-            phone.fill("#username", "admin")
-            phone.fill("#password", PASSWORD)
-            phone.click("#login")
-            phone.wait_for_url(f"{url}/search")
+            phone.goto(f"{url}/search")
             _search(phone, probe_photos / "obama1.jpg")
             expect(phone.locator("#results .result").first).to_be_visible()
             assert _columns(phone) == 1
