@@ -54,7 +54,8 @@ def error_from(code: str, message: str, retry_after_s: int = 60) -> FaceAtlasErr
 
 @dataclass(frozen=True, slots=True)
 class Server:
-    """A running FaceAtlas server and the API token to present."""
+    """A running FaceAtlas server and the API token to present. (A plain frozen dataclass,
+    not ``faceatlas.types.record``: that module loads NumPy, and this one must start fast.)"""
 
     url: str
     token: str

@@ -17,7 +17,6 @@ from __future__ import annotations
 import threading
 import zipfile
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from faceatlas.errors import (
@@ -32,7 +31,7 @@ from faceatlas.errors import (
 )
 from faceatlas.ingest.folder import IMAGE_SUFFIXES, read_file
 from faceatlas.ingest.source import SourceItem
-from faceatlas.types import Closing
+from faceatlas.types import Closing, record
 
 __all__ = [
     "UPLOAD_KIND",
@@ -75,7 +74,7 @@ def upload_job_of(kind: str, locator: str) -> int | None:
     return int(number) if number.isdigit() else None
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class UploadedFile:
     """A file the server saved (``path``, a name it chose) under the name it was uploaded as
     (``name``: the client's file name without any folder, kept only as provenance)."""
@@ -84,7 +83,7 @@ class UploadedFile:
     name: str
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ArchiveLimits:
     max_entries: int
     max_total_bytes: int

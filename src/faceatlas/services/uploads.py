@@ -13,7 +13,6 @@ import hashlib
 import re
 import shutil
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 from typing import BinaryIO
@@ -36,6 +35,7 @@ from faceatlas.ingest.upload import (
     is_zip,
 )
 from faceatlas.jobs import JobInput, JobRecord, JobRunner
+from faceatlas.types import record
 
 __all__ = ["MAX_URL_LIST_BYTES", "IncomingFile", "SavedFile", "UploadDesk", "UploadKind"]
 
@@ -58,7 +58,7 @@ class UploadKind(StrEnum):
     """One web archive (``.warc`` or ``.warc.gz``)."""
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class IncomingFile:
     """An uploaded file as the client sent it: its name and a stream of its bytes."""
 
@@ -66,7 +66,7 @@ class IncomingFile:
     stream: BinaryIO
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class SavedFile:
     """An uploaded file as saved: its cleaned name, where the server put it, its size and
     SHA-256."""
