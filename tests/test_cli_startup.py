@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import typer
 
@@ -46,3 +47,21 @@ def test_loading_commands_twice_registers_each_once() -> None:
         assert group.typer_instance is not None
         names = [c.name or c.callback.__name__ for c in group.typer_instance.registered_commands]
         assert len(names) == len(set(names)), names
+
+
+def test_stats_reads_the_gallery_alone(tmp_path: Path) -> None:
+    """``faceatlas stats`` opens the catalog and index only: no facade, cases, PDF library,
+    ingestion or engine runtime is imported."""
+    heavy = ("faceatlas.atlas", "faceatlas.cases", "faceatlas.ingest", "fpdf", "onnxruntime")
+    code = (
+        "import atexit, sys\n"
+        f"atexit.register(lambda: sys.stderr.write('LOADED ' + ','.join(m for m in {heavy!r} "
+        "if m in sys.modules)))\n"
+        "from faceatlas.cli import main\n"
+        f"sys.argv = ['faceatlas', 'stats', '--json', '--atlas', {str(tmp_path)!r}]\n"
+        "main()\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert '"images": 0' in done.stdout
+    assert done.stderr.rsplit("LOADED ", 1)[1].strip() == ""

@@ -76,6 +76,13 @@ class People:
         return {"Authorization": f"Bearer {self.tokens[who]}"}
 
 
+def make_user(atlas: Atlas, name: str, role: Role, unit: str = "unit-a") -> str:
+    """One user with the password :data:`PASSWORD` (each password costs an Argon2 hash: make
+    only the users a test needs); returns an API token of theirs."""
+    user, _ = atlas.accounts.create_user(name, role, unit=unit, password=PASSWORD)
+    return atlas.accounts.issue(user, TokenKind.API, 3600, name="test").secret
+
+
 def make_people(atlas: Atlas) -> People:
     accounts = atlas.accounts
     made: dict[str, User] = {}

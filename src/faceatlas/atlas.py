@@ -245,14 +245,8 @@ class Atlas:
         return IdentityControls(self.gallery, params, self.searcher.threshold)
 
     def stats(self) -> dict[str, Any]:
-        return {
-            "atlas": str(self.root),
-            "model_id": self.model_id,
-            "embeddings_by_model": self.catalog.embedding_models(),
-            "catalog": self.catalog.counts(),
-            "index": self.index.stats(),
-            "threshold": dict(zip(("value", "source"), self.threshold(), strict=True)),
-        }
+        threshold = dict(zip(("value", "source"), self.threshold(), strict=True))
+        return {**self.gallery.inventory(), "threshold": threshold}
 
 
 def _settings(path: str | Path | None, settings: Settings | None) -> Settings:

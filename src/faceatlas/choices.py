@@ -6,10 +6,13 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Any
 
+MAX_TOP_K = 1000
+"""The most results one search may return (a search asks for 1 to this many)."""
 __all__ = [
     "DEFAULT_ENGINE",
     "ENGINE_DEFAULTS",
     "ENGINE_DETECTORS",
+    "MAX_TOP_K",
     "DetectorKind",
     "DlibBackend",
     "EngineName",
@@ -19,6 +22,7 @@ __all__ = [
     "LogFormat",
     "MetricsAccess",
     "MilvusIndexType",
+    "SourceKind",
 ]
 
 
@@ -101,3 +105,12 @@ class MetricsAccess(StrEnum):
 class LogFormat(StrEnum):
     TEXT = "text"
     JSON = "json"
+
+
+class SourceKind(StrEnum):
+    """What ``faceatlas ingest PATH`` reads. ``auto`` decides by the file name."""
+
+    AUTO = "auto"
+    FOLDER = "folder"
+    WARC = "warc"
+    URLS = "urls"

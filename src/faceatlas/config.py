@@ -32,6 +32,7 @@ from faceatlas.choices import (
     MetricsAccess,
     MilvusIndexType,
 )
+from faceatlas.config_front_ends import FrontEndSettings
 from faceatlas.config_search_modes import SearchModeSettings
 from faceatlas.config_types import (
     Count,
@@ -48,7 +49,7 @@ __all__ = ["Count", "Days", "NonNegativeSimilarity", "Settings", "Similarity"]
 CONFIG_ENV = "FACEATLAS_CONFIG"
 
 
-class Settings(SearchModeSettings, VideoSettings, BaseSettings):
+class Settings(SearchModeSettings, VideoSettings, FrontEndSettings, BaseSettings):
     """Every tunable of FaceAtlas. See ``docs/configuration.md``."""
 
     model_config = SettingsConfigDict(

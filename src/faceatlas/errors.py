@@ -6,6 +6,8 @@ from typing import Any, ClassVar
 
 __all__ = [
     "ERROR_STATUS",
+    "ArchiveError",
+    "ArchiveTooLargeError",
     "AtlasLockedError",
     "AuditIntegrityError",
     "AuthenticationError",
@@ -24,6 +26,7 @@ __all__ = [
     "ImageTooLargeError",
     "InvalidRequestError",
     "ModelMismatchError",
+    "NestedArchiveError",
     "NoFaceError",
     "NotAVideoError",
     "NotAnImageError",
@@ -38,6 +41,7 @@ __all__ = [
     "TakenDownError",
     "TooManyRedirectsError",
     "UnexpectedContentError",
+    "UnsafeNameError",
     "UnsupportedImageError",
     "VideoDecodeError",
 ]
@@ -54,6 +58,10 @@ ERROR_STATUS: dict[str, tuple[int, int]] = {
     "video_decode_error": (422, 3),
     "not_a_video": (415, 3),
     "image_too_large": (413, 3),
+    "archive_error": (422, 3),
+    "archive_too_large": (413, 3),
+    "nested_archive": (415, 3),
+    "unsafe_name": (400, 3),
     "no_face": (422, 5),
     "probe_quality": (422, 5),
     "model_mismatch": (409, 6),
@@ -136,6 +144,25 @@ class NotAVideoError(FaceAtlasError, code="not_a_video"):
 
 class ImageTooLargeError(FaceAtlasError, code="image_too_large"):
     """The file or its pixel count exceeds the configured limit (decompression-bomb guard)."""
+
+
+class ArchiveError(FaceAtlasError, code="archive_error"):
+    """An uploaded archive (zip) or one of its entries cannot be read: not a zip, damaged,
+    encrypted or compressed in a way that is not supported."""
+
+
+class ArchiveTooLargeError(ArchiveError, code="archive_too_large"):
+    """An archive with more entries, or more bytes once uncompressed, than the configured
+    limits allow (zip-bomb guard); refused before any entry is read."""
+
+
+class NestedArchiveError(ArchiveError, code="nested_archive"):
+    """An archive inside an archive: never opened, the entry is refused."""
+
+
+class UnsafeNameError(ArchiveError, code="unsafe_name"):
+    """An archive entry whose name climbs out of its folder (``..``), is absolute or holds
+    control characters; refused, and nothing is ever written under an entry's name."""
 
 
 class NoFaceError(FaceAtlasError, code="no_face"):

@@ -113,6 +113,16 @@ class Gallery:
         """The numbers the model states: its thresholds (:mod:`faceatlas.engine.card`)."""
         return card_of(self.engine)
 
+    def inventory(self) -> dict[str, Any]:
+        """What the gallery holds: catalog counts, embeddings per model, the index's state."""
+        return {
+            "atlas": str(self.root),
+            "model_id": self.model_id,
+            "embeddings_by_model": self.catalog.embedding_models(),
+            "catalog": self.catalog.counts(),
+            "index": self.index.stats(),
+        }
+
     def adopt_model(self) -> None:
         """Make the engine's model the atlas's own (after every face was re-embedded)."""
         with self.catalog.writer() as w:

@@ -25,7 +25,7 @@ from faceatlas.http.errors import install_error_handlers
 from faceatlas.http.metrics import install_metrics
 from faceatlas.http.middleware import BodyLimitMiddleware, SecurityHeadersMiddleware
 from faceatlas.services import Service
-from faceatlas.web import STATIC_PREFIX, install_web
+from faceatlas.web import STATIC_PREFIX, UPLOAD_PATH, install_web
 
 __all__ = ["API_PREFIX", "BODY_SLACK_BYTES", "create_app", "server_config"]
 
@@ -72,7 +72,11 @@ def create_app(settings: Settings | None = None, *, atlas: Atlas | None = None) 
     app.add_middleware(
         BodyLimitMiddleware,
         limit_bytes=atlas.settings.max_upload_bytes + BODY_SLACK_BYTES,
-        wider={f"{API_PREFIX}/search/batch": batch_bytes, "/search/batch": batch_bytes},
+        wider={
+            f"{API_PREFIX}/search/batch": batch_bytes,
+            "/search/batch": batch_bytes,
+            UPLOAD_PATH: atlas.settings.upload_max_bytes + BODY_SLACK_BYTES,
+        },
     )
     app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(AccessLogMiddleware, prefixes=("", API_PREFIX, STATIC_PREFIX))

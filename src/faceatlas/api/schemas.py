@@ -123,8 +123,9 @@ class FacesOut(BaseModel):
 
 @record_view
 class SightingOut(SightingView):
-    """Where the image was seen. ``location`` is the image URL for web sources and the
-    path inside the ingested folder for folder sources (never a server path)."""
+    """Where the image was seen. ``location`` is the image URL for web sources, the path
+    inside the ingested folder for folder sources (never a server path) and the uploaded
+    file's name for uploads (``upload_job``: the job that ingested it)."""
 
     @classmethod
     def of(cls, s: SightingRecord, span: FaceSpan | None = None) -> SightingOut:

@@ -15,7 +15,6 @@ from faceatlas.cases.records import (
     parse_conclusion,
 )
 from faceatlas.cases.report import CaseReport, build_report, render_html
-from faceatlas.cases.report_pdf import render_pdf
 from faceatlas.store.case_records import CaseRecord, CaseRole, CaseStatus, Conclusion
 
 __all__ = [
@@ -41,3 +40,11 @@ __all__ = [
     "render_pdf",
     "verify_records",
 ]
+
+
+def render_pdf(report: CaseReport) -> bytes:
+    """The report as PDF bytes (:mod:`faceatlas.cases.report_pdf`). The PDF library loads on
+    first use: it takes longer to import than the rest of the package."""
+    from faceatlas.cases.report_pdf import render_pdf as render
+
+    return render(report)

@@ -33,6 +33,12 @@ COMMANDS: dict[str, tuple[tuple[str, ...], str]] = {
         "Find stored faces similar to a face track of a video CLIP: an accountable search, like "
         "the web's and the API's, scored by the mean over the track's best frames.",
     ),
+    "shell": (
+        ("core", "shell"),
+        "Search many probes with the model loaded once: photo paths (optionally followed by a "
+        "face number) one a line on standard input, each search audited like `faceatlas "
+        "search`.",
+    ),
     "reindex": (("core",), "Rebuild the vector index from the catalog."),
     "stats": (("core",), "Counts of what the atlas holds, and recent ingest failures."),
     "models": (
@@ -80,7 +86,7 @@ COMMANDS: dict[str, tuple[tuple[str, ...], str]] = {
 its first help line."""
 
 _ORDER = ("core", "evaluate", "identities", "models", "web", "service", "lab", "fairness")
-_ORDER_REST = ("privacy", "cases", "ops", "batch", "video", "watchlists")
+_ORDER_REST = ("privacy", "cases", "ops", "batch", "video", "watchlists", "shell")
 
 
 def _register(app: CliApp, modules: tuple[str, ...]) -> None:

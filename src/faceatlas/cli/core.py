@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.progress import (
@@ -17,6 +17,10 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
+from faceatlas.choices import (  # option choices and bounds: Typer needs them at import
+    MAX_TOP_K,
+    SourceKind,
+)
 from faceatlas.cli.common import (
     AtlasOption,
     CaseOption,
@@ -39,17 +43,14 @@ from faceatlas.cli.common import (
 from faceatlas.cli.web import RayOption, SummaryOption, print_report, write_summary
 from faceatlas.errors import ERROR_STATUS, NoFaceError
 
-# Typer needs these at import: an option's choices and an option's bound.
-from faceatlas.ingest import SourceKind
-from faceatlas.services import MAX_TOP_K
-
 if TYPE_CHECKING:
     from faceatlas.ingest import IngestProgress, IngestReport
-    from faceatlas.search import ProbeFace, SearchResult
+    from faceatlas.search import SearchResult
     from faceatlas.search.fairness import FpirEstimate
+    from faceatlas.services import SearchOutcome
     from faceatlas.store.records import SightingRecord
 
-__all__ = ["ThresholdOption", "TopKOption", "print_leads", "register"]
+__all__ = ["ThresholdOption", "TopKOption", "print_leads", "register", "show_faces", "show_outcome"]
 
 TopKOption = Annotated[
     int | None,
@@ -149,21 +150,19 @@ def ingest(
         raise typer.Exit(exit_code)
 
 
-def _faces_table(faces: list[ProbeFace]) -> Table:
+def _faces_table(faces: list[dict[str, Any]]) -> Table:
+    """The faces of a photo (as ``ProbeFace.as_dict`` and the API give them)."""
     table = Table(title="faces in the photo")
     for col in ("face", "left", "top", "right", "bottom", "size px", "frontal", "sharpness"):
         table.add_column(col, justify="right")
     for f in faces:
-        b = f.box
+        b, q = f["box"], f["quality"]
         table.add_row(
-            str(f.index),
-            str(b.left),
-            str(b.top),
-            str(b.right),
-            str(b.bottom),
-            str(f.quality.box_px),
-            f"{f.quality.frontal:.2f}",
-            f"{f.quality.sharpness:.0f}",
+            str(f["index"]),
+            *(str(b[side]) for side in ("left", "top", "right", "bottom")),
+            str(q["box_px"]),
+            f"{q['frontal']:.2f}",
+            f"{q['sharpness']:.0f}",
         )
     return table
 
@@ -239,25 +238,49 @@ def search(
     as_json: JsonOption = False,
 ) -> None:
     """Find stored faces similar to a face in PHOTO: an accountable search, like the web's
-    and the API's. It needs --case and --purpose and is audited (interface "cli")."""
+    and the API's. It needs --case and --purpose and is audited (interface "cli"; "api" when
+    FACEATLAS_SERVER_URL sends it to a running server, which has the model loaded)."""
+    from faceatlas.cli.remote import configured_server, show_remote_result
+
+    server = configured_server(atlas)
+    if server is not None:
+        fields = {"case_number": case or "", "purpose": purpose or ""}
+        fields |= {k: str(v) for k, v in (("face", face), ("top_k", top_k)) if v is not None}
+        if threshold is not None:
+            fields["threshold"] = str(threshold)
+        if list_faces:
+            show_faces(server.post_photo("/faces/detect", _read_photo(photo), {})["faces"], as_json)
+            return
+        show_remote_result(server.post_photo("/search", _read_photo(photo), fields), as_json)
+        return
     with atlas_service(atlas) as service:
         if list_faces:
-            faces = service.detect(_read_photo(photo))
-            if not faces:
-                raise NoFaceError("no face found in the photo")
-            if as_json:
-                print_json({"faces": [f.as_dict() for f in faces]})
-            else:
-                console.print(_faces_table(faces))
+            show_faces([f.as_dict() for f in service.detect(_read_photo(photo))], as_json)
             return
         request = search_request(service, case, purpose, face, top_k, threshold)
         outcome = service.search(operator(), _read_photo(photo), request)
+    show_outcome(outcome, as_json)
+
+
+def show_faces(faces: list[dict[str, Any]], as_json: bool) -> None:
+    """The faces found in a photo, numbered as ``--face`` takes them."""
+    if not faces:
+        raise NoFaceError("no face found in the photo")
+    if as_json:
+        print_json({"faces": faces})
+    else:
+        console.print(_faces_table(faces))
+
+
+def show_outcome(outcome: SearchOutcome, as_json: bool) -> None:
+    """A search's leads: its JSON with ``--json``, else tables (the probe's faces when it has
+    several, the leads) and the false-candidate rate at this threshold."""
     result = outcome.result
     if as_json:
         print_json(outcome.as_dict())
         return
     if len(result.probe_faces) > 1:
-        console.print(_faces_table(list(result.probe_faces)))
+        console.print(_faces_table([f.as_dict() for f in result.probe_faces]))
     print_leads(result)
 
 
@@ -283,8 +306,9 @@ def reindex(atlas: AtlasOption = None) -> None:
 
 def stats(atlas: AtlasOption = None, as_json: JsonOption = False) -> None:
     """Counts of what the atlas holds, and recent ingest failures."""
-    with atlas_service(atlas) as service:
-        data = service.collection.stats()
+    from faceatlas.services.inventory import atlas_inventory
+
+    data = atlas_inventory(settings_for(atlas))
     if as_json:
         print_json(data)
         return

@@ -25,7 +25,7 @@ from faceatlas.cli.common import (
 )
 from faceatlas.errors import AuditIntegrityError, InvalidRequestError
 
-__all__ = ["register"]
+__all__ = ["next_step", "register"]
 
 users_app = CliApp(help="Manage users (admin, supervisor, investigator).")
 audit_app = CliApp(help="Verify and export the hash-chained audit log.")
@@ -37,6 +37,21 @@ def _show_password(username: str, password: str) -> None:
         "It is shown once, and must be changed at first sign-in.",
         highlight=False,
     )
+
+
+def next_step(url: str, new_admin: str | None, empty: bool) -> str:
+    """What to do once the server runs, one numbered step a line: open it, sign in (with
+    the one-time password just printed, for a new admin), add photos while the atlas is
+    empty, then search."""
+    steps = [f"open {url} in a browser"]
+    if new_admin is not None:
+        steps.append(
+            f"sign in as {new_admin} with the one-time password above, then choose your own"
+        )
+    if empty:
+        steps.append(f"add photos at {url}ingest/upload (a zip of a folder of photos will do)")
+    steps.append(f"search at {url}search")
+    return "Next:\n" + "\n".join(f"  {n}. {step}" for n, step in enumerate(steps, 1))
 
 
 def serve(
@@ -67,10 +82,13 @@ def serve(
             service.record(operator(), "admin_bootstrapped", user=admin)
             _show_password(admin, password)
         app = create_app(settings, atlas=at)
+        url = f"http://{host}:{port}/"
         if settings.log_format is LogFormat.JSON:
-            logging.getLogger(__name__).info("serving %s on http://%s:%d/", at.root, host, port)
+            logging.getLogger(__name__).info("serving %s on %s", at.root, url)
         else:
-            err_console.print(f"serving {at.root} on http://{host}:{port}/", highlight=False)
+            err_console.print(f"serving {at.root} on {url}", highlight=False)
+            steps = next_step(url, admin if password else None, service.health()[1] == 0)
+            err_console.print(steps, highlight=False, soft_wrap=True)
         uvicorn.Server(server_config(app, host, port, log_level)).run()
 
 

@@ -10,7 +10,7 @@ from faceatlas.engine.video import VIDEO_SUFFIXES
 from faceatlas.errors import ImageTooLargeError, InvalidRequestError
 from faceatlas.ingest.source import SourceItem, existing_path
 
-__all__ = ["IMAGE_SUFFIXES", "MEDIA_SUFFIXES", "FolderSource"]
+__all__ = ["IMAGE_SUFFIXES", "MEDIA_SUFFIXES", "FolderSource", "read_file"]
 
 IMAGE_SUFFIXES = frozenset(
     {".jpg", ".jpeg", ".jpe", ".png", ".webp", ".bmp", ".dib", ".tif", ".tiff", ".gif"}
@@ -64,11 +64,17 @@ class FolderSource:
             yield SourceItem(locator=str(path), file_size=st.st_size, file_mtime_ns=st.st_mtime_ns)
 
     def read(self, item: SourceItem) -> bytes:
-        path = Path(item.locator)
-        try:
-            size = path.stat().st_size
-            if size > self.max_file_bytes:
-                raise ImageTooLargeError(f"file is {size} bytes, limit is {self.max_file_bytes}")
-            return path.read_bytes()
-        except OSError as exc:
-            raise InvalidRequestError(f"cannot read file: {exc.strerror or exc}") from None
+        return read_file(Path(item.locator), self.max_file_bytes)
+
+
+def read_file(path: Path, max_file_bytes: int, what: str = "file") -> bytes:
+    """The bytes of the file at ``path`` (``what`` in messages), when it is no larger than
+    ``max_file_bytes``: :class:`ImageTooLargeError` otherwise, :class:`InvalidRequestError`
+    when it cannot be read."""
+    try:
+        size = path.stat().st_size
+        if size > max_file_bytes:
+            raise ImageTooLargeError(f"{what} is {size} bytes, limit is {max_file_bytes}")
+        return path.read_bytes()
+    except OSError as exc:
+        raise InvalidRequestError(f"cannot read {what}: {exc.strerror or exc}") from None

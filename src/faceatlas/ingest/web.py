@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from enum import StrEnum
 from pathlib import Path
 
+from faceatlas.choices import SourceKind
 from faceatlas.config import Settings
 from faceatlas.errors import InvalidRequestError
 from faceatlas.ingest.fetch import Fetcher, FetchPolicy, UrlGuard
@@ -19,15 +19,6 @@ __all__ = ["SourceKind", "WebSession", "fetch_policy", "open_path_source"]
 
 _WARC_SUFFIXES = (".warc", ".warc.gz", ".arc", ".arc.gz")
 _LIST_SUFFIXES = (".txt", ".csv")
-
-
-class SourceKind(StrEnum):
-    """What ``faceatlas ingest PATH`` reads. ``auto`` decides by the file name."""
-
-    AUTO = "auto"
-    FOLDER = "folder"
-    WARC = "warc"
-    URLS = "urls"
 
 
 def fetch_policy(settings: Settings) -> FetchPolicy:

@@ -16,10 +16,12 @@ index up from the catalog when the job ends.
 from __future__ import annotations
 
 import logging
+import shutil
 import threading
 import uuid
 from collections.abc import Callable
 from dataclasses import replace
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from faceatlas.config import Settings
@@ -35,6 +37,7 @@ from faceatlas.jobs.targets import (
 )
 from faceatlas.jobs.worker import WorkQueue
 from faceatlas.store.jobs import JobRecord, JobStore
+from faceatlas.types import Closing
 
 if TYPE_CHECKING:
     from faceatlas.atlas import Atlas
@@ -49,6 +52,9 @@ for a bad target."""
 
 URL_LIST_DIR = "jobs"
 """Folder inside the atlas where posted URL lists are written, under names the server picks."""
+UPLOADS_DIR = "uploads"
+"""Folder inside the atlas where uploaded files wait for their job, one folder per upload;
+each is removed when its job ends, and any left by a stopped server when the next starts."""
 MAX_POSTED_URLS = 10_000
 
 
@@ -70,6 +76,7 @@ class JobRunner(WorkQueue["JobInput | Source", JobRecord]):
             "urls": listed_target(SourceKind.URLS, LIST_SUFFIXES),
         }
         self._on_finished = on_finished
+        self._scratch: dict[int, Path] = {}
         # Live progress stays in memory: the ingest holds the catalog's write transaction
         # while it reports progress, so writing progress rows then would wait on itself.
         self._live: dict[int, IngestProgress] = {}
@@ -82,6 +89,15 @@ class JobRunner(WorkQueue["JobInput | Source", JobRecord]):
     @property
     def kinds(self) -> list[str]:
         return sorted(self._factories)
+
+    def start(self) -> None:
+        """Remove the uploads of jobs that can no longer run (left by a stopped server), then
+        mark unfinished jobs interrupted and start the thread."""
+        uploads = self.atlas.root / UPLOADS_DIR
+        if uploads.is_dir():
+            for leftover in uploads.iterdir():
+                shutil.rmtree(leftover, ignore_errors=True)
+        super().start()
 
     # --- API ------------------------------------------------------------------------------
 
@@ -116,6 +132,37 @@ class JobRunner(WorkQueue["JobInput | Source", JobRecord]):
         return self._enqueue(
             "urls", f"{len(lines)} posted URL(s)", created_by, JobInput(path, SourceKind.URLS)
         )
+
+    def new_scratch(self) -> Path:
+        """A new empty folder inside the atlas for one upload's files (see
+        :meth:`submit_built`, which removes it when the job ends)."""
+        folder = self.atlas.root / UPLOADS_DIR / uuid.uuid4().hex
+        folder.mkdir(mode=0o700, parents=True)
+        return folder
+
+    def submit_built(
+        self,
+        kind: str,
+        target: str,
+        created_by: str,
+        build: Callable[[int], JobInput | Source],
+        scratch: Path | None = None,
+    ) -> JobRecord:
+        """A job whose source ``build`` makes from the job's id (uploads name their source
+        after their job); ``scratch``, the folder holding its files, is removed when the job
+        ends, however it ends."""
+        job_id = self.rows.add(kind, target, created_by)
+        try:
+            source = build(job_id)
+        except BaseException:
+            self.rows.fail(job_id, "the job's source could not be prepared")
+            if scratch is not None:
+                shutil.rmtree(scratch, ignore_errors=True)
+            raise
+        if scratch is not None:
+            self._scratch[job_id] = scratch
+        self._put(job_id, source)
+        return self.get(job_id)
 
     def targets(self) -> dict[str, list[str]]:
         """What each built-in kind may name, from the configured folders' listings."""
@@ -155,6 +202,9 @@ class JobRunner(WorkQueue["JobInput | Source", JobRecord]):
     def _done(self, job_id: int) -> None:
         with self._live_lock:
             self._live.pop(job_id, None)
+        scratch = self._scratch.pop(job_id, None)
+        if scratch is not None:  # the upload's files, once its job has ended
+            shutil.rmtree(scratch, ignore_errors=True)
 
     def _after_job(self) -> None:
         """Run the after-job hook (the server's index catch-up) before the job reads as done."""
@@ -184,6 +234,9 @@ class JobRunner(WorkQueue["JobInput | Source", JobRecord]):
             self._after_job()
             self.rows.fail(job_id, f"{exc.code}: {exc.message}")
             return
+        finally:
+            if isinstance(source, Closing):
+                source.close()
         self._after_job()
         summary = report.as_dict()
         summary["failures"] = summary["failures"][:50]  # type: ignore[index]

@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from faceatlas.choices import MAX_TOP_K
 from faceatlas.engine.card import ModelCard
 from faceatlas.errors import InvalidRequestError
 from faceatlas.index.protocol import IndexHit, VectorIndex
@@ -25,8 +26,6 @@ from faceatlas.timing import StageTimer
 from faceatlas.types import record, record_as
 
 __all__ = ["SearchSetup", "run_search", "threshold_in_force", "tighten_for_fpir"]
-
-MAX_TOP_K = 1000
 
 
 def threshold_in_force(

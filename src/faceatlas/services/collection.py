@@ -1,11 +1,11 @@
-"""Filling and inspecting the atlas: ingest, crawl, index rebuild, counts, calibration and
-re-embedding, for the front ends that run them in the foreground (the command line)."""
+"""Filling and inspecting the atlas: ingest, crawl, index rebuild, calibration and
+re-embedding, for the front ends that run them in the foreground (the command line). What
+the atlas holds is :mod:`faceatlas.services.inventory`."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 from faceatlas.atlas import Atlas
 from faceatlas.config import Settings
@@ -14,10 +14,7 @@ from faceatlas.ingest.reembed import ReembedProgress, ReembedReport
 from faceatlas.services.gate import EngineGate
 from faceatlas.store.calibrations import CalibrationRecord
 
-__all__ = ["FAILURES_SHOWN", "Collection", "reembed"]
-
-FAILURES_SHOWN = 50
-"""Recent ingest failures :meth:`Collection.stats` lists."""
+__all__ = ["Collection", "reembed"]
 
 Progress = Callable[[IngestProgress], None]
 
@@ -67,12 +64,6 @@ class Collection:
         """Store a calibration; its threshold becomes the default."""
         with self.gate.exclusive():
             return self.atlas.searcher.save_calibration(record)
-
-    def stats(self) -> dict[str, Any]:
-        """Counts of what the atlas holds, and the most recent ingest failures."""
-        data = self.atlas.stats()
-        data["failures"] = self.atlas.catalog.failures(limit=FAILURES_SHOWN)
-        return data
 
 
 def reembed(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from faceatlas.ingest.upload import upload_job_of
 from faceatlas.search.results import link_at_time
 from faceatlas.store.records import SightingRecord
 from faceatlas.types import FaceSpan, record
@@ -11,9 +12,11 @@ __all__ = ["SightingView", "sighting_view"]
 
 @record
 class SightingView:
-    """Where an image was seen. ``location`` is the image URL for web sources and the path
-    inside the ingested folder for folder sources (never a server path). For a face of a
-    video seen at an http(s) URL, ``at_time_url`` opens the video where the face appears."""
+    """Where an image was seen. ``location`` is the image URL for web sources, the path
+    inside the ingested folder for folder sources (never a server path), and the uploaded
+    file's name (with the entry's path inside an uploaded zip) for uploads, which name their
+    job (``upload_job``). For a face of a video seen at an http(s) URL, ``at_time_url`` opens
+    the video where the face appears."""
 
     source_kind: str
     location: str
@@ -24,6 +27,7 @@ class SightingView:
     first_seen: str
     last_seen: str
     at_time_url: str | None = None
+    upload_job: int | None = None
 
 
 def sighting_view(s: SightingRecord, span: FaceSpan | None = None) -> SightingView:
@@ -43,4 +47,5 @@ def sighting_view(s: SightingRecord, span: FaceSpan | None = None) -> SightingVi
         first_seen=s.first_seen,
         last_seen=s.last_seen,
         at_time_url=link_at_time(s.locator, span),
+        upload_job=upload_job_of(s.source_kind, s.source_locator),
     )

@@ -15,12 +15,12 @@ from enum import StrEnum
 from typing import Any
 
 from faceatlas.audit import AuditEntry
+from faceatlas.choices import MAX_TOP_K
 from faceatlas.config import Settings
 from faceatlas.errors import CaseRequiredError, ImageTooLargeError, InvalidRequestError
 from faceatlas.identity import IdentitySearchResult
 from faceatlas.search import SearchResult
 from faceatlas.search.bands import similarity_band
-from faceatlas.search.run import MAX_TOP_K
 from faceatlas.types import record
 
 __all__ = [

@@ -40,6 +40,7 @@ from faceatlas.services.search import (
     resolve_top_k,
     search_parameters,
 )
+from faceatlas.services.uploads import UploadDesk
 from faceatlas.store import FaceRecord
 from faceatlas.timing import StageTimer
 
@@ -69,6 +70,7 @@ class Service:
         self.jobs = JobRunner(atlas, on_finished=self.catch_up_index)
         self.metrics = ServiceMetrics(atlas, self.jobs.rows)
         self.batches = BatchRunner(atlas.catalog.db)
+        self.uploads = UploadDesk(self.settings, self.jobs, self.record)
         self.ledger = ViewLedger(atlas)
         self.review = AuditReview(atlas)
         self.accounts = AccountDesk(atlas, self.record, on_login_failure=self.metrics.login_failed)
@@ -266,6 +268,11 @@ class Service:
         return self.atlas.gallery.thumbnail(face_id)
 
     # --- health and settings -------------------------------------------------------------
+
+    def holdings(self) -> dict[str, int]:
+        """How much the atlas holds: the catalog's counts (sources, images, sightings, faces,
+        embeddings, failures) and ``indexed_faces``, the faces a search looks through."""
+        return {**self.atlas.catalog.counts(), "indexed_faces": len(self.atlas.index)}
 
     def health(self) -> tuple[str, int]:
         """``(model_id, indexed_faces)``: what a liveness probe reports."""

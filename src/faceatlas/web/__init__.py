@@ -17,16 +17,19 @@ from faceatlas.web.batch import router as batch_router
 from faceatlas.web.cases import router as cases_router
 from faceatlas.web.evaluation import router as evaluation_router
 from faceatlas.web.examination import router as examination_router
+from faceatlas.web.home import router as home_router
 from faceatlas.web.identities import router as identities_router
 from faceatlas.web.optout import router as optout_router
 from faceatlas.web.pages import Pages
 from faceatlas.web.privacy import router as privacy_router
 from faceatlas.web.results import router as results_router
 from faceatlas.web.routes import router
+from faceatlas.web.uploads import UPLOAD_PATH
+from faceatlas.web.uploads import router as uploads_router
 from faceatlas.web.video import router as video_router
 from faceatlas.web.watchlists import router as watchlists_router
 
-__all__ = ["STATIC_PREFIX", "Pages", "install_web"]
+__all__ = ["STATIC_PREFIX", "UPLOAD_PATH", "Pages", "install_web"]
 
 STATIC_DIR = Path(__file__).parent / "static"
 STATIC_PREFIX = "/static"
@@ -49,4 +52,6 @@ def install_web(app: FastAPI) -> Pages:
     app.include_router(batch_router, include_in_schema=False)
     app.include_router(video_router, include_in_schema=False)
     app.include_router(watchlists_router, include_in_schema=False)
+    app.include_router(home_router, include_in_schema=False)
+    app.include_router(uploads_router, include_in_schema=False)
     return pages

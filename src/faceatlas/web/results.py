@@ -64,8 +64,13 @@ SEARCH = SearchPage(
 
 
 def form_context(request: Request) -> dict[str, Any]:
-    default = service_of(request).settings.top_k
-    return {"top_k_choices": sorted({*TOP_K_CHOICES, default}), "top_k_default": default}
+    service = service_of(request)
+    default = service.settings.top_k
+    return {
+        "top_k_choices": sorted({*TOP_K_CHOICES, default}),
+        "top_k_default": default,
+        "atlas_empty": service.health()[1] == 0,
+    }
 
 
 @router.get("/search")

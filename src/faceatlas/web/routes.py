@@ -1,4 +1,5 @@
-"""Pages: sign-in, face details, ingestion, users and audit review (search: ``results``)."""
+"""Pages: sign-in, face details, ingestion, users and audit review (search: ``results``, the
+home page: ``home``)."""
 
 from __future__ import annotations
 
@@ -23,7 +24,6 @@ from faceatlas.web.pages import (
     CsrfField,
     form_page,
     new_login_csrf,
-    optional_session,
     pages_of,
     posted_by,
     service_of,
@@ -50,11 +50,6 @@ def _start_session(request: Request, user: User, url: str) -> Response:
 
 
 # --- sign in / out -----------------------------------------------------------------------
-
-
-@router.get("/")
-def home(request: Request) -> Response:
-    return _redirect("/search" if optional_session(request) else "/login")
 
 
 @router.get("/login")

@@ -154,7 +154,10 @@ function setupJobs() {
       row.querySelector(".faces").textContent = job.faces;
       const bar = row.querySelector("progress");
       bar.max = job.total || 1; bar.value = job.done;
-      if (job.status !== "queued" && job.status !== "running") clearInterval(timer);
+      if (job.status !== "queued" && job.status !== "running") {
+        clearInterval(timer);
+        if (row.dataset.reload) window.location.reload();  // the job's page shows its summary
+      }
     }, 1000);
   });
 }
