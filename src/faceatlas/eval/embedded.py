@@ -22,6 +22,7 @@ __all__ = [
     "cross_identity_scores",
     "embed_corpus",
     "identity_codes",
+    "pooled",
     "same_identity_scores",
     "score_block",
 ]
@@ -105,6 +106,22 @@ def embed_corpus(
         corpus.paths, spec, workers=workers, cache_dir=cache_dir, progress=progress
     )
     return EmbeddedCorpus(corpus, found.vectors, found.status)
+
+
+def pooled(parts: list[EmbeddedCorpus]) -> EmbeddedCorpus:
+    """Several embedded corpora as one; each identity is prefixed with its corpus's name, so
+    people of different data sets never share one. Offsets are kept where every part has them."""
+    offsets = [p.offsets for p in parts if p.offsets is not None]
+    return EmbeddedCorpus(
+        Corpus(
+            " + ".join(p.corpus.name for p in parts),
+            tuple(x for p in parts for x in p.corpus.paths),
+            tuple(f"{p.corpus.name}|{i}" for p in parts for i in p.corpus.identities),
+        ),
+        np.concatenate([p.vectors for p in parts]),
+        np.concatenate([p.status for p in parts]),
+        np.concatenate(offsets) if len(offsets) == len(parts) else None,
+    )
 
 
 def identity_codes(identities: tuple[str, ...] | list[str]) -> npt.NDArray[np.int64]:

@@ -24,12 +24,12 @@ from typing import Any
 import numpy as np
 
 from faceatlas.errors import InvalidRequestError
-from faceatlas.eval.embedded import EmbeddedCorpus, identity_codes, score_block
+from faceatlas.eval.embedded import EmbeddedCorpus, identity_codes, pooled, score_block
 from faceatlas.eval.rates import Rate, rate
 from faceatlas.search.fairness import FairScorer
 from faceatlas.types import JsonRecord, record
 
-__all__ = ["GroupSearch", "GroupSearchResult", "Probes", "run_group_search", "top_scores"]
+__all__ = ["GroupSearch", "GroupSearchResult", "run_group_search", "top_scores"]
 
 BLOCK = 512
 MIN_GROUP_SEARCHES = 2
@@ -71,37 +71,28 @@ class GroupSearchResult:
         }
 
 
-@record
-class Probes:
-    """Probe photos: vectors, fair offsets and their rows in the gallery."""
-
-    vectors: np.ndarray
-    offsets: np.ndarray | None
-    gallery_rows: np.ndarray
-
-
 def top_scores(
-    probes: Probes, probe_codes: np.ndarray, gallery: EmbeddedCorpus, codes: np.ndarray
+    gallery: EmbeddedCorpus, codes: np.ndarray, rows: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
-    """For each probe: the top score of anybody else, and the top score of anybody at all
-    with whether that first candidate is somebody else (as ``(stranger_top, wrong_top)``,
-    ``wrong_top`` being ``-inf`` where the first candidate is the person)."""
-    stranger = np.empty(len(probes.vectors), np.float64)
-    wrong = np.empty(len(probes.vectors), np.float64)
-    for start in range(0, len(probes.vectors), BLOCK):
-        stop = start + BLOCK
+    """Search the gallery photos ``rows`` against the rest of the gallery (``codes``: each
+    photo's person). For each probe: the top score of anybody else (``stranger_top``), and the
+    top score of anybody at all where that first candidate is somebody else (``wrong_top``,
+    ``-inf`` where the first candidate is the person)."""
+    stranger = np.empty(len(rows), np.float64)
+    wrong = np.empty(len(rows), np.float64)
+    for start in range(0, len(rows), BLOCK):
+        block = rows[start : start + BLOCK]
         s = score_block(
-            probes.vectors[start:stop],
+            gallery.vectors[block],
             gallery.vectors,
-            None if probes.offsets is None else probes.offsets[start:stop],
+            None if gallery.offsets is None else gallery.offsets[block],
             gallery.offsets,
         ).astype(np.float64)
-        same = probe_codes[start:stop, None] == codes[None, :]
-        s[probes.gallery_rows[start:stop, None] == np.arange(len(codes))[None, :]] = -np.inf
+        s[np.arange(len(block)), block] = -np.inf  # the probe photo itself
         best = s.max(axis=1)
-        others = np.where(same, -np.inf, s)
-        stranger[start:stop] = others.max(axis=1)
-        wrong[start:stop] = np.where(others.max(axis=1) >= best, best, -np.inf)
+        others = np.where(codes[block, None] == codes[None, :], -np.inf, s).max(axis=1)
+        stranger[start : start + len(block)] = others
+        wrong[start : start + len(block)] = np.where(others >= best, best, -np.inf)
     return stranger, wrong
 
 
@@ -118,21 +109,10 @@ def run_group_search(
     if attribute not in labelled.corpus.groups:
         raise InvalidRequestError(f"{labelled.corpus.name} has no {attribute!r} labels")
     data = labelled.usable()
-    parts = [data, *(o.usable() for o in others)]
-    names = [f"{p.corpus.name}|{i}" for p in parts for i in p.corpus.identities]
-    codes = identity_codes(names)
-    offsets = [p.offsets for p in parts if p.offsets is not None]
-    gallery = EmbeddedCorpus(
-        data.corpus,
-        np.concatenate([p.vectors for p in parts]),
-        np.concatenate([p.status for p in parts]),
-        np.concatenate(offsets) if len(offsets) == len(parts) else None,
-    )
+    gallery = pooled([data, *(o.usable() for o in others)])
+    codes = identity_codes(gallery.corpus.identities)
     firsts = np.asarray([idx[0] for idx in data.corpus.by_identity().values()], np.int64)
-    probes = Probes(
-        data.vectors[firsts], None if data.offsets is None else data.offsets[firsts], firsts
-    )
-    stranger, wrong = top_scores(probes, codes[firsts], gallery, codes)
+    stranger, wrong = top_scores(gallery, codes, firsts)
     labels = data.corpus.groups[attribute]
     groups: list[GroupSearch] = []
     for group in sorted({labels[i] for i in firsts if labels[i] is not None}):

@@ -18,8 +18,6 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from faceatlas.engine import EngineSpec, create_engine
 from faceatlas.errors import ConfigError
 from faceatlas.eval.audit import REFERENCE_2018_FMR, AuditResult, lax_similarity, run_audit
@@ -38,7 +36,7 @@ from faceatlas.eval.corpus import (
 )
 from faceatlas.eval.datasets import read_lfw_pairs
 from faceatlas.eval.demographics import DemographicsResult, run_demographics
-from faceatlas.eval.embedded import EmbeddedCorpus, embed_corpus
+from faceatlas.eval.embedded import EmbeddedCorpus, embed_corpus, pooled
 from faceatlas.eval.group_search import GroupSearchResult, run_group_search
 from faceatlas.eval.identify import IdentifyResult, gallery_split, run_identify
 from faceatlas.eval.lfw import select_pairs
@@ -151,24 +149,6 @@ def _embed(
     )
 
 
-def _pool(parts: list[EmbeddedCorpus]) -> EmbeddedCorpus | None:
-    if not parts:
-        return None
-    offsets = [p.offsets for p in parts]
-    return EmbeddedCorpus(
-        Corpus(
-            " + ".join(p.corpus.name for p in parts),
-            tuple(x for p in parts for x in p.corpus.paths),
-            tuple(f"{p.corpus.name}|{i}" for p in parts for i in p.corpus.identities),
-        ),
-        np.concatenate([p.vectors for p in parts]),
-        np.concatenate([p.status for p in parts]),
-        None
-        if any(o is None for o in offsets)
-        else np.concatenate([o for o in offsets if o is not None]),
-    )
-
-
 def _steps(total: int) -> list[int]:
     return [round(total * f) for f in (0.0, 0.125, 0.25, 0.5, 1.0)]
 
@@ -273,7 +253,8 @@ def run_lab(options: LabOptions, spec: EngineSpec, progress: Progress | None = N
         )
         result = replace(result, verify=verify)
     if Suite.IDENTIFY in options.suites:
-        distractors = _pool([*([utk] if utk is not None else []), *extra])
+        parts = [*([utk] if utk is not None else []), *extra]
+        distractors = pooled(parts) if parts else None
         ident = run_identify(
             lfw,
             distractors=distractors,
