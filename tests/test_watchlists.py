@@ -19,6 +19,7 @@ import pytest
 import sqlalchemy as sa
 
 from faceatlas import Atlas
+from faceatlas.choices import EngineName
 from faceatlas.errors import (
     ConflictError,
     InvalidRequestError,
@@ -199,6 +200,25 @@ def test_renewal_deletion_and_a_closed_case_purge_entries(env: Env) -> None:
         env.desk.entry(env.people.other_unit, first.id)
     reasons = [e.details["reason"] for e in env.atlas.audit.entries(action="watchlist_entry_ended")]
     assert sorted(reasons) == ["case_closed"] * 3 + ["deleted"]
+
+
+def test_reembedding_with_another_model_ends_the_entries_it_left_behind(env: Env) -> None:
+    probe = env.faces / "face_recognition" / "examples" / "knn_examples" / "test" / "obama1.jpg"
+    ivy, sam = env.people.investigator, env.people.supervisor
+    entry = env.desk.add_photo(ivy, probe.read_bytes(), WatchRequest(CASE, 3))
+    env.desk.approve(sam, entry.id)
+    dlib = atlas_settings(env.atlas.settings.atlas_dir, engine=EngineName.DLIB)
+    assert Atlas.reembed(settings=dlib).complete
+    with Atlas.open(settings=dlib) as atlas:
+        assert atlas.model_id != entry.model_id
+        desk = WatchlistDesk(Service(atlas))
+        (ended,) = desk.entries(ivy)  # listing sweeps first
+        assert ended.status is EntryStatus.ENDED and not ended.has_template
+        assert ended.ended_reason is not None and ended.ended_reason.value == "model_changed"
+        assert templates_of(atlas, entry.id) == 0
+        log = atlas.audit.entries(action="watchlist_entry_ended")
+        assert [e.details["reason"] for e in log] == ["model_changed"]
+        assert atlas.audit.verify().ok
 
 
 def test_a_failing_webhook_is_retried_a_bounded_number_of_times_and_recorded(env: Env) -> None:

@@ -10,7 +10,9 @@ approval starts the period; a reviewer may renew an active entry, again for at m
 may delete an entry.
 
 **Ending and purging.** An entry ends when it expires, when its case closes, when it is
-deleted, or (pending) when it waited ``watchlist_max_days`` without approval. Ending deletes
+deleted, when the atlas is re-embedded with another model (its template, made with the old model,
+could never match again: the face must be put on the watchlist anew), or (pending) when it waited
+``watchlist_max_days`` without approval. Ending deletes
 its probe embedding (the template) at once; the entry row stays as the record of what was
 watched, by whom and until when. Ended entries are found by :meth:`Watchlists.sweep`, which
 runs before every match and every read of the watchlist; until then an entry of a closed
@@ -172,8 +174,9 @@ class Watchlists(WatchlistBase):
     # --- ending ----------------------------------------------------------------------------
 
     def sweep(self) -> int:
-        """End every entry whose case closed, whose period ran out, or that waited for
-        approval longer than the maximum; returns how many ended (their templates purged)."""
+        """End every entry whose case closed, whose template is of a model the atlas no
+        longer uses, whose period ran out, or that waited for approval longer than the
+        maximum; returns how many ended (their templates purged)."""
         now = self.clock.now()
         stale = iso(now - timedelta(days=self.max_days))
         ended = 0
@@ -193,6 +196,8 @@ class Watchlists(WatchlistBase):
             reason = None
             if case.status is not CaseStatus.OPEN:
                 reason = EndReason.CASE_CLOSED
+            elif entry.model_id != self.gallery.model_id:
+                reason = EndReason.MODEL_CHANGED
             elif ran_out:
                 reason = EndReason.EXPIRED
             if reason is not None:

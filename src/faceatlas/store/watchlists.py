@@ -60,6 +60,8 @@ class EndReason(StrEnum):
     EXPIRED = "expired"
     CASE_CLOSED = "case_closed"
     DELETED = "deleted"
+    MODEL_CHANGED = "model_changed"
+    """The atlas was re-embedded with another model: the template cannot match new faces."""
 
 
 class Delivery(StrEnum):
