@@ -65,7 +65,9 @@ def test_the_catalog_never_stores_a_page_url_that_is_not_http(tmp_path: Path) ->
                 model_id="m",
             )  # fmt: skip
             for url in (*HOSTILE, "https://example.org/page"):
-                w.add_sighting(image, NewSighting(source, "https://example.org/a.jpg", url))
+                w.add_sighting(
+                    image, NewSighting("https://example.org/a.jpg", url, source_id=source)
+                )
         with catalog.db.connect() as conn:
             stored = {r[0] for r in conn.execute(sa.select(t.sightings.c.page_url))}
         assert stored == {"", "https://example.org/page"}

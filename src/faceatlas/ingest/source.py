@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Protocol, runtime_checkable
 
 from faceatlas.errors import NotFoundError
+from faceatlas.store.writer import Provenance
 from faceatlas.types import record
 
 __all__ = [
@@ -23,22 +24,9 @@ __all__ = [
 
 
 @record
-class SourceItem:
-    """One image to ingest, and where it was seen.
-
-    ``locator`` is the absolute file path or the image URL. File sources set
-    ``file_size`` and ``file_mtime_ns`` so an unchanged file is skipped
-    without reading it again.
-    """
-
-    locator: str
-    page_url: str = ""
-    page_title: str | None = None
-    alt_text: str | None = None
-    caption: str | None = None
-    http_last_modified: str | None = None
-    file_size: int | None = None
-    file_mtime_ns: int | None = None
+class SourceItem(Provenance):
+    """One image to ingest, and where it was seen (its :class:`Provenance`). File sources set
+    ``file_size`` and ``file_mtime_ns``."""
 
 
 class PageRef(Protocol):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from dataclasses import field
 from typing import Any
 
 import numpy as np
@@ -17,14 +18,15 @@ from faceatlas.store.provenance import ContentHash
 from faceatlas.store.rows import chunks, new_id, upsert, utc_now, values_of
 from faceatlas.types import AnalyzedFace, Vector, is_web_url, record
 
-__all__ = ["CatalogWriter", "NewSighting"]
+__all__ = ["CatalogWriter", "NewSighting", "Provenance"]
 
 
 @record
-class NewSighting:
-    """Where an image was seen, as written by an ingester."""
+class Provenance:
+    """Where an image was seen: ``locator`` is the absolute file path or the image URL, the
+    page fields say where it stood on the web, and a file's size and mtime let an unchanged
+    file be skipped without reading it again."""
 
-    source_id: int
     locator: str
     page_url: str = ""
     page_title: str | None = None
@@ -33,6 +35,13 @@ class NewSighting:
     http_last_modified: str | None = None
     file_size: int | None = None
     file_mtime_ns: int | None = None
+
+
+@record
+class NewSighting(Provenance):
+    """Where an image was seen, as written by an ingester: its provenance and its source."""
+
+    source_id: int = field(kw_only=True)
 
 
 class CatalogWriter:
