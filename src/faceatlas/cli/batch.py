@@ -27,8 +27,8 @@ from faceatlas.cli.common import (
     read_files,
     search_request,
 )
+from faceatlas.cli.options import top_k_option
 from faceatlas.errors import ERROR_STATUS
-from faceatlas.services import MAX_TOP_K
 
 if TYPE_CHECKING:
     from faceatlas.services.batch_report import BatchReport
@@ -36,10 +36,7 @@ if TYPE_CHECKING:
 
 __all__ = ["register"]
 
-TopKOption = Annotated[
-    int | None,
-    typer.Option("--top-k", "-k", min=1, max=MAX_TOP_K, help="Candidates per probe (face)."),
-]
+TopKOption = Annotated[int | None, top_k_option("Candidates per probe (face).")]
 
 
 def _failed_exit_code(report: BatchReport) -> int:

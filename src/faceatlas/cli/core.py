@@ -17,10 +17,7 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
-from faceatlas.choices import (  # option choices and bounds: Typer needs them at import
-    MAX_TOP_K,
-    SourceKind,
-)
+from faceatlas.choices import SourceKind  # an option's choices: Typer needs them at import
 from faceatlas.cli.common import (
     AtlasOption,
     CaseOption,
@@ -40,6 +37,7 @@ from faceatlas.cli.common import (
     search_request,
     settings_for,
 )
+from faceatlas.cli.options import top_k_option
 from faceatlas.cli.web import RayOption, SummaryOption, print_report, write_summary
 from faceatlas.errors import ERROR_STATUS, NoFaceError
 
@@ -52,10 +50,7 @@ if TYPE_CHECKING:
 
 __all__ = ["ThresholdOption", "TopKOption", "print_leads", "register", "show_faces", "show_outcome"]
 
-TopKOption = Annotated[
-    int | None,
-    typer.Option("--top-k", "-k", min=1, max=MAX_TOP_K, help="Results to return."),
-]
+TopKOption = Annotated[int | None, top_k_option("Results to return.")]
 ThresholdOption = Annotated[
     float | None,
     typer.Option(

@@ -24,8 +24,8 @@ from faceatlas.cli.common import (
     print_record,
     read_files,
 )
+from faceatlas.cli.options import top_k_option
 from faceatlas.errors import InvalidRequestError
-from faceatlas.services import MAX_TOP_K  # an option's bound: Typer needs it at import
 
 if TYPE_CHECKING:
     from faceatlas.accounts import User
@@ -252,7 +252,7 @@ def _print_search(result: IdentitySearchResult) -> None:
 def search(
     photos: Annotated[list[Path], typer.Argument(help="One or more photos of the same person.")],
     atlas: AtlasOption = None,
-    top_k: Annotated[int | None, typer.Option("--top-k", "-k", min=1, max=MAX_TOP_K)] = None,
+    top_k: Annotated[int | None, top_k_option()] = None,
     threshold: Annotated[float | None, typer.Option("--threshold", min=-1.0, max=1.0)] = None,
     case: CaseOption = None,
     purpose: PurposeOption = None,
