@@ -33,6 +33,22 @@ __all__ = ["STATIC_PREFIX", "UPLOAD_PATH", "Pages", "install_web"]
 
 STATIC_DIR = Path(__file__).parent / "static"
 STATIC_PREFIX = "/static"
+PAGE_ROUTERS = (
+    router,
+    results_router,
+    evaluation_router,
+    optout_router,
+    identities_router,
+    privacy_router,
+    cases_router,
+    examination_router,
+    batch_router,
+    video_router,
+    watchlists_router,
+    home_router,
+    uploads_router,
+)
+"""Every page router, in the order their routes are matched."""
 
 
 def install_web(app: FastAPI) -> Pages:
@@ -41,17 +57,6 @@ def install_web(app: FastAPI) -> Pages:
     pages = Pages()
     app.state.pages = pages
     app.mount(STATIC_PREFIX, StaticFiles(directory=STATIC_DIR), name="static")
-    app.include_router(router, include_in_schema=False)
-    app.include_router(results_router, include_in_schema=False)
-    app.include_router(evaluation_router, include_in_schema=False)
-    app.include_router(optout_router, include_in_schema=False)
-    app.include_router(identities_router, include_in_schema=False)
-    app.include_router(privacy_router, include_in_schema=False)
-    app.include_router(cases_router, include_in_schema=False)
-    app.include_router(examination_router, include_in_schema=False)
-    app.include_router(batch_router, include_in_schema=False)
-    app.include_router(video_router, include_in_schema=False)
-    app.include_router(watchlists_router, include_in_schema=False)
-    app.include_router(home_router, include_in_schema=False)
-    app.include_router(uploads_router, include_in_schema=False)
+    for page_router in PAGE_ROUTERS:
+        app.include_router(page_router, include_in_schema=False)
     return pages
