@@ -37,7 +37,7 @@ from faceatlas.cli.common import (
     search_request,
     settings_for,
 )
-from faceatlas.cli.options import top_k_option
+from faceatlas.cli.options import threshold_option, top_k_option
 from faceatlas.cli.web import RayOption, SummaryOption, print_report, write_summary
 from faceatlas.errors import ERROR_STATUS, NoFaceError
 
@@ -53,12 +53,7 @@ __all__ = ["ThresholdOption", "TopKOption", "print_leads", "register", "show_fac
 TopKOption = Annotated[int | None, top_k_option("Results to return.")]
 ThresholdOption = Annotated[
     float | None,
-    typer.Option(
-        "--threshold",
-        min=-1.0,
-        max=1.0,
-        help="Minimum similarity; below the calibrated default returns weaker leads.",
-    ),
+    threshold_option("Minimum similarity; below the calibrated default returns weaker leads."),
 ]
 
 

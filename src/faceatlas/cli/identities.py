@@ -24,7 +24,7 @@ from faceatlas.cli.common import (
     print_record,
     read_files,
 )
-from faceatlas.cli.options import top_k_option
+from faceatlas.cli.options import threshold_option, top_k_option
 from faceatlas.errors import InvalidRequestError
 
 if TYPE_CHECKING:
@@ -253,7 +253,7 @@ def search(
     photos: Annotated[list[Path], typer.Argument(help="One or more photos of the same person.")],
     atlas: AtlasOption = None,
     top_k: Annotated[int | None, top_k_option()] = None,
-    threshold: Annotated[float | None, typer.Option("--threshold", min=-1.0, max=1.0)] = None,
+    threshold: Annotated[float | None, threshold_option()] = None,
     case: CaseOption = None,
     purpose: PurposeOption = None,
     as_json: JsonOption = False,
