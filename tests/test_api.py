@@ -117,6 +117,7 @@ ENDPOINTS = [
     ("get", "/api/v1/settings", "admin"),
     ("get", "/api/v1/jobs", "admin"),
     ("post", "/api/v1/jobs", "admin"),
+    ("post", "/api/v1/jobs/uploads", "admin"),
     ("get", "/api/v1/jobs/1", "admin"),
     ("get", "/api/v1/identities", "investigator"),
     ("post", "/api/v1/identities/search", "investigator"),

@@ -240,3 +240,47 @@ def test_warc_and_url_list_uploads_become_jobs(env: Env, faces_dir: Path, tmp_pa
     entry = env.service.review.entries(action="upload_started", limit=1)[0]
     assert json.loads(json.dumps(entry.details))["files"][0]["name"] == "list.txt"
     assert env.uploads_left() == []
+
+
+def test_the_rest_api_takes_the_same_uploads_within_the_same_bounds(
+    env: Env, faces_dir: Path
+) -> None:
+    path = "/api/v1/jobs/uploads"
+    token = make_user(env.atlas, "api.admin", Role.ADMIN, unit="hq")
+    bearer = {"Authorization": f"Bearer {token}"}
+    folder = io.BytesIO()
+    with zipfile.ZipFile(folder, "w") as z:
+        for n in (1, 2):
+            z.writestr(f"tony/{n}.jpg", lfw(faces_dir, "Tony_Blair", n))
+        z.writestr("tony/broken.jpg", lfw(faces_dir, "Tony_Blair", 3)[:2000])
+    zipped = [("files", ("tony.zip", folder.getvalue()))]
+    r = env.client.post(path, data={"kind": "photos"}, files=zipped, headers=bearer)
+    assert r.status_code == 202, r.text
+    job = env.service.jobs.wait(r.json()["id"], timeout_s=120)
+    assert job.status == "finished" and job.kind == "upload", job
+    counts = job.report["counts"]
+    assert counts["new_images"] == 2 and counts["failed:image_decode_error"] == 1
+    assert env.client.get(f"/api/v1/jobs/{job.id}", headers=bearer).json()["status"] == "finished"
+    entry = env.service.review.entries(action="upload_started", limit=1)[0]
+    assert entry.actor == "api.admin" and entry.details["job_id"] == job.id
+
+    jobs_before = len(env.service.jobs.list())
+    investigator = {"Authorization": f"Bearer {env.investigator_token}"}
+    refusals = {
+        "not an administrator": (investigator, {"kind": "photos"}, zipped, 403),
+        "no credentials": ({}, {"kind": "photos"}, zipped, 401),
+        "bad kind": (bearer, {"kind": "video"}, zipped, 400),
+        "no file": (bearer, {"kind": "photos"}, [], 400),
+        "body too large": (
+            bearer,
+            {"kind": "photos"},
+            [("files", ("a.jpg", bytes(4_200_000)))],
+            413,
+        ),
+    }
+    for what, (headers, data, files, status) in refusals.items():
+        r = env.client.post(path, data=data, files=files or None, headers=headers)
+        assert r.status_code == status, (what, r.text)
+        assert "code" in r.json()["error"], (what, r.text)
+    assert len(env.service.jobs.list()) == jobs_before
+    assert env.uploads_left() == []

@@ -18,6 +18,7 @@ from fastapi import FastAPI
 
 from faceatlas import __version__
 from faceatlas.api import API_PREFIX, install_api
+from faceatlas.api.routes_uploads import API_UPLOAD_PATH
 from faceatlas.atlas import Atlas
 from faceatlas.config import Settings
 from faceatlas.http.access_log import AccessLogMiddleware
@@ -69,13 +70,15 @@ def create_app(settings: Settings | None = None, *, atlas: Atlas | None = None) 
     pages = install_web(app)
     install_error_handlers(app, pages.error_page)
     batch_bytes = atlas.settings.batch_max_bytes + BODY_SLACK_BYTES
+    upload_bytes = atlas.settings.upload_max_bytes + BODY_SLACK_BYTES
     app.add_middleware(
         BodyLimitMiddleware,
         limit_bytes=atlas.settings.max_upload_bytes + BODY_SLACK_BYTES,
         wider={
             f"{API_PREFIX}/search/batch": batch_bytes,
             "/search/batch": batch_bytes,
-            UPLOAD_PATH: atlas.settings.upload_max_bytes + BODY_SLACK_BYTES,
+            UPLOAD_PATH: upload_bytes,
+            f"{API_PREFIX}{API_UPLOAD_PATH}": upload_bytes,
         },
     )
     app.add_middleware(SecurityHeadersMiddleware)

@@ -14,6 +14,7 @@ from faceatlas.api import (
     routes_identities,
     routes_privacy,
     routes_search,
+    routes_uploads,
     routes_users,
     routes_video,
     routes_watchlists,
@@ -46,5 +47,6 @@ def install_api(app: FastAPI) -> None:
         routes_batch,
         routes_watchlists,
         routes_video,
+        routes_uploads,
     ):
         app.include_router(module.router, prefix=API_PREFIX, responses=ERROR_RESPONSES)

@@ -9,11 +9,10 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse, Response
-from starlette.datastructures import UploadFile
 
 from faceatlas.accounts import Credential, Role
-from faceatlas.errors import FaceAtlasError, InvalidRequestError
-from faceatlas.services.uploads import IncomingFile, UploadKind
+from faceatlas.errors import FaceAtlasError
+from faceatlas.http.ingest_uploads import read_ingest_form, upload_files, upload_kind
 from faceatlas.types import RowId
 from faceatlas.web.pages import check_form_csrf, pages_of, service_of, session
 
@@ -24,9 +23,6 @@ router = APIRouter()
 UPLOAD_PATH = "/ingest/upload"
 """Where uploads are posted: the one path whose request body may reach ``upload_max_bytes``."""
 JOBS_SHOWN = 10
-FIELDS = 8
-"""Form fields besides the files (the CSRF token and the kind): more are refused."""
-FIELD_BYTES = 64 * 1024
 
 
 def _upload_page(
@@ -70,22 +66,10 @@ def upload_page(request: Request) -> Response:
 async def upload(request: Request) -> Response:
     credential = session(request, Role.ADMIN)  # before the body is read
     service = service_of(request)
-    form = await request.form(
-        max_files=service.settings.upload_max_files + 1,
-        max_fields=FIELDS,
-        max_part_size=FIELD_BYTES,
-    )
+    form = await read_ingest_form(request, service.settings)
     try:
         check_form_csrf(credential, form.get("csrf_token"))
-        try:
-            kind = UploadKind(str(form.get("kind", "")))
-        except ValueError:
-            raise InvalidRequestError("choose what you upload: photos, urls or warc") from None
-        files = [
-            IncomingFile(f.filename or "", f.file)
-            for f in form.getlist("files")
-            if isinstance(f, UploadFile) and f.filename
-        ]
+        kind, files = upload_kind(form), upload_files(form)
         job = await run_in_threadpool(service.uploads.start, credential.user, kind, files)
     except FaceAtlasError as exc:
         if exc.http_status in (401, 403):
