@@ -21,6 +21,7 @@ from faceatlas.accounts import Role
 from faceatlas.server import create_app
 from faceatlas.services import Service
 from tests.test_api import CASE
+from tests.videoclips import CLIP_PEOPLE, people_in_turn
 from tests.webfixtures import lfw, write_warc
 from tests.webkit import make_user, signed_in
 
@@ -63,6 +64,7 @@ def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Env]:
         archive_max_entries=20,
         archive_max_total_bytes=5_000_000,
         max_file_bytes=2_000_000,
+        video_max_duration_s=3.5,
     )
     stale = root / "uploads" / "left-by-a-stopped-server"
     stale.mkdir(parents=True)
@@ -157,6 +159,34 @@ def test_a_zip_becomes_a_job_and_each_bad_entry_fails_alone(
         "people.zip/people/obama/obama.jpg",
         "people.zip/people/obama/obama2.jpg",
     }
+
+
+def test_videos_in_a_zip_become_faces_with_time_spans_within_the_budget(
+    env: Env, faces_dir: Path
+) -> None:
+    clip = people_in_turn(faces_dir, seconds=2)  # Powell 0-2 s, Blair 2-4 s, Bush 4-6 s
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as z:
+        z.writestr("clips/turn.mp4", clip)
+        z.writestr("clips/minutes.mp4", b"minutes of the meeting, not a video\n" * 20)
+    r = env.upload("photos", ("clips.zip", out.getvalue()))
+    assert r.status_code == 303, r.text  # type: ignore[attr-defined]
+    job_id = int(r.headers["location"].rsplit("/", 1)[1])  # type: ignore[attr-defined]
+    job = env.service.jobs.wait(job_id, timeout_s=120)
+    assert job.status == "finished", job
+    counts = job.report["counts"]
+    assert counts["videos"] == 1 and counts["new_images"] == 1
+    # The video budget (3.5 s: frames at 0 to 3 s) holds in a zip as in a folder: no Bush.
+    assert counts["video_frames"] == 4 and counts["video_budget:duration"] == 1
+    assert counts["faces"] == 2 and counts["failed:not_a_video"] == 1
+    for i, person in enumerate(CLIP_PEOPLE[:2]):
+        hits = [h for h in env.atlas.search(lfw(faces_dir, person, 3)).hits if h.span]
+        assert hits, person
+        top = hits[0]
+        assert top.span is not None and top.image.format == "mp4"
+        assert top.sightings[0].locator == "clips.zip/clips/turn.mp4"
+        assert i * 2 <= top.span.start_s <= top.span.end_s < (i + 1) * 2
+    assert not [h for h in env.atlas.search(lfw(faces_dir, CLIP_PEOPLE[2], 3)).hits if h.span]
 
 
 def test_bombs_and_oversized_uploads_are_refused_before_any_job(

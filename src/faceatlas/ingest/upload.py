@@ -1,12 +1,15 @@
-"""Photos an administrator uploaded: image files and zipped folders, saved by the server.
+"""Photos and videos an administrator uploaded: image and video files and zipped folders,
+saved by the server.
 
 Every uploaded file is one item, except a zip, whose entries are the items. Entries are
 read straight out of the archive into memory, never extracted, so no entry's name is ever
 used as a path. Before any entry is read the archive is held to the limits (entries, bytes
 once uncompressed); each entry is then held to ``max_file_bytes`` and refused, as a
 per-item failure, when its name is unsafe (``unsafe_name``), when it is itself an archive
-(``nested_archive``) or when it is not an image file (``not_an_image``). Folders and macOS
-``__MACOSX/`` metadata are not items.
+(``nested_archive``) or when it is neither an image nor a video file (``not_an_image``,
+by name: the suffixes a folder walk picks up). A video entry is analysed as a folder's video
+is, under the same video budget (``FACEATLAS_VIDEO_*``); one named as a video must hold one
+(``not_a_video``). Folders and macOS ``__MACOSX/`` metadata are not items.
 
 Sightings keep the uploaded file's name, or the zip's name and the entry's path
 (``people.zip/obama/obama1.jpg``): where the photo came from after the upload is gone.
@@ -29,7 +32,7 @@ from faceatlas.errors import (
     NotAnImageError,
     UnsafeNameError,
 )
-from faceatlas.ingest.folder import IMAGE_SUFFIXES, read_file
+from faceatlas.ingest.folder import MEDIA_SUFFIXES, read_file
 from faceatlas.ingest.source import SourceItem
 from faceatlas.types import Closing, record
 
@@ -166,8 +169,10 @@ class _Archive:
             raise UnsafeNameError(f"entry name {member!r} leaves its folder or is absolute")
         if member.lower().endswith(ARCHIVE_SUFFIXES):
             raise NestedArchiveError(f"{member} is an archive inside {self.upload.name}")
-        if PurePosixPath(member).suffix.lower() not in IMAGE_SUFFIXES:
-            raise NotAnImageError(f"{member} is not an image file; only images are ingested")
+        if PurePosixPath(member).suffix.lower() not in MEDIA_SUFFIXES:
+            raise NotAnImageError(
+                f"{member} is not an image or video file; only images and videos are ingested"
+            )
         if info.flag_bits & 0x1:
             raise ArchiveError(f"{member} is encrypted")
         if info.file_size > self.limits.max_entry_bytes:
@@ -190,7 +195,7 @@ class _Archive:
 
 
 class UploadSource(Closing):
-    """The files of one upload (``job_id``): images, and zips whose entries are images."""
+    """The files of one upload (``job_id``): images, videos, and zips whose entries are."""
 
     kind = UPLOAD_KIND
 
@@ -255,8 +260,8 @@ class UploadSource(Closing):
         return self._read_file(upload)
 
     def _read_file(self, upload: UploadedFile) -> bytes:
-        if PurePosixPath(upload.name).suffix.lower() not in IMAGE_SUFFIXES:
-            raise NotAnImageError(f"{upload.name} is not an image file or a zip of images")
+        if PurePosixPath(upload.name).suffix.lower() not in MEDIA_SUFFIXES:
+            raise NotAnImageError(f"{upload.name} is not an image or video file, or a zip of them")
         return read_file(upload.path, self.limits.max_entry_bytes, upload.name)
 
     def close(self) -> None:
