@@ -49,19 +49,26 @@ def test_loading_commands_twice_registers_each_once() -> None:
         assert len(names) == len(set(names)), names
 
 
-def test_stats_reads_the_gallery_alone(tmp_path: Path) -> None:
-    """``faceatlas stats`` opens the catalog and index only: no facade, cases, PDF library,
-    ingestion or engine runtime is imported."""
-    heavy = ("faceatlas.atlas", "faceatlas.cases", "faceatlas.ingest", "fpdf", "onnxruntime")
+def stats_in_a_process(atlas: Path, heavy: tuple[str, ...]) -> tuple[str, str]:
+    """``faceatlas stats --json`` on ``atlas`` in a fresh process: its output, and which of
+    the ``heavy`` modules it imported (comma-separated)."""
     code = (
         "import atexit, sys\n"
         f"atexit.register(lambda: sys.stderr.write('LOADED ' + ','.join(m for m in {heavy!r} "
         "if m in sys.modules)))\n"
         "from faceatlas.cli import main\n"
-        f"sys.argv = ['faceatlas', 'stats', '--json', '--atlas', {str(tmp_path)!r}]\n"
+        f"sys.argv = ['faceatlas', 'stats', '--json', '--atlas', {str(atlas)!r}]\n"
         "main()\n"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
-    assert '"images": 0' in done.stdout
-    assert done.stderr.rsplit("LOADED ", 1)[1].strip() == ""
+    return done.stdout, done.stderr.rsplit("LOADED ", 1)[1].strip()
+
+
+def test_stats_reads_the_gallery_alone(tmp_path: Path) -> None:
+    """``faceatlas stats`` opens the catalog and index only: no facade, cases, PDF library,
+    ingestion or engine runtime is imported."""
+    heavy = ("faceatlas.atlas", "faceatlas.cases", "faceatlas.ingest", "fpdf", "onnxruntime")
+    out, loaded = stats_in_a_process(tmp_path, heavy)
+    assert '"images": 0' in out
+    assert loaded == ""

@@ -28,19 +28,16 @@ from faceatlas.engine import (
 )
 from faceatlas.errors import AtlasLockedError, ModelMismatchError, NotFoundError
 from faceatlas.index import VectorIndex, open_index
+from faceatlas.index.saved import INDEX_DIR, in_step
 from faceatlas.store import Catalog, FaceRecord
 from faceatlas.store.migrations import GENERATION_META
+from faceatlas.store.summary import CATALOG_FILE, META_DIM, META_INDEX_DIRTY, META_MODEL_ID
 from faceatlas.timing import StageTimer
 from faceatlas.types import AnalyzedFace
 
 __all__ = ["CATALOG_FILE", "INDEX_DIR", "LOCK_FILE", "FromGallery", "Gallery", "writer_lock"]
 
-CATALOG_FILE = "catalog.sqlite3"
-INDEX_DIR = "index"
 LOCK_FILE = "writer.lock"
-META_MODEL_ID = "model_id"
-META_DIM = "embedding_dim"
-META_INDEX_DIRTY = "index_dirty"
 
 
 class Gallery:
@@ -145,12 +142,8 @@ class Gallery:
         count, watermark = self.catalog.embedding_watermark(self.model_id)
         state = self.index.state()
         dirty = self.catalog.get_meta(META_INDEX_DIRTY) == "1"
-        if (
-            not dirty
-            and state is not None
-            and state.watermark == watermark
-            and len(self.index) == count
-        ):
+        held = None if state is None else (len(self.index), state.watermark)
+        if in_step(held, (count, watermark), dirty=dirty):
             if self.index.needs_rebuild():
                 self.rebuild_index()
                 return "rebuilt"

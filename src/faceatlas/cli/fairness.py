@@ -19,7 +19,7 @@ __all__ = ["register"]
 def shipped_path(model_id: str) -> Path:
     """Where the package keeps the scorer of ``model_id`` (the source tree when editable)."""
     import faceatlas.search
-    from faceatlas.search.fairness import DATA_DIR, shipped_name
+    from faceatlas.search.threshold import DATA_DIR, shipped_name
 
     return Path(faceatlas.search.__file__).parent / DATA_DIR / shipped_name(model_id)
 

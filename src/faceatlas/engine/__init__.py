@@ -1,17 +1,21 @@
-"""Face engines behind the :class:`FaceEngine` protocol."""
+"""Face engines behind the :class:`FaceEngine` protocol.
+
+The names below load with their module on first use (:mod:`faceatlas.lazy`): which model an
+engine makes (:mod:`faceatlas.engine.names`) is known without NumPy or ONNX Runtime.
+"""
 
 from __future__ import annotations
 
-from dataclasses import fields
+from typing import TYPE_CHECKING
 
-from faceatlas.choices import DetectorKind, DlibBackend, EngineName, ExecutionProvider
-from faceatlas.config import Settings
-from faceatlas.engine.analyze import analyze_faces, thumbnail_jpeg
-from faceatlas.engine.card import ModelCard, card_of
-from faceatlas.engine.decode import DecodedImage, decode_image
-from faceatlas.engine.protocol import FaceEngine
-from faceatlas.errors import ConfigError
-from faceatlas.types import record
+from faceatlas.lazy import lazy_exports
+
+if TYPE_CHECKING:
+    from faceatlas.engine.analyze import analyze_faces, thumbnail_jpeg
+    from faceatlas.engine.card import ModelCard, card_of
+    from faceatlas.engine.decode import DecodedImage, decode_image
+    from faceatlas.engine.protocol import FaceEngine
+    from faceatlas.engine.spec import EngineSpec, create_engine, shipped_card
 
 __all__ = [
     "DecodedImage",
@@ -26,64 +30,13 @@ __all__ = [
     "thumbnail_jpeg",
 ]
 
-
-@record
-class EngineSpec:
-    """Everything needed to build an engine in another process (picklable)."""
-
-    engine: EngineName = EngineName.SFACE
-    detector: DetectorKind = DetectorKind.YUNET
-    upsample: int = 1
-    min_face_px: int = 20
-    dlib_backend: DlibBackend = DlibBackend.ONNX
-    execution_providers: tuple[ExecutionProvider, ...] = (ExecutionProvider.CPU,)
-
-    @classmethod
-    def from_settings(cls, settings: Settings) -> EngineSpec:
-        """The spec's fields are the settings of the same names."""
-        return cls(**{f.name: getattr(settings, f.name) for f in fields(cls)})
-
-    @classmethod
-    def for_engine(cls, engine: EngineName, **changes: object) -> EngineSpec:
-        """The spec of ``engine`` with its default detector and upsampling, then ``changes``."""
-        return cls.from_settings(Settings(engine=engine, **changes))  # type: ignore[arg-type]
-
-
-def create_engine(spec: EngineSpec) -> FaceEngine:
-    """Build (but do not load) the engine ``spec`` names."""
-    if spec.engine is EngineName.DLIB:
-        from faceatlas.engine.dlib_engine import DlibEngine, DlibOptions
-
-        return DlibEngine(
-            DlibOptions(
-                detector=spec.detector,
-                upsample=spec.upsample,
-                min_face_px=spec.min_face_px,
-                backend=spec.dlib_backend,
-                providers=spec.execution_providers,
-            )
-        )
-    if spec.engine is EngineName.SFACE:
-        from faceatlas.engine.sface_engine import SFaceEngine, SFaceOptions
-
-        if spec.detector is not DetectorKind.YUNET:
-            raise ConfigError(f"engine sface detects with yunet, not {spec.detector}")
-        return SFaceEngine(
-            SFaceOptions(
-                upsample=spec.upsample,
-                min_face_px=spec.min_face_px,
-                providers=spec.execution_providers,
-            )
-        )
-    raise ConfigError(f"unknown engine {spec.engine!r}")
-
-
-def shipped_card(model_id: str) -> ModelCard:
-    """The card of a model that ships with FaceAtlas; :class:`ConfigError` for any other."""
-    from faceatlas.engine.dlib_engine import DLIB_CARD
-    from faceatlas.engine.sface_card import SFACE_CARD
-
-    for card in (SFACE_CARD, DLIB_CARD):
-        if card.model_id == model_id:
-            return card
-    raise ConfigError(f"no model card ships for {model_id!r}")
+__getattr__, __dir__ = lazy_exports(
+    __name__,
+    {
+        "faceatlas.engine.analyze": ("analyze_faces", "thumbnail_jpeg"),
+        "faceatlas.engine.card": ("ModelCard", "card_of"),
+        "faceatlas.engine.decode": ("DecodedImage", "decode_image"),
+        "faceatlas.engine.protocol": ("FaceEngine",),
+        "faceatlas.engine.spec": ("EngineSpec", "create_engine", "shipped_card"),
+    },
+)

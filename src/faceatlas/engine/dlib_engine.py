@@ -12,13 +12,13 @@ import numpy as np
 
 from faceatlas.choices import DetectorKind, DlibBackend, ExecutionProvider
 from faceatlas.engine.card import ModelCard
+from faceatlas.engine.names import DLIB_MODEL_ID
 from faceatlas.engine.providers import ProviderChoice
 from faceatlas.errors import ConfigError
 from faceatlas.types import Box, DetectedFace, Point, RGBImage, Vectors, record
 
 __all__ = ["DLIB_CARD", "DLIB_MODEL_ID", "DlibEngine", "DlibOptions", "dlib_model_paths"]
 
-DLIB_MODEL_ID = "dlib-resnet-v1"
 DLIB_CARD = ModelCard(
     model_id=DLIB_MODEL_ID,
     scale="cosine of 128-d dlib ResNet embeddings: different people mostly 0.80 to 0.92, the "

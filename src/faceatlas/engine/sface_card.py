@@ -4,11 +4,11 @@ read without loading ONNX Runtime."""
 from __future__ import annotations
 
 from faceatlas.engine.card import ModelCard
+from faceatlas.engine.names import SFACE_MODEL_ID
 from faceatlas.engine.probe_gate import ProbeFloors
 
 __all__ = ["SFACE_CARD", "SFACE_MODEL_ID", "SFACE_PROBE_FLOORS"]
 
-SFACE_MODEL_ID = "sface-2021dec-int8bq"
 SFACE_PROBE_FLOORS = ProbeFloors(
     box_px_warn=32,
     sharpness_refuse=4.0,

@@ -18,6 +18,7 @@ import numpy as np
 from faceatlas.errors import FaceIndexError, ModelMismatchError
 from faceatlas.index.files import write_index_files
 from faceatlas.index.protocol import Ids, IndexHit, IndexState
+from faceatlas.index.saved import state_file
 from faceatlas.types import Vectors
 
 __all__ = ["FaissIndexBase", "IndexBase", "faiss_hits"]
@@ -89,7 +90,7 @@ class FaissIndexBase(IndexBase):
 
     @property
     def state_path(self) -> Path:
-        return self.directory / f"{self._model_id}{self.suffix}.json"
+        return state_file(self.directory, self._model_id, self.suffix)
 
     def _fresh(self) -> Any:
         """An empty exact index (``IDMap2,Flat``)."""

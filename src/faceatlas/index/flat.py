@@ -10,6 +10,7 @@ import numpy as np
 
 from faceatlas.index.base import FaissIndexBase, faiss_hits
 from faceatlas.index.protocol import Ids, IndexHit, IndexState
+from faceatlas.index.saved import FLAT_SPEC, flat_stats
 from faceatlas.types import Vectors
 
 __all__ = ["FlatIndex"]
@@ -24,7 +25,7 @@ class FlatIndex(FaissIndexBase):
     between them is detected on open.
     """
 
-    spec = "IDMap2,Flat"
+    spec = FLAT_SPEC
 
     def __init__(self, directory: Path, model_id: str, dim: int) -> None:
         super().__init__(directory, model_id, dim)
@@ -53,15 +54,7 @@ class FlatIndex(FaissIndexBase):
         self._saved = state
 
     def stats(self) -> dict[str, Any]:
-        return {
-            "backend": "faiss-flat",
-            "spec": self.spec,
-            "model_id": self._model_id,
-            "dim": self._dim,
-            "count": len(self),
-            "bytes_per_vector": self._dim * 4 + 8,
-            "memory_bytes": len(self) * (self._dim * 4 + 8),
-        }
+        return flat_stats(self._model_id, self._dim, len(self))
 
     def needs_rebuild(self) -> bool:
         return False

@@ -22,7 +22,6 @@ from __future__ import annotations
 import io
 import json
 import math
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +36,7 @@ from faceatlas.search.fmr import (
     grid_of,
     wilson_interval,
 )
+from faceatlas.search.threshold import shipped_name, shipped_resource
 from faceatlas.types import record
 
 __all__ = [
@@ -50,8 +50,6 @@ __all__ = [
 ]
 
 Floats = npt.NDArray[np.float32]
-DATA_PACKAGE = "faceatlas.search"
-DATA_DIR = "data"
 UNREACHABLE = 1.0 + 1e-6
 """A threshold above every possible score (cosine <= 1, offsets >= 0): nothing is returned."""
 
@@ -258,17 +256,13 @@ class FairScorer:
     @classmethod
     def shipped(cls, model_id: str) -> FairScorer | None:
         """The scorer fitted for ``model_id`` that ships with the package, if any."""
-        resource = resources.files(DATA_PACKAGE).joinpath(f"{DATA_DIR}/{shipped_name(model_id)}")
+        resource = shipped_resource(model_id)
         if not resource.is_file():
             return None
         scorer = cls.from_bytes(resource.read_bytes())
         if scorer.model_id != model_id:
             raise ValueError(f"{shipped_name(model_id)} was fitted for {scorer.model_id}")
         return scorer
-
-
-def shipped_name(model_id: str) -> str:
-    return f"fairness-{model_id}.npz"
 
 
 def _sig(value: float) -> float:

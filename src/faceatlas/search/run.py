@@ -1,7 +1,7 @@
 """One search, from a probe embedding to typed results: threshold, candidates, error rates.
 
-The threshold in force is chosen by :func:`threshold_in_force`; a target false-candidate
-rate per search may only tighten it (:func:`tighten_for_fpir`). Candidates come from the
+The threshold in force is chosen by :func:`~faceatlas.search.threshold.threshold_in_force`; a
+target false-candidate rate per search may only tighten it (:func:`tighten_for_fpir`). Candidates come from the
 index, pass the caller's blocklist filter, are re-ranked on the fair score and assembled with
 their catalog records and error estimates by :func:`run_search`.
 """
@@ -14,7 +14,6 @@ from typing import Any
 import numpy as np
 
 from faceatlas.choices import MAX_TOP_K
-from faceatlas.engine.card import ModelCard
 from faceatlas.errors import InvalidRequestError
 from faceatlas.index.protocol import IndexHit, VectorIndex
 from faceatlas.search.candidates import VectorLookup, fetch_size, rank_candidates
@@ -25,25 +24,7 @@ from faceatlas.store.records import FaceRecord
 from faceatlas.timing import StageTimer
 from faceatlas.types import record, record_as
 
-__all__ = ["SearchSetup", "run_search", "threshold_in_force", "tighten_for_fpir"]
-
-
-def threshold_in_force(
-    settings_value: float | None,
-    calibrated: float | None,
-    scorer: FairScorer | None,
-    card: ModelCard,
-) -> tuple[float, str]:
-    """The first of: the configured threshold, the atlas's calibration, the shipped fair
-    threshold, the model card's own; with where it comes from. A model that states no
-    search threshold is refused (:class:`ConfigError`) until one of the others gives one."""
-    if settings_value is not None:
-        return settings_value, "settings"
-    if calibrated is not None:
-        return calibrated, "calibration"
-    if scorer is not None:
-        return scorer.threshold, "fair default"
-    return card.required("search_min_similarity"), "default"
+__all__ = ["SearchSetup", "run_search", "tighten_for_fpir"]
 
 
 def tighten_for_fpir(

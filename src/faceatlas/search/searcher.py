@@ -22,9 +22,11 @@ from faceatlas.index.protocol import IndexHit
 from faceatlas.search.fairness import FairScorer
 from faceatlas.search.fmr import FmrMapping
 from faceatlas.search.results import ProbeFace, ProbeTrack, SearchResult
-from faceatlas.search.run import SearchSetup, run_search, threshold_in_force, tighten_for_fpir
+from faceatlas.search.run import SearchSetup, run_search, tighten_for_fpir
+from faceatlas.search.threshold import threshold_in_force
 from faceatlas.search.video import TrackProbe, probe_tracks
 from faceatlas.store.calibrations import CalibrationRecord, latest_calibration, save_calibration
+from faceatlas.store.summary import threshold_meta_key
 from faceatlas.timing import StageTimer
 from faceatlas.types import AnalyzedFace
 
@@ -61,12 +63,13 @@ class Searcher:
     def threshold(self) -> tuple[float, str]:
         """The search threshold in force and where it comes from."""
         g = self.gallery
-        calibrated = g.catalog.get_meta(f"calibrated_threshold:{g.model_id}")
+        calibrated = g.catalog.get_meta(threshold_meta_key(g.model_id))
+        scorer = self.fair_scorer()
         return threshold_in_force(
             g.settings.min_similarity,
             None if calibrated is None else float(calibrated),
-            self.fair_scorer(),
-            g.card,
+            None if scorer is None else scorer.threshold,
+            lambda: g.card,
         )
 
     def search_threshold(self) -> tuple[float, str]:

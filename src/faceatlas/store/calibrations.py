@@ -16,13 +16,10 @@ import sqlalchemy as sa
 from faceatlas.store import schema as t
 from faceatlas.store.catalog import Catalog
 from faceatlas.store.rows import new_id, record_from, values_of
+from faceatlas.store.summary import threshold_meta_key
 from faceatlas.types import record
 
 __all__ = ["CalibrationRecord", "latest_calibration", "save_calibration", "threshold_meta_key"]
-
-
-def threshold_meta_key(model_id: str) -> str:
-    return f"calibrated_threshold:{model_id}"
 
 
 @record

@@ -17,6 +17,7 @@ from faceatlas.store.provenance import ContentHash
 from faceatlas.store.records import FaceRecord, ImageRecord, SightingRecord, StoredFace
 from faceatlas.store.rows import Repository, record_from, rows_in, utc_now
 from faceatlas.store.spans import spans_of
+from faceatlas.store.summary import COUNTED_TABLES
 from faceatlas.store.writer import CatalogWriter, NewSighting
 from faceatlas.types import Vectors
 
@@ -238,17 +239,7 @@ class Catalog(Repository):
         return self._one(query, lambda row: bytes(row[0]))
 
     def counts(self) -> dict[str, int]:
-        return {
-            name: self._count(table)
-            for name, table in (
-                ("sources", t.sources),
-                ("images", t.images),
-                ("sightings", t.sightings),
-                ("faces", t.faces),
-                ("embeddings", t.embeddings),
-                ("failures", t.ingest_failures),
-            )
-        }
+        return {name: self._count(t.metadata.tables[table]) for name, table in COUNTED_TABLES}
 
     def failures(self, limit: int = 100) -> list[dict[str, str]]:
         rows = self._all(
