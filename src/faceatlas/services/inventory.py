@@ -9,8 +9,8 @@ calibration or the shipped fair scorer's metadata (:mod:`faceatlas.search.thresh
 NumPy, SQLAlchemy, FAISS or ONNX Runtime is imported. The index count given is the sidecar's,
 and only when it is in step with the catalog (the count and highest id of the model's
 embeddings, no erasure pending); any other atlas (another store or backend, a model other than
-the engine's, an index to catch up or rebuild, a catalog to create or migrate) is opened
-whole, as every other command opens it, and reported the same way.
+the engine's, an index to catch up or rebuild, a catalog to create or lacking a table read
+here) is opened whole, as every other command opens it, and reported the same way.
 """
 
 from __future__ import annotations
