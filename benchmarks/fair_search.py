@@ -25,6 +25,7 @@ from pathlib import Path
 from faceatlas import Atlas, Settings
 from faceatlas.choices import EngineName
 from faceatlas.errors import FaceAtlasError
+from lfw_model import ingest_progress
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -63,7 +64,7 @@ def main() -> None:
             (incoming / p.name).symlink_to(p.resolve())
         base = Settings(atlas_dir=root, engine=EngineName.SFACE)
         with Atlas.open(settings=base) as atlas:
-            atlas.ingest(incoming, workers=args.workers)
+            atlas.ingest(incoming, workers=args.workers, progress=ingest_progress)
             faces = len(atlas.index)
         atlases = {
             "raw": Atlas.open(settings=base.with_overrides(fair_scoring=False)),

@@ -9,7 +9,10 @@ two ``-log10(FMR)``. Reported, for SFace alone, dlib alone and the fusion:
   that gives FMR 1e-5 on the calibration half's impostor pairs (LFW and UTKFace pooled);
 * embedding time per photo of each model, measured in the same run (the fusion costs both).
 
-    python benchmarks/fusion.py [--faces ../shared/faces] [--workers 2]
+    python benchmarks/fusion.py [--faces ../shared/faces] [--workers 2] [--sample 60]
+
+``--sample N`` (a quick run) keeps N LFW calibration people, N UTKFace photos and about N View 2
+pairs (the same share of each fold and label).
 
 The fair scorer is not applied here: this compares the models' raw scores and their fusion.
 """
@@ -34,6 +37,7 @@ from faceatlas.eval.embedded import (
 from faceatlas.eval.metrics import k_fold_accuracy, threshold_at_far
 from faceatlas.eval.rates import rate
 from faceatlas.search import FmrMapping
+from lfw_model import embedding_progress
 
 ROOT = Path(__file__).resolve().parent.parent
 TARGET = 1e-5
@@ -63,29 +67,37 @@ def main() -> None:
     parser.add_argument("--faces", type=Path, default=ROOT.parent / "shared" / "faces")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--cache-dir", type=Path, default=None)
+    parser.add_argument("--sample", type=int, default=0, help="a quick run on N of each (0: all)")
     args = parser.parse_args()
     specs = {
         "sface": EngineSpec.for_engine(EngineName.SFACE),
         "dlib": EngineSpec.for_engine(EngineName.DLIB),
     }
     pairs = read_lfw_pairs(args.faces / "lfw" / "pairs.txt", args.faces / "lfw" / "images")
+    if args.sample:  # View 2 holds 10 folds of 300 mated then 300 non-mated pairs
+        per_half_fold = max(1, args.sample // 20)
+        pairs = [p for i, p in enumerate(pairs) if i % 300 < per_half_fold]
     view2_paths = sorted({p.a for p in pairs} | {p.b for p in pairs})
     lfw = lfw_corpus(args.faces / "lfw")
     fit_lfw = lfw.half(Half.CALIBRATION)
     cap = {i[0] for i in fit_lfw.by_identity().values()}  # one photo a person keeps dlib cheap
-    fit_lfw = fit_lfw.subset(sorted(cap))
+    fit_lfw = fit_lfw.subset(sorted(cap)[: args.sample or None])
     utk = utkface_corpus(args.faces / "utkface")
+    utk = utk.subset(range(min(len(utk.paths), args.sample or len(utk.paths))))
     view2 = Corpus("lfw-view2", tuple(view2_paths), tuple(p.parent.name for p in view2_paths))
     fused_parts: dict[str, dict[str, np.ndarray]] = {}
     mappings: dict[str, FmrMapping] = {}
     for name, spec in specs.items():
-        fit = [embed_corpus(c, spec, workers=args.workers, cache_dir=args.cache_dir)
+        fit = [embed_corpus(c, spec, workers=args.workers, cache_dir=args.cache_dir,
+                            progress=embedding_progress)
                for c in (fit_lfw, utk)]  # fmt: skip
         parts = [fit[0], fit[1].half(Half.CALIBRATION)]
         vectors = np.concatenate([p.vectors for p in parts])
         codes = identity_codes([f"{p.corpus.name}|{i}" for p in parts for i in p.corpus.identities])
         mappings[name] = FmrMapping.from_scores(cross_identity_scores(vectors, codes))
-        v2 = embed_corpus(view2, spec, workers=args.workers, cache_dir=args.cache_dir)
+        v2 = embed_corpus(
+            view2, spec, workers=args.workers, cache_dir=args.cache_dir, progress=embedding_progress
+        )
         where = {str(p): i for i, p in enumerate(v2.corpus.paths)}
         a = v2.vectors[[where[str(p.a)] for p in pairs]]
         b = v2.vectors[[where[str(p.b)] for p in pairs]]
@@ -134,7 +146,7 @@ def main() -> None:
                 r = rate(int((s["utk"][both] >= t).sum()), int(both.sum()))
                 cells.append(f"{r.errors:>5}/{r.trials:<7,} {r.value:.0e}")
         print(f"{name:8} {acc:10.4f}  {t:9.4f}  " + "  ".join(f"{c:>18}" for c in cells))
-    sample = list(view2_paths[:: max(1, len(view2_paths) // 150)])
+    sample = list(view2_paths[:: max(1, len(view2_paths) // 150)])[: args.sample or None]
     times = {name: embed_time(spec, sample) for name, spec in specs.items()}
     print(
         f"embedding time per photo ({len(sample)} photos, one core): "

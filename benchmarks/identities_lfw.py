@@ -41,6 +41,7 @@ from faceatlas.eval.embed import _cache_file, default_cache_dir, embed_photos
 from faceatlas.identity.clustering import ClusterParams, ClusterState, cluster_faces
 from faceatlas.identity.ranking import IdentityScore, probe_vector, rank_identities
 from faceatlas.index import FlatIndex
+from lfw_model import embedding_progress
 
 ROOT = Path(__file__).resolve().parent.parent
 CW_SIMILARITIES = {
@@ -81,7 +82,8 @@ def load(
         status = np.asarray([known[str(p.resolve())][1] for p in keep])
         paths = keep
     else:
-        emb = embed_photos(paths, EngineSpec.for_engine(EngineName(engine)), workers=2)
+        spec = EngineSpec.for_engine(EngineName(engine))
+        emb = embed_photos(paths, spec, workers=2, progress=embedding_progress)
         vecs, status = emb.vectors, emb.status
     ok = status != 2
     labels = [p.parent.name for p in paths]

@@ -15,8 +15,12 @@ from __future__ import annotations
 
 import argparse
 import itertools
+import sys
 from dataclasses import replace
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.identities_lfw import ROOT, load, run_density, split_of
 from faceatlas.choices import EngineName
@@ -49,6 +53,7 @@ def main() -> None:
     parser.add_argument("--faces", type=Path, default=ROOT.parent / "shared" / "faces")
     parser.add_argument("--cache-only", action="store_true")
     parser.add_argument("--engine", choices=sorted(GRIDS), default="sface")
+    parser.add_argument("--limit", type=int, help="try the first N settings of the grid only")
     args = parser.parse_args()
     _, vecs, labels = load(args.faces, args.cache_only, "all", args.engine)
     engine_params = ClusterParams.from_settings(Settings(engine=EngineName(args.engine)))
@@ -56,7 +61,7 @@ def main() -> None:
     dev_labels = [labels[i] for i in dev]
     print(f"all photos: {len(labels)}; scored on dev people: {len(dev)} photos")
     best: tuple[float, ClusterParams] | None = None
-    for sim, min_faces, centroid, votes, join in GRIDS[args.engine]:
+    for sim, min_faces, centroid, votes, join in GRIDS[args.engine][: args.limit]:
         params = replace(
             engine_params,
             min_similarity=sim,

@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import sys
 import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
@@ -27,6 +28,7 @@ from faceatlas.engine import EngineSpec
 from faceatlas.eval.datasets import read_lfw_pairs
 from faceatlas.eval.embed import default_cache_dir
 from faceatlas.eval.lfw import run_lfw, select_pairs, verification_report
+from lfw_model import embedding_progress
 
 
 def baseline_embed(path: str) -> tuple[np.ndarray, bool]:
@@ -66,6 +68,7 @@ def main() -> None:
         EngineSpec.for_engine(EngineName.DLIB),
         limit=args.limit,
         workers=args.workers,
+        progress=embedding_progress,
     )
     ours_s = time.perf_counter() - started
 
@@ -80,7 +83,11 @@ def main() -> None:
     todo = [p for p in photos if p not in known]
     started = time.perf_counter()
     with ProcessPoolExecutor(args.workers) as pool:
-        known.update(zip(todo, pool.map(baseline_embed, todo, chunksize=16), strict=True))
+        results = pool.map(baseline_embed, todo, chunksize=16)
+        for done, (path, result) in enumerate(zip(todo, results, strict=True), 1):
+            known[path] = result
+            if done == len(todo) or done % max(1, len(todo) // 20) == 0:
+                print(f"face_recognition baseline: {done}/{len(todo)} photos", file=sys.stderr)
     base_s = time.perf_counter() - started
     cache.parent.mkdir(parents=True, exist_ok=True)
     keys = sorted(known)

@@ -31,6 +31,7 @@ import numpy as np
 from faceatlas.choices import EngineName
 from faceatlas.engine import EngineSpec
 from faceatlas.eval.embed import embed_photos
+from faceatlas.ingest import IngestProgress
 
 FACES = Path(
     os.environ.get("FACEATLAS_TEST_FACES", Path(__file__).resolve().parents[2] / "shared" / "faces")
@@ -50,7 +51,16 @@ class RealSet:
 def embedding_progress(done: int, total: int) -> None:
     """Progress of building the embedding cache, on stderr (about every 5%)."""
     if done == total or done % max(1, total // 20) < 32:
-        sys.stderr.write(f"embedding LFW: {done}/{total} photos\n")
+        sys.stderr.write(f"embedding photos not yet cached: {done}/{total}\n")
+
+
+def ingest_progress(progress: IngestProgress) -> None:
+    """Progress of an ingest, on stderr (about every 5%)."""
+    step = max(1, (progress.total or 2000) // 20)
+    if progress.done % step == 0 or progress.done == progress.total:
+        sys.stderr.write(
+            f"ingested {progress.done}/{progress.total or '?'} items, {progress.faces} faces\n"
+        )
 
 
 def load_lfw_embeddings(

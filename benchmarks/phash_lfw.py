@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import io
 import os
+import sys
 import time
 from pathlib import Path
 
@@ -54,6 +55,8 @@ def main() -> None:
     hashes = np.zeros(len(photos), dtype=np.uint64)
     copy_dist: list[int] = []
     for i, photo in enumerate(photos):
+        if i % 2000 == 0:
+            print(f"hashing: {i}/{len(photos)} photos", file=sys.stderr, flush=True)
         data = photo.read_bytes()
         h = perceptual_hash(data, max_pixels=10**8)
         assert h is not None

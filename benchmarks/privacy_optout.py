@@ -48,6 +48,7 @@ from faceatlas.privacy.matching import (
     OPTOUT_TARGET_FMR,
     best_similarity,
 )
+from lfw_model import embedding_progress
 
 SUBJECTS = 50
 MIN_PHOTOS = 8
@@ -207,7 +208,9 @@ def main() -> None:
     model_id = create_engine(spec).model_id
     search = round(shipped_card(model_id).required("search_min_similarity"), 3)
     grid = np.union1d(GRIDS[engine], [search])
-    es = embed_photos(paths, spec, workers=args.workers, cache_dir=args.cache_dir)
+    es = embed_photos(
+        paths, spec, workers=args.workers, cache_dir=args.cache_dir, progress=embedding_progress
+    )
     detected = es.status == 0
     vectors = es.vectors[detected]
     labels = names[detected]

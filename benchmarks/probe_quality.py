@@ -41,6 +41,7 @@ from faceatlas.eval.corpus import Half, lfw_corpus
 from faceatlas.eval.embedded import embed_corpus
 from faceatlas.eval.rates import rate
 from faceatlas.search.fairness import FairScorer
+from lfw_model import embedding_progress
 
 ROOT = Path(__file__).resolve().parent.parent
 DEGRADATIONS: dict[str, tuple[float, float, float]] = {
@@ -142,7 +143,9 @@ def main() -> None:
     mated_idx = [idx[1] for idx in people.values() if len(idx) > 1][: args.probes]
     mate_row = list(range(len(mated_idx)))
     nonmated_idx = [idx[0] for idx in people.values() if len(idx) == 1][: args.probes]
-    enrolled = embed_corpus(half.subset(gallery_idx), spec, cache_dir=args.cache_dir)
+    enrolled = embed_corpus(
+        half.subset(gallery_idx), spec, cache_dir=args.cache_dir, progress=embedding_progress
+    )
     gallery = enrolled.vectors
     g_off = scorer.face_offsets(gallery)
     jobs = [

@@ -268,12 +268,18 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--out", type=Path)
     parser.add_argument("--keep", action="store_true", help="keep (and reuse) the gallery file")
+    parser.add_argument(
+        "--engine",
+        type=EngineName,
+        default=EngineName.DLIB,
+        help="whose LFW embeddings the synthetic faces are fitted to (default: dlib)",
+    )
     args = parser.parse_args()
     args.nprobe = [int(x) for x in args.nprobe.split(",")]
     args.workdir.mkdir(parents=True, exist_ok=True)
 
     started = time.time()
-    g = build_gallery(args.faces, args.workdir, args.seed, reuse=args.keep)
+    g = build_gallery(args.faces, args.workdir, args.seed, reuse=args.keep, engine=args.engine)
     print(f"gallery of {args.faces} built in {time.time() - started:.0f}s", flush=True)
     print("real LFW   :", g["real_stats"], flush=True)
     print("synthetic  :", g["synth_stats"], flush=True)

@@ -5,8 +5,8 @@
 
 from __future__ import annotations
 
+import argparse
 import json
-import sys
 from pathlib import Path
 
 
@@ -59,5 +59,12 @@ def report(path: Path) -> str:
     return "\n".join(lines)
 
 
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("results", type=Path, nargs="+", help="JSON files scale.py wrote (--out)")
+    args = parser.parse_args()
+    print("\n\n".join(report(p) for p in args.results))
+
+
 if __name__ == "__main__":
-    print("\n\n".join(report(Path(p)) for p in sys.argv[1:]))
+    main()

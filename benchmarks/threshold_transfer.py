@@ -24,6 +24,7 @@ from faceatlas.choices import DlibBackend, EngineName
 from faceatlas.engine import EngineSpec
 from faceatlas.eval.datasets import read_lfw_pairs
 from faceatlas.eval.embed import embed_photos
+from lfw_model import embedding_progress
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -47,11 +48,19 @@ def main() -> None:
     parser.add_argument("--source-cache", type=Path, required=True)
     parser.add_argument("--target-cache", type=Path, required=True)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument(
+        "--pairs",
+        type=int,
+        default=0,
+        help="about this many pairs, spread over every fold (0: all)",
+    )
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
 
     lfw = args.faces_dir / "lfw"
     pairs = read_lfw_pairs(lfw / "pairs.txt", lfw / "images")
+    if args.pairs:
+        pairs = pairs[:: max(1, len(pairs) // args.pairs)]
     photos = sorted({p.a for p in pairs} | {p.b for p in pairs})
     labels = np.unique([p.parent.name for p in photos], return_inverse=True)[1]
     source = embed_photos(
@@ -59,12 +68,14 @@ def main() -> None:
         EngineSpec(engine=EngineName.DLIB, dlib_backend=DlibBackend.DLIB),
         workers=args.workers,
         cache_dir=args.source_cache,
+        progress=embedding_progress,
     )
     target = embed_photos(
         photos,
         EngineSpec.for_engine(EngineName.SFACE),
         workers=args.workers,
         cache_dir=args.target_cache,
+        progress=embedding_progress,
     )
     ok = (source.status != 2) & (target.status != 2)
     src_diff, src_same = pair_similarities(source.vectors[ok], labels[ok])

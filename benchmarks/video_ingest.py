@@ -44,6 +44,7 @@ from faceatlas.engine.video import VideoLimits, VideoSampler
 from faceatlas.eval.corpus import Half, lfw_corpus, split_identities
 from faceatlas.eval.embedded import embed_corpus
 from faceatlas.search.fairness import FairScorer
+from lfw_model import embedding_progress
 
 ROOT = Path(__file__).resolve().parent.parent
 FRAME = (320, 240)
@@ -155,7 +156,13 @@ def calibration(args: argparse.Namespace) -> None:
     spec = EngineSpec()
     corpus = lfw_corpus(args.faces / "lfw")
     held = (
-        embed_corpus(corpus, spec, workers=args.workers, cache_dir=args.cache_dir)
+        embed_corpus(
+            corpus,
+            spec,
+            workers=args.workers,
+            cache_dir=args.cache_dir,
+            progress=embedding_progress,
+        )
         .half(Half.HELD_OUT)
         .usable()
     )
