@@ -209,8 +209,8 @@ def main() -> None:
         "--cache-root",
         type=Path,
         default=None,
-        help="Embedding caches for the LFW runs, one folder per engine "
-        "(default: $FACEATLAS_CACHE_DIR/engines).",
+        help="Embedding caches for the LFW runs, one folder per engine (default: "
+        "$FACEATLAS_CACHE_DIR/engines; sface's: $FACEATLAS_CACHE_DIR, shared with other scripts).",
     )
     parser.add_argument(
         "--dlib-bin-cache",
@@ -273,6 +273,8 @@ def main() -> None:
         print("\nLFW View 2 (10 folds):", flush=True)
         cache_root = args.cache_root or default_cache_dir() / "engines"
         caches = {"dlib-bin": args.dlib_bin_cache} if args.dlib_bin_cache else {}
+        if args.cache_root is None:  # SFace's vectors are the ones every other script caches
+            caches["sface"] = default_cache_dir()
         lfw = lfw_for_engines(
             args.faces_dir, args.workers, cache_root, caches, names, args.lfw_pairs
         )

@@ -34,7 +34,7 @@ import numpy as np
 
 from faceatlas.choices import EngineName
 from faceatlas.config import Settings
-from faceatlas.engine import EngineSpec, create_engine
+from faceatlas.engine import EngineSpec, create_engine, shipped_card
 from faceatlas.eval.clustering import score_clusters
 from faceatlas.eval.datasets import lfw_people
 from faceatlas.eval.embed import _cache_file, default_cache_dir, embed_photos
@@ -52,6 +52,13 @@ CW_SIMILARITIES = {
 documented edge distance 0.5-0.6 is for raw descriptors and joins nearly all of LFW into one
 cluster on unit vectors; these are cosine similarities, turned into the Euclidean distance on
 unit vectors that dlib takes (``sqrt(2 - 2 s)``: dlib 0.30 / 0.33 / 0.36 / 0.40)."""
+
+
+def engine_params(engine: str) -> ClusterParams:
+    """The clustering parameters the atlas uses on ``engine`` (settings, then its model card)."""
+    spec = EngineSpec.for_engine(EngineName(engine))
+    card = shipped_card(create_engine(spec).model_id)
+    return ClusterParams.from_settings(Settings(engine=EngineName(engine)), card)
 
 
 def split_of(person: str) -> str:
@@ -287,7 +294,7 @@ def main() -> None:
         "split_mixed": None if args.split_mixed is None else args.split_mixed == "on",
     }
     params = replace(
-        ClusterParams.from_settings(Settings(engine=EngineName(args.engine))),
+        engine_params(args.engine),
         **{k: v for k, v in given.items() if v is not None},
     )
     names, vecs, labels = load(args.faces, args.cache_only, args.people, args.engine)

@@ -22,9 +22,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.identities_lfw import ROOT, load, run_density, split_of
-from faceatlas.choices import EngineName
-from faceatlas.config import Settings
+from benchmarks.identities_lfw import ROOT, engine_params, load, run_density, split_of
 from faceatlas.eval.clustering import score_clusters
 from faceatlas.identity.clustering import ClusterParams
 
@@ -56,14 +54,14 @@ def main() -> None:
     parser.add_argument("--limit", type=int, help="try the first N settings of the grid only")
     args = parser.parse_args()
     _, vecs, labels = load(args.faces, args.cache_only, "all", args.engine)
-    engine_params = ClusterParams.from_settings(Settings(engine=EngineName(args.engine)))
+    params_now = engine_params(args.engine)
     dev = [i for i, lab in enumerate(labels) if split_of(lab) == "dev"]
     dev_labels = [labels[i] for i in dev]
     print(f"all photos: {len(labels)}; scored on dev people: {len(dev)} photos")
     best: tuple[float, ClusterParams] | None = None
     for sim, min_faces, centroid, votes, join in GRIDS[args.engine][: args.limit]:
         params = replace(
-            engine_params,
+            params_now,
             min_similarity=sim,
             min_faces=min_faces,
             min_centroid_similarity=centroid,

@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -65,7 +66,7 @@ def main() -> None:
     labels = np.unique([p.parent.name for p in photos], return_inverse=True)[1]
     source = embed_photos(
         photos,
-        EngineSpec(engine=EngineName.DLIB, dlib_backend=DlibBackend.DLIB),
+        replace(EngineSpec.for_engine(EngineName.DLIB), dlib_backend=DlibBackend.DLIB),
         workers=args.workers,
         cache_dir=args.source_cache,
         progress=embedding_progress,
