@@ -57,6 +57,7 @@ from faceatlas.eval.embed import (
 from faceatlas.store import NewSighting
 from faceatlas.types import AnalyzedFace, Box, DetectedFace, FaceQuality
 from lfw_model import embedding_progress
+from load_optout_form import attack, selfie
 
 REPO = Path(__file__).resolve().parent.parent
 FACES = Path(os.environ.get("FACEATLAS_TEST_FACES", REPO.parent / "shared" / "faces"))
@@ -213,50 +214,6 @@ def _drive(
     return latencies, errors, time.perf_counter() - start
 
 
-def _selfie(photo: Path, side: int) -> bytes:
-    """A gray canvas ``side`` pixels square with a face in it: a small file, many pixels."""
-    with Image.open(photo) as img:
-        face = img.convert("RGB")
-    canvas = Image.new("RGB", (side, side), (128, 128, 128))
-    canvas.paste(face, ((side - face.width) // 2, (side - face.height) // 2))
-    out = io.BytesIO()
-    canvas.save(out, format="JPEG", quality=85)
-    return out.getvalue()
-
-
-def _attack(url: str, selfies: list[bytes], stop: threading.Event, counts: dict[str, int]) -> None:
-    """What an outsider does to the public opt-out form: ten large selfies a request, as fast
-    as answers come, from four loopback addresses at once."""
-    lock = threading.Lock()
-
-    def attacker(address: str) -> None:
-        transport = httpx.HTTPTransport(local_address=address)
-        with httpx.Client(base_url=url, timeout=120, transport=transport) as http:
-            while not stop.is_set():
-                form = http.get("/optout")
-                token = re.search(r'name="csrf_token" value="([^"]+)"', form.text)
-                files = [("selfie", (f"s{i}.jpg", data)) for i, data in enumerate(selfies)]
-                r = http.post(
-                    "/optout",
-                    data={
-                        "csrf_token": token.group(1) if token else "",
-                        "contact": "x@example.org",
-                    },
-                    files=files,
-                )
-                with lock:
-                    counts[str(r.status_code)] = counts.get(str(r.status_code), 0) + 1
-
-    threads = [
-        threading.Thread(target=attacker, args=(f"127.0.0.{i}",), daemon=True) for i in range(2, 6)
-    ]
-    for th in threads:
-        th.start()
-    stop.wait()
-    for th in threads:
-        th.join(timeout=130)
-
-
 def _pct(values: list[float], q: float) -> float:
     return float(np.percentile(np.asarray(values), q)) if values else float("nan")
 
@@ -344,9 +301,9 @@ def run(
             big = photos[0]
             # the largest selfies the form analyses (3900 x 3900 = 15.2 MP; 40 MP ones are
             # refused from their header, which costs nothing)
-            selfies = [_selfie(big, 3900)] * 10
+            selfies = [selfie(big, 3900)] * 10
             stop, counts = threading.Event(), {}
-            flood = threading.Thread(target=_attack, args=(url, selfies, stop, counts))
+            flood = threading.Thread(target=attack, args=(url, selfies, stop, counts))
             flood.start()
             try:
                 a_lat, a_err, a_wall = _drive(url, tokens, probes, seconds)
