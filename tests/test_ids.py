@@ -5,10 +5,13 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
 
 from faceatlas import Atlas
+from faceatlas.store import Catalog, CatalogWriter
 from faceatlas.store import schema as t
+from faceatlas.store.ids import HIGH_WATER_PREFIX
 
 from .conftest import BackendSettings
 
@@ -43,3 +46,37 @@ def test_erased_face_and_image_ids_are_not_given_out_again(
         assert added_faces and added_images
         assert min(added_faces) > max(faces)  # the erased face's id names nobody else
         assert min(added_images) > max(images)
+
+
+def test_rows_of_one_transaction_take_consecutive_ids_and_leave_their_high_water(
+    tmp_path: Path,
+) -> None:
+    """Many images written in one transaction (an ingest batch): ids one after another, the
+    high water stored when the transaction commits, nothing stored when it rolls back."""
+    catalog = Catalog.open(f"sqlite:///{tmp_path / 'catalog.sqlite3'}")
+
+    def add(w: CatalogWriter, n: int, tag: str) -> list[int]:
+        return [
+            w.add_image(
+                sha256=f"{tag}{i:063d}",
+                byte_size=1,
+                width=1,
+                height=1,
+                format="JPEG",
+                faces=[],
+                model_id="m",
+            )[0]
+            for i in range(n)
+        ]
+
+    with catalog.writer() as w:
+        first = add(w, 3, "a")
+    assert first == [1, 2, 3]
+    assert catalog.get_meta(HIGH_WATER_PREFIX + "images") == "3"
+    with pytest.raises(RuntimeError), catalog.writer() as w:
+        add(w, 2, "b")
+        raise RuntimeError("the writer dies before its commit")
+    assert catalog.get_meta(HIGH_WATER_PREFIX + "images") == "3"
+    with catalog.writer() as w:
+        assert add(w, 2, "c") == [4, 5]
+    assert catalog.get_meta(HIGH_WATER_PREFIX + "images") == "5"

@@ -294,7 +294,7 @@ class _Run:
             model_id=self.options.model_id,
         )
         self.dupes.record(w, image_id, loaded, 0)
-        w.add_sighting(image_id, sighting)
+        w.add_sighting(image_id, sighting, new_image=True)
         w.clear_failure(self.source_id, item.locator)
         counts["new_images"] += 1
         counts["faces"] += len(faces)

@@ -42,6 +42,15 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.close()
 
 
+_KNOWN_FILE = sa.select(t.sightings.c.id).where(
+    t.sightings.c.source_id == sa.bindparam("source_id"),
+    t.sightings.c.locator == sa.bindparam("locator"),
+    t.sightings.c.file_size == sa.bindparam("size"),
+    t.sightings.c.file_mtime_ns == sa.bindparam("mtime_ns"),
+)
+"""Built once: ingest asks for every file of a folder."""
+
+
 class Catalog(Repository):
     """Typed access to the catalog tables. Writes go through :meth:`writer`."""
 
@@ -64,7 +73,9 @@ class Catalog(Repository):
     def writer(self) -> Iterator[CatalogWriter]:
         """One transaction: everything inside commits together or not at all."""
         with self.db.begin() as conn:
-            yield CatalogWriter(conn)
+            writer = CatalogWriter(conn)
+            yield writer
+            writer.close()
 
     # --- meta -------------------------------------------------------------
 
@@ -84,15 +95,9 @@ class Catalog(Repository):
 
     def known_file(self, source_id: int, locator: str, size: int, mtime_ns: int) -> bool:
         """True when this exact file (path, size, mtime) is already catalogued."""
-        row = self._first(
-            sa.select(t.sightings.c.id).where(
-                t.sightings.c.source_id == source_id,
-                t.sightings.c.locator == locator,
-                t.sightings.c.file_size == size,
-                t.sightings.c.file_mtime_ns == mtime_ns,
-            )
-        )
-        return row is not None
+        values = {"source_id": source_id, "locator": locator, "size": size, "mtime_ns": mtime_ns}
+        with self.db.connect() as conn:
+            return conn.execute(_KNOWN_FILE, values).first() is not None
 
     # --- content hashes and checkpoints (web provenance) ------------------------------
 

@@ -33,13 +33,18 @@ class ContentHash:
     distance: int
 
 
+_IMAGE_BY_SHA = sa.select(t.images.c.id).where(t.images.c.sha256 == sa.bindparam("sha256"))
+_IMAGE_BY_COPY_SHA = sa.select(t.image_hashes.c.image_id).where(
+    t.image_hashes.c.sha256 == sa.bindparam("sha256")
+)
+"""Built once: ingest asks for every item it reads."""
+
+
 def image_for_content(conn: sa.Connection, sha256: str) -> int | None:
     """The image holding these exact bytes: as its original or as a folded copy."""
-    row = conn.execute(sa.select(t.images.c.id).where(t.images.c.sha256 == sha256)).first()
+    row = conn.execute(_IMAGE_BY_SHA, {"sha256": sha256}).first()
     if row is None:
-        row = conn.execute(
-            sa.select(t.image_hashes.c.image_id).where(t.image_hashes.c.sha256 == sha256)
-        ).first()
+        row = conn.execute(_IMAGE_BY_COPY_SHA, {"sha256": sha256}).first()
     return None if row is None else int(row[0])
 
 
@@ -55,7 +60,7 @@ def face_vectors(conn: sa.Connection, image_id: int, model_id: str) -> list[Vect
 
 
 def add_content_hash(conn: sa.Connection, h: ContentHash) -> None:
-    conn.execute(t.image_hashes.insert().values(**values_of(h), created_at=utc_now()))
+    conn.execute(t.image_hashes.insert(), {**values_of(h), "created_at": utc_now()})
 
 
 def iter_content_hashes(db: sa.Engine, *, batch: int = 50_000) -> Iterator[ContentHash]:

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from faceatlas.store import provenance
 from faceatlas.store import schema as t
 from faceatlas.store.columns import box_values, quality_values
-from faceatlas.store.ids import with_fresh_id
+from faceatlas.store.ids import FreshIds
 from faceatlas.store.provenance import ContentHash
 from faceatlas.store.rows import chunks, new_id, upsert, utc_now, values_of
 from faceatlas.types import AnalyzedFace, Vector, is_web_url, record
@@ -49,6 +49,11 @@ class CatalogWriter:
 
     def __init__(self, conn: sa.Connection) -> None:
         self.conn = conn
+        self.ids = FreshIds(conn)
+
+    def close(self) -> None:
+        """Finish the transaction's writes (the ids given out); ``Catalog.writer`` calls it."""
+        self.ids.flush()
 
     def set_meta(self, key: str, value: str) -> None:
         upsert(self.conn, t.atlas_meta, {"key": key}, {"value": value})
@@ -112,9 +117,7 @@ class CatalogWriter:
             "created_at": now,
         }
         image_id = new_id(
-            self.conn.execute(
-                t.images.insert().values(with_fresh_id(self.conn, t.images, image_row))
-            )
+            self.conn.execute(t.images.insert(), self.ids.with_id(t.images, image_row))
         )
         written: list[tuple[int, int]] = []
         for ordinal, face in enumerate(faces):
@@ -128,14 +131,11 @@ class CatalogWriter:
                 **quality_values(face.quality),
             }
             face_id = new_id(
-                self.conn.execute(
-                    t.faces.insert().values(with_fresh_id(self.conn, t.faces, face_row))
-                )
+                self.conn.execute(t.faces.insert(), self.ids.with_id(t.faces, face_row))
             )
             self.conn.execute(
-                t.thumbnails.insert().values(
-                    face_id=face_id, jpeg=face.thumbnail_jpeg, created_at=now
-                )
+                t.thumbnails.insert(),
+                {"face_id": face_id, "jpeg": face.thumbnail_jpeg, "created_at": now},
             )
             if face.span is not None:
                 self.conn.execute(
@@ -149,30 +149,33 @@ class CatalogWriter:
         self, face_id: int, model_id: str, vector: np.ndarray[Any, np.dtype[np.float32]]
     ) -> int:
         vec = np.ascontiguousarray(vector, dtype=np.float32)
-        result = self.conn.execute(
-            t.embeddings.insert().values(
-                face_id=face_id,
-                model_id=model_id,
-                dim=int(vec.shape[0]),
-                vector=vec.tobytes(),
-                created_at=utc_now(),
-            )
-        )
-        return new_id(result)
+        row = {
+            "face_id": face_id,
+            "model_id": model_id,
+            "dim": int(vec.shape[0]),
+            "vector": vec.tobytes(),
+            "created_at": utc_now(),
+        }
+        return new_id(self.conn.execute(t.embeddings.insert(), row))
 
-    def add_sighting(self, image_id: int, sighting: NewSighting) -> bool:
+    def add_sighting(
+        self, image_id: int, sighting: NewSighting, *, new_image: bool = False
+    ) -> bool:
         """Record a sighting; an existing one (same image, locator, page) is refreshed.
+        ``new_image``: the image was added in this transaction, so it has no sighting yet.
 
         Returns True when a new sighting row was created.
         """
         now = utc_now()
         page_url = sighting.page_url if is_web_url(sighting.page_url) else ""
-        where = (
-            (t.sightings.c.image_id == image_id)
-            & (t.sightings.c.locator == sighting.locator)
-            & (t.sightings.c.page_url == page_url)
-        )
-        existing = self.conn.execute(sa.select(t.sightings.c.id).where(where)).first()
+        existing = None
+        if not new_image:
+            where = (
+                (t.sightings.c.image_id == image_id)
+                & (t.sightings.c.locator == sighting.locator)
+                & (t.sightings.c.page_url == page_url)
+            )
+            existing = self.conn.execute(sa.select(t.sightings.c.id).where(where)).first()
         values = {
             "page_title": sighting.page_title,
             "alt_text": sighting.alt_text,
@@ -187,16 +190,15 @@ class CatalogWriter:
                 t.sightings.update().where(t.sightings.c.id == existing[0]).values(**values)
             )
             return False
-        self.conn.execute(
-            t.sightings.insert().values(
-                image_id=image_id,
-                source_id=sighting.source_id,
-                locator=sighting.locator,
-                page_url=page_url,
-                first_seen=now,
-                **values,
-            )
-        )
+        row = {
+            "image_id": image_id,
+            "source_id": sighting.source_id,
+            "locator": sighting.locator,
+            "page_url": page_url,
+            "first_seen": now,
+            **values,
+        }
+        self.conn.execute(t.sightings.insert(), row)
         return True
 
     def record_failure(self, source_id: int, locator: str, code: str, message: str) -> None:
