@@ -175,7 +175,7 @@ def same_faces(
 ) -> list[str]:
     """The stored faces against the single-photo path (and against ``ref``), as lines."""
     with Atlas.open(settings=Settings(atlas_dir=atlas_dir, engine=engine)) as atlas:
-        stored = stored_faces(atlas)
+        stored = stored_faces(atlas, photos)
         lines = [
             compare(stored, single_photo_faces(atlas, photos)).line(
                 f"{engine.value} ingest vs single-photo path"

@@ -52,17 +52,24 @@ class Agreement:
         )
 
 
-def stored_faces(atlas: Atlas) -> PhotoFaces:
+def stored_faces(atlas: Atlas, photos: list[Path]) -> PhotoFaces:
+    """Every one of ``photos``: a photo stored without faces (or not stored) has none."""
     by_photo: dict[str, list[tuple[int, np.ndarray]]] = {}
     for face_ids, vectors, _ in atlas.catalog.iter_embeddings(atlas.model_id):
         records = atlas.catalog.faces([int(i) for i in face_ids])
         for face_id, vector in zip(face_ids, vectors, strict=True):
             face = records[int(face_id)]
             by_photo.setdefault(face.image.sha256, []).append((face.ordinal, vector))
-    return {
-        sha: np.stack([v for _, v in sorted(faces, key=lambda f: f[0])])
-        for sha, faces in by_photo.items()
-    }
+    out: PhotoFaces = {}
+    for path in photos:
+        sha = hashlib.sha256(path.read_bytes()).hexdigest()
+        faces = sorted(by_photo.get(sha, []), key=lambda f: f[0])
+        out[sha] = _stacked([v for _, v in faces], atlas.engine.dim)
+    return out
+
+
+def _stacked(vectors: list[np.ndarray], dim: int) -> np.ndarray:
+    return np.stack(vectors) if vectors else np.zeros((0, dim), dtype=np.float32)
 
 
 def single_photo_faces(atlas: Atlas, photos: list[Path]) -> PhotoFaces:
@@ -71,31 +78,26 @@ def single_photo_faces(atlas: Atlas, photos: list[Path]) -> PhotoFaces:
         data = path.read_bytes()
         pixels = decode_image(data, max_pixels=atlas.settings.max_pixels).pixels
         faces = analyze_faces(atlas.engine, pixels, thumbnail_px=atlas.settings.thumbnail_px)
-        dim = atlas.engine.dim
-        vectors = [f.embedding for f in faces]
-        out[hashlib.sha256(data).hexdigest()] = (
-            np.stack(vectors) if vectors else np.zeros((0, dim), dtype=np.float32)
+        out[hashlib.sha256(data).hexdigest()] = _stacked(
+            [f.embedding for f in faces], atlas.engine.dim
         )
     return out
 
 
 def compare(ours: PhotoFaces, reference: PhotoFaces) -> Agreement:
-    """Photos without a face are absent from a stored atlas: they count as zero faces."""
+    """Over the photos both hold (a reference saved from another photo set shares fewer)."""
     other_count = 0
     worst = 0.0
     faces = 0
-    for sha in sorted(set(ours) | set(reference)):
-        a, b = ours.get(sha), reference.get(sha)
-        n_a = 0 if a is None else len(a)
-        n_b = 0 if b is None else len(b)
-        faces += n_a
-        if n_a != n_b:
+    common = sorted(set(ours) & set(reference))
+    for sha in common:
+        a, b = ours[sha], reference[sha]
+        faces += len(a)
+        if len(a) != len(b):
             other_count += 1
-            continue
-        if n_a:
-            assert a is not None and b is not None
+        elif len(a):
             worst = max(worst, float(np.abs(a - b).max()))
-    return Agreement(len(set(ours) | set(reference)), faces, other_count, worst)
+    return Agreement(len(common), faces, other_count, worst)
 
 
 def save_vectors(faces: PhotoFaces, path: Path) -> None:

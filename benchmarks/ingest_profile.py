@@ -6,7 +6,10 @@ reading, SHA-256, perceptual hash, decoding, detection (the detector's model run
 around it), alignment, embedding, quality and thumbnails, as ``Atlas.ingest`` runs them; the
 catalog and index writes are what ``core_benchmark.py``'s total adds. Then the aligned chips
 of those photos are embedded in batches of 1, 2, 4, 8 and 16 faces, the sizes taking turns
-``--repeats`` times (the machine is shared), best time kept.
+``--repeats`` times (the machine is shared), best time kept. Last, the whole of ``Atlas.ingest``
+(one worker) on the same photos: its CPU per photo (every thread), split into the analysis
+(decode to thumbnails, what the stages above cover) and the rest (reading and hashing in the
+fetch threads, duplicate checks, the catalog transactions, the index, the pipeline itself).
 
     python benchmarks/ingest_profile.py --photos 200 --engine sface
 """
@@ -17,17 +20,21 @@ import argparse
 import hashlib
 import json
 import os
+import resource
+import tempfile
 import time
 from collections import Counter
 from pathlib import Path
 from typing import Any
 
 from core_benchmark import pick_photos
+from faceatlas import Atlas, Settings
 from faceatlas.choices import EngineName
 from faceatlas.engine import EngineSpec, create_engine, decode_image
 from faceatlas.engine.analyze import thumbnail_jpeg
 from faceatlas.engine.quality import measure_quality
 from faceatlas.ingest.phash import perceptual_hash
+from faceatlas.ingest.worker import Analyzer
 from lfw_model import FACES
 
 MAX_PIXELS = 40_000_000
@@ -94,6 +101,42 @@ def batching(engine: Any, chips: list[Any], repeats: int) -> dict[int, float]:
     return {b: round(v, 3) for b, v in best.items()}
 
 
+def process_cpu_s() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def pipeline(engine: EngineName, photos: list[Path], warmup: Path) -> dict[str, float]:
+    """CPU ms per photo of ``Atlas.ingest`` (every thread of the process), and of its analysis."""
+    analysis = [0.0]
+    analyze = Analyzer.__call__
+
+    def timed_analysis(self: Analyzer, data: bytes) -> Any:
+        started = time.thread_time()
+        try:
+            return analyze(self, data)
+        finally:
+            analysis[0] += time.thread_time() - started
+
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        for name, chosen in (("warm", [warmup]), ("photos", photos)):
+            (root / name).mkdir()
+            for p in chosen:
+                (root / name / p.name).symlink_to(p)
+        with Atlas.open(settings=Settings(atlas_dir=root / "atlas", engine=engine)) as atlas:
+            atlas.ingest(root / "warm", workers=1)  # loads, and imports what ingest needs
+            Analyzer.__call__ = timed_analysis  # type: ignore[method-assign]
+            try:
+                started = process_cpu_s()
+                atlas.ingest(root / "photos", workers=1)
+                total = process_cpu_s() - started
+            finally:
+                Analyzer.__call__ = analyze  # type: ignore[method-assign]
+    per_photo = {"total": total, "analysis": analysis[0], "the rest": total - analysis[0]}
+    return {k: round(1000 * v / len(photos), 3) for k, v in per_photo.items()}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -103,7 +146,8 @@ def main() -> None:
     parser.add_argument("--engine", type=EngineName, default=EngineName.SFACE)
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
-    photos, _ = pick_photos(args.faces_dir / "lfw/images", args.photos, 0)
+    photos, _ = pick_photos(args.faces_dir / "lfw/images", args.photos + 1, 0)
+    photos, warmup = photos[:-1], photos[-1]  # the warm-up photo is not ingested twice
     engine = create_engine(EngineSpec.for_engine(args.engine))
     engine.load()
     engine.embed_chips([])  # nothing to embed: loads only
@@ -116,6 +160,7 @@ def main() -> None:
         "load_average": os.getloadavg(),
         "cpu_ms_per_photo": per_photo,
         "embed_cpu_ms_per_face_by_batch": batching(engine, chips, args.repeats),
+        "atlas_ingest_cpu_ms_per_photo": pipeline(args.engine, photos, warmup),
     }
     print(json.dumps(result, indent=2))
 
