@@ -56,6 +56,7 @@ SMOKE: dict[str, list[str]] = {
         "--faces 20000 --workdir {tmp}/milvus --nlist 64 --nprobe 8 --recall-queries 50 --single 20"
     ],
     "phash_lfw.py": ["--limit 300"],
+    "precision_levers.py": ["--faces 20 --repeats 5"],
     "privacy_optout.py": ["--out {tmp}/optout"],
     "probe_quality.py": ["--probes 20"],
     "same_face.py": ["--people 10"],
