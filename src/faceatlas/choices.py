@@ -18,6 +18,8 @@ __all__ = [
     "EngineName",
     "ExecutionProvider",
     "IndexBackend",
+    "InferencePrecision",
+    "InferenceRuntime",
     "IvfCodes",
     "LogFormat",
     "MetricsAccess",
@@ -92,6 +94,22 @@ class ExecutionProvider(StrEnum):
     ROCM = "rocm"
     DIRECTML = "directml"
     CPU = "cpu"
+
+
+class InferenceRuntime(StrEnum):
+    """What runs the SFace engine's models: ONNX Runtime (the default, on the execution
+    providers) or OpenVINO's CPU plugin (``docs/operations.md``)."""
+
+    ONNXRUNTIME = "onnxruntime"
+    OPENVINO = "openvino"
+
+
+class InferencePrecision(StrEnum):
+    """The arithmetic the models run in: fp32, or bfloat16 (OpenVINO only; computed as bf16
+    only on a CPU that has it, fp32 elsewhere)."""
+
+    FP32 = "fp32"
+    BF16 = "bf16"
 
 
 class MetricsAccess(StrEnum):

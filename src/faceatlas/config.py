@@ -33,6 +33,7 @@ from faceatlas.choices import (
     MilvusIndexType,
 )
 from faceatlas.config_front_ends import FrontEndSettings
+from faceatlas.config_inference import InferenceSettings
 from faceatlas.config_search_modes import SearchModeSettings
 from faceatlas.config_types import (
     Count,
@@ -49,7 +50,9 @@ __all__ = ["Count", "Days", "NonNegativeSimilarity", "Settings", "Similarity"]
 CONFIG_ENV = "FACEATLAS_CONFIG"
 
 
-class Settings(SearchModeSettings, VideoSettings, FrontEndSettings, BaseSettings):
+class Settings(
+    SearchModeSettings, VideoSettings, FrontEndSettings, InferenceSettings, BaseSettings
+):
     """Every tunable of FaceAtlas. See ``docs/configuration.md``."""
 
     model_config = SettingsConfigDict(

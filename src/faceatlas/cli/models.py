@@ -98,7 +98,9 @@ def models(
     """Show the face engine, its model and the execution providers it runs on.
 
     Providers come from FACEATLAS_EXECUTION_PROVIDERS (e.g. cuda,cpu); one this onnxruntime
-    cannot use falls back to CPU, and the reason is shown here.
+    cannot use falls back to CPU, and the reason is shown here. The recognizer runtime line
+    says what runs the recognizer (FACEATLAS_INFERENCE_RUNTIME, FACEATLAS_INFERENCE_PRECISION)
+    and whether the CPU computes bfloat16.
     """
     from faceatlas.services.models import engine_report
 
@@ -113,6 +115,8 @@ def models(
     table.add_row("model", f"{report.model_id} ({report.dim}-d)")
     table.add_row("available providers", ", ".join(report.available))
     choice = report.providers
+    if report.runtime is not None:
+        table.add_row("recognizer runtime", report.runtime.describe())
     if choice is None:
         table.add_row("runs on", "dlib's own code (CPU); no ONNX sessions")
     else:

@@ -11,13 +11,15 @@ out of the graph inputs so ONNX Runtime treats them as constants.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
-from faceatlas.choices import ExecutionProvider
+from faceatlas.choices import ExecutionProvider, InferencePrecision, InferenceRuntime
 from faceatlas.engine.card import ModelCard
+from faceatlas.engine.openvino_runtime import ONNXRUNTIME_FP32, RuntimeInfo, openvino_session
 from faceatlas.engine.providers import ProviderChoice, onnx_session
 from faceatlas.engine.sface_card import SFACE_CARD, SFACE_MODEL_ID
 from faceatlas.engine.sface_models import (
@@ -39,6 +41,8 @@ __all__ = [
     "sface_model_files",
     "similarity_transform",
 ]
+
+log = logging.getLogger(__name__)
 
 CHIP_SIZE = 112
 SFACE_TEMPLATE = np.array(
@@ -79,7 +83,11 @@ class SFaceOptions:
     upsample: int = 1
     min_face_px: int = 20
     providers: tuple[ExecutionProvider, ...] = (ExecutionProvider.CPU,)
-    """Execution providers, best first (:mod:`faceatlas.engine.providers`)."""
+    """Execution providers, best first (:mod:`faceatlas.engine.providers`), of ONNX Runtime."""
+    runtime: InferenceRuntime = InferenceRuntime.ONNXRUNTIME
+    precision: InferencePrecision = InferencePrecision.FP32
+    """What runs the recognizer (:mod:`faceatlas.engine.openvino_runtime`); the detector runs
+    on ONNX Runtime in fp32 on ``providers`` always."""
 
 
 def similarity_transform(src: np.ndarray, dst: np.ndarray) -> np.ndarray:
@@ -134,7 +142,9 @@ class SFaceEngine:
         self._embedder: Any = None
         self._cv2: Any = None
         self.providers: ProviderChoice | None = None
-        """The execution providers the sessions run on, once loaded."""
+        """The execution providers the ONNX Runtime sessions run on, once loaded."""
+        self.runtime: RuntimeInfo | None = None
+        """What runs the recognizer (SFace), once loaded."""
 
     @property
     def model_id(self) -> str:
@@ -159,12 +169,21 @@ class SFaceEngine:
 
         files = sface_model_files()
         self._cv2 = cv2
-        providers = self.options.providers
-        self._detector, on_detect = onnx_session(dynamic_yunet(files[YUNET_FILE]), providers)
-        self._detector_outputs = [o.name for o in self._detector.get_outputs()]
-        self._embedder, on_embed = onnx_session(batched_sface(files[SFACE_FILE]), providers)
-        self.providers = on_detect.joined(on_embed)
+        yunet, sface = dynamic_yunet(files[YUNET_FILE]), batched_sface(files[SFACE_FILE])
+        # YuNet runs on ONNX Runtime in fp32 on every runtime: in bfloat16 its landmarks move
+        # enough to change the aligned chips (cosine to the fp32 embedding down to 0.96).
+        self._detector, self.providers = onnx_session(yunet, self.options.providers)
+        if self.options.runtime is InferenceRuntime.OPENVINO:
+            self._embedder, self.runtime = openvino_session(
+                sface, self.options.precision, batch_one=True
+            )
+            log.info("sface recognizer runs on %s", self.runtime.describe())
+        else:
+            self._embedder, on_embed = onnx_session(sface, self.options.providers)
+            self.providers = self.providers.joined(on_embed)
+            self.runtime = ONNXRUNTIME_FP32
         self.providers.log_fallbacks()
+        self._detector_outputs = [o.name for o in self._detector.get_outputs()]
 
     # --- detection ---------------------------------------------------------------------
 

@@ -5,7 +5,14 @@ from __future__ import annotations
 
 from dataclasses import fields
 
-from faceatlas.choices import DetectorKind, DlibBackend, EngineName, ExecutionProvider
+from faceatlas.choices import (
+    DetectorKind,
+    DlibBackend,
+    EngineName,
+    ExecutionProvider,
+    InferencePrecision,
+    InferenceRuntime,
+)
 from faceatlas.config import Settings
 from faceatlas.engine.card import ModelCard
 from faceatlas.engine.protocol import FaceEngine
@@ -25,6 +32,8 @@ class EngineSpec:
     min_face_px: int = 20
     dlib_backend: DlibBackend = DlibBackend.ONNX
     execution_providers: tuple[ExecutionProvider, ...] = (ExecutionProvider.CPU,)
+    inference_runtime: InferenceRuntime = InferenceRuntime.ONNXRUNTIME
+    inference_precision: InferencePrecision = InferencePrecision.FP32
 
     @classmethod
     def from_settings(cls, settings: Settings) -> EngineSpec:
@@ -38,7 +47,18 @@ class EngineSpec:
 
 
 def create_engine(spec: EngineSpec) -> FaceEngine:
-    """Build (but do not load) the engine ``spec`` names."""
+    """Build (but do not load) the engine ``spec`` names; :class:`ConfigError` for a runtime
+    the engine does not run on, or bfloat16 without OpenVINO."""
+    if spec.engine is not EngineName.SFACE and spec.inference_runtime is InferenceRuntime.OPENVINO:
+        raise ConfigError(
+            f"engine {spec.engine} runs on onnxruntime or dlib, not inference_runtime=openvino "
+            "(only the sface engine does)"
+        )
+    if (
+        spec.inference_precision is InferencePrecision.BF16
+        and spec.inference_runtime is not InferenceRuntime.OPENVINO
+    ):
+        raise ConfigError("inference_precision=bf16 needs inference_runtime=openvino")
     if spec.engine is EngineName.DLIB:
         from faceatlas.engine.dlib_engine import DlibEngine, DlibOptions
 
@@ -61,6 +81,8 @@ def create_engine(spec: EngineSpec) -> FaceEngine:
                 upsample=spec.upsample,
                 min_face_px=spec.min_face_px,
                 providers=spec.execution_providers,
+                runtime=spec.inference_runtime,
+                precision=spec.inference_precision,
             )
         )
     raise ConfigError(f"unknown engine {spec.engine!r}")

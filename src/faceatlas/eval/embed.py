@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from faceatlas.choices import EngineName
+from faceatlas.choices import EngineName, InferencePrecision, InferenceRuntime
 from faceatlas.engine import EngineSpec, FaceEngine, create_engine, decode_image
 from faceatlas.errors import FaceAtlasError
 from faceatlas.types import Box, Vectors, record
@@ -110,6 +110,10 @@ def _cache_file(cache_dir: Path, spec: EngineSpec, model_id: str, paths: Sequenc
     key = f"{CACHE_REVISION}|{model_id}|{spec.engine}|{spec.detector}|{spec.upsample}|{spec.min_face_px}"
     if spec.engine in ENGINE_REVISIONS:
         key += f"|{ENGINE_REVISIONS[spec.engine]}"
+    if spec.inference_runtime is not InferenceRuntime.ONNXRUNTIME:
+        key += f"|{spec.inference_runtime}"
+    if spec.inference_precision is not InferencePrecision.FP32:
+        key += f"|{spec.inference_precision}"  # keys of the default runtime stay as they were
     digest = hashlib.sha256(key.encode()).hexdigest()[:16]
     return cache_dir / "embeddings" / f"{model_id}-{digest}.npz"
 

@@ -7,6 +7,7 @@ from typing import Any
 
 from faceatlas.config import Settings
 from faceatlas.engine import EngineSpec, create_engine
+from faceatlas.engine.openvino_runtime import RuntimeInfo, runtime_of
 from faceatlas.engine.providers import ProviderChoice, available_providers, providers_of
 from faceatlas.types import picked, record
 
@@ -24,12 +25,15 @@ class EngineReport:
     dim: int
     available: tuple[str, ...]
     providers: ProviderChoice | None
+    runtime: RuntimeInfo | None = None
+    """What runs the models; ``None`` for dlib's own code."""
 
     def as_dict(self) -> dict[str, Any]:
         return {
             **picked(self, "engine", "detector", "model_id", "dim"),
             "available_providers": list(self.available),
             "execution_providers": None if self.providers is None else self.providers.as_dict(),
+            "runtime": None if self.runtime is None else self.runtime.as_dict(),
         }
 
 
@@ -45,4 +49,5 @@ def engine_report(settings: Settings) -> EngineReport:
         dim=engine.dim,
         available=tuple(available_providers()),
         providers=providers_of(engine),
+        runtime=runtime_of(engine),
     )
