@@ -32,7 +32,13 @@ and ``--vectors-ref`` compares with a file saved by another checkout (run this s
 Also checks that the embeddings are equal on dlib: FaceAtlas's vector and the
 baseline's normalised encoding of the same face differ by at most 1e-4.
 
-    python benchmarks/core_benchmark.py --photos 400 --engines sface,dlib
+An engine may name its runtime: ``sface-openvino-bf16`` (or ``sface-openvino-fp32``) is the
+sface engine with ``inference_runtime=openvino`` and that precision. Such a variant's stored
+faces are compared with those of the plain engine in the same run when it is measured too:
+the same faces on every photo, and the lowest cosine between the two vectors of a face
+(bfloat16 is accepted at 0.9995 or more).
+
+    python benchmarks/core_benchmark.py --photos 400 --engines sface,dlib,sface-openvino-bf16
 """
 
 from __future__ import annotations
@@ -50,15 +56,52 @@ from pathlib import Path
 import numpy as np
 
 from faceatlas import Atlas, Settings
-from faceatlas.choices import EngineName
+from faceatlas.choices import EngineName, InferencePrecision, InferenceRuntime
 from faceatlas.engine import analyze_faces, decode_image
 from ingest_agreement import (
+    Agreement,
     compare,
     load_vectors,
     save_vectors,
     single_photo_faces,
     stored_faces,
 )
+
+MIN_COSINE = 0.9995
+"""The lowest cosine to the fp32 vector of the same face a lower-precision variant may show."""
+
+
+@dataclass(frozen=True)
+class Variant:
+    """An engine as the benchmark names it: ``sface``, ``dlib`` or ``sface-openvino-bf16``."""
+
+    value: str
+    engine: EngineName
+    runtime: InferenceRuntime = InferenceRuntime.ONNXRUNTIME
+    precision: InferencePrecision = InferencePrecision.FP32
+
+    @classmethod
+    def parse(cls, name: str) -> Variant:
+        engine, _, rest = name.partition("-")
+        runtime, _, precision = rest.partition("-")
+        return cls(
+            name,
+            EngineName(engine),
+            InferenceRuntime(runtime or InferenceRuntime.ONNXRUNTIME),
+            InferencePrecision(precision or InferencePrecision.FP32),
+        )
+
+    @property
+    def plain(self) -> bool:
+        return self.runtime is InferenceRuntime.ONNXRUNTIME
+
+    def settings(self, atlas_dir: Path) -> Settings:
+        return Settings(
+            atlas_dir=atlas_dir,
+            engine=self.engine,
+            inference_runtime=self.runtime,
+            inference_precision=self.precision,
+        )
 
 
 def pick_photos(lfw: Path, n: int, n_probes: int) -> tuple[list[Path], list[Path]]:
@@ -133,7 +176,7 @@ def atlas_ingest(
     workers: int,
     folder: Path,
     atlas_dir: Path,
-    engine: EngineName,
+    engine: Variant,
     cost: Cost,
     warmup: Path,
 ) -> None:
@@ -144,7 +187,7 @@ def atlas_ingest(
         link = folder / p.name
         if not link.exists():
             link.symlink_to(p)
-    with Atlas.open(settings=Settings(atlas_dir=atlas_dir, engine=engine)) as atlas:
+    with Atlas.open(settings=engine.settings(atlas_dir)) as atlas:
         # Loading the models and their first runs (memory planning) are not ingest.
         warm = decode_image(warmup.read_bytes(), max_pixels=atlas.settings.max_pixels).pixels
         analyze_faces(atlas.engine, warm, thumbnail_px=atlas.settings.thumbnail_px)
@@ -155,7 +198,7 @@ def atlas_ingest(
     cost.add(report.counts["new_images"], report.counts["faces"], report.elapsed_s, spent)
 
 
-def warm_up(photo: Path, root: Path, engines: list[EngineName]) -> None:
+def warm_up(photo: Path, root: Path, engines: list[Variant]) -> None:
     """One unmeasured run of each side (see the module's docstring)."""
     import face_recognition
 
@@ -165,16 +208,15 @@ def warm_up(photo: Path, root: Path, engines: list[EngineName]) -> None:
         folder = root / f"warm-{engine.value}"
         folder.mkdir(parents=True)
         (folder / photo.name).symlink_to(photo)
-        settings = Settings(atlas_dir=root / f"warm-atlas-{engine.value}", engine=engine)
-        with Atlas.open(settings=settings) as atlas:
+        with Atlas.open(settings=engine.settings(root / f"warm-atlas-{engine.value}")) as atlas:
             atlas.ingest(folder, workers=1)
 
 
 def same_faces(
-    atlas_dir: Path, engine: EngineName, photos: list[Path], out: Path | None, ref: Path | None
+    atlas_dir: Path, engine: Variant, photos: list[Path], out: Path | None, ref: Path | None
 ) -> list[str]:
     """The stored faces against the single-photo path (and against ``ref``), as lines."""
-    with Atlas.open(settings=Settings(atlas_dir=atlas_dir, engine=engine)) as atlas:
+    with Atlas.open(settings=engine.settings(atlas_dir)) as atlas:
         stored = stored_faces(atlas, photos)
         lines = [
             compare(stored, single_photo_faces(atlas, photos)).line(
@@ -186,6 +228,17 @@ def same_faces(
     if ref is not None:
         lines.append(compare(stored, load_vectors(ref)).line(f"{engine.value} ingest vs {ref}"))
     return lines
+
+
+def runtime_agreement(root: Path, variant: Variant, photos: list[Path]) -> Agreement:
+    """The faces ``variant`` stored (1 worker) against those of its engine on ONNX Runtime in
+    fp32, stored in the same run."""
+    plain = Variant(variant.engine.value, variant.engine)
+    found = {}
+    for v in (variant, plain):
+        with Atlas.open(settings=v.settings(root / f"atlas-{v.value}-1w")) as atlas:
+            found[v.value] = stored_faces(atlas, photos)
+    return compare(found[variant.value], found[plain.value])
 
 
 def embedding_agreement(
@@ -208,7 +261,7 @@ def percentile(values: list[float], q: float) -> float:
 
 
 def search_latency(
-    atlas_dir: Path, probes: list[Path], baseline: dict[str, list[np.ndarray]], engine: EngineName
+    atlas_dir: Path, probes: list[Path], baseline: dict[str, list[np.ndarray]], engine: Variant
 ) -> dict[str, object]:
     import face_recognition
 
@@ -216,7 +269,7 @@ def search_latency(
     base_ms: list[float] = []
     ours_ms: list[float] = []
     agree = 0
-    with Atlas.open(settings=Settings(atlas_dir=atlas_dir, engine=engine)) as atlas:
+    with Atlas.open(settings=engine.settings(atlas_dir)) as atlas:
         atlas.search(probes[0].read_bytes(), min_similarity=-1.0)  # load the models once
         for p in probes:
             started = time.perf_counter()
@@ -262,7 +315,7 @@ def main() -> None:
     parser.add_argument("--vectors-out", type=Path, help="Save the stored vectors (.npz).")
     parser.add_argument("--vectors-ref", type=Path, help="Compare with vectors saved before.")
     args = parser.parse_args()
-    engines = [EngineName(e) for e in args.engines.split(",")]
+    engines = [Variant.parse(e) for e in args.engines.split(",")]
 
     photos, probes = pick_photos(args.faces_dir / "lfw/images", args.photos, args.probes)
     print(f"{len(photos)} LFW photos, {len(probes)} probes; cores: {os.cpu_count()}")
@@ -306,8 +359,14 @@ def main() -> None:
             args.vectors_out,
             args.vectors_ref,
         )
+        names = {e.value for e in engines}
+        runtimes = {
+            e: runtime_agreement(root, e, photos)
+            for e in engines
+            if not e.plain and e.engine.value in names
+        }
         worst = None
-        if EngineName.DLIB in engines:
+        if any(e.engine is EngineName.DLIB and e.plain for e in engines):
             worst = embedding_agreement(root / "atlas-dlib-2w", baseline, sample=100)
         latency = search_latency(
             root / f"atlas-{engines[0].value}-2w", probes, baseline, engines[0]
@@ -323,6 +382,7 @@ def main() -> None:
         "ingest": [],
         "max_abs_embedding_diff_dlib": worst,
         "same_faces": agreement,
+        "runtime_agreement": {v.value: a.line(v.value) for v, a in runtimes.items()},
         "search": latency,
     }
     base_per_cpu = base.images / base.cpu_s
@@ -353,6 +413,10 @@ def main() -> None:
     print("\nper core = (images per CPU-second) / (the baseline's), CPU of every process counted")
     for line in agreement:
         print(line)
+    for v, a in runtimes.items():
+        same = a.photos_with_other_face_count == 0 and a.min_cosine >= MIN_COSINE
+        verdict = f"agrees (cosine >= {MIN_COSINE})" if same else "DOES NOT AGREE"
+        print(f"{a.line(f'{v.value} vs {v.engine.value} (fp32)')}: {verdict}")
     if worst is not None:
         print(f"max |embedding difference| vs baseline on the same faces (dlib): {worst:.2e}")
     print("\nsearch latency (decode + detect + embed + top-10), ms:")

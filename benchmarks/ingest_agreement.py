@@ -3,9 +3,10 @@
 * :func:`stored_faces`: the vectors an atlas stored, photo by photo (by SHA-256, in face order);
 * :func:`single_photo_faces`: the vectors of the same photos analysed one by one on the plain
   path that search uses (``decode_image`` + ``analyze_faces``), no batching, no catalog;
-* :func:`compare`: same number of faces on every photo, and the largest difference between
-  vectors; a file saved by ``--vectors-out`` from another checkout (say main) compares the same
-  way, so a change to the ingest path is checked against the code before it.
+* :func:`compare`: same number of faces on every photo, the largest difference between
+  vectors and the lowest cosine between the two vectors of a face (unit vectors); a file saved
+  by ``--vectors-out`` from another checkout (say main) compares the same way, so a change to
+  the ingest path is checked against the code before it.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ class Agreement:
     faces: int
     photos_with_other_face_count: int
     max_abs_vector_diff: float
+    min_cosine: float = 1.0
 
     def line(self, what: str) -> str:
         same = self.photos_with_other_face_count == 0
@@ -48,7 +50,8 @@ class Agreement:
         )
         return (
             f"{what}: {self.photos} photos, {self.faces} faces, {counts}, "
-            f"max |vector difference| {self.max_abs_vector_diff:.2e}"
+            f"max |vector difference| {self.max_abs_vector_diff:.2e}, "
+            f"lowest cosine {self.min_cosine:.6f}"
         )
 
 
@@ -88,6 +91,7 @@ def compare(ours: PhotoFaces, reference: PhotoFaces) -> Agreement:
     """Over the photos both hold (a reference saved from another photo set shares fewer)."""
     other_count = 0
     worst = 0.0
+    lowest = 1.0
     faces = 0
     common = sorted(set(ours) & set(reference))
     for sha in common:
@@ -97,7 +101,8 @@ def compare(ours: PhotoFaces, reference: PhotoFaces) -> Agreement:
             other_count += 1
         elif len(a):
             worst = max(worst, float(np.abs(a - b).max()))
-    return Agreement(len(common), faces, other_count, worst)
+            lowest = min(lowest, float(np.sum(a * b, axis=1).min()))
+    return Agreement(len(common), faces, other_count, worst, lowest)
 
 
 def save_vectors(faces: PhotoFaces, path: Path) -> None:
