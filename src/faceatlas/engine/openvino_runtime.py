@@ -17,6 +17,7 @@ OpenVINO runs fp32, and :class:`RuntimeInfo` says which (``faceatlas models``).
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 import threading
 from collections.abc import Mapping, Sequence
@@ -96,14 +97,15 @@ class OpenVinoSession:
         weights = {init.name for init in graph.initializer}
         self._inputs = [_Port(i.name) for i in graph.input if i.name not in weights]
         self._outputs = [_Port(o.name) for o in graph.output]
-        self._core = ov.Core()
+        self.core = ov.Core()
+        """The OpenVINO core that compiled the model (its device properties are the CPU's)."""
         self._config = {
             "INFERENCE_NUM_THREADS": 1,
             "NUM_STREAMS": 1,
             "PERFORMANCE_HINT": "LATENCY",
             "INFERENCE_PRECISION_HINT": _OV_PRECISION[precision],
         }
-        self._model = self._core.read_model(model=model)
+        self._model = self.core.read_model(model=model)
         self._dynamic = self._compile(self._model)
         self.computes = str(self._dynamic[0].get_property("INFERENCE_PRECISION_HINT"))
         self._static: dict[tuple[tuple[int, ...], ...], tuple[Any, list[int]]] = {}
@@ -125,7 +127,7 @@ class OpenVinoSession:
 
     def _compile(self, model: Any) -> tuple[Any, list[int]]:
         """``model`` compiled, with the position of each ONNX output among its outputs."""
-        compiled = self._core.compile_model(model, "CPU", self._config)
+        compiled = self.core.compile_model(model, "CPU", self._config)
         positions = []
         for port in self._outputs:
             found = [i for i, out in enumerate(compiled.outputs) if port.name in out.get_names()]
@@ -173,14 +175,12 @@ def openvino_session(
 ) -> tuple[OpenVinoSession, RuntimeInfo]:
     """A session over a serialised ONNX model on OpenVINO's CPU plugin, and what it runs in;
     :class:`ConfigError` when the ``openvino`` package is not installed."""
-    try:
-        import openvino as ov
-    except ImportError as exc:
+    if importlib.util.find_spec("openvino") is None:
         raise ConfigError(
             "inference_runtime=openvino needs the openvino package (pip install openvino)"
-        ) from exc
-    capabilities = [str(c) for c in ov.Core().get_property("CPU", "OPTIMIZATION_CAPABILITIES")]
+        )
     session = OpenVinoSession(model, precision, batch_one=batch_one)
+    capabilities = [str(c) for c in session.core.get_property("CPU", "OPTIMIZATION_CAPABILITIES")]
     computes = "bf16" if "bf" in session.computes.lower() else "f32"
     info = RuntimeInfo(InferenceRuntime.OPENVINO, precision, computes, "BF16" in capabilities)
     return session, info
