@@ -28,9 +28,11 @@ from typing import Any
 
 import numpy as np
 
+from faceatlas.choices import InferencePrecision
 from faceatlas.config import Settings
 from faceatlas.engine import EngineSpec, create_engine, decode_image
 from faceatlas.engine._onnx_graph import cpu_session
+from faceatlas.engine.openvino_runtime import OPENVINO_PRECISION, OpenVinoSession
 from faceatlas.engine.sface_models import (
     SFACE_FILE,
     YUNET_FILE,
@@ -130,12 +132,16 @@ def int8_sface(model: bytes, calibration: Floats, folder: Path) -> bytes:
     return target.read_bytes()
 
 
-def openvino_runner(model: bytes, shape: list[int], precision: str) -> Callable[[Floats], Floats]:
+def openvino_static(model: bytes, shape: list[int], precision: str) -> Callable[[Floats], Floats]:
+    """``model`` compiled by OpenVINO for one input ``shape``, as the product's sessions are
+    configured (:class:`faceatlas.engine.openvino_runtime.OpenVinoSession`): for YuNet, which
+    the product runs on ONNX Runtime only."""
     import openvino as ov  # an optional package: the rows are skipped without it
 
-    net = ov.Core().read_model(model=model)
+    core = ov.Core()
+    net = core.read_model(model=model)
     net.reshape(shape)
-    compiled = ov.Core().compile_model(
+    compiled = core.compile_model(
         net,
         "CPU",
         {
@@ -183,9 +189,11 @@ def main() -> None:
         "onnxruntime fp32 (ships)": lambda: cpu_session_run(yunet_session, image),
     }
     try:
-        for precision in ("f32", "bf16"):
-            runners[f"openvino {precision}"] = openvino_runner(sface, [1, 3, 112, 112], precision)
-            run_yunet = openvino_runner(yunet, [1, 3, 512, 512], precision)
+        for precision in InferencePrecision:
+            # SFace as the opt-in runtime runs it (FACEATLAS_INFERENCE_RUNTIME=openvino)
+            session = OpenVinoSession(sface, precision, batch_one=True)
+            runners[f"openvino {precision}"] = lambda x, s=session: s.run(None, {"data": x})[0]
+            run_yunet = openvino_static(yunet, [1, 3, 512, 512], OPENVINO_PRECISION[precision])
             detectors[f"openvino {precision}"] = lambda run=run_yunet: run(image)
     except ImportError:
         print("openvino is not installed: its rows are left out (pip install openvino)")

@@ -31,6 +31,7 @@ from faceatlas.types import record
 
 __all__ = [
     "ONNXRUNTIME_FP32",
+    "OPENVINO_PRECISION",
     "OpenVinoSession",
     "RuntimeInfo",
     "openvino_session",
@@ -39,7 +40,8 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-_OV_PRECISION = {InferencePrecision.FP32: "f32", InferencePrecision.BF16: "bf16"}
+OPENVINO_PRECISION = {InferencePrecision.FP32: "f32", InferencePrecision.BF16: "bf16"}
+"""OpenVINO's ``INFERENCE_PRECISION_HINT`` for each precision."""
 
 
 @record
@@ -103,7 +105,7 @@ class OpenVinoSession:
             "INFERENCE_NUM_THREADS": 1,
             "NUM_STREAMS": 1,
             "PERFORMANCE_HINT": "LATENCY",
-            "INFERENCE_PRECISION_HINT": _OV_PRECISION[precision],
+            "INFERENCE_PRECISION_HINT": OPENVINO_PRECISION[precision],
         }
         self._model = self.core.read_model(model=model)
         self._dynamic = self._compile(self._model)
