@@ -14,7 +14,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from faceatlas import Atlas, Settings
 from faceatlas.server import create_app
-from tests.webkit import People, make_people
+from tests.webkit import People, make_people, served
 
 TOKEN = "scrape-token-" + "x" * 20
 CASE = {"case_number": "2026-0142", "purpose": "missing person"}
@@ -85,7 +85,7 @@ def test_every_listed_metric_moves_when_its_event_happens(env: Env, probe_photos
     )
     assert job.status_code == 202, job.text
     during = env.scrape()  # the job is queued or running: it opens its own atlas first
-    service = env.client.app.state.service  # type: ignore[attr-defined]
+    service = served(env.client)
     assert service.jobs.wait(job.json()["id"], timeout_s=120).status == "finished"
     after = env.scrape()
 

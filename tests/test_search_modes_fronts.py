@@ -26,7 +26,7 @@ from faceatlas.cli import app as cli_app
 from faceatlas.server import create_app
 from faceatlas.services import Service
 from tests.webfixtures import no_face_png
-from tests.webkit import PASSWORD, People, make_people, signed_in
+from tests.webkit import PASSWORD, People, make_people, served, signed_in
 
 PURPOSE = "missing person"
 
@@ -41,8 +41,7 @@ class Env:
 
     @property
     def service(self) -> Service:
-        service: Service = self.client.app.state.service  # type: ignore[attr-defined]
-        return service
+        return served(self.client)
 
     def post(self, who: str, path: str, **kwargs: Any) -> Any:
         return self.client.post(f"/api/v1{path}", headers=self.people.auth(who), **kwargs)

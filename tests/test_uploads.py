@@ -23,7 +23,7 @@ from faceatlas.services import Service
 from tests.test_api import CASE
 from tests.videoclips import CLIP_PEOPLE, people_in_turn
 from tests.webfixtures import lfw, write_warc
-from tests.webkit import make_user, signed_in
+from tests.webkit import make_user, served, signed_in
 
 
 @dataclass
@@ -38,8 +38,7 @@ class Env:
 
     @property
     def service(self) -> Service:
-        service: Service = self.client.app.state.service  # type: ignore[attr-defined]
-        return service
+        return served(self.client)
 
     def upload(self, kind: str, *files: tuple[str, bytes], web: TestClient | None = None) -> object:
         return (web or self.admin).post(

@@ -23,7 +23,7 @@ from faceatlas.services.video import VideoDesk
 from tests.conftest import atlas_settings
 from tests.videoclips import CLIP_PEOPLE, people_in_turn
 from tests.webfixtures import lfw
-from tests.webkit import People, make_people, signed_in
+from tests.webkit import People, make_people, served, signed_in
 
 CASE = {"case_number": "2026-0307", "purpose": "missing person"}
 DISTRACTORS = ("Hugo_Chavez", "Ariel_Sharon", "Gerhard_Schroeder")
@@ -39,8 +39,7 @@ class Env:
 
     @property
     def service(self) -> Service:
-        service: Service = self.client.app.state.service  # type: ignore[attr-defined]
-        return service
+        return served(self.client)
 
 
 @pytest.fixture(scope="module")

@@ -18,7 +18,7 @@ from faceatlas.accounts import Role
 from faceatlas.server import create_app
 from faceatlas.services import Feature, SearchRequest, Service
 from tests.conftest import LEAD_SIMILARITY, atlas_settings
-from tests.webkit import PASSWORD, People, make_people, signed_in
+from tests.webkit import PASSWORD, People, make_people, served, signed_in
 
 NUMBER = "2026/WEB-7"
 PURPOSE = "missing person"
@@ -42,7 +42,7 @@ def env(pages_atlas_dir: Path, tmp_path: Path) -> Iterator[Env]:
             "vera.verifier", Role.INVESTIGATOR, unit="unit-a", password=PASSWORD
         )
         with TestClient(create_app(atlas=atlas)) as client:
-            yield Env(client, client.app.state.service, people)  # type: ignore[attr-defined]
+            yield Env(client, served(client), people)
 
 
 def test_case_pages_decision_and_outsiders(env: Env, probe_photos: Path) -> None:

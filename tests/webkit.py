@@ -13,6 +13,7 @@ from fastapi.testclient import TestClient
 from faceatlas import Atlas, Settings
 from faceatlas.accounts import Role, TokenKind, User
 from faceatlas.ingest import SourceItem
+from faceatlas.services import Service
 
 PASSWORD = "correct horse battery staple"
 
@@ -129,3 +130,9 @@ def signed_in(client: TestClient, username: str) -> tuple[TestClient, str]:
     assert r.status_code == 303
     csrf = web.get("/search").text.split('name="csrf-token" content="')[1].split('"')[0]
     return web, csrf
+
+
+def served(client: TestClient) -> Service:
+    """The service behind a test client of an app made by ``faceatlas.server.create_app``."""
+    service: Service = client.app.state.service  # type: ignore[attr-defined]
+    return service
