@@ -5,7 +5,6 @@ candidates, exactly as a single search with that face selected would."""
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any
 
 from faceatlas.engine.probe_gate import Verdict, assess_probe
 from faceatlas.errors import InvalidRequestError, NoFaceError
@@ -24,13 +23,6 @@ class GroupFace:
     result: SearchResult | None
     refused: str | None = None
     """The probe quality gate's reasons when the face is too poor to search."""
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            **self.face.as_dict(),
-            "refused": self.refused,
-            "result": None if self.result is None else self.result.as_dict(),
-        }
 
 
 @record
