@@ -33,6 +33,7 @@ from faceatlas.config import Settings
 from faceatlas.engine import EngineSpec, create_engine, decode_image
 from faceatlas.engine._onnx_graph import cpu_session
 from faceatlas.engine.openvino_runtime import OPENVINO_PRECISION, OpenVinoSession
+from faceatlas.engine.sface_engine import RECOGNIZER_BATCHES
 from faceatlas.engine.sface_models import (
     SFACE_FILE,
     YUNET_FILE,
@@ -191,7 +192,7 @@ def main() -> None:
     try:
         for precision in InferencePrecision:
             # SFace as the opt-in runtime runs it (FACEATLAS_INFERENCE_RUNTIME=openvino)
-            session = OpenVinoSession(sface, precision, batch_one=True)
+            session = OpenVinoSession(sface, precision, static_batches=RECOGNIZER_BATCHES)
             runners[f"openvino {precision}"] = lambda x, s=session: s.run(None, {"data": x})[0]
             run_yunet = openvino_static(yunet, [1, 3, 512, 512], OPENVINO_PRECISION[precision])
             detectors[f"openvino {precision}"] = lambda run=run_yunet: run(image)

@@ -89,3 +89,16 @@ def test_faceatlas_models_shows_the_runtime(monkeypatch: pytest.MonkeyPatch) -> 
     table = CliRunner().invoke(app, ["models"], env={"COLUMNS": "300"})
     assert table.exit_code == 0
     assert f"openvino, bf16 (computed as {shown['computes']}" in table.stdout
+
+
+def test_a_batch_runs_in_compiled_chunks_with_each_face_as_alone(lfw_sample: list[Path]) -> None:
+    engine = create_engine(BF16)
+    chips = []
+    for photo in lfw_sample[:11]:
+        image = decode_image(photo.read_bytes(), max_pixels=10**8, max_bytes=10**8).pixels
+        chips.append(engine.align(image, engine.detect(image)[0]))
+    together = engine.embed_chips(chips)  # 11 faces: chunks of 8, 2 and 1
+    alone = np.concatenate([engine.embed_chips([chip]) for chip in chips])
+    assert together.shape == alone.shape == (11, 128)
+    assert float(np.min(np.sum(together * alone, axis=1))) >= 0.9999
+    assert engine.embed_chips([]).shape == (0, 128)

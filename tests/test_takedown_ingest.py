@@ -127,7 +127,8 @@ class Recording:
 
 def two_domain_warc(path: Path, faces_dir: Path, *, late: bool = False) -> None:
     """Two pages on two domains, each showing an image of the other; ``late`` adds copies
-    of an example.net image and then one more example.org image after them."""
+    of an example.net image (more than a one-worker run holds in flight) and then one more
+    example.org image after them."""
 
     def page(*images: str) -> bytes:
         return (
@@ -146,7 +147,7 @@ def two_domain_warc(path: Path, faces_dir: Path, *, late: bool = False) -> None:
             (NET + "/putin.jpg", lfw(faces_dir, "Vladimir_Putin"), "image/jpeg"),
         ]
         + [(NET + f"/putin-{n}.jpg", lfw(faces_dir, "Vladimir_Putin"), "image/jpeg")
-           for n in range(4 if late else 0)]
+           for n in range(16 if late else 0)]
         + [(ORG + "/sharon.jpg", lfw(faces_dir, "Ariel_Sharon"), "image/jpeg")] * late,
     )  # fmt: skip
 

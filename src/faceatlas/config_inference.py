@@ -1,5 +1,6 @@
 """The inference settings, a group that :class:`faceatlas.config.Settings` takes in: what runs
-the sface engine's models and in which arithmetic (docs/operations.md#hardware-acceleration).
+the sface engine's models, in which arithmetic (docs/operations.md#hardware-acceleration), and
+how many images ingest analyses together.
 The execution providers of ONNX Runtime stay beside the engine settings in ``config.py``."""
 
 from __future__ import annotations
@@ -8,7 +9,10 @@ from pydantic import BaseModel, Field
 
 from faceatlas.choices import InferencePrecision, InferenceRuntime
 
-__all__ = ["InferenceSettings"]
+__all__ = ["ANALYSIS_GROUP", "InferenceSettings"]
+
+ANALYSIS_GROUP = 8
+"""Images an ingest worker analyses together by default (their faces embedded in one batch)."""
 
 
 class InferenceSettings(BaseModel):
@@ -21,4 +25,11 @@ class InferenceSettings(BaseModel):
         default=InferencePrecision.FP32,
         description="Arithmetic of the models: fp32, or bf16 (openvino only; bf16 where the "
         "CPU computes it, fp32 elsewhere). Pair scores move by up to 0.007 against fp32.",
+    )
+    analysis_group: int = Field(
+        default=ANALYSIS_GROUP,
+        ge=1,
+        le=64,
+        description="Images an ingest worker analyses together; their faces go through the "
+        "recognizer in one batch.",
     )

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from faceatlas.lazy import lazy_exports
 
 if TYPE_CHECKING:
-    from faceatlas.engine.analyze import analyze_faces, thumbnail_jpeg
+    from faceatlas.engine.analyze import analyze_faces, analyze_images, thumbnail_jpeg
     from faceatlas.engine.card import ModelCard, card_of
     from faceatlas.engine.decode import DecodedImage, decode_image
     from faceatlas.engine.protocol import FaceEngine
@@ -23,6 +23,7 @@ __all__ = [
     "FaceEngine",
     "ModelCard",
     "analyze_faces",
+    "analyze_images",
     "card_of",
     "create_engine",
     "decode_image",
@@ -33,7 +34,7 @@ __all__ = [
 __getattr__, __dir__ = lazy_exports(
     __name__,
     {
-        "faceatlas.engine.analyze": ("analyze_faces", "thumbnail_jpeg"),
+        "faceatlas.engine.analyze": ("analyze_faces", "analyze_images", "thumbnail_jpeg"),
         "faceatlas.engine.card": ("ModelCard", "card_of"),
         "faceatlas.engine.decode": ("DecodedImage", "decode_image"),
         "faceatlas.engine.protocol": ("FaceEngine",),

@@ -6,10 +6,12 @@ on both runtimes. Each model compiles for one inference thread and one stream wi
 latency hint (ingest parallelism comes from worker processes) and the precision asked for.
 
 A dynamic batch runs on a model compiled for any batch size, but OpenVINO runs a model
-compiled for one shape faster (one thread, bf16: SFace at batch 1 in 7.5 ms against 9.2), so
-a session may run a batch as single items on a model compiled for batch 1 (``batch_one``); the
-outputs are the same. The sface engine runs only its recognizer here: YuNet's landmarks move in
-bfloat16 (the detector stays on ONNX Runtime, :mod:`faceatlas.engine.sface_engine`).
+compiled for one shape faster (one thread, bf16, SFace: 7.5 ms a face at batch 1 against 9.2
+on the dynamic model; 6.7 at batch 2, 6.2 at 4, 6.1 at 8), so a session may run a batch as
+chunks of fixed sizes (``static_batches``), each on a model compiled for that size when the
+session is made; the outputs are those of the items one by one. The sface engine runs only its
+recognizer here: YuNet's landmarks move in bfloat16 (the detector stays on ONNX Runtime,
+:mod:`faceatlas.engine.sface_engine`).
 
 bfloat16 runs as bfloat16 only on a CPU that computes it (AVX512_BF16 or AMX); elsewhere
 OpenVINO runs fp32, and :class:`RuntimeInfo` says which (``faceatlas models``).
@@ -84,13 +86,18 @@ class _Port:
 class OpenVinoSession:
     """One ONNX model compiled by OpenVINO's CPU plugin, called like an ONNX Runtime session.
 
-    ``batch_one``: the model has one input whose first dimension is a batch; each item runs
-    alone on a model compiled for batch 1, and the outputs are stacked. Safe to call from
-    several threads: each thread has its own infer requests.
+    ``static_batches`` (sizes, largest first): the model has one input whose first dimension
+    is a batch; a batch runs as chunks of these sizes (the largest that fits, then smaller),
+    each on a model compiled for it. Safe to call from several threads: each thread has its
+    own infer requests.
     """
 
     def __init__(
-        self, model: bytes, precision: InferencePrecision, *, batch_one: bool = False
+        self,
+        model: bytes,
+        precision: InferencePrecision,
+        *,
+        static_batches: tuple[int, ...] = (),
     ) -> None:
         import onnx
         import openvino as ov
@@ -110,21 +117,27 @@ class OpenVinoSession:
         self._model = self.core.read_model(model=model)
         self._dynamic = self._compile(self._model)
         self.computes = str(self._dynamic[0].get_property("INFERENCE_PRECISION_HINT"))
-        self._static: dict[tuple[tuple[int, ...], ...], tuple[Any, list[int]]] = {}
+        self._static: dict[int, tuple[Any, list[int]]] = {}
+        self._compiling = threading.Lock()
         self._local = threading.local()
-        self._batch_one = batch_one
-        if batch_one:
-            if len(self._inputs) != 1:
-                raise ConfigError("batch_one runs models of one input only")
-            dims = [d.get_length() for d in self._model.inputs[0].get_partial_shape()[1:]]
-            self._static_compile(((1, *dims),))
+        self._batches = tuple(sorted(static_batches, reverse=True))
+        if self._batches:
+            if len(self._inputs) != 1 or min(self._batches) != 1:
+                raise ConfigError("static batches need a model of one input and a size of 1")
+            self._item_dims = [
+                d.get_length() for d in self._model.inputs[0].get_partial_shape()[1:]
+            ]
+            for size in self._batches:
+                self._static_model(size)
 
-    def _static_compile(self, shape: tuple[tuple[int, ...], ...]) -> tuple[Any, list[int]]:
-        model = self._model.clone()
-        model.reshape(
-            {port.name: list(dims) for port, dims in zip(self._inputs, shape, strict=True)}
-        )
-        compiled = self._static[shape] = self._compile(model)
+    def _static_model(self, size: int) -> tuple[Any, list[int]]:
+        """The model compiled for batches of ``size`` (compiled now if it is not yet)."""
+        with self._compiling:
+            compiled = self._static.get(size)
+            if compiled is None:
+                model = self._model.clone()
+                model.reshape({self._inputs[0].name: [size, *self._item_dims]})
+                compiled = self._static[size] = self._compile(model)
         return compiled
 
     def _compile(self, model: Any) -> tuple[Any, list[int]]:
@@ -144,25 +157,27 @@ class OpenVinoSession:
     def get_outputs(self) -> list[_Port]:
         return list(self._outputs)
 
-    def _compiled_for(self, shape: tuple[tuple[int, ...], ...]) -> tuple[Any, list[int]]:
-        """The model compiled for ``shape`` when there is one, else the dynamic one."""
-        return self._static.get(shape, self._dynamic)
-
     def run(self, names: Sequence[str] | None, feeds: Mapping[str, np.ndarray]) -> list[np.ndarray]:
         """The outputs ``names`` (all, in the model's order, for ``None``) for ``feeds``."""
         wanted = [p.name for p in self._outputs] if names is None else list(names)
-        if not self._batch_one:
-            return self._run_once(wanted, feeds)
+        if not self._batches:
+            return self._run_once(self._dynamic, wanted, feeds)
         (port,) = self._inputs
         batch = feeds[port.name]
         if len(batch) == 0:
-            return self._run_once(wanted, feeds)  # the dynamic model: outputs of no items
-        runs = [self._run_once(wanted, {port.name: batch[i : i + 1]}) for i in range(len(batch))]
+            return self._run_once(self._dynamic, wanted, feeds)  # outputs of no items
+        runs, start = [], 0
+        while start < len(batch):
+            size = next(b for b in self._batches if b <= len(batch) - start)
+            chunk = {port.name: batch[start : start + size]}
+            runs.append(self._run_once(self._static_model(size), wanted, chunk))
+            start += size
         return [np.concatenate(parts) for parts in zip(*runs, strict=True)]
 
-    def _run_once(self, wanted: list[str], feeds: Mapping[str, np.ndarray]) -> list[np.ndarray]:
-        shape = tuple(tuple(feeds[port.name].shape) for port in self._inputs)
-        compiled, positions = self._compiled_for(shape)
+    def _run_once(
+        self, compiled_at: tuple[Any, list[int]], wanted: list[str], feeds: Mapping[str, np.ndarray]
+    ) -> list[np.ndarray]:
+        compiled, positions = compiled_at
         requests: dict[int, Any] = self._local.__dict__.setdefault("requests", {})
         request = requests.get(id(compiled))
         if request is None:
@@ -173,7 +188,7 @@ class OpenVinoSession:
 
 
 def openvino_session(
-    model: bytes, precision: InferencePrecision, *, batch_one: bool = False
+    model: bytes, precision: InferencePrecision, *, static_batches: tuple[int, ...] = ()
 ) -> tuple[OpenVinoSession, RuntimeInfo]:
     """A session over a serialised ONNX model on OpenVINO's CPU plugin, and what it runs in;
     :class:`ConfigError` when the ``openvino`` package is not installed."""
@@ -181,7 +196,7 @@ def openvino_session(
         raise ConfigError(
             "inference_runtime=openvino needs the openvino package (pip install openvino)"
         )
-    session = OpenVinoSession(model, precision, batch_one=batch_one)
+    session = OpenVinoSession(model, precision, static_batches=static_batches)
     capabilities = [str(c) for c in session.core.get_property("CPU", "OPTIMIZATION_CAPABILITIES")]
     computes = "bf16" if "bf" in session.computes.lower() else "f32"
     info = RuntimeInfo(InferenceRuntime.OPENVINO, precision, computes, "BF16" in capabilities)

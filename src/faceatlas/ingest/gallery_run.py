@@ -107,7 +107,7 @@ def _run(
         same_face_min_similarity=gallery.card.required("same_face_min_similarity"),
         commit_every=settings.commit_every,
         index_checkpoint_every=settings.index_checkpoint_every,
-        window=max(4, 4 * n_workers),
+        window=max(4, 4 * n_workers) + settings.analysis_group * n_workers,
         fetch_threads=settings.fetch_threads,
         near_duplicate_bits=settings.near_duplicate_bits,
         max_pixels=settings.max_pixels,
@@ -117,9 +117,13 @@ def _run(
         gallery.sync_index()
         executor: Executor
         if run.ray_address is not None:
-            executor = make_ray_executor(run.ray_address, spec, limits, n_workers)
+            executor = make_ray_executor(
+                run.ray_address, spec, limits, n_workers, group=settings.analysis_group
+            )
         else:
-            executor = make_executor(spec, limits, n_workers, gallery.engine)
+            executor = make_executor(
+                spec, limits, n_workers, gallery.engine, group=settings.analysis_group
+            )
         report = run_ingest(
             gallery.catalog,
             gallery.index,

@@ -2,8 +2,9 @@
 
 Stages run concurrently with bounded queues: up to ``fetch_threads`` reads
 (HTTP fetches, WARC records, files) run in threads, decode/detect/embed run
-in the executor's workers, and writes happen in the calling process only, in
-source order, in transactions of ``commit_every`` images. At most ``window``
+in the executor's workers (in groups of images whose faces are embedded together), and writes
+happen in the calling process only, in source order, in transactions of ``commit_every``
+images. At most ``window``
 items are in flight at once, so memory stays flat however large the source.
 Vectors reach the index after their transaction commits. A kill at any point
 leaves a consistent catalog, and the index is caught up from the catalog when
@@ -165,6 +166,8 @@ class _Run:
             if exhausted and not fetching and not ready:
                 break
             if not progressed:  # the window is full (or the source is done): block on a head
+                if not fetching:
+                    self.executor.flush()  # no item can join the group held for analysis now
                 heads: list[Future[Any]] = []
                 if fetching:
                     heads.append(fetching[0].load)

@@ -16,9 +16,17 @@ import logging
 from concurrent.futures import Future
 from typing import Any
 
+from faceatlas.config_inference import ANALYSIS_GROUP
 from faceatlas.engine import EngineSpec, create_engine
 from faceatlas.errors import ConfigError
-from faceatlas.ingest.worker import Analysis, AnalysisLimits, Analyzer
+from faceatlas.ingest.worker import (
+    Analysis,
+    AnalysisLimits,
+    Analyzer,
+    GroupingExecutor,
+    Held,
+    settle,
+)
 
 __all__ = ["make_ray_executor"]
 
@@ -33,23 +41,25 @@ class RayAnalyzer:
         engine.load()
         self.analyzer = Analyzer(engine, limits)
 
-    def analyze(self, data: bytes) -> Analysis:
-        return self.analyzer(data)
+    def analyze(self, items: list[bytes]) -> list[Analysis]:
+        return self.analyzer.many(items)
 
 
-class RayExecutor:
-    """Round-robins images over ``actors`` Ray actors; results come back as futures."""
+class RayExecutor(GroupingExecutor):
+    """Round-robins groups of images over ``actors`` Ray actors; each image's result comes
+    back as its own future."""
 
-    def __init__(self, ray: Any, actors: list[Any], started_here: bool) -> None:
+    def __init__(self, ray: Any, actors: list[Any], started_here: bool, group: int) -> None:
+        super().__init__(group)
         self.ray = ray
         self.actors = actors
         self._next = itertools.cycle(actors)
         self.started_here = started_here
 
-    def submit(self, data: bytes) -> Future[Analysis]:
-        ref = next(self._next).analyze.remote(data)
-        future: Future[Analysis] = ref.future()
-        return future
+    def send(self, held: Held) -> None:
+        ref = next(self._next).analyze.remote([data for data, _ in held])
+        done: Future[list[Analysis]] = ref.future()
+        done.add_done_callback(lambda d: settle(held, d))
 
     def close(self) -> None:
         for actor in self.actors:
@@ -78,7 +88,12 @@ def _init(ray: Any, address: str, actors: int) -> None:
 
 
 def make_ray_executor(
-    address: str, spec: EngineSpec, limits: AnalysisLimits, actors: int
+    address: str,
+    spec: EngineSpec,
+    limits: AnalysisLimits,
+    actors: int,
+    *,
+    group: int = ANALYSIS_GROUP,
 ) -> RayExecutor:
     """Connect to Ray at ``address`` and start ``actors`` analysis actors (1 CPU each)."""
     try:
@@ -91,4 +106,4 @@ def make_ray_executor(
     remote_cls = ray.remote(num_cpus=1)(RayAnalyzer)
     handles = [remote_cls.remote(spec, limits) for _ in range(max(1, actors))]
     log.info("Ray: %d analysis actors at %s", len(handles), address)
-    return RayExecutor(ray, handles, started_here)
+    return RayExecutor(ray, handles, started_here, group)

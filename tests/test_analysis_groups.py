@@ -1,0 +1,101 @@
+"""Images analysed in groups (their faces embedded in one batch): each item keeps its own outcome,
+the same faces and vectors as when analysed alone, and a bad item fails alone, in a group and in
+an ingest run whose groups are cut short by the end of the source."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from faceatlas import Atlas
+from faceatlas.engine import EngineSpec, create_engine
+from faceatlas.ingest.worker import Analysis, AnalysisLimits, Analyzer, make_executor, outcome
+
+from .conftest import atlas_settings
+
+LIMITS = AnalysisLimits(max_pixels=40_000_000, max_file_bytes=50 << 20, thumbnail_px=96)
+
+
+def faceless_jpeg() -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (320, 240), (90, 140, 200)).save(out, format="JPEG")
+    return out.getvalue()
+
+
+def group_items(lfw_sample: list[Path], faces_dir: Path) -> list[bytes]:
+    good = [p.read_bytes() for p in lfw_sample[:3]]
+    crowd = (faces_dir / "groups" / "dlib_voc" / "2008_002470.jpg").read_bytes()
+    return [
+        good[0],
+        b"this is not an image",
+        crowd,
+        good[1][: len(good[1]) // 3],  # truncated
+        faceless_jpeg(),
+        good[2],
+    ]
+
+
+def same_analysis(a: Analysis, b: Analysis) -> None:
+    assert (a.error_code, a.width, a.height, a.format) == (
+        b.error_code,
+        b.width,
+        b.height,
+        b.format,
+    )
+    assert [f.box for f in a.faces] == [f.box for f in b.faces]
+    for x, y in zip(a.faces, b.faces, strict=True):
+        assert np.abs(x.embedding - y.embedding).max() <= 1e-5
+        assert x.quality == y.quality
+        assert x.thumbnail_jpeg[:2] == b"\xff\xd8"
+
+
+def test_a_group_gives_each_item_what_it_gets_alone(
+    lfw_sample: list[Path], faces_dir: Path
+) -> None:
+    analyzer = Analyzer(create_engine(EngineSpec()), LIMITS)
+    items = group_items(lfw_sample, faces_dir)
+    together = analyzer.many(items)
+    alone = [analyzer(data) for data in items]
+    for a, b in zip(together, alone, strict=True):
+        same_analysis(a, b)
+    codes = [a.error_code for a in together]
+    assert codes[0] is None and codes[2] is None and codes[4] is None and codes[5] is None
+    assert codes[1] is not None and codes[3] is not None  # not an image; truncated
+    assert len(together[2].faces) >= 3  # the group photo
+    assert together[4].faces == ()  # no face is not a failure
+    assert [len(a.faces) for a in together[::5]] == [1, 1]
+
+
+def test_the_executor_sends_full_groups_and_flushes_the_rest(
+    lfw_sample: list[Path], faces_dir: Path
+) -> None:
+    analyzer = Analyzer(create_engine(EngineSpec()), LIMITS)
+    items = group_items(lfw_sample, faces_dir)
+    executor = make_executor(EngineSpec(), LIMITS, 1, analyzer.engine, group=4)
+    futures = [executor.submit(data) for data in items]
+    assert [f.done() for f in futures] == [True] * 4 + [False] * 2  # a full group ran
+    executor.flush()
+    assert all(f.done() for f in futures)
+    for future, data in zip(futures, items, strict=True):
+        same_analysis(outcome(future), analyzer(data))
+
+
+def test_an_ingest_run_in_groups_stores_every_good_image_and_records_the_bad_one(
+    tmp_path: Path, lfw_sample: list[Path]
+) -> None:
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    for i, photo in enumerate(lfw_sample[:6]):
+        (folder / f"{i}.jpg").write_bytes(photo.read_bytes())
+    (folder / "3.jpg").write_bytes(b"\xff\xd8\xff\xe0 broken")
+    with Atlas.open(settings=atlas_settings(tmp_path / "atlas", analysis_group=4)) as atlas:
+        report = atlas.ingest(folder)
+        assert report.counts["new_images"] == 5, report.failures
+        assert [loc.rsplit("/", 1)[-1] for loc, _, _ in report.failures] == ["3.jpg"]
+        alone = atlas_settings(tmp_path / "alone", analysis_group=1)
+        with Atlas.open(settings=alone) as single:
+            single.ingest(folder)
+            assert single.catalog.counts() == atlas.catalog.counts()
