@@ -30,7 +30,9 @@ def thumbnail_jpeg(image: RGBImage, box: Box, *, max_side_px: int, margin: float
     scale = max_side_px / max(crop.width, crop.height, 1)
     if scale < 1.0:
         size = (max(1, round(crop.width * scale)), max(1, round(crop.height * scale)))
-        pixels = cv2.resize(pixels, size, interpolation=cv2.INTER_AREA)
+        # area averaging where much is dropped (no aliasing), bilinear otherwise (5x cheaper)
+        interp = cv2.INTER_AREA if scale < 0.5 else cv2.INTER_LINEAR
+        pixels = cv2.resize(pixels, size, interpolation=interp)
     bgr = cv2.cvtColor(pixels, cv2.COLOR_RGB2BGR)
     ok, encoded = cv2.imencode(".jpg", bgr, [cv2.IMWRITE_JPEG_QUALITY, _THUMBNAIL_QUALITY])
     if not ok:

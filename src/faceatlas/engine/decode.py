@@ -15,6 +15,8 @@ __all__ = ["ACCEPTED_FORMATS", "DecodedImage", "decode_image", "sniff_format"]
 
 ACCEPTED_FORMATS = frozenset({"JPEG", "MPO", "PNG", "WEBP", "BMP", "TIFF", "GIF"})
 """Pillow format names accepted; GIF and multi-frame files give their first frame."""
+_ORIENTATION = 0x0112
+"""The EXIF orientation tag."""
 
 
 class DecodedImage:
@@ -84,10 +86,10 @@ def decode_image(
             loaded: Image.Image = img
             if fit_pixels is not None and loaded.width * loaded.height > fit_pixels:
                 loaded = loaded.resize(_fitted(loaded.size, fit_pixels), Image.Resampling.BILINEAR)
-            upright = ImageOps.exif_transpose(loaded)
+            upright = ImageOps.exif_transpose(loaded) if _turned(loaded) else loaded
             if upright.width * upright.height > max_pixels:
                 raise ImageTooLargeError("image exceeds the pixel limit after orientation")
-            rgb = upright.convert("RGB")
+            rgb = upright if upright.mode == "RGB" else upright.convert("RGB")
             pixels = np.asarray(rgb, dtype=np.uint8)
     except (ImageDecodeError, ImageTooLargeError):
         raise
@@ -102,6 +104,12 @@ def decode_image(
     if pixels.ndim != 3 or pixels.shape[2] != 3:
         raise ImageDecodeError("image did not decode to three channels")
     return DecodedImage(np.ascontiguousarray(pixels), fmt)
+
+
+def _turned(img: Image.Image) -> bool:
+    """Whether the EXIF orientation asks for the pixels to be turned or flipped (an image
+    without one is used as decoded, not copied)."""
+    return img.getexif().get(_ORIENTATION, 1) not in (0, 1)
 
 
 def _fitted(size: tuple[int, int], pixels: int) -> tuple[int, int]:

@@ -60,7 +60,10 @@ class Catalog(Repository):
 
         ``postgresql://`` and ``postgres://`` URLs use psycopg 3.
         """
-        db = sa.create_engine(normalize_url(url), future=True, pool_pre_ping=True)
+        url = normalize_url(url)
+        # a server's connections can go stale (a restart): checked on checkout; a file's cannot
+        remote = sa.engine.make_url(url).get_backend_name() != "sqlite"
+        db = sa.create_engine(url, future=True, pool_pre_ping=remote)
         if db.dialect.name == "sqlite":
             sa.event.listen(db, "connect", _sqlite_pragmas)
         apply_migrations(db)
