@@ -99,3 +99,25 @@ def test_an_ingest_run_in_groups_stores_every_good_image_and_records_the_bad_one
         with Atlas.open(settings=alone) as single:
             single.ingest(folder)
             assert single.catalog.counts() == atlas.catalog.counts()
+
+
+def test_a_worker_that_dies_takes_no_image_with_it_when_they_can_be_analysed_again(
+    lfw_sample: list[Path],
+) -> None:
+    """A worker process killed under a group (as a native crash would) breaks the pool; the
+    images of the groups it took down are sent again one at a time to a new pool, and each
+    gets its own analysis."""
+    items = [p.read_bytes() for p in lfw_sample[:6]]
+    executor = make_executor(EngineSpec(), LIMITS, 2, group=4)
+    try:
+        futures = [executor.submit(data) for data in items]  # a full group goes out
+        executor.flush()  # and the other two
+        pool = executor.pool  # type: ignore[attr-defined]
+        victim = next(iter(pool._processes.values()))  # still loading its models
+        victim.kill()
+        analyses = [outcome(f) for f in futures]
+        assert executor.pool is not pool  # type: ignore[attr-defined]
+    finally:
+        executor.close()
+    assert [a.error_code for a in analyses] == [None] * 6
+    assert [len(a.faces) for a in analyses] == [1] * 6
