@@ -121,3 +121,29 @@ def test_a_worker_that_dies_takes_no_image_with_it_when_they_can_be_analysed_aga
         executor.close()
     assert [a.error_code for a in analyses] == [None] * 6
     assert [len(a.faces) for a in analyses] == [1] * 6
+
+
+class OneAtATime:
+    """The real engine, but its recognizer refuses batches of more than one face (a runtime
+    that fails on a group's shared step)."""
+
+    def __init__(self) -> None:
+        self.inner = create_engine(EngineSpec())
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self.inner, name)
+
+    def embed_chips(self, chips: list[np.ndarray]) -> np.ndarray:
+        if len(chips) > 1:
+            raise RuntimeError("no batches here")
+        return self.inner.embed_chips(chips)
+
+
+def test_when_the_shared_step_fails_each_image_is_analysed_alone(lfw_sample: list[Path]) -> None:
+    items = [p.read_bytes() for p in lfw_sample[:3]] + [b"not an image"]
+    analyses = Analyzer(OneAtATime(), LIMITS).many(items)  # type: ignore[arg-type]
+    assert [len(a.faces) for a in analyses[:3]] == [1, 1, 1]
+    assert analyses[3].error_code is not None
+    plain = Analyzer(create_engine(EngineSpec()), LIMITS)
+    for a, data in zip(analyses, items, strict=True):
+        same_analysis(a, plain(data))

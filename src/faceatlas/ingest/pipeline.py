@@ -2,10 +2,10 @@
 
 Stages run concurrently with bounded queues: up to ``fetch_threads`` reads
 (HTTP fetches, WARC records, files) run in threads, decode/detect/embed run
-in the executor's workers (in groups of images whose faces are embedded together), and writes
-happen in the calling process only, in source order, in transactions of ``commit_every``
-images. At most ``window``
-items are in flight at once, so memory stays flat however large the source.
+in the executor's workers (in groups of images whose faces are embedded together),
+and writes happen in the calling process only, in source order, in transactions
+of ``commit_every`` images. At most ``window`` items are in flight at once, so
+memory stays flat however large the source.
 Vectors reach the index after their transaction commits. A kill at any point
 leaves a consistent catalog, and the index is caught up from the catalog when
 the atlas is next opened. A rerun skips what is already stored (and, for

@@ -80,7 +80,7 @@ class Analyzer:
     def many(self, items: Sequence[bytes]) -> list[Analysis]:
         """The analysis of each of ``items``, in order; the faces of all the images among them
         embedded in one batch. Images are decoded one at a time. One bad item fails alone."""
-        out: list[Analysis | None] = [None] * len(items)
+        out: dict[int, Analysis] = {}
         decoded: list[tuple[int, int, int, str]] = []  # item, width, height, format
 
         def images() -> Iterator[RGBImage]:
@@ -99,10 +99,10 @@ class Analyzer:
         try:
             found = analyze_images(self.engine, images(), thumbnail_px=self.limits.thumbnail_px)
         except Exception:  # one image broke the shared step: each alone, so the rest still land
-            return [a if a is not None else self(data) for a, data in zip(out, items, strict=True)]
+            return [out[i] if i in out else self(data) for i, data in enumerate(items)]
         for (i, width, height, format), faces in zip(decoded, found, strict=True):
             out[i] = Analysis(width, height, format, tuple(faces))
-        return [a if a is not None else _failure(RuntimeError("not analysed")) for a in out]
+        return [out[i] for i in range(len(items))]
 
     def _guarded(self, analyse: Callable[[_T], Analysis], item: _T) -> Analysis:
         try:
