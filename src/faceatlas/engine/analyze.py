@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from faceatlas.engine.opencv import opencv
 from faceatlas.engine.protocol import FaceEngine
 from faceatlas.engine.quality import measure_quality
 from faceatlas.timing import StageTimer
@@ -18,8 +19,7 @@ _THUMBNAIL_QUALITY = 85
 def thumbnail_jpeg(image: RGBImage, box: Box, *, max_side_px: int, margin: float = 0.2) -> bytes:
     """A JPEG crop of ``box`` grown by ``margin`` on each side, longest side ``max_side_px``
     (a smaller crop keeps its size)."""
-    import cv2
-
+    cv2 = opencv()
     height, width = image.shape[:2]
     grow_x = int(box.width * margin)
     grow_y = int(box.height * margin)

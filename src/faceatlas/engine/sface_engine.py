@@ -19,6 +19,7 @@ import numpy as np
 
 from faceatlas.choices import ExecutionProvider, InferencePrecision, InferenceRuntime
 from faceatlas.engine.card import ModelCard
+from faceatlas.engine.opencv import opencv
 from faceatlas.engine.openvino_runtime import ONNXRUNTIME_FP32, RuntimeInfo, openvino_session
 from faceatlas.engine.providers import ProviderChoice, onnx_session
 from faceatlas.engine.sface_card import SFACE_CARD, SFACE_MODEL_ID
@@ -171,10 +172,8 @@ class SFaceEngine:
     def load(self) -> None:
         if self._embedder is not None:
             return
-        import cv2
-
         files = sface_model_files()
-        self._cv2 = cv2
+        self._cv2 = opencv()
         yunet, sface = dynamic_yunet(files[YUNET_FILE]), batched_sface(files[SFACE_FILE])
         # YuNet runs on ONNX Runtime in fp32 on every runtime: in bfloat16 its landmarks move
         # enough to change the aligned chips (cosine to the fp32 embedding down to 0.96).

@@ -220,9 +220,6 @@ class _WorkerState:
 
 
 def _init_worker(spec: EngineSpec, limits: AnalysisLimits) -> None:
-    import cv2
-
-    cv2.setNumThreads(0)  # one worker process per core: OpenCV runs in the calling thread
     engine = create_engine(spec)
     engine.load()
     _WorkerState.analyzer = Analyzer(engine, limits)
