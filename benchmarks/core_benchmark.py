@@ -415,7 +415,8 @@ def main() -> None:
         print(line)
     for v, a in runtimes.items():
         same = a.photos_with_other_face_count == 0 and a.min_cosine >= MIN_COSINE
-        verdict = f"agrees (cosine >= {MIN_COSINE})" if same else "DOES NOT AGREE"
+        under = f"{a.under(MIN_COSINE)} faces under cosine {MIN_COSINE}"
+        verdict = f"agrees (cosine >= {MIN_COSINE})" if same else f"DOES NOT AGREE: {under}"
         print(f"{a.line(f'{v.value} vs {v.engine.value} (fp32)')}: {verdict}")
     if worst is not None:
         print(f"max |embedding difference| vs baseline on the same faces (dlib): {worst:.2e}")

@@ -39,7 +39,16 @@ class Agreement:
     faces: int
     photos_with_other_face_count: int
     max_abs_vector_diff: float
-    min_cosine: float = 1.0
+    cosines: tuple[float, ...] = ()
+    """The cosine between the two vectors of each face compared (photos of equal face count)."""
+
+    @property
+    def min_cosine(self) -> float:
+        return min(self.cosines, default=1.0)
+
+    def under(self, bar: float) -> int:
+        """Faces whose two vectors are less alike than cosine ``bar``."""
+        return sum(c < bar for c in self.cosines)
 
     def line(self, what: str) -> str:
         same = self.photos_with_other_face_count == 0
@@ -48,10 +57,14 @@ class Agreement:
             if same
             else (f"face count differs on {self.photos_with_other_face_count} photos")
         )
+        spread = ""
+        if self.cosines:
+            median, first = np.percentile(self.cosines, [50, 1])
+            spread = f" (median {median:.6f}, 1st percentile {first:.6f})"
         return (
             f"{what}: {self.photos} photos, {self.faces} faces, {counts}, "
             f"max |vector difference| {self.max_abs_vector_diff:.2e}, "
-            f"lowest cosine {self.min_cosine:.6f}"
+            f"lowest cosine {self.min_cosine:.6f}{spread}"
         )
 
 
@@ -91,7 +104,7 @@ def compare(ours: PhotoFaces, reference: PhotoFaces) -> Agreement:
     """Over the photos both hold (a reference saved from another photo set shares fewer)."""
     other_count = 0
     worst = 0.0
-    lowest = 1.0
+    cosines: list[float] = []
     faces = 0
     common = sorted(set(ours) & set(reference))
     for sha in common:
@@ -101,8 +114,8 @@ def compare(ours: PhotoFaces, reference: PhotoFaces) -> Agreement:
             other_count += 1
         elif len(a):
             worst = max(worst, float(np.abs(a - b).max()))
-            lowest = min(lowest, float(np.sum(a * b, axis=1).min()))
-    return Agreement(len(common), faces, other_count, worst, lowest)
+            cosines.extend(float(c) for c in np.sum(a * b, axis=1))
+    return Agreement(len(common), faces, other_count, worst, tuple(cosines))
 
 
 def save_vectors(faces: PhotoFaces, path: Path) -> None:

@@ -7,11 +7,11 @@ latency hint (ingest parallelism comes from worker processes) and the precision 
 
 A dynamic batch runs on a model compiled for any batch size, but OpenVINO runs a model
 compiled for one shape faster (one thread, bf16, SFace: 7.5 ms a face at batch 1 against 9.2
-on the dynamic model; 6.7 at batch 2, 6.2 at 4, 6.1 at 8), so a session may run a batch as
-chunks of fixed sizes (``static_batches``), each on a model compiled for that size when the
-session is made; the outputs are those of the items one by one. The sface engine runs only its
-recognizer here: YuNet's landmarks move in bfloat16 (the detector stays on ONNX Runtime,
-:mod:`faceatlas.engine.sface_engine`).
+on the dynamic model; 6.9 at batch 2, 6.4 at 4 and 8: ``benchmarks/ingest_profile.py``), so a
+session may run a batch as chunks of fixed sizes (``static_batches``), each on a model compiled
+for that size when the session is made; the outputs are those of the items one by one. The
+sface engine runs only its recognizer here: YuNet's landmarks move in bfloat16 (the detector
+stays on ONNX Runtime, :mod:`faceatlas.engine.sface_engine`).
 
 bfloat16 runs as bfloat16 only on a CPU that computes it (AVX512_BF16 or AMX); elsewhere
 OpenVINO runs fp32, and :class:`RuntimeInfo` says which (``faceatlas models``).

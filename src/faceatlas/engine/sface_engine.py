@@ -71,10 +71,12 @@ photo, an avatar, a cropped screenshot) has no context around it and is missed; 
 PAD_GRAY = 127
 RECOGNIZER_BATCHES = (8, 4, 2, 1)
 """Batch sizes the recognizer is compiled for on OpenVINO (:mod:`faceatlas.engine.openvino_runtime`):
-one thread, bf16, 7.5 ms a face alone, 6.1 in batches of 8."""
+one thread, bf16, 7.7 ms a face alone, 6.9 in twos, 6.4 in fours and eights
+(``benchmarks/ingest_profile.py``)."""
 ORT_CHUNK = 2
-"""Faces per recognizer call on ONNX Runtime: one thread, fp32, 15.0 ms a face alone or in
-pairs, 15.6-16.0 in batches of 4 and 15.9-16.9 in batches of 8 (larger batches leave the cache)."""
+"""Faces per recognizer call on ONNX Runtime: one thread, fp32, 14.6 ms a face alone, 13.7 in
+twos, 14.1 in fours, 15.5 in eights, 16.6 in sixteens (``benchmarks/ingest_profile.py``: larger
+batches leave the cache)."""
 
 
 @record
