@@ -5,6 +5,8 @@ BIN := $(VENV)/bin
 ATLAS ?= atlas
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# pytest workers: the suite runs in two processes, one a core of the 2-core CI machine.
+PYTEST_WORKERS ?= 2
 
 .PHONY: install system-deps run test lint typecheck pytest clean
 
@@ -31,7 +33,7 @@ typecheck: install
 	$(BIN)/mypy
 
 pytest: install system-deps
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(PYTEST_WORKERS)
 
 test: lint typecheck pytest
 

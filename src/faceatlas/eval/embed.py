@@ -144,7 +144,7 @@ def embed_photos(
     def save() -> None:
         cache.parent.mkdir(parents=True, exist_ok=True)
         keys = list(known)
-        tmp = cache.with_suffix(".tmp.npz")
+        tmp = cache.with_suffix(f".{os.getpid()}.tmp.npz")  # runs side by side never share it
         np.savez(
             tmp,
             paths=np.asarray(keys),
