@@ -42,6 +42,7 @@ SMOKE: dict[str, list[str]] = {
     "embedding_check.py": ["--pairs 20"],
     "engines.py": ["--photos 24 --chips 8 --engines sface,dlib-bin --lfw-pairs 40"],
     "fair_search.py": ["--photos 200 --probes 20"],
+    "fairness_cv.py": ["--salts 1 --sample 400 --variants raw,regions=4;target_fmr=0.001"],
     "fusion.py": ["--sample 60"],
     "identities_lfw.py": ["--people test --draws 1"],
     "identities_select.py": ["--limit 4"],
