@@ -12,7 +12,7 @@ figure on the held-out half is measured on a face that set a parameter.
    people reach, minus the same figure over the pairs inside all regions pooled (the *hard*
    impostors: pairs close in embedding space, where false matches concentrate).
    ``r = max(fit_fmr, 10 / pairs)`` so that at least ten pairs lie above it; a region
-   needing ``r > max_region_fmr`` (fewer than 20 pairs, six people) gets no offset. A small
+   needing ``r > max_region_fmr`` (at the default, fewer than 20 pairs) gets no offset. A small
    region is measured further into its bulk rather than left untightened (with the fit halved
    again, ``benchmarks/fairness_cv.py``, a cap of 10% left a children's region without an
    offset in one fit of ten; ``docs/fairness.md``).
