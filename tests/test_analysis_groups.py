@@ -12,9 +12,17 @@ from PIL import Image
 
 from faceatlas import Atlas
 from faceatlas.engine import EngineSpec, create_engine
-from faceatlas.ingest.worker import Analysis, AnalysisLimits, Analyzer, make_executor, outcome
+from faceatlas.ingest.worker import (
+    Analysis,
+    AnalysisLimits,
+    Analyzer,
+    _PoolExecutor,
+    make_executor,
+    outcome,
+)
 
 from .conftest import atlas_settings
+from .crashkit import POISON, crash_on_poison
 
 LIMITS = AnalysisLimits(max_pixels=40_000_000, max_file_bytes=50 << 20, thumbnail_px=96)
 
@@ -105,8 +113,8 @@ def test_a_worker_that_dies_takes_no_image_with_it_when_they_can_be_analysed_aga
     lfw_sample: list[Path],
 ) -> None:
     """A worker process killed under a group (as a native crash would) breaks the pool; the
-    images of the groups it took down are sent again one at a time to a new pool, and each
-    gets its own analysis."""
+    images of the groups it took down are analysed again alone, and each gets its own
+    analysis."""
     items = [p.read_bytes() for p in lfw_sample[:6]]
     executor = make_executor(EngineSpec(), LIMITS, 2, group=4)
     try:
@@ -116,11 +124,30 @@ def test_a_worker_that_dies_takes_no_image_with_it_when_they_can_be_analysed_aga
         victim = next(iter(pool._processes.values()))  # still loading its models
         victim.kill()
         analyses = [outcome(f) for f in futures]
-        assert executor.pool is not pool  # type: ignore[attr-defined]
+        assert executor._alone is not None  # type: ignore[attr-defined]  # the pool broke
     finally:
         executor.close()
     assert [a.error_code for a in analyses] == [None] * 6
     assert [len(a.faces) for a in analyses] == [1] * 6
+
+
+def test_an_image_that_kills_its_worker_every_time_fails_alone(lfw_sample: list[Path]) -> None:
+    """The image that kills a worker again when analysed alone is the only one lost; the images
+    in flight beside it when the pool broke, in its group and the other, are analysed."""
+    items = [p.read_bytes() for p in lfw_sample[:7]]
+    items.insert(2, POISON)
+    executor = _PoolExecutor(EngineSpec(), LIMITS, 2, group=4, analyze=crash_on_poison)
+    try:
+        futures = [executor.submit(data) for data in items]  # two full groups go out
+        analyses = [outcome(f) for f in futures]
+    finally:
+        executor.close()
+    assert [a.error_code for a in analyses] == [None, None, "worker_crashed"] + [None] * 5
+    assert [len(a.faces) for i, a in enumerate(analyses) if i != 2] == [1] * 7
+    plain = Analyzer(create_engine(EngineSpec()), LIMITS)
+    for i, (a, data) in enumerate(zip(analyses, items, strict=True)):
+        if i != 2:
+            same_analysis(a, plain(data))
 
 
 class OneAtATime:

@@ -10,6 +10,7 @@ coming for now; each item still gets its own future and its own outcome.
 from __future__ import annotations
 
 import threading
+from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -232,48 +233,90 @@ def _analyze_in_worker(items: list[bytes]) -> list[Analysis]:
     return analyzer.many(items)
 
 
-class _PoolExecutor(GroupingExecutor):
-    """Spawned worker processes; a pool broken by a crashing worker is replaced, and the items
-    of a group it took down are sent again one at a time: those lost again to a dying worker
-    (the item that kills it, and any other in flight then) are ``worker_crashed``."""
+Analyze = Callable[[list[bytes]], list[Analysis]]
+"""What a worker process runs on a group's bytes (picklable: a module-level function)."""
 
-    def __init__(self, spec: EngineSpec, limits: AnalysisLimits, workers: int, group: int) -> None:
+
+class _PoolExecutor(GroupingExecutor):
+    """Spawned worker processes. A worker that dies (a native crash, the kernel's OOM killer)
+    breaks the pool: the pool is replaced, and every image that was in flight on it becomes a
+    *suspect*, analysed again alone, one at a time, in a one-worker pool of its own. An image
+    that kills its worker there is the one that does: it alone is ``worker_crashed``, and the
+    images that were in flight beside it get their analyses."""
+
+    def __init__(
+        self,
+        spec: EngineSpec,
+        limits: AnalysisLimits,
+        workers: int,
+        group: int,
+        analyze: Analyze = _analyze_in_worker,
+    ) -> None:
         super().__init__(group)
         self.spec = spec
         self.limits = limits
         self.workers = workers
+        self.analyze = analyze
         self._lock = threading.Lock()
-        self.pool = self._new_pool()
+        self.pool = self._new_pool(workers)
+        self._suspects: deque[tuple[bytes, Future[Analysis]]] = deque()
+        self._alone: ProcessPoolExecutor | None = None
+        self._checking = False
 
-    def _new_pool(self) -> ProcessPoolExecutor:
+    def _new_pool(self, workers: int) -> ProcessPoolExecutor:
         return ProcessPoolExecutor(
-            max_workers=self.workers,
+            max_workers=workers,
             mp_context=get_context("spawn"),
             initializer=_init_worker,
             initargs=(self.spec, self.limits),
         )
 
+    def _submit(
+        self, pool: ProcessPoolExecutor, workers: int, items: list[bytes]
+    ) -> tuple[ProcessPoolExecutor, Future[list[Analysis]]]:
+        """Submit to ``pool``, or to a new one if a dead worker broke it (under the lock)."""
+        try:
+            return pool, pool.submit(self.analyze, items)
+        except BrokenProcessPool:
+            pool.shutdown(wait=False, cancel_futures=True)
+            pool = self._new_pool(workers)
+            return pool, pool.submit(self.analyze, items)
+
     def send(self, held: Held) -> None:
-        items = [data for data, _ in held]
         with self._lock:
-            try:
-                group = self.pool.submit(_analyze_in_worker, items)
-            except BrokenProcessPool:
-                self.pool.shutdown(wait=False, cancel_futures=True)
-                self.pool = self._new_pool()
-                group = self.pool.submit(_analyze_in_worker, items)
+            self.pool, group = self._submit(self.pool, self.workers, [d for d, _ in held])
         group.add_done_callback(lambda done: self._settle(done, held))
 
     def _settle(self, done: Future[list[Analysis]], held: Held) -> None:
-        broken = not done.cancelled() and isinstance(done.exception(), BrokenProcessPool)
-        if broken and len(held) > 1:
-            for one in held:
-                self.send([one])
+        if not done.cancelled() and isinstance(done.exception(), BrokenProcessPool):
+            with self._lock:
+                self._suspects.extend(held)
+            self._check_next()
             return
         settle(held, done)
 
+    def _check_next(self) -> None:
+        """Analyse the next suspect alone, unless one is being analysed already."""
+        with self._lock:
+            if self._checking or not self._suspects:
+                return
+            self._checking = True
+            suspect = self._suspects.popleft()
+            self._alone, done = self._submit(self._alone or self._new_pool(1), 1, [suspect[0]])
+        done.add_done_callback(lambda d: self._checked(d, suspect))
+
+    def _checked(
+        self, done: Future[list[Analysis]], suspect: tuple[bytes, Future[Analysis]]
+    ) -> None:
+        settle([suspect], done)  # a broken pool here: this image killed its worker alone
+        with self._lock:
+            self._checking = False
+        self._check_next()
+
     def close(self) -> None:
         self.pool.shutdown(wait=True, cancel_futures=True)
+        if self._alone is not None:
+            self._alone.shutdown(wait=True, cancel_futures=True)
 
 
 def make_executor(
