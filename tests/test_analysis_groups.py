@@ -5,20 +5,27 @@ an ingest run whose groups are cut short by the end of the source."""
 from __future__ import annotations
 
 import io
+import shutil
+from concurrent.futures import Future
 from pathlib import Path
 
 import numpy as np
 from PIL import Image
 
 from faceatlas import Atlas
+from faceatlas.config_inference import INGEST_WINDOW_BYTES
 from faceatlas.engine import EngineSpec, create_engine
+from faceatlas.ingest import FolderSource, IngestOptions, run_ingest
 from faceatlas.ingest.worker import (
     Analysis,
     AnalysisLimits,
     Analyzer,
+    GroupingExecutor,
+    Held,
     _PoolExecutor,
     make_executor,
     outcome,
+    settle,
 )
 
 from .conftest import atlas_settings
@@ -174,3 +181,52 @@ def test_when_the_shared_step_fails_each_image_is_analysed_alone(lfw_sample: lis
     plain = Analyzer(create_engine(EngineSpec()), LIMITS)
     for a, data in zip(analyses, items, strict=True):
         same_analysis(a, plain(data))
+
+
+class Recording(GroupingExecutor):
+    """The in-process analysis in groups, recording the most file bytes it held at once (the
+    group it sends: every item of it was held until then)."""
+
+    def __init__(self, group: int) -> None:
+        super().__init__(group)
+        self.analyzer = Analyzer(create_engine(EngineSpec()), LIMITS)
+        self.most_held = 0
+
+    def send(self, held: Held) -> None:
+        self.most_held = max(self.most_held, sum(len(data) for data, _ in held))
+        done: Future[list[Analysis]] = Future()
+        done.set_result(self.analyzer.many([data for data, _ in held]))
+        settle(held, done)
+
+
+def test_a_run_holds_no_more_file_bytes_for_analysis_than_its_window(
+    lfw_sample: list[Path], tmp_path: Path
+) -> None:
+    """Past ``window_bytes`` of fetched files held for analysis, no new item is read: the group
+    held for analysis is sent short, and every photo is still stored."""
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    for photo in lfw_sample[:16]:
+        shutil.copy(photo, folder)
+    sizes = sorted(p.stat().st_size for p in folder.iterdir())
+    budget = 2 * sizes[0]
+
+    def most_held(window_bytes: int, name: str) -> int:
+        executor = Recording(group=8)
+        with Atlas.open(settings=atlas_settings(tmp_path / name)) as atlas:
+            options = IngestOptions(
+                model_id=atlas.model_id,
+                same_face_min_similarity=atlas.card.required("same_face_min_similarity"),
+                window=32,
+                window_bytes=window_bytes,
+                fetch_threads=1,  # one read at a time: the window is passed by one file at most
+            )
+            with atlas.gallery.writer_lock():
+                source = FolderSource(folder, max_file_bytes=50 << 20)
+                report = run_ingest(atlas.catalog, atlas.index, source, executor, options)
+            assert report.counts["new_images"] == 16
+            assert atlas.catalog.counts()["faces"] >= 16
+        return executor.most_held
+
+    assert most_held(budget, "tight") < budget + sizes[-1]  # the last one read may pass it
+    assert most_held(INGEST_WINDOW_BYTES, "default") >= sum(sizes[:8])  # a full group

@@ -1,6 +1,6 @@
 """The inference settings, a group that :class:`faceatlas.config.Settings` takes in: what runs
-the sface engine's models, in which arithmetic (docs/operations.md#hardware-acceleration), and
-how many images ingest analyses together.
+the sface engine's models, in which arithmetic (docs/operations.md#hardware-acceleration), how
+many images ingest analyses together, and how many bytes of files it holds for analysis.
 The execution providers of ONNX Runtime stay beside the engine settings in ``config.py``."""
 
 from __future__ import annotations
@@ -9,10 +9,12 @@ from pydantic import BaseModel, Field
 
 from faceatlas.choices import InferencePrecision, InferenceRuntime
 
-__all__ = ["ANALYSIS_GROUP", "InferenceSettings"]
+__all__ = ["ANALYSIS_GROUP", "INGEST_WINDOW_BYTES", "InferenceSettings"]
 
 ANALYSIS_GROUP = 8
 """Images an ingest worker analyses together by default (their faces embedded in one batch)."""
+INGEST_WINDOW_BYTES = 256 << 20
+"""Bytes of fetched files an ingest run holds for analysis at once, by default."""
 
 
 class InferenceSettings(BaseModel):
@@ -32,4 +34,10 @@ class InferenceSettings(BaseModel):
         le=64,
         description="Images an ingest worker analyses together; their faces go through the "
         "recognizer in one batch.",
+    )
+    ingest_window_bytes: int = Field(
+        default=INGEST_WINDOW_BYTES,
+        ge=1 << 20,
+        description="Bytes of fetched files an ingest run holds for analysis at once (read, "
+        "queued or in a worker); past it no new item is read until analysis frees room.",
     )

@@ -108,6 +108,7 @@ def _run(
         commit_every=settings.commit_every,
         index_checkpoint_every=settings.index_checkpoint_every,
         window=max(4, 4 * n_workers) + settings.analysis_group * n_workers,
+        window_bytes=settings.ingest_window_bytes,
         fetch_threads=settings.fetch_threads,
         near_duplicate_bits=settings.near_duplicate_bits,
         max_pixels=settings.max_pixels,

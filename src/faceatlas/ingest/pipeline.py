@@ -4,8 +4,9 @@ Stages run concurrently with bounded queues: up to ``fetch_threads`` reads
 (HTTP fetches, WARC records, files) run in threads, decode/detect/embed run
 in the executor's workers (in groups of images whose faces are embedded together),
 and writes happen in the calling process only, in source order, in transactions
-of ``commit_every`` images. At most ``window`` items are in flight at once, so
-memory stays flat however large the source.
+of ``commit_every`` images. At most ``window`` items are in flight at once, and no
+new item is read while the fetched files held for analysis reach ``window_bytes``, so
+memory stays flat however large the source and its files.
 Vectors reach the index after their transaction commits. A kill at any point
 leaves a consistent catalog, and the index is caught up from the catalog when
 the atlas is next opened. A rerun skips what is already stored (and, for
@@ -143,7 +144,12 @@ class _Run:
         items = self._items()
         exhausted = False
         while True:
-            while not exhausted and len(fetching) + len(ready) < window:
+            while (
+                not exhausted
+                and len(fetching) + len(ready) < window
+                and sum(not e.load.done() for e in fetching) < self.options.fetch_threads
+                and held_bytes(fetching, ready) < self.options.window_bytes
+            ):
                 nxt = next(items, None)
                 if nxt is None:
                     exhausted = True
@@ -367,6 +373,20 @@ class _Run:
         self.since_checkpoint = 0
         _, watermark = self.catalog.embedding_watermark(self.options.model_id)
         self.index.save(watermark)
+
+
+def held_bytes(fetching: deque[_Pending], ready: deque[_Pending]) -> int:
+    """Bytes of fetched files not yet analysed: read and waiting for their turn, or handed to
+    the executor (queued for a group or in a worker). A read not yet finished is not counted:
+    no more than ``fetch_threads`` of them are let in at once."""
+    held = 0
+    for entry in fetching:
+        if entry.load.done() and entry.load.exception() is None:
+            held += entry.load.result().size
+    for entry in ready:
+        if entry.loaded is not None and entry.future is not None and not entry.future.done():
+            held += entry.loaded.size
+    return held
 
 
 def run_ingest(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
+from faceatlas.config_inference import INGEST_WINDOW_BYTES
 from faceatlas.types import record
 
 __all__ = ["IngestOptions", "IngestProgress", "IngestReport"]
@@ -20,6 +21,10 @@ class IngestOptions:
     index_checkpoint_every: int = 2000
     window: int = 8
     """Items in flight at once (fetching, queued or in analysis): bounds memory."""
+    window_bytes: int = INGEST_WINDOW_BYTES
+    """Bytes of fetched files held for analysis at once (read, queued or in a worker); past it
+    no new item is read until analysis frees room. Large files are held whole, so the item
+    count alone does not bound memory."""
     fetch_threads: int = 4
     """Concurrent reads; network sources want more than local files."""
     near_duplicate_bits: int = 4
