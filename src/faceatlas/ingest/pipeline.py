@@ -31,7 +31,6 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -39,11 +38,12 @@ import numpy as np
 from faceatlas.errors import FaceAtlasError, TakenDownError
 from faceatlas.index.protocol import VectorIndex
 from faceatlas.ingest.dedupe import Duplicates, Loaded, load_item
+from faceatlas.ingest.inflight import Pending, held_bytes
 from faceatlas.ingest.media import count_video
 from faceatlas.ingest.report import IngestOptions, IngestProgress, IngestReport
 from faceatlas.ingest.source import CommitAwareSource, ResumableSource, Source, SourceItem
 from faceatlas.ingest.takedown import TakedownList
-from faceatlas.ingest.worker import Analysis, Executor, outcome
+from faceatlas.ingest.worker import Executor, outcome
 from faceatlas.store.catalog import Catalog, CatalogWriter, NewSighting
 from faceatlas.types import AnalyzedFace, record_as
 
@@ -51,20 +51,6 @@ __all__ = ["FaceFilter", "IngestOptions", "IngestProgress", "IngestReport", "run
 
 FaceFilter = Callable[[list[AnalyzedFace]], list[AnalyzedFace]]
 """Drops faces that must never be stored (the opt-out blocklist plugs in here)."""
-
-
-@dataclass(slots=True)
-class _Pending:
-    item: SourceItem
-    position: int
-    load: Future[Loaded]
-    loaded: Loaded | None = None
-    future: Future[Analysis] | None = None
-    error: FaceAtlasError | None = None
-    near: tuple[int, int] | None = None
-    """``(image_id, bits)`` of a stored image this is a near-duplicate of."""
-    near_sha: tuple[str, int] | None = None
-    """``(sha256, bits)`` of an in-flight image this is a near-duplicate of."""
 
 
 class _Run:
@@ -138,9 +124,9 @@ class _Run:
     def _pump(self, fetch_pool: ThreadPoolExecutor) -> None:
         """Fill the window, prepare fetched items in order, write analysed items in order."""
         window = self.options.window
-        fetching: deque[_Pending] = deque()
-        ready: deque[_Pending] = deque()
-        batch: list[_Pending] = []
+        fetching: deque[Pending] = deque()
+        ready: deque[Pending] = deque()
+        batch: list[Pending] = []
         items = self._items()
         exhausted = False
         while True:
@@ -184,7 +170,7 @@ class _Run:
 
     def _admit(
         self, fetch_pool: ThreadPoolExecutor, position: int, item: SourceItem
-    ) -> _Pending | None:
+    ) -> Pending | None:
         """Cheap checks in the writer process; the read itself runs in a fetch thread."""
         counts = self.report.counts
         counts["items"] += 1
@@ -202,9 +188,9 @@ class _Run:
         if refused is not None:  # never read: recorded in order with the others
             load: Future[Loaded] = Future()
             load.set_exception(refused)
-            return _Pending(item=item, position=position, load=load)
+            return Pending(item=item, position=position, load=load)
         load = fetch_pool.submit(load_item, self.source, item, self.options.max_pixels)
-        return _Pending(item=item, position=position, load=load)
+        return Pending(item=item, position=position, load=load)
 
     def _refusal(self, item: SourceItem) -> TakenDownError | None:
         if self.takedowns is None:
@@ -215,7 +201,7 @@ class _Run:
             return exc
         return None
 
-    def _prepare(self, entry: _Pending) -> None:
+    def _prepare(self, entry: Pending) -> None:
         """In source order: decide exact copy, near copy or new content to analyse."""
         try:
             loaded = entry.load.result()
@@ -234,7 +220,7 @@ class _Run:
         entry.future = self.executor.submit(loaded.data)
         loaded.data = None  # the executor holds it now; drop ours
 
-    def _commit(self, batch: list[_Pending]) -> None:
+    def _commit(self, batch: list[Pending]) -> None:
         if not batch:
             return
         ids: list[int] = []
@@ -258,7 +244,7 @@ class _Run:
             self._checkpoint()
 
     def _write(
-        self, w: CatalogWriter, entry: _Pending, ids: list[int], vectors: list[np.ndarray]
+        self, w: CatalogWriter, entry: Pending, ids: list[int], vectors: list[np.ndarray]
     ) -> None:
         counts = self.report.counts
         item = entry.item
@@ -317,7 +303,7 @@ class _Run:
         self._tick()
 
     def _write_copy(
-        self, w: CatalogWriter, entry: _Pending, loaded: Loaded, sighting: NewSighting
+        self, w: CatalogWriter, entry: Pending, loaded: Loaded, sighting: NewSighting
     ) -> None:
         """An exact copy: one more sighting of the stored image."""
         image_id = w.image_for_content(loaded.sha256)
@@ -332,7 +318,7 @@ class _Run:
     def _fold(
         self,
         w: CatalogWriter,
-        entry: _Pending,
+        entry: Pending,
         loaded: Loaded,
         sighting: NewSighting,
         faces: list[AnalyzedFace],
@@ -373,20 +359,6 @@ class _Run:
         self.since_checkpoint = 0
         _, watermark = self.catalog.embedding_watermark(self.options.model_id)
         self.index.save(watermark)
-
-
-def held_bytes(fetching: deque[_Pending], ready: deque[_Pending]) -> int:
-    """Bytes of fetched files not yet analysed: read and waiting for their turn, or handed to
-    the executor (queued for a group or in a worker). A read not yet finished is not counted:
-    no more than ``fetch_threads`` of them are let in at once."""
-    held = 0
-    for entry in fetching:
-        if entry.load.done() and entry.load.exception() is None:
-            held += entry.load.result().size
-    for entry in ready:
-        if entry.loaded is not None and entry.future is not None and not entry.future.done():
-            held += entry.loaded.size
-    return held
 
 
 def run_ingest(
