@@ -18,4 +18,4 @@ def crash_on_poison(items: list[bytes]) -> list[Analysis]:
     worker process."""
     if POISON in items:
         os.kill(os.getpid(), signal.SIGKILL)
-    return worker._analyze_in_worker(items)
+    return worker.analyze_in_worker(items)

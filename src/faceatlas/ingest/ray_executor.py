@@ -13,18 +13,24 @@ from __future__ import annotations
 
 import itertools
 import logging
-from concurrent.futures import Future
+import queue
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future, wait
 from typing import Any
 
 from faceatlas.config_inference import ANALYSIS_GROUP
-from faceatlas.engine import EngineSpec, create_engine
+from faceatlas.engine import EngineSpec
 from faceatlas.errors import ConfigError
 from faceatlas.ingest.worker import (
     Analysis,
     AnalysisLimits,
-    Analyzer,
+    Analyze,
     GroupingExecutor,
     Held,
+    analyze_in_worker,
+    crashed,
+    init_worker,
     settle,
 )
 
@@ -34,34 +40,84 @@ log = logging.getLogger(__name__)
 
 
 class RayAnalyzer:
-    """The body of one Ray actor: an engine loaded once, then many images."""
+    """The body of one Ray actor: an engine loaded once, then many images, through the same
+    ``analyze`` a local worker process runs."""
 
-    def __init__(self, spec: EngineSpec, limits: AnalysisLimits) -> None:
-        engine = create_engine(spec)
-        engine.load()
-        self.analyzer = Analyzer(engine, limits)
+    def __init__(self, spec: EngineSpec, limits: AnalysisLimits, analyze: Analyze) -> None:
+        init_worker(spec, limits)
+        self._analyze = analyze
 
     def analyze(self, items: list[bytes]) -> list[Analysis]:
-        return self.analyzer.many(items)
+        return self._analyze(items)
 
 
 class RayExecutor(GroupingExecutor):
     """Round-robins groups of images over ``actors`` Ray actors; each image's result comes
-    back as its own future."""
+    back as its own future. An actor whose process dies is restarted by Ray; the images of a
+    group lost with it become suspects, analysed again alone, one at a time, on an actor of
+    their own (the checker, started on the first death and replaced by a new one whenever it
+    dies), so only an image that takes its actor down again is ``worker_crashed``."""
 
-    def __init__(self, ray: Any, actors: list[Any], started_here: bool, group: int) -> None:
+    def __init__(
+        self,
+        ray: Any,
+        actors: list[Any],
+        new_checker: Callable[[], Any],
+        started_here: bool,
+        group: int,
+    ) -> None:
         super().__init__(group)
         self.ray = ray
         self.actors = actors
+        self.new_checker = new_checker
         self._next = itertools.cycle(actors)
         self.started_here = started_here
+        self._lock = threading.Lock()
+        self._suspects: queue.Queue[tuple[bytes, Future[Analysis]] | None] = queue.Queue()
+        self._checking: threading.Thread | None = None
 
     def send(self, held: Held) -> None:
-        ref = next(self._next).analyze.remote([data for data, _ in held])
-        done: Future[list[Analysis]] = ref.future()
-        done.add_done_callback(lambda d: settle(held, d))
+        done: Future[list[Analysis]] = (
+            next(self._next).analyze.remote([d for d, _ in held]).future()
+        )
+        done.add_done_callback(lambda d: self._settle(d, held))
+
+    def _died(self, done: Future[list[Analysis]]) -> bool:
+        error = None if done.cancelled() else done.exception()
+        return isinstance(error, self.ray.exceptions.RayActorError)
+
+    def _settle(self, done: Future[list[Analysis]], held: Held) -> None:
+        if not self._died(done):
+            settle(held, done)
+            return
+        with self._lock:
+            if self._checking is None:
+                self._checking = threading.Thread(
+                    target=self._check_suspects, name="ray-suspects", daemon=True
+                )
+                self._checking.start()
+        for suspect in held:
+            self._suspects.put(suspect)
+
+    def _check_suspects(self) -> None:
+        """Each suspect alone on the checker, one at a time. A thread of its own: Ray's
+        callbacks (where suspects are found) must not call Ray."""
+        checker = self.new_checker()
+        while (suspect := self._suspects.get()) is not None:
+            done: Future[list[Analysis]] = checker.analyze.remote([suspect[0]]).future()
+            wait([done])
+            if self._died(done):  # alone on its actor: this image took it down
+                suspect[1].set_result(crashed())
+                self.ray.kill(checker)
+                checker = self.new_checker()  # a new actor: no call can reach the dead one
+            else:
+                settle([suspect], done)
+        self.ray.kill(checker)
 
     def close(self) -> None:
+        if self._checking is not None:
+            self._suspects.put(None)
+            self._checking.join()
         for actor in self.actors:
             self.ray.kill(actor)
         if self.started_here:
@@ -94,8 +150,10 @@ def make_ray_executor(
     actors: int,
     *,
     group: int = ANALYSIS_GROUP,
+    analyze: Analyze = analyze_in_worker,
 ) -> RayExecutor:
-    """Connect to Ray at ``address`` and start ``actors`` analysis actors (1 CPU each)."""
+    """Connect to Ray at ``address`` and start ``actors`` analysis actors (1 CPU each), which
+    run ``analyze`` on each group, as local worker processes do."""
     try:
         import ray
     except ImportError:
@@ -103,7 +161,12 @@ def make_ray_executor(
     started_here = not ray.is_initialized()
     if started_here:
         _init(ray, address, actors)
-    remote_cls = ray.remote(num_cpus=1)(RayAnalyzer)
-    handles = [remote_cls.remote(spec, limits) for _ in range(max(1, actors))]
+    # Ray restarts an actor whose process dies; the calls it was running fail (no retries)
+    remote_cls = ray.remote(num_cpus=1, max_restarts=-1, max_task_retries=0)(RayAnalyzer)
+    handles = [remote_cls.remote(spec, limits, analyze) for _ in range(max(1, actors))]
+    # the checker takes no CPU of its own: it runs only once an actor has died
+    checker = ray.remote(num_cpus=0, max_restarts=0)(RayAnalyzer)
     log.info("Ray: %d analysis actors at %s", len(handles), address)
-    return RayExecutor(ray, handles, started_here, group)
+    return RayExecutor(
+        ray, handles, lambda: checker.remote(spec, limits, analyze), started_here, group
+    )

@@ -39,6 +39,9 @@ __all__ = [
     "Analyzer",
     "Executor",
     "GroupingExecutor",
+    "analyze_in_worker",
+    "crashed",
+    "init_worker",
     "make_executor",
     "outcome",
 ]
@@ -140,14 +143,19 @@ def _failure(exc: Exception) -> Analysis:
     return Analysis(error_code="internal_error", error_message=f"{type(exc).__name__}: {exc}")
 
 
+def crashed() -> Analysis:
+    """The outcome of an image that took its worker process down with it."""
+    return Analysis(
+        error_code="worker_crashed", error_message="the worker process died on this item"
+    )
+
+
 def outcome(future: Future[Analysis]) -> Analysis:
     """The analysis a future holds; ``worker_crashed`` when its worker process died."""
     try:
         return future.result()
     except BrokenProcessPool:
-        return Analysis(
-            error_code="worker_crashed", error_message="the worker process died on this item"
-        )
+        return crashed()
 
 
 Held = list[tuple[bytes, "Future[Analysis]"]]
@@ -220,13 +228,15 @@ class _WorkerState:
     analyzer: Analyzer | None = None
 
 
-def _init_worker(spec: EngineSpec, limits: AnalysisLimits) -> None:
+def init_worker(spec: EngineSpec, limits: AnalysisLimits) -> None:
+    """Build and load this worker process's engine (a pool's initializer, a Ray actor's start)."""
     engine = create_engine(spec)
     engine.load()
     _WorkerState.analyzer = Analyzer(engine, limits)
 
 
-def _analyze_in_worker(items: list[bytes]) -> list[Analysis]:
+def analyze_in_worker(items: list[bytes]) -> list[Analysis]:
+    """A group's analyses by this process's engine (after :func:`init_worker`)."""
     analyzer = _WorkerState.analyzer
     if analyzer is None:  # pragma: no cover - the initializer always runs first
         raise RuntimeError("worker used before initialisation")
@@ -250,7 +260,7 @@ class _PoolExecutor(GroupingExecutor):
         limits: AnalysisLimits,
         workers: int,
         group: int,
-        analyze: Analyze = _analyze_in_worker,
+        analyze: Analyze = analyze_in_worker,
     ) -> None:
         super().__init__(group)
         self.spec = spec
@@ -267,7 +277,7 @@ class _PoolExecutor(GroupingExecutor):
         return ProcessPoolExecutor(
             max_workers=workers,
             mp_context=get_context("spawn"),
-            initializer=_init_worker,
+            initializer=init_worker,
             initargs=(self.spec, self.limits),
         )
 
