@@ -13,10 +13,8 @@ from __future__ import annotations
 
 import itertools
 import logging
-import queue
-import threading
 from collections.abc import Callable
-from concurrent.futures import Future, wait
+from concurrent.futures import Future
 from typing import Any
 
 from faceatlas.config_inference import ANALYSIS_GROUP
@@ -26,12 +24,10 @@ from faceatlas.ingest.worker import (
     Analysis,
     AnalysisLimits,
     Analyze,
-    GroupingExecutor,
     Held,
+    RecoveringExecutor,
     analyze_in_worker,
-    crashed,
     init_worker,
-    settle,
 )
 
 __all__ = ["make_ray_executor"]
@@ -51,12 +47,11 @@ class RayAnalyzer:
         return self._analyze(items)
 
 
-class RayExecutor(GroupingExecutor):
+class RayExecutor(RecoveringExecutor):
     """Round-robins groups of images over ``actors`` Ray actors; each image's result comes
-    back as its own future. An actor whose process dies is restarted by Ray; the images of a
-    group lost with it become suspects, analysed again alone, one at a time, on an actor of
-    their own (the checker, started on the first death and replaced by a new one whenever it
-    dies), so only an image that takes its actor down again is ``worker_crashed``."""
+    back as its own future. Ray restarts an actor whose process dies; the suspects of the
+    group lost with it run on an actor of their own (the checker, started on the first death
+    and replaced by a new one whenever it dies)."""
 
     def __init__(
         self,
@@ -72,54 +67,31 @@ class RayExecutor(GroupingExecutor):
         self.new_checker = new_checker
         self._next = itertools.cycle(actors)
         self.started_here = started_here
-        self._lock = threading.Lock()
-        self._suspects: queue.Queue[tuple[bytes, Future[Analysis]] | None] = queue.Queue()
-        self._checking: threading.Thread | None = None
+        self._checker: Any = None
 
     def send(self, held: Held) -> None:
-        done: Future[list[Analysis]] = (
-            next(self._next).analyze.remote([d for d, _ in held]).future()
-        )
-        done.add_done_callback(lambda d: self._settle(d, held))
+        self.sent(next(self._next).analyze.remote([d for d, _ in held]).future(), held)
 
-    def _died(self, done: Future[list[Analysis]]) -> bool:
+    def died(self, done: Future[list[Analysis]]) -> bool:
         error = None if done.cancelled() else done.exception()
         return isinstance(error, self.ray.exceptions.RayActorError)
 
-    def _settle(self, done: Future[list[Analysis]], held: Held) -> None:
-        if not self._died(done):
-            settle(held, done)
-            return
-        with self._lock:
-            if self._checking is None:
-                self._checking = threading.Thread(
-                    target=self._check_suspects, name="ray-suspects", daemon=True
-                )
-                self._checking.start()
-        for suspect in held:
-            self._suspects.put(suspect)
+    def alone(self, data: bytes) -> Future[list[Analysis]]:
+        if self._checker is None:
+            self._checker = self.new_checker()
+        future: Future[list[Analysis]] = self._checker.analyze.remote([data]).future()
+        return future
 
-    def _check_suspects(self) -> None:
-        """Each suspect alone on the checker, one at a time. A thread of its own: Ray's
-        callbacks (where suspects are found) must not call Ray."""
-        checker = self.new_checker()
-        while (suspect := self._suspects.get()) is not None:
-            done: Future[list[Analysis]] = checker.analyze.remote([suspect[0]]).future()
-            wait([done])
-            if self._died(done):  # alone on its actor: this image took it down
-                suspect[1].set_result(crashed())
-                self.ray.kill(checker)
-                checker = self.new_checker()  # a new actor: no call can reach the dead one
-            else:
-                settle([suspect], done)
-        self.ray.kill(checker)
+    def lost_alone(self) -> None:
+        self.ray.kill(self._checker)
+        self._checker = None  # a new actor next: no call can reach the dead one
 
     def close(self) -> None:
-        if self._checking is not None:
-            self._suspects.put(None)
-            self._checking.join()
+        super().close()
         for actor in self.actors:
             self.ray.kill(actor)
+        if self._checker is not None:
+            self.ray.kill(self._checker)
         if self.started_here:
             self.ray.shutdown()
 

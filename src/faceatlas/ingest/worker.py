@@ -9,10 +9,10 @@ coming for now; each item still gets its own future and its own outcome.
 
 from __future__ import annotations
 
+import queue
 import threading
-from collections import deque
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import field
 from multiprocessing import get_context
@@ -39,6 +39,7 @@ __all__ = [
     "Analyzer",
     "Executor",
     "GroupingExecutor",
+    "RecoveringExecutor",
     "analyze_in_worker",
     "crashed",
     "init_worker",
@@ -247,12 +248,72 @@ Analyze = Callable[[list[bytes]], list[Analysis]]
 """What a worker process runs on a group's bytes (picklable: a module-level function)."""
 
 
-class _PoolExecutor(GroupingExecutor):
-    """Spawned worker processes. A worker that dies (a native crash, the kernel's OOM killer)
-    breaks the pool: the pool is replaced, and every image that was in flight on it becomes a
-    *suspect*, analysed again alone, one at a time, in a one-worker pool of its own. An image
-    that kills its worker there is the one that does: it alone is ``worker_crashed``, and the
-    images that were in flight beside it get their analyses."""
+Suspect = tuple[bytes, "Future[Analysis]"]
+"""An image whose worker died under its group, and the future its analysis goes to."""
+
+
+class RecoveringExecutor(GroupingExecutor):
+    """Groups sent to worker processes that can die (a native crash on a hostile file, the
+    kernel's OOM killer). The images of a group lost with its worker become *suspects*: each
+    is analysed again alone, one at a time, on a worker that runs nothing else
+    (:meth:`alone`), so an image that kills its worker there is the one that does: it alone
+    is ``worker_crashed``, and the images beside it get their analyses. Suspects are checked
+    in a thread of their own, never in a runtime's completion callback (Ray forbids calling
+    Ray there)."""
+
+    def __init__(self, group: int) -> None:
+        super().__init__(group)
+        self._suspects: queue.Queue[Suspect | None] = queue.Queue()
+        self._checking: threading.Thread | None = None
+        self._starting = threading.Lock()
+
+    def sent(self, done: Future[list[Analysis]], held: Held) -> None:
+        """``held``, sent as one group whose result is ``done``, is settled when it completes."""
+        done.add_done_callback(lambda d: self._settle(d, held))
+
+    def died(self, done: Future[list[Analysis]]) -> bool:  # pragma: no cover - overridden
+        """Whether ``done`` (completed) failed because its worker process died."""
+        raise NotImplementedError
+
+    def alone(self, data: bytes) -> Future[list[Analysis]]:  # pragma: no cover - overridden
+        """The analysis of one image on a worker that runs nothing else."""
+        raise NotImplementedError
+
+    def lost_alone(self) -> None:
+        """The worker of :meth:`alone` died; the next call must reach a live one."""
+
+    def _settle(self, done: Future[list[Analysis]], held: Held) -> None:
+        if not self.died(done):
+            settle(held, done)
+            return
+        with self._starting:
+            if self._checking is None:
+                self._checking = threading.Thread(
+                    target=self._check_suspects, name="ingest-suspects", daemon=True
+                )
+                self._checking.start()
+        for suspect in held:
+            self._suspects.put(suspect)
+
+    def _check_suspects(self) -> None:
+        while (suspect := self._suspects.get()) is not None:
+            done = self.alone(suspect[0])
+            wait([done])
+            if self.died(done):  # alone on its worker: this image took it down
+                suspect[1].set_result(crashed())
+                self.lost_alone()
+            else:
+                settle([suspect], done)
+
+    def close(self) -> None:
+        if self._checking is not None:
+            self._suspects.put(None)
+            self._checking.join()
+
+
+class _PoolExecutor(RecoveringExecutor):
+    """Spawned worker processes. A worker that dies breaks the pool: the pool is replaced on
+    the next group, and the suspects run in a one-worker pool of their own."""
 
     def __init__(
         self,
@@ -267,11 +328,8 @@ class _PoolExecutor(GroupingExecutor):
         self.limits = limits
         self.workers = workers
         self.analyze = analyze
-        self._lock = threading.Lock()
         self.pool = self._new_pool(workers)
-        self._suspects: deque[tuple[bytes, Future[Analysis]]] = deque()
         self._alone: ProcessPoolExecutor | None = None
-        self._checking = False
 
     def _new_pool(self, workers: int) -> ProcessPoolExecutor:
         return ProcessPoolExecutor(
@@ -284,7 +342,7 @@ class _PoolExecutor(GroupingExecutor):
     def _submit(
         self, pool: ProcessPoolExecutor, workers: int, items: list[bytes]
     ) -> tuple[ProcessPoolExecutor, Future[list[Analysis]]]:
-        """Submit to ``pool``, or to a new one if a dead worker broke it (under the lock)."""
+        """Submit to ``pool``, or to a new one if a dead worker broke it."""
         try:
             return pool, pool.submit(self.analyze, items)
         except BrokenProcessPool:
@@ -293,37 +351,18 @@ class _PoolExecutor(GroupingExecutor):
             return pool, pool.submit(self.analyze, items)
 
     def send(self, held: Held) -> None:
-        with self._lock:
-            self.pool, group = self._submit(self.pool, self.workers, [d for d, _ in held])
-        group.add_done_callback(lambda done: self._settle(done, held))
+        self.pool, group = self._submit(self.pool, self.workers, [d for d, _ in held])
+        self.sent(group, held)
 
-    def _settle(self, done: Future[list[Analysis]], held: Held) -> None:
-        if not done.cancelled() and isinstance(done.exception(), BrokenProcessPool):
-            with self._lock:
-                self._suspects.extend(held)
-            self._check_next()
-            return
-        settle(held, done)
+    def died(self, done: Future[list[Analysis]]) -> bool:
+        return not done.cancelled() and isinstance(done.exception(), BrokenProcessPool)
 
-    def _check_next(self) -> None:
-        """Analyse the next suspect alone, unless one is being analysed already."""
-        with self._lock:
-            if self._checking or not self._suspects:
-                return
-            self._checking = True
-            suspect = self._suspects.popleft()
-            self._alone, done = self._submit(self._alone or self._new_pool(1), 1, [suspect[0]])
-        done.add_done_callback(lambda d: self._checked(d, suspect))
-
-    def _checked(
-        self, done: Future[list[Analysis]], suspect: tuple[bytes, Future[Analysis]]
-    ) -> None:
-        settle([suspect], done)  # a broken pool here: this image killed its worker alone
-        with self._lock:
-            self._checking = False
-        self._check_next()
+    def alone(self, data: bytes) -> Future[list[Analysis]]:
+        self._alone, done = self._submit(self._alone or self._new_pool(1), 1, [data])
+        return done
 
     def close(self) -> None:
+        super().close()
         self.pool.shutdown(wait=True, cancel_futures=True)
         if self._alone is not None:
             self._alone.shutdown(wait=True, cancel_futures=True)
