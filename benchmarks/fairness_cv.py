@@ -36,6 +36,7 @@ import numpy as np
 
 from faceatlas.config import Settings
 from faceatlas.engine import EngineSpec, create_engine
+from faceatlas.eval.calibration import DEFAULT_MAX_PER_IDENTITY
 from faceatlas.eval.corpus import Half, lfw_corpus, utkface_corpus
 from faceatlas.eval.demographics import run_demographics
 from faceatlas.eval.embedded import (
@@ -43,6 +44,7 @@ from faceatlas.eval.embedded import (
     cross_identity_scores,
     embed_corpus,
     identity_codes,
+    pooled,
     same_identity_scores,
 )
 from faceatlas.eval.fairness import FairnessFit, fit_fair_scorer
@@ -69,12 +71,11 @@ def part_of(corpus: EmbeddedCorpus, side: int, salt: str) -> EmbeddedCorpus:
 
 
 def fit_scores(parts: list[EmbeddedCorpus], scorer: FairScorer | None) -> np.ndarray:
-    """Scores of every pair of different people of the fit parts (10 photos a person at most)."""
-    capped = [p.usable().capped(10) for p in parts]
-    vectors = np.concatenate([p.vectors for p in capped]).astype(np.float32)
-    codes = identity_codes([f"{p.corpus.name}|{i}" for p in capped for i in p.corpus.identities])
-    offsets = None if scorer is None else scorer.face_offsets(vectors)
-    return cross_identity_scores(vectors, codes, offsets).astype(np.float64)
+    """Scores of every pair of different people of the fit parts, with as many photos a person
+    as the fit itself uses."""
+    fit = pooled([p.usable().capped(DEFAULT_MAX_PER_IDENTITY) for p in parts]).scored_by(scorer)
+    codes = identity_codes(list(fit.corpus.identities))
+    return cross_identity_scores(fit.vectors, codes, fit.offsets).astype(np.float64)
 
 
 def options_of(variant: str) -> FairnessFit | None:
