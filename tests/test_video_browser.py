@@ -16,7 +16,7 @@ from faceatlas import Atlas
 from faceatlas.accounts import Role
 from tests.conftest import atlas_settings
 from tests.test_logs import served
-from tests.test_web_e2e import CHROMIUM, CHROMIUM_ARGS
+from tests.test_web_e2e import CHROMIUM, CHROMIUM_ARGS, images_shown
 from tests.videoclips import encode
 from tests.webkit import PASSWORD
 
@@ -69,9 +69,7 @@ def test_a_clip_is_searched_with_the_picked_face_track(
         tracks = page.locator("#tracks .track")
         expect(tracks).to_have_count(2, timeout=60_000)
         expect(page.locator("#tracks-status")).to_contain_text("2 face tracks")
-        assert page.evaluate(
-            "() => [...document.querySelectorAll('#tracks img')].every(i => i.naturalWidth > 0)"
-        )
+        assert images_shown(page, "#tracks img")
         tracks.nth(1).click()
         expect(page.locator("#video-search-button")).to_be_enabled()
         page.click("#video-search-button")

@@ -19,7 +19,7 @@ from faceatlas import Atlas, Settings
 from faceatlas.accounts import Role
 
 from .screenshots import screenshot
-from .test_web_e2e import CHROMIUM, CHROMIUM_ARGS, Server
+from .test_web_e2e import CHROMIUM, CHROMIUM_ARGS, Server, images_shown
 from .webkit import PASSWORD
 
 pytestmark = pytest.mark.browser
@@ -135,10 +135,7 @@ def test_decision_and_blind_verification_in_a_real_browser(
             compare_url = ivy.url
             crops = ivy.locator("#compare .frame img")
             expect(crops).to_have_count(2)
-            assert ivy.evaluate(
-                "() => [...document.querySelectorAll('#compare img')]"
-                ".every(i => i.complete && i.naturalWidth > 0)"
-            )
+            assert images_shown(ivy, "#compare img")
             expect(ivy.locator("#sources a.source-link").first).to_have_attribute(
                 "href", re.compile(r"^https://example\.org/people/")
             )

@@ -15,6 +15,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -104,6 +105,15 @@ def server(pages_atlas_dir: Path, tmp_path: Path, faces_dir: Path) -> Iterator[S
         yield srv
     finally:
         srv.stop()
+
+
+def images_shown(page: Any, selector: str) -> bool:
+    """Whether every image matching ``selector`` decoded to a picture with a size, asked once
+    each has finished loading (or failed): a page is read before its images have all arrived,
+    most of all on a loaded machine."""
+    every = f"[...document.querySelectorAll({json.dumps(selector)})].every"
+    page.wait_for_function(f"() => {every}(i => i.complete)")
+    return bool(page.evaluate(f"() => {every}(i => i.naturalWidth > 0)"))
 
 
 def _sign_in_first_time(page: object, url: str, username: str, otp: str, new_password: str) -> None:
@@ -199,10 +209,7 @@ def test_search_in_a_real_browser_then_supervisor_sees_it(
             assert all(h and h.startswith("https://example.org/people/") for h in hrefs)
             first_link = links.first
             expect(first_link).to_have_attribute("rel", "noopener noreferrer")
-            thumb_ok = page.evaluate(
-                "() => [...document.querySelectorAll('#results img')].every(i => i.naturalWidth > 0)"
-            )
-            assert thumb_ok
+            assert images_shown(page, "#results img")
             fits = page.evaluate("() => document.documentElement.scrollWidth <= window.innerWidth")
             assert fits, "the results page scrolls sideways on a phone"
             page.screenshot(path=str(shots / "web-results-phone.png"), full_page=True)
@@ -223,9 +230,7 @@ def test_search_in_a_real_browser_then_supervisor_sees_it(
             expect(person.locator(".person-facts")).to_contain_text("2 photos")
             expect(person.locator(".person-facts")).to_contain_text("example.org")
             expect(person.locator(".band")).to_contain_text("lead")
-            assert page.evaluate(
-                "() => [...document.querySelectorAll('#people img')].every(i => i.naturalWidth > 0)"
-            )
+            assert images_shown(page, "#people img")
             fits = page.evaluate("() => document.documentElement.scrollWidth <= window.innerWidth")
             assert fits, "the people found scroll sideways on a phone"
             page.screenshot(path=str(shots / "web-identity-results-phone.png"), full_page=True)

@@ -15,6 +15,7 @@ from tests.test_web_e2e import (
     Server,
     _create_user,
     _sign_in_first_time,
+    images_shown,
 )
 
 pytestmark = pytest.mark.browser
@@ -86,9 +87,7 @@ def test_results_can_be_judged_on_a_desktop_and_a_phone(
             n = results.count()
             assert 1 <= n <= 10
             assert desk.locator("#results .probe-crop").count() == n
-            assert desk.evaluate(
-                "() => [...document.querySelectorAll('#results img')].every(i => i.naturalWidth > 0)"
-            )
+            assert images_shown(desk, "#results img")
             link = desk.locator("#results a.source-link").first
             assert (link.get_attribute("href") or "").startswith("https://example.org/")
             expect(link).to_have_attribute("target", "_blank")

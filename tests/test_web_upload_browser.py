@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from .screenshots import screenshot
-from .test_web_e2e import CHROMIUM, CHROMIUM_ARGS, Server, _sign_in_first_time
+from .test_web_e2e import CHROMIUM, CHROMIUM_ARGS, Server, _sign_in_first_time, images_shown
 from .test_web_results_browser import _columns, _search, _watch
 
 pytestmark = pytest.mark.browser
@@ -76,9 +76,7 @@ def test_first_hour_on_a_fresh_atlas(
             expect(results.first).to_be_visible()
             n = results.count()
             assert n >= 1 and desk.locator("#results .probe-crop").count() == n
-            assert desk.evaluate(
-                "() => [...document.querySelectorAll('#results img')].every(i => i.naturalWidth > 0)"
-            )
+            assert images_shown(desk, "#results img")
             expect(results.first).to_contain_text("people.zip/people/obama/")
             screenshot(desk, "walkthrough-4-results")
             source = results.first.locator("a.source-link").first
