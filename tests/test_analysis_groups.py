@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import io
 import shutil
+import threading
+import time
 from concurrent.futures import Future
 from pathlib import Path
 
@@ -16,6 +18,7 @@ from faceatlas import Atlas
 from faceatlas.config_inference import INGEST_WINDOW_BYTES
 from faceatlas.engine import EngineSpec, create_engine
 from faceatlas.ingest import FolderSource, IngestOptions, run_ingest
+from faceatlas.ingest.source import SourceItem
 from faceatlas.ingest.worker import (
     Analysis,
     AnalysisLimits,
@@ -199,34 +202,86 @@ class Recording(GroupingExecutor):
         settle(held, done)
 
 
+class SlowFolder(FolderSource):
+    """A folder whose reads take a while, recording the most file bytes being read at once."""
+
+    def __init__(self, root: Path) -> None:
+        super().__init__(root, max_file_bytes=50 << 20)
+        self.lock = threading.Lock()
+        self.reading = 0
+        self.most_reading = 0
+
+    def read(self, item: SourceItem) -> bytes:
+        size = item.file_size or 0
+        with self.lock:
+            self.reading += size
+            self.most_reading = max(self.most_reading, self.reading)
+        try:
+            time.sleep(0.05)
+            return super().read(item)
+        finally:
+            with self.lock:
+                self.reading -= size
+
+
+def photo_folder(lfw_sample: list[Path], tmp_path: Path) -> tuple[Path, list[int]]:
+    """16 LFW photos in a folder, and their sizes from smallest to largest."""
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    for photo in lfw_sample[:16]:
+        shutil.copy(photo, folder)
+    return folder, sorted(p.stat().st_size for p in folder.iterdir())
+
+
+def run_window(
+    tmp_path: Path, name: str, source: FolderSource, window_bytes: int, fetch_threads: int
+) -> Recording:
+    """Ingest ``source`` into a new atlas in groups of 8 with the given window; every photo
+    must be stored."""
+    executor = Recording(group=8)
+    with Atlas.open(settings=atlas_settings(tmp_path / name)) as atlas:
+        options = IngestOptions(
+            model_id=atlas.model_id,
+            same_face_min_similarity=atlas.card.required("same_face_min_similarity"),
+            window=32,
+            window_bytes=window_bytes,
+            fetch_threads=fetch_threads,
+        )
+        with atlas.gallery.writer_lock():
+            report = run_ingest(atlas.catalog, atlas.index, source, executor, options)
+        assert report.counts["new_images"] == 16
+        assert atlas.catalog.counts()["faces"] >= 16
+    return executor
+
+
 def test_a_run_holds_no_more_file_bytes_for_analysis_than_its_window(
     lfw_sample: list[Path], tmp_path: Path
 ) -> None:
     """Past ``window_bytes`` of fetched files held for analysis, no new item is read: the group
     held for analysis is sent short, and every photo is still stored."""
-    folder = tmp_path / "photos"
-    folder.mkdir()
-    for photo in lfw_sample[:16]:
-        shutil.copy(photo, folder)
-    sizes = sorted(p.stat().st_size for p in folder.iterdir())
+    folder, sizes = photo_folder(lfw_sample, tmp_path)
     budget = 2 * sizes[0]
 
     def most_held(window_bytes: int, name: str) -> int:
-        executor = Recording(group=8)
-        with Atlas.open(settings=atlas_settings(tmp_path / name)) as atlas:
-            options = IngestOptions(
-                model_id=atlas.model_id,
-                same_face_min_similarity=atlas.card.required("same_face_min_similarity"),
-                window=32,
-                window_bytes=window_bytes,
-                fetch_threads=1,  # one read at a time: the window is passed by one file at most
-            )
-            with atlas.gallery.writer_lock():
-                source = FolderSource(folder, max_file_bytes=50 << 20)
-                report = run_ingest(atlas.catalog, atlas.index, source, executor, options)
-            assert report.counts["new_images"] == 16
-            assert atlas.catalog.counts()["faces"] >= 16
-        return executor.most_held
+        # one read at a time: the window is passed by one file at most
+        source = FolderSource(folder, max_file_bytes=50 << 20)
+        return run_window(tmp_path, name, source, window_bytes, fetch_threads=1).most_held
 
     assert most_held(budget, "tight") < budget + sizes[-1]  # the last one read may pass it
     assert most_held(INGEST_WINDOW_BYTES, "default") >= sum(sizes[:8])  # a full group
+
+
+def test_files_being_read_count_against_the_window(lfw_sample: list[Path], tmp_path: Path) -> None:
+    """A file's size is known before its read: with many fetch threads, the files being read
+    count against ``window_bytes`` from the start of their reads, so no more of them are read at
+    once than the window lets in; with a large window, the threads read side by side."""
+    folder, sizes = photo_folder(lfw_sample, tmp_path)
+    budget = 2 * sizes[0]
+
+    def most_reading(window_bytes: int, name: str) -> int:
+        source = SlowFolder(folder)
+        run_window(tmp_path, name, source, window_bytes, fetch_threads=8)
+        return source.most_reading
+
+    assert most_reading(budget, "tight") < budget + sizes[-1]
+    assert most_reading(INGEST_WINDOW_BYTES, "default") >= sum(sizes[:4])  # side by side

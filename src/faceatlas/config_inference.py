@@ -38,6 +38,6 @@ class InferenceSettings(BaseModel):
     ingest_window_bytes: int = Field(
         default=INGEST_WINDOW_BYTES,
         ge=1 << 20,
-        description="Bytes of fetched files an ingest run holds for analysis at once (read, "
-        "queued or in a worker); past it no new item is read until analysis frees room.",
+        description="Bytes of files an ingest run holds for analysis at once (being read, "
+        "read, queued or in a worker); past it no new item is read until analysis frees room.",
     )

@@ -19,6 +19,7 @@ from faceatlas.eval.embedded import cross_identity_scores, identity_codes
 from faceatlas.eval.lfw import VerificationReport, verification_report
 from faceatlas.eval.metrics import det_curve, equal_error_rate, fnmr_at_fmr
 from faceatlas.eval.rates import rate
+from faceatlas.search.fairness import paired_offsets
 from faceatlas.types import JsonRecord, Vectors, record
 
 __all__ = ["FMR_TARGETS", "ErrorTradeoff", "VerifyResult", "error_tradeoff", "run_verify"]
@@ -106,7 +107,7 @@ def run_verify(
     ib = [where[str(p.b.resolve())] for p in pairs]
     scores = np.einsum("ij,ij->i", vectors[ia].astype(np.float64), vectors[ib].astype(np.float64))
     if offsets is not None:
-        scores = scores - np.maximum(offsets[ia], offsets[ib])
+        scores = scores - paired_offsets(offsets[ia], offsets[ib])
     same = np.asarray([p.same for p in pairs])
     accuracy = verification_report(model_id, pairs, scores, fallback, unreadable)
     view2 = error_tradeoff("LFW View 2 pairs", scores[same], scores[~same])

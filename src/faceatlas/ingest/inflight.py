@@ -32,12 +32,15 @@ class Pending:
 
 
 def held_bytes(fetching: deque[Pending], ready: deque[Pending]) -> int:
-    """Bytes of fetched files not yet analysed: read and waiting for their turn, or handed to
-    the executor (queued for a group or in a worker). A read not yet finished is not counted:
-    no more than ``fetch_threads`` of them are let in at once."""
+    """Bytes of fetched files not yet analysed: being read (a file's size is known before its
+    read), read and waiting for their turn, or handed to the executor (queued for a group or in
+    a worker). A read of unknown size (a URL, a WARC record) counts once it is done: no more
+    than ``fetch_threads`` reads are let in at once."""
     held = 0
     for entry in fetching:
-        if entry.load.done() and entry.load.exception() is None:
+        if not entry.load.done():
+            held += entry.item.file_size or 0
+        elif entry.load.exception() is None:
             held += entry.load.result().size
     for entry in ready:
         if entry.loaded is not None and entry.future is not None and not entry.future.done():

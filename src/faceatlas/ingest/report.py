@@ -22,7 +22,7 @@ class IngestOptions:
     window: int = 8
     """Items in flight at once (fetching, queued or in analysis): bounds memory."""
     window_bytes: int = INGEST_WINDOW_BYTES
-    """Bytes of fetched files held for analysis at once (read, queued or in a worker); past it
+    """Bytes of files held for analysis at once (being read, read, queued or in a worker); past it
     no new item is read until analysis frees room. Large files are held whole, so the item
     count alone does not bound memory."""
     fetch_threads: int = 4

@@ -46,6 +46,7 @@ __all__ = [
     "FpirMapping",
     "fpir_at",
     "nearest_region",
+    "paired_offsets",
     "stricter_offsets",
 ]
 
@@ -88,6 +89,15 @@ def stricter_offsets(
     gives the ``(n, m)`` block). A region's threshold applies to every pair touching it."""
     block: npt.NDArray[np.floating[Any]] = np.maximum.outer(offsets_a, offsets_b)
     return block
+
+
+def paired_offsets(
+    offsets_a: npt.NDArray[np.floating[Any]], offsets_b: npt.NDArray[np.floating[Any]]
+) -> npt.NDArray[np.floating[Any]]:
+    """The offset each pair pays, row by row (``(n,)`` and ``(n,)`` give ``(n,)``): the same rule
+    as :func:`stricter_offsets` for matched rows."""
+    rows: npt.NDArray[np.floating[Any]] = np.maximum(offsets_a, offsets_b)
+    return rows
 
 
 def fpir_at(per_comparison: float, gallery_size: int) -> float:
@@ -211,7 +221,7 @@ class FairScorer:
         xa = np.asarray(a, dtype=np.float32).reshape(-1, self.dim)
         xb = np.asarray(b, dtype=np.float32).reshape(-1, self.dim)
         sims = np.einsum("ij,ij->i", xa, xb)
-        paid = np.maximum(self.face_offsets(xa), self.face_offsets(xb))  # stricter, row by row
+        paid = paired_offsets(self.face_offsets(xa), self.face_offsets(xb))
         return np.asarray(sims - paid, dtype=np.float32)
 
     # --- persistence -----------------------------------------------------------------
