@@ -16,7 +16,7 @@ Rates are reported per bin of each quality signal (over the probes as taken and 
 degradations that change that signal), with 95% intervals. The floors follow one rule:
 refuse where FNIR is 0.5 or more (the person more likely missed than found), warn where
 FNIR is at least twice that of the probes as taken. ``--half calibration``
-is the part the floors in ``faceatlas.engine.sface_engine`` were chosen on;
+is the part the floors in ``faceatlas.engine.sface_card`` were chosen on;
 ``--half held-out`` is the published table (people the choice never saw).
 
     python benchmarks/probe_quality.py --half calibration [--probes 400] [--workers 2]

@@ -21,6 +21,7 @@ from faceatlas.engine import (
 from faceatlas.engine.dlib_engine import DLIB_CARD, DlibEngine, DlibOptions, dlib_model_paths
 from faceatlas.engine.dlib_resnet import read_dlib_network
 from faceatlas.engine.protocol import FaceEngine
+from faceatlas.engine.second_looks import turned
 from faceatlas.engine.sface_card import SFACE_CARD
 from faceatlas.engine.sface_engine import (
     SFACE_TEMPLATE,
@@ -247,5 +248,36 @@ def test_sface_finds_a_face_that_fills_a_tight_crop(
     same = sface.embed_chips([sface.align(image, full), sface.align(crop, found)])
     assert float(same[0] @ same[1]) > SFACE_CARD.required("search_min_similarity")
 
-    monkeypatch.setattr("faceatlas.engine.sface_engine.PAD_FRACTION", 0.0)
-    assert sface.detect(crop) == []  # without the second look the crop has no face
+    monkeypatch.setattr("faceatlas.engine.second_looks.PAD_FRACTION", 0.0)
+    monkeypatch.setattr("faceatlas.engine.second_looks.TILT_ANGLES_DEG", ())
+    assert sface.detect(crop) == []  # without the second looks the crop has no face
+
+
+def test_sface_finds_a_tilted_face(
+    sface: SFaceEngine, faces_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Colin Powell's photo turned by 35 degrees: the tilted second looks find his face where it
+    is in the turned photo (each landmark within a quarter of his eye distance of his upright
+    landmarks turned the same way), and it matches the upright photo. George H. W. Bush's tilted
+    photo in LFW is found the same way and matches another photo of him. Without the second
+    looks, neither has a face."""
+    powell = load(faces_dir / "lfw" / "images" / "Colin_Powell" / "Colin_Powell_0001.jpg")
+    (upright,) = sface.detect(powell)
+    image, matrix = turned(powell, 35.0)
+    (found,) = sface.detect(image)
+    expected = np.asarray(upright.landmarks) @ matrix[:2, :2].T + matrix[:, 2]
+    eyes = float(np.linalg.norm(expected[0] - expected[1]))
+    assert np.linalg.norm(np.asarray(found.landmarks) - expected, axis=1).max() < eyes / 4
+    same = sface.embed_chips([sface.align(powell, upright), sface.align(image, found)])
+    assert float(same[0] @ same[1]) > SFACE_CARD.required("search_min_similarity")
+
+    bush_dir = faces_dir / "lfw" / "images" / "George_HW_Bush"
+    bush = load(bush_dir / "George_HW_Bush_0002.jpg")
+    (tilted_face,) = sface.detect(bush)
+    other = load(bush_dir / "George_HW_Bush_0009.jpg")
+    (upright_face,) = sface.detect(other)
+    pair = sface.embed_chips([sface.align(bush, tilted_face), sface.align(other, upright_face)])
+    assert float(pair[0] @ pair[1]) > SFACE_CARD.required("search_min_similarity")
+
+    monkeypatch.setattr("faceatlas.engine.second_looks.TILT_ANGLES_DEG", ())
+    assert sface.detect(image) == [] and sface.detect(bush) == []

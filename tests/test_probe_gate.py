@@ -19,6 +19,7 @@ from faceatlas.types import FaceQuality
 from .conftest import atlas_settings
 
 FLOORS = ProbeFloors(
+    box_px_refuse=22,
     box_px_warn=32,
     sharpness_refuse=4.0,
     sharpness_warn=40.0,
@@ -42,6 +43,8 @@ def quality(
         (quality(), Verdict.OK, ""),
         (quality(box_px=31), Verdict.WARN, "31 px"),
         (quality(box_px=32), Verdict.OK, ""),
+        (quality(box_px=22), Verdict.WARN, "22 px"),
+        (quality(box_px=21), Verdict.REFUSE, "21 px"),
         (quality(sharpness=39.9), Verdict.WARN, "blurred"),
         (quality(sharpness=3.9), Verdict.REFUSE, "too blurred"),
         (quality(exposure=0.09), Verdict.WARN, "dark"),

@@ -28,6 +28,7 @@ class ProbeFloors:
     """Quality floors of one engine. ``*_refuse`` and ``*_warn`` bound the same signal;
     exposure has a dark and a bright side."""
 
+    box_px_refuse: int
     box_px_warn: int
     sharpness_refuse: float
     sharpness_warn: float
@@ -55,7 +56,12 @@ def assess_probe(quality: FaceQuality, floors: ProbeFloors | None) -> ProbeVerdi
         return PASS
     refuse: list[str] = []
     warn: list[str] = []
-    if quality.box_px < floors.box_px_warn:
+    if quality.box_px < floors.box_px_refuse:
+        refuse.append(
+            f"the face is {quality.box_px} px wide (floor {floors.box_px_refuse} px): the person "
+            "would more likely be missed than found"
+        )
+    elif quality.box_px < floors.box_px_warn:
         warn.append(
             f"the face is {quality.box_px} px wide; below {floors.box_px_warn} px the person "
             "is missed far more often"

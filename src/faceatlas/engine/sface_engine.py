@@ -18,10 +18,12 @@ from typing import Any
 import numpy as np
 
 from faceatlas.choices import ExecutionProvider, InferencePrecision, InferenceRuntime
+from faceatlas.engine import second_looks
 from faceatlas.engine.card import ModelCard
 from faceatlas.engine.opencv import opencv
 from faceatlas.engine.openvino_runtime import ONNXRUNTIME_FP32, RuntimeInfo, openvino_session
 from faceatlas.engine.providers import ProviderChoice, onnx_session
+from faceatlas.engine.second_looks import Look, padded, tilted
 from faceatlas.engine.sface_card import SFACE_CARD, SFACE_MODEL_ID
 from faceatlas.engine.sface_models import (
     MODEL_SHA256,
@@ -63,12 +65,6 @@ LARGE_FACE_SIDE_PX = 640
 """Images seen larger than this get a second YuNet pass at this size (the export's own)."""
 LOCATE_FACE_SIDE_PX = 160
 """``locate`` scales the crop around a known box so the box is about this big."""
-PAD_FRACTION = 0.5
-"""When YuNet finds no face, it looks again at the image centred on a gray canvas larger by
-this fraction of the image's longer side on every side. A face that fills a tight crop (an ID
-photo, an avatar, a cropped screenshot) has no context around it and is missed; UTKFace's
-200x200 aligned crops: 141 of 1,484 missed without the second look, 7 with it."""
-PAD_GRAY = 127
 RECOGNIZER_BATCHES = (8, 4, 2, 1)
 """Batch sizes the recognizer is compiled for on OpenVINO (:mod:`faceatlas.engine.openvino_runtime`):
 one thread, bf16, 7.7 ms a face alone, 6.9 in twos, 6.4 in fours and eights
@@ -199,13 +195,15 @@ class SFaceEngine:
         scale = float(2**self.options.upsample)
         return min(scale, self.options.max_side_px / longest)
 
-    def _run_yunet(self, image: RGBImage, scales: Sequence[float]) -> list[DetectedFace]:
-        """Faces of ``image`` seen at each of ``scales``, merged, in its coordinates."""
+    def _run_yunet(self, image: RGBImage, scales: Sequence[float]) -> Look:
+        """Faces of ``image`` seen at each of ``scales``, merged, in its coordinates, and the
+        highest score any place of it reached."""
         height, width = image.shape[:2]
         passes = [self._yunet_pass(image, scale) for scale in scales]
-        kept = [p for p in passes if p is not None]
+        best = max(p[1] for p in passes)
+        kept = [p[0] for p in passes if p[0] is not None]
         if not kept:
-            return []
+            return Look([], best)
         all_boxes = np.concatenate([p[0] for p in kept])
         all_scores = np.concatenate([p[1] for p in kept])
         all_points = np.concatenate([p[2] for p in kept])
@@ -217,13 +215,14 @@ class SFaceEngine:
                 continue
             landmarks = tuple((float(x), float(y)) for x, y in all_points[i])
             faces.append(DetectedFace(box=box, landmarks=landmarks, score=float(all_scores[i])))
-        return faces
+        return Look(faces, best)
 
     def _yunet_pass(
         self, image: RGBImage, scale: float
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    ) -> tuple[tuple[np.ndarray, np.ndarray, np.ndarray] | None, float]:
         """Boxes ``(n, 4)``, scores ``(n,)`` and landmarks ``(n, 5, 2)`` above the score
-        threshold of ``image`` seen at ``scale``, in the coordinates of ``image``."""
+        threshold of ``image`` seen at ``scale``, in the coordinates of ``image`` (None where
+        there are none), and the highest score of any place."""
         cv2 = self._cv2
         height, width = image.shape[:2]
         if scale != 1.0:
@@ -241,11 +240,13 @@ class SFaceEngine:
         names = self._detector_outputs
         out = dict(zip(names, self._detector.run(names, {"input": blob}), strict=True))
         boxes, scores, points = [], [], []
+        best = 0.0
         for stride in _STRIDES:
             rows, cols = ph // stride, pw // stride
             cls = np.clip(out[f"cls_{stride}"][0, :, 0], 0.0, 1.0)
             obj = np.clip(out[f"obj_{stride}"][0, :, 0], 0.0, 1.0)
             score = np.sqrt(cls * obj)
+            best = max(best, float(score.max(initial=0.0)))
             hit = np.nonzero(score >= self.options.score_threshold)[0]
             if hit.size == 0:
                 continue
@@ -261,21 +262,34 @@ class SFaceEngine:
             points.append(np.stack([lx, ly], axis=2))
             del rows
         if not boxes:
-            return None
-        return (
+            return None, best
+        found = (
             np.concatenate(boxes) / scale,
             np.concatenate(scores),
             np.concatenate(points) / scale,
         )
+        return found, best
 
     def detect(self, image: RGBImage) -> list[DetectedFace]:
+        """Faces of ``image``; where the first look finds none, the second looks of
+        :mod:`faceatlas.engine.second_looks` (a padded canvas, then turned copies)."""
         self.load()
-        faces = self._detect(image)
-        if faces or PAD_FRACTION <= 0:
-            return faces
-        return self._detect_padded(image)
+        first = self.first_look(image)
+        if first.faces:
+            return first.faces
+        best = first.best_score
+        if second_looks.PAD_FRACTION > 0:
+            again = padded(image, self._one_pass, self.options.min_face_px)
+            if again.faces:
+                return again.faces
+            best = max(best, again.best_score)
+        if best < second_looks.TILT_MIN_SCORE:
+            return []
+        return self._merged(tilted(image, self._one_pass, self.options.min_face_px))
 
-    def _detect(self, image: RGBImage) -> list[DetectedFace]:
+    def first_look(self, image: RGBImage) -> Look:
+        """YuNet at the image's own scale (and a small copy where faces may fill the frame),
+        with the highest score any place of it reached."""
         height, width = image.shape[:2]
         scale = self._scale_for(width, height)
         scales = [scale]
@@ -283,33 +297,27 @@ class SFaceEngine:
             # Faces near the size of the frame are beyond YuNet's largest anchors at this
             # scale; a second look at a small copy finds them.
             scales.append(LARGE_FACE_SIDE_PX / max(width, height))
-        faces = self._run_yunet(image, scales)
-        return [f for f in faces if min(f.box.width, f.box.height) >= self.options.min_face_px]
+        look = self._run_yunet(image, scales)
+        faces = [
+            f for f in look.faces if min(f.box.width, f.box.height) >= self.options.min_face_px
+        ]
+        return Look(faces, look.best_score)
 
-    def _detect_padded(self, image: RGBImage) -> list[DetectedFace]:
-        """Faces of ``image`` found on a gray canvas around it (see :data:`PAD_FRACTION`),
-        in the image's coordinates; a face whose centre falls outside the image is dropped."""
-        height, width = image.shape[:2]
-        pad = round(PAD_FRACTION * max(height, width))
-        canvas = np.full((height + 2 * pad, width + 2 * pad, 3), PAD_GRAY, dtype=np.uint8)
-        canvas[pad : pad + height, pad : pad + width] = image
-        faces: list[DetectedFace] = []
-        # One pass, the canvas seen at most LARGE_FACE_SIDE_PX: the face it is for fills the
-        # image, so it is large on the canvas, and the second look stays cheap.
-        scale = min(
-            self._scale_for(*canvas.shape[1::-1]), LARGE_FACE_SIDE_PX / max(canvas.shape[:2])
+    def _one_pass(self, image: RGBImage) -> Look:
+        """One pass for a second look, the image seen at ``LARGE_FACE_SIDE_PX`` at most: the
+        face it looks for is large in the image, and the look stays cheap."""
+        longest = max(image.shape[:2])
+        return self._run_yunet(
+            image, [min(self._scale_for(longest, longest), LARGE_FACE_SIDE_PX / longest)]
         )
-        for face in self._run_yunet(canvas, [scale]):
-            b = face.box
-            centre_x, centre_y = (b.left + b.right) / 2 - pad, (b.top + b.bottom) / 2 - pad
-            if not (0 <= centre_x < width and 0 <= centre_y < height):
-                continue
-            box = Box(b.left - pad, b.top - pad, b.right - pad, b.bottom - pad).clip(width, height)
-            if min(box.width, box.height) < self.options.min_face_px:
-                continue
-            landmarks = tuple((x - pad, y - pad) for x, y in face.landmarks)
-            faces.append(DetectedFace(box=box, landmarks=landmarks, score=face.score))
-        return faces
+
+    def _merged(self, faces: list[DetectedFace]) -> list[DetectedFace]:
+        """``faces`` with those that overlap a stronger one dropped."""
+        if not faces:
+            return []
+        boxes = np.array([[f.box.left, f.box.top, f.box.right, f.box.bottom] for f in faces], float)
+        keep = _nms(boxes, np.array([f.score for f in faces]), self.options.nms_iou)
+        return [faces[i] for i in keep]
 
     def locate(self, image: RGBImage, box: Box) -> DetectedFace:
         """Landmarks for a face in ``box``: YuNet on a crop around it, keeping the detection
@@ -322,7 +330,7 @@ class SFaceEngine:
         crop = crop.clip(width, height)
         part = np.ascontiguousarray(image[crop.top : crop.bottom, crop.left : crop.right])
         scale = LOCATE_FACE_SIDE_PX / max(box.width, box.height, 1)
-        found = self._run_yunet(part, [scale])
+        found = self._run_yunet(part, [scale]).faces
         best: DetectedFace | None = None
         best_iou = 0.0
         for face in found:

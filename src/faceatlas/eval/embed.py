@@ -30,9 +30,9 @@ STATUS_FALLBACK = 1
 STATUS_FAILED = 2
 CACHE_REVISION = 2
 """Bumped whenever the embedding of a photo would change, so stale caches are not reused."""
-ENGINE_REVISIONS = {EngineName.SFACE: 2}
+ENGINE_REVISIONS = {EngineName.SFACE: 3}
 """The same per engine (SFace 2: a second look, at 640 px, on a padded canvas when YuNet finds
-no face)."""
+no face; 3: then looks at turned copies, :mod:`faceatlas.engine.second_looks`)."""
 CENTRE_FRACTION = 0.44
 """Side of the fallback box as a fraction of the shorter image side (LFW: 110 of 250 px)."""
 

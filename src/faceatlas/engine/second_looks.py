@@ -1,0 +1,140 @@
+"""Second looks at an image in which YuNet found no face: the SFace engine's recall on hard photos.
+
+YuNet misses two kinds of clear faces that a person sees at once:
+
+* a face that fills a tight crop (an ID photo, an avatar, a cropped screenshot) has no context
+  around it; :func:`padded` looks again at the image centred on a gray canvas;
+* a tilted head: YuNet's confidence falls with in-plane rotation, so a face tilted by 15 to 40
+  degrees can score just under the bar. :func:`tilted` looks again at the image turned by each of
+  :data:`TILT_ANGLES_DEG` and maps what it finds back into the image.
+
+Each look is one YuNet pass held to the same confidence bar as the first
+(``SFaceOptions.score_threshold``). Only an image with no face pays for them, and the tilted
+looks only when some place of the image came near a face (:data:`TILT_MIN_SCORE`): a face-free
+photo rarely does, so it costs one look more, not five (``benchmarks/detect_second_looks.py``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import NamedTuple
+
+import numpy as np
+
+from faceatlas.engine.opencv import opencv
+from faceatlas.types import Box, DetectedFace, RGBImage
+
+__all__ = [
+    "PAD_FRACTION",
+    "PAD_GRAY",
+    "TILT_ANGLES_DEG",
+    "TILT_MIN_SCORE",
+    "Look",
+    "padded",
+    "tilted",
+]
+
+PAD_FRACTION = 0.5
+"""The padded look's canvas is larger than the image by this fraction of the image's longer side
+on every side. UTKFace's 200x200 aligned crops: 141 of 1,484 missed without it, 7 with it."""
+PAD_GRAY = 127
+TILT_ANGLES_DEG: tuple[float, ...] = (-30.0, -15.0, 15.0, 30.0)
+"""The turns of the tilted looks, counter-clockwise in degrees. Not fitted to data: two steps
+each way cover tilts up to about 45 degrees where YuNet's own tolerance ends near 15."""
+TILT_MIN_SCORE = 0.5
+"""The tilted looks run only when the first looks scored some place of the image at least this
+(half the usual bar of 0.9). Not fitted to data; what it saves and misses is measured in
+``benchmarks/detect_second_looks.py``."""
+
+
+class Look(NamedTuple):
+    """What one look found (in the coordinates of the image looked at) and the highest YuNet
+    score it saw anywhere, found or not."""
+
+    faces: list[DetectedFace]
+    best_score: float
+
+
+OnePass = Callable[[RGBImage], Look]
+"""One YuNet pass over an image, seen at most at the engine's one-pass size."""
+
+
+def padded(image: RGBImage, one_pass: OnePass, min_face_px: int) -> Look:
+    """Faces of ``image`` found on a gray canvas around it, in the image's coordinates; a face
+    whose centre falls outside the image is dropped."""
+    height, width = image.shape[:2]
+    pad = round(PAD_FRACTION * max(height, width))
+    canvas = np.full((height + 2 * pad, width + 2 * pad, 3), PAD_GRAY, dtype=np.uint8)
+    canvas[pad : pad + height, pad : pad + width] = image
+    look = one_pass(canvas)
+    faces: list[DetectedFace] = []
+    for face in look.faces:
+        b = face.box
+        centre_x, centre_y = (b.left + b.right) / 2 - pad, (b.top + b.bottom) / 2 - pad
+        if not (0 <= centre_x < width and 0 <= centre_y < height):
+            continue
+        box = Box(b.left - pad, b.top - pad, b.right - pad, b.bottom - pad).clip(width, height)
+        if min(box.width, box.height) < min_face_px:
+            continue
+        landmarks = tuple((x - pad, y - pad) for x, y in face.landmarks)
+        faces.append(DetectedFace(box=box, landmarks=landmarks, score=face.score))
+    return Look(faces, look.best_score)
+
+
+def turned(image: RGBImage, degrees: float) -> tuple[RGBImage, np.ndarray]:
+    """``image`` turned counter-clockwise by ``degrees`` on a gray canvas that holds all of it,
+    and the ``(2, 3)`` affine matrix from the image's coordinates to the canvas's."""
+    cv2 = opencv()
+    height, width = image.shape[:2]
+    matrix = cv2.getRotationMatrix2D((width / 2, height / 2), degrees, 1.0)
+    cos, sin = abs(matrix[0, 0]), abs(matrix[0, 1])
+    out_w, out_h = round(height * sin + width * cos), round(height * cos + width * sin)
+    matrix[0, 2] += out_w / 2 - width / 2
+    matrix[1, 2] += out_h / 2 - height / 2
+    canvas = cv2.warpAffine(
+        image,
+        matrix,
+        (out_w, out_h),
+        flags=cv2.INTER_LINEAR,
+        borderMode=cv2.BORDER_CONSTANT,
+        borderValue=(PAD_GRAY, PAD_GRAY, PAD_GRAY),
+    )
+    return np.ascontiguousarray(canvas), matrix
+
+
+def _back(matrix: np.ndarray, points: np.ndarray) -> np.ndarray:
+    """``(n, 2)`` canvas points taken back into the image by the inverse of ``matrix``."""
+    inverse = opencv().invertAffineTransform(matrix)
+    back: np.ndarray = points @ inverse[:, :2].T + inverse[:, 2]
+    return back
+
+
+def tilted(image: RGBImage, one_pass: OnePass, min_face_px: int) -> list[DetectedFace]:
+    """Faces found in ``image`` turned by each of :data:`TILT_ANGLES_DEG`, in the image's
+    coordinates: landmarks taken back exactly, the box the one around the turned box's corners
+    (clipped to the image). The same face seen at two turns comes twice: the caller merges."""
+    height, width = image.shape[:2]
+    faces: list[DetectedFace] = []
+    for degrees in TILT_ANGLES_DEG:
+        canvas, matrix = turned(image, degrees)
+        for face in one_pass(canvas).faces:
+            b = face.box
+            corners = _back(
+                matrix,
+                np.array(
+                    [[b.left, b.top], [b.right, b.top], [b.right, b.bottom], [b.left, b.bottom]],
+                    dtype=np.float64,
+                ),
+            )
+            points = _back(matrix, np.asarray(face.landmarks, dtype=np.float64))
+            centre_x, centre_y = points.mean(axis=0)
+            if not (0 <= centre_x < width and 0 <= centre_y < height):
+                continue
+            low, high = corners.min(axis=0), corners.max(axis=0)
+            box = Box(round(low[0]), round(low[1]), round(high[0]), round(high[1]))
+            box = box.clip(width, height)
+            if min(box.width, box.height) < min_face_px:
+                continue
+            landmarks = tuple((float(x), float(y)) for x, y in points)
+            faces.append(DetectedFace(box=box, landmarks=landmarks, score=face.score))
+    return faces
