@@ -7,6 +7,7 @@ import socket
 from collections.abc import Iterator
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pytest
 
@@ -248,6 +249,13 @@ def test_sface_finds_a_face_that_fills_a_tight_crop(
     same = sface.embed_chips([sface.align(image, full), sface.align(crop, found)])
     assert float(same[0] @ same[1]) > SFACE_CARD.required("search_min_similarity")
 
+    # the same crop enlarged 12 times (a second look makes it small first): found in place
+    big = cv2.resize(crop, (width * 12, height * 12), interpolation=cv2.INTER_CUBIC)
+    (large,) = sface.detect(big)
+    eyes = float(np.linalg.norm(np.subtract(found.landmarks[0], found.landmarks[1])))
+    shift = np.linalg.norm(np.asarray(large.landmarks) / 12 - np.asarray(found.landmarks), axis=1)
+    assert shift.max() < eyes / 4
+
     monkeypatch.setattr("faceatlas.engine.second_looks.PAD_FRACTION", 0.0)
     monkeypatch.setattr("faceatlas.engine.second_looks.TILT_ANGLES_DEG", ())
     assert sface.detect(crop) == []  # without the second looks the crop has no face
@@ -270,6 +278,11 @@ def test_sface_finds_a_tilted_face(
     assert np.linalg.norm(np.asarray(found.landmarks) - expected, axis=1).max() < eyes / 4
     same = sface.embed_chips([sface.align(powell, upright), sface.align(image, found)])
     assert float(same[0] @ same[1]) > SFACE_CARD.required("search_min_similarity")
+    # turned and enlarged 10 times (a second look makes it small first): found in place
+    height, width = image.shape[:2]
+    big = cv2.resize(image, (width * 10, height * 10), interpolation=cv2.INTER_CUBIC)
+    (large,) = sface.detect(big)
+    assert np.linalg.norm(np.asarray(large.landmarks) / 10 - expected, axis=1).max() < eyes / 4
 
     bush_dir = faces_dir / "lfw" / "images" / "George_HW_Bush"
     bush = load(bush_dir / "George_HW_Bush_0002.jpg")

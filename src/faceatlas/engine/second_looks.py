@@ -31,7 +31,9 @@ __all__ = [
     "TILT_MIN_SCORE",
     "Look",
     "padded",
+    "shrunk",
     "tilted",
+    "turned",
 ]
 
 PAD_FRACTION = 0.5
@@ -59,26 +61,48 @@ OnePass = Callable[[RGBImage], Look]
 """One YuNet pass over an image, seen at most at the engine's one-pass size."""
 
 
-def padded(image: RGBImage, one_pass: OnePass, min_face_px: int) -> Look:
+def shrunk(image: RGBImage, longest_px: float) -> tuple[RGBImage, float]:
+    """``image`` scaled down so that its longer side is at most ``longest_px`` (as it is when
+    smaller), and the scale: a second look sees its canvas at ``max_side_px`` at most anyway, so
+    a large image is made small before its canvas is built, not after."""
+    scale = min(1.0, longest_px / max(image.shape[:2]))
+    if scale >= 1.0:
+        return image, 1.0
+    height, width = image.shape[:2]
+    size = (max(1, round(width * scale)), max(1, round(height * scale)))
+    small = opencv().resize(image, size, interpolation=opencv().INTER_AREA)
+    return np.ascontiguousarray(small), scale
+
+
+def padded(image: RGBImage, one_pass: OnePass, min_face_px: int, max_side_px: int) -> Look:
     """Faces of ``image`` found on a gray canvas around it, in the image's coordinates; a face
     whose centre falls outside the image is dropped."""
     height, width = image.shape[:2]
-    pad = round(PAD_FRACTION * max(height, width))
-    canvas = np.full((height + 2 * pad, width + 2 * pad, 3), PAD_GRAY, dtype=np.uint8)
-    canvas[pad : pad + height, pad : pad + width] = image
+    small, scale = shrunk(image, max_side_px / (1 + 2 * PAD_FRACTION))
+    pad = round(PAD_FRACTION * max(small.shape[:2]))
+    canvas = np.full((small.shape[0] + 2 * pad, small.shape[1] + 2 * pad, 3), PAD_GRAY, np.uint8)
+    canvas[pad : pad + small.shape[0], pad : pad + small.shape[1]] = small
     look = one_pass(canvas)
     faces: list[DetectedFace] = []
     for face in look.faces:
+        points = (np.asarray(face.landmarks, dtype=np.float64) - pad) / scale
         b = face.box
-        centre_x, centre_y = (b.left + b.right) / 2 - pad, (b.top + b.bottom) / 2 - pad
+        corners = (np.array([[b.left, b.top], [b.right, b.bottom]], dtype=np.float64) - pad) / scale
+        centre_x, centre_y = corners.mean(axis=0)
         if not (0 <= centre_x < width and 0 <= centre_y < height):
             continue
-        box = Box(b.left - pad, b.top - pad, b.right - pad, b.bottom - pad).clip(width, height)
+        box = _box_around(corners, width, height)
         if min(box.width, box.height) < min_face_px:
             continue
-        landmarks = tuple((x - pad, y - pad) for x, y in face.landmarks)
+        landmarks = tuple((float(x), float(y)) for x, y in points)
         faces.append(DetectedFace(box=box, landmarks=landmarks, score=face.score))
     return Look(faces, look.best_score)
+
+
+def _box_around(points: np.ndarray, width: int, height: int) -> Box:
+    """The box around ``(n, 2)`` image points, clipped to the image."""
+    low, high = points.min(axis=0), points.max(axis=0)
+    return Box(round(low[0]), round(low[1]), round(high[0]), round(high[1])).clip(width, height)
 
 
 def turned(image: RGBImage, degrees: float) -> tuple[RGBImage, np.ndarray]:
@@ -109,30 +133,40 @@ def _back(matrix: np.ndarray, points: np.ndarray) -> np.ndarray:
     return back
 
 
-def tilted(image: RGBImage, one_pass: OnePass, min_face_px: int) -> list[DetectedFace]:
+def tilted(
+    image: RGBImage, one_pass: OnePass, min_face_px: int, max_side_px: int
+) -> list[DetectedFace]:
     """Faces found in ``image`` turned by each of :data:`TILT_ANGLES_DEG`, in the image's
     coordinates: landmarks taken back exactly, the box the one around the turned box's corners
     (clipped to the image). The same face seen at two turns comes twice: the caller merges."""
     height, width = image.shape[:2]
+    # a turned canvas is at most sqrt(2) times the image's longer side
+    small, scale = shrunk(image, max_side_px / np.sqrt(2.0))
     faces: list[DetectedFace] = []
     for degrees in TILT_ANGLES_DEG:
-        canvas, matrix = turned(image, degrees)
+        canvas, matrix = turned(small, degrees)
         for face in one_pass(canvas).faces:
             b = face.box
-            corners = _back(
-                matrix,
-                np.array(
-                    [[b.left, b.top], [b.right, b.top], [b.right, b.bottom], [b.left, b.bottom]],
-                    dtype=np.float64,
-                ),
+            corners = (
+                _back(
+                    matrix,
+                    np.array(
+                        [
+                            [b.left, b.top],
+                            [b.right, b.top],
+                            [b.right, b.bottom],
+                            [b.left, b.bottom],
+                        ],
+                        dtype=np.float64,
+                    ),
+                )
+                / scale
             )
-            points = _back(matrix, np.asarray(face.landmarks, dtype=np.float64))
+            points = _back(matrix, np.asarray(face.landmarks, dtype=np.float64)) / scale
             centre_x, centre_y = points.mean(axis=0)
             if not (0 <= centre_x < width and 0 <= centre_y < height):
                 continue
-            low, high = corners.min(axis=0), corners.max(axis=0)
-            box = Box(round(low[0]), round(low[1]), round(high[0]), round(high[1]))
-            box = box.clip(width, height)
+            box = _box_around(corners, width, height)
             if min(box.width, box.height) < min_face_px:
                 continue
             landmarks = tuple((float(x), float(y)) for x, y in points)

@@ -279,13 +279,14 @@ class SFaceEngine:
             return first.faces
         best = first.best_score
         if second_looks.PAD_FRACTION > 0:
-            again = padded(image, self._one_pass, self.options.min_face_px)
+            again = padded(image, self._one_pass, self.options.min_face_px, LARGE_FACE_SIDE_PX)
             if again.faces:
                 return again.faces
             best = max(best, again.best_score)
         if best < second_looks.TILT_MIN_SCORE:
             return []
-        return self._merged(tilted(image, self._one_pass, self.options.min_face_px))
+        found = tilted(image, self._one_pass, self.options.min_face_px, LARGE_FACE_SIDE_PX)
+        return self._merged(found)
 
     def first_look(self, image: RGBImage) -> Look:
         """YuNet at the image's own scale (and a small copy where faces may fill the frame),
