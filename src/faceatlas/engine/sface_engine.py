@@ -291,12 +291,13 @@ class SFaceEngine:
     def first_look(self, image: RGBImage) -> Look:
         """YuNet at the image's own scale (and a small copy where faces may fill the frame),
         with the highest score any place of it reached."""
+        self.load()
         height, width = image.shape[:2]
         scale = self._scale_for(width, height)
         scales = [scale]
         if max(width, height) * scale > LARGE_FACE_SIDE_PX:
             # Faces near the size of the frame are beyond YuNet's largest anchors at this
-            # scale; a second look at a small copy finds them.
+            # scale; another pass over a small copy finds them.
             scales.append(LARGE_FACE_SIDE_PX / max(width, height))
         look = self._run_yunet(image, scales)
         faces = [
