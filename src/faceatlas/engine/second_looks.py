@@ -4,7 +4,7 @@ YuNet misses two kinds of clear faces that a person sees at once:
 
 * a face that fills a tight crop (an ID photo, an avatar, a cropped screenshot) has no context
   around it; :func:`padded` looks again at the image centred on a gray canvas;
-* a tilted head: YuNet's confidence falls with in-plane rotation, so a face tilted by 15 to 40
+* a tilted head: YuNet's confidence falls with in-plane rotation, so a face tilted by 20 to 40
   degrees can score just under the bar. :func:`tilted` looks again at the image turned by each of
   :data:`TILT_ANGLES_DEG` and maps what it finds back into the image.
 
@@ -42,10 +42,11 @@ on every side. UTKFace's 200x200 aligned crops: 141 of 1,484 missed without it, 
 PAD_GRAY = 127
 TILT_ANGLES_DEG: tuple[float, ...] = (-30.0, -15.0, 15.0, 30.0)
 """The turns of the tilted looks, counter-clockwise in degrees. Not fitted to data: two steps
-each way cover tilts up to about 45 degrees where YuNet's own tolerance ends near 15."""
+each way cover tilts up to about 45 degrees, where YuNet's own tolerance ends between 20 and 30
+(Colin Powell's first LFW photo turned: found at 20 degrees, missed at 30)."""
 TILT_MIN_SCORE = 0.5
 """The tilted looks run only when the first looks scored some place of the image at least this
-(half the usual bar of 0.9). Not fitted to data; what it saves and misses is measured in
+(well under the bar of 0.9 that a face must reach). Not fitted to data; what it saves and misses is measured in
 ``benchmarks/detect_second_looks.py``."""
 
 
@@ -63,8 +64,8 @@ OnePass = Callable[[RGBImage], Look]
 
 def shrunk(image: RGBImage, longest_px: float) -> tuple[RGBImage, float]:
     """``image`` scaled down so that its longer side is at most ``longest_px`` (as it is when
-    smaller), and the scale: a second look sees its canvas at ``max_side_px`` at most anyway, so
-    a large image is made small before its canvas is built, not after."""
+    smaller), and the scale. A second look sees its canvas at the engine's one-pass size at most
+    anyway, so a large image is made small before its canvas is built, not after."""
     scale = min(1.0, longest_px / max(image.shape[:2]))
     if scale >= 1.0:
         return image, 1.0
