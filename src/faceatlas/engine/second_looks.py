@@ -84,26 +84,42 @@ def padded(image: RGBImage, one_pass: OnePass, min_face_px: int, max_side_px: in
     canvas = np.full((small.shape[0] + 2 * pad, small.shape[1] + 2 * pad, 3), PAD_GRAY, np.uint8)
     canvas[pad : pad + small.shape[0], pad : pad + small.shape[1]] = small
     look = one_pass(canvas)
-    faces: list[DetectedFace] = []
-    for face in look.faces:
-        points = (np.asarray(face.landmarks, dtype=np.float64) - pad) / scale
-        b = face.box
-        corners = (np.array([[b.left, b.top], [b.right, b.bottom]], dtype=np.float64) - pad) / scale
-        centre_x, centre_y = corners.mean(axis=0)
-        if not (0 <= centre_x < width and 0 <= centre_y < height):
-            continue
-        box = _box_around(corners, width, height)
-        if min(box.width, box.height) < min_face_px:
-            continue
-        landmarks = tuple((float(x), float(y)) for x, y in points)
-        faces.append(DetectedFace(box=box, landmarks=landmarks, score=face.score))
-    return Look(faces, look.best_score)
+
+    def to_image(points: np.ndarray) -> np.ndarray:
+        image_points: np.ndarray = (points - pad) / scale
+        return image_points
+
+    placed = (_placed(face, to_image, width, height, min_face_px) for face in look.faces)
+    return Look([face for face in placed if face is not None], look.best_score)
 
 
-def _box_around(points: np.ndarray, width: int, height: int) -> Box:
-    """The box around ``(n, 2)`` image points, clipped to the image."""
-    low, high = points.min(axis=0), points.max(axis=0)
-    return Box(round(low[0]), round(low[1]), round(high[0]), round(high[1])).clip(width, height)
+def _placed(
+    face: DetectedFace,
+    to_image: Callable[[np.ndarray], np.ndarray],
+    width: int,
+    height: int,
+    min_face_px: int,
+) -> DetectedFace | None:
+    """``face``, found on a canvas, in the image's coordinates (``to_image`` takes ``(n, 2)``
+    canvas points there): its landmarks taken back exactly, its box the one around its box's
+    corners, clipped. None when its centre falls outside the image or its box is under
+    ``min_face_px``."""
+    b = face.box
+    corners = np.array(
+        [[b.left, b.top], [b.right, b.top], [b.right, b.bottom], [b.left, b.bottom]],
+        dtype=np.float64,
+    )
+    corners = to_image(corners)
+    centre_x, centre_y = corners.mean(axis=0)
+    if not (0 <= centre_x < width and 0 <= centre_y < height):
+        return None
+    low, high = corners.min(axis=0), corners.max(axis=0)
+    box = Box(round(low[0]), round(low[1]), round(high[0]), round(high[1])).clip(width, height)
+    if min(box.width, box.height) < min_face_px:
+        return None
+    points = to_image(np.asarray(face.landmarks, dtype=np.float64))
+    landmarks = tuple((float(x), float(y)) for x, y in points)
+    return DetectedFace(box=box, landmarks=landmarks, score=face.score)
 
 
 def turned(image: RGBImage, degrees: float) -> tuple[RGBImage, np.ndarray]:
@@ -127,49 +143,26 @@ def turned(image: RGBImage, degrees: float) -> tuple[RGBImage, np.ndarray]:
     return np.ascontiguousarray(canvas), matrix
 
 
-def _back(matrix: np.ndarray, points: np.ndarray) -> np.ndarray:
-    """``(n, 2)`` canvas points taken back into the image by the inverse of ``matrix``."""
-    inverse = opencv().invertAffineTransform(matrix)
-    back: np.ndarray = points @ inverse[:, :2].T + inverse[:, 2]
-    return back
-
-
 def tilted(
     image: RGBImage, one_pass: OnePass, min_face_px: int, max_side_px: int
 ) -> list[DetectedFace]:
     """Faces found in ``image`` turned by each of :data:`TILT_ANGLES_DEG`, in the image's
-    coordinates: landmarks taken back exactly, the box the one around the turned box's corners
-    (clipped to the image). The same face seen at two turns comes twice: the caller merges."""
+    coordinates (see :func:`_placed`). The same face seen at two turns comes twice: the caller
+    merges."""
     height, width = image.shape[:2]
     # a turned canvas is at most sqrt(2) times the image's longer side
     small, scale = shrunk(image, max_side_px / np.sqrt(2.0))
     faces: list[DetectedFace] = []
     for degrees in TILT_ANGLES_DEG:
         canvas, matrix = turned(small, degrees)
+        inverse = opencv().invertAffineTransform(matrix)
+
+        def to_image(points: np.ndarray, inverse: np.ndarray = inverse) -> np.ndarray:
+            image_points: np.ndarray = (points @ inverse[:, :2].T + inverse[:, 2]) / scale
+            return image_points
+
         for face in one_pass(canvas).faces:
-            b = face.box
-            corners = (
-                _back(
-                    matrix,
-                    np.array(
-                        [
-                            [b.left, b.top],
-                            [b.right, b.top],
-                            [b.right, b.bottom],
-                            [b.left, b.bottom],
-                        ],
-                        dtype=np.float64,
-                    ),
-                )
-                / scale
-            )
-            points = _back(matrix, np.asarray(face.landmarks, dtype=np.float64)) / scale
-            centre_x, centre_y = points.mean(axis=0)
-            if not (0 <= centre_x < width and 0 <= centre_y < height):
-                continue
-            box = _box_around(corners, width, height)
-            if min(box.width, box.height) < min_face_px:
-                continue
-            landmarks = tuple((float(x), float(y)) for x, y in points)
-            faces.append(DetectedFace(box=box, landmarks=landmarks, score=face.score))
+            found = _placed(face, to_image, width, height, min_face_px)
+            if found is not None:
+                faces.append(found)
     return faces
