@@ -6,13 +6,13 @@ by a few degrees each way (:mod:`faceatlas.engine.second_looks`). This script me
 run and on one core, each stage against the first look alone:
 
 * recall: photos with no face found, among UTKFace's 1,484 aligned 200x200 crops and LFW's
-  13,233 photos (``--lfw-step N``: every Nth LFW photo);
+  13,233 photos (``--step N``: every Nth of each, and of the corner crops, for a quick run);
 * false faces: face-free 60x60 corner crops of every 13th LFW photo (three corners each), and
   how many of them pass the near-face score that lets the tilted looks run;
 * cost: detection time per face-free image (LFW corner crops enlarged to 600x600, and
   ``groups/dlib_voc/dogs.jpg``), first look alone (the baseline) against each stage.
 
-    python benchmarks/detect_second_looks.py [--faces ../shared/faces] [--lfw-step 1]
+    python benchmarks/detect_second_looks.py [--faces ../shared/faces] [--step 1]
 """
 
 from __future__ import annotations
@@ -83,14 +83,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--faces", type=Path, default=ROOT.parent / "shared" / "faces")
     parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--lfw-step", type=int, default=1, help="every Nth LFW photo")
+    parser.add_argument("--step", type=int, default=1, help="every Nth photo and crop")
     args = parser.parse_args()
     engine = SFaceEngine()
     engine.load()
 
-    crops = [rgb(p) for p in sorted((args.faces / "utkface").glob("*.jpg"))]
+    crops = [rgb(p) for p in sorted((args.faces / "utkface").glob("*.jpg"))[:: args.step]]
     lfw_paths = sorted((args.faces / "lfw" / "images").glob("*/*.jpg"))
-    photos = [rgb(p) for p in lfw_paths[:: args.lfw_step]]
+    photos = [rgb(p) for p in lfw_paths[:: args.step]]
     hard: list[np.ndarray] = []
     for label, images in (
         (f"UTKFace crops ({len(crops)})", crops),
@@ -109,7 +109,7 @@ def main() -> None:
         )
 
     corners: list[np.ndarray] = []
-    for path in lfw_paths[::13]:
+    for path in lfw_paths[:: 13 * args.step]:
         img = rgb(path)
         corners += [img[:60, :60], img[:60, -60:], img[-70:, :80]]
     corners = [np.ascontiguousarray(c) for c in corners]

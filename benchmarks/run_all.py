@@ -37,7 +37,7 @@ NOT_SCRIPTS = {
 SMOKE: dict[str, list[str]] = {
     "cli_latency.py": ["--runs 1"],
     "core_benchmark.py": ["--photos 24 --probes 6 --engines sface --rounds 1"],
-    "detect_second_looks.py": ["--repeat 1", "--lfw-step 20"],
+    "detect_second_looks.py": ["--repeat 1 --step 20"],
     "detectors.py": ["--skip CNN"],
     "embedding_check.py": ["--pairs 20"],
     "engines.py": ["--photos 24 --chips 8 --engines sface,dlib-bin --lfw-pairs 40"],
