@@ -127,18 +127,11 @@ def main() -> None:
     faceless = [
         np.asarray(Image.fromarray(c).resize((600, 600))) for c in corners[: 10 * 3 : 3]
     ] + [rgb(args.faces / "groups" / "dlib_voc" / "dogs.jpg")]
-    timings = {}
-    for name in STAGES:
-        with stage(name):
-            started = time.perf_counter()
-            for _ in range(args.repeat):
-                for img in faceless:
-                    engine.detect(img)
-        timings[name] = (time.perf_counter() - started) / (args.repeat * len(faceless))
+    timings = {name: ms_per_image(engine, faceless, name, args.repeat) for name in STAGES}
     base = timings["first look"]
     print(
         f"face-free images ({len(faceless)}): "
-        + ", ".join(f"{k} {1000 * v:.1f} ms ({v / base:.2f})" for k, v in timings.items())
+        + ", ".join(f"{k} {v:.1f} ms ({v / base:.2f})" for k, v in timings.items())
     )
     # a large face-free photo: the second looks shrink it before building their canvases
     texture = np.random.default_rng(0).integers(0, 255, (60, 60, 3), dtype=np.uint8)
