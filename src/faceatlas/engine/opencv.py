@@ -12,7 +12,9 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
-__all__ = ["opencv"]
+from faceatlas.types import RGBImage
+
+__all__ = ["opencv", "scaled"]
 
 
 @cache
@@ -22,3 +24,14 @@ def opencv() -> Any:
 
     cv2.setNumThreads(0)
     return cv2
+
+
+def scaled(image: RGBImage, scale: float) -> RGBImage:
+    """``image`` resized by ``scale`` (each side at least 1 px): area averaging when it shrinks,
+    bilinear when it grows."""
+    cv2 = opencv()
+    height, width = image.shape[:2]
+    size = (max(1, round(width * scale)), max(1, round(height * scale)))
+    interp = cv2.INTER_AREA if scale < 1.0 else cv2.INTER_LINEAR
+    resized: RGBImage = cv2.resize(image, size, interpolation=interp)
+    return resized

@@ -21,7 +21,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from faceatlas.engine.opencv import opencv
+from faceatlas.engine.opencv import opencv, scaled
 from faceatlas.types import Box, DetectedFace, RGBImage
 
 __all__ = [
@@ -69,10 +69,7 @@ def shrunk(image: RGBImage, longest_px: float) -> tuple[RGBImage, float]:
     scale = min(1.0, longest_px / max(image.shape[:2]))
     if scale >= 1.0:
         return image, 1.0
-    height, width = image.shape[:2]
-    size = (max(1, round(width * scale)), max(1, round(height * scale)))
-    small = opencv().resize(image, size, interpolation=opencv().INTER_AREA)
-    return np.ascontiguousarray(small), scale
+    return np.ascontiguousarray(scaled(image, scale)), scale
 
 
 def padded(image: RGBImage, one_pass: OnePass, min_face_px: int, max_side_px: int) -> Look:

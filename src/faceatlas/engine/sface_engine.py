@@ -20,7 +20,7 @@ import numpy as np
 from faceatlas.choices import ExecutionProvider, InferencePrecision, InferenceRuntime
 from faceatlas.engine import second_looks
 from faceatlas.engine.card import ModelCard
-from faceatlas.engine.opencv import opencv
+from faceatlas.engine.opencv import opencv, scaled
 from faceatlas.engine.openvino_runtime import ONNXRUNTIME_FP32, RuntimeInfo, openvino_session
 from faceatlas.engine.providers import ProviderChoice, onnx_session
 from faceatlas.engine.second_looks import Look, padded, tilted
@@ -224,13 +224,7 @@ class SFaceEngine:
         threshold of ``image`` seen at ``scale``, in the coordinates of ``image`` (None where
         there are none), and the highest score of any place."""
         cv2 = self._cv2
-        height, width = image.shape[:2]
-        if scale != 1.0:
-            size = (max(1, round(width * scale)), max(1, round(height * scale)))
-            interp = cv2.INTER_AREA if scale < 1.0 else cv2.INTER_LINEAR
-            seen = cv2.resize(image, size, interpolation=interp)
-        else:
-            seen = image
+        seen = scaled(image, scale) if scale != 1.0 else image
         sh, sw = seen.shape[:2]
         ph, pw = -(-sh // 32) * 32, -(-sw // 32) * 32
         blob = np.zeros((1, 3, ph, pw), dtype=np.float32)
